@@ -1,0 +1,190 @@
+//! `callscope analyze`: the KPIs of one call or of many.
+//!
+//! Input files are independent: in batch mode a bad file is reported on stderr
+//! and the others are still analysed; the exit code is 2 at the end if any file
+//! failed. Output is one JSON object per input line (JSON lines), in the order
+//! the inputs were given (directories expand to their `*.json` files, sorted).
+
+use std::io::{self, IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use callscope_model::{KpiReport, Transcript};
+use clap::Args;
+use serde::Serialize;
+
+use crate::EXIT_BAD_INPUT;
+use crate::output::{self, Format};
+
+/// Arguments of `callscope analyze`.
+#[derive(Debug, Args)]
+pub(crate) struct AnalyzeArgs {
+    /// A transcript JSON file, a directory of them, or `-` for stdin. Repeatable.
+    #[arg(long = "transcript", value_name = "FILE|DIR", required = true, num_args = 1..)]
+    transcripts: Vec<PathBuf>,
+    /// Output format [default: table on a terminal, json otherwise].
+    #[arg(long, value_enum)]
+    format: Option<Format>,
+}
+
+/// One line of JSON output: the KPI report plus where it came from.
+#[derive(Serialize)]
+struct Line<'a> {
+    #[serde(flatten)]
+    report: &'a KpiReport,
+    /// The input path, so batch output can be joined back to files.
+    source: &'a str,
+}
+
+pub(crate) fn run(args: &AnalyzeArgs) -> Result<ExitCode> {
+    let format = Format::resolve(args.format);
+    let mut failed = 0usize;
+    let inputs = expand_inputs(&args.transcripts, &mut failed);
+    let show_progress = inputs.len() > 20 && io::stderr().is_terminal();
+
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    for (n, path) in inputs.iter().enumerate() {
+        if show_progress {
+            eprint!("\ranalyzing {}/{}", n + 1, inputs.len());
+        }
+        let source = path.display().to_string();
+        match load(path) {
+            Ok(transcript) => {
+                let report = callscope_kpi::report(&transcript);
+                match format {
+                    Format::Json => {
+                        serde_json::to_writer(
+                            &mut out,
+                            &Line {
+                                report: &report,
+                                source: &source,
+                            },
+                        )?;
+                        writeln!(out)?;
+                    }
+                    Format::Table => write_table(&mut out, &source, &report)?,
+                }
+            }
+            Err(err) => {
+                failed += 1;
+                out.flush()?;
+                if show_progress {
+                    eprintln!();
+                }
+                eprintln!("error: {err:#}");
+            }
+        }
+    }
+    out.flush()?;
+    if show_progress {
+        eprintln!();
+    }
+    if failed > 0 {
+        if inputs.len() > 1 {
+            eprintln!("{failed} of {} input(s) failed", inputs.len().max(failed));
+        }
+        return Ok(ExitCode::from(EXIT_BAD_INPUT));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Expands directories into their `*.json` files (sorted). Unreadable
+/// directories are reported and counted as failures.
+fn expand_inputs(args: &[PathBuf], failed: &mut usize) -> Vec<PathBuf> {
+    let mut inputs = Vec::new();
+    for arg in args {
+        if !arg.is_dir() {
+            inputs.push(arg.clone());
+            continue;
+        }
+        match json_files_in(arg) {
+            Ok(files) if files.is_empty() => {
+                eprintln!(
+                    "warning: {}: no *.json files in this directory",
+                    arg.display()
+                );
+            }
+            Ok(files) => inputs.extend(files),
+            Err(err) => {
+                *failed += 1;
+                eprintln!("error: {err:#}");
+            }
+        }
+    }
+    inputs
+}
+
+fn json_files_in(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir)
+        .with_context(|| format!("{}: cannot list directory", dir.display()))?
+    {
+        let path = entry
+            .with_context(|| format!("{}: cannot list directory", dir.display()))?
+            .path();
+        if path.is_file() && path.extension().is_some_and(|e| e == "json") {
+            files.push(path);
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+fn load(path: &Path) -> Result<Transcript> {
+    let bytes = if path == Path::new("-") {
+        let mut buf = Vec::new();
+        io::stdin()
+            .read_to_end(&mut buf)
+            .context("-: cannot read stdin")?;
+        buf
+    } else {
+        std::fs::read(path).with_context(|| format!("{}: cannot read file", path.display()))?
+    };
+    Transcript::from_json_slice(&bytes)
+        .with_context(|| format!("{}: invalid transcript", path.display()))
+}
+
+fn write_table(out: &mut impl Write, source: &str, report: &KpiReport) -> io::Result<()> {
+    let k = &report.kpis;
+    let pct = |v: f64| format!("{:.1} %", v * 100.0);
+    let wpm = |v: f64| format!("{v:.0} wpm");
+    let secs = output::seconds;
+    let call = report.call_id.as_deref().unwrap_or("(no call_id)");
+    let rows: [(&str, String); 12] = [
+        (
+            "Talk-to-listen ratio (seller share)",
+            output::opt(k.talk_ratio, pct),
+        ),
+        ("Seller talk time", secs(k.seller_talk_s)),
+        ("Customer talk time", secs(k.customer_talk_s)),
+        ("Seller talking speed", output::opt(k.seller_wpm, wpm)),
+        ("Customer talking speed", output::opt(k.customer_wpm, wpm)),
+        ("Switches", k.switches.to_string()),
+        (
+            "Switches per hour",
+            output::opt(k.switches_per_hour, |v| format!("{v:.1}")),
+        ),
+        (
+            "Avg pause before responding",
+            output::opt(k.avg_pause_s, secs),
+        ),
+        (
+            "Longest customer monologue",
+            secs(k.longest_customer_monologue_s),
+        ),
+        (
+            "Longest seller monologue",
+            secs(k.longest_seller_monologue_s),
+        ),
+        ("Interruptions", k.interruptions.to_string()),
+        ("Seller questions", k.seller_questions.to_string()),
+    ];
+    writeln!(out, "{call}  ({source}, KPI v{})", report.kpi_version)?;
+    let width = rows.iter().map(|(name, _)| name.len()).max().unwrap_or(0);
+    for (name, value) in rows {
+        writeln!(out, "  {name:<width$}  {value:>12}")?;
+    }
+    writeln!(out)
+}

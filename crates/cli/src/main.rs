@@ -1,0 +1,47 @@
+//! `callscope`, the one binary.
+//!
+//! The binary is thin: it parses arguments, reads files, calls the library
+//! crates and prints. Errors are `anyhow` chains printed whole; an error in the
+//! user's input exits with code 2, anything else with code 1.
+//!
+//! # Layout
+//! - `analyze`: `callscope analyze --transcript FILE|DIR...`, the KPIs of calls.
+//! - `output`: the JSON-lines and table renderings shared by subcommands.
+
+mod analyze;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Conversation intelligence for sales calls.
+#[derive(Debug, Parser)]
+#[command(name = "callscope", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Compute a call's conversation KPIs from a transcript (JSON).
+    Analyze(analyze::AnalyzeArgs),
+}
+
+/// Exit code for bad input (a malformed transcript, a missing file).
+const EXIT_BAD_INPUT: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Analyze(args) => analyze::run(&args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

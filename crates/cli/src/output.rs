@@ -1,0 +1,42 @@
+//! How results are printed: JSON lines for programs, tables for people.
+
+use std::io::IsTerminal;
+
+use clap::ValueEnum;
+
+/// Output format of commands that print results.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Format {
+    /// One JSON object per line (the default when stdout is not a terminal).
+    Json,
+    /// A human-readable table (the default on a terminal).
+    Table,
+}
+
+impl Format {
+    /// The explicit choice, or `table` on a terminal and `json` otherwise.
+    pub(crate) fn resolve(choice: Option<Format>) -> Format {
+        choice.unwrap_or_else(|| {
+            if std::io::stdout().is_terminal() {
+                Format::Table
+            } else {
+                Format::Json
+            }
+        })
+    }
+}
+
+/// Formats seconds for people: `9.08 s`, `2 min 05 s`.
+pub(crate) fn seconds(s: f64) -> String {
+    if s < 60.0 {
+        format!("{s:.2} s")
+    } else {
+        let total = s.round() as u64;
+        format!("{} min {:02} s", total / 60, total % 60)
+    }
+}
+
+/// Formats an optional value with a unit, or `n/a` for null.
+pub(crate) fn opt(value: Option<f64>, fmt: impl Fn(f64) -> String) -> String {
+    value.map_or_else(|| "n/a".to_owned(), fmt)
+}

@@ -1,0 +1,26 @@
+//! Domain types and JSON contracts of callscope.
+//!
+//! Everything that crosses a crate boundary or leaves the process (the transcript
+//! JSON users bring, the KPI report BI users read) is defined here, once, with
+//! serde. The crate does no I/O and has no opinion on how a transcript was made:
+//! ASR, a CRM export or a hand-written test file all meet the same contract.
+//!
+//! # Layout
+//! - [`transcript`]: [`Transcript`], [`Word`], [`Role`] and the validation that
+//!   turns untrusted JSON into a transcript the rest of the system may rely on.
+//! - [`kpi`]: [`CallKpis`] and [`KpiReport`], the per-call conversation KPIs.
+//! - [`call`]: [`CallMeta`], the metadata that travels with a recording.
+//!
+//! # Why validation lives here
+//! Every consumer of a transcript (KPIs, signals, storage) needs the same
+//! guarantees: each word's speaker is declared, times are finite, non-negative
+//! and ordered within a word. Checking once at the boundary, with errors that
+//! name the offending field, keeps those crates free of defensive code.
+
+pub mod call;
+pub mod kpi;
+pub mod transcript;
+
+pub use call::{CallMeta, Direction};
+pub use kpi::{CallKpis, KpiReport};
+pub use transcript::{Role, Transcript, TranscriptError, Word};

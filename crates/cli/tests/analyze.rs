@@ -1,0 +1,246 @@
+//! `callscope analyze --transcript`: output contract, batch mode and error messages,
+//! tested through the real binary.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+fn callscope(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_callscope"))
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run callscope")
+}
+
+fn sample() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../samples/transcripts/dev-01-crm-discovery.json")
+}
+
+fn write(dir: &Path, name: &str, body: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, body).expect("write fixture");
+    path.to_str().expect("utf-8 path").to_owned()
+}
+
+fn stdout_lines(out: &Output) -> Vec<Value> {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each stdout line is JSON"))
+        .collect()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+const GOOD: &str = r#"{"call_id": "c-1", "speakers": {"a": "seller", "b": "customer"}, "words": [
+    {"text": "Hello", "start": 0.0, "end": 0.5, "speaker": "a"},
+    {"text": "hi", "start": 1.0, "end": 1.5, "speaker": "b"}]}"#;
+
+#[test]
+fn json_is_the_default_when_piped() {
+    let out = callscope(&["analyze", "--transcript", sample().to_str().expect("utf-8")]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let lines = stdout_lines(&out);
+    assert_eq!(lines.len(), 1);
+    let line = &lines[0];
+    assert_eq!(line["call_id"], "dev-01-crm-discovery");
+    assert_eq!(line["kpi_version"], 1);
+    // The values of the held-out reference implementation for this call.
+    assert_eq!(line["kpis"]["talk_ratio"], 0.6017814355662046);
+    assert_eq!(line["kpis"]["switches"], 16);
+    assert_eq!(line["kpis"]["longest_customer_monologue_s"], 9.08);
+    for key in [
+        "seller_talk_s",
+        "customer_talk_s",
+        "talk_ratio",
+        "seller_wpm",
+        "customer_wpm",
+        "switches",
+        "switches_per_hour",
+        "avg_pause_s",
+        "longest_customer_monologue_s",
+        "longest_seller_monologue_s",
+        "interruptions",
+        "seller_questions",
+    ] {
+        assert!(line["kpis"].get(key).is_some(), "missing kpis.{key}");
+    }
+}
+
+#[test]
+fn table_format_is_human_readable() {
+    let out = callscope(&[
+        "analyze",
+        "--transcript",
+        sample().to_str().expect("utf-8"),
+        "--format",
+        "table",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("dev-01-crm-discovery"), "{text}");
+    assert!(
+        text.contains("Talk-to-listen ratio (seller share)") && text.contains("60.2 %"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Longest customer monologue") && text.contains("9.08 s"),
+        "{text}"
+    );
+}
+
+#[test]
+fn empty_call_gives_zeros_and_nulls() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let f = write(dir.path(), "empty.json", r#"{"speakers": {}, "words": []}"#);
+    let out = callscope(&["analyze", "--transcript", &f]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let k = &stdout_lines(&out)[0]["kpis"];
+    assert_eq!(k["seller_talk_s"], 0.0);
+    assert_eq!(k["switches"], 0);
+    assert!(
+        k["talk_ratio"].is_null() && k["avg_pause_s"].is_null() && k["switches_per_hour"].is_null()
+    );
+}
+
+/// Each bad input: exit code 2 and a message naming the file and the field.
+#[test]
+fn bad_input_names_file_and_field() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cases = [
+        (
+            "malformed.json",
+            r#"{"speakers": {"a": "seller"}, "words": [}"#,
+            "line 1",
+        ),
+        (
+            "unknown_speaker.json",
+            r#"{"speakers": {"a": "seller"}, "words": [{"text": "x", "start": 0, "end": 1, "speaker": "a"},
+               {"text": "y", "start": 1, "end": 2, "speaker": "zz"}]}"#,
+            r#"words[1].speaker: speaker "zz" is not declared in `speakers`"#,
+        ),
+        (
+            "end_before_start.json",
+            r#"{"speakers": {"a": "seller"}, "words": [{"text": "x", "start": 3, "end": 1, "speaker": "a"}]}"#,
+            "words[0].end: end (1) is before start (3)",
+        ),
+        (
+            "negative.json",
+            r#"{"speakers": {"a": "seller"}, "words": [{"text": "x", "start": -1, "end": 1, "speaker": "a"}]}"#,
+            "words[0].start: time must not be negative",
+        ),
+        (
+            "overflow.json",
+            r#"{"speakers": {"a": "seller"}, "words": [{"text": "x", "start": 0, "end": 1e999, "speaker": "a"}]}"#,
+            "words[0].end",
+        ),
+        (
+            "unknown_role.json",
+            r#"{"speakers": {"a": "agent"}, "words": []}"#,
+            "speakers.a: unknown variant `agent`",
+        ),
+        (
+            "missing_words.json",
+            r#"{"speakers": {}}"#,
+            "missing field `words`",
+        ),
+    ];
+    for (name, body, needle) in cases {
+        let f = write(dir.path(), name, body);
+        let out = callscope(&["analyze", "--transcript", &f]);
+        assert_eq!(out.status.code(), Some(2), "{name}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert!(
+            err.contains(&f),
+            "{name}: stderr does not name the file: {err}"
+        );
+        assert!(
+            err.contains(needle),
+            "{name}: stderr lacks {needle:?}: {err}"
+        );
+        assert!(
+            out.stdout.is_empty(),
+            "{name}: printed output for a bad file"
+        );
+    }
+}
+
+#[test]
+fn missing_file_is_bad_input() {
+    let out = callscope(&["analyze", "--transcript", "/nonexistent/call.json"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("/nonexistent/call.json: cannot read file"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn batch_reports_bad_files_and_keeps_going() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "a.json", GOOD);
+    let bad = write(
+        dir.path(),
+        "b.json",
+        r#"{"speakers": {"a": "seller"}, "words": [{"text": "x", "start": 0, "end": 1, "speaker": "q"}]}"#,
+    );
+    write(dir.path(), "c.json", &GOOD.replace("c-1", "c-3"));
+    write(dir.path(), "notes.txt", "not a transcript");
+    let out = callscope(&[
+        "analyze",
+        "--transcript",
+        dir.path().to_str().expect("utf-8"),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "one bad file makes the run fail at the end"
+    );
+    let ids: Vec<_> = stdout_lines(&out)
+        .iter()
+        .map(|l| l["call_id"].clone())
+        .collect();
+    assert_eq!(
+        ids,
+        ["c-1", "c-3"],
+        "good files are analysed, in sorted order"
+    );
+    let err = stderr(&out);
+    assert!(
+        err.contains(&bad) && err.contains("words[0].speaker"),
+        "{err}"
+    );
+    assert!(err.contains("1 of 3 input(s) failed"), "{err}");
+}
+
+#[test]
+fn several_files_and_stdin() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let a = write(dir.path(), "a.json", GOOD);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_callscope"))
+        .args(["analyze", "--transcript", &a, "--transcript", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin
+            .write_all(GOOD.replace("c-1", "c-stdin").as_bytes())
+            .expect("write stdin");
+    }
+    let out = child.wait_with_output().expect("wait");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let lines = stdout_lines(&out);
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["call_id"], "c-1");
+    assert_eq!(lines[1]["call_id"], "c-stdin");
+    assert_eq!(lines[1]["source"], "-");
+}

@@ -27,7 +27,7 @@ pub fn synthetic_call(minutes: f64) -> Transcript {
     let mut turn = 0u64;
     while clock < end_of_call {
         let speaker = if turn % 2 == 0 { "spk_0" } else { "spk_1" };
-        let words = 5 + next(36);
+        let words = 5 + next(40);
         for i in 0..words {
             let len = 0.15 + next(30) as f64 / 100.0;
             let text = if i + 1 == words && next(4) == 0 {
@@ -41,7 +41,7 @@ pub fn synthetic_call(minutes: f64) -> Transcript {
                 end: clock + len,
                 speaker: speaker.into(),
             });
-            clock += len + 0.05 + next(10) as f64 / 100.0;
+            clock += len + 0.04 + next(10) as f64 / 100.0;
             if i == words / 2 && next(5) == 0 {
                 let other = if speaker == "spk_0" { "spk_1" } else { "spk_0" };
                 t.words.push(Word {

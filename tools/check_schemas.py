@@ -1,0 +1,48 @@
+#!/usr/bin/env python3
+"""Checks the JSON Schemas in schemas/ against the files that must (and must not) match.
+
+- every sample transcript and every KPI golden input is valid against
+  schemas/transcript.schema.json;
+- transcripts the Rust parser rejects for shape reasons (an unknown role, a missing
+  `words`, a negative time) are rejected by the schema too.
+Run by .ci/run; needs the `jsonschema` package.
+"""
+import glob
+import json
+import os
+import sys
+
+import jsonschema
+
+ROOT = os.path.join(os.path.dirname(__file__), "..")
+
+
+def main():
+    schema = json.load(open(os.path.join(ROOT, "schemas", "transcript.schema.json")))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    v = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+    good = sorted(glob.glob(os.path.join(ROOT, "samples", "transcripts", "*.json"))
+                  + glob.glob(os.path.join(ROOT, "crates", "kpi", "tests", "golden", "*", "input.json")))
+    failures = 0
+    for path in good:
+        errors = list(v.iter_errors(json.load(open(path))))
+        for e in errors:
+            print(f"{path}: {e.json_path}: {e.message}")
+        failures += bool(errors)
+    bad = {
+        "unknown role": {"speakers": {"a": "agent"}, "words": []},
+        "missing words": {"speakers": {}},
+        "negative time": {"speakers": {"a": "seller"},
+                          "words": [{"text": "x", "start": -1, "end": 1, "speaker": "a"}]},
+        "word without speaker": {"speakers": {}, "words": [{"text": "x", "start": 0, "end": 1}]},
+    }
+    for name, doc in bad.items():
+        if v.is_valid(doc):
+            print(f"schema accepts a bad transcript: {name}")
+            failures += 1
+    print(f"schemas: {len(good)} valid files checked, {len(bad)} invalid ones rejected, {failures} failure(s)")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -17,9 +17,7 @@ pub fn synthetic_call(minutes: f64) -> Transcript {
     // A small linear congruential generator: deterministic, no dependency.
     let mut state: u64 = 0x2545_F491_4F6C_DD1D;
     let mut next = move |n: u64| {
-        state = state
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
+        state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
         (state >> 33) % n
     };
     let end_of_call = minutes * 60.0;
@@ -30,17 +28,8 @@ pub fn synthetic_call(minutes: f64) -> Transcript {
         let words = 5 + next(40);
         for i in 0..words {
             let len = 0.15 + next(30) as f64 / 100.0;
-            let text = if i + 1 == words && next(4) == 0 {
-                "right?"
-            } else {
-                "word"
-            };
-            t.words.push(Word {
-                text: text.into(),
-                start: clock,
-                end: clock + len,
-                speaker: speaker.into(),
-            });
+            let text = if i + 1 == words && next(4) == 0 { "right?" } else { "word" };
+            t.words.push(Word { text: text.into(), start: clock, end: clock + len, speaker: speaker.into() });
             clock += len + 0.04 + next(10) as f64 / 100.0;
             if i == words / 2 && next(5) == 0 {
                 let other = if speaker == "spk_0" { "spk_1" } else { "spk_0" };

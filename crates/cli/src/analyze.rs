@@ -55,13 +55,7 @@ pub(crate) fn run(args: &AnalyzeArgs) -> Result<ExitCode> {
                 let report = callscope_kpi::report(&transcript);
                 match format {
                     Format::Json => {
-                        serde_json::to_writer(
-                            &mut out,
-                            &Line {
-                                report: &report,
-                                source: &source,
-                            },
-                        )?;
+                        serde_json::to_writer(&mut out, &Line { report: &report, source: &source })?;
                         writeln!(out)?;
                     }
                     Format::Table => write_table(&mut out, &source, &report)?,
@@ -101,10 +95,7 @@ fn expand_inputs(args: &[PathBuf], failed: &mut usize) -> Vec<PathBuf> {
         }
         match json_files_in(arg) {
             Ok(files) if files.is_empty() => {
-                eprintln!(
-                    "warning: {}: no *.json files in this directory",
-                    arg.display()
-                );
+                eprintln!("warning: {}: no *.json files in this directory", arg.display());
             }
             Ok(files) => inputs.extend(files),
             Err(err) => {
@@ -118,12 +109,10 @@ fn expand_inputs(args: &[PathBuf], failed: &mut usize) -> Vec<PathBuf> {
 
 fn json_files_in(dir: &Path) -> Result<Vec<PathBuf>> {
     let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir)
-        .with_context(|| format!("{}: cannot list directory", dir.display()))?
+    for entry in
+        std::fs::read_dir(dir).with_context(|| format!("{}: cannot list directory", dir.display()))?
     {
-        let path = entry
-            .with_context(|| format!("{}: cannot list directory", dir.display()))?
-            .path();
+        let path = entry.with_context(|| format!("{}: cannot list directory", dir.display()))?.path();
         if path.is_file() && path.extension().is_some_and(|e| e == "json") {
             files.push(path);
         }
@@ -135,15 +124,12 @@ fn json_files_in(dir: &Path) -> Result<Vec<PathBuf>> {
 fn load(path: &Path) -> Result<Transcript> {
     let bytes = if path == Path::new("-") {
         let mut buf = Vec::new();
-        io::stdin()
-            .read_to_end(&mut buf)
-            .context("-: cannot read stdin")?;
+        io::stdin().read_to_end(&mut buf).context("-: cannot read stdin")?;
         buf
     } else {
         std::fs::read(path).with_context(|| format!("{}: cannot read file", path.display()))?
     };
-    Transcript::from_json_slice(&bytes)
-        .with_context(|| format!("{}: invalid transcript", path.display()))
+    Transcript::from_json_slice(&bytes).with_context(|| format!("{}: invalid transcript", path.display()))
 }
 
 fn write_table(out: &mut impl Write, source: &str, report: &KpiReport) -> io::Result<()> {
@@ -153,31 +139,16 @@ fn write_table(out: &mut impl Write, source: &str, report: &KpiReport) -> io::Re
     let secs = output::seconds;
     let call = report.call_id.as_deref().unwrap_or("(no call_id)");
     let rows: [(&str, String); 12] = [
-        (
-            "Talk-to-listen ratio (seller share)",
-            output::opt(k.talk_ratio, pct),
-        ),
+        ("Talk-to-listen ratio (seller share)", output::opt(k.talk_ratio, pct)),
         ("Seller talk time", secs(k.seller_talk_s)),
         ("Customer talk time", secs(k.customer_talk_s)),
         ("Seller talking speed", output::opt(k.seller_wpm, wpm)),
         ("Customer talking speed", output::opt(k.customer_wpm, wpm)),
         ("Switches", k.switches.to_string()),
-        (
-            "Switches per hour",
-            output::opt(k.switches_per_hour, |v| format!("{v:.1}")),
-        ),
-        (
-            "Avg pause before responding",
-            output::opt(k.avg_pause_s, secs),
-        ),
-        (
-            "Longest customer monologue",
-            secs(k.longest_customer_monologue_s),
-        ),
-        (
-            "Longest seller monologue",
-            secs(k.longest_seller_monologue_s),
-        ),
+        ("Switches per hour", output::opt(k.switches_per_hour, |v| format!("{v:.1}"))),
+        ("Avg pause before responding", output::opt(k.avg_pause_s, secs)),
+        ("Longest customer monologue", secs(k.longest_customer_monologue_s)),
+        ("Longest seller monologue", secs(k.longest_seller_monologue_s)),
         ("Interruptions", k.interruptions.to_string()),
         ("Seller questions", k.seller_questions.to_string()),
     ];

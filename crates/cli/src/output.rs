@@ -16,13 +16,7 @@ pub(crate) enum Format {
 impl Format {
     /// The explicit choice, or `table` on a terminal and `json` otherwise.
     pub(crate) fn resolve(choice: Option<Format>) -> Format {
-        choice.unwrap_or_else(|| {
-            if std::io::stdout().is_terminal() {
-                Format::Table
-            } else {
-                Format::Json
-            }
-        })
+        choice.unwrap_or_else(|| if std::io::stdout().is_terminal() { Format::Table } else { Format::Json })
     }
 }
 

@@ -15,8 +15,7 @@ fn callscope(args: &[&str]) -> Output {
 }
 
 fn sample() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../samples/transcripts/dev-01-crm-discovery.json")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../samples/transcripts/dev-01-crm-discovery.json")
 }
 
 fn write(dir: &Path, name: &str, body: &str) -> String {
@@ -73,24 +72,12 @@ fn json_is_the_default_when_piped() {
 
 #[test]
 fn table_format_is_human_readable() {
-    let out = callscope(&[
-        "analyze",
-        "--transcript",
-        sample().to_str().expect("utf-8"),
-        "--format",
-        "table",
-    ]);
+    let out = callscope(&["analyze", "--transcript", sample().to_str().expect("utf-8"), "--format", "table"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("dev-01-crm-discovery"), "{text}");
-    assert!(
-        text.contains("Talk-to-listen ratio (seller share)") && text.contains("60.2 %"),
-        "{text}"
-    );
-    assert!(
-        text.contains("Longest customer monologue") && text.contains("9.08 s"),
-        "{text}"
-    );
+    assert!(text.contains("Talk-to-listen ratio (seller share)") && text.contains("60.2 %"), "{text}");
+    assert!(text.contains("Longest customer monologue") && text.contains("9.08 s"), "{text}");
 }
 
 #[test]
@@ -102,9 +89,7 @@ fn empty_call_gives_zeros_and_nulls() {
     let k = &stdout_lines(&out)[0]["kpis"];
     assert_eq!(k["seller_talk_s"], 0.0);
     assert_eq!(k["switches"], 0);
-    assert!(
-        k["talk_ratio"].is_null() && k["avg_pause_s"].is_null() && k["switches_per_hour"].is_null()
-    );
+    assert!(k["talk_ratio"].is_null() && k["avg_pause_s"].is_null() && k["switches_per_hour"].is_null());
 }
 
 /// Each bad input: exit code 2 and a message naming the file and the field.
@@ -112,11 +97,7 @@ fn empty_call_gives_zeros_and_nulls() {
 fn bad_input_names_file_and_field() {
     let dir = tempfile::tempdir().expect("tempdir");
     let cases = [
-        (
-            "malformed.json",
-            r#"{"speakers": {"a": "seller"}, "words": [}"#,
-            "line 1",
-        ),
+        ("malformed.json", r#"{"speakers": {"a": "seller"}, "words": [}"#, "line 1"),
         (
             "unknown_speaker.json",
             r#"{"speakers": {"a": "seller"}, "words": [{"text": "x", "start": 0, "end": 1, "speaker": "a"},
@@ -143,29 +124,16 @@ fn bad_input_names_file_and_field() {
             r#"{"speakers": {"a": "agent"}, "words": []}"#,
             "speakers.a: unknown variant `agent`",
         ),
-        (
-            "missing_words.json",
-            r#"{"speakers": {}}"#,
-            "missing field `words`",
-        ),
+        ("missing_words.json", r#"{"speakers": {}}"#, "missing field `words`"),
     ];
     for (name, body, needle) in cases {
         let f = write(dir.path(), name, body);
         let out = callscope(&["analyze", "--transcript", &f]);
         assert_eq!(out.status.code(), Some(2), "{name}: {}", stderr(&out));
         let err = stderr(&out);
-        assert!(
-            err.contains(&f),
-            "{name}: stderr does not name the file: {err}"
-        );
-        assert!(
-            err.contains(needle),
-            "{name}: stderr lacks {needle:?}: {err}"
-        );
-        assert!(
-            out.stdout.is_empty(),
-            "{name}: printed output for a bad file"
-        );
+        assert!(err.contains(&f), "{name}: stderr does not name the file: {err}");
+        assert!(err.contains(needle), "{name}: stderr lacks {needle:?}: {err}");
+        assert!(out.stdout.is_empty(), "{name}: printed output for a bad file");
     }
 }
 
@@ -173,11 +141,7 @@ fn bad_input_names_file_and_field() {
 fn missing_file_is_bad_input() {
     let out = callscope(&["analyze", "--transcript", "/nonexistent/call.json"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr(&out).contains("/nonexistent/call.json: cannot read file"),
-        "{}",
-        stderr(&out)
-    );
+    assert!(stderr(&out).contains("/nonexistent/call.json: cannot read file"), "{}", stderr(&out));
 }
 
 #[test]
@@ -191,30 +155,12 @@ fn batch_reports_bad_files_and_keeps_going() {
     );
     write(dir.path(), "c.json", &GOOD.replace("c-1", "c-3"));
     write(dir.path(), "notes.txt", "not a transcript");
-    let out = callscope(&[
-        "analyze",
-        "--transcript",
-        dir.path().to_str().expect("utf-8"),
-    ]);
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "one bad file makes the run fail at the end"
-    );
-    let ids: Vec<_> = stdout_lines(&out)
-        .iter()
-        .map(|l| l["call_id"].clone())
-        .collect();
-    assert_eq!(
-        ids,
-        ["c-1", "c-3"],
-        "good files are analysed, in sorted order"
-    );
+    let out = callscope(&["analyze", "--transcript", dir.path().to_str().expect("utf-8")]);
+    assert_eq!(out.status.code(), Some(2), "one bad file makes the run fail at the end");
+    let ids: Vec<_> = stdout_lines(&out).iter().map(|l| l["call_id"].clone()).collect();
+    assert_eq!(ids, ["c-1", "c-3"], "good files are analysed, in sorted order");
     let err = stderr(&out);
-    assert!(
-        err.contains(&bad) && err.contains("words[0].speaker"),
-        "{err}"
-    );
+    assert!(err.contains(&bad) && err.contains("words[0].speaker"), "{err}");
     assert!(err.contains("1 of 3 input(s) failed"), "{err}");
 }
 
@@ -232,9 +178,7 @@ fn several_files_and_stdin() {
     {
         use std::io::Write;
         let mut stdin = child.stdin.take().expect("stdin");
-        stdin
-            .write_all(GOOD.replace("c-1", "c-stdin").as_bytes())
-            .expect("write stdin");
+        stdin.write_all(GOOD.replace("c-1", "c-stdin").as_bytes()).expect("write stdin");
     }
     let out = child.wait_with_output().expect("wait");
     assert!(out.status.success(), "{}", stderr(&out));

@@ -112,11 +112,8 @@ pub struct Segmentation {
 /// speaker is undeclared is treated as [`Role::Other`] rather than panicking.
 pub fn sorted_words(transcript: &Transcript) -> Vec<TimedWord> {
     // Few speakers per call: a linear scan beats a map lookup per word.
-    let speakers: Vec<(&str, Role)> = transcript
-        .speakers
-        .iter()
-        .map(|(label, role)| (label.as_str(), *role))
-        .collect();
+    let speakers: Vec<(&str, Role)> =
+        transcript.speakers.iter().map(|(label, role)| (label.as_str(), *role)).collect();
     let mut words: Vec<TimedWord> = transcript
         .words
         .iter()
@@ -208,11 +205,7 @@ pub fn compute(transcript: &Transcript) -> CallKpis {
 
 /// Computes the KPIs and wraps them with the call id and [`KPI_VERSION`].
 pub fn report(transcript: &Transcript) -> KpiReport {
-    KpiReport {
-        call_id: transcript.call_id.clone(),
-        kpi_version: KPI_VERSION,
-        kpis: compute(transcript),
-    }
+    KpiReport { call_id: transcript.call_id.clone(), kpi_version: KPI_VERSION, kpis: compute(transcript) }
 }
 
 /// Latest word end minus earliest word start; 0 for no words.
@@ -220,10 +213,7 @@ fn speech_span(words: &[TimedWord]) -> f64 {
     let Some(first) = words.first() else {
         return 0.0;
     };
-    let last_end = words
-        .iter()
-        .map(|w| w.end)
-        .fold(f64::NEG_INFINITY, f64::max);
+    let last_end = words.iter().map(|w| w.end).fold(f64::NEG_INFINITY, f64::max);
     last_end - first.start
 }
 
@@ -292,8 +282,7 @@ fn compute_sorted(words: &[TimedWord], seg: &Segmentation, duration: f64) -> Cal
             }
             Role::Customer => {
                 k.customer_turns += 1;
-                k.longest_customer_monologue_s =
-                    k.longest_customer_monologue_s.max(turn.duration());
+                k.longest_customer_monologue_s = k.longest_customer_monologue_s.max(turn.duration());
             }
             Role::Other => {}
         }

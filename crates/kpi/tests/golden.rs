@@ -21,40 +21,25 @@ fn golden_cases_match_exactly() {
         .filter(|p| p.is_dir())
         .collect();
     cases.sort();
-    assert!(
-        cases.len() >= 12,
-        "expected at least 12 golden cases, found {}",
-        cases.len()
-    );
+    assert!(cases.len() >= 12, "expected at least 12 golden cases, found {}", cases.len());
 
     let mut failures = Vec::new();
     for case in &cases {
-        let name = case
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("?")
-            .to_owned();
+        let name = case.file_name().and_then(|n| n.to_str()).unwrap_or("?").to_owned();
         let input = std::fs::read(case.join("input.json")).expect("input.json");
-        let expected: Value = serde_json::from_slice(
-            &std::fs::read(case.join("expected.json")).expect("expected.json"),
-        )
-        .expect("expected.json is JSON");
+        let expected: Value =
+            serde_json::from_slice(&std::fs::read(case.join("expected.json")).expect("expected.json"))
+                .expect("expected.json is JSON");
         let transcript = Transcript::from_json_slice(&input)
             .unwrap_or_else(|e| panic!("{name}: input.json is not a valid transcript: {e}"));
-        let actual =
-            serde_json::to_value(callscope_kpi::report(&transcript)).expect("serializable");
+        let actual = serde_json::to_value(callscope_kpi::report(&transcript)).expect("serializable");
 
         for key in ["call_id", "kpi_version"] {
             if actual[key] != expected[key] {
-                failures.push(format!(
-                    "{name}: {key}: got {}, want {}",
-                    actual[key], expected[key]
-                ));
+                failures.push(format!("{name}: {key}: got {}, want {}", actual[key], expected[key]));
             }
         }
-        let want = expected["kpis"]
-            .as_object()
-            .expect("expected.kpis is an object");
+        let want = expected["kpis"].as_object().expect("expected.kpis is an object");
         assert!(!want.is_empty(), "{name}: expected.kpis is empty");
         for (key, want) in want {
             let got = &actual["kpis"][key];
@@ -63,10 +48,5 @@ fn golden_cases_match_exactly() {
             }
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} mismatch(es):\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "{} mismatch(es):\n{}", failures.len(), failures.join("\n"));
 }

@@ -33,33 +33,23 @@ fn transcript(words: &[RawWord], roles: [Role; 3]) -> Transcript {
 const ROLES: [Role; 3] = [Role::Seller, Role::Customer, Role::Other];
 
 fn words() -> impl Strategy<Value = Vec<RawWord>> {
-    prop::collection::vec(
-        (
-            0usize..3,
-            0u32..20_000,
-            0u32..160,
-            prop::bool::weighted(0.1),
-        ),
-        0..120,
-    )
+    prop::collection::vec((0usize..3, 0u32..20_000, 0u32..160, prop::bool::weighted(0.1)), 0..120)
 }
 
 /// Words laid end to end without overlap: each starts after the previous ends.
 fn sequential_words() -> impl Strategy<Value = Vec<RawWord>> {
-    prop::collection::vec(
-        (0usize..3, 0u32..200, 1u32..80, prop::bool::weighted(0.1)),
-        0..120,
+    prop::collection::vec((0usize..3, 0u32..200, 1u32..80, prop::bool::weighted(0.1)), 0..120).prop_map(
+        |ws| {
+            let mut clock = 0;
+            ws.into_iter()
+                .map(|(spk, gap, len, q)| {
+                    let start = clock + gap;
+                    clock = start + len;
+                    (spk, start, len, q)
+                })
+                .collect()
+        },
     )
-    .prop_map(|ws| {
-        let mut clock = 0;
-        ws.into_iter()
-            .map(|(spk, gap, len, q)| {
-                let start = clock + gap;
-                clock = start + len;
-                (spk, start, len, q)
-            })
-            .collect()
-    })
 }
 
 proptest! {

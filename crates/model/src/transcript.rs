@@ -143,26 +143,39 @@ pub enum TranscriptError {
 
 impl Transcript {
     /// Parses and validates a transcript from JSON bytes.
+    ///
+    /// The common, valid case takes serde_json's fast path; only when that fails
+    /// is the input parsed again with path tracking, so the error can name the
+    /// offending field (`words[3].start`) without slowing down every good file.
     pub fn from_json_slice(bytes: &[u8]) -> Result<Self, TranscriptError> {
-        let mut de = serde_json::Deserializer::from_slice(bytes);
-        let transcript: Transcript = serde_path_to_error::deserialize(&mut de).map_err(|err| {
-            let path = err.path().to_string();
-            let inner = err.into_inner();
-            TranscriptError::Parse {
-                path,
-                line: inner.line(),
-                column: inner.column(),
-                message: strip_position(&inner.to_string()),
-            }
-        })?;
-        de.end().map_err(|inner| TranscriptError::Parse {
-            path: ".".to_owned(),
+        let transcript: Transcript = match serde_json::from_slice(bytes) {
+            Ok(t) => t,
+            Err(fast_err) => return Err(Self::locate_parse_error(bytes, fast_err)),
+        };
+        transcript.validate()?;
+        Ok(transcript)
+    }
+
+    /// Re-parses input that failed to parse, tracking the JSON path of the error.
+    fn locate_parse_error(bytes: &[u8], fast_err: serde_json::Error) -> TranscriptError {
+        let parse_error = |path: String, inner: serde_json::Error| TranscriptError::Parse {
+            path,
             line: inner.line(),
             column: inner.column(),
             message: strip_position(&inner.to_string()),
-        })?;
-        transcript.validate()?;
-        Ok(transcript)
+        };
+        let mut de = serde_json::Deserializer::from_slice(bytes);
+        match serde_path_to_error::deserialize::<_, Transcript>(&mut de) {
+            Err(err) => {
+                let path = err.path().to_string();
+                parse_error(path, err.into_inner())
+            }
+            // The document parsed, so what failed is what follows it.
+            Ok(_) => match de.end() {
+                Err(inner) => parse_error(".".to_owned(), inner),
+                Ok(()) => parse_error(".".to_owned(), fast_err),
+            },
+        }
     }
 
     /// Checks the invariants the rest of callscope relies on: every word's speaker
@@ -179,32 +192,17 @@ impl Transcript {
         for (index, word) in self.words.iter().enumerate() {
             for (field, value) in [("start", word.start), ("end", word.end)] {
                 if !value.is_finite() {
-                    return Err(TranscriptError::NonFiniteTime {
-                        index,
-                        field,
-                        value,
-                    });
+                    return Err(TranscriptError::NonFiniteTime { index, field, value });
                 }
                 if value < 0.0 {
-                    return Err(TranscriptError::NegativeTime {
-                        index,
-                        field,
-                        value,
-                    });
+                    return Err(TranscriptError::NegativeTime { index, field, value });
                 }
             }
             if word.end < word.start {
-                return Err(TranscriptError::EndBeforeStart {
-                    index,
-                    start: word.start,
-                    end: word.end,
-                });
+                return Err(TranscriptError::EndBeforeStart { index, start: word.start, end: word.end });
             }
             if !self.speakers.contains_key(&word.speaker) {
-                return Err(TranscriptError::UnknownSpeaker {
-                    index,
-                    speaker: word.speaker.clone(),
-                });
+                return Err(TranscriptError::UnknownSpeaker { index, speaker: word.speaker.clone() });
             }
         }
         Ok(())
@@ -249,20 +247,14 @@ mod tests {
         )
         .expect("valid");
         assert_eq!(t.role_of("spk_0"), Some(Role::Seller));
-        assert_eq!(
-            t.started_at.map(|d| d.to_rfc3339()),
-            Some("2026-11-02T14:00:00+00:00".to_owned())
-        );
+        assert_eq!(t.started_at.map(|d| d.to_rfc3339()), Some("2026-11-02T14:00:00+00:00".to_owned()));
     }
 
     #[test]
     fn unknown_role_names_the_speaker() {
         let err = parse(r#"{"speakers": {"a": "agent"}, "words": []}"#).unwrap_err();
         let msg = err.to_string();
-        assert!(
-            msg.starts_with("speakers.a: unknown variant `agent`"),
-            "{msg}"
-        );
+        assert!(msg.starts_with("speakers.a: unknown variant `agent`"), "{msg}");
     }
 
     #[test]
@@ -279,10 +271,7 @@ mod tests {
                 {"text": "y", "start": "soon", "end": 1, "speaker": "a"}]}"#,
         )
         .unwrap_err();
-        assert!(
-            err.to_string().starts_with("words[1].start: invalid type"),
-            "{err}"
-        );
+        assert!(err.to_string().starts_with("words[1].start: invalid type"), "{err}");
     }
 
     #[test]
@@ -291,10 +280,7 @@ mod tests {
             r#"{"speakers": {"a": "seller"}, "words": [{"text": "x", "start": 0, "end": 1, "speaker": "b"}]}"#,
         )
         .unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            r#"words[0].speaker: speaker "b" is not declared in `speakers`"#
-        );
+        assert_eq!(err.to_string(), r#"words[0].speaker: speaker "b" is not declared in `speakers`"#);
     }
 
     #[test]
@@ -312,31 +298,16 @@ mod tests {
             r#"{"speakers": {"a": "seller"}, "words": [{"text": "x", "start": -0.5, "end": 1, "speaker": "a"}]}"#,
         )
         .unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "words[0].start: time must not be negative, got -0.5"
-        );
+        assert_eq!(err.to_string(), "words[0].start: time must not be negative, got -0.5");
     }
 
     #[test]
     fn non_finite_time_is_rejected_in_code_built_transcripts() {
         let mut t = Transcript::default();
         t.speakers.insert("a".into(), Role::Seller);
-        t.words.push(Word {
-            text: "x".into(),
-            start: 0.0,
-            end: f64::NAN,
-            speaker: "a".into(),
-        });
+        t.words.push(Word { text: "x".into(), start: 0.0, end: f64::NAN, speaker: "a".into() });
         let err = t.validate().unwrap_err();
-        assert!(matches!(
-            err,
-            TranscriptError::NonFiniteTime {
-                index: 0,
-                field: "end",
-                ..
-            }
-        ));
+        assert!(matches!(err, TranscriptError::NonFiniteTime { index: 0, field: "end", .. }));
     }
 
     #[test]

@@ -103,6 +103,9 @@ pub struct Segmentation {
     pub turns: Vec<Turn>,
     /// Number of raw runs classified as backchannels.
     pub backchannels: u32,
+    /// For each sorted word, the index of its turn in `turns`; `None` for the
+    /// words of backchannels. Lets callers rebuild each turn's words.
+    pub turn_of: Vec<Option<u32>>,
 }
 
 /// The transcript's words, role-resolved and sorted by `(start, end)` (stable).
@@ -163,7 +166,7 @@ pub fn segment_turns(words: &[TimedWord]) -> Segmentation {
     };
 
     // Definition 3: turns from the words of the remaining runs.
-    let mut seg = Segmentation::default();
+    let mut seg = Segmentation { turn_of: vec![None; words.len()], ..Segmentation::default() };
     let mut current: Option<Turn> = None;
     for (r, &(lo, hi)) in runs.iter().enumerate() {
         if is_backchannel(r) {
@@ -176,9 +179,11 @@ pub fn segment_turns(words: &[TimedWord]) -> Segmentation {
                     turn.end = turn.end.max(w.end);
                     turn.words += 1;
                     turn.question |= w.question;
+                    seg.turn_of[pos] = Some(turn_index(&seg.turns));
                 }
                 _ => {
                     seg.turns.extend(current.take());
+                    seg.turn_of[pos] = Some(turn_index(&seg.turns));
                     current = Some(Turn {
                         role: w.role,
                         start: w.start,
@@ -193,6 +198,11 @@ pub fn segment_turns(words: &[TimedWord]) -> Segmentation {
     }
     seg.turns.extend(current);
     seg
+}
+
+/// The index the turn being built will have once pushed.
+fn turn_index(done: &[Turn]) -> u32 {
+    u32::try_from(done.len()).unwrap_or(u32::MAX)
 }
 
 /// Computes the v1 KPIs of a validated transcript.
@@ -288,4 +298,45 @@ fn compute_sorted(words: &[TimedWord], seg: &Segmentation, duration: f64) -> Cal
         }
     }
     k
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use callscope_model::Word;
+
+    fn call(words: &[(&str, f64, f64)]) -> Transcript {
+        let mut t = Transcript::default();
+        t.speakers.insert("S".into(), Role::Seller);
+        t.speakers.insert("C".into(), Role::Customer);
+        t.words = words
+            .iter()
+            .map(|&(spk, start, end)| Word { text: "w".into(), start, end, speaker: spk.into() })
+            .collect();
+        t
+    }
+
+    #[test]
+    fn turn_of_maps_words_to_turns_and_skips_backchannels() {
+        let t = call(&[
+            ("S", 0.0, 0.5),
+            ("S", 0.5, 1.0),
+            ("C", 1.1, 1.3), // backchannel
+            ("S", 1.4, 2.0),
+            ("S", 2.0, 2.5),
+            ("S", 2.5, 3.0),
+            ("S", 3.0, 3.5),
+            ("C", 4.0, 4.5),
+            ("C", 4.5, 5.0),
+        ]);
+        let words = sorted_words(&t);
+        let seg = segment_turns(&words);
+        assert_eq!(seg.turns.len(), 2);
+        assert_eq!(seg.backchannels, 1);
+        assert_eq!(
+            seg.turn_of,
+            vec![Some(0), Some(0), None, Some(0), Some(0), Some(0), Some(0), Some(1), Some(1)]
+        );
+        assert_eq!(seg.turns[1].first, 7);
+    }
 }

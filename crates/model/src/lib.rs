@@ -9,6 +9,8 @@
 //! - [`transcript`]: [`Transcript`], [`Word`], [`Role`] and the validation that
 //!   turns untrusted JSON into a transcript the rest of the system may rely on.
 //! - [`kpi`]: [`CallKpis`] and [`KpiReport`], the per-call conversation KPIs.
+//! - [`signals`]: [`CallSignals`]: mentions, customer keywords, sentiment,
+//!   questions and action items.
 //! - [`call`]: [`CallMeta`], the metadata that travels with a recording.
 //!
 //! # Why validation lives here
@@ -19,8 +21,13 @@
 
 pub mod call;
 pub mod kpi;
+pub mod signals;
 pub mod transcript;
 
 pub use call::{CallMeta, Direction};
 pub use kpi::{CallKpis, KpiReport};
+pub use signals::{
+    ActionItem, CallSentiment, CallSignals, KeywordCount, Mention, Question, SentimentLabel, SentimentPoint,
+    SentimentScore, SentimentShares, TrackerKind,
+};
 pub use transcript::{Role, Transcript, TranscriptError, Word};

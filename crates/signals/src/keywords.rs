@@ -1,0 +1,169 @@
+//! The keywords customers use: characteristic words and phrases of the
+//! customer's speech, tracked or not.
+//!
+//! Per call: the customer's sentences are cut at stop words and punctuation into
+//! candidate phrases ("freight rates", "named engineer"); each candidate yields
+//! its words and its two-word phrases. A two-word phrase said at least twice
+//! absorbs the counts of its words, so "freight rates" ×3 is not also reported as
+//! "freight" ×3 and "rates" ×3. Most frequent first; ties go to the longer phrase.
+//!
+//! Across a seller's calls: [`rank_distinctive`] scores each phrase by TF-IDF
+//! against all calls (the phrases that set this seller's customers apart, not
+//! the ones every customer says).
+
+use std::collections::HashMap;
+
+use callscope_model::KeywordCount;
+
+use crate::text::{is_stop_word, token};
+
+/// The shortest word that can be a keyword on its own.
+const MIN_WORD_LEN: usize = 3;
+
+/// Counts candidate phrases in sentences (each a list of written words) and
+/// returns the top `limit`.
+pub(crate) fn customer_keywords<'a>(
+    sentences: impl Iterator<Item = Vec<&'a str>>,
+    limit: usize,
+) -> Vec<KeywordCount> {
+    let mut unigrams: HashMap<String, u32> = HashMap::new();
+    let mut bigrams: HashMap<(String, String), u32> = HashMap::new();
+    let mut first_seen: HashMap<String, usize> = HashMap::new();
+    let mut order = 0usize;
+    for sentence in sentences {
+        let mut run: Vec<String> = Vec::new();
+        let flush = |run: &mut Vec<String>,
+                     unigrams: &mut HashMap<String, u32>,
+                     bigrams: &mut HashMap<(String, String), u32>| {
+            for w in run.iter() {
+                *unigrams.entry(w.clone()).or_default() += 1;
+            }
+            for pair in run.windows(2) {
+                *bigrams.entry((pair[0].clone(), pair[1].clone())).or_default() += 1;
+            }
+            run.clear();
+        };
+        for word in sentence {
+            let tok = token(word);
+            let keep = tok.chars().count() >= MIN_WORD_LEN
+                && !is_stop_word(&tok)
+                && !tok.chars().all(|c| c.is_ascii_digit() || c == '\'');
+            if keep {
+                first_seen.entry(tok.clone()).or_insert_with(|| {
+                    order += 1;
+                    order
+                });
+                run.push(tok);
+            } else {
+                flush(&mut run, &mut unigrams, &mut bigrams);
+            }
+            // Punctuation inside a sentence ends a phrase too.
+            if word.trim_end().ends_with([',', ';', ':']) {
+                flush(&mut run, &mut unigrams, &mut bigrams);
+            }
+        }
+        flush(&mut run, &mut unigrams, &mut bigrams);
+    }
+
+    let mut out: Vec<(KeywordCount, usize)> = Vec::new();
+    for ((a, b), count) in &bigrams {
+        if *count >= 2 {
+            for w in [a, b] {
+                if let Some(c) = unigrams.get_mut(w) {
+                    *c = c.saturating_sub(*count);
+                }
+            }
+            let seen = first_seen.get(a).copied().unwrap_or(usize::MAX);
+            out.push((KeywordCount { phrase: format!("{a} {b}"), count: *count }, seen));
+        }
+    }
+    for (w, count) in unigrams {
+        if count > 0 {
+            let seen = first_seen.get(&w).copied().unwrap_or(usize::MAX);
+            out.push((KeywordCount { phrase: w, count }, seen));
+        }
+    }
+    out.sort_by(|(a, sa), (b, sb)| {
+        b.count.cmp(&a.count).then_with(|| b.phrase.len().cmp(&a.phrase.len())).then(sa.cmp(sb))
+    });
+    out.into_iter().take(limit).map(|(k, _)| k).collect()
+}
+
+/// A phrase ranked across calls.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RankedKeyword {
+    /// The phrase.
+    pub phrase: String,
+    /// Occurrences in the selected calls.
+    pub count: u32,
+    /// Selected calls that contain it.
+    pub calls: u32,
+    /// TF-IDF score: `count × ln((1 + N) / (1 + df)) + count` (smoothed), where N
+    /// is the number of calls in the background and df those containing it.
+    pub score: f64,
+}
+
+/// Ranks the phrases of `selected` calls (for example one seller's) by how
+/// distinctive they are against `background` (for example all calls of the
+/// team). Each call is its per-call keyword list.
+pub fn rank_distinctive(selected: &[&[KeywordCount]], background: &[&[KeywordCount]]) -> Vec<RankedKeyword> {
+    let n = background.len() as f64;
+    let mut df: HashMap<&str, u32> = HashMap::new();
+    for call in background {
+        for k in *call {
+            *df.entry(k.phrase.as_str()).or_default() += 1;
+        }
+    }
+    let mut tf: HashMap<&str, (u32, u32)> = HashMap::new();
+    for call in selected {
+        for k in *call {
+            let e = tf.entry(k.phrase.as_str()).or_default();
+            e.0 += k.count;
+            e.1 += 1;
+        }
+    }
+    let mut ranked: Vec<RankedKeyword> = tf
+        .into_iter()
+        .map(|(phrase, (count, calls))| {
+            let d = f64::from(df.get(phrase).copied().unwrap_or(calls));
+            let idf = ((1.0 + n) / (1.0 + d)).ln() + 1.0;
+            RankedKeyword { phrase: phrase.to_owned(), count, calls, score: f64::from(count) * idf }
+        })
+        .collect();
+    ranked.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.phrase.cmp(&b.phrase)));
+    ranked
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kw(text: &[&str]) -> Vec<KeywordCount> {
+        customer_keywords(text.iter().map(|s| s.split_whitespace().collect()), 10)
+    }
+
+    #[test]
+    fn stop_words_removed_and_phrases_absorb_their_words() {
+        let got = kw(&[
+            "Our freight rates went up.",
+            "The freight rates are too high, and the port fees too.",
+            "Um, so freight is our biggest cost.",
+        ]);
+        assert_eq!(got[0], KeywordCount { phrase: "freight rates".into(), count: 2 });
+        assert!(got.contains(&KeywordCount { phrase: "freight".into(), count: 1 }), "{got:?}");
+        assert!(!got.iter().any(|k| k.phrase == "rates"), "{got:?}");
+        assert!(!got.iter().any(|k| ["the", "our", "too", "um"].contains(&k.phrase.as_str())));
+    }
+
+    #[test]
+    fn tf_idf_prefers_distinctive_phrases() {
+        let common = KeywordCount { phrase: "pricing".into(), count: 3 };
+        let rare = KeywordCount { phrase: "ocean freight".into(), count: 2 };
+        let a = vec![common.clone(), rare.clone()];
+        let b = vec![common.clone()];
+        let c = vec![common];
+        let ranked = rank_distinctive(&[&a], &[&a, &b, &c]);
+        assert_eq!(ranked[0].phrase, "ocean freight", "{ranked:?}");
+        assert_eq!(ranked[0].calls, 1);
+    }
+}

@@ -1,0 +1,313 @@
+//! Conversation signals: tracked keywords and competitors, the keywords
+//! customers use, customer sentiment, questions and action items.
+//!
+//! Managers coach on these, so every signal is explainable: a mention carries
+//! the exact words and a context snippet, a sentiment point its turn and score,
+//! an action item its sentence. All of it is computed from the transcript alone,
+//! synchronously and without I/O, so the same code runs on a laptop, in a Kafka
+//! worker and in tests.
+//!
+//! # Layout
+//! - [`trackers`]: the TOML trackers file and the Aho-Corasick matcher.
+//! - [`sentiment`]: the [`SentimentModel`] trait and the lexicon model.
+//! - [`keywords`]: per-call customer keywords and TF-IDF ranking across calls.
+//! - `questions`, `actions`: rule-based question and commitment detection.
+//!
+//! # Units of text
+//! Signals work on the KPI engine's turns ([`callscope_kpi::segment_turns`]),
+//! so the sentiment timeline has exactly the turns the KPIs count, and
+//! backchannels ("mhm", "right") are neither questions nor action items. A turn
+//! is split into sentences at `.`, `?` and `!`; action items further split a
+//! sentence into clauses at `,` `;` `:` so that "X will send the report, and
+//! I'll send the offer" gives two items. Mentions are found on every word,
+//! backchannels included, because a customer who says "Salesforce?" while the
+//! seller talks did mention it.
+
+mod actions;
+pub mod keywords;
+mod questions;
+pub mod sentiment;
+mod text;
+pub mod trackers;
+
+use callscope_kpi::{Segmentation, TimedWord};
+use callscope_model::{
+    ActionItem, CallSentiment, CallSignals, Question, Role, SentimentScore, SentimentShares, Transcript,
+};
+
+pub use keywords::{RankedKeyword, rank_distinctive};
+pub use sentiment::{LexiconSentiment, SentimentModel};
+pub use trackers::{SaidBy, Term, TrackerError, TrackerMatcher, TrackerWarning, Trackers};
+
+/// Settings of signal extraction.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SignalSettings {
+    /// How many customer keywords to keep per call.
+    pub max_customer_keywords: usize,
+    /// Words of context on each side of a mention.
+    pub context_words: usize,
+}
+
+impl Default for SignalSettings {
+    fn default() -> Self {
+        SignalSettings { max_customer_keywords: 20, context_words: 6 }
+    }
+}
+
+/// Computes every signal of a call. Build once (it compiles the trackers), then
+/// call [`SignalExtractor::extract`] per call, from any number of threads.
+#[derive(Debug)]
+pub struct SignalExtractor<S = LexiconSentiment> {
+    matcher: TrackerMatcher,
+    sentiment: S,
+    settings: SignalSettings,
+}
+
+impl SignalExtractor<LexiconSentiment> {
+    /// An extractor with the default sentiment model.
+    pub fn new(matcher: TrackerMatcher, settings: SignalSettings) -> Self {
+        Self::with_model(matcher, LexiconSentiment::new(), settings)
+    }
+}
+
+/// One sentence of a turn: positions in the sorted word list.
+struct Sentence {
+    role: Role,
+    turn: usize,
+    words: Vec<usize>,
+}
+
+/// The call's words by sorted position, with the helpers every signal needs.
+struct CallText<'a> {
+    transcript: &'a Transcript,
+    words: &'a [TimedWord],
+}
+
+impl CallText<'_> {
+    fn text(&self, pos: usize) -> &str {
+        &self.transcript.words[self.words[pos].index].text
+    }
+
+    fn speaker(&self, pos: usize) -> String {
+        self.transcript.words[self.words[pos].index].speaker.clone()
+    }
+
+    fn written(&self, positions: &[usize]) -> Vec<&str> {
+        positions.iter().map(|&p| self.text(p)).collect()
+    }
+
+    fn joined(&self, positions: &[usize]) -> String {
+        positions.iter().map(|&p| self.text(p).trim()).collect::<Vec<_>>().join(" ")
+    }
+
+    /// First start and latest end of some words.
+    fn span(&self, positions: &[usize]) -> (f64, f64) {
+        let start = positions.first().map_or(0.0, |&p| self.words[p].start);
+        let end = positions.iter().map(|&p| self.words[p].end).fold(start, f64::max);
+        (start, end)
+    }
+
+    /// The clause as an action item, if it is one. `after_commitment`: the
+    /// previous clause of the sentence was an action item.
+    fn action_item(
+        &self,
+        clause: &[usize],
+        owner: Role,
+        in_question: bool,
+        after_commitment: bool,
+    ) -> Option<ActionItem> {
+        let first = *clause.first()?;
+        let tokens = actions::tokens(&self.written(clause));
+        let continued = after_commitment && !in_question && actions::continues_commitment(&tokens);
+        if !continued && !actions::is_action_item(&tokens, in_question) {
+            return None;
+        }
+        let (start, end) = self.span(clause);
+        let text = self.joined(clause);
+        Some(ActionItem {
+            owner,
+            speaker: self.speaker(first),
+            text: text.trim_end_matches([',', ';', ':']).to_owned(),
+            start,
+            end,
+        })
+    }
+}
+
+/// Mean of sentence scores, acknowledgements left out unless there is nothing else.
+fn utterance_score(sentences: &[(f64, bool)]) -> f64 {
+    let content: Vec<f64> = sentences.iter().filter(|(_, ack)| !ack).map(|(s, _)| *s).collect();
+    let used: Vec<f64> =
+        if content.is_empty() { sentences.iter().map(|(s, _)| *s).collect() } else { content };
+    if used.is_empty() { 0.0 } else { used.iter().sum::<f64>() / used.len() as f64 }
+}
+
+impl<S: SentimentModel> SignalExtractor<S> {
+    /// An extractor with a given sentiment model.
+    pub fn with_model(matcher: TrackerMatcher, sentiment: S, settings: SignalSettings) -> Self {
+        SignalExtractor { matcher, sentiment, settings }
+    }
+
+    /// The sentiment model's name, to store with results.
+    pub fn sentiment_model(&self) -> &'static str {
+        self.sentiment.name()
+    }
+
+    /// The sentiment of an utterance (a turn, or any text): the mean of its
+    /// sentences' scores, bare acknowledgements left out (see the crate docs).
+    pub fn utterance_sentiment(&self, text: &str) -> SentimentScore {
+        let mut scores = Vec::new();
+        let mut sentence: Vec<&str> = Vec::new();
+        for word in text.split_whitespace() {
+            sentence.push(word);
+            if text::ends_sentence(word) {
+                scores.push(self.sentence_score(&sentence));
+                sentence.clear();
+            }
+        }
+        if !sentence.is_empty() {
+            scores.push(self.sentence_score(&sentence));
+        }
+        let score = utterance_score(&scores);
+        SentimentScore { label: sentiment::label_for(score), score }
+    }
+
+    fn sentence_score(&self, written: &[&str]) -> (f64, bool) {
+        (self.sentiment.score(&written.join(" ")).score, sentiment::is_acknowledgement(written))
+    }
+
+    /// Computes the signals of a validated transcript.
+    pub fn extract(&self, transcript: &Transcript) -> CallSignals {
+        let words = callscope_kpi::sorted_words(transcript);
+        let seg = callscope_kpi::segment_turns(&words);
+        self.extract_segmented(transcript, &words, &seg)
+    }
+
+    /// Computes the signals when the caller already sorted and segmented the
+    /// words (the pipeline does, for the KPIs).
+    pub fn extract_segmented(
+        &self,
+        transcript: &Transcript,
+        words: &[TimedWord],
+        seg: &Segmentation,
+    ) -> CallSignals {
+        let call = CallText { transcript, words };
+
+        // Each turn's words, in time order, cut into sentences.
+        let mut turn_words: Vec<Vec<usize>> = vec![Vec::new(); seg.turns.len()];
+        for (pos, turn) in seg.turn_of.iter().enumerate() {
+            if let Some(t) = turn {
+                turn_words[*t as usize].push(pos);
+            }
+        }
+        let mut sentences: Vec<Sentence> = Vec::new();
+        for (t, (turn, positions)) in seg.turns.iter().zip(&turn_words).enumerate() {
+            let mut current = Vec::new();
+            for &pos in positions {
+                current.push(pos);
+                if text::ends_sentence(call.text(pos)) {
+                    sentences.push(Sentence {
+                        role: turn.role,
+                        turn: t,
+                        words: std::mem::take(&mut current),
+                    });
+                }
+            }
+            if !current.is_empty() {
+                sentences.push(Sentence { role: turn.role, turn: t, words: current });
+            }
+        }
+
+        // Questions and action items, sentence by sentence, clause by clause.
+        let mut questions = Vec::new();
+        let mut action_items = Vec::new();
+        for s in &sentences {
+            let question = questions::is_question(&call.written(&s.words));
+            if question {
+                let (start, end) = call.span(&s.words);
+                questions.push(Question {
+                    role: s.role,
+                    speaker: call.speaker(s.words[0]),
+                    text: call.joined(&s.words),
+                    start,
+                    end,
+                });
+            }
+            let mut clause: Vec<usize> = Vec::new();
+            let mut after_commitment = false;
+            for (i, &pos) in s.words.iter().enumerate() {
+                let next = s.words.get(i + 1).map(|&p| call.text(p));
+                let cut_before = !clause.is_empty() && actions::starts_new_clause(call.text(pos), next);
+                if cut_before {
+                    let item = call.action_item(&clause, s.role, question, after_commitment);
+                    after_commitment = item.is_some();
+                    action_items.extend(item);
+                    clause.clear();
+                }
+                clause.push(pos);
+                if next.is_none() || text::ends_clause(call.text(pos)) {
+                    let item = call.action_item(&clause, s.role, question, after_commitment);
+                    after_commitment = item.is_some();
+                    action_items.extend(item);
+                    clause.clear();
+                }
+            }
+        }
+
+        // Sentiment: a turn's score is the mean of its sentences' scores, leaving
+        // out bare acknowledgements ("Great." "Thanks."), which are politeness,
+        // not opinion, unless the turn has nothing else. The customer's overall
+        // sentiment is the word-weighted mean of their turns.
+        let mut sentence_scores: Vec<Vec<(f64, bool)>> = vec![Vec::new(); seg.turns.len()];
+        for s in &sentences {
+            sentence_scores[s.turn].push(self.sentence_score(&call.written(&s.words)));
+        }
+        let mut timeline = Vec::with_capacity(seg.turns.len());
+        let (mut weighted, mut weight) = (0.0, 0.0);
+        let mut counts = [0u32; 3];
+        for (t, turn) in seg.turns.iter().enumerate() {
+            let score = utterance_score(&sentence_scores[t]);
+            let label = sentiment::label_for(score);
+            if turn.role == Role::Customer {
+                weighted += score * f64::from(turn.words);
+                weight += f64::from(turn.words);
+                counts[label as usize] += 1;
+            }
+            timeline.push(callscope_model::SentimentPoint {
+                turn: t as u32,
+                role: turn.role,
+                start: turn.start,
+                end: turn.end,
+                label,
+                score,
+            });
+        }
+        let customer_turns: u32 = counts.iter().sum();
+        let share = |n: u32| if customer_turns == 0 { 0.0 } else { f64::from(n) / f64::from(customer_turns) };
+        let customer = (weight > 0.0).then(|| {
+            let score = weighted / weight;
+            SentimentScore { label: sentiment::label_for(score), score }
+        });
+
+        let customer_keywords = keywords::customer_keywords(
+            sentences.iter().filter(|s| s.role == Role::Customer).map(|s| call.written(&s.words)),
+            self.settings.max_customer_keywords,
+        );
+
+        CallSignals {
+            mentions: self.matcher.find(transcript, words, self.settings.context_words),
+            customer_keywords,
+            sentiment: CallSentiment {
+                customer,
+                customer_shares: SentimentShares {
+                    positive: share(counts[0]),
+                    neutral: share(counts[1]),
+                    negative: share(counts[2]),
+                },
+                timeline,
+            },
+            questions,
+            action_items,
+        }
+    }
+}

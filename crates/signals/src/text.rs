@@ -1,0 +1,415 @@
+//! Text normalization shared by the matchers: word keys, light stemming,
+//! sentence splitting and the stop-word list.
+
+use std::borrow::Cow;
+
+/// The comparable form of a written word: lowercase, letters and digits only,
+/// a possessive `'s` dropped. `"Flexport's,"` → `"flexport"`, `"Sentinel-1"` →
+/// `"sentinel1"`, `"—"` → `""`.
+pub(crate) fn word_key(text: &str) -> String {
+    let lower = text.trim().to_lowercase().replace('\u{2019}', "'");
+    let trimmed = lower.trim_end_matches(|c: char| !c.is_alphanumeric());
+    let base = trimmed.strip_suffix("'s").unwrap_or(trimmed);
+    base.chars().filter(|c| c.is_alphanumeric()).collect()
+}
+
+/// Strips simple English inflections so that plural and singular meet:
+/// `discounts` → `discount`, `companies` → `company`, `boxes` → `box`.
+/// Deliberately light (no `-ed`/`-ing`): a tracker that needs those lists them as
+/// aliases. Applied identically to tracker aliases and transcript words, so an
+/// imperfect stem (`sales` → `sale`) still matches itself.
+pub(crate) fn stem(key: &str) -> Cow<'_, str> {
+    let n = key.len();
+    if n < 4 || !key.is_ascii() || key.bytes().any(|b| b.is_ascii_digit()) {
+        return Cow::Borrowed(key);
+    }
+    if n > 4 && key.ends_with("ies") {
+        return Cow::Owned(format!("{}y", &key[..n - 3]));
+    }
+    for suffix in ["sses", "ches", "shes", "xes", "zes"] {
+        if key.ends_with(suffix) {
+            return Cow::Borrowed(&key[..n - 2]);
+        }
+    }
+    if key.ends_with('s') && !key.ends_with("ss") && !key.ends_with("us") && !key.ends_with("is") {
+        return Cow::Borrowed(&key[..n - 1]);
+    }
+    Cow::Borrowed(key)
+}
+
+/// Whether a written word ends a sentence (`.`, `?`, `!`, possibly followed by
+/// closing quotes or brackets).
+pub(crate) fn ends_sentence(text: &str) -> bool {
+    let t = text.trim_end().trim_end_matches(['"', '\'', ')', ']', '\u{201d}', '\u{2019}']);
+    t.ends_with(['.', '?', '!'])
+}
+
+/// Whether a written word ends a clause: a sentence end, or `,` `;` `:`.
+pub(crate) fn ends_clause(text: &str) -> bool {
+    ends_sentence(text) || text.trim_end().ends_with([',', ';', ':'])
+}
+
+/// Lowercase token for rule matching: apostrophes unified, surrounding
+/// punctuation removed, inner apostrophes kept (`"I'll,"` → `"i'll"`).
+pub(crate) fn token(text: &str) -> String {
+    text.trim()
+        .to_lowercase()
+        .replace('\u{2019}', "'")
+        .trim_matches(|c: char| !c.is_alphanumeric() && c != '\'')
+        .trim_matches('\'')
+        .to_owned()
+}
+
+/// English function words, conversational fillers and number words: never a
+/// "keyword customers use" on their own.
+pub(crate) const STOP_WORDS: &[&str] = &[
+    "a",
+    "about",
+    "above",
+    "actually",
+    "after",
+    "again",
+    "against",
+    "ah",
+    "all",
+    "already",
+    "also",
+    "am",
+    "an",
+    "and",
+    "any",
+    "anything",
+    "are",
+    "aren't",
+    "around",
+    "as",
+    "at",
+    "back",
+    "basically",
+    "be",
+    "because",
+    "been",
+    "before",
+    "being",
+    "below",
+    "between",
+    "both",
+    "but",
+    "by",
+    "bye",
+    "can",
+    "can't",
+    "cannot",
+    "come",
+    "could",
+    "couldn't",
+    "did",
+    "didn't",
+    "do",
+    "does",
+    "doesn't",
+    "doing",
+    "don't",
+    "down",
+    "each",
+    "eight",
+    "eighteen",
+    "eighty",
+    "eleven",
+    "else",
+    "even",
+    "ever",
+    "every",
+    "few",
+    "fifteen",
+    "fifty",
+    "fine",
+    "first",
+    "five",
+    "for",
+    "forty",
+    "four",
+    "fourteen",
+    "from",
+    "further",
+    "get",
+    "gets",
+    "getting",
+    "go",
+    "goes",
+    "going",
+    "gonna",
+    "good",
+    "got",
+    "great",
+    "had",
+    "hadn't",
+    "has",
+    "hasn't",
+    "have",
+    "haven't",
+    "having",
+    "he",
+    "he'd",
+    "he'll",
+    "he's",
+    "hello",
+    "her",
+    "here",
+    "here's",
+    "hers",
+    "herself",
+    "hey",
+    "hi",
+    "him",
+    "himself",
+    "his",
+    "hm",
+    "hmm",
+    "how",
+    "how's",
+    "hundred",
+    "i",
+    "i'd",
+    "i'll",
+    "i'm",
+    "i've",
+    "if",
+    "in",
+    "into",
+    "is",
+    "isn't",
+    "it",
+    "it'd",
+    "it'll",
+    "it's",
+    "its",
+    "itself",
+    "just",
+    "keep",
+    "kind",
+    "know",
+    "last",
+    "let",
+    "let's",
+    "like",
+    "look",
+    "lot",
+    "make",
+    "many",
+    "maybe",
+    "me",
+    "mean",
+    "mhm",
+    "might",
+    "million",
+    "mine",
+    "more",
+    "most",
+    "much",
+    "must",
+    "mustn't",
+    "my",
+    "myself",
+    "need",
+    "needs",
+    "never",
+    "new",
+    "next",
+    "nine",
+    "nineteen",
+    "ninety",
+    "no",
+    "nor",
+    "not",
+    "now",
+    "of",
+    "off",
+    "oh",
+    "ok",
+    "okay",
+    "on",
+    "once",
+    "one",
+    "only",
+    "or",
+    "other",
+    "ought",
+    "our",
+    "ours",
+    "ourselves",
+    "out",
+    "over",
+    "own",
+    "percent",
+    "please",
+    "pretty",
+    "probably",
+    "put",
+    "quite",
+    "really",
+    "right",
+    "said",
+    "same",
+    "say",
+    "see",
+    "seven",
+    "seventeen",
+    "seventy",
+    "shall",
+    "shan't",
+    "she",
+    "she'd",
+    "she'll",
+    "she's",
+    "should",
+    "shouldn't",
+    "six",
+    "sixteen",
+    "sixty",
+    "so",
+    "some",
+    "something",
+    "sorry",
+    "still",
+    "sure",
+    "take",
+    "talk",
+    "tell",
+    "ten",
+    "than",
+    "thank",
+    "thanks",
+    "that",
+    "that's",
+    "the",
+    "their",
+    "theirs",
+    "them",
+    "themselves",
+    "then",
+    "there",
+    "there's",
+    "these",
+    "they",
+    "they'd",
+    "they'll",
+    "they're",
+    "they've",
+    "thing",
+    "things",
+    "think",
+    "thirteen",
+    "thirty",
+    "this",
+    "those",
+    "thousand",
+    "three",
+    "through",
+    "time",
+    "to",
+    "today",
+    "too",
+    "twelve",
+    "twenty",
+    "two",
+    "uh",
+    "uh-huh",
+    "um",
+    "under",
+    "until",
+    "up",
+    "us",
+    "very",
+    "want",
+    "was",
+    "wasn't",
+    "way",
+    "we",
+    "we'd",
+    "we'll",
+    "we're",
+    "we've",
+    "week",
+    "well",
+    "were",
+    "weren't",
+    "what",
+    "what's",
+    "when",
+    "when's",
+    "where",
+    "where's",
+    "which",
+    "while",
+    "who",
+    "who's",
+    "whom",
+    "why",
+    "why's",
+    "will",
+    "with",
+    "won't",
+    "would",
+    "wouldn't",
+    "yeah",
+    "year",
+    "yes",
+    "yet",
+    "you",
+    "you'd",
+    "you'll",
+    "you're",
+    "you've",
+    "your",
+    "yours",
+    "yourself",
+    "yourselves",
+    "zero",
+];
+
+/// Whether a lowercase token is a stop word.
+pub(crate) fn is_stop_word(token: &str) -> bool {
+    STOP_WORDS.binary_search(&token).is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stop_words_are_sorted_for_binary_search() {
+        assert!(STOP_WORDS.windows(2).all(|w| w[0] < w[1]), "STOP_WORDS must be sorted and unique");
+    }
+
+    #[test]
+    fn word_keys() {
+        assert_eq!(word_key("Flexport's,"), "flexport");
+        assert_eq!(word_key("HubSpot."), "hubspot");
+        assert_eq!(word_key("Sentinel-1"), "sentinel1");
+        assert_eq!(word_key("CrowdStrike\u{2019}s"), "crowdstrike");
+        assert_eq!(word_key("—"), "");
+    }
+
+    #[test]
+    fn stems() {
+        assert_eq!(stem("discounts"), "discount");
+        assert_eq!(stem("companies"), "company");
+        assert_eq!(stem("boxes"), "box");
+        assert_eq!(stem("business"), "business");
+        assert_eq!(stem("analysis"), "analysis");
+        assert_eq!(stem("status"), "status");
+        assert_eq!(stem("yes"), "yes");
+        assert_eq!(stem("sentinel1"), "sentinel1");
+    }
+
+    #[test]
+    fn tokens_and_sentence_ends() {
+        assert_eq!(token("I\u{2019}ll,"), "i'll");
+        assert_eq!(token("\"Really?\""), "really");
+        assert!(ends_sentence("today?"));
+        assert!(ends_sentence("done.\""));
+        assert!(!ends_sentence("well,"));
+        assert!(ends_clause("well,"));
+    }
+}

@@ -1,4 +1,4 @@
-//! `callscope analyze`: the KPIs of one call or of many.
+//! `callscope analyze`: the KPIs and signals of one call or of many.
 //!
 //! Input files are independent: in batch mode a bad file is reported on stderr
 //! and the others are still analysed; the exit code is 2 at the end if any file
@@ -10,11 +10,13 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use callscope_model::{KpiReport, Transcript};
+use callscope_model::{CallSignals, KpiReport, Transcript};
+use callscope_signals::{SignalExtractor, SignalSettings, TrackerMatcher, Trackers};
 use clap::Args;
 use serde::Serialize;
 
 use crate::EXIT_BAD_INPUT;
+use crate::config::Config;
 use crate::output::{self, Format};
 
 /// Arguments of `callscope analyze`.
@@ -23,6 +25,10 @@ pub(crate) struct AnalyzeArgs {
     /// A transcript JSON file, a directory of them, or `-` for stdin. Repeatable.
     #[arg(long = "transcript", value_name = "FILE|DIR", required = true, num_args = 1..)]
     transcripts: Vec<PathBuf>,
+    /// Trackers file (TOML) of keywords and competitors to find; overrides
+    /// `signals.trackers` in the configuration.
+    #[arg(long, value_name = "FILE")]
+    trackers: Option<PathBuf>,
     /// Output format [default: table on a terminal, json otherwise].
     #[arg(long, value_enum)]
     format: Option<Format>,
@@ -33,12 +39,41 @@ pub(crate) struct AnalyzeArgs {
 struct Line<'a> {
     #[serde(flatten)]
     report: &'a KpiReport,
+    signals: &'a CallSignals,
     /// The input path, so batch output can be joined back to files.
     source: &'a str,
 }
 
-pub(crate) fn run(args: &AnalyzeArgs) -> Result<ExitCode> {
+/// Loads the trackers named on the command line or in the config, reporting
+/// their warnings on stderr.
+fn load_trackers(args: &AnalyzeArgs, config: &Config) -> Result<Trackers> {
+    let Some(path) = args.trackers.as_ref().or(config.signals.trackers.as_ref()) else {
+        return Ok(Trackers::default());
+    };
+    let source = std::fs::read_to_string(path)
+        .with_context(|| format!("{}: cannot read trackers file", path.display()))?;
+    let (trackers, warnings) = Trackers::from_toml_str(&source)
+        .with_context(|| format!("{}: invalid trackers file", path.display()))?;
+    for warning in warnings.iter().chain(&TrackerMatcher::new(&trackers).1) {
+        eprintln!("warning: {}: {warning}", path.display());
+    }
+    Ok(trackers)
+}
+
+pub(crate) fn run(args: &AnalyzeArgs, config: &Config) -> Result<ExitCode> {
     let format = Format::resolve(args.format);
+    let trackers = match load_trackers(args, config) {
+        Ok(t) => t,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            return Ok(ExitCode::from(EXIT_BAD_INPUT));
+        }
+    };
+    let settings = SignalSettings {
+        max_customer_keywords: config.signals.max_customer_keywords,
+        context_words: config.signals.context_words,
+    };
+    let extractor = SignalExtractor::new(TrackerMatcher::new(&trackers).0, settings);
     let mut failed = 0usize;
     let inputs = expand_inputs(&args.transcripts, &mut failed);
     let show_progress = inputs.len() > 20 && io::stderr().is_terminal();
@@ -53,12 +88,17 @@ pub(crate) fn run(args: &AnalyzeArgs) -> Result<ExitCode> {
         match load(path) {
             Ok(transcript) => {
                 let report = callscope_kpi::report(&transcript);
+                let signals = extractor.extract(&transcript);
                 match format {
                     Format::Json => {
-                        serde_json::to_writer(&mut out, &Line { report: &report, source: &source })?;
+                        let line = Line { report: &report, signals: &signals, source: &source };
+                        serde_json::to_writer(&mut out, &line)?;
                         writeln!(out)?;
                     }
-                    Format::Table => write_table(&mut out, &source, &report)?,
+                    Format::Table => {
+                        write_table(&mut out, &source, &report)?;
+                        write_signals(&mut out, &signals)?;
+                    }
                 }
             }
             Err(err) => {
@@ -156,6 +196,57 @@ fn write_table(out: &mut impl Write, source: &str, report: &KpiReport) -> io::Re
     let width = rows.iter().map(|(name, _)| name.len()).max().unwrap_or(0);
     for (name, value) in rows {
         writeln!(out, "  {name:<width$}  {value:>12}")?;
+    }
+    Ok(())
+}
+
+fn write_signals(out: &mut impl Write, s: &CallSignals) -> io::Result<()> {
+    let time = |t: f64| format!("{:02}:{:02}", (t / 60.0) as u64, (t % 60.0) as u64);
+    match s.sentiment.customer {
+        Some(c) => {
+            let shares = s.sentiment.customer_shares;
+            writeln!(
+                out,
+                "  Customer sentiment: {} ({:+.2}); turns {:.0} % positive, {:.0} % neutral, {:.0} % negative",
+                c.label.as_str(),
+                c.score,
+                shares.positive * 100.0,
+                shares.neutral * 100.0,
+                shares.negative * 100.0
+            )?;
+        }
+        None => writeln!(out, "  Customer sentiment: n/a (the customer did not speak)")?,
+    }
+    if s.mentions.is_empty() {
+        writeln!(out, "  Mentions: none (track terms with --trackers FILE)")?;
+    } else {
+        writeln!(out, "  Mentions:")?;
+        for m in &s.mentions {
+            writeln!(
+                out,
+                "    {}  {:<10} {:<8} {:<16} \"{}\"",
+                time(m.start),
+                m.kind.as_str(),
+                m.role.as_str(),
+                m.term,
+                m.context
+            )?;
+        }
+    }
+    let keywords: Vec<String> =
+        s.customer_keywords.iter().take(10).map(|k| format!("{} ({})", k.phrase, k.count)).collect();
+    writeln!(
+        out,
+        "  Customer keywords: {}",
+        if keywords.is_empty() { "none".to_owned() } else { keywords.join(", ") }
+    )?;
+    writeln!(out, "  Questions: {}", s.questions.len())?;
+    for q in &s.questions {
+        writeln!(out, "    {}  {:<8} {}", time(q.start), q.role.as_str(), q.text)?;
+    }
+    writeln!(out, "  Action items: {}", s.action_items.len())?;
+    for a in &s.action_items {
+        writeln!(out, "    {}  {:<8} {}", time(a.start), a.owner.as_str(), a.text)?;
     }
     writeln!(out)
 }

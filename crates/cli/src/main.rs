@@ -5,12 +5,15 @@
 //! user's input exits with code 2, anything else with code 1.
 //!
 //! # Layout
-//! - `analyze`: `callscope analyze --transcript FILE|DIR...`, the KPIs of calls.
+//! - `analyze`: `callscope analyze --transcript FILE|DIR...`, KPIs and signals.
+//! - `config`: layered configuration (defaults, file, `CALLSCOPE__*` env).
 //! - `output`: the JSON-lines and table renderings shared by subcommands.
 
 mod analyze;
+mod config;
 mod output;
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -19,13 +22,17 @@ use clap::{Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(name = "callscope", version, about, long_about = None)]
 struct Cli {
+    /// Configuration file (TOML), layered over the defaults and under
+    /// `CALLSCOPE__*` environment variables [env: CALLSCOPE_CONFIG].
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Compute a call's conversation KPIs from a transcript (JSON).
+    /// Compute a call's conversation KPIs and signals from a transcript (JSON).
     Analyze(analyze::AnalyzeArgs),
 }
 
@@ -34,9 +41,9 @@ const EXIT_BAD_INPUT: u8 = 2;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Analyze(args) => analyze::run(&args),
-    };
+    let result = config::Config::load(cli.config.as_deref()).and_then(|config| match cli.command {
+        Command::Analyze(args) => analyze::run(&args, &config),
+    });
     match result {
         Ok(code) => code,
         Err(err) => {

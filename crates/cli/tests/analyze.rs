@@ -188,3 +188,81 @@ fn several_files_and_stdin() {
     assert_eq!(lines[1]["call_id"], "c-stdin");
     assert_eq!(lines[1]["source"], "-");
 }
+
+fn trackers_file() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../signals/tests/dev/trackers.toml")
+}
+
+#[test]
+fn signals_are_in_the_output() {
+    let out = callscope(&[
+        "analyze",
+        "--transcript",
+        sample().to_str().expect("utf-8"),
+        "--trackers",
+        trackers_file().to_str().expect("utf-8"),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let line = &stdout_lines(&out)[0];
+    let signals = &line["signals"];
+    for key in ["mentions", "customer_keywords", "sentiment", "questions", "action_items"] {
+        assert!(signals.get(key).is_some(), "missing signals.{key}");
+    }
+    let mentions = signals["mentions"].as_array().expect("array");
+    assert!(
+        mentions
+            .iter()
+            .any(|m| m["term"] == "HubSpot" && m["kind"] == "competitor" && m["role"] == "customer"),
+        "{mentions:?}"
+    );
+    assert!(signals["sentiment"]["customer"]["label"].is_string());
+    assert!(!signals["sentiment"]["timeline"].as_array().expect("array").is_empty());
+    assert!(signals["action_items"].as_array().expect("array").iter().any(|a| a["owner"] == "seller"));
+}
+
+#[test]
+fn trackers_from_config_file_and_env() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let trackers = write(dir.path(), "t.toml", "[[competitor]]\nname = \"Salesforce\"\n");
+    let config = write(dir.path(), "c.toml", &format!("[signals]\ntrackers = {trackers:?}\n"));
+    let out = callscope(&["analyze", "--config", &config, "--transcript", sample().to_str().expect("utf-8")]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let terms: Vec<_> = stdout_lines(&out)[0]["signals"]["mentions"]
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|m| m["term"].clone())
+        .collect();
+    assert!(!terms.is_empty() && terms.iter().all(|t| t == "Salesforce"), "{terms:?}");
+
+    let out = Command::new(env!("CARGO_BIN_EXE_callscope"))
+        .args(["analyze", "--transcript", sample().to_str().expect("utf-8")])
+        .env("CALLSCOPE__SIGNALS__TRACKERS", "/nonexistent/trackers.toml")
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("/nonexistent/trackers.toml: cannot read trackers file"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn bad_trackers_file_names_line_and_field() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let t = write(dir.path(), "t.toml", "[[competitor]]\nname = \"A\"\naliasses = [\"b\"]\n");
+    let out = callscope(&["analyze", "--transcript", sample().to_str().expect("utf-8"), "--trackers", &t]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains(&t) && err.contains("line 3") && err.contains("aliasses"), "{err}");
+
+    let t = write(
+        dir.path(),
+        "dup.toml",
+        "[[competitor]]\nname = \"Pipedrive\"\n[[keyword]]\nname = \"Pipe drive\"\n",
+    );
+    let out = callscope(&["analyze", "--transcript", sample().to_str().expect("utf-8"), "--trackers", &t]);
+    assert!(out.status.success(), "a collision is a warning, not an error");
+    assert!(stderr(&out).contains("warning:") && stderr(&out).contains("line 4"), "{}", stderr(&out));
+}

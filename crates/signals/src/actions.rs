@@ -8,8 +8,6 @@
 //! ("we won't send") and conditionals ("if you sign, we'll ...") are not
 //! action items. The owner is the speaker who committed.
 
-use crate::text::token;
-
 /// Verbs that make a commitment concrete.
 const ACTION_VERBS: &[&str] = &[
     "arrange",
@@ -109,12 +107,11 @@ fn is_action_verb(token: &str) -> bool {
     ACTION_VERBS.contains(&token)
 }
 
-/// Whether a clause (its lowercase tokens) is a commitment.
-pub(crate) fn is_action_item(tokens: &[String], is_question: bool) -> bool {
-    if is_question || tokens.is_empty() || tokens[0] == "if" || tokens[0] == "unless" {
+/// Whether a clause (its non-empty lowercase tokens) is a commitment.
+pub(crate) fn is_action_item(t: &[&str], is_question: bool) -> bool {
+    if is_question || t.is_empty() || t[0] == "if" || t[0] == "unless" {
         return false;
     }
-    let t: Vec<&str> = tokens.iter().map(String::as_str).collect();
     for i in 0..t.len() {
         // Position just after the commitment marker, if one starts at `i`.
         let after = match t[i] {
@@ -144,25 +141,20 @@ pub(crate) fn is_action_item(tokens: &[String], is_question: bool) -> bool {
     false
 }
 
-/// Whether a clause should be cut before this word: "and" followed by an action
-/// verb or a new commitment ("I'll email it and check back in January").
-pub(crate) fn starts_new_clause(word: &str, next: Option<&str>) -> bool {
-    token(word) == "and"
-        && next.map(token).is_some_and(|n| {
-            is_action_verb(&n) || matches!(n.as_str(), "i'll" | "we'll" | "i" | "we" | "let's" | "then")
+/// Whether a clause should be cut before this token: "and" followed by an
+/// action verb or a new commitment ("I'll email it and check back in January").
+pub(crate) fn starts_new_clause(token: &str, next: Option<&str>) -> bool {
+    token == "and"
+        && next.is_some_and(|n| {
+            is_action_verb(n) || matches!(n, "i'll" | "we'll" | "i" | "we" | "let's" | "then")
         })
 }
 
 /// Whether a clause continues a commitment made in the clause before it:
 /// "I'll email the comparison | and check back in January" — the second part
 /// starts with "and" and an action verb, and shares the first part's subject.
-pub(crate) fn continues_commitment(tokens: &[String]) -> bool {
-    tokens.first().is_some_and(|t| t == "and") && tokens.get(1).is_some_and(|t| is_action_verb(t))
-}
-
-/// Lowercase tokens of written words.
-pub(crate) fn tokens(words: &[&str]) -> Vec<String> {
-    words.iter().map(|w| token(w)).filter(|t| !t.is_empty()).collect()
+pub(crate) fn continues_commitment(tokens: &[&str]) -> bool {
+    tokens.first() == Some(&"and") && tokens.get(1).is_some_and(|t| is_action_verb(t))
 }
 
 #[cfg(test)]
@@ -170,8 +162,10 @@ mod tests {
     use super::*;
 
     fn act(s: &str) -> bool {
-        let words: Vec<&str> = s.split_whitespace().collect();
-        is_action_item(&tokens(&words), s.ends_with('?'))
+        let tokens: Vec<String> =
+            s.split_whitespace().map(crate::text::token).filter(|t| !t.is_empty()).collect();
+        let tokens: Vec<&str> = tokens.iter().map(String::as_str).collect();
+        is_action_item(&tokens, s.ends_with('?'))
     }
 
     #[test]

@@ -15,15 +15,15 @@ use std::collections::HashMap;
 
 use callscope_model::KeywordCount;
 
-use crate::text::{is_stop_word, token};
+use crate::text::is_stop_word;
 
 /// The shortest word that can be a keyword on its own.
 const MIN_WORD_LEN: usize = 3;
 
-/// Counts candidate phrases in sentences (each a list of written words) and
-/// returns the top `limit`.
+/// Counts candidate phrases in sentences (each a list of (written word, its
+/// lowercase token)) and returns the top `limit`.
 pub(crate) fn customer_keywords<'a>(
-    sentences: impl Iterator<Item = Vec<&'a str>>,
+    sentences: impl Iterator<Item = Vec<(&'a str, &'a str)>>,
     limit: usize,
 ) -> Vec<KeywordCount> {
     let mut unigrams: HashMap<String, u32> = HashMap::new();
@@ -43,17 +43,16 @@ pub(crate) fn customer_keywords<'a>(
             }
             run.clear();
         };
-        for word in sentence {
-            let tok = token(word);
+        for (word, tok) in sentence {
             let keep = tok.chars().count() >= MIN_WORD_LEN
-                && !is_stop_word(&tok)
+                && !is_stop_word(tok)
                 && !tok.chars().all(|c| c.is_ascii_digit() || c == '\'');
             if keep {
-                first_seen.entry(tok.clone()).or_insert_with(|| {
+                if !first_seen.contains_key(tok) {
                     order += 1;
-                    order
-                });
-                run.push(tok);
+                    first_seen.insert(tok.to_owned(), order);
+                }
+                run.push(tok.to_owned());
             } else {
                 flush(&mut run, &mut unigrams, &mut bigrams);
             }
@@ -139,7 +138,9 @@ mod tests {
     use super::*;
 
     fn kw(text: &[&str]) -> Vec<KeywordCount> {
-        customer_keywords(text.iter().map(|s| s.split_whitespace().collect()), 10)
+        let tokenized: Vec<Vec<(&str, String)>> =
+            text.iter().map(|s| s.split_whitespace().map(|w| (w, crate::text::token(w))).collect()).collect();
+        customer_keywords(tokenized.iter().map(|s| s.iter().map(|(w, t)| (*w, t.as_str())).collect()), 10)
     }
 
     #[test]

@@ -81,9 +81,20 @@ struct Sentence {
 struct CallText<'a> {
     transcript: &'a Transcript,
     words: &'a [TimedWord],
+    /// Each word's lowercase token ([`text::token`]), computed once per call.
+    tokens: Vec<String>,
 }
 
 impl CallText<'_> {
+    fn token(&self, pos: usize) -> &str {
+        &self.tokens[pos]
+    }
+
+    /// The non-empty tokens of some words.
+    fn tokens(&self, positions: &[usize]) -> Vec<&str> {
+        positions.iter().map(|&p| self.token(p)).filter(|t| !t.is_empty()).collect()
+    }
+
     fn text(&self, pos: usize) -> &str {
         &self.transcript.words[self.words[pos].index].text
     }
@@ -117,7 +128,7 @@ impl CallText<'_> {
         after_commitment: bool,
     ) -> Option<ActionItem> {
         let first = *clause.first()?;
-        let tokens = actions::tokens(&self.written(clause));
+        let tokens = self.tokens(clause);
         let continued = after_commitment && !in_question && actions::continues_commitment(&tokens);
         if !continued && !actions::is_action_item(&tokens, in_question) {
             return None;
@@ -191,7 +202,8 @@ impl<S: SentimentModel> SignalExtractor<S> {
         words: &[TimedWord],
         seg: &Segmentation,
     ) -> CallSignals {
-        let call = CallText { transcript, words };
+        let tokens = words.iter().map(|w| text::token(&transcript.words[w.index].text)).collect();
+        let call = CallText { transcript, words, tokens };
 
         // Each turn's words, in time order, cut into sentences.
         let mut turn_words: Vec<Vec<usize>> = vec![Vec::new(); seg.turns.len()];
@@ -222,7 +234,8 @@ impl<S: SentimentModel> SignalExtractor<S> {
         let mut questions = Vec::new();
         let mut action_items = Vec::new();
         for s in &sentences {
-            let question = questions::is_question(&call.written(&s.words));
+            let last = s.words.last().map(|&p| call.text(p));
+            let question = questions::is_question(last, &call.tokens(&s.words));
             if question {
                 let (start, end) = call.span(&s.words);
                 questions.push(Question {
@@ -236,8 +249,8 @@ impl<S: SentimentModel> SignalExtractor<S> {
             let mut clause: Vec<usize> = Vec::new();
             let mut after_commitment = false;
             for (i, &pos) in s.words.iter().enumerate() {
-                let next = s.words.get(i + 1).map(|&p| call.text(p));
-                let cut_before = !clause.is_empty() && actions::starts_new_clause(call.text(pos), next);
+                let next = s.words.get(i + 1).map(|&p| call.token(p));
+                let cut_before = !clause.is_empty() && actions::starts_new_clause(call.token(pos), next);
                 if cut_before {
                     let item = call.action_item(&clause, s.role, question, after_commitment);
                     after_commitment = item.is_some();
@@ -290,7 +303,10 @@ impl<S: SentimentModel> SignalExtractor<S> {
         });
 
         let customer_keywords = keywords::customer_keywords(
-            sentences.iter().filter(|s| s.role == Role::Customer).map(|s| call.written(&s.words)),
+            sentences
+                .iter()
+                .filter(|s| s.role == Role::Customer)
+                .map(|s| s.words.iter().map(|&p| (call.text(p), call.token(p))).collect()),
             self.settings.max_customer_keywords,
         );
 

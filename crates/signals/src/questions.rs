@@ -2,8 +2,6 @@
 //! even when the transcriber left out the question mark ("can you send it over",
 //! "what does your renewal look like").
 
-use crate::text::token;
-
 /// Words that may open a question without changing its meaning.
 const LEAD_INS: &[&str] = &["so", "and", "but", "okay", "ok", "well", "now", "then", "also", "oh", "right"];
 /// Interrogative pronouns and adverbs.
@@ -20,21 +18,20 @@ const SUBJECTS: &[&str] = &[
     "everyone",
 ];
 
-/// Whether a sentence (its written words) is a question.
-pub(crate) fn is_question(words: &[&str]) -> bool {
-    let Some(last) = words.last() else { return false };
+/// Whether a sentence is a question: its last written word, and its
+/// non-empty lowercase tokens ([`crate::text::token`]).
+pub(crate) fn is_question(last_written: Option<&str>, tokens: &[&str]) -> bool {
+    let Some(last) = last_written else { return false };
     if last.trim_end().trim_end_matches(['"', '\'', ')']).ends_with('?') {
         return true;
     }
-    // A sentence closed with `.` or `!` by the transcriber is taken at its word
-    // unless its form is unmistakable (aux + subject, or wh + aux).
-    let tokens: Vec<String> = words.iter().map(|w| token(w)).filter(|t| !t.is_empty()).collect();
+    // Without a question mark, only an unmistakable form counts (aux +
+    // subject, or wh + aux), whatever other punctuation the transcriber used.
     let mut i = 0;
-    while i < tokens.len() && LEAD_INS.contains(&tokens[i].as_str()) {
+    while i < tokens.len() && LEAD_INS.contains(&tokens[i]) {
         i += 1;
     }
-    let (Some(first), Some(second)) = (tokens.get(i), tokens.get(i + 1)) else { return false };
-    let (first, second) = (first.as_str(), second.as_str());
+    let (Some(&first), Some(&second)) = (tokens.get(i), tokens.get(i + 1)) else { return false };
     if AUX.contains(&first) && SUBJECTS.contains(&second) {
         return true;
     }
@@ -53,7 +50,10 @@ mod tests {
     use super::*;
 
     fn q(s: &str) -> bool {
-        is_question(&s.split_whitespace().collect::<Vec<_>>())
+        let tokens: Vec<String> =
+            s.split_whitespace().map(crate::text::token).filter(|t| !t.is_empty()).collect();
+        let tokens: Vec<&str> = tokens.iter().map(String::as_str).collect();
+        is_question(s.split_whitespace().last(), &tokens)
     }
 
     #[test]

@@ -290,6 +290,8 @@ const BOOSTERS: &[(&str, f64)] = &[
 
 struct Lexicon {
     words: HashMap<&'static str, f64>,
+    boosters: HashMap<&'static str, f64>,
+    negations: std::collections::HashSet<&'static str>,
     /// First word of a phrase → (phrase words, valence), longest first.
     phrases: HashMap<&'static str, Vec<(Vec<&'static str>, f64)>>,
 }
@@ -316,16 +318,21 @@ fn lexicon() -> &'static Lexicon {
         for list in phrases.values_mut() {
             list.sort_by_key(|(parts, _)| std::cmp::Reverse(parts.len()));
         }
-        Lexicon { words, phrases }
+        Lexicon {
+            words,
+            phrases,
+            boosters: BOOSTERS.iter().copied().collect(),
+            negations: NEGATIONS.iter().copied().collect(),
+        }
     })
 }
 
 fn is_negation(token: &str) -> bool {
-    NEGATIONS.contains(&token) || token.ends_with("n't")
+    lexicon().negations.contains(token) || token.ends_with("n't")
 }
 
 fn booster(token: &str) -> Option<f64> {
-    BOOSTERS.iter().find(|(w, _)| *w == token).map(|(_, v)| *v)
+    lexicon().boosters.get(token).copied()
 }
 
 /// VADER with the sales adaptations described in the module docs.

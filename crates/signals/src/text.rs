@@ -7,10 +7,20 @@ use std::borrow::Cow;
 /// a possessive `'s` dropped. `"Flexport's,"` → `"flexport"`, `"Sentinel-1"` →
 /// `"sentinel1"`, `"—"` → `""`.
 pub(crate) fn word_key(text: &str) -> String {
-    let lower = text.trim().to_lowercase().replace('\u{2019}', "'");
-    let trimmed = lower.trim_end_matches(|c: char| !c.is_alphanumeric());
-    let base = trimmed.strip_suffix("'s").unwrap_or(trimmed);
-    base.chars().filter(|c| c.is_alphanumeric()).collect()
+    let trimmed = text.trim_end_matches(|c: char| !c.is_alphanumeric());
+    let base = ["'s", "'S", "\u{2019}s", "\u{2019}S"]
+        .iter()
+        .find_map(|s| trimmed.strip_suffix(s))
+        .unwrap_or(trimmed);
+    let mut key = String::with_capacity(base.len());
+    for c in base.chars().filter(|c| c.is_alphanumeric()) {
+        if c.is_ascii() {
+            key.push(c.to_ascii_lowercase());
+        } else {
+            key.extend(c.to_lowercase());
+        }
+    }
+    key
 }
 
 /// Strips simple English inflections so that plural and singular meet:
@@ -52,12 +62,20 @@ pub(crate) fn ends_clause(text: &str) -> bool {
 /// Lowercase token for rule matching: apostrophes unified, surrounding
 /// punctuation removed, inner apostrophes kept (`"I'll,"` → `"i'll"`).
 pub(crate) fn token(text: &str) -> String {
-    text.trim()
-        .to_lowercase()
-        .replace('\u{2019}', "'")
-        .trim_matches(|c: char| !c.is_alphanumeric() && c != '\'')
-        .trim_matches('\'')
-        .to_owned()
+    let is_apostrophe = |c: char| c == '\'' || c == '\u{2019}';
+    let core =
+        text.trim_matches(|c: char| !c.is_alphanumeric() && !is_apostrophe(c)).trim_matches(is_apostrophe);
+    let mut out = String::with_capacity(core.len());
+    for c in core.chars() {
+        if c == '\u{2019}' {
+            out.push('\'');
+        } else if c.is_ascii() {
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.extend(c.to_lowercase());
+        }
+    }
+    out
 }
 
 /// English function words, conversational fillers and number words: never a

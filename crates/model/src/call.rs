@@ -13,6 +13,16 @@ pub enum Direction {
     Outbound,
 }
 
+impl Direction {
+    /// The lowercase name used in JSON and in the store.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Inbound => "inbound",
+            Direction::Outbound => "outbound",
+        }
+    }
+}
+
 /// Metadata that travels with a recording, independent of its content.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct CallMeta {
@@ -32,4 +42,41 @@ pub struct CallMeta {
     /// The deal outcome (for example `won`, `lost`), used to find top performers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outcome: Option<String>,
+    /// The customer (account or contact name) shown in the call history.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer: Option<String>,
+}
+
+/// Versions of what produced an analysis, stored with it so that data made by
+/// different models or definitions can be told apart and recomputed.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Provenance {
+    /// callscope's version (`CARGO_PKG_VERSION` of the pipeline).
+    pub pipeline_version: String,
+    /// The ASR model, or `None` for a transcript brought by the user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub asr_model: Option<String>,
+    /// The sentiment model's name.
+    pub sentiment_model: String,
+}
+
+/// Everything callscope knows about one processed call: what the pipeline
+/// produces and the store persists.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CallAnalysis {
+    /// Who, when, with whom.
+    pub meta: CallMeta,
+    /// Length of the recording, seconds.
+    pub duration_s: f64,
+    /// Where the recording lives (for playback), if there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audio_uri: Option<String>,
+    /// The words, attributed.
+    pub transcript: crate::Transcript,
+    /// The conversation KPIs.
+    pub kpis: crate::KpiReport,
+    /// The conversation signals.
+    pub signals: crate::CallSignals,
+    /// What produced it.
+    pub provenance: Provenance,
 }

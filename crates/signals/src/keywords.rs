@@ -102,11 +102,18 @@ pub struct RankedKeyword {
     pub score: f64,
 }
 
+/// The TF-IDF score used to rank phrases: `count × (ln((1 + n) / (1 + df)) + 1)`,
+/// where `count` is the phrase's occurrences in the selected calls, `n` the number
+/// of calls in the background and `df` the background calls that contain it.
+pub fn tf_idf(count: u32, df: u32, n: u32) -> f64 {
+    f64::from(count) * (((1.0 + f64::from(n)) / (1.0 + f64::from(df))).ln() + 1.0)
+}
+
 /// Ranks the phrases of `selected` calls (for example one seller's) by how
 /// distinctive they are against `background` (for example all calls of the
 /// team). Each call is its per-call keyword list.
 pub fn rank_distinctive(selected: &[&[KeywordCount]], background: &[&[KeywordCount]]) -> Vec<RankedKeyword> {
-    let n = background.len() as f64;
+    let n = u32::try_from(background.len()).unwrap_or(u32::MAX);
     let mut df: HashMap<&str, u32> = HashMap::new();
     for call in background {
         for k in *call {
@@ -124,9 +131,8 @@ pub fn rank_distinctive(selected: &[&[KeywordCount]], background: &[&[KeywordCou
     let mut ranked: Vec<RankedKeyword> = tf
         .into_iter()
         .map(|(phrase, (count, calls))| {
-            let d = f64::from(df.get(phrase).copied().unwrap_or(calls));
-            let idf = ((1.0 + n) / (1.0 + d)).ln() + 1.0;
-            RankedKeyword { phrase: phrase.to_owned(), count, calls, score: f64::from(count) * idf }
+            let d = df.get(phrase).copied().unwrap_or(calls);
+            RankedKeyword { phrase: phrase.to_owned(), count, calls, score: tf_idf(count, d, n) }
         })
         .collect();
     ranked.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.phrase.cmp(&b.phrase)));

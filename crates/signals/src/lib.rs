@@ -35,7 +35,7 @@ use callscope_model::{
     ActionItem, CallSentiment, CallSignals, Question, Role, SentimentScore, SentimentShares, Transcript,
 };
 
-pub use keywords::{RankedKeyword, rank_distinctive};
+pub use keywords::{RankedKeyword, rank_distinctive, tf_idf};
 pub use sentiment::{LexiconSentiment, SentimentModel};
 pub use trackers::{SaidBy, Term, TrackerError, TrackerMatcher, TrackerWarning, Trackers};
 

@@ -1,0 +1,383 @@
+//! The conformance suite: the same checks against every [`Store`] backend.
+//! Each check gets a fresh, migrated store from the backend's test file.
+
+#![allow(dead_code)] // each test binary uses the checks it runs
+
+use std::path::Path;
+
+use callscope_model::{CallAnalysis, CallMeta, Provenance, TrackerKind, Transcript};
+use callscope_signals::{SignalExtractor, SignalSettings, TrackerMatcher, Trackers};
+use callscope_store::*;
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+
+const DEV: &[&str] = &[
+    "dev-01-crm-discovery",
+    "dev-02-security-renewal-unhappy",
+    "dev-03-logistics-negotiation",
+    "dev-04-crm-followup-roofing",
+    "dev-05-endpoint-expansion",
+    "dev-06-freight-cold-call",
+];
+
+fn dev_dir() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../signals/tests/dev")
+}
+
+fn transcript(n: usize) -> Transcript {
+    let bytes = std::fs::read(dev_dir().join(format!("{}.transcript.json", DEV[n % DEV.len()])))
+        .expect("dev transcript");
+    Transcript::from_json_slice(&bytes).expect("valid")
+}
+
+fn extractor() -> SignalExtractor {
+    let toml = std::fs::read_to_string(dev_dir().join("trackers.toml")).expect("trackers");
+    let (trackers, _) = Trackers::from_toml_str(&toml).expect("valid trackers");
+    SignalExtractor::new(TrackerMatcher::new(&trackers).0, SignalSettings::default())
+}
+
+pub(crate) fn at(day: u32, hour: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, day, hour, 0, 0).single().expect("valid time")
+}
+
+pub(crate) fn day(d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, d).expect("valid date")
+}
+
+pub(crate) fn november() -> DateRange {
+    DateRange::new(day(1), day(30))
+}
+
+/// An analysed call built from dev transcript `n`, as the pipeline would.
+pub(crate) fn analysis(
+    call_id: &str,
+    seller: &str,
+    team: &str,
+    started_at: DateTime<Utc>,
+    n: usize,
+) -> CallAnalysis {
+    let mut t = transcript(n);
+    t.call_id = Some(call_id.into());
+    let signals = extractor().extract(&t);
+    CallAnalysis {
+        meta: CallMeta {
+            call_id: call_id.into(),
+            seller_id: seller.into(),
+            team: Some(team.into()),
+            started_at: Some(started_at),
+            direction: None,
+            outcome: if n % 2 == 0 { Some("won".into()) } else { None },
+            customer: Some(format!("Customer {n}")),
+        },
+        duration_s: t.duration_s.unwrap_or(0.0),
+        audio_uri: Some(format!("file:///calls/{call_id}.flac")),
+        kpis: callscope_kpi::report(&t),
+        signals,
+        transcript: t,
+        provenance: Provenance {
+            pipeline_version: "test".into(),
+            asr_model: None,
+            sentiment_model: "vader-sales-v1".into(),
+        },
+    }
+}
+
+fn close(a: Option<f64>, b: Option<f64>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => (a - b).abs() < 1e-9 * a.abs().max(1.0),
+        (None, None) => true,
+        _ => false,
+    }
+}
+
+fn history(seller: &str) -> HistoryQuery {
+    HistoryQuery {
+        seller_id: seller.into(),
+        range: november(),
+        sort: HistorySort::StartedAt,
+        descending: false,
+        page: 0,
+        page_size: 50,
+        term: None,
+        keyword: None,
+    }
+}
+
+pub(crate) async fn migrate_is_idempotent(store: &dyn Store) {
+    assert!(store.migrate().await.expect("second migrate").is_empty(), "nothing left to apply");
+}
+
+pub(crate) async fn write_and_read_back(store: &dyn Store) {
+    let calls = vec![
+        analysis("c-1", "s-ana", "emea", at(2, 9), 0),
+        analysis("c-2", "s-ana", "emea", at(3, 9), 1),
+        analysis("c-3", "s-ben", "emea", at(3, 10), 2),
+    ];
+    let receipt = store.write(&calls).await.expect("write");
+    assert_eq!(receipt.call_ids, ["c-1", "c-2", "c-3"]);
+    assert_eq!(receipt.replaced, 0);
+
+    let detail = store.call("c-2").await.expect("read").expect("stored");
+    assert_eq!(detail.transcript, calls[1].transcript);
+    assert_eq!(detail.kpis, calls[1].kpis.kpis);
+    assert_eq!(detail.kpi_version, 1);
+    assert_eq!(detail.signals, calls[1].signals);
+    assert_eq!(detail.summary.customer.as_deref(), Some("Customer 1"));
+    assert_eq!(detail.audio_uri.as_deref(), Some("file:///calls/c-2.flac"));
+    assert!(store.call("nope").await.expect("read").is_none());
+
+    let page = store.call_history(&history("s-ana")).await.expect("history");
+    assert_eq!(page.total, 2);
+    assert_eq!(page.items.iter().map(|c| c.call_id.as_str()).collect::<Vec<_>>(), ["c-1", "c-2"]);
+    assert_eq!(page.items[0].mentions as usize, calls[0].signals.mentions.len());
+
+    let sellers = store.sellers().await.expect("sellers");
+    assert_eq!(
+        sellers.iter().map(|s| (s.seller_id.as_str(), s.calls)).collect::<Vec<_>>(),
+        [("s-ana", 2), ("s-ben", 1)]
+    );
+}
+
+pub(crate) async fn summary_matches_the_calls(store: &dyn Store) {
+    let calls: Vec<CallAnalysis> =
+        (0..6).map(|n| analysis(&format!("c-{n}"), "s-ana", "emea", at(2 + n as u32, 9), n)).collect();
+    store.write(&calls).await.expect("write");
+    let s = store.seller_summary("s-ana", november()).await.expect("summary");
+    let mean = |f: &dyn Fn(&CallAnalysis) -> Option<f64>| {
+        let v: Vec<f64> = calls.iter().filter_map(f).collect();
+        (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
+    };
+    assert_eq!(s.calls, 6);
+    assert!(close(s.avg_talk_ratio, mean(&|c| c.kpis.kpis.talk_ratio)), "{:?}", s.avg_talk_ratio);
+    assert!(close(s.avg_seller_wpm, mean(&|c| c.kpis.kpis.seller_wpm)));
+    assert!(close(s.avg_pause_s, mean(&|c| c.kpis.kpis.avg_pause_s)));
+    assert!(close(s.switches_per_call, mean(&|c| Some(f64::from(c.kpis.kpis.switches)))));
+    assert!(close(
+        s.avg_longest_customer_monologue_s,
+        mean(&|c| Some(c.kpis.kpis.longest_customer_monologue_s))
+    ));
+    let positive = calls
+        .iter()
+        .filter(|c| {
+            c.signals.sentiment.customer.map(|x| x.label) == Some(callscope_model::SentimentLabel::Positive)
+        })
+        .count() as u64;
+    assert_eq!(s.sentiment.positive, positive);
+    assert_eq!(s.sentiment.positive + s.sentiment.neutral + s.sentiment.negative, 6);
+    assert_eq!(s.won, 3);
+
+    // Narrower range: only the first three days.
+    let s3 = store.seller_summary("s-ana", DateRange::new(day(2), day(4))).await.expect("summary");
+    assert_eq!(s3.calls, 3);
+
+    let trend = store.seller_trend("s-ana", november(), Bucket::Day).await.expect("trend");
+    assert_eq!(trend.len(), 6);
+    assert!(trend.iter().all(|p| p.summary.calls == 1));
+    let weekly = store.seller_trend("s-ana", november(), Bucket::Week).await.expect("trend");
+    assert_eq!(weekly.iter().map(|p| p.summary.calls).sum::<u64>(), 6);
+    assert_eq!(weekly[0].period_start, day(2)); // Monday
+}
+
+pub(crate) async fn reprocessing_never_double_counts(store: &dyn Store) {
+    let v1 = analysis("c-1", "s-ana", "emea", at(2, 9), 0);
+    let other = analysis("c-2", "s-ana", "emea", at(2, 11), 1);
+    store.write(&[v1.clone(), other.clone()]).await.expect("write");
+    let before = store.seller_summary("s-ana", november()).await.expect("summary");
+    let terms_before = store.term_counts("s-ana", november(), TrackerKind::Competitor).await.expect("terms");
+    let keywords_before = store.customer_keywords("s-ana", november(), 100).await.expect("keywords");
+
+    // The same call again, unchanged (a retry): nothing moves.
+    let receipt = store.write(std::slice::from_ref(&v1)).await.expect("rewrite");
+    assert_eq!(receipt.replaced, 1);
+    let again = store.seller_summary("s-ana", november()).await.expect("summary");
+    assert_eq!(again.calls, 2);
+    assert!(close(again.avg_talk_ratio, before.avg_talk_ratio));
+    assert_eq!(
+        store.term_counts("s-ana", november(), TrackerKind::Competitor).await.expect("terms"),
+        terms_before
+    );
+    assert_eq!(store.customer_keywords("s-ana", november(), 100).await.expect("keywords"), keywords_before);
+
+    // Reprocessed with a different transcript (a new model): replaced, not added.
+    let v2 = analysis("c-1", "s-ana", "emea", at(2, 9), 4);
+    store.write(std::slice::from_ref(&v2)).await.expect("reprocess");
+    let after = store.seller_summary("s-ana", november()).await.expect("summary");
+    assert_eq!(after.calls, 2);
+    let expected = (v2.kpis.kpis.talk_ratio.unwrap_or(0.0) + other.kpis.kpis.talk_ratio.unwrap_or(0.0)) / 2.0;
+    assert!(close(after.avg_talk_ratio, Some(expected)), "{:?} vs {expected}", after.avg_talk_ratio);
+    let detail = store.call("c-1").await.expect("read").expect("stored");
+    assert_eq!(detail.transcript, v2.transcript);
+    let mentions: u64 = store
+        .term_counts("s-ana", november(), TrackerKind::Competitor)
+        .await
+        .expect("terms")
+        .iter()
+        .map(|t| t.mentions)
+        .sum();
+    let expected_mentions = [&v2, &other]
+        .iter()
+        .flat_map(|c| &c.signals.mentions)
+        .filter(|m| m.kind == TrackerKind::Competitor)
+        .count() as u64;
+    assert_eq!(mentions, expected_mentions);
+    assert_eq!(store.call_history(&history("s-ana")).await.expect("history").total, 2);
+}
+
+pub(crate) async fn reprocessing_can_move_a_call(store: &dyn Store) {
+    store.write(&[analysis("c-1", "s-ana", "emea", at(2, 9), 0)]).await.expect("write");
+    // Reassigned to another seller, and it turns out it happened a day later.
+    store.write(&[analysis("c-1", "s-ben", "emea", at(3, 9), 0)]).await.expect("move");
+    assert_eq!(store.seller_summary("s-ana", november()).await.expect("summary").calls, 0);
+    assert_eq!(store.seller_summary("s-ben", november()).await.expect("summary").calls, 1);
+    assert_eq!(store.call_history(&history("s-ana")).await.expect("history").total, 0);
+    let team = store.team_summary("emea", november()).await.expect("team");
+    assert_eq!(team.overall.calls, 1);
+    assert_eq!(store.sellers().await.expect("sellers").len(), 1);
+}
+
+pub(crate) async fn bad_input_stores_nothing(store: &dyn Store) {
+    let good = analysis("c-1", "s-ana", "emea", at(2, 9), 0);
+    let mut no_seller = analysis("c-2", "", "emea", at(2, 10), 1);
+    no_seller.meta.seller_id = String::new();
+    let err = store.write(&[good.clone(), no_seller]).await.expect_err("missing seller");
+    assert!(matches!(err, StoreError::InvalidInput { field: "seller_id", .. }), "{err}");
+    assert_eq!(err.retry(), Retry::Never);
+
+    let mut nan = analysis("c-3", "s-ana", "emea", at(2, 11), 2);
+    nan.kpis.kpis.seller_talk_s = f64::NAN;
+    let err = store.write(&[good, nan]).await.expect_err("NaN KPI");
+    assert!(matches!(err, StoreError::InvalidInput { field: "kpis", .. }), "{err}");
+
+    assert_eq!(store.call_history(&history("s-ana")).await.expect("history").total, 0);
+    assert!(store.call("c-1").await.expect("read").is_none());
+}
+
+pub(crate) async fn concurrent_writers_end_consistent(store: &dyn Store) {
+    let a = analysis("c-1", "s-ana", "emea", at(2, 9), 0);
+    let b = analysis("c-1", "s-ana", "emea", at(2, 9), 3);
+    let (ra, rb) = tokio::join!(store.write(std::slice::from_ref(&a)), store.write(std::slice::from_ref(&b)));
+    ra.expect("writer a");
+    rb.expect("writer b");
+    let detail = store.call("c-1").await.expect("read").expect("stored");
+    let winner = if detail.transcript == a.transcript { &a } else { &b };
+    assert_eq!(detail.transcript, winner.transcript, "one version, whole");
+    assert_eq!(detail.kpis, winner.kpis.kpis);
+    let s = store.seller_summary("s-ana", november()).await.expect("summary");
+    assert_eq!(s.calls, 1);
+    assert!(close(s.avg_talk_ratio, winner.kpis.kpis.talk_ratio));
+    let mentions: u64 = store
+        .term_counts("s-ana", november(), TrackerKind::Keyword)
+        .await
+        .expect("terms")
+        .iter()
+        .map(|t| t.mentions)
+        .sum();
+    let expected = winner.signals.mentions.iter().filter(|m| m.kind == TrackerKind::Keyword).count() as u64;
+    assert_eq!(mentions, expected);
+}
+
+pub(crate) async fn terms_and_keywords(store: &dyn Store) {
+    let calls = vec![
+        analysis("c-1", "s-ana", "emea", at(2, 9), 0),
+        analysis("c-2", "s-ana", "emea", at(3, 9), 3),
+        analysis("c-3", "s-ben", "emea", at(3, 10), 2),
+    ];
+    store.write(&calls).await.expect("write");
+    let terms = store.term_counts("s-ana", november(), TrackerKind::Competitor).await.expect("terms");
+    let mut expected: std::collections::BTreeMap<String, (u64, u64)> = Default::default();
+    for m in calls[..2].iter().flat_map(|c| &c.signals.mentions).filter(|m| m.kind == TrackerKind::Competitor)
+    {
+        let e = expected.entry(m.term.clone()).or_default();
+        e.0 += 1;
+        e.1 += u64::from(m.role == callscope_model::Role::Customer);
+    }
+    assert_eq!(terms.len(), expected.len(), "{terms:?}");
+    for t in &terms {
+        assert_eq!((t.mentions, t.by_customer), expected[&t.term], "{}", t.term);
+    }
+    assert!(terms.windows(2).all(|w| w[0].mentions >= w[1].mentions), "most mentioned first");
+
+    let keywords = store.customer_keywords("s-ana", november(), 10).await.expect("keywords");
+    assert!(!keywords.is_empty() && keywords.len() <= 10);
+    assert!(keywords.windows(2).all(|w| w[0].score >= w[1].score));
+    let top = &keywords[0];
+    let count: u64 = calls[..2]
+        .iter()
+        .flat_map(|c| &c.signals.customer_keywords)
+        .filter(|k| k.phrase == top.phrase)
+        .map(|k| u64::from(k.count))
+        .sum();
+    assert_eq!(top.count, count, "{}", top.phrase);
+
+    // Filters of the history: calls mentioning a term, calls with a keyword.
+    let term = &terms[0].term;
+    let with_term = store
+        .call_history(&HistoryQuery { term: Some(term.clone()), ..history("s-ana") })
+        .await
+        .expect("history");
+    assert_eq!(with_term.total, terms[0].calls);
+    let with_keyword = store
+        .call_history(&HistoryQuery { keyword: Some(top.phrase.clone()), ..history("s-ana") })
+        .await
+        .expect("history");
+    assert_eq!(with_keyword.total, top.calls);
+}
+
+pub(crate) async fn history_sorts_and_pages(store: &dyn Store) {
+    let calls: Vec<CallAnalysis> =
+        (0..6).map(|n| analysis(&format!("c-{n}"), "s-ana", "emea", at(2 + n as u32, 9), n)).collect();
+    store.write(&calls).await.expect("write");
+    let mut q =
+        HistoryQuery { sort: HistorySort::Duration, descending: true, page_size: 4, ..history("s-ana") };
+    let first = store.call_history(&q).await.expect("page 0");
+    q.page = 1;
+    let second = store.call_history(&q).await.expect("page 1");
+    assert_eq!((first.total, first.items.len(), second.items.len()), (6, 4, 2));
+    let durations: Vec<f64> = first.items.iter().chain(&second.items).map(|c| c.duration_s).collect();
+    assert!(durations.windows(2).all(|w| w[0] >= w[1]), "{durations:?}");
+    let mut expected: Vec<f64> = calls.iter().map(|c| c.duration_s).collect();
+    expected.sort_by(|a, b| b.total_cmp(a));
+    assert_eq!(durations, expected);
+}
+
+pub(crate) async fn team_summary_has_bands(store: &dyn Store) {
+    let mut calls = Vec::new();
+    for (i, seller) in ["s-a", "s-b", "s-c", "s-d"].iter().enumerate() {
+        calls.push(analysis(&format!("c-{i}-1"), seller, "emea", at(2, 9 + i as u32), i));
+        calls.push(analysis(&format!("c-{i}-2"), seller, "emea", at(9, 9 + i as u32), i + 1));
+    }
+    calls.push(analysis("c-x", "s-x", "apac", at(2, 9), 5));
+    store.write(&calls).await.expect("write");
+    let team = store.team_summary("emea", november()).await.expect("team");
+    assert_eq!(team.sellers.len(), 4);
+    assert_eq!(team.overall.calls, 8);
+    let band = team.bands["avg_talk_ratio"];
+    assert!(band.p25 <= band.median && band.median <= band.p75);
+    let values: Vec<f64> = team.sellers.iter().filter_map(|s| s.avg_talk_ratio).collect();
+    assert!(values.iter().all(|v| *v >= band.p25 - 1.0 && *v <= band.p75 + 1.0));
+}
+
+pub(crate) async fn comments_round_trip(store: &dyn Store) {
+    store.write(&[analysis("c-1", "s-ana", "emea", at(2, 9), 0)]).await.expect("write");
+    let new = |author: &str, text: &str| NewComment {
+        call_id: "c-1".into(),
+        author: author.into(),
+        author_role: "manager".into(),
+        at_s: Some(12.5),
+        text: text.into(),
+        parent_id: None,
+    };
+    let first = store.add_comment(new("m-maria", "Ask about budget here")).await.expect("add");
+    let reply = store
+        .add_comment(NewComment { parent_id: Some(first.comment_id.clone()), ..new("s-ana", "Will do") })
+        .await
+        .expect("reply");
+    let list = store.comments("c-1").await.expect("list");
+    assert_eq!(list, vec![first.clone(), reply.clone()]);
+    assert!(store.add_comment(new("m-maria", "  ")).await.is_err(), "empty text is rejected");
+
+    let err = store.delete_comment(&first.comment_id, "s-ana").await.expect_err("not the author");
+    assert!(matches!(err, StoreError::NotAuthor(_)));
+    assert!(store.delete_comment(&first.comment_id, "m-maria").await.expect("delete"));
+    assert!(!store.delete_comment("cm-unknown", "m-maria").await.expect("unknown"));
+    assert_eq!(store.comments("c-1").await.expect("list"), vec![reply]);
+}

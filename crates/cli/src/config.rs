@@ -22,6 +22,39 @@ pub(crate) const DEFAULTS: &str = include_str!("../callscope.default.toml");
 pub(crate) struct Config {
     /// Conversation signals.
     pub(crate) signals: SignalsConfig,
+    /// Storage of analysed calls.
+    pub(crate) store: StoreConfig,
+}
+
+/// `[store]`: ClickHouse or the embedded SQLite file.
+#[derive(Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct StoreConfig {
+    /// ClickHouse HTTP URL; unset means the embedded SQLite store.
+    pub(crate) clickhouse_url: Option<String>,
+    /// ClickHouse database.
+    pub(crate) clickhouse_database: String,
+    /// ClickHouse user.
+    pub(crate) clickhouse_user: Option<String>,
+    /// ClickHouse password (never printed: see the Debug impl).
+    pub(crate) clickhouse_password: Option<String>,
+    /// The embedded store's file.
+    pub(crate) sqlite_path: PathBuf,
+    /// ClickHouse request timeout, seconds.
+    pub(crate) timeout_s: u64,
+}
+
+impl std::fmt::Debug for StoreConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreConfig")
+            .field("clickhouse_url", &self.clickhouse_url)
+            .field("clickhouse_database", &self.clickhouse_database)
+            .field("clickhouse_user", &self.clickhouse_user)
+            .field("clickhouse_password", &self.clickhouse_password.as_ref().map(|_| "<redacted>"))
+            .field("sqlite_path", &self.sqlite_path)
+            .field("timeout_s", &self.timeout_s)
+            .finish()
+    }
 }
 
 /// `[signals]`: trackers and signal extraction.
@@ -71,6 +104,8 @@ mod tests {
             let config = Config::load(None).expect("defaults parse");
             assert_eq!(config.signals.trackers, None);
             assert_eq!(config.signals.max_customer_keywords, 20);
+            assert_eq!(config.store.clickhouse_url, None);
+            assert_eq!(config.store.clickhouse_database, "callscope");
             Ok(())
         });
     }
@@ -83,6 +118,17 @@ mod tests {
             let config = Config::load(Some(Path::new("c.toml"))).expect("loads");
             assert_eq!(config.signals.trackers, Some(PathBuf::from("t.toml")));
             assert_eq!(config.signals.context_words, 9);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn password_is_never_printed() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("CALLSCOPE__STORE__CLICKHOUSE_PASSWORD", "hunter2");
+            let config = Config::load(None).expect("loads");
+            assert_eq!(config.store.clickhouse_password.as_deref(), Some("hunter2"));
+            assert!(!format!("{config:?}").contains("hunter2"));
             Ok(())
         });
     }

@@ -7,10 +7,12 @@
 //! # Layout
 //! - `analyze`: `callscope analyze --transcript FILE|DIR...`, KPIs and signals.
 //! - `config`: layered configuration (defaults, file, `CALLSCOPE__*` env).
+//! - `migrate`: `callscope migrate`, the store's schema.
 //! - `output`: the JSON-lines and table renderings shared by subcommands.
 
 mod analyze;
 mod config;
+mod migrate;
 mod output;
 
 use std::path::PathBuf;
@@ -34,6 +36,8 @@ struct Cli {
 enum Command {
     /// Compute a call's conversation KPIs and signals from a transcript (JSON).
     Analyze(analyze::AnalyzeArgs),
+    /// Create or upgrade the store's schema (ClickHouse or the embedded SQLite file); idempotent.
+    Migrate,
 }
 
 /// Exit code for bad input (a malformed transcript, a missing file).
@@ -43,6 +47,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = config::Config::load(cli.config.as_deref()).and_then(|config| match cli.command {
         Command::Analyze(args) => analyze::run(&args, &config),
+        Command::Migrate => migrate::run(&config),
     });
     match result {
         Ok(code) => code,

@@ -19,10 +19,11 @@ pub(crate) fn open_store(config: &StoreConfig) -> Result<Arc<dyn Store>> {
             password: config.clickhouse_password.clone(),
             timeout: Duration::from_secs(config.timeout_s),
         })),
-        None => Arc::new(
-            SqliteStore::open(&config.sqlite_path)
-                .with_context(|| format!("{}: cannot open the embedded store", config.sqlite_path.display()))?,
-        ),
+        None => {
+            Arc::new(SqliteStore::open(&config.sqlite_path).with_context(|| {
+                format!("{}: cannot open the embedded store", config.sqlite_path.display())
+            })?)
+        }
     })
 }
 

@@ -1,0 +1,342 @@
+//! Store benchmarks (issue 5): the write path and the seller page's read path,
+//! on SQLite and on ClickHouse. A bench binary, not criterion: each part needs
+//! minutes of setup, and the figures are medians and p95 over repeated page loads.
+//!
+//! ```text
+//! cargo bench -p callscope-benches --bench store -- \
+//!     [--clickhouse URL] [--write-calls 10000] [--ch-read-calls 1000000] [--sqlite-read-calls 50000]
+//! ```
+//! Without `--clickhouse` only SQLite is measured. Results go to stdout as a
+//! Markdown table, for `benches/README.md`.
+#![allow(missing_docs)]
+
+use std::time::{Duration, Instant};
+
+use callscope_benches::realistic_call;
+use callscope_model::{CallAnalysis, CallMeta, Provenance, TrackerKind, Transcript};
+use callscope_signals::{SignalExtractor, SignalSettings, TrackerMatcher, Trackers};
+use callscope_store::{
+    Bucket, ClickHouseConfig, ClickHouseStore, DateRange, HistoryQuery, HistorySort, SqliteStore, Store,
+};
+use chrono::{Duration as ChronoDuration, NaiveDate, TimeZone, Utc};
+
+struct Args {
+    clickhouse: Option<String>,
+    write_calls: usize,
+    ch_read_calls: u64,
+    sqlite_read_calls: usize,
+}
+
+fn args() -> Args {
+    let mut a =
+        Args { clickhouse: None, write_calls: 10_000, ch_read_calls: 1_000_000, sqlite_read_calls: 50_000 };
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    let mut i = 0;
+    while i < argv.len() {
+        let value = argv.get(i + 1).cloned().unwrap_or_default();
+        match argv[i].as_str() {
+            "--clickhouse" => a.clickhouse = Some(value),
+            "--write-calls" => a.write_calls = value.parse().expect("--write-calls N"),
+            "--ch-read-calls" => a.ch_read_calls = value.parse().expect("--ch-read-calls N"),
+            "--sqlite-read-calls" => a.sqlite_read_calls = value.parse().expect("--sqlite-read-calls N"),
+            _ => {
+                i += 1;
+                continue;
+            }
+        }
+        i += 2;
+    }
+    a
+}
+
+fn extractor() -> SignalExtractor {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../crates/signals/tests/dev");
+    let (trackers, _) =
+        Trackers::from_toml_str(&std::fs::read_to_string(dir.join("trackers.toml")).expect("trackers"))
+            .expect("valid");
+    SignalExtractor::new(TrackerMatcher::new(&trackers).0, SignalSettings::default())
+}
+
+/// One analysed call, cloned with a new identity per write.
+fn template(transcript: Transcript) -> CallAnalysis {
+    let signals = extractor().extract(&transcript);
+    CallAnalysis {
+        meta: CallMeta::default(),
+        duration_s: transcript.duration_s.unwrap_or(0.0),
+        audio_uri: None,
+        kpis: callscope_kpi::report(&transcript),
+        signals,
+        transcript,
+        provenance: Provenance {
+            pipeline_version: "bench".into(),
+            asr_model: None,
+            sentiment_model: "vader-sales-v1".into(),
+        },
+    }
+}
+
+fn call_from(template: &CallAnalysis, n: usize, sellers: usize) -> CallAnalysis {
+    let mut c = template.clone();
+    let start = Utc.with_ymd_and_hms(2026, 1, 1, 8, 0, 0).single().expect("valid")
+        + ChronoDuration::minutes(n as i64 * 31);
+    c.meta = CallMeta {
+        call_id: format!("bench-{n}"),
+        seller_id: format!("s-{}", n % sellers),
+        team: Some(format!("team-{}", (n % sellers) % 10)),
+        started_at: Some(start),
+        direction: None,
+        outcome: (n % 7 == 0).then(|| "won".to_owned()),
+        customer: Some(format!("Customer {}", n % 5000)),
+    };
+    c
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+async fn write_path(store: &dyn Store, calls: usize, label: &str) {
+    let template = template(realistic_call(20.0));
+    let utterances =
+        callscope_kpi::segment_turns(&callscope_kpi::sorted_words(&template.transcript)).turns.len();
+    let batch = 100;
+    let started = Instant::now();
+    let mut written = 0;
+    for chunk_start in (0..calls).step_by(batch) {
+        let chunk: Vec<CallAnalysis> =
+            (chunk_start..(chunk_start + batch).min(calls)).map(|n| call_from(&template, n, 100)).collect();
+        written += store.write(&chunk).await.expect("write").call_ids.len();
+    }
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "| write | {label} | {written} calls × {utterances} utterances ({} words, {} mentions), batches of {batch} | {secs:.1} s | **{:.0} calls/s** |",
+        template.transcript.words.len(),
+        template.signals.mentions.len(),
+        written as f64 / secs
+    );
+}
+
+/// The API calls of one seller page load, each timed.
+async fn read_path(store: &dyn Store, label: &str, calls: u64, sellers: u64, range: DateRange, loads: usize) {
+    let names = [
+        "seller_summary",
+        "seller_trend(week)",
+        "team_summary",
+        "call_history(page 1)",
+        "term_counts(competitors)",
+        "customer_keywords(20)",
+        "call(id)",
+    ];
+    let mut timings: Vec<Vec<Duration>> = vec![Vec::new(); names.len() + 1];
+    for load in 0..loads {
+        let seller = format!("s-{}", (load as u64 * 37) % sellers);
+        let team = format!("team-{}", ((load as u64 * 37) % sellers) % 10);
+        let page_start = Instant::now();
+        let mut t = Instant::now();
+        let mut lap = |i: usize, t: &mut Instant| {
+            timings[i].push(t.elapsed());
+            *t = Instant::now();
+        };
+        store.seller_summary(&seller, range).await.expect("summary");
+        lap(0, &mut t);
+        store.seller_trend(&seller, range, Bucket::Week).await.expect("trend");
+        lap(1, &mut t);
+        store.team_summary(&team, range).await.expect("team");
+        lap(2, &mut t);
+        let page = store
+            .call_history(&HistoryQuery {
+                seller_id: seller.clone(),
+                range,
+                sort: HistorySort::StartedAt,
+                descending: true,
+                page: 0,
+                page_size: 25,
+                term: None,
+                keyword: None,
+            })
+            .await
+            .expect("history");
+        lap(3, &mut t);
+        store.term_counts(&seller, range, TrackerKind::Competitor).await.expect("terms");
+        lap(4, &mut t);
+        store.customer_keywords(&seller, range, 20).await.expect("keywords");
+        lap(5, &mut t);
+        let id = page.items.first().map(|c| c.call_id.clone()).unwrap_or_default();
+        store.call(&id).await.expect("call");
+        lap(6, &mut t);
+        timings[names.len()].push(page_start.elapsed());
+    }
+    for (i, name) in names.iter().chain(std::iter::once(&"whole page (all of the above)")).enumerate() {
+        let mut v = timings[i].clone();
+        v.sort();
+        println!(
+            "| read | {label}, {calls} calls, {sellers} sellers | {name} | p50 {:.1} ms | p95 {:.1} ms |",
+            percentile(&v, 0.5).as_secs_f64() * 1000.0,
+            percentile(&v, 0.95).as_secs_f64() * 1000.0
+        );
+    }
+}
+
+/// Fills ClickHouse with `calls` generated calls (100 sellers over 2026), with
+/// 5 mentions, 10 customer keywords and 40 utterances per call, then the daily
+/// aggregates, all with SQL on the server.
+async fn generate_clickhouse(url: &str, database: &str, calls: u64) {
+    let client = clickhouse::Client::default().with_url(url).with_database(database);
+    // A short transcript and the signals of a real call: the page's queries do
+    // not read these columns (the call page does, once), and a million full
+    // transcripts would not fit this machine's patience.
+    let mut short = realistic_call(2.0);
+    short.words.truncate(40);
+    let transcript = serde_json::to_string(&short).expect("json").replace('\'', "\\'");
+    let signals_json = {
+        let mut t = template(realistic_call(2.0));
+        t.signals.mentions.truncate(5);
+        t.signals.sentiment.timeline.truncate(40);
+        serde_json::to_string(&t.signals).expect("json").replace('\'', "\\'")
+    };
+    let base =
+        "toDateTime64('2026-01-01 00:00:00', 3, 'UTC') + toIntervalSecond(intDiv(number * 31536000, N))";
+    let started = base.replace('N', &calls.to_string());
+    let statements = [
+        format!(
+            "INSERT INTO calls SELECT concat('gen-', toString(number)), concat('s-', toString(number % 100)), \
+             concat('team-', toString(number % 10)), concat('Customer ', toString(number % 5000)), {started}, \
+             300 + number % 1500, 'outbound', multiIf(number % 7 = 0, 'won', number % 11 = 0, 'lost', ''), '', 'bench', \
+             'tiny.en', 'vader-sales-v1', 1, 100 + number % 200, 80 + number % 150, \
+             (100 + number % 200) / (180 + number % 200 + number % 150), 150 + number % 60, 140 + number % 50, \
+             10 + number % 40, (10 + number % 40) * 3600 / (300 + number % 1500), 0.3 + (number % 100) / 100, \
+             5 + number % 60, 8 + number % 90, number % 5, number % 12, 20, 20, 3, \
+             ['positive', 'neutral', 'negative'][1 + number % 3], ((number % 200) - 100) / 100, 0.4, 0.4, 0.2, \
+             5, 2, 8, '{transcript}', '{signals_json}', 1, 0, now64(3) FROM numbers({calls})"
+        ),
+        format!(
+            "INSERT INTO mentions SELECT concat('gen-', toString(number)), 1, concat('s-', toString(number % 100)), \
+             {started}, ['HubSpot', 'Salesforce', 'Pipedrive', 'CrowdStrike', 'SentinelOne', 'Flexport', 'pricing', \
+             'discount', 'contract', 'renewal'][1 + (number * 7 + i) % 10] AS term, \
+             if((number * 7 + i) % 10 < 6, 'competitor', 'keyword'), if(i % 2 = 0, 'customer', 'seller'), 'spk_1', \
+             i * 10, i * 10 + 0.5, term, 'context words around the mention' \
+             FROM numbers({calls}) ARRAY JOIN range(5) AS i"
+        ),
+        format!(
+            "INSERT INTO customer_keywords SELECT concat('gen-', toString(number)), 1, \
+             concat('s-', toString(number % 100)), {started}, concat('phrase ', toString((number * 13 + i * 7) % 400)), \
+             1 + (number + i) % 4 FROM numbers({calls}) ARRAY JOIN range(10) AS i"
+        ),
+        format!(
+            "INSERT INTO utterances SELECT concat('gen-', toString(number)), 1, concat('s-', toString(number % 100)), \
+             {started}, i, if(i % 2 = 0, 'seller', 'customer'), i * 7.5, i * 7.5 + 6, \
+             'a turn of the call with a dozen words or so in it', 'neutral', 0 \
+             FROM numbers({calls}) ARRAY JOIN range(40) AS i"
+        ),
+        "INSERT INTO seller_daily (seller_id, team, day, calls, duration_s, talk_ratio_sum, talk_ratio_n, \
+         seller_wpm_sum, seller_wpm_n, switches, pause_sum, pause_n, longest_customer_monologue_sum, interruptions, \
+         seller_questions, positive, neutral, negative, won, lost, version, is_deleted) SELECT seller_id, argMax(team, started_at), toDate(started_at) AS day, count(), \
+         sum(duration_s), sumOrDefault(talk_ratio), count(talk_ratio), sumOrDefault(seller_wpm), count(seller_wpm), \
+         sum(switches), sumOrDefault(avg_pause_s), count(avg_pause_s), sum(longest_customer_monologue_s), \
+         sum(interruptions), sum(seller_questions), countIf(customer_sentiment = 'positive'), \
+         countIf(customer_sentiment = 'neutral'), countIf(customer_sentiment = 'negative'), countIf(outcome = 'won'), \
+         countIf(outcome = 'lost'), 1, 0 FROM calls FINAL GROUP BY seller_id, day"
+            .to_owned(),
+        "OPTIMIZE TABLE calls FINAL".to_owned(),
+        "OPTIMIZE TABLE seller_daily FINAL".to_owned(),
+    ];
+    for sql in statements {
+        let t = Instant::now();
+        client.query_raw(&sql).execute().await.expect("generate");
+        eprintln!("  generated: {} … ({:.1} s)", &sql[..sql.len().min(40)], t.elapsed().as_secs_f64());
+    }
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let a = args();
+    let machine = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
+        })
+        .unwrap_or_default();
+    println!(
+        "machine: {} cores, {machine}; date {}",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        Utc::now().date_naive()
+    );
+    println!("| path | backend | what | time | result |\n|---|---|---|---|---|");
+    let year = DateRange::new(
+        NaiveDate::from_ymd_opt(2026, 1, 1).expect("date"),
+        NaiveDate::from_ymd_opt(2026, 12, 31).expect("date"),
+    );
+    let quarter = DateRange::new(
+        NaiveDate::from_ymd_opt(2026, 4, 1).expect("date"),
+        NaiveDate::from_ymd_opt(2026, 6, 30).expect("date"),
+    );
+
+    // SQLite.
+    let dir = tempfile::tempdir().expect("tempdir");
+    {
+        let store = SqliteStore::open(dir.path().join("write.db")).expect("open");
+        store.migrate().await.expect("migrate");
+        write_path(&store, a.write_calls, "SQLite (file, WAL)").await;
+    }
+    {
+        let store = SqliteStore::open(dir.path().join("read.db")).expect("open");
+        store.migrate().await.expect("migrate");
+        // Full signals of a real call, a short transcript: the page's queries do not read transcripts.
+        let mut short = template(realistic_call(2.0));
+        short.transcript.words.truncate(50);
+        let t = Instant::now();
+        for chunk_start in (0..a.sqlite_read_calls).step_by(1000) {
+            let chunk: Vec<CallAnalysis> = (chunk_start..(chunk_start + 1000).min(a.sqlite_read_calls))
+                .map(|n| {
+                    let mut c = call_from(&short, n, 100);
+                    // spread the calls over the year
+                    c.meta.started_at = Some(
+                        Utc.with_ymd_and_hms(2026, 1, 1, 8, 0, 0).single().expect("valid")
+                            + ChronoDuration::seconds((n as i64 * 31_536_000) / a.sqlite_read_calls as i64),
+                    );
+                    c
+                })
+                .collect();
+            store.write(&chunk).await.expect("populate");
+        }
+        eprintln!(
+            "  SQLite populated with {} calls in {:.1} s",
+            a.sqlite_read_calls,
+            t.elapsed().as_secs_f64()
+        );
+        read_path(&store, "SQLite, quarter", a.sqlite_read_calls as u64, 100, quarter, 50).await;
+    }
+
+    // ClickHouse.
+    if let Some(url) = &a.clickhouse {
+        let suffix = std::process::id();
+        let store = ClickHouseStore::new(&ClickHouseConfig {
+            url: url.clone(),
+            database: format!("bench_write_{suffix}"),
+            timeout: Duration::from_secs(600),
+            ..Default::default()
+        });
+        store.migrate().await.expect("migrate");
+        write_path(&store, a.write_calls, "ClickHouse (chDB 26.9 via the test front)").await;
+
+        let database = format!("bench_read_{suffix}");
+        let store = ClickHouseStore::new(&ClickHouseConfig {
+            url: url.clone(),
+            database: database.clone(),
+            timeout: Duration::from_secs(600),
+            ..Default::default()
+        });
+        store.migrate().await.expect("migrate");
+        let t = Instant::now();
+        generate_clickhouse(url, &database, a.ch_read_calls).await;
+        eprintln!(
+            "  ClickHouse populated with {} calls in {:.1} s",
+            a.ch_read_calls,
+            t.elapsed().as_secs_f64()
+        );
+        read_path(&store, "ClickHouse, quarter", a.ch_read_calls, 100, quarter, 30).await;
+        read_path(&store, "ClickHouse, year", a.ch_read_calls, 100, year, 30).await;
+    }
+}

@@ -4,7 +4,8 @@
 //!
 //! ```text
 //! cargo bench -p callscope-benches --bench store -- \
-//!     [--clickhouse URL] [--write-calls 10000] [--ch-read-calls 1000000] [--sqlite-read-calls 50000]
+//!     [--clickhouse URL] [--write-calls 10000] [--ch-read-calls 1000000] [--sqlite-read-calls 50000] \
+//!     [--skip-write] [--skip-sqlite]
 //! ```
 //! Without `--clickhouse` only SQLite is measured. Results go to stdout as a
 //! Markdown table, for `benches/README.md`.
@@ -25,6 +26,8 @@ struct Args {
     write_calls: usize,
     ch_read_calls: u64,
     sqlite_read_calls: usize,
+    skip_write: bool,
+    skip_sqlite: bool,
 }
 
 fn args() -> Args {
@@ -39,6 +42,16 @@ fn args() -> Args {
             "--write-calls" => a.write_calls = value.parse().expect("--write-calls N"),
             "--ch-read-calls" => a.ch_read_calls = value.parse().expect("--ch-read-calls N"),
             "--sqlite-read-calls" => a.sqlite_read_calls = value.parse().expect("--sqlite-read-calls N"),
+            "--skip-write" => {
+                a.skip_write = true;
+                i += 1;
+                continue;
+            }
+            "--skip-sqlite" => {
+                a.skip_sqlite = true;
+                i += 1;
+                continue;
+            }
             _ => {
                 i += 1;
                 continue;
@@ -237,6 +250,9 @@ async fn generate_clickhouse(url: &str, database: &str, calls: u64) {
          countIf(customer_sentiment = 'neutral'), countIf(customer_sentiment = 'negative'), countIf(outcome = 'won'), \
          countIf(outcome = 'lost'), 1, 0 FROM calls FINAL GROUP BY seller_id, day"
             .to_owned(),
+        "INSERT INTO keyword_daily (day, phrase, calls, version, is_deleted) SELECT toDate(started_at) AS day, \
+         phrase, uniqExact(call_id), 1, 0 FROM customer_keywords GROUP BY day, phrase"
+            .to_owned(),
         "OPTIMIZE TABLE calls FINAL".to_owned(),
         "OPTIMIZE TABLE seller_daily FINAL".to_owned(),
     ];
@@ -275,12 +291,12 @@ async fn main() {
 
     // SQLite.
     let dir = tempfile::tempdir().expect("tempdir");
-    {
+    if !a.skip_sqlite && !a.skip_write {
         let store = SqliteStore::open(dir.path().join("write.db")).expect("open");
         store.migrate().await.expect("migrate");
         write_path(&store, a.write_calls, "SQLite (file, WAL)").await;
     }
-    {
+    if !a.skip_sqlite {
         let store = SqliteStore::open(dir.path().join("read.db")).expect("open");
         store.migrate().await.expect("migrate");
         // Full signals of a real call, a short transcript: the page's queries do not read transcripts.
@@ -319,7 +335,9 @@ async fn main() {
             ..Default::default()
         });
         store.migrate().await.expect("migrate");
-        write_path(&store, a.write_calls, "ClickHouse (chDB 26.9 via the test front)").await;
+        if !a.skip_write {
+            write_path(&store, a.write_calls, "ClickHouse (chDB 26.9 via the test front)").await;
+        }
 
         let database = format!("bench_read_{suffix}");
         let store = ClickHouseStore::new(&ClickHouseConfig {

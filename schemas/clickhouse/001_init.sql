@@ -171,6 +171,22 @@ ENGINE = ReplacingMergeTree(version, is_deleted)
 PARTITION BY toYYYYMM(day)
 ORDER BY (seller_id, day);
 
+-- Document frequency of customer phrases per day: in how many calls of the day
+-- the customer used the phrase. Recomputed by the writer for the days a batch
+-- touches (like seller_daily), so ranking a seller's keywords by TF-IDF over a
+-- range never scans every call's keywords.
+CREATE TABLE IF NOT EXISTS keyword_daily
+(
+    day Date,
+    phrase String,
+    calls UInt64,
+    version UInt64,
+    is_deleted UInt8
+)
+ENGINE = ReplacingMergeTree(version, is_deleted)
+PARTITION BY toYYYYMM(day)
+ORDER BY (day, phrase);
+
 CREATE VIEW IF NOT EXISTS v_calls AS
 SELECT * EXCEPT (is_deleted, transcript, signals) FROM calls FINAL;
 

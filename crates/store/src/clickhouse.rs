@@ -396,6 +396,28 @@ impl Store for ClickHouseStore {
         );
         self.execute(&recompute, |q| q.bind(&sellers).bind(&days)).await?;
 
+        // Phrase document frequencies of the touched days, the same way.
+        let touched_days: Vec<String> =
+            affected.iter().map(|(_, d)| d.to_string()).collect::<BTreeSet<_>>().into_iter().collect();
+        self.execute(
+            "INSERT INTO keyword_daily (day, phrase, calls, version, is_deleted) \
+             SELECT day, phrase, 0, toUnixTimestamp64Nano(now64(9)), 1 FROM keyword_daily FINAL \
+             WHERE day IN (SELECT arrayJoin(arrayMap(d -> toDate(d), ?)))",
+            |q| q.bind(&touched_days),
+        )
+        .await?;
+        self.execute(
+            "INSERT INTO keyword_daily (day, phrase, calls, version, is_deleted) \
+             SELECT toDate(started_at) AS day, phrase, uniqExact(call_id), toUnixTimestamp64Nano(now64(9)), 0 \
+             FROM customer_keywords \
+             WHERE toDate(started_at) IN (SELECT arrayJoin(arrayMap(d -> toDate(d), ?))) \
+               AND (call_id, version) IN (SELECT call_id, version FROM calls FINAL \
+                    WHERE toDate(started_at) IN (SELECT arrayJoin(arrayMap(d -> toDate(d), ?)))) \
+             GROUP BY day, phrase",
+            |q| q.bind(&touched_days).bind(&touched_days),
+        )
+        .await?;
+
         // Older versions of replaced calls' children are dead weight now.
         let replaced: Vec<String> =
             previous.iter().map(|p| p.call_id.clone()).filter(|id| ids.contains(id)).collect();
@@ -598,25 +620,33 @@ impl Store for ClickHouseStore {
             n: u64,
         }
         let (from, to) = Self::bounds(range);
+        let (first, last) = (range.from.to_string(), range.to.to_string());
+        // The seller's phrases, their document frequency over the range from
+        // keyword_daily, and the number of calls in the range from seller_daily.
         let rows: Vec<Row> = self
             .timed(
                 self.client
                     .query(
-                        "WITH current AS (SELECT call_id, version FROM calls FINAL \
-                              WHERE started_at >= ? AND started_at < ?) \
-                         SELECT phrase, sumIf(count, seller_id = ?) AS count, \
-                                uniqExactIf(call_id, seller_id = ?) AS calls, uniqExact(call_id) AS df, \
-                                toUInt64(ifNull((SELECT count() FROM current), 0)) AS n \
-                         FROM customer_keywords \
-                         WHERE started_at >= ? AND started_at < ? AND (call_id, version) IN current \
-                         GROUP BY phrase HAVING count > 0",
+                        "SELECT m.phrase AS phrase, m.count AS count, m.calls AS calls, d.df AS df, t.n AS n FROM \
+                           (SELECT phrase, sum(count) AS count, uniqExact(call_id) AS calls FROM customer_keywords \
+                            WHERE seller_id = ? AND started_at >= ? AND started_at < ? \
+                              AND (call_id, version) IN (SELECT call_id, version FROM calls FINAL \
+                                   WHERE seller_id = ? AND started_at >= ? AND started_at < ?) \
+                            GROUP BY phrase) AS m \
+                         LEFT JOIN (SELECT phrase, sum(calls) AS df FROM keyword_daily FINAL \
+                                    WHERE day >= ? AND day <= ? GROUP BY phrase) AS d ON d.phrase = m.phrase \
+                         CROSS JOIN (SELECT sum(calls) AS n FROM seller_daily FINAL WHERE day >= ? AND day <= ?) AS t",
                     )
-                    .bind(&from)
-                    .bind(&to)
-                    .bind(seller_id)
                     .bind(seller_id)
                     .bind(&from)
                     .bind(&to)
+                    .bind(seller_id)
+                    .bind(&from)
+                    .bind(&to)
+                    .bind(&first)
+                    .bind(&last)
+                    .bind(&first)
+                    .bind(&last)
                     .fetch_all(),
             )
             .await?;

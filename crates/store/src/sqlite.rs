@@ -167,11 +167,18 @@ fn write_batch(conn: &mut Connection, calls: Vec<CallAnalysis>, version: u64) ->
     for call in &calls {
         let f = flatten(call, version, now);
         let c = &f.call;
-        let existed: Option<i64> = tx
-            .query_row("SELECT 1 FROM calls WHERE call_id = ?", [&c.call_id], |r| r.get(0))
+        let existed: Option<String> = tx
+            .query_row("SELECT day FROM calls WHERE call_id = ?", [&c.call_id], |r| r.get(0))
             .optional()
             .map_err(db_err)?;
-        if existed.is_some() {
+        if let Some(old_day) = existed {
+            // Take the old version's phrases out of the document frequencies.
+            tx.execute(
+                "UPDATE keyword_daily SET calls = calls - 1 WHERE day = ?1 \
+                 AND phrase IN (SELECT DISTINCT phrase FROM customer_keywords WHERE call_id = ?2)",
+                params![old_day, c.call_id],
+            )
+            .map_err(db_err)?;
             for table in ["mentions", "utterances", "action_items", "customer_keywords"] {
                 tx.execute(&format!("DELETE FROM {table} WHERE call_id = ?"), [&c.call_id])
                     .map_err(db_err)?;
@@ -308,6 +315,19 @@ fn write_batch(conn: &mut Connection, calls: Vec<CallAnalysis>, version: u64) ->
             .map_err(db_err)?;
         for k in &f.keywords {
             stmt.execute(params![k.call_id, v, k.seller_id, started, k.phrase, k.count]).map_err(db_err)?;
+        }
+        drop(stmt);
+        let mut stmt = tx
+            .prepare_cached(
+                "INSERT INTO keyword_daily (phrase, day, calls) VALUES (?, ?, 1) \
+                 ON CONFLICT (phrase, day) DO UPDATE SET calls = calls + 1",
+            )
+            .map_err(db_err)?;
+        let day = c.started_at.date_naive().to_string();
+        let phrases: std::collections::BTreeSet<&str> =
+            f.keywords.iter().map(|k| k.phrase.as_str()).collect();
+        for phrase in phrases {
+            stmt.execute(params![phrase, day]).map_err(db_err)?;
         }
         drop(stmt);
         receipt.call_ids.push(c.call_id.clone());
@@ -541,20 +561,23 @@ impl Store for SqliteStore {
                     |r| r.get(0),
                 )
                 .map_err(db_err)?;
+            // The seller's phrases, then each one's document frequency over the
+            // range from the per-day counts.
             let mut stmt = conn
                 .prepare_cached(
-                    "SELECT phrase, total(CASE WHEN seller_id = ?1 THEN count ELSE 0 END) AS cnt, \
-                     count(DISTINCT CASE WHEN seller_id = ?1 THEN call_id END), count(DISTINCT call_id) \
-                     FROM customer_keywords WHERE started_at >= ?2 AND started_at < ?3 \
-                     GROUP BY phrase HAVING cnt > 0",
+                    "SELECT k.phrase, total(k.count), count(DISTINCT k.call_id), \
+                     (SELECT total(d.calls) FROM keyword_daily d WHERE d.phrase = k.phrase \
+                      AND d.day >= ?4 AND d.day <= ?5) \
+                     FROM customer_keywords k WHERE k.seller_id = ?1 AND k.started_at >= ?2 AND k.started_at < ?3 \
+                     GROUP BY k.phrase",
                 )
                 .map_err(db_err)?;
             let n = u32::try_from(n).unwrap_or(u32::MAX);
             let rows = stmt
-                .query_map(params![seller, start, end], |r| {
+                .query_map(params![seller, start, end, range.from.to_string(), range.to.to_string()], |r| {
                     let count = r.get::<_, f64>(1)? as u64;
                     let calls = u64::try_from(r.get::<_, i64>(2)?).unwrap_or(0);
-                    let df = u32::try_from(r.get::<_, i64>(3)?).unwrap_or(u32::MAX);
+                    let df = r.get::<_, f64>(3)? as u32;
                     Ok(KeywordRank {
                         phrase: r.get(0)?,
                         count,

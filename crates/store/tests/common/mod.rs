@@ -307,6 +307,11 @@ pub(crate) async fn terms_and_keywords(store: &dyn Store) {
         .map(|k| u64::from(k.count))
         .sum();
     assert_eq!(top.count, count, "{}", top.phrase);
+    // The score is TF-IDF against every call of the range (all sellers).
+    let df =
+        calls.iter().filter(|c| c.signals.customer_keywords.iter().any(|k| k.phrase == top.phrase)).count();
+    let expected_score = callscope_signals::tf_idf(count as u32, df as u32, calls.len() as u32);
+    assert!((top.score - expected_score).abs() < 1e-9, "{} vs {expected_score}", top.score);
 
     // Filters of the history: calls mentioning a term, calls with a keyword.
     let term = &terms[0].term;

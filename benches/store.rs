@@ -31,15 +31,14 @@ struct Args {
 }
 
 fn args() -> Args {
-    let mut a =
-        Args {
-            clickhouse: None,
-            write_calls: 10_000,
-            ch_read_calls: 1_000_000,
-            sqlite_read_calls: 50_000,
-            skip_write: false,
-            skip_sqlite: false,
-        };
+    let mut a = Args {
+        clickhouse: None,
+        write_calls: 10_000,
+        ch_read_calls: 1_000_000,
+        sqlite_read_calls: 50_000,
+        skip_write: false,
+        skip_sqlite: false,
+    };
     let argv: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
     while i < argv.len() {

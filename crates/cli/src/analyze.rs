@@ -47,7 +47,12 @@ struct Line<'a> {
 /// Loads the trackers named on the command line or in the config, reporting
 /// their warnings on stderr.
 fn load_trackers(args: &AnalyzeArgs, config: &Config) -> Result<Trackers> {
-    let Some(path) = args.trackers.as_ref().or(config.signals.trackers.as_ref()) else {
+    load_trackers_file(args.trackers.as_ref().or(config.signals.trackers.as_ref()))
+}
+
+/// Loads a trackers file (none: no trackers), reporting warnings on stderr.
+pub(crate) fn load_trackers_file(path: Option<&PathBuf>) -> Result<Trackers> {
+    let Some(path) = path else {
         return Ok(Trackers::default());
     };
     let source = std::fs::read_to_string(path)
@@ -126,7 +131,7 @@ pub(crate) fn run(args: &AnalyzeArgs, config: &Config) -> Result<ExitCode> {
 
 /// Expands directories into their `*.json` files (sorted). Unreadable
 /// directories are reported and counted as failures.
-fn expand_inputs(args: &[PathBuf], failed: &mut usize) -> Vec<PathBuf> {
+pub(crate) fn expand_inputs(args: &[PathBuf], failed: &mut usize) -> Vec<PathBuf> {
     let mut inputs = Vec::new();
     for arg in args {
         if !arg.is_dir() {
@@ -153,7 +158,8 @@ fn json_files_in(dir: &Path) -> Result<Vec<PathBuf>> {
         std::fs::read_dir(dir).with_context(|| format!("{}: cannot list directory", dir.display()))?
     {
         let path = entry.with_context(|| format!("{}: cannot list directory", dir.display()))?.path();
-        if path.is_file() && path.extension().is_some_and(|e| e == "json") {
+        let sidecar = path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.ends_with(".meta.json"));
+        if path.is_file() && path.extension().is_some_and(|e| e == "json") && !sidecar {
             files.push(path);
         }
     }
@@ -161,7 +167,7 @@ fn json_files_in(dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-fn load(path: &Path) -> Result<Transcript> {
+pub(crate) fn load(path: &Path) -> Result<Transcript> {
     let bytes = if path == Path::new("-") {
         let mut buf = Vec::new();
         io::stdin().read_to_end(&mut buf).context("-: cannot read stdin")?;

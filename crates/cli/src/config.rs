@@ -24,6 +24,51 @@ pub(crate) struct Config {
     pub(crate) signals: SignalsConfig,
     /// Storage of analysed calls.
     pub(crate) store: StoreConfig,
+    /// The web app.
+    pub(crate) app: AppConfig,
+}
+
+/// `[app]`: `callscope serve`.
+#[derive(Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AppConfig {
+    /// Listen address.
+    pub(crate) listen: String,
+    /// Users and teams file.
+    pub(crate) directory: Option<PathBuf>,
+    /// Demo login on.
+    pub(crate) dev_login: bool,
+    /// Folder recordings are served from.
+    pub(crate) audio_root: Option<PathBuf>,
+    /// Chat link template.
+    pub(crate) chat_url_template: Option<String>,
+    /// Coaching rules file.
+    pub(crate) coaching: Option<PathBuf>,
+    /// RS256 public key (PEM file) for bearer tokens.
+    pub(crate) jwt_public_key_pem: Option<PathBuf>,
+    /// HS256 secret for bearer tokens (never printed).
+    pub(crate) jwt_hs256_secret: Option<String>,
+    /// Required token issuer.
+    pub(crate) jwt_issuer: Option<String>,
+    /// Required token audience.
+    pub(crate) jwt_audience: Option<String>,
+    /// Claim holding the user id.
+    pub(crate) jwt_user_claim: String,
+}
+
+impl std::fmt::Debug for AppConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppConfig")
+            .field("listen", &self.listen)
+            .field("directory", &self.directory)
+            .field("dev_login", &self.dev_login)
+            .field("audio_root", &self.audio_root)
+            .field("jwt_public_key_pem", &self.jwt_public_key_pem)
+            .field("jwt_hs256_secret", &self.jwt_hs256_secret.as_ref().map(|_| "<redacted>"))
+            .field("jwt_issuer", &self.jwt_issuer)
+            .field("jwt_audience", &self.jwt_audience)
+            .finish_non_exhaustive()
+    }
 }
 
 /// `[store]`: ClickHouse or the embedded SQLite file.

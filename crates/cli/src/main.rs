@@ -8,12 +8,16 @@
 //! - `analyze`: `callscope analyze --transcript FILE|DIR...`, KPIs and signals.
 //! - `config`: layered configuration (defaults, file, `CALLSCOPE__*` env).
 //! - `migrate`: `callscope migrate`, the store's schema.
+//! - `import`: `callscope import`, transcripts into the store.
+//! - `serve`: `callscope serve`, the web app.
 //! - `output`: the JSON-lines and table renderings shared by subcommands.
 
 mod analyze;
 mod config;
+mod import;
 mod migrate;
 mod output;
+mod serve;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -38,6 +42,10 @@ enum Command {
     Analyze(analyze::AnalyzeArgs),
     /// Create or upgrade the store's schema (ClickHouse or the embedded SQLite file); idempotent.
     Migrate,
+    /// Analyse transcripts and store them (so the insights page has data).
+    Import(import::ImportArgs),
+    /// Serve the seller insights web app and its API.
+    Serve(serve::ServeArgs),
 }
 
 /// Exit code for bad input (a malformed transcript, a missing file).
@@ -48,6 +56,8 @@ fn main() -> ExitCode {
     let result = config::Config::load(cli.config.as_deref()).and_then(|config| match cli.command {
         Command::Analyze(args) => analyze::run(&args, &config),
         Command::Migrate => migrate::run(&config),
+        Command::Import(args) => import::run(&args, &config),
+        Command::Serve(args) => serve::run(&args, &config),
     });
     match result {
         Ok(code) => code,

@@ -319,6 +319,27 @@ pub struct TeamSummary {
     pub bands: BTreeMap<String, KpiBand>,
 }
 
+/// The spread of each compared KPI across some sellers (those with a value).
+pub fn bands_of<'a>(sellers: impl Iterator<Item = &'a SellerSummary> + Clone) -> BTreeMap<String, KpiBand> {
+    let mut bands = BTreeMap::new();
+    for &kpi in COMPARED_KPIS {
+        let mut values: Vec<f64> = sellers.clone().filter_map(|s| s.kpi(kpi)).collect();
+        if values.is_empty() {
+            continue;
+        }
+        values.sort_by(f64::total_cmp);
+        bands.insert(
+            kpi.to_owned(),
+            KpiBand {
+                p25: quantile(&values, 0.25),
+                median: quantile(&values, 0.5),
+                p75: quantile(&values, 0.75),
+            },
+        );
+    }
+    bands
+}
+
 /// Linear-interpolation quantile of sorted values.
 fn quantile(sorted: &[f64], q: f64) -> f64 {
     if sorted.len() == 1 {

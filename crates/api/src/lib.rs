@@ -1,0 +1,74 @@
+//! The seller insights web app: an axum HTTP API over the [`Store`], role
+//! checks, and the web page, served by the same binary.
+//!
+//! Every endpoint decides access on the server from the signed-in user
+//! ([`auth::CurrentUser`]) and the directory of users and teams
+//! ([`directory::Directory`]): a seller sees only their own calls and figures,
+//! a manager the sellers of the teams they lead, an admin everything. The page
+//! is plain HTML, CSS and JavaScript (no build step), compiled into the binary.
+//!
+//! # Layout
+//! - [`app`] builds the router (tests drive it with `oneshot`); [`serve`] runs it
+//!   on a listener until a shutdown future completes.
+//! - `routes`: the JSON API; `audio`: recordings with HTTP Range support.
+//! - [`insights`]: trend sentences; [`coaching`]: who may need coaching.
+//! - [`auth`], [`directory`], [`error`].
+
+pub mod auth;
+pub mod coaching;
+pub mod directory;
+pub mod error;
+pub mod insights;
+mod routes;
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::Router;
+use callscope_store::Store;
+
+pub use auth::{AuthSettings, JwtSettings};
+pub use coaching::CoachingRules;
+pub use directory::Directory;
+
+/// Everything the handlers share.
+pub struct AppState {
+    /// Where calls are read from and comments written to.
+    pub store: Arc<dyn Store>,
+    /// Users, roles and teams.
+    pub directory: Directory,
+    /// How requests are authenticated.
+    pub auth: AuthSettings,
+    /// Coaching rules.
+    pub coaching: CoachingRules,
+    /// Recordings are served only from below this folder (`file://` URIs).
+    pub audio_root: Option<PathBuf>,
+    /// Chat link for "contact the seller"; `{email}` is replaced.
+    pub chat_url_template: Option<String>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("store", &self.store.backend())
+            .field("users", &self.directory.users.len())
+            .field("auth", &self.auth)
+            .field("audio_root", &self.audio_root)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The app's router.
+pub fn app(state: Arc<AppState>) -> Router {
+    routes::router(state)
+}
+
+/// Serves the app on `listener` until `shutdown` completes.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: Arc<AppState>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await
+}

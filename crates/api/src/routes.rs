@@ -1,0 +1,567 @@
+//! The JSON API and the static page. Each handler checks access first.
+
+use std::path::{Path as FsPath, PathBuf};
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::header::{
+    ACCEPT_RANGES, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, RANGE, SET_COOKIE,
+};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use callscope_model::TrackerKind;
+use callscope_store::{Bucket, DateRange, HistoryQuery, HistorySort, NewComment, SellerSummary};
+use chrono::{Days, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::auth::{CurrentUser, SESSION_COOKIE, SESSION_TTL_S};
+use crate::directory::{AppRole, User};
+use crate::error::ApiError;
+use crate::{AppState, coaching, insights};
+
+type AppResult<T> = Result<T, ApiError>;
+type St = State<Arc<AppState>>;
+
+pub(crate) fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/", get(index))
+        .route("/app.js", get(app_js))
+        .route("/app.css", get(app_css))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/api/openapi.json", get(openapi))
+        .route("/api/auth/dev-users", get(dev_users))
+        .route("/api/auth/dev-login", post(dev_login))
+        .route("/api/auth/logout", post(logout))
+        .route("/api/me", get(me))
+        .route("/api/sellers", get(sellers))
+        .route("/api/sellers/{seller_id}/insights", get(seller_insights))
+        .route("/api/sellers/{seller_id}/calls", get(seller_calls))
+        .route("/api/teams/{team_id}/coaching", get(team_coaching))
+        .route("/api/calls/{call_id}", get(call))
+        .route("/api/calls/{call_id}/audio", get(audio))
+        .route("/api/calls/{call_id}/comments", get(comments).post(add_comment))
+        .route("/api/calls/{call_id}/comments/{comment_id}", delete(delete_comment))
+        .with_state(state)
+}
+
+fn static_file(body: &'static str, content_type: &'static str) -> Response {
+    ([(CONTENT_TYPE, content_type), (CACHE_CONTROL, "no-cache")], body).into_response()
+}
+
+async fn index() -> Response {
+    static_file(include_str!("../web/index.html"), "text/html; charset=utf-8")
+}
+
+async fn app_js() -> Response {
+    static_file(include_str!("../web/app.js"), "text/javascript; charset=utf-8")
+}
+
+async fn app_css() -> Response {
+    static_file(include_str!("../web/app.css"), "text/css; charset=utf-8")
+}
+
+async fn openapi() -> Response {
+    static_file(include_str!("../openapi.json"), "application/json")
+}
+
+// ---------- auth ----------
+
+#[derive(Serialize)]
+struct PublicUser {
+    id: String,
+    name: String,
+    email: String,
+    role: AppRole,
+    team: Option<String>,
+    teams: Vec<String>,
+}
+
+impl From<&User> for PublicUser {
+    fn from(u: &User) -> Self {
+        PublicUser {
+            id: u.id.clone(),
+            name: u.name.clone(),
+            email: u.email.clone(),
+            role: u.role,
+            team: u.team.clone(),
+            teams: u.teams.clone(),
+        }
+    }
+}
+
+/// The demo users, for the login page; 404 unless the dev login is on.
+async fn dev_users(State(state): St) -> AppResult<Json<Vec<PublicUser>>> {
+    if !state.auth.dev_login {
+        return Err(ApiError::NotFound("dev login".into()));
+    }
+    Ok(Json(state.directory.users.iter().map(PublicUser::from).collect()))
+}
+
+#[derive(Deserialize)]
+struct DevLogin {
+    user_id: String,
+}
+
+async fn dev_login(State(state): St, Json(body): Json<DevLogin>) -> AppResult<Response> {
+    if !state.auth.dev_login {
+        return Err(ApiError::NotFound("dev login".into()));
+    }
+    let user = state
+        .directory
+        .user(&body.user_id)
+        .ok_or_else(|| ApiError::NotFound(format!("user {}", body.user_id)))?;
+    let token = state.auth.session_token(&user.id)?;
+    let cookie =
+        format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={SESSION_TTL_S}");
+    let mut response = Json(PublicUser::from(user)).into_response();
+    response
+        .headers_mut()
+        .insert(SET_COOKIE, HeaderValue::from_str(&cookie).map_err(|e| ApiError::Internal(e.to_string()))?);
+    Ok(response)
+}
+
+async fn logout() -> Response {
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    response.headers_mut().insert(
+        SET_COOKIE,
+        HeaderValue::from_static("callscope_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"),
+    );
+    response
+}
+
+#[derive(Serialize)]
+struct Me {
+    user: PublicUser,
+    sellers: Vec<PublicUser>,
+    teams: Vec<crate::directory::Team>,
+}
+
+async fn me(State(state): St, CurrentUser(user): CurrentUser) -> Json<Me> {
+    let sellers = state.directory.visible_sellers(&user).into_iter().map(PublicUser::from).collect();
+    let teams = state
+        .directory
+        .teams
+        .iter()
+        .filter(|t| state.directory.can_view_team(&user, &t.id))
+        .cloned()
+        .collect();
+    Json(Me { user: PublicUser::from(&user), sellers, teams })
+}
+
+async fn sellers(State(state): St, CurrentUser(user): CurrentUser) -> Json<Vec<PublicUser>> {
+    Json(state.directory.visible_sellers(&user).into_iter().map(PublicUser::from).collect())
+}
+
+// ---------- access ----------
+
+/// The seller, if `user` may see them: 403 if not, 404 if nobody knows them.
+fn seller_for<'a>(state: &'a AppState, user: &User, seller_id: &str) -> AppResult<&'a User> {
+    if !state.directory.can_view_seller(user, seller_id) {
+        return Err(ApiError::Forbidden);
+    }
+    state
+        .directory
+        .user(seller_id)
+        .filter(|u| u.role == AppRole::Seller)
+        .ok_or_else(|| ApiError::NotFound(format!("seller {seller_id}")))
+}
+
+/// The call, if `user` may see it.
+async fn visible_call(
+    state: &AppState,
+    user: &User,
+    call_id: &str,
+) -> AppResult<callscope_store::CallDetail> {
+    let call =
+        state.store.call(call_id).await?.ok_or_else(|| ApiError::NotFound(format!("call {call_id}")))?;
+    if !state.directory.can_view_seller(user, &call.summary.seller_id) {
+        return Err(ApiError::Forbidden);
+    }
+    Ok(call)
+}
+
+// ---------- dates ----------
+
+#[derive(Debug, Deserialize)]
+struct RangeQuery {
+    from: Option<String>,
+    to: Option<String>,
+}
+
+fn parse_day(s: &str, name: &str) -> AppResult<NaiveDate> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|_| ApiError::BadRequest(format!("{name}: expected YYYY-MM-DD, got {s:?}")))
+}
+
+/// The requested range; the last 30 days (today included) by default.
+fn range(from: Option<&str>, to: Option<&str>) -> AppResult<DateRange> {
+    let today = Utc::now().date_naive();
+    let to = to.map(|t| parse_day(t, "to")).transpose()?.unwrap_or(today);
+    let from = from
+        .map(|f| parse_day(f, "from"))
+        .transpose()?
+        .unwrap_or_else(|| to.checked_sub_days(Days::new(29)).unwrap_or(to));
+    if from > to {
+        return Err(ApiError::BadRequest("from: must not be after to".into()));
+    }
+    if (to - from).num_days() > 3 * 366 {
+        return Err(ApiError::BadRequest("the range may cover at most three years".into()));
+    }
+    Ok(DateRange::new(from, to))
+}
+
+// ---------- insights ----------
+
+#[derive(Serialize)]
+struct SellerInfo {
+    #[serde(flatten)]
+    user: PublicUser,
+    team_name: Option<String>,
+    chat_url: Option<String>,
+}
+
+#[derive(Serialize)]
+struct TeamView {
+    overall: SellerSummary,
+    bands: std::collections::BTreeMap<String, callscope_store::KpiBand>,
+    top_performers: Vec<String>,
+    top_performers_by: String,
+    /// Top performers' average per KPI.
+    top: std::collections::BTreeMap<String, f64>,
+}
+
+#[derive(Serialize)]
+struct Insights {
+    seller: SellerInfo,
+    range: DateRange,
+    previous_range: DateRange,
+    summary: SellerSummary,
+    previous: SellerSummary,
+    team: Option<TeamView>,
+    trends: Vec<insights::Trend>,
+    trends_note: Option<String>,
+    sentiment_over_time: Vec<callscope_store::TrendPoint>,
+    sentiment_bucket: Bucket,
+    customer_keywords: Vec<callscope_store::KeywordRank>,
+    competitors: Vec<callscope_store::TermCount>,
+    tracked_keywords: Vec<callscope_store::TermCount>,
+}
+
+fn url_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'@' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+async fn seller_insights(
+    State(state): St,
+    CurrentUser(user): CurrentUser,
+    Path(seller_id): Path<String>,
+    Query(q): Query<RangeQuery>,
+) -> AppResult<Json<Insights>> {
+    let seller = seller_for(&state, &user, &seller_id)?;
+    let range = range(q.from.as_deref(), q.to.as_deref())?;
+    let previous_range = range.previous();
+    let store = &state.store;
+    let summary = store.seller_summary(&seller_id, range).await?;
+    let previous = store.seller_summary(&seller_id, previous_range).await?;
+    let team_id = seller.team.clone();
+    let team = match &team_id {
+        Some(t) => Some(store.team_summary(t, range).await?),
+        None => None,
+    };
+    let team_view = team.as_ref().map(|t| {
+        let report = coaching::assess(t, &state.coaching);
+        TeamView {
+            overall: t.overall.clone(),
+            bands: t.bands.clone(),
+            top: report.differences.iter().map(|d| (d.kpi.clone(), d.top_performers)).collect(),
+            top_performers: report.top_performers,
+            top_performers_by: report.top_performers_by,
+        }
+    });
+    let trends = team.as_ref().map_or_else(
+        || insights::trends(&summary, &previous, &SellerSummary::default()),
+        |t| insights::trends(&summary, &previous, &t.overall),
+    );
+    let trends_note = (summary.calls < insights::MIN_CALLS_FOR_TRENDS || previous.calls < insights::MIN_CALLS_FOR_TRENDS)
+        .then(|| {
+            format!(
+                "Not enough calls to compare with the previous period: {} now and {} before (at least {} each).",
+                summary.calls,
+                previous.calls,
+                insights::MIN_CALLS_FOR_TRENDS
+            )
+        });
+    let bucket = if (range.to - range.from).num_days() > 45 { Bucket::Week } else { Bucket::Day };
+    let sentiment_over_time = store.seller_trend(&seller_id, range, bucket).await?;
+    let customer_keywords = store.customer_keywords(&seller_id, range, 20).await?;
+    let competitors = store.term_counts(&seller_id, range, TrackerKind::Competitor).await?;
+    let tracked_keywords = store.term_counts(&seller_id, range, TrackerKind::Keyword).await?;
+    let team_name = team_id
+        .as_ref()
+        .and_then(|t| state.directory.teams.iter().find(|x| &x.id == t))
+        .map(|t| t.name.clone());
+    let chat_url = state
+        .chat_url_template
+        .as_ref()
+        .filter(|_| !seller.email.is_empty())
+        .map(|tpl| tpl.replace("{email}", &url_encode(&seller.email)));
+    Ok(Json(Insights {
+        seller: SellerInfo { user: PublicUser::from(seller), team_name, chat_url },
+        range,
+        previous_range,
+        summary,
+        previous,
+        team: team_view,
+        trends,
+        trends_note,
+        sentiment_over_time,
+        sentiment_bucket: bucket,
+        customer_keywords,
+        competitors,
+        tracked_keywords,
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+struct CallsQuery {
+    from: Option<String>,
+    to: Option<String>,
+    sort: Option<HistorySort>,
+    desc: Option<bool>,
+    page: Option<u32>,
+    page_size: Option<u32>,
+    term: Option<String>,
+    keyword: Option<String>,
+}
+
+async fn seller_calls(
+    State(state): St,
+    CurrentUser(user): CurrentUser,
+    Path(seller_id): Path<String>,
+    Query(q): Query<CallsQuery>,
+) -> AppResult<Json<callscope_store::Page<callscope_store::CallSummary>>> {
+    seller_for(&state, &user, &seller_id)?;
+    let query = HistoryQuery {
+        seller_id,
+        range: range(q.from.as_deref(), q.to.as_deref())?,
+        sort: q.sort.unwrap_or_default(),
+        descending: q.desc.unwrap_or(true),
+        page: q.page.unwrap_or(0),
+        page_size: q.page_size.unwrap_or(20).clamp(1, 200),
+        term: q.term.filter(|t| !t.is_empty()),
+        keyword: q.keyword.filter(|k| !k.is_empty()),
+    };
+    Ok(Json(state.store.call_history(&query).await?))
+}
+
+async fn team_coaching(
+    State(state): St,
+    CurrentUser(user): CurrentUser,
+    Path(team_id): Path<String>,
+    Query(q): Query<RangeQuery>,
+) -> AppResult<Json<coaching::CoachingReport>> {
+    if !state.directory.can_view_team(&user, &team_id) {
+        return Err(ApiError::Forbidden);
+    }
+    if !state.directory.teams.iter().any(|t| t.id == team_id) {
+        return Err(ApiError::NotFound(format!("team {team_id}")));
+    }
+    let range = range(q.from.as_deref(), q.to.as_deref())?;
+    let team = state.store.team_summary(&team_id, range).await?;
+    Ok(Json(coaching::assess(&team, &state.coaching)))
+}
+
+// ---------- calls ----------
+
+async fn call(
+    State(state): St,
+    CurrentUser(user): CurrentUser,
+    Path(call_id): Path<String>,
+) -> AppResult<Json<callscope_store::CallDetail>> {
+    Ok(Json(visible_call(&state, &user, &call_id).await?))
+}
+
+async fn comments(
+    State(state): St,
+    CurrentUser(user): CurrentUser,
+    Path(call_id): Path<String>,
+) -> AppResult<Json<Vec<callscope_store::Comment>>> {
+    visible_call(&state, &user, &call_id).await?;
+    Ok(Json(state.store.comments(&call_id).await?))
+}
+
+#[derive(Deserialize)]
+struct CommentBody {
+    text: String,
+    at_s: Option<f64>,
+    parent_id: Option<String>,
+}
+
+async fn add_comment(
+    State(state): St,
+    CurrentUser(user): CurrentUser,
+    Path(call_id): Path<String>,
+    Json(body): Json<CommentBody>,
+) -> AppResult<(StatusCode, Json<callscope_store::Comment>)> {
+    let call = visible_call(&state, &user, &call_id).await?;
+    // Managers coach on their team's calls; a seller may reply on their own.
+    let allowed = match user.role {
+        AppRole::Admin | AppRole::Manager => true,
+        AppRole::Seller => call.summary.seller_id == user.id,
+    };
+    if !allowed {
+        return Err(ApiError::Forbidden);
+    }
+    let text = body.text.trim();
+    if text.is_empty() || text.len() > 5000 {
+        return Err(ApiError::BadRequest("text: 1 to 5000 characters".into()));
+    }
+    if body.at_s.is_some_and(|t| !t.is_finite() || t < 0.0) {
+        return Err(ApiError::BadRequest("at_s: a non-negative number of seconds".into()));
+    }
+    let role = match user.role {
+        AppRole::Seller => "seller",
+        AppRole::Manager => "manager",
+        AppRole::Admin => "admin",
+    };
+    let comment = state
+        .store
+        .add_comment(NewComment {
+            call_id,
+            author: user.id.clone(),
+            author_role: role.into(),
+            at_s: body.at_s,
+            text: text.to_owned(),
+            parent_id: body.parent_id,
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(comment)))
+}
+
+async fn delete_comment(
+    State(state): St,
+    CurrentUser(user): CurrentUser,
+    Path((call_id, comment_id)): Path<(String, String)>,
+) -> AppResult<StatusCode> {
+    visible_call(&state, &user, &call_id).await?;
+    if !state.store.comments(&call_id).await?.iter().any(|c| c.comment_id == comment_id) {
+        return Err(ApiError::NotFound(format!("comment {comment_id}")));
+    }
+    match state.store.delete_comment(&comment_id, &user.id).await? {
+        true => Ok(StatusCode::NO_CONTENT),
+        false => Err(ApiError::NotFound(format!("comment {comment_id}"))),
+    }
+}
+
+// ---------- audio ----------
+
+fn content_type(path: &FsPath) -> &'static str {
+    match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+        Some("mp3") => "audio/mpeg",
+        Some("flac") => "audio/flac",
+        Some("wav") => "audio/wav",
+        Some("ogg" | "opus") => "audio/ogg",
+        Some("m4a") => "audio/mp4",
+        _ => "application/octet-stream",
+    }
+}
+
+/// The recording's local path, if it is a `file://` URI below the audio root.
+fn local_audio(root: Option<&PathBuf>, uri: &str) -> AppResult<PathBuf> {
+    let root = root.ok_or_else(|| ApiError::NotFound("recording (no audio folder configured)".into()))?;
+    let path = uri
+        .strip_prefix("file://")
+        .ok_or_else(|| ApiError::NotFound("recording (not a local file)".into()))?;
+    let path = std::fs::canonicalize(path).map_err(|_| ApiError::NotFound("recording".into()))?;
+    let root = std::fs::canonicalize(root).map_err(|_| ApiError::NotFound("recording".into()))?;
+    if !path.starts_with(&root) {
+        return Err(ApiError::Forbidden);
+    }
+    Ok(path)
+}
+
+/// Parses `bytes=a-b`, `bytes=a-` or `bytes=-n` against a length.
+fn parse_range(header: &str, len: u64) -> Option<(u64, u64)> {
+    let spec = header.strip_prefix("bytes=")?.split(',').next()?.trim();
+    let (a, b) = spec.split_once('-')?;
+    let (start, end) = match (a.trim(), b.trim()) {
+        ("", n) => {
+            let n: u64 = n.parse().ok()?;
+            (len.saturating_sub(n), len.checked_sub(1)?)
+        }
+        (a, "") => (a.parse().ok()?, len.checked_sub(1)?),
+        (a, b) => (a.parse().ok()?, b.parse::<u64>().ok()?.min(len.checked_sub(1)?)),
+    };
+    (start <= end && end < len).then_some((start, end))
+}
+
+async fn audio(
+    State(state): St,
+    CurrentUser(user): CurrentUser,
+    Path(call_id): Path<String>,
+    headers: HeaderMap,
+) -> AppResult<Response> {
+    use tokio::io::{AsyncReadExt, AsyncSeekExt};
+    let call = visible_call(&state, &user, &call_id).await?;
+    let uri = call.audio_uri.ok_or_else(|| ApiError::NotFound("recording of this call".into()))?;
+    let path = local_audio(state.audio_root.as_ref(), &uri)?;
+    let mut file = tokio::fs::File::open(&path).await.map_err(|_| ApiError::NotFound("recording".into()))?;
+    let len = file.metadata().await.map_err(|e| ApiError::Internal(e.to_string()))?.len();
+    let requested = headers.get(RANGE).and_then(|v| v.to_str().ok());
+    let (status, start, end) = match requested {
+        None => (StatusCode::OK, 0, len.saturating_sub(1)),
+        Some(r) => match parse_range(r, len) {
+            Some((s, e)) => (StatusCode::PARTIAL_CONTENT, s, e),
+            None => {
+                return Ok((StatusCode::RANGE_NOT_SATISFIABLE, [(CONTENT_RANGE, format!("bytes */{len}"))])
+                    .into_response());
+            }
+        },
+    };
+    let size = if len == 0 { 0 } else { end - start + 1 };
+    file.seek(std::io::SeekFrom::Start(start)).await.map_err(|e| ApiError::Internal(e.to_string()))?;
+    let mut buf = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+    file.take(size).read_to_end(&mut buf).await.map_err(|e| ApiError::Internal(e.to_string()))?;
+    let mut response = Response::builder()
+        .status(status)
+        .header(CONTENT_TYPE, content_type(&path))
+        .header(ACCEPT_RANGES, "bytes")
+        .header(CONTENT_LENGTH, size);
+    if status == StatusCode::PARTIAL_CONTENT {
+        response = response.header(CONTENT_RANGE, format!("bytes {start}-{end}/{len}"));
+    }
+    response.body(Body::from(buf)).map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges() {
+        assert_eq!(parse_range("bytes=0-99", 1000), Some((0, 99)));
+        assert_eq!(parse_range("bytes=900-", 1000), Some((900, 999)));
+        assert_eq!(parse_range("bytes=-100", 1000), Some((900, 999)));
+        assert_eq!(parse_range("bytes=0-5000", 1000), Some((0, 999)));
+        assert_eq!(parse_range("bytes=1000-", 1000), None);
+        assert_eq!(parse_range("items=0-1", 1000), None);
+    }
+
+    #[test]
+    fn default_range_is_the_last_30_days() {
+        let r = range(None, Some("2026-11-30")).expect("valid");
+        assert_eq!(r.from, NaiveDate::from_ymd_opt(2026, 11, 1).expect("date"));
+        assert!(range(Some("2026-12-01"), Some("2026-11-30")).is_err());
+        assert!(range(Some("yesterday"), None).is_err());
+    }
+}

@@ -1,0 +1,359 @@
+// callscope seller insights: a small single-page app over the JSON API.
+// No framework and no build step: the binary serves this file as is.
+'use strict';
+
+const $main = document.getElementById('main');
+const $who = document.getElementById('who');
+const $status = document.getElementById('status');
+let ME = null;
+
+// ---------- helpers ----------
+function esc(s) {
+  return String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
+}
+function pct(v) { return v == null ? 'n/a' : `${Math.round(v * 100)}%`; }
+function num(v, d = 1) { return v == null ? 'n/a' : Number(v).toFixed(d); }
+function secs(v) {
+  if (v == null) return 'n/a';
+  if (v < 60) return `${v.toFixed(1)} s`;
+  const m = Math.floor(v / 60), s = Math.round(v % 60);
+  return `${m}:${String(s).padStart(2, '0')} min`;
+}
+function clock(t) { const m = Math.floor(t / 60), s = Math.floor(t % 60); return `${m}:${String(s).padStart(2, '0')}`; }
+function day(d) { return d.toISOString().slice(0, 10); }
+function flash(msg) { $status.textContent = msg; $status.classList.add('show'); setTimeout(() => $status.classList.remove('show'), 2500); }
+
+async function api(path, opts = {}) {
+  const res = await fetch(path, { credentials: 'same-origin', headers: { 'Content-Type': 'application/json' }, ...opts });
+  if (res.status === 204) return null;
+  const body = await res.json().catch(() => ({}));
+  if (!res.ok) { const e = new Error(body.error || res.statusText); e.status = res.status; throw e; }
+  return body;
+}
+
+function route() {
+  const [path, query] = (location.hash.slice(1) || '/').split('?');
+  return { parts: path.split('/').filter(Boolean), params: new URLSearchParams(query || '') };
+}
+function go(path, params) {
+  const q = params && [...params].length ? `?${params}` : '';
+  location.hash = `#${path}${q}`;
+}
+
+// ---------- date filter ----------
+const PRESETS = [
+  ['7', 'Last 7 days'], ['30', 'Last 30 days'], ['90', 'Last 90 days'], ['quarter', 'This quarter'], ['365', 'Last 12 months'],
+];
+function presetRange(p) {
+  const to = new Date();
+  const from = new Date(to);
+  if (p === 'quarter') { from.setUTCMonth(Math.floor(to.getUTCMonth() / 3) * 3, 1); }
+  else { from.setUTCDate(to.getUTCDate() - (Number(p) - 1)); }
+  return [day(from), day(to)];
+}
+function currentRange(params) {
+  if (params.get('from') && params.get('to')) return [params.get('from'), params.get('to')];
+  return presetRange('30');
+}
+
+// ---------- login ----------
+async function showLogin() {
+  $who.innerHTML = '';
+  let users = null;
+  try { users = await api('/api/auth/dev-users'); } catch (_) { users = null; }
+  if (!users) {
+    $main.innerHTML = `<h1>Sign in</h1><div class="card"><p>Sign in through your organisation's identity provider;
+      requests must carry a bearer token. Ask your administrator for access.</p></div>`;
+    return;
+  }
+  const groups = { manager: [], seller: [], admin: [] };
+  users.forEach((u) => groups[u.role].push(u));
+  const list = (us) => us.map((u) => `<button data-user="${esc(u.id)}"><strong>${esc(u.name)}</strong><br>
+      <span class="small muted">${esc(u.role)}${u.team ? ' · ' + esc(u.team) : ''}${u.teams && u.teams.length ? ' · leads ' + esc(u.teams.join(', ')) : ''}</span></button>`).join('');
+  $main.innerHTML = `<h1>Sign in</h1>
+    <div class="banner" role="note"><strong>Demo login.</strong> No passwords: pick any user. This is for local use and demos only;
+    a shared deployment signs users in with bearer tokens from its identity provider.</div>
+    <div class="card"><h2>Managers</h2><div class="users">${list(groups.manager)}</div></div>
+    <div class="card"><h2>Sellers</h2><div class="users">${list(groups.seller)}</div></div>
+    ${groups.admin.length ? `<div class="card"><h2>Admins</h2><div class="users">${list(groups.admin)}</div></div>` : ''}`;
+  $main.querySelectorAll('[data-user]').forEach((b) => b.addEventListener('click', async () => {
+    await api('/api/auth/dev-login', { method: 'POST', body: JSON.stringify({ user_id: b.dataset.user }) });
+    ME = null; location.hash = '#/'; render();
+  }));
+}
+
+// ---------- seller page ----------
+function kpiCard(label, value, team, top, help) {
+  return `<div class="kpi" data-kpi="${esc(label)}"><div class="label">${esc(label)}</div>
+    <div class="value">${value}</div>
+    <div class="cmp">Team ${team} · Top performers ${top}</div>
+    ${help ? `<div class="cmp">${esc(help)}</div>` : ''}</div>`;
+}
+
+function sentimentBar(c) {
+  const n = c.positive + c.neutral + c.negative;
+  if (!n) return '<p class="empty">No customer sentiment yet: no calls where the customer spoke in this range.</p>';
+  const w = (x) => `${(100 * x / n).toFixed(1)}%`;
+  return `<div class="bar" role="img" aria-label="${c.positive} positive, ${c.neutral} neutral, ${c.negative} negative calls">
+      <span style="width:${w(c.positive)};background:var(--pos)"></span><span style="width:${w(c.neutral)};background:var(--neu)"></span><span style="width:${w(c.negative)};background:var(--neg)"></span></div>
+    <div class="legend"><span><i style="background:var(--pos)"></i>Positive ${w(c.positive)} (${c.positive})</span>
+      <span><i style="background:var(--neu)"></i>Neutral ${w(c.neutral)} (${c.neutral})</span>
+      <span><i style="background:var(--neg)"></i>Negative ${w(c.negative)} (${c.negative})</span></div>`;
+}
+
+function sentimentOverTime(points, bucket) {
+  if (!points.length) return '<p class="empty">No calls in this range.</p>';
+  const W = 640, H = 160, pad = 24, bw = Math.max(6, (W - 2 * pad) / points.length - 6);
+  const max = Math.max(...points.map((p) => p.summary.calls));
+  const bars = points.map((p, i) => {
+    const s = p.summary.sentiment, x = pad + i * ((W - 2 * pad) / points.length);
+    let y = H - pad;
+    const seg = (n, color) => { const h = (H - 2 * pad) * n / max; y -= h; return n ? `<rect x="${x}" y="${y}" width="${bw}" height="${h}" fill="${color}"><title>${p.period_start}: ${n}</title></rect>` : ''; };
+    return seg(s.negative, 'var(--neg)') + seg(s.neutral, 'var(--neu)') + seg(s.positive, 'var(--pos)') +
+      `<text x="${x}" y="${H - 6}" font-size="10" fill="#5b6470">${p.period_start.slice(5)}</text>`;
+  }).join('');
+  return `<div class="timeline"><svg viewBox="0 0 ${W} ${H}" role="img" aria-label="Calls per ${bucket} by customer sentiment">${bars}</svg></div>
+    <div class="legend"><span><i style="background:var(--pos)"></i>Positive</span><span><i style="background:var(--neu)"></i>Neutral</span><span><i style="background:var(--neg)"></i>Negative</span><span>one bar per ${bucket}</span></div>`;
+}
+
+function chips(items, key, filter) {
+  if (!items.length) return '<p class="empty">None in this range.</p>';
+  return `<ul class="chips">${items.map((k) => `<li><button data-${filter}="${esc(k[key])}" title="Show the calls">${esc(k[key])}<span class="count">${k.count ?? k.mentions}</span></button></li>`).join('')}</ul>`;
+}
+
+async function showSeller(sellerId, params) {
+  const [from, to] = currentRange(params);
+  const q = new URLSearchParams({ from, to });
+  let data;
+  try { data = await api(`/api/sellers/${encodeURIComponent(sellerId)}/insights?${q}`); }
+  catch (e) { return showError(e); }
+  const s = data.summary, t = data.team, isManager = ME.user.role !== 'seller';
+  const top = (k, f) => (t && t.top[k] != null ? f(t.top[k]) : 'n/a');
+  const team = (v, f) => (t ? f(v) : 'n/a');
+  const picker = isManager ? `<label>Seller<select id="seller">${ME.sellers.map((u) => `<option value="${esc(u.id)}" ${u.id === sellerId ? 'selected' : ''}>${esc(u.name)}</option>`).join('')}</select></label>` : '';
+  const tooFew = s.calls === 0
+    ? '<p class="empty">No calls in this range. Pick a longer range, or import calls (see the README).</p>' : '';
+  $main.innerHTML = `
+    <h1>${esc(data.seller.name)} <span class="muted small">${esc(data.seller.team_name || '')}</span></h1>
+    <div class="card filters" role="search">
+      <label>Period<select id="preset">${PRESETS.map(([v, l]) => `<option value="${v}">${l}</option>`).join('')}<option value="custom">Custom</option></select></label>
+      <label>From<input type="date" id="from" value="${from}"></label>
+      <label>To<input type="date" id="to" value="${to}"></label>
+      <button id="apply">Apply</button>
+      ${picker}
+      <span class="muted small">${s.calls} call(s) · ${secs(s.total_duration_s)} in total</span>
+      <span style="margin-left:auto">
+        ${data.seller.email ? `<a class="button" href="mailto:${esc(data.seller.email)}">Email</a>` : ''}
+        ${data.seller.chat_url ? ` · <a href="${esc(data.seller.chat_url)}" target="_blank" rel="noopener">Chat</a>` : ''}
+      </span>
+    </div>
+    ${tooFew}
+    <section class="card" aria-labelledby="style-h"><h2 id="style-h">Conversation style</h2>
+      <div class="kpis">
+        ${kpiCard('Talking speed', s.avg_seller_wpm == null ? 'n/a' : `${num(s.avg_seller_wpm, 0)} wpm`, team(t && t.overall.avg_seller_wpm, (v) => num(v, 0)), top('avg_seller_wpm', (v) => num(v, 0)), 'words per minute of talk time')}
+        ${kpiCard('Switches per conversation', num(s.switches_per_call), team(t && t.overall.switches_per_call, num), top('switches_per_call', num))}
+        ${kpiCard('Average pause', secs(s.avg_pause_s), team(t && t.overall.avg_pause_s, secs), top('avg_pause_s', secs), 'before responding to the customer')}
+        ${kpiCard('Longest customer monologue', secs(s.avg_longest_customer_monologue_s), team(t && t.overall.avg_longest_customer_monologue_s, secs), top('avg_longest_customer_monologue_s', secs), 'average per call')}
+        ${kpiCard('Talk-to-listen ratio', pct(s.avg_talk_ratio), team(t && t.overall.avg_talk_ratio, pct), top('avg_talk_ratio', pct), 'seller share of talk time')}
+        ${kpiCard('Questions per call', num(s.questions_per_call), team(t && t.overall.questions_per_call, num), top('questions_per_call', num))}
+      </div>
+      ${t ? `<p class="small muted">Top performers: ${t.top_performers.length ? esc(t.top_performers.join(', ')) : 'none yet'} (by ${esc(t.top_performers_by.replace('_', ' '))}).</p>` : ''}
+    </section>
+    <div class="grid">
+      <section class="card" aria-labelledby="ins-h"><h2 id="ins-h">Insights</h2>
+        ${data.trends.length ? `<ul class="trends">${data.trends.map((x) => `<li>${esc(x.text)}</li>`).join('')}</ul>` : `<p class="empty">${esc(data.trends_note || 'No notable change against the previous period.')}</p>`}
+        <p class="small muted">Compared with ${data.previous_range.from} – ${data.previous_range.to}.</p>
+      </section>
+      <section class="card" aria-labelledby="stat-h"><h2 id="stat-h">Statistics</h2>
+        <h3 class="small">Average customer sentiment</h3>${sentimentBar(s.sentiment)}
+        <p>Average talk-to-listen ratio: <strong>${pct(s.avg_talk_ratio)}</strong>${t ? ` <span class="muted">(team ${pct(t.overall.avg_talk_ratio)})</span>` : ''}</p>
+      </section>
+    </div>
+    <section class="card" aria-labelledby="sot-h"><h2 id="sot-h">Sentiment over time</h2>${sentimentOverTime(data.sentiment_over_time, data.sentiment_bucket)}</section>
+    <div class="grid">
+      <section class="card" aria-labelledby="kw-h"><h2 id="kw-h">Keywords customers use</h2>${chips(data.customer_keywords, 'phrase', 'keyword')}</section>
+      <section class="card" aria-labelledby="comp-h"><h2 id="comp-h">Competitors mentioned</h2>${chips(data.competitors, 'term', 'term')}
+        <h2 style="margin-top:12px">Tracked keywords</h2>${chips(data.tracked_keywords, 'term', 'term')}</section>
+    </div>
+    <section class="card" aria-labelledby="hist-h"><h2 id="hist-h">Call history <span id="hist-filter" class="small muted"></span></h2><div id="history"></div></section>
+    ${isManager && data.seller.team ? `<section class="card" aria-labelledby="coach-h"><h2 id="coach-h">Coaching — ${esc(data.seller.team_name || data.seller.team)}</h2><div id="coaching"><p class="loading">Loading…</p></div></section>` : ''}`;
+
+  const preset = $main.querySelector('#preset');
+  preset.value = params.get('preset') || (params.get('from') ? 'custom' : '30');
+  preset.addEventListener('change', () => {
+    if (preset.value === 'custom') return;
+    const [f, t2] = presetRange(preset.value);
+    go(`/seller/${sellerId}`, new URLSearchParams({ from: f, to: t2, preset: preset.value }));
+  });
+  $main.querySelector('#apply').addEventListener('click', () => {
+    go(`/seller/${sellerId}`, new URLSearchParams({ from: $main.querySelector('#from').value, to: $main.querySelector('#to').value, preset: 'custom' }));
+  });
+  const sel = $main.querySelector('#seller');
+  if (sel) sel.addEventListener('change', () => go(`/seller/${sel.value}`, params));
+  const history = { sort: 'started_at', desc: true, page: 0, term: '', keyword: '' };
+  $main.querySelectorAll('[data-keyword]').forEach((b) => b.addEventListener('click', () => { history.keyword = b.dataset.keyword; history.term = ''; history.page = 0; loadHistory(sellerId, from, to, history); }));
+  $main.querySelectorAll('[data-term]').forEach((b) => b.addEventListener('click', () => { history.term = b.dataset.term; history.keyword = ''; history.page = 0; loadHistory(sellerId, from, to, history); }));
+  loadHistory(sellerId, from, to, history);
+  if (isManager && data.seller.team) loadCoaching(data.seller.team, from, to);
+}
+
+async function loadHistory(sellerId, from, to, h) {
+  const el = $main.querySelector('#history');
+  const q = new URLSearchParams({ from, to, sort: h.sort, desc: h.desc, page: h.page, page_size: 10 });
+  if (h.term) q.set('term', h.term);
+  if (h.keyword) q.set('keyword', h.keyword);
+  const page = await api(`/api/sellers/${encodeURIComponent(sellerId)}/calls?${q}`);
+  const filter = $main.querySelector('#hist-filter');
+  filter.innerHTML = h.term || h.keyword ? `mentioning “${esc(h.term || h.keyword)}” · <button class="link" id="clear">show all</button>` : '';
+  if (h.term || h.keyword) filter.querySelector('#clear').addEventListener('click', () => { h.term = h.keyword = ''; loadHistory(sellerId, from, to, h); });
+  if (!page.items.length) { el.innerHTML = '<p class="empty">No calls match.</p>'; return; }
+  const th = (key, label, cls = '') => `<th class="${cls}" aria-sort="${h.sort === key ? (h.desc ? 'descending' : 'ascending') : 'none'}"><button data-sort="${key}">${label}${h.sort === key ? (h.desc ? ' ▼' : ' ▲') : ''}</button></th>`;
+  const pages = Math.max(1, Math.ceil(page.total / 10));
+  el.innerHTML = `<div class="table-wrap"><table><thead><tr>${th('started_at', 'Date')}<th>Customer</th>${th('duration', 'Duration')}${th('sentiment', 'Sentiment')}${th('talk_ratio', 'Talk ratio', 'opt')}<th class="opt">Signals</th></tr></thead><tbody>
+    ${page.items.map((c) => `<tr><td><a href="#/call/${encodeURIComponent(c.call_id)}">${esc(c.started_at.slice(0, 16).replace('T', ' '))}</a></td>
+      <td>${esc(c.customer || '—')}</td><td>${secs(c.duration_s)}</td>
+      <td>${c.sentiment ? `<span class="sent ${c.sentiment}">${c.sentiment}</span>` : '—'}</td>
+      <td class="opt">${pct(c.talk_ratio)}</td><td class="opt small">${c.mentions} mentions · ${c.action_items} action items · ${c.questions} questions</td></tr>`).join('')}
+    </tbody></table></div>
+    <p class="small">${page.total} call(s) · page ${h.page + 1} of ${pages}
+      ${h.page > 0 ? '<button class="ghost" id="prev">Previous</button>' : ''} ${h.page + 1 < pages ? '<button class="ghost" id="next">Next</button>' : ''}</p>`;
+  el.querySelectorAll('[data-sort]').forEach((b) => b.addEventListener('click', () => {
+    if (h.sort === b.dataset.sort) h.desc = !h.desc; else { h.sort = b.dataset.sort; h.desc = true; }
+    h.page = 0; loadHistory(sellerId, from, to, h);
+  }));
+  const prev = el.querySelector('#prev'), next = el.querySelector('#next');
+  if (prev) prev.addEventListener('click', () => { h.page -= 1; loadHistory(sellerId, from, to, h); });
+  if (next) next.addEventListener('click', () => { h.page += 1; loadHistory(sellerId, from, to, h); });
+}
+
+async function loadCoaching(team, from, to) {
+  const el = $main.querySelector('#coaching');
+  let r;
+  try { r = await api(`/api/teams/${encodeURIComponent(team)}/coaching?${new URLSearchParams({ from, to })}`); }
+  catch (e) { el.innerHTML = `<p class="empty">${esc(e.message)}</p>`; return; }
+  const name = (id) => (ME.sellers.find((u) => u.id === id) || { name: id }).name;
+  const sellers = r.sellers.map((s) => `<div><strong>${esc(name(s.seller_id))}</strong> <span class="small muted">${s.calls} call(s)${s.top_performer ? ' · top performer' : ''}</span>
+      ${s.note ? `<p class="empty small">${esc(s.note)}</p>` : s.flags.length ? s.flags.map((f) => `<div class="flag"><div>${esc(f.reason)}</div><div class="small muted">${esc(f.advice)}</div></div>`).join('') : '<p class="small muted">Within the team\'s typical range on every KPI.</p>'}</div>`).join('');
+  const diffs = r.differences.length ? `<table><thead><tr><th>KPI</th><th>Top performers</th><th>Others</th></tr></thead><tbody>
+      ${r.differences.map((d) => { const f = d.kpi === 'avg_talk_ratio' || d.kpi === 'positive_share' ? pct : num; return `<tr><td>${esc(d.label)}</td><td>${f(d.top_performers)}</td><td>${f(d.others)}</td></tr>`; }).join('')}</tbody></table>`
+    : '<p class="empty">Not enough sellers with enough calls to compare.</p>';
+  el.innerHTML = `<p class="small muted">Top performers by ${esc(r.top_performers_by.replace('_', ' '))}: ${r.top_performers.map((id) => esc(name(id))).join(', ') || 'none yet'}.</p>
+    <h3 class="small">Who may need coaching</h3>${sellers || '<p class="empty">No calls in this range.</p>'}
+    <h3 class="small">What top performers do differently</h3>${diffs}`;
+}
+
+// ---------- call page ----------
+async function showCall(callId) {
+  let c, comments;
+  try { [c, comments] = await Promise.all([api(`/api/calls/${encodeURIComponent(callId)}`), api(`/api/calls/${encodeURIComponent(callId)}/comments`)]); }
+  catch (e) { return showError(e); }
+  const s = c.summary, sig = c.signals, t = c.transcript;
+  const roles = t.speakers || {};
+  // Turns from the sentiment timeline (the KPI engine's turns); words by time.
+  const words = [...t.words].sort((a, b) => a.start - b.start || a.end - b.end);
+  const turns = sig.sentiment.timeline.map((p) => ({ ...p, words: [] }));
+  words.forEach((w) => {
+    const role = roles[w.speaker];
+    const turn = turns.find((x) => x.role === role && w.start >= x.start - 1e-6 && w.end <= x.end + 1e-6);
+    if (turn) turn.words.push(w);
+  });
+  const duration = c.summary.duration_s || (words.length ? words[words.length - 1].end : 1);
+  const canComment = ME.user.role !== 'seller' || s.seller_id === ME.user.id;
+  const markers = [
+    ...sig.mentions.map((m) => ({ t: m.start, kind: m.kind, label: `${m.kind}: ${m.term}` })),
+    ...sig.questions.map((q) => ({ t: q.start, kind: 'question', label: `question: ${q.text}` })),
+    ...sig.action_items.map((a) => ({ t: a.start, kind: 'action', label: `action item: ${a.text}` })),
+  ];
+  const color = { competitor: '#c0392b', keyword: '#2457c5', question: '#8e44ad', action: '#b45f06' };
+  const W = 800, H = 120, mid = 60;
+  const line = sig.sentiment.timeline.map((p) => `<rect x="${(p.start / duration) * W}" y="${p.score >= 0 ? mid - p.score * 45 : mid}" width="${Math.max(2, ((p.end - p.start) / duration) * W)}" height="${Math.abs(p.score) * 45 || 1}" fill="${p.label === 'positive' ? 'var(--pos)' : p.label === 'negative' ? 'var(--neg)' : 'var(--neu)'}" opacity="${p.role === 'customer' ? 1 : 0.45}"><title>${p.role} turn at ${clock(p.start)}: ${p.label} (${p.score.toFixed(2)})</title></rect>`).join('');
+  const marks = markers.map((m) => `<g class="marker" data-seek="${m.t}" style="cursor:pointer"><line x1="${(m.t / duration) * W}" x2="${(m.t / duration) * W}" y1="100" y2="118" stroke="${color[m.kind]}" stroke-width="3"></line><title>${esc(m.label)} (${clock(m.t)})</title></g>`).join('');
+  $main.innerHTML = `
+    <p><a href="javascript:history.back()">← Back</a></p>
+    <h1>${esc(s.customer || 'Call')} <span class="muted small">${esc(s.started_at.slice(0, 16).replace('T', ' '))} · ${secs(s.duration_s)} · ${esc(s.seller_id)}${s.outcome ? ' · ' + esc(s.outcome) : ''}</span></h1>
+    <section class="card" aria-labelledby="play-h"><h2 id="play-h">Recording</h2>
+      ${c.audio_uri ? `<audio id="player" controls preload="metadata" src="/api/calls/${encodeURIComponent(callId)}/audio"></audio>` : '<p class="empty">No recording is stored for this call (it was analysed from a transcript).</p>'}
+      <div class="timeline"><svg viewBox="0 0 ${W} ${H}" role="img" aria-label="Sentiment per turn and signal markers over the call">
+        <line x1="0" x2="${W}" y1="${mid}" y2="${mid}" stroke="#d9dee5"></line>${line}${marks}</svg></div>
+      <div class="legend"><span><i style="background:var(--pos)"></i>positive</span><span><i style="background:var(--neg)"></i>negative</span><span>faded: seller turns</span>
+        <span><i style="background:#c0392b"></i>competitor</span><span><i style="background:#2457c5"></i>keyword</span><span><i style="background:#8e44ad"></i>question</span><span><i style="background:#b45f06"></i>action item</span></div>
+    </section>
+    <div class="grid">
+      <section class="card" aria-labelledby="sum-h"><h2 id="sum-h">Summary</h2>
+        <p>Customer sentiment: ${sig.sentiment.customer ? `<span class="sent ${sig.sentiment.customer.label}">${sig.sentiment.customer.label}</span> (${sig.sentiment.customer.score.toFixed(2)})` : 'n/a'}</p>
+        <p class="small">Talk ratio ${pct(c.kpis.talk_ratio)} · ${num(c.kpis.seller_wpm, 0)} wpm · ${c.kpis.switches} switches · longest customer monologue ${secs(c.kpis.longest_customer_monologue_s)} · ${c.kpis.seller_questions} seller questions</p>
+        <h3 class="small">Action items</h3>${sig.action_items.length ? `<ul>${sig.action_items.map((a) => `<li><button class="link" data-seek="${a.start}">${clock(a.start)}</button> <strong>${esc(a.owner)}</strong>: ${esc(a.text)}</li>`).join('')}</ul>` : '<p class="empty">None.</p>'}
+        <h3 class="small">Signals</h3>${sig.mentions.length ? `<ul>${sig.mentions.map((m) => `<li><button class="link" data-seek="${m.start}">${clock(m.start)}</button> ${esc(m.kind)} <strong>${esc(m.term)}</strong> by ${esc(m.role)}: “${esc(m.context)}”</li>`).join('')}</ul>` : '<p class="empty">No tracked keywords or competitors.</p>'}
+      </section>
+      <section class="card" aria-labelledby="com-h"><h2 id="com-h">Comments</h2><div id="comments"></div>
+        ${canComment ? `<form id="comment-form"><label for="comment-text" class="small muted">Comment${ME.user.role === 'seller' ? ' (reply to your manager)' : ''} at the current playback time</label>
+          <textarea id="comment-text" rows="3" style="width:100%" required></textarea><button type="submit">Post comment</button></form>` : ''}
+      </section>
+    </div>
+    <section class="card" aria-labelledby="tr-h"><h2 id="tr-h">Transcript</h2><div class="transcript" id="transcript">
+      ${turns.map((p) => `<div class="turn ${esc(p.role)}"><div class="meta"><button class="link" data-seek="${p.start}">${clock(p.start)}</button><br><span class="role">${esc(p.role)}</span><br><span class="sent ${p.label}">${p.label}</span></div>
+        <div>${p.words.map((w) => `<span class="w" data-start="${w.start}">${esc(w.text)}</span>`).join(' ')}</div></div>`).join('')}
+    </div></section>`;
+
+  const player = $main.querySelector('#player');
+  const seek = (time) => { if (!player) return; player.currentTime = Number(time); player.play().catch(() => {}); };
+  $main.querySelectorAll('[data-seek]').forEach((el) => el.addEventListener('click', () => seek(el.dataset.seek)));
+  $main.querySelectorAll('.w').forEach((el) => el.addEventListener('click', () => seek(el.dataset.start)));
+  if (player) {
+    const spans = [...$main.querySelectorAll('.w')];
+    player.addEventListener('timeupdate', () => {
+      const now = player.currentTime;
+      spans.forEach((sp) => sp.classList.toggle('now', Number(sp.dataset.start) <= now && now < Number(sp.dataset.start) + 0.6));
+    });
+  }
+  renderComments(callId, comments);
+  const form = $main.querySelector('#comment-form');
+  if (form) form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const text = $main.querySelector('#comment-text').value;
+    try {
+      await api(`/api/calls/${encodeURIComponent(callId)}/comments`, { method: 'POST', body: JSON.stringify({ text, at_s: player ? player.currentTime : null }) });
+      $main.querySelector('#comment-text').value = '';
+      renderComments(callId, await api(`/api/calls/${encodeURIComponent(callId)}/comments`));
+      flash('Comment posted');
+    } catch (e) { flash(e.message); }
+  });
+}
+
+function renderComments(callId, comments) {
+  const el = $main.querySelector('#comments');
+  if (!comments.length) { el.innerHTML = '<p class="empty">No comments yet. Managers comment on a moment of the call; the seller sees it and can reply.</p>'; return; }
+  el.innerHTML = comments.map((c) => `<div class="comment ${c.parent_id ? 'reply' : ''}" data-comment="${esc(c.comment_id)}">
+      <div class="small muted"><strong>${esc(c.author)}</strong> (${esc(c.author_role)}) · ${esc(c.created_at.slice(0, 16).replace('T', ' '))}${c.at_s != null ? ` · at <button class="link" data-seek="${c.at_s}">${clock(c.at_s)}</button>` : ''}</div>
+      <div class="text">${esc(c.text)}</div>
+      ${c.author === ME.user.id ? `<button class="link small" data-delete="${esc(c.comment_id)}">Delete</button>` : ''}</div>`).join('');
+  el.querySelectorAll('[data-delete]').forEach((b) => b.addEventListener('click', async () => {
+    await api(`/api/calls/${encodeURIComponent(callId)}/comments/${encodeURIComponent(b.dataset.delete)}`, { method: 'DELETE' });
+    renderComments(callId, await api(`/api/calls/${encodeURIComponent(callId)}/comments`));
+  }));
+  const player = $main.querySelector('#player');
+  el.querySelectorAll('[data-seek]').forEach((b) => b.addEventListener('click', () => { if (player) { player.currentTime = Number(b.dataset.seek); player.play().catch(() => {}); } }));
+}
+
+function showError(e) {
+  const msg = e.status === 403 ? 'You do not have access to this page.' : e.status === 404 ? 'Not found.' : e.message;
+  $main.innerHTML = `<h1>${e.status === 403 ? 'No access' : 'Something went wrong'}</h1><div class="card" role="alert"><p>${esc(msg)}</p><p><a href="#/">Back to your page</a></p></div>`;
+}
+
+// ---------- router ----------
+async function render() {
+  if (!ME) {
+    try { ME = await api('/api/me'); }
+    catch (e) { if (e.status === 401) return showLogin(); return showError(e); }
+  }
+  $who.innerHTML = `${esc(ME.user.name)} (${esc(ME.user.role)}) <button class="ghost" id="logout">Sign out</button>`;
+  $who.querySelector('#logout').addEventListener('click', async () => { await api('/api/auth/logout', { method: 'POST' }); ME = null; location.hash = '#/'; render(); });
+  const { parts, params } = route();
+  if (parts[0] === 'call' && parts[1]) return showCall(decodeURIComponent(parts[1]));
+  if (parts[0] === 'seller' && parts[1]) return showSeller(decodeURIComponent(parts[1]), params);
+  const first = ME.user.role === 'seller' ? ME.user.id : (ME.sellers[0] && ME.sellers[0].id);
+  if (!first) { $main.innerHTML = '<h1>No sellers</h1><p class="empty">Your directory entry leads no team with sellers yet.</p>'; return; }
+  go(`/seller/${first}`, params);
+}
+window.addEventListener('hashchange', () => { render(); $main.focus(); });
+render();

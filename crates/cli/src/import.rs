@@ -78,7 +78,6 @@ fn file_uri(path: &Path) -> Result<String> {
 fn prepare(
     path: &Path,
     args: &ImportArgs,
-    config: &Config,
     directory: Option<&callscope_api::Directory>,
 ) -> Result<(CallMeta, Transcript, Option<String>)> {
     let transcript: Transcript = load(path)?;

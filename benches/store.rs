@@ -196,6 +196,86 @@ async fn read_path(store: &dyn Store, label: &str, calls: u64, sellers: u64, ran
     }
 }
 
+/// The seller page through the HTTP API (the axum router, in process, with a
+/// manager's session): the JSON endpoints the page calls on load.
+async fn api_path(store: std::sync::Arc<dyn Store>, label: &str, calls: u64, range: DateRange, loads: usize) {
+    use axum::body::Body;
+    use axum::http::Request;
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    let mut toml = String::new();
+    for t in 0..10 {
+        toml.push_str(&format!("[[team]]\nid = \"team-{t}\"\nname = \"Team {t}\"\n"));
+        toml.push_str(&format!(
+            "[[user]]\nid = \"m-{t}\"\nname = \"Manager {t}\"\nrole = \"manager\"\nteams = [\"team-{t}\"]\n"
+        ));
+    }
+    for s in 0..100 {
+        toml.push_str(&format!(
+            "[[user]]\nid = \"s-{s}\"\nname = \"Seller {s}\"\nrole = \"seller\"\nteam = \"team-{}\"\n",
+            s % 10
+        ));
+    }
+    let auth = callscope_api::AuthSettings { jwt: None, dev_login: false, session_secret: b"bench".to_vec() };
+    let state = std::sync::Arc::new(callscope_api::AppState {
+        store,
+        directory: callscope_api::Directory::from_toml_str(&toml).expect("directory"),
+        auth: auth.clone(),
+        coaching: callscope_api::CoachingRules::defaults(),
+        audio_root: None,
+        chat_url_template: None,
+    });
+    let app = callscope_api::app(state);
+    let q = format!("from={}&to={}", range.from, range.to);
+    let names = ["GET insights", "GET calls (page 1)", "GET coaching (team)", "GET call (detail)"];
+    let mut timings: Vec<Vec<Duration>> = vec![Vec::new(); names.len() + 1];
+    for load in 0..loads {
+        let seller = (load * 37) % 100;
+        let cookie = format!(
+            "callscope_session={}",
+            auth.session_token(&format!("m-{}", seller % 10)).expect("token")
+        );
+        let get = |uri: String| {
+            let app = app.clone();
+            let cookie = cookie.clone();
+            async move {
+                let t = Instant::now();
+                let req = Request::builder()
+                    .uri(uri)
+                    .header("cookie", cookie)
+                    .body(Body::empty())
+                    .expect("request");
+                let res = app.oneshot(req).await.expect("response");
+                assert!(res.status().is_success(), "{}", res.status());
+                let body = res.into_body().collect().await.expect("body").to_bytes();
+                (t.elapsed(), serde_json::from_slice::<serde_json::Value>(&body).expect("json"))
+            }
+        };
+        let page = Instant::now();
+        let (d0, _) = get(format!("/api/sellers/s-{seller}/insights?{q}")).await;
+        let (d1, history) = get(format!("/api/sellers/s-{seller}/calls?{q}&page_size=10")).await;
+        let (d2, _) = get(format!("/api/teams/team-{}/coaching?{q}", seller % 10)).await;
+        let page_time = page.elapsed();
+        let id = history["items"][0]["call_id"].as_str().unwrap_or("none").to_owned();
+        let (d3, _) = get(format!("/api/calls/{id}")).await;
+        for (i, d) in [d0, d1, d2, d3, page_time].into_iter().enumerate() {
+            timings[i].push(d);
+        }
+    }
+    for (i, name) in
+        names.iter().chain(std::iter::once(&"seller page load (insights + calls + coaching)")).enumerate()
+    {
+        let mut v = timings[i].clone();
+        v.sort();
+        println!(
+            "| api | {label}, {calls} calls | {name} | p50 {:.1} ms | p95 {:.1} ms |",
+            percentile(&v, 0.5).as_secs_f64() * 1000.0,
+            percentile(&v, 0.95).as_secs_f64() * 1000.0
+        );
+    }
+}
+
 /// Fills ClickHouse with `calls` generated calls (100 sellers over 2026), with
 /// 5 mentions, 10 customer keywords and 40 utterances per call, then the daily
 /// aggregates, all with SQL on the server.
@@ -329,6 +409,8 @@ async fn main() {
             t.elapsed().as_secs_f64()
         );
         read_path(&store, "SQLite, quarter", a.sqlite_read_calls as u64, 100, quarter, 50).await;
+        api_path(std::sync::Arc::new(store), "SQLite, quarter", a.sqlite_read_calls as u64, quarter, 50)
+            .await;
     }
 
     // ClickHouse.
@@ -362,5 +444,8 @@ async fn main() {
         );
         read_path(&store, "ClickHouse, quarter", a.ch_read_calls, 100, quarter, 30).await;
         read_path(&store, "ClickHouse, year", a.ch_read_calls, 100, year, 30).await;
+        let store: std::sync::Arc<dyn Store> = std::sync::Arc::new(store);
+        api_path(store.clone(), "ClickHouse, quarter", a.ch_read_calls, quarter, 30).await;
+        api_path(store, "ClickHouse, year", a.ch_read_calls, year, 30).await;
     }
 }

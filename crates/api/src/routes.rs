@@ -271,13 +271,24 @@ async fn seller_insights(
     let range = range(q.from.as_deref(), q.to.as_deref())?;
     let previous_range = range.previous();
     let store = &state.store;
-    let summary = store.seller_summary(&seller_id, range).await?;
-    let previous = store.seller_summary(&seller_id, previous_range).await?;
     let team_id = seller.team.clone();
-    let team = match &team_id {
-        Some(t) => Some(store.team_summary(t, range).await?),
-        None => None,
+    let bucket = if (range.to - range.from).num_days() > 45 { Bucket::Week } else { Bucket::Day };
+    // Independent queries: run them concurrently.
+    let team_query = async {
+        match &team_id {
+            Some(t) => store.team_summary(t, range).await.map(Some),
+            None => Ok(None),
+        }
     };
+    let (summary, previous, team, sentiment_over_time, customer_keywords, competitors, tracked_keywords) = tokio::try_join!(
+        store.seller_summary(&seller_id, range),
+        store.seller_summary(&seller_id, previous_range),
+        team_query,
+        store.seller_trend(&seller_id, range, bucket),
+        store.customer_keywords(&seller_id, range, 20),
+        store.term_counts(&seller_id, range, TrackerKind::Competitor),
+        store.term_counts(&seller_id, range, TrackerKind::Keyword),
+    )?;
     let team_view = team.as_ref().map(|t| {
         let report = coaching::assess(t, &state.coaching);
         TeamView {
@@ -301,11 +312,6 @@ async fn seller_insights(
                 insights::MIN_CALLS_FOR_TRENDS
             )
         });
-    let bucket = if (range.to - range.from).num_days() > 45 { Bucket::Week } else { Bucket::Day };
-    let sentiment_over_time = store.seller_trend(&seller_id, range, bucket).await?;
-    let customer_keywords = store.customer_keywords(&seller_id, range, 20).await?;
-    let competitors = store.term_counts(&seller_id, range, TrackerKind::Competitor).await?;
-    let tracked_keywords = store.term_counts(&seller_id, range, TrackerKind::Keyword).await?;
     let team_name = team_id
         .as_ref()
         .and_then(|t| state.directory.teams.iter().find(|x| &x.id == t))

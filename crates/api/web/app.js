@@ -103,7 +103,7 @@ function sentimentBar(c) {
 
 function sentimentOverTime(points, bucket) {
   if (!points.length) return '<p class="empty">No calls in this range.</p>';
-  const W = 640, H = 160, pad = 24, bw = Math.max(6, (W - 2 * pad) / points.length - 6);
+  const W = 640, H = 160, pad = 24, bw = Math.min(48, Math.max(6, (W - 2 * pad) / points.length - 6));
   const max = Math.max(...points.map((p) => p.summary.calls));
   const bars = points.map((p, i) => {
     const s = p.summary.sentiment, x = pad + i * ((W - 2 * pad) / points.length);

@@ -1,0 +1,156 @@
+// End-to-end tests of the seller insights page in a real headless Chromium.
+// Run by tests/browser/run.sh, which starts `callscope serve` on 127.0.0.1 with
+// the sample calls and sets CALLSCOPE_URL. Screenshots go to SCREENSHOT_DIR.
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { chromium } from 'playwright-core';
+
+const BASE = process.env.CALLSCOPE_URL;
+const SHOTS = process.env.SCREENSHOT_DIR || 'screenshots';
+const RANGE = 'from=2026-10-01&to=2026-10-31';
+assert.ok(BASE, 'CALLSCOPE_URL is not set');
+mkdirSync(SHOTS, { recursive: true });
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required', '--mute-audio'],
+});
+let failures = 0;
+async function test(name, fn) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  try {
+    await fn(page, context);
+    assert.deepEqual(errors, [], 'no JavaScript errors on the page');
+    console.log(`ok - ${name}`);
+  } catch (e) {
+    failures += 1;
+    console.log(`not ok - ${name}\n  ${String(e.stack || e).split('\n').join('\n  ')}`);
+    await page.screenshot({ path: `${SHOTS}/failed-${name.replace(/\W+/g, '-')}.png`, fullPage: true }).catch(() => {});
+  } finally {
+    await context.close();
+  }
+}
+
+async function login(page, name) {
+  await page.goto(`${BASE}/`);
+  await page.getByRole('button', { name: new RegExp(name) }).click();
+  await page.waitForSelector('.who button#logout');
+}
+
+async function api(page, path) {
+  return page.evaluate(async (p) => {
+    const r = await fetch(p, { credentials: 'same-origin' });
+    return { status: r.status, body: await r.json().catch(() => null) };
+  }, path);
+}
+
+function pct(v) { return v == null ? 'n/a' : `${Math.round(v * 100)}%`; }
+
+await test('manager sees a seller page whose KPIs match the store', async (page) => {
+  await login(page, 'Maria Lopez');
+  await page.goto(`${BASE}/#/seller/s-daniel?${RANGE}&preset=custom`);
+  await page.waitForSelector('[data-kpi="Talk-to-listen ratio"]');
+  const { status, body } = await api(page, `/api/sellers/s-daniel/insights?${RANGE}`);
+  assert.equal(status, 200);
+  const s = body.summary;
+  assert.ok(s.calls >= 1, 'the sample call is in the store');
+  const card = async (label) => page.locator(`[data-kpi="${label}"] .value`).innerText();
+  assert.equal(await card('Talk-to-listen ratio'), pct(s.avg_talk_ratio));
+  assert.equal(await card('Talking speed'), `${Math.round(s.avg_seller_wpm)} wpm`);
+  assert.equal(await card('Switches per conversation'), s.switches_per_call.toFixed(1));
+  assert.equal(await card('Longest customer monologue'), `${s.avg_longest_customer_monologue_s.toFixed(1)} s`);
+  assert.equal(await card('Average pause'), `${s.avg_pause_s.toFixed(1)} s`);
+  // Competitors mentioned and keywords, from the store; a click filters the history.
+  const competitors = body.competitors.map((c) => c.term);
+  assert.ok(competitors.includes('HubSpot'), `competitors: ${competitors}`);
+  await page.locator('[data-term="HubSpot"]').click();
+  await page.waitForSelector('#hist-filter #clear');
+  assert.match(await page.locator('#history').innerText(), /1 call\(s\)/);
+  // The seller picker lists only Maria's team.
+  const options = await page.locator('#seller option').allInnerTexts();
+  assert.deepEqual(options.sort(), ['Daniel Price', 'Sofia Marin']);
+  // Coaching section renders for a manager.
+  await page.waitForSelector('#coaching h3');
+  await page.screenshot({ path: `${SHOTS}/manager-view.png`, fullPage: true });
+});
+
+await test('call page plays audio and a transcript word seeks', async (page) => {
+  await login(page, 'Maria Lopez');
+  await page.goto(`${BASE}/#/seller/s-daniel?${RANGE}&preset=custom`);
+  await page.locator('#history a').first().click();
+  await page.waitForSelector('#player');
+  const player = page.locator('#player');
+  await page.waitForFunction(() => document.querySelector('#player').readyState >= 1, null, { timeout: 15000 });
+  const duration = await player.evaluate((a) => a.duration);
+  assert.ok(duration > 100 && duration < 120, `duration ${duration}`);
+  await player.evaluate((a) => a.play());
+  await page.waitForFunction(() => document.querySelector('#player').currentTime > 0.2, null, { timeout: 15000 });
+  // Click a word in the middle of the transcript: the player seeks to its start.
+  const word = page.locator('.w').nth(120);
+  const start = Number(await word.getAttribute('data-start'));
+  await word.click();
+  await page.waitForFunction((t) => Math.abs(document.querySelector('#player').currentTime - t) < 1.0, start, { timeout: 15000 });
+  assert.ok(start > 10, `the 121st word starts at ${start}s`);
+  // Signals and action items are on the page.
+  assert.match(await page.locator('#sum-h + p').innerText(), /Customer sentiment/);
+  assert.ok((await page.locator('text=I will send the proposal today').count()) >= 1);
+  await player.evaluate((a) => a.pause());
+  await page.screenshot({ path: `${SHOTS}/call-page.png`, fullPage: true });
+});
+
+const COMMENT = `Good discovery question here — ask about budget next time (${Date.now()})`;
+await test('manager comments on the transcript and the seller sees it', async (page, context) => {
+  await login(page, 'Maria Lopez');
+  await page.goto(`${BASE}/#/call/dev-01-crm-discovery`);
+  await page.waitForSelector('#comment-text');
+  await page.fill('#comment-text', COMMENT);
+  await page.getByRole('button', { name: 'Post comment' }).click();
+  await page.waitForSelector(`.comment:has-text("${COMMENT}")`);
+  await page.locator('#logout').click();
+  await page.waitForSelector('text=Demo login');
+  await login(page, 'Daniel Price');
+  // The seller lands on their own page, with no seller picker.
+  await page.waitForSelector('#preset');
+  assert.equal(await page.locator('#seller').count(), 0, 'no seller picker for a seller');
+  await page.goto(`${BASE}/#/seller/s-daniel?${RANGE}&preset=custom`);
+  await page.waitForSelector('[data-kpi="Talk-to-listen ratio"]');
+  await page.screenshot({ path: `${SHOTS}/seller-view.png`, fullPage: true });
+  await page.goto(`${BASE}/#/call/dev-01-crm-discovery`);
+  await page.waitForSelector(`.comment:has-text("${COMMENT}")`);
+  // The seller may reply.
+  await page.fill('#comment-text', 'Thanks, will do.');
+  await page.getByRole('button', { name: 'Post comment' }).click();
+  await page.waitForSelector('.comment:has-text("Thanks, will do.")');
+});
+
+await test("a seller cannot reach another seller's call", async (page) => {
+  await login(page, 'Daniel Price');
+  await page.goto(`${BASE}/#/call/dev-02-security-renewal-unhappy`);
+  await page.waitForSelector('h1:has-text("No access")');
+  assert.equal((await api(page, '/api/calls/dev-02-security-renewal-unhappy')).status, 403);
+  assert.equal((await api(page, '/api/calls/dev-02-security-renewal-unhappy/comments')).status, 403);
+  assert.equal((await api(page, '/api/sellers/s-rachel/insights')).status, 403);
+  const audio = await page.evaluate(async () => (await fetch('/api/calls/dev-05-endpoint-expansion/audio')).status);
+  assert.equal(audio, 403);
+});
+
+await test('the page works at phone width', async (page) => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  await login(page, 'Maria Lopez');
+  await page.goto(`${BASE}/#/seller/s-daniel?${RANGE}&preset=custom`);
+  await page.waitForSelector('[data-kpi="Talk-to-listen ratio"]');
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  assert.ok(overflow <= 1, `no horizontal scrolling at 390 px (overflow ${overflow}px)`);
+  await page.screenshot({ path: `${SHOTS}/manager-view-phone.png`, fullPage: true });
+});
+
+await browser.close();
+if (failures) {
+  console.log(`${failures} browser test(s) failed`);
+  process.exit(1);
+}
+console.log('all browser tests passed');

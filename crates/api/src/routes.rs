@@ -13,7 +13,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use callscope_model::TrackerKind;
-use callscope_store::{Bucket, DateRange, HistoryQuery, HistorySort, NewComment, SellerSummary};
+use callscope_store::{
+    Bucket, DateRange, HistoryQuery, HistorySort, NewComment, SellerFilter, SellerSummary, TrendPoint,
+};
 use chrono::{Days, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -280,15 +282,22 @@ async fn seller_insights(
             None => Ok(None),
         }
     };
-    let (summary, previous, team, sentiment_over_time, customer_keywords, competitors, tracked_keywords) = tokio::try_join!(
-        store.seller_summary(&seller_id, range),
-        store.seller_summary(&seller_id, previous_range),
+    // The seller's daily rows of both periods at once: summary, previous
+    // summary and the sentiment over time all come from them.
+    let both = DateRange::new(previous_range.from, range.to);
+    let (daily, team, customer_keywords, mentions) = tokio::try_join!(
+        store.daily(&SellerFilter::Seller(seller_id.clone()), both),
         team_query,
-        store.seller_trend(&seller_id, range, bucket),
         store.customer_keywords(&seller_id, range, 20),
-        store.term_counts(&seller_id, range, TrackerKind::Competitor),
-        store.term_counts(&seller_id, range, TrackerKind::Keyword),
+        store.mention_counts(&seller_id, range),
     )?;
+    let (current_rows, previous_rows): (Vec<_>, Vec<_>) =
+        daily.into_iter().partition(|r| r.day >= range.from);
+    let summary = SellerSummary::from_daily(&seller_id, &current_rows);
+    let previous = SellerSummary::from_daily(&seller_id, &previous_rows);
+    let sentiment_over_time = TrendPoint::from_daily(&current_rows, bucket);
+    let (competitors, tracked_keywords): (Vec<_>, Vec<_>) =
+        mentions.into_iter().partition(|t| t.kind == TrackerKind::Competitor);
     let team_view = team.as_ref().map(|t| {
         let report = coaching::assess(t, &state.coaching);
         TeamView {

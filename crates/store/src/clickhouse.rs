@@ -27,7 +27,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use callscope_model::{CallAnalysis, TrackerKind};
+use callscope_model::CallAnalysis;
 use chrono::{DateTime, NaiveDate, Utc};
 use clickhouse::Client;
 use serde::Deserialize;
@@ -559,14 +559,10 @@ impl Store for ClickHouseStore {
         Ok(row.map(|r| r.detail()))
     }
 
-    async fn term_counts(
-        &self,
-        seller_id: &str,
-        range: DateRange,
-        kind: TrackerKind,
-    ) -> Result<Vec<TermCount>> {
+    async fn mention_counts(&self, seller_id: &str, range: DateRange) -> Result<Vec<TermCount>> {
         #[derive(clickhouse::Row, Deserialize)]
         struct Row {
+            kind: String,
             term: String,
             mentions: u64,
             by_customer: u64,
@@ -577,15 +573,14 @@ impl Store for ClickHouseStore {
             .timed(
                 self.client
                     .query(
-                        "SELECT term, count() AS mentions, countIf(role = 'customer') AS by_customer, \
+                        "SELECT kind, term, count() AS mentions, countIf(role = 'customer') AS by_customer, \
                          uniqExact(call_id) AS calls FROM mentions \
-                         WHERE seller_id = ? AND kind = ? AND started_at >= ? AND started_at < ? \
+                         WHERE seller_id = ? AND started_at >= ? AND started_at < ? \
                          AND (call_id, version) IN (SELECT call_id, version FROM calls FINAL \
                               WHERE seller_id = ? AND started_at >= ? AND started_at < ?) \
-                         GROUP BY term ORDER BY mentions DESC, term",
+                         GROUP BY kind, term ORDER BY mentions DESC, term",
                     )
                     .bind(seller_id)
-                    .bind(kind.as_str())
                     .bind(&from)
                     .bind(&to)
                     .bind(seller_id)
@@ -597,6 +592,7 @@ impl Store for ClickHouseStore {
         Ok(rows
             .into_iter()
             .map(|r| TermCount {
+                kind: parse_kind(&r.kind),
                 term: r.term,
                 mentions: r.mentions,
                 by_customer: r.by_customer,

@@ -117,13 +117,9 @@ pub trait Store: Send + Sync {
     /// One call with everything about it; `None` if unknown.
     async fn call(&self, call_id: &str) -> Result<Option<CallDetail>>;
 
-    /// How often tracked terms of a kind were mentioned in a seller's calls.
-    async fn term_counts(
-        &self,
-        seller_id: &str,
-        range: DateRange,
-        kind: TrackerKind,
-    ) -> Result<Vec<TermCount>>;
+    /// How often each tracked term (both kinds) was mentioned in a seller's
+    /// calls, most mentioned first.
+    async fn mention_counts(&self, seller_id: &str, range: DateRange) -> Result<Vec<TermCount>>;
 
     /// The keywords a seller's customers use, ranked by TF-IDF against all
     /// calls in the range.
@@ -142,6 +138,18 @@ pub trait Store: Send + Sync {
 
     /// Deletes a comment if `author` wrote it. `Ok(false)` if there is no such comment.
     async fn delete_comment(&self, comment_id: &str, author: &str) -> Result<bool>;
+
+    /// How often tracked terms of one kind were mentioned in a seller's calls.
+    async fn term_counts(
+        &self,
+        seller_id: &str,
+        range: DateRange,
+        kind: TrackerKind,
+    ) -> Result<Vec<TermCount>> {
+        let mut all = self.mention_counts(seller_id, range).await?;
+        all.retain(|t| t.kind == kind);
+        Ok(all)
+    }
 
     /// A seller's KPIs and sentiment over a range.
     async fn seller_summary(&self, seller_id: &str, range: DateRange) -> Result<SellerSummary> {

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use callscope_model::{CallAnalysis, TrackerKind};
+use callscope_model::CallAnalysis;
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -515,28 +515,24 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn term_counts(
-        &self,
-        seller_id: &str,
-        range: DateRange,
-        kind: TrackerKind,
-    ) -> Result<Vec<TermCount>> {
+    async fn mention_counts(&self, seller_id: &str, range: DateRange) -> Result<Vec<TermCount>> {
         let seller = seller_id.to_owned();
         self.with(move |conn| {
             let mut stmt = conn
                 .prepare_cached(
-                    "SELECT term, count(*), total(role = 'customer'), count(DISTINCT call_id) FROM mentions \
-                     WHERE seller_id = ? AND kind = ? AND started_at >= ? AND started_at < ? \
-                     GROUP BY term ORDER BY count(*) DESC, term",
+                    "SELECT kind, term, count(*), total(role = 'customer'), count(DISTINCT call_id) FROM mentions \
+                     WHERE seller_id = ? AND started_at >= ? AND started_at < ? \
+                     GROUP BY kind, term ORDER BY count(*) DESC, term",
                 )
                 .map_err(db_err)?;
             let rows = stmt
-                .query_map(params![seller, kind.as_str(), millis(range.start()), millis(range.end())], |r| {
+                .query_map(params![seller, millis(range.start()), millis(range.end())], |r| {
                     Ok(TermCount {
-                        term: r.get(0)?,
-                        mentions: u64::try_from(r.get::<_, i64>(1)?).unwrap_or(0),
-                        by_customer: r.get::<_, f64>(2)? as u64,
-                        calls: u64::try_from(r.get::<_, i64>(3)?).unwrap_or(0),
+                        kind: parse_kind(&r.get::<_, String>(0)?),
+                        term: r.get(1)?,
+                        mentions: u64::try_from(r.get::<_, i64>(2)?).unwrap_or(0),
+                        by_customer: r.get::<_, f64>(3)? as u64,
+                        calls: u64::try_from(r.get::<_, i64>(4)?).unwrap_or(0),
                     })
                 })
                 .map_err(db_err)?;

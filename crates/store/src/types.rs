@@ -486,6 +486,8 @@ pub struct CallDetail {
 pub struct TermCount {
     /// Canonical name.
     pub term: String,
+    /// Competitor or keyword.
+    pub kind: callscope_model::TrackerKind,
     /// Mentions, all roles.
     pub mentions: u64,
     /// Mentions by the customer.
@@ -548,6 +550,15 @@ pub struct WriteReceipt {
 /// The role label stored for a speaker role.
 pub(crate) fn role_str(role: Role) -> &'static str {
     role.as_str()
+}
+
+/// Parses a stored tracker kind (`competitor`, else keyword).
+pub(crate) fn parse_kind(s: &str) -> callscope_model::TrackerKind {
+    if s == "competitor" {
+        callscope_model::TrackerKind::Competitor
+    } else {
+        callscope_model::TrackerKind::Keyword
+    }
 }
 
 /// Parses a stored sentiment label.

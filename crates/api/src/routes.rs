@@ -285,8 +285,9 @@ async fn seller_insights(
     // The seller's daily rows of both periods at once: summary, previous
     // summary and the sentiment over time all come from them.
     let both = DateRange::new(previous_range.from, range.to);
+    let this_seller = SellerFilter::Seller(seller_id.clone());
     let (daily, team, customer_keywords, mentions) = tokio::try_join!(
-        store.daily(&SellerFilter::Seller(seller_id.clone()), both),
+        store.daily(&this_seller, both),
         team_query,
         store.customer_keywords(&seller_id, range, 20),
         store.mention_counts(&seller_id, range),

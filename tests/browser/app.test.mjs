@@ -118,6 +118,8 @@ await test('manager comments on the transcript and the seller sees it', async (p
   assert.equal(await page.locator('#seller').count(), 0, 'no seller picker for a seller');
   await page.goto(`${BASE}/#/seller/s-daniel?${RANGE}&preset=custom`);
   await page.waitForSelector('[data-kpi="Talk-to-listen ratio"]');
+  // The manager's comment is on the seller's own page too.
+  await page.waitForSelector(`#seller-comments .comment:has-text("${COMMENT}")`);
   await page.screenshot({ path: `${SHOTS}/seller-view.png`, fullPage: true });
   await page.goto(`${BASE}/#/call/dev-01-crm-discovery`);
   await page.waitForSelector(`.comment:has-text("${COMMENT}")`);

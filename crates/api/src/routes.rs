@@ -41,6 +41,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/api/sellers", get(sellers))
         .route("/api/sellers/{seller_id}/insights", get(seller_insights))
         .route("/api/sellers/{seller_id}/calls", get(seller_calls))
+        .route("/api/sellers/{seller_id}/comments", get(seller_comments))
         .route("/api/teams/{team_id}/coaching", get(team_coaching))
         .route("/api/calls/{call_id}", get(call))
         .route("/api/calls/{call_id}/audio", get(audio))
@@ -378,6 +379,17 @@ async fn seller_calls(
         keyword: q.keyword.filter(|k| !k.is_empty()),
     };
     Ok(Json(state.store.call_history(&query).await?))
+}
+
+async fn seller_comments(
+    State(state): St,
+    CurrentUser(user): CurrentUser,
+    Path(seller_id): Path<String>,
+    Query(q): Query<RangeQuery>,
+) -> AppResult<Json<Vec<callscope_store::Comment>>> {
+    seller_for(&state, &user, &seller_id)?;
+    let range = range(q.from.as_deref(), q.to.as_deref())?;
+    Ok(Json(state.store.seller_comments(&seller_id, range, 50).await?))
 }
 
 async fn team_coaching(

@@ -185,6 +185,7 @@ async fn role_matrix() {
     let matrix: Vec<(&str, String, Option<Value>, [S; 5])> = vec![
         ("GET", format!("/api/sellers/s-daniel/insights?{RANGE}"), None, [S::OK, S::FORBIDDEN, S::OK, S::FORBIDDEN, S::UNAUTHORIZED]),
         ("GET", format!("/api/sellers/s-daniel/calls?{RANGE}"), None, [S::OK, S::FORBIDDEN, S::OK, S::FORBIDDEN, S::UNAUTHORIZED]),
+        ("GET", format!("/api/sellers/s-daniel/comments?{RANGE}"), None, [S::OK, S::FORBIDDEN, S::OK, S::FORBIDDEN, S::UNAUTHORIZED]),
         ("GET", "/api/calls/c-daniel".into(), None, [S::OK, S::FORBIDDEN, S::OK, S::FORBIDDEN, S::UNAUTHORIZED]),
         ("GET", "/api/calls/c-daniel/audio".into(), None, [S::OK, S::FORBIDDEN, S::OK, S::FORBIDDEN, S::UNAUTHORIZED]),
         ("GET", "/api/calls/c-daniel/comments".into(), None, [S::OK, S::FORBIDDEN, S::OK, S::FORBIDDEN, S::UNAUTHORIZED]),
@@ -362,6 +363,7 @@ async fn openapi_documents_every_api_route() {
         "/api/sellers",
         "/api/sellers/{seller_id}/insights",
         "/api/sellers/{seller_id}/calls",
+        "/api/sellers/{seller_id}/comments",
         "/api/teams/{team_id}/coaching",
         "/api/calls/{call_id}",
         "/api/calls/{call_id}/audio",
@@ -370,5 +372,5 @@ async fn openapi_documents_every_api_route() {
     ] {
         assert!(paths.contains_key(route), "openapi.json lacks {route}");
     }
-    assert_eq!(paths.len(), 12, "a route in openapi.json that the router does not have?");
+    assert_eq!(paths.len(), 13, "a route in openapi.json that the router does not have?");
 }

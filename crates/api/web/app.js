@@ -175,6 +175,7 @@ async function showSeller(sellerId, params) {
       <section class="card" aria-labelledby="comp-h"><h2 id="comp-h">Competitors mentioned</h2>${chips(data.competitors, 'term', 'term')}
         <h2 style="margin-top:12px">Tracked keywords</h2>${chips(data.tracked_keywords, 'term', 'term')}</section>
     </div>
+    <section class="card" aria-labelledby="cm-h"><h2 id="cm-h">${isManager ? 'Latest comments on these calls' : 'Comments from your manager'}</h2><div id="seller-comments"><p class="loading">Loading…</p></div></section>
     <section class="card" aria-labelledby="hist-h"><h2 id="hist-h">Call history <span id="hist-filter" class="small muted"></span></h2><div id="history"></div></section>
     ${isManager && data.seller.team ? `<section class="card" aria-labelledby="coach-h"><h2 id="coach-h">Coaching — ${esc(data.seller.team_name || data.seller.team)}</h2><div id="coaching"><p class="loading">Loading…</p></div></section>` : ''}`;
 
@@ -194,6 +195,7 @@ async function showSeller(sellerId, params) {
   $main.querySelectorAll('[data-keyword]').forEach((b) => b.addEventListener('click', () => { history.keyword = b.dataset.keyword; history.term = ''; history.page = 0; loadHistory(sellerId, from, to, history); }));
   $main.querySelectorAll('[data-term]').forEach((b) => b.addEventListener('click', () => { history.term = b.dataset.term; history.keyword = ''; history.page = 0; loadHistory(sellerId, from, to, history); }));
   loadHistory(sellerId, from, to, history);
+  loadSellerComments(sellerId, from, to);
   if (isManager && data.seller.team) loadCoaching(data.seller.team, from, to);
 }
 
@@ -224,6 +226,15 @@ async function loadHistory(sellerId, from, to, h) {
   const prev = el.querySelector('#prev'), next = el.querySelector('#next');
   if (prev) prev.addEventListener('click', () => { h.page -= 1; loadHistory(sellerId, from, to, h); });
   if (next) next.addEventListener('click', () => { h.page += 1; loadHistory(sellerId, from, to, h); });
+}
+
+async function loadSellerComments(sellerId, from, to) {
+  const el = $main.querySelector('#seller-comments');
+  const list = await api(`/api/sellers/${encodeURIComponent(sellerId)}/comments?${new URLSearchParams({ from, to })}`);
+  if (!list.length) { el.innerHTML = '<p class="empty">No comments on calls of this range yet.</p>'; return; }
+  el.innerHTML = list.slice(0, 8).map((c) => `<div class="comment"><div class="small muted"><strong>${esc(c.author)}</strong> (${esc(c.author_role)}) on
+      <a href="#/call/${encodeURIComponent(c.call_id)}">${esc(c.call_id)}</a>${c.at_s != null ? ` at ${clock(c.at_s)}` : ''} · ${esc(c.created_at.slice(0, 16).replace('T', ' '))}</div>
+      <div>${esc(c.text)}</div></div>`).join('');
 }
 
 async function loadCoaching(team, from, to) {

@@ -705,6 +705,27 @@ impl Store for ClickHouseStore {
         Ok(rows.into_iter().map(comment_from_row).collect())
     }
 
+    async fn seller_comments(&self, seller_id: &str, range: DateRange, limit: usize) -> Result<Vec<Comment>> {
+        let (from, to) = Self::bounds(range);
+        let rows: Vec<CommentRow> = self
+            .timed(
+                self.client
+                    .query(
+                        "SELECT comment_id, call_id, author, author_role, at_s, text, parent_id, created_at, \
+                         version, is_deleted FROM comments FINAL WHERE call_id IN (SELECT call_id FROM calls FINAL \
+                         WHERE seller_id = ? AND started_at >= ? AND started_at < ?) \
+                         ORDER BY created_at DESC, comment_id DESC LIMIT ?",
+                    )
+                    .bind(seller_id)
+                    .bind(&from)
+                    .bind(&to)
+                    .bind(u64::try_from(limit).unwrap_or(u64::MAX))
+                    .fetch_all(),
+            )
+            .await?;
+        Ok(rows.into_iter().map(comment_from_row).collect())
+    }
+
     async fn delete_comment(&self, comment_id: &str, author: &str) -> Result<bool> {
         let row: Option<CommentRow> = self
             .timed(

@@ -136,6 +136,10 @@ pub trait Store: Send + Sync {
     /// A call's comments, oldest first.
     async fn comments(&self, call_id: &str) -> Result<Vec<Comment>>;
 
+    /// The latest comments on a seller's calls of a range, newest first
+    /// (the "comments from your manager" list of the seller's page).
+    async fn seller_comments(&self, seller_id: &str, range: DateRange, limit: usize) -> Result<Vec<Comment>>;
+
     /// Deletes a comment if `author` wrote it. `Ok(false)` if there is no such comment.
     async fn delete_comment(&self, comment_id: &str, author: &str) -> Result<bool>;
 

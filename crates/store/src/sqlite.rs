@@ -113,6 +113,23 @@ fn call_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CallRow> {
     })
 }
 
+/// Reads a [`Comment`] from `SELECT comment_id, call_id, author, author_role,
+/// at_s, text, parent_id, created_at`.
+fn comment_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Comment> {
+    Ok(Comment {
+        comment_id: r.get(0)?,
+        created_at: from_millis(r.get(7)?),
+        comment: NewComment {
+            call_id: r.get(1)?,
+            author: r.get(2)?,
+            author_role: r.get(3)?,
+            at_s: r.get(4)?,
+            text: r.get(5)?,
+            parent_id: r.get(6)?,
+        },
+    })
+}
+
 impl SqliteStore {
     /// Opens (creating if needed) the database file. Run [`Store::migrate`] next.
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
@@ -624,21 +641,28 @@ impl Store for SqliteStore {
                      WHERE call_id = ? ORDER BY created_at, comment_id",
                 )
                 .map_err(db_err)?;
+            let rows = stmt.query_map([id], comment_row).map_err(db_err)?;
+            rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db_err)
+        })
+        .await
+    }
+
+    async fn seller_comments(&self, seller_id: &str, range: DateRange, limit: usize) -> Result<Vec<Comment>> {
+        let seller = seller_id.to_owned();
+        self.with(move |conn| {
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT c.comment_id, c.call_id, c.author, c.author_role, c.at_s, c.text, c.parent_id, c.created_at \
+                     FROM comments c JOIN calls k ON k.call_id = c.call_id \
+                     WHERE k.seller_id = ? AND k.started_at >= ? AND k.started_at < ? \
+                     ORDER BY c.created_at DESC, c.comment_id DESC LIMIT ?",
+                )
+                .map_err(db_err)?;
             let rows = stmt
-                .query_map([id], |r| {
-                    Ok(Comment {
-                        comment_id: r.get(0)?,
-                        created_at: from_millis(r.get(7)?),
-                        comment: NewComment {
-                            call_id: r.get(1)?,
-                            author: r.get(2)?,
-                            author_role: r.get(3)?,
-                            at_s: r.get(4)?,
-                            text: r.get(5)?,
-                            parent_id: r.get(6)?,
-                        },
-                    })
-                })
+                .query_map(
+                    params![seller, millis(range.start()), millis(range.end()), i64::try_from(limit).unwrap_or(i64::MAX)],
+                    comment_row,
+                )
                 .map_err(db_err)?;
             rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db_err)
         })

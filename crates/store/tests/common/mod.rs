@@ -378,6 +378,13 @@ pub(crate) async fn comments_round_trip(store: &dyn Store) {
         .expect("reply");
     let list = store.comments("c-1").await.expect("list");
     assert_eq!(list, vec![first.clone(), reply.clone()]);
+    // The seller's page lists the comments on their calls, newest first.
+    let recent = store.seller_comments("s-ana", november(), 10).await.expect("seller comments");
+    assert_eq!(recent, vec![reply.clone(), first.clone()]);
+    assert!(store.seller_comments("s-ben", november(), 10).await.expect("other seller").is_empty());
+    assert!(
+        store.seller_comments("s-ana", DateRange::new(day(20), day(30)), 10).await.expect("range").is_empty()
+    );
     assert!(store.add_comment(new("m-maria", "  ")).await.is_err(), "empty text is rejected");
 
     let err = store.delete_comment(&first.comment_id, "s-ana").await.expect_err("not the author");

@@ -1,0 +1,346 @@
+//! Transcription with word timestamps: whisper through whisper-rs (whisper.cpp).
+//!
+//! One [`Transcriber`] holds the model (`WhisperContext`, shared, read-only);
+//! each worker thread opens its own [`Session`] (a `WhisperState`: the decoder's
+//! buffers), so threads never contend on a lock. `Session::transcribe` blocks
+//! for as long as whisper runs: call it from a CPU pool, never from an async
+//! runtime.
+//!
+//! # Only speech goes to whisper
+//! Whisper invents words in silence. A channel is first cut into speech segments
+//! by voice activity detection (`callscope_audio::speech_segments`); the segments
+//! are joined with short gaps into one buffer (whisper's encoder costs the same
+//! for 3 s as for 30 s, so one pass over joined speech is much cheaper than one
+//! pass per segment), transcribed once, and every word's time is mapped back to
+//! the recording's timeline. An idle channel costs nothing.
+//!
+//! # Word times
+//! whisper.cpp gives each token a start and end (`token_timestamps`); tokens are
+//! joined into words at leading spaces. Optionally (`dtw`), cross-attention DTW
+//! alignment gives each token a better onset.
+//!
+//! # Models
+//! [`check_model`] verifies a ggml model file before it is loaded (present,
+//! ggml magic, and the SHA-256 recorded next to it by `tools/models/fetch.sh`),
+//! so a missing or corrupt model is a clear error, not a crash in C++.
+
+use std::path::{Path, PathBuf};
+
+use callscope_audio::{Segment, TARGET_RATE, VadSettings, speech_segments};
+use sha2::{Digest, Sha256};
+use whisper_rs::{FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters, WhisperState};
+
+/// Why transcription failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AsrError {
+    /// No model file where the configuration says.
+    #[error("whisper model not found: {0} (run tools/models/fetch.sh, or point asr.model at a ggml file)")]
+    ModelMissing(PathBuf),
+    /// The file is not a ggml whisper model, or does not match its checksum.
+    #[error("whisper model {path} is corrupt: {reason} (fetch it again)")]
+    ModelCorrupt {
+        /// The model file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// whisper.cpp failed.
+    #[error("whisper failed: {0}")]
+    Whisper(String),
+}
+
+/// How to transcribe.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AsrSettings {
+    /// The ggml model file.
+    pub model: PathBuf,
+    /// Language code (`en`), or `auto` to detect it.
+    pub language: String,
+    /// whisper.cpp threads per session.
+    pub threads: usize,
+    /// Beam size; 1 means greedy decoding.
+    pub beam_size: usize,
+    /// Align token times with cross-attention DTW (needs a known model preset).
+    pub dtw: bool,
+    /// Voice activity detection before whisper.
+    pub vad: VadSettings,
+    /// Silence inserted between joined speech segments, seconds.
+    pub join_gap_s: f64,
+}
+
+impl Default for AsrSettings {
+    fn default() -> Self {
+        AsrSettings {
+            model: PathBuf::from("models/ggml-tiny.en.bin"),
+            language: "en".into(),
+            threads: 2,
+            beam_size: 1,
+            dtw: false,
+            vad: VadSettings::default(),
+            join_gap_s: 0.6,
+        }
+    }
+}
+
+/// A transcribed word.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AsrWord {
+    /// The word as whisper wrote it, punctuation attached.
+    pub text: String,
+    /// Start, seconds on the recording's timeline.
+    pub start: f64,
+    /// End, seconds.
+    pub end: f64,
+    /// Mean token probability.
+    pub probability: f32,
+}
+
+/// Checks a model file: present, ggml magic, and (if a `.sha256` file sits next
+/// to it) the recorded SHA-256.
+pub fn check_model(path: &Path) -> Result<(), AsrError> {
+    let bytes = std::fs::read(path).map_err(|_| AsrError::ModelMissing(path.to_path_buf()))?;
+    let corrupt =
+        |reason: &str| AsrError::ModelCorrupt { path: path.to_path_buf(), reason: reason.to_owned() };
+    if bytes.len() < 4 || u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]) != 0x6767_6d6c {
+        return Err(corrupt("not a ggml file (wrong magic)"));
+    }
+    let sum_path = PathBuf::from(format!("{}.sha256", path.display()));
+    if let Ok(expected) = std::fs::read_to_string(&sum_path) {
+        let expected = expected.split_whitespace().next().unwrap_or_default().to_ascii_lowercase();
+        let actual: String = Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
+        if expected != actual {
+            return Err(corrupt(&format!("SHA-256 {actual} does not match {}", sum_path.display())));
+        }
+    }
+    Ok(())
+}
+
+/// The loaded model. Share it (`&Transcriber` or `Arc`) across threads.
+pub struct Transcriber {
+    ctx: WhisperContext,
+    settings: AsrSettings,
+}
+
+impl std::fmt::Debug for Transcriber {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Transcriber").field("settings", &self.settings).finish_non_exhaustive()
+    }
+}
+
+/// The model's short name (`tiny.en` for `ggml-tiny.en.bin`), stored with results.
+pub fn model_name(path: &Path) -> String {
+    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("whisper");
+    stem.strip_prefix("ggml-").unwrap_or(stem).to_owned()
+}
+
+impl Transcriber {
+    /// Checks and loads the model.
+    pub fn load(settings: AsrSettings) -> Result<Self, AsrError> {
+        check_model(&settings.model)?;
+        let mut params = WhisperContextParameters::default();
+        if settings.dtw {
+            use whisper_rs::{DtwMode, DtwModelPreset, DtwParameters};
+            let preset = match model_name(&settings.model).as_str() {
+                "tiny.en" => Some(DtwModelPreset::TinyEn),
+                "tiny" => Some(DtwModelPreset::Tiny),
+                "base.en" => Some(DtwModelPreset::BaseEn),
+                "base" => Some(DtwModelPreset::Base),
+                "small.en" => Some(DtwModelPreset::SmallEn),
+                "small" => Some(DtwModelPreset::Small),
+                _ => None,
+            };
+            if let Some(model_preset) = preset {
+                params.dtw_parameters(DtwParameters {
+                    mode: DtwMode::ModelPreset { model_preset },
+                    ..DtwParameters::default()
+                });
+            }
+        }
+        let path = settings.model.to_str().ok_or_else(|| AsrError::ModelMissing(settings.model.clone()))?;
+        let ctx = WhisperContext::new_with_params(path, params).map_err(|e| AsrError::ModelCorrupt {
+            path: settings.model.clone(),
+            reason: format!("whisper.cpp could not load it: {e}"),
+        })?;
+        Ok(Transcriber { ctx, settings })
+    }
+
+    /// The settings in use.
+    pub fn settings(&self) -> &AsrSettings {
+        &self.settings
+    }
+
+    /// A session for one worker thread.
+    pub fn session(&self) -> Result<Session<'_>, AsrError> {
+        let state = self.ctx.create_state().map_err(|e| AsrError::Whisper(e.to_string()))?;
+        Ok(Session { state, settings: &self.settings })
+    }
+}
+
+/// One thread's transcription state.
+pub struct Session<'a> {
+    state: WhisperState,
+    settings: &'a AsrSettings,
+}
+
+/// Where each joined chunk came from: (offset in the joined buffer, offset in
+/// the recording, length), all in samples.
+type TimeMap = Vec<(usize, usize, usize)>;
+
+/// Joins speech segments with `gap` samples of silence between them.
+fn join_speech(samples: &[f32], segments: &[Segment], gap: usize) -> (Vec<f32>, TimeMap) {
+    let rate = f64::from(TARGET_RATE);
+    let mut joined = Vec::new();
+    let mut map = Vec::new();
+    for s in segments {
+        let (a, b) =
+            (((s.start * rate) as usize).min(samples.len()), ((s.end * rate) as usize).min(samples.len()));
+        if b <= a {
+            continue;
+        }
+        if !joined.is_empty() {
+            joined.extend(std::iter::repeat_n(0.0, gap));
+        }
+        map.push((joined.len(), a, b - a));
+        joined.extend_from_slice(&samples[a..b]);
+    }
+    (joined, map)
+}
+
+/// The chunk a time of the joined buffer falls in (the last one starting before it).
+fn chunk_at(map: &TimeMap, t: f64) -> Option<&(usize, usize, usize)> {
+    let pos = (t * f64::from(TARGET_RATE)).max(0.0) as usize;
+    map.iter().rev().find(|(joined, _, _)| *joined <= pos).or(map.first())
+}
+
+/// Maps a time of the joined buffer back to the recording, within `chunk`
+/// (a word never spans the silence between two chunks).
+fn map_in_chunk(chunk: &(usize, usize, usize), t: f64) -> f64 {
+    let rate = f64::from(TARGET_RATE);
+    let (joined, orig, len) = *chunk;
+    let pos = (t * rate).max(0.0) as usize;
+    (orig + pos.saturating_sub(joined).min(len)) as f64 / rate
+}
+
+impl Session<'_> {
+    /// Transcribes one channel (16 kHz mono) into words on its own timeline.
+    pub fn transcribe(&mut self, samples: &[f32]) -> Result<Vec<AsrWord>, AsrError> {
+        let segments = speech_segments(samples, TARGET_RATE, &self.settings.vad);
+        if segments.is_empty() {
+            return Ok(Vec::new());
+        }
+        let gap = (self.settings.join_gap_s * f64::from(TARGET_RATE)) as usize;
+        let (joined, map) = join_speech(samples, &segments, gap);
+        let mut words = self.transcribe_raw(&joined)?;
+        for w in &mut words {
+            if let Some(chunk) = chunk_at(&map, w.start) {
+                let start = map_in_chunk(chunk, w.start);
+                w.end = map_in_chunk(chunk, w.end).max(start);
+                w.start = start;
+            }
+        }
+        Ok(words)
+    }
+
+    /// Runs whisper on a buffer as is and returns its words (times relative to the buffer).
+    pub fn transcribe_raw(&mut self, samples: &[f32]) -> Result<Vec<AsrWord>, AsrError> {
+        let strategy = if self.settings.beam_size > 1 {
+            SamplingStrategy::BeamSearch { beam_size: self.settings.beam_size as i32, patience: -1.0 }
+        } else {
+            SamplingStrategy::Greedy { best_of: 1 }
+        };
+        let mut params = FullParams::new(strategy);
+        params.set_n_threads(self.settings.threads.max(1) as i32);
+        let language = (self.settings.language != "auto").then_some(self.settings.language.as_str());
+        params.set_language(language);
+        params.set_token_timestamps(true);
+        params.set_print_progress(false);
+        params.set_print_realtime(false);
+        params.set_print_timestamps(false);
+        params.set_print_special(false);
+        params.set_suppress_blank(true);
+        params.set_no_context(true);
+        self.state.full(params, samples).map_err(|e| AsrError::Whisper(e.to_string()))?;
+
+        let mut words: Vec<AsrWord> = Vec::new();
+        let mut probs: Vec<f32> = Vec::new();
+        for segment in self.state.as_iter() {
+            for t in 0..segment.n_tokens() {
+                let Some(token) = segment.get_token(t) else { continue };
+                let text = token.to_str_lossy().map_err(|e| AsrError::Whisper(e.to_string()))?.into_owned();
+                // Special tokens ([_BEG_], <|endoftext|>, timestamps) are not words.
+                if text.starts_with("[_") || text.starts_with("<|") {
+                    continue;
+                }
+                let data = token.token_data();
+                let (t0, t1) = (data.t0 as f64 / 100.0, data.t1 as f64 / 100.0);
+                let onset = if self.settings.dtw && data.t_dtw >= 0 { data.t_dtw as f64 / 100.0 } else { t0 };
+                let starts_word = text.starts_with(' ') || words.is_empty();
+                if starts_word && !text.trim().is_empty() {
+                    if let Some(last) = words.last_mut()
+                        && !probs.is_empty()
+                    {
+                        last.probability = probs.iter().sum::<f32>() / probs.len() as f32;
+                    }
+                    probs.clear();
+                    words.push(AsrWord {
+                        text: text.trim().to_owned(),
+                        start: onset,
+                        end: t1.max(onset),
+                        probability: 0.0,
+                    });
+                } else if let Some(last) = words.last_mut() {
+                    last.text.push_str(text.trim_end());
+                    last.end = last.end.max(t1);
+                } else {
+                    continue;
+                }
+                probs.push(data.p);
+            }
+        }
+        if let Some(last) = words.last_mut()
+            && !probs.is_empty()
+        {
+            last.probability = probs.iter().sum::<f32>() / probs.len() as f32;
+        }
+        words.retain(|w| !w.text.is_empty());
+        Ok(words)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn joined_speech_maps_back_to_the_recording() {
+        let samples = vec![0.1f32; 16_000 * 10];
+        let segments = [Segment { start: 1.0, end: 2.0 }, Segment { start: 5.0, end: 6.5 }];
+        let (joined, map) = join_speech(&samples, &segments, 8_000);
+        assert_eq!(joined.len(), 16_000 + 8_000 + 24_000);
+        let at = |t: f64| map_in_chunk(chunk_at(&map, t).expect("chunk"), t);
+        assert!((at(0.5) - 1.5).abs() < 1e-6);
+        assert!((at(1.5 + 0.25) - 5.25).abs() < 1e-6, "{}", at(1.75));
+        // A word ending in the gap ends with its chunk, not in the next one.
+        let first = chunk_at(&map, 0.9).expect("chunk");
+        assert!((map_in_chunk(first, 1.3) - 2.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn missing_and_corrupt_models_are_clear_errors() {
+        let err = check_model(Path::new("/nonexistent/ggml-tiny.en.bin")).expect_err("missing");
+        assert!(matches!(err, AsrError::ModelMissing(_)));
+        assert!(err.to_string().contains("tools/models/fetch.sh"));
+        let dir = std::env::temp_dir().join(format!("cs-asr-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("tmp");
+        let bad = dir.join("ggml-bad.bin");
+        std::fs::write(&bad, b"not a model").expect("write");
+        assert!(matches!(check_model(&bad), Err(AsrError::ModelCorrupt { .. })));
+        let good = dir.join("ggml-good.bin");
+        std::fs::write(&good, [0x6c, 0x6d, 0x67, 0x67, 1, 2, 3]).expect("write");
+        check_model(&good).expect("magic is right and there is no checksum file");
+        std::fs::write(dir.join("ggml-good.bin.sha256"), "00ff  ggml-good.bin\n").expect("write");
+        let err = check_model(&good).expect_err("checksum mismatch");
+        assert!(err.to_string().contains("does not match"), "{err}");
+        assert_eq!(model_name(Path::new("models/ggml-tiny.en.bin")), "tiny.en");
+    }
+}

@@ -22,9 +22,18 @@ use crate::output::{self, Format};
 /// Arguments of `callscope analyze`.
 #[derive(Debug, Args)]
 pub(crate) struct AnalyzeArgs {
+    /// Recordings to transcribe and analyse (WAV, FLAC, MP3, Ogg Vorbis/Opus).
+    #[arg(value_name = "AUDIO", required_unless_present = "transcripts")]
+    audio: Vec<PathBuf>,
     /// A transcript JSON file, a directory of them, or `-` for stdin. Repeatable.
-    #[arg(long = "transcript", value_name = "FILE|DIR", required = true, num_args = 1..)]
+    #[arg(long = "transcript", value_name = "FILE|DIR", num_args = 1..)]
     transcripts: Vec<PathBuf>,
+    /// Which channel of a stereo recording is the seller's [default: left].
+    #[arg(long, value_enum)]
+    seller_channel: Option<SellerChannelArg>,
+    /// Whisper model (ggml file); overrides `asr.model`.
+    #[arg(long, value_name = "FILE")]
+    model: Option<PathBuf>,
     /// Trackers file (TOML) of keywords and competitors to find; overrides
     /// `signals.trackers` in the configuration.
     #[arg(long, value_name = "FILE")]
@@ -32,6 +41,39 @@ pub(crate) struct AnalyzeArgs {
     /// Output format [default: table on a terminal, json otherwise].
     #[arg(long, value_enum)]
     format: Option<Format>,
+}
+
+/// `--seller-channel`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum SellerChannelArg {
+    /// Channel 0.
+    Left,
+    /// Channel 1.
+    Right,
+}
+
+/// One line of JSON output for a recording.
+#[derive(Serialize)]
+struct AudioLine<'a> {
+    call_id: &'a str,
+    kpi_version: u32,
+    kpis: &'a callscope_model::CallKpis,
+    transcript: &'a Transcript,
+    signals: &'a CallSignals,
+    audio: AudioInfo<'a>,
+    source: &'a str,
+}
+
+#[derive(Serialize)]
+struct AudioInfo<'a> {
+    duration_s: f64,
+    source_rate: u32,
+    codec: &'a str,
+    channels: usize,
+    truncated: bool,
+    crosstalk_dropped: usize,
+    realtime_factor: f64,
+    model: &'a str,
 }
 
 /// One line of JSON output: the KPI report plus where it came from.
@@ -66,6 +108,9 @@ pub(crate) fn load_trackers_file(path: Option<&PathBuf>) -> Result<Trackers> {
 }
 
 pub(crate) fn run(args: &AnalyzeArgs, config: &Config) -> Result<ExitCode> {
+    if !args.audio.is_empty() {
+        return run_audio(args, config);
+    }
     let format = Format::resolve(args.format);
     let trackers = match load_trackers(args, config) {
         Ok(t) => t,
@@ -255,4 +300,119 @@ fn write_signals(out: &mut impl Write, s: &CallSignals) -> io::Result<()> {
         writeln!(out, "    {}  {:<8} {}", time(a.start), a.owner.as_str(), a.text)?;
     }
     writeln!(out)
+}
+
+fn run_audio(args: &AnalyzeArgs, config: &Config) -> Result<ExitCode> {
+    use callscope_pipeline::{Analyzer, SellerChannel};
+    let format = Format::resolve(args.format);
+    let trackers = match load_trackers(args, config) {
+        Ok(t) => t,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            return Ok(ExitCode::from(EXIT_BAD_INPUT));
+        }
+    };
+    let analyzer = Analyzer::new(
+        &trackers,
+        SignalSettings {
+            max_customer_keywords: config.signals.max_customer_keywords,
+            context_words: config.signals.context_words,
+        },
+    );
+    let mut settings = config.asr.settings();
+    if let Some(model) = &args.model {
+        settings.model.clone_from(model);
+    }
+    let model = callscope_asr::model_name(&settings.model);
+    let transcriber = callscope_asr::Transcriber::load(settings)?;
+    let mut session = transcriber.session()?;
+    let seller_channel = args.seller_channel.map(|c| match c {
+        SellerChannelArg::Left => SellerChannel::Left,
+        SellerChannelArg::Right => SellerChannel::Right,
+    });
+    let verbose = io::stderr().is_terminal();
+    let mut failed = 0usize;
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    for path in &args.audio {
+        let source = path.display().to_string();
+        let audio = match callscope_audio::decode_file(path) {
+            Ok(a) => a,
+            Err(err) => {
+                failed += 1;
+                eprintln!("error: {source}: {err}");
+                continue;
+            }
+        };
+        if audio.truncated {
+            eprintln!("warning: {source}: the recording is cut short or damaged; analysing what decodes");
+        }
+        let call_id = path.file_stem().and_then(|s| s.to_str()).unwrap_or("call").to_owned();
+        let meta = callscope_model::CallMeta { call_id: call_id.clone(), ..Default::default() };
+        let mut progress = |step: &str| {
+            if verbose {
+                eprintln!("{source}: {step}");
+            }
+        };
+        let (analysis, report) = match analyzer.analyze_audio(
+            meta,
+            &audio,
+            seller_channel,
+            &mut session,
+            &model,
+            None,
+            &mut progress,
+        ) {
+            Ok(r) => r,
+            Err(err @ callscope_pipeline::PipelineError::MonoWithStereoRoles) => {
+                failed += 1;
+                eprintln!("error: {source}: {err}");
+                continue;
+            }
+            Err(err) => return Err(err.into()),
+        };
+        match format {
+            Format::Json => {
+                let line = AudioLine {
+                    call_id: &call_id,
+                    kpi_version: analysis.kpis.kpi_version,
+                    kpis: &analysis.kpis.kpis,
+                    transcript: &analysis.transcript,
+                    signals: &analysis.signals,
+                    audio: AudioInfo {
+                        duration_s: audio.duration_s(),
+                        source_rate: audio.source_rate,
+                        codec: &audio.codec,
+                        channels: audio.channels.len(),
+                        truncated: audio.truncated,
+                        crosstalk_dropped: report.crosstalk_dropped,
+                        realtime_factor: report.realtime_factor,
+                        model: &model,
+                    },
+                    source: &source,
+                };
+                serde_json::to_writer(&mut out, &line)?;
+                writeln!(out)?;
+            }
+            Format::Table => {
+                write_table(&mut out, &source, &analysis.kpis)?;
+                writeln!(
+                    out,
+                    "  Audio: {:.1} s, {} channel(s), {} at {} Hz; {} words; transcribed at {:.1}x real time with {model}",
+                    audio.duration_s(),
+                    audio.channels.len(),
+                    audio.codec,
+                    audio.source_rate,
+                    analysis.transcript.words.len(),
+                    report.realtime_factor
+                )?;
+                write_signals(&mut out, &analysis.signals)?;
+            }
+        }
+        out.flush()?;
+    }
+    if failed > 0 {
+        return Ok(ExitCode::from(EXIT_BAD_INPUT));
+    }
+    Ok(ExitCode::SUCCESS)
 }

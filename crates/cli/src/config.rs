@@ -26,6 +26,38 @@ pub(crate) struct Config {
     pub(crate) store: StoreConfig,
     /// The web app.
     pub(crate) app: AppConfig,
+    /// Transcription.
+    pub(crate) asr: AsrConfig,
+}
+
+/// `[asr]`: whisper.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AsrConfig {
+    /// ggml model file.
+    pub(crate) model: PathBuf,
+    /// Language code, or `auto`.
+    pub(crate) language: String,
+    /// whisper.cpp threads.
+    pub(crate) threads: usize,
+    /// Beam size (1 = greedy).
+    pub(crate) beam_size: usize,
+    /// DTW token alignment.
+    pub(crate) dtw: bool,
+}
+
+impl AsrConfig {
+    /// The transcriber's settings.
+    pub(crate) fn settings(&self) -> callscope_asr::AsrSettings {
+        callscope_asr::AsrSettings {
+            model: self.model.clone(),
+            language: self.language.clone(),
+            threads: self.threads,
+            beam_size: self.beam_size,
+            dtw: self.dtw,
+            ..callscope_asr::AsrSettings::default()
+        }
+    }
 }
 
 /// `[app]`: `callscope serve`.

@@ -1,16 +1,66 @@
 //! Per-call analysis: the stages that turn a call into a [`CallAnalysis`].
 //!
-//! The stages are CPU-bound and synchronous, so the [`Analyzer`] is a plain
-//! value shared by reference across worker threads; whoever drives it (the
-//! command line, the folder source, the Kafka worker) owns the threads and the
-//! I/O. Today the input is a transcript; audio decoding and transcription slot
-//! in front of the same stages.
+//! Audio → ([`callscope_asr`]) words per channel → ([`callscope_diarize`])
+//! speakers and roles → KPIs and signals. A ready transcript enters at the
+//! second half. The stages are CPU-bound and synchronous, so the [`Analyzer`] is
+//! a plain value shared by reference across worker threads, and each thread
+//! brings its own whisper [`Session`]; whoever drives it (the command line, the
+//! folder source, the Kafka worker) owns the threads and the I/O.
 
-use callscope_model::{CallAnalysis, CallMeta, Provenance, Transcript};
+use callscope_asr::Session;
+use callscope_audio::{Audio, TARGET_RATE};
+use callscope_diarize::{Channel, ChannelWord};
+use callscope_model::{CallAnalysis, CallMeta, Provenance, Role, Transcript};
 use callscope_signals::{SignalExtractor, SignalSettings, TrackerMatcher, Trackers};
 
 /// The version of this pipeline, stored with every analysis.
 pub const PIPELINE_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Which channel of a stereo recording is the seller's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SellerChannel {
+    /// Channel 0.
+    Left,
+    /// Channel 1.
+    Right,
+}
+
+/// Why a recording could not be analysed.
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    /// Transcription failed.
+    #[error(transparent)]
+    Asr(#[from] callscope_asr::AsrError),
+    /// Stereo roles were asked for, but the recording has one channel.
+    #[error(
+        "the recording is mono: it has no seller channel (drop --seller-channel to analyse it as one speaker)"
+    )]
+    MonoWithStereoRoles,
+}
+
+/// A recording to analyse, with what is known about it.
+#[derive(Debug, Clone)]
+pub struct Recording<'a> {
+    /// The call's metadata.
+    pub meta: CallMeta,
+    /// The decoded audio.
+    pub audio: &'a Audio,
+    /// The seller's channel of a stereo recording (left when `None`).
+    pub seller_channel: Option<SellerChannel>,
+    /// Where the recording is stored, for playback.
+    pub audio_uri: Option<String>,
+}
+
+/// What the audio stages add to the analysis.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AudioReport {
+    /// Words dropped as crosstalk (the other party's voice bleeding into a channel).
+    pub crosstalk_dropped: usize,
+    /// Seconds of audio per second of transcription.
+    pub realtime_factor: f64,
+    /// Whether decoding stopped early at damaged data.
+    pub truncated: bool,
+}
 
 /// Runs the per-call stages. Build once; share across threads.
 #[derive(Debug)]
@@ -22,6 +72,64 @@ impl Analyzer {
     /// An analyzer with the given trackers and signal settings.
     pub fn new(trackers: &Trackers, settings: SignalSettings) -> Self {
         Analyzer { signals: SignalExtractor::new(TrackerMatcher::new(trackers).0, settings) }
+    }
+
+    /// Transcribes and attributes a decoded recording, then analyses it.
+    ///
+    /// Two channels: each is transcribed on its own; the seller's channel is
+    /// `seller_channel` (left when `None`). One channel: one speaker of role
+    /// `other` (mono diarization comes later), and asking for a seller channel
+    /// is an error. More channels are mixed to mono. `progress` hears about each
+    /// step, for long files on a terminal.
+    pub fn analyze_audio(
+        &self,
+        recording: Recording<'_>,
+        session: &mut Session<'_>,
+        model: &str,
+        progress: &mut dyn FnMut(&str),
+    ) -> Result<(CallAnalysis, AudioReport), PipelineError> {
+        let Recording { meta, audio, seller_channel, audio_uri } = recording;
+        let started = std::time::Instant::now();
+        let to_words = |w: Vec<callscope_asr::AsrWord>| -> Vec<ChannelWord> {
+            w.into_iter().map(|w| ChannelWord { text: w.text, start: w.start, end: w.end }).collect()
+        };
+        let (mut transcript, dropped) = if audio.channels.len() == 2 {
+            let seller = if seller_channel == Some(SellerChannel::Right) { 1 } else { 0 };
+            let mut words = Vec::with_capacity(2);
+            for (i, channel) in audio.channels.iter().enumerate() {
+                progress(&format!("transcribing channel {} of 2 ({:.0} s)", i + 1, audio.duration_s()));
+                words.push(to_words(session.transcribe(channel)?));
+            }
+            let channel = |i: usize| Channel {
+                label: if i == seller { "seller" } else { "customer" },
+                role: if i == seller { Role::Seller } else { Role::Customer },
+                words: &words[i],
+                samples: &audio.channels[i],
+                rate: TARGET_RATE,
+            };
+            callscope_diarize::attribute_by_channel(channel(0), channel(1))
+        } else {
+            if audio.channels.len() == 1 && seller_channel.is_some() {
+                return Err(PipelineError::MonoWithStereoRoles);
+            }
+            progress(&format!("transcribing ({:.0} s, mono)", audio.duration_s()));
+            let words = to_words(session.transcribe(&audio.mono())?);
+            (callscope_diarize::single_speaker(&words), 0)
+        };
+        let elapsed = started.elapsed().as_secs_f64();
+        transcript.call_id = Some(meta.call_id.clone()).filter(|id| !id.is_empty());
+        transcript.seller_id = Some(meta.seller_id.clone()).filter(|id| !id.is_empty());
+        transcript.started_at = meta.started_at;
+        transcript.duration_s = Some(audio.duration_s());
+        progress("computing KPIs and signals");
+        let mut analysis = self.analyze_transcript(meta, transcript, audio_uri);
+        analysis.provenance.asr_model = Some(model.to_owned());
+        let report = AudioReport {
+            crosstalk_dropped: dropped,
+            realtime_factor: if elapsed > 0.0 { audio.duration_s() / elapsed } else { f64::INFINITY },
+            truncated: audio.truncated,
+        };
+        Ok((analysis, report))
     }
 
     /// Analyzes a validated transcript: KPIs, then signals (on the same turns).

@@ -354,15 +354,10 @@ fn run_audio(args: &AnalyzeArgs, config: &Config) -> Result<ExitCode> {
                 eprintln!("{source}: {step}");
             }
         };
-        let (analysis, report) = match analyzer.analyze_audio(
-            meta,
-            &audio,
-            seller_channel,
-            &mut session,
-            &model,
-            None,
-            &mut progress,
-        ) {
+        let recording =
+            callscope_pipeline::Recording { meta, audio: &audio, seller_channel, audio_uri: None };
+        let (analysis, report) = match analyzer.analyze_audio(recording, &mut session, &model, &mut progress)
+        {
             Ok(r) => r,
             Err(err @ callscope_pipeline::PipelineError::MonoWithStereoRoles) => {
                 failed += 1;

@@ -14,6 +14,7 @@
 
 mod analyze;
 mod config;
+mod eval;
 mod import;
 mod migrate;
 mod output;
@@ -46,6 +47,8 @@ enum Command {
     Import(import::ImportArgs),
     /// Serve the seller insights web app and its API.
     Serve(serve::ServeArgs),
+    /// Measure transcription and attribution against an evaluation set with truth.
+    Eval(eval::EvalArgs),
 }
 
 /// Exit code for bad input (a malformed transcript, a missing file).
@@ -58,6 +61,7 @@ fn main() -> ExitCode {
         Command::Migrate => migrate::run(&config),
         Command::Import(args) => import::run(&args, &config),
         Command::Serve(args) => serve::run(&args, &config),
+        Command::Eval(args) => eval::run(&args, &config),
     });
     match result {
         Ok(code) => code,

@@ -1,0 +1,280 @@
+//! `callscope eval DIR`: transcription and attribution quality against truth.
+//!
+//! DIR is an evaluation set in the eval-dev layout: `calls/<id>/` with
+//! `stereo16k.flac` (or `mono16k.flac`), and `truth.json` (`seller_channel`,
+//! `turns[].words_abs` or the reference `transcript.json`, `expected_kpis_v1`).
+//! For each call it runs the same pipeline as `analyze`, then reports:
+//! - **WER**: word error rate against the reference words (lowercased,
+//!   punctuation removed), by Levenshtein alignment;
+//! - **word timing**: median and 90th-percentile |start error| of the words the
+//!   alignment matched;
+//! - **KPIs**: talk ratio, switches and longest customer monologue against the
+//!   truth's v1 values, and whether they are within the tolerances (0.03, ±1,
+//!   1 s).
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use callscope_model::Transcript;
+use callscope_pipeline::{Analyzer, Recording, SellerChannel};
+use callscope_signals::SignalSettings;
+use clap::Args;
+use serde::Serialize;
+
+use crate::config::Config;
+
+/// Arguments of `callscope eval`.
+#[derive(Debug, Args)]
+pub(crate) struct EvalArgs {
+    /// An evaluation set (a folder with `calls/<id>/`).
+    #[arg(value_name = "DIR")]
+    dir: PathBuf,
+    /// Whisper model (ggml file); overrides `asr.model`.
+    #[arg(long, value_name = "FILE")]
+    model: Option<PathBuf>,
+    /// Only these calls (comma-separated ids).
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
+    /// Use the mono mix instead of the stereo file.
+    #[arg(long)]
+    mono: bool,
+    /// Print one JSON object per call instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+/// One call's result.
+#[derive(Debug, Serialize)]
+pub(crate) struct CallEval {
+    call_id: String,
+    duration_s: f64,
+    realtime_factor: f64,
+    reference_words: usize,
+    wer: f64,
+    timing_median_ms: Option<f64>,
+    timing_p90_ms: Option<f64>,
+    /// Median signed start error (hypothesis − truth), ms.
+    timing_bias_ms: Option<f64>,
+    talk_ratio: (Option<f64>, Option<f64>),
+    switches: (u32, u32),
+    longest_customer_monologue_s: (f64, f64),
+    within_tolerances: bool,
+    crosstalk_dropped: usize,
+}
+
+/// Lowercase letters and digits of a word ("Hi," → "hi").
+fn norm(w: &str) -> String {
+    w.chars().filter(|c| c.is_alphanumeric() || *c == '\'').flat_map(char::to_lowercase).collect()
+}
+
+/// Edit distance alignment of reference and hypothesis tokens: the number of
+/// errors and the matched pairs (ref index, hyp index).
+pub(crate) fn align(reference: &[String], hypothesis: &[String]) -> (usize, Vec<(usize, usize)>) {
+    let (n, m) = (reference.len(), hypothesis.len());
+    let mut d = vec![vec![0usize; m + 1]; n + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for j in 0..=m {
+        d[0][j] = j;
+    }
+    for i in 1..=n {
+        for j in 1..=m {
+            let sub = d[i - 1][j - 1] + usize::from(reference[i - 1] != hypothesis[j - 1]);
+            d[i][j] = sub.min(d[i - 1][j] + 1).min(d[i][j - 1] + 1);
+        }
+    }
+    let mut matches = Vec::new();
+    let (mut i, mut j) = (n, m);
+    while i > 0 && j > 0 {
+        let same = reference[i - 1] == hypothesis[j - 1];
+        if d[i][j] == d[i - 1][j - 1] + usize::from(!same) {
+            if same {
+                matches.push((i - 1, j - 1));
+            }
+            i -= 1;
+            j -= 1;
+        } else if d[i][j] == d[i - 1][j] + 1 {
+            i -= 1;
+        } else {
+            j -= 1;
+        }
+    }
+    matches.reverse();
+    (d[n][m], matches)
+}
+
+fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
+    (!sorted.is_empty()).then(|| sorted[((sorted.len() - 1) as f64 * p).round() as usize])
+}
+
+/// A role's words (all words for `None`), normalized, in time order.
+fn words_in_time_order(t: &Transcript, role: Option<callscope_model::Role>) -> Vec<(String, f64)> {
+    let mut w: Vec<(String, f64)> = t
+        .words
+        .iter()
+        .filter(|w| role.is_none() || t.role_of(&w.speaker) == role)
+        .map(|w| (norm(&w.text), w.start))
+        .filter(|(w, _)| !w.is_empty())
+        .collect();
+    w.sort_by(|a, b| a.1.total_cmp(&b.1));
+    w
+}
+
+fn eval_call(
+    dir: &Path,
+    args: &EvalArgs,
+    analyzer: &Analyzer,
+    session: &mut callscope_asr::Session<'_>,
+    model: &str,
+) -> Result<CallEval> {
+    let id = dir.file_name().and_then(|n| n.to_str()).unwrap_or("?").to_owned();
+    let truth: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("truth.json")).context("truth.json")?)
+            .context("truth.json")?;
+    let reference =
+        Transcript::from_json_slice(&std::fs::read(dir.join("transcript.json")).context("transcript.json")?)?;
+    let file = if args.mono { "mono16k.flac" } else { "stereo16k.flac" };
+    let audio = callscope_audio::decode_file(&dir.join(file)).with_context(|| format!("{id}: {file}"))?;
+    let seller_channel = match (args.mono, truth["seller_channel"].as_str()) {
+        (true, _) => None,
+        (false, Some("right")) => Some(SellerChannel::Right),
+        (false, _) => Some(SellerChannel::Left),
+    };
+    let meta = callscope_model::CallMeta { call_id: id.clone(), ..Default::default() };
+    let recording = Recording { meta, audio: &audio, seller_channel, audio_uri: None };
+    let (analysis, report) = analyzer.analyze_audio(recording, session, model, &mut |_| {})?;
+
+    // WER per role (per channel for stereo; all words for mono), so that the
+    // interleaving of two speakers' words never counts as an error.
+    let roles: Vec<Option<callscope_model::Role>> = if args.mono {
+        vec![None]
+    } else {
+        vec![Some(callscope_model::Role::Seller), Some(callscope_model::Role::Customer)]
+    };
+    let (mut errors, mut reference_words) = (0usize, 0usize);
+    let mut timing: Vec<f64> = Vec::new();
+    let mut bias: Vec<f64> = Vec::new();
+    for role in roles {
+        let r = words_in_time_order(&reference, role);
+        let h = words_in_time_order(&analysis.transcript, role);
+        let (ref_tokens, hyp_tokens): (Vec<String>, Vec<String>) =
+            (r.iter().map(|w| w.0.clone()).collect(), h.iter().map(|w| w.0.clone()).collect());
+        let (e, matches) = align(&ref_tokens, &hyp_tokens);
+        errors += e;
+        reference_words += r.len();
+        timing.extend(matches.iter().map(|(i, j)| (r[*i].1 - h[*j].1).abs() * 1000.0));
+        bias.extend(matches.iter().map(|(i, j)| (h[*j].1 - r[*i].1) * 1000.0));
+    }
+    timing.sort_by(f64::total_cmp);
+    bias.sort_by(f64::total_cmp);
+
+    let e = &truth["expected_kpis_v1"];
+    let k = &analysis.kpis.kpis;
+    let truth_ratio = e["talk_ratio"].as_f64();
+    let truth_switches = e["switches"].as_u64().unwrap_or(0) as u32;
+    let truth_mono = e["longest_customer_monologue_s"].as_f64().unwrap_or(0.0);
+    let within = match (k.talk_ratio, truth_ratio) {
+        (Some(a), Some(b)) => (a - b).abs() <= 0.03,
+        (a, b) => a.is_none() && b.is_none(),
+    } && k.switches.abs_diff(truth_switches) <= 1
+        && (k.longest_customer_monologue_s - truth_mono).abs() <= 1.0;
+    Ok(CallEval {
+        call_id: id,
+        duration_s: audio.duration_s(),
+        realtime_factor: report.realtime_factor,
+        reference_words,
+        wer: errors as f64 / reference_words.max(1) as f64,
+        timing_bias_ms: percentile(&bias, 0.5),
+        timing_median_ms: percentile(&timing, 0.5),
+        timing_p90_ms: percentile(&timing, 0.9),
+        talk_ratio: (k.talk_ratio, truth_ratio),
+        switches: (k.switches, truth_switches),
+        longest_customer_monologue_s: (k.longest_customer_monologue_s, truth_mono),
+        within_tolerances: within,
+        crosstalk_dropped: report.crosstalk_dropped,
+    })
+}
+
+pub(crate) fn run(args: &EvalArgs, config: &Config) -> Result<ExitCode> {
+    let calls_dir = args.dir.join("calls");
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&calls_dir)
+        .with_context(|| format!("{}: not an evaluation set (no calls/ folder)", args.dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.join("truth.json").is_file())
+        .filter(|p| {
+            args.only.is_empty()
+                || p.file_name().and_then(|n| n.to_str()).is_some_and(|n| args.only.iter().any(|o| o == n))
+        })
+        .collect();
+    dirs.sort();
+    anyhow::ensure!(!dirs.is_empty(), "{}: no calls with a truth.json", calls_dir.display());
+    let analyzer = Analyzer::new(&callscope_signals::Trackers::default(), SignalSettings::default());
+    let mut settings = config.asr.settings();
+    if let Some(model) = &args.model {
+        settings.model.clone_from(model);
+    }
+    let model = callscope_asr::model_name(&settings.model);
+    let transcriber = callscope_asr::Transcriber::load(settings)?;
+    let mut session = transcriber.session()?;
+    let mut results = Vec::new();
+    for dir in &dirs {
+        let r = eval_call(dir, args, &analyzer, &mut session, &model)?;
+        if args.json {
+            println!("{}", serde_json::to_string(&r)?);
+        } else {
+            eprintln!("{}: WER {:.1}%", r.call_id, r.wer * 100.0);
+        }
+        results.push(r);
+    }
+    if !args.json {
+        let ms = |v: Option<f64>| v.map_or_else(|| "n/a".to_owned(), |v| format!("{v:.0}"));
+        let opt = |v: Option<f64>| v.map_or_else(|| "n/a".to_owned(), |v| format!("{v:.3}"));
+        println!("model {model}, {} audio", if args.mono { "mono" } else { "stereo" });
+        println!(
+            "| call | WER | word start error median / p90 / bias (ms) | talk ratio (truth) | switches (truth) | longest customer monologue s (truth) | within tolerances | RTF |"
+        );
+        println!("|---|---|---|---|---|---|---|---|");
+        for r in &results {
+            println!(
+                "| {} | {:.1}% | {} / {} / {} | {} ({}) | {} ({}) | {:.2} ({:.2}) | {} | {:.1}x |",
+                r.call_id,
+                r.wer * 100.0,
+                ms(r.timing_median_ms),
+                ms(r.timing_p90_ms),
+                ms(r.timing_bias_ms),
+                opt(r.talk_ratio.0),
+                opt(r.talk_ratio.1),
+                r.switches.0,
+                r.switches.1,
+                r.longest_customer_monologue_s.0,
+                r.longest_customer_monologue_s.1,
+                if r.within_tolerances { "yes" } else { "no" },
+                r.realtime_factor
+            );
+        }
+        let words: usize = results.iter().map(|r| r.reference_words).sum();
+        let errors: f64 = results.iter().map(|r| r.wer * r.reference_words as f64).sum();
+        println!("overall WER {:.1}% over {words} reference words", 100.0 * errors / words.max(1) as f64);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn toks(s: &str) -> Vec<String> {
+        s.split_whitespace().map(norm).collect()
+    }
+
+    #[test]
+    fn wer_alignment() {
+        let (errors, matches) =
+            align(&toks("Hi, this is Daniel from Pulsedesk."), &toks("hi this is danielle from pulse desk"));
+        assert_eq!(errors, 3); // substitution, substitution, insertion
+        assert_eq!(matches, [(0, 0), (1, 1), (2, 2), (4, 4)]);
+        assert_eq!(align(&toks(""), &toks("a b")).0, 2);
+    }
+}

@@ -42,6 +42,10 @@ pub(crate) struct EvalArgs {
     /// Print one JSON object per call instead of a table.
     #[arg(long)]
     json: bool,
+    /// Score these transcripts (`DIR/<call_id>.json`, e.g. from another ASR)
+    /// instead of transcribing.
+    #[arg(long, value_name = "DIR")]
+    transcripts: Option<PathBuf>,
 }
 
 /// One call's result.
@@ -126,7 +130,7 @@ fn eval_call(
     dir: &Path,
     args: &EvalArgs,
     analyzer: &Analyzer,
-    session: &mut callscope_asr::Session<'_>,
+    session: Option<&mut callscope_asr::Session<'_>>,
     model: &str,
 ) -> Result<CallEval> {
     let id = dir.file_name().and_then(|n| n.to_str()).unwrap_or("?").to_owned();
@@ -143,8 +147,19 @@ fn eval_call(
         (false, _) => Some(SellerChannel::Left),
     };
     let meta = callscope_model::CallMeta { call_id: id.clone(), ..Default::default() };
-    let recording = Recording { meta, audio: &audio, seller_channel, audio_uri: None };
-    let (analysis, report) = analyzer.analyze_audio(recording, session, model, &mut |_| {})?;
+    let (analysis, report) = match (session, &args.transcripts) {
+        (_, Some(external)) => {
+            let path = external.join(format!("{id}.json"));
+            let t = Transcript::from_json_slice(&std::fs::read(&path).with_context(|| format!("{}", path.display()))?)?;
+            let report = callscope_pipeline::AudioReport { crosstalk_dropped: 0, realtime_factor: f64::NAN, truncated: false };
+            (analyzer.analyze_transcript(meta, t, None), report)
+        }
+        (Some(session), None) => {
+            let recording = Recording { meta, audio: &audio, seller_channel, audio_uri: None };
+            analyzer.analyze_audio(recording, session, model, &mut |_| {})?
+        }
+        (None, None) => anyhow::bail!("no transcriber and no --transcripts"),
+    };
 
     // WER per role (per channel for stereo; all words for mono), so that the
     // interleaving of two speakers' words never counts as an error.
@@ -215,12 +230,18 @@ pub(crate) fn run(args: &EvalArgs, config: &Config) -> Result<ExitCode> {
     if let Some(model) = &args.model {
         settings.model.clone_from(model);
     }
-    let model = callscope_asr::model_name(&settings.model);
-    let transcriber = callscope_asr::Transcriber::load(settings)?;
-    let mut session = transcriber.session()?;
+    let model = match &args.transcripts {
+        Some(dir) => format!("transcripts in {}", dir.display()),
+        None => callscope_asr::model_name(&settings.model),
+    };
+    let transcriber = match &args.transcripts {
+        Some(_) => None,
+        None => Some(callscope_asr::Transcriber::load(settings)?),
+    };
+    let mut session = transcriber.as_ref().map(|t| t.session()).transpose()?;
     let mut results = Vec::new();
     for dir in &dirs {
-        let r = eval_call(dir, args, &analyzer, &mut session, &model)?;
+        let r = eval_call(dir, args, &analyzer, session.as_mut(), &model)?;
         if args.json {
             println!("{}", serde_json::to_string(&r)?);
         } else {

@@ -150,8 +150,14 @@ fn eval_call(
     let (analysis, report) = match (session, &args.transcripts) {
         (_, Some(external)) => {
             let path = external.join(format!("{id}.json"));
-            let t = Transcript::from_json_slice(&std::fs::read(&path).with_context(|| format!("{}", path.display()))?)?;
-            let report = callscope_pipeline::AudioReport { crosstalk_dropped: 0, realtime_factor: f64::NAN, truncated: false };
+            let t = Transcript::from_json_slice(
+                &std::fs::read(&path).with_context(|| format!("{}", path.display()))?,
+            )?;
+            let report = callscope_pipeline::AudioReport {
+                crosstalk_dropped: 0,
+                realtime_factor: f64::NAN,
+                truncated: false,
+            };
             (analyzer.analyze_transcript(meta, t, None), report)
         }
         (Some(session), None) => {

@@ -205,7 +205,9 @@ async function loadHistory(sellerId, from, to, h) {
   if (h.term) q.set('term', h.term);
   if (h.keyword) q.set('keyword', h.keyword);
   const page = await api(`/api/sellers/${encodeURIComponent(sellerId)}/calls?${q}`);
+  // The user may have moved on while this loaded: then there is nothing to fill.
   const filter = $main.querySelector('#hist-filter');
+  if (!filter || !$main.querySelector('#history')) return;
   filter.innerHTML = h.term || h.keyword ? `mentioning “${esc(h.term || h.keyword)}” · <button class="link" id="clear">show all</button>` : '';
   if (h.term || h.keyword) filter.querySelector('#clear').addEventListener('click', () => { h.term = h.keyword = ''; loadHistory(sellerId, from, to, h); });
   if (!page.items.length) { el.innerHTML = '<p class="empty">No calls match.</p>'; return; }
@@ -229,8 +231,9 @@ async function loadHistory(sellerId, from, to, h) {
 }
 
 async function loadSellerComments(sellerId, from, to) {
-  const el = $main.querySelector('#seller-comments');
   const list = await api(`/api/sellers/${encodeURIComponent(sellerId)}/comments?${new URLSearchParams({ from, to })}`);
+  const el = $main.querySelector('#seller-comments');
+  if (!el) return; // navigated away meanwhile
   if (!list.length) { el.innerHTML = '<p class="empty">No comments on calls of this range yet.</p>'; return; }
   el.innerHTML = list.slice(0, 8).map((c) => `<div class="comment"><div class="small muted"><strong>${esc(c.author)}</strong> (${esc(c.author_role)}) on
       <a href="#/call/${encodeURIComponent(c.call_id)}">${esc(c.call_id)}</a>${c.at_s != null ? ` at ${clock(c.at_s)}` : ''} · ${esc(c.created_at.slice(0, 16).replace('T', ' '))}</div>
@@ -238,10 +241,11 @@ async function loadSellerComments(sellerId, from, to) {
 }
 
 async function loadCoaching(team, from, to) {
-  const el = $main.querySelector('#coaching');
   let r;
   try { r = await api(`/api/teams/${encodeURIComponent(team)}/coaching?${new URLSearchParams({ from, to })}`); }
-  catch (e) { el.innerHTML = `<p class="empty">${esc(e.message)}</p>`; return; }
+  catch (e) { const el = $main.querySelector('#coaching'); if (el) el.innerHTML = `<p class="empty">${esc(e.message)}</p>`; return; }
+  const el = $main.querySelector('#coaching');
+  if (!el) return; // navigated away meanwhile
   const name = (id) => (ME.sellers.find((u) => u.id === id) || { name: id }).name;
   const sellers = r.sellers.map((s) => `<div><strong>${esc(name(s.seller_id))}</strong> <span class="small muted">${s.calls} call(s)${s.top_performer ? ' · top performer' : ''}</span>
       ${s.note ? `<p class="empty small">${esc(s.note)}</p>` : s.flags.length ? s.flags.map((f) => `<div class="flag"><div>${esc(f.reason)}</div><div class="small muted">${esc(f.advice)}</div></div>`).join('') : '<p class="small muted">Within the team\'s typical range on every KPI.</p>'}</div>`).join('');

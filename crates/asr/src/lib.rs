@@ -74,7 +74,7 @@ pub struct AsrSettings {
 impl Default for AsrSettings {
     fn default() -> Self {
         AsrSettings {
-            model: PathBuf::from("models/ggml-tiny.en.bin"),
+            model: PathBuf::from("models/ggml-tiny.en-q8_0.bin"),
             language: "en".into(),
             threads: 2,
             beam_size: 1,
@@ -143,7 +143,9 @@ impl Transcriber {
         let mut params = WhisperContextParameters::default();
         if settings.dtw {
             use whisper_rs::{DtwMode, DtwModelPreset, DtwParameters};
-            let preset = match model_name(&settings.model).as_str() {
+            // `tiny.en-q8_0` is tiny.en with quantized weights: same alignment heads.
+            let name = model_name(&settings.model);
+            let preset = match name.split('-').next().unwrap_or_default() {
                 "tiny.en" => Some(DtwModelPreset::TinyEn),
                 "tiny" => Some(DtwModelPreset::Tiny),
                 "base.en" => Some(DtwModelPreset::BaseEn),

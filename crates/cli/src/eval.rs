@@ -284,6 +284,11 @@ pub(crate) fn run(args: &EvalArgs, config: &Config) -> Result<ExitCode> {
         let words: usize = results.iter().map(|r| r.reference_words).sum();
         let errors: f64 = results.iter().map(|r| r.wer * r.reference_words as f64).sum();
         println!("overall WER {:.1}% over {words} reference words", 100.0 * errors / words.max(1) as f64);
+        let audio: f64 = results.iter().map(|r| r.duration_s).sum();
+        let wall: f64 = results.iter().map(|r| r.duration_s / r.realtime_factor).sum();
+        if wall.is_finite() && wall > 0.0 {
+            println!("overall real-time factor {:.1}x ({audio:.0} s of audio in {wall:.1} s)", audio / wall);
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

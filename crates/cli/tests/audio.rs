@@ -92,7 +92,7 @@ fn stereo_call_to_transcript_and_kpis() {
     // Signals run on the transcribed words.
     assert!(v["signals"]["mentions"].as_array().expect("mentions").iter().any(|m| m["term"] == "Flexport"));
     assert_eq!(v["audio"]["channels"], 2);
-    assert_eq!(v["audio"]["model"], "tiny.en");
+    assert!(v["audio"]["model"].as_str().expect("model").starts_with("tiny.en"), "{}", v["audio"]["model"]);
 }
 
 #[test]

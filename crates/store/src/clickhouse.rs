@@ -23,7 +23,6 @@
 //! the touched keys costs one small `GROUP BY` per batch and is exact.
 
 use std::collections::BTreeSet;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -34,7 +33,7 @@ use serde::Deserialize;
 
 use crate::rows::{CallRow, Flattened, flatten};
 use crate::types::*;
-use crate::{Result, Store, StoreError, validate};
+use crate::{Result, Store, StoreError, VersionClock, validate};
 
 /// The schema migrations, in order (`schemas/clickhouse/`).
 pub const MIGRATIONS: &[(u32, &str, &str)] =
@@ -74,7 +73,7 @@ pub struct ClickHouseStore {
     server: Client,
     database: String,
     timeout: Duration,
-    last_version: AtomicU64,
+    versions: VersionClock,
 }
 
 impl std::fmt::Debug for ClickHouseStore {
@@ -198,21 +197,7 @@ impl ClickHouseStore {
             server,
             database: config.database.clone(),
             timeout: config.timeout,
-            last_version: AtomicU64::new(0),
-        }
-    }
-
-    /// A strictly increasing version: wall-clock nanoseconds, bumped if the clock
-    /// stalls or steps back.
-    fn next_version(&self) -> u64 {
-        let now = u64::try_from(Utc::now().timestamp_nanos_opt().unwrap_or(0)).unwrap_or(0);
-        let mut last = self.last_version.load(Ordering::Relaxed);
-        loop {
-            let next = now.max(last + 1);
-            match self.last_version.compare_exchange_weak(last, next, Ordering::SeqCst, Ordering::Relaxed) {
-                Ok(_) => return next,
-                Err(seen) => last = seen,
-            }
+            versions: VersionClock::default(),
         }
     }
 
@@ -343,7 +328,7 @@ impl Store for ClickHouseStore {
             )
             .await?;
 
-        let version = self.next_version();
+        let version = self.versions.next();
         let now = Utc::now();
         let flat: Vec<Flattened> = batch.iter().map(|c| flatten(c, version, now)).collect();
 
@@ -671,7 +656,7 @@ impl Store for ClickHouseStore {
                 reason: "a comment needs text".into(),
             });
         }
-        let version = self.next_version();
+        let version = self.versions.next();
         let created_at = Utc::now();
         let comment_id = format!("cm-{version:x}");
         let row = CommentRow {
@@ -742,7 +727,7 @@ impl Store for ClickHouseStore {
         if row.author != author {
             return Err(StoreError::NotAuthor(comment_id.to_owned()));
         }
-        row.version = self.next_version();
+        row.version = self.versions.next();
         row.is_deleted = 1;
         self.insert_rows("comments", std::slice::from_ref(&row)).await?;
         Ok(true)

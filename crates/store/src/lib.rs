@@ -179,6 +179,27 @@ pub trait Store: Send + Sync {
     }
 }
 
+/// Strictly increasing write versions: wall-clock nanoseconds, bumped when the
+/// clock stalls or steps back, so two writes never share a version.
+#[derive(Debug, Default)]
+pub(crate) struct VersionClock(std::sync::atomic::AtomicU64);
+
+impl VersionClock {
+    /// The next version.
+    pub(crate) fn next(&self) -> u64 {
+        use std::sync::atomic::Ordering;
+        let now = u64::try_from(chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0)).unwrap_or(0);
+        let mut last = self.0.load(Ordering::Relaxed);
+        loop {
+            let next = now.max(last + 1);
+            match self.0.compare_exchange_weak(last, next, Ordering::SeqCst, Ordering::Relaxed) {
+                Ok(_) => return next,
+                Err(seen) => last = seen,
+            }
+        }
+    }
+}
+
 /// Checks a call before it is written: the fields the store and the
 /// dashboards rely on. Shared by every backend.
 pub fn validate(call: &CallAnalysis) -> Result<()> {

@@ -9,7 +9,6 @@
 //! thousands of calls) that is fast, and there is nothing to keep in sync.
 
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
@@ -20,7 +19,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use crate::clickhouse::{rank_keywords, split_statements, truncate_millis};
 use crate::rows::{CallRow, flatten};
 use crate::types::*;
-use crate::{Result, Store, StoreError, validate};
+use crate::{Result, Store, StoreError, VersionClock, validate};
 
 /// The schema migrations, in order (`schemas/sqlite/`).
 pub const MIGRATIONS: &[(u32, &str, &str)] =
@@ -30,7 +29,7 @@ pub const MIGRATIONS: &[(u32, &str, &str)] =
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     conn: Arc<Mutex<Connection>>,
-    last_version: Arc<AtomicU64>,
+    versions: Arc<VersionClock>,
 }
 
 #[allow(clippy::wildcard_enum_match_arm)] // rusqlite's error enum is foreign and non-exhaustive
@@ -146,19 +145,7 @@ impl SqliteStore {
         conn.pragma_update(None, "journal_mode", "WAL").map_err(db_err)?;
         conn.pragma_update(None, "synchronous", "NORMAL").map_err(db_err)?;
         conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(db_err)?;
-        Ok(SqliteStore { conn: Arc::new(Mutex::new(conn)), last_version: Arc::new(AtomicU64::new(0)) })
-    }
-
-    fn next_version(&self) -> u64 {
-        let now = u64::try_from(Utc::now().timestamp_nanos_opt().unwrap_or(0)).unwrap_or(0);
-        let mut last = self.last_version.load(Ordering::Relaxed);
-        loop {
-            let next = now.max(last + 1);
-            match self.last_version.compare_exchange_weak(last, next, Ordering::SeqCst, Ordering::Relaxed) {
-                Ok(_) => return next,
-                Err(seen) => last = seen,
-            }
-        }
+        Ok(SqliteStore { conn: Arc::new(Mutex::new(conn)), versions: Arc::new(VersionClock::default()) })
     }
 
     /// Runs `f` with the connection on the blocking pool.
@@ -396,7 +383,7 @@ impl Store for SqliteStore {
         for call in calls {
             validate(call)?;
         }
-        let version = self.next_version();
+        let version = self.versions.next();
         let calls = calls.to_vec();
         self.with(move |conn| write_batch(conn, calls, version)).await
     }
@@ -614,7 +601,7 @@ impl Store for SqliteStore {
                 reason: "a comment needs text".into(),
             });
         }
-        let comment_id = format!("cm-{:x}", self.next_version());
+        let comment_id = format!("cm-{:x}", self.versions.next());
         let created_at = truncate_millis(Utc::now());
         let stored = Comment { comment_id, created_at, comment };
         let row = stored.clone();

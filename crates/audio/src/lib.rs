@@ -15,10 +15,11 @@
 //! A truncated file decodes up to the damage and says so ([`Audio::truncated`]);
 //! a file with no decodable audio is an error, never a panic.
 //!
-//! Memory: the decoded channels are held as 16 kHz `f32`, 64 kB per second per
-//! channel (a 2-hour stereo call is about 920 MB). Callers that need less can
-//! decode, resample and transcribe in windows; this crate keeps the whole-file
-//! API simple and documents the cost.
+//! Memory: files are streamed from disk and every decoded packet is resampled to
+//! 16 kHz as it arrives, so what stays in memory is the 16 kHz `f32` output:
+//! 64 kB per second per channel, whatever the source's rate (a 2-hour stereo
+//! call is about 920 MB). Transcribing in windows would bound that too; the
+//! whole-call API is kept for now and its cost documented.
 
 mod vad;
 
@@ -90,10 +91,15 @@ impl Audio {
     }
 }
 
-/// Decodes a recording file; the extension helps pick the format.
+/// Decodes a recording file, streaming it from disk (the file is never held in
+/// memory whole); the extension helps pick the format.
 pub fn decode_file(path: &Path) -> Result<Audio, AudioError> {
-    let bytes = std::fs::read(path)?;
-    decode_bytes(bytes, path.extension().and_then(|e| e.to_str()))
+    let file = std::fs::File::open(path)?;
+    if file.metadata()?.len() == 0 {
+        return Err(AudioError::Empty);
+    }
+    let mss = MediaSourceStream::new(Box::new(file), Default::default());
+    decode_source(mss, path.extension().and_then(|e| e.to_str()))
 }
 
 fn codec_name(codec: symphonia::core::codecs::CodecType) -> String {
@@ -106,16 +112,23 @@ fn codec_name(codec: symphonia::core::codecs::CodecType) -> String {
 }
 
 /// Decodes a recording held in memory. `extension` is a hint (`wav`, `flac`, ...).
-#[allow(clippy::wildcard_enum_match_arm)] // symphonia's error enum is foreign
 pub fn decode_bytes(bytes: Vec<u8>, extension: Option<&str>) -> Result<Audio, AudioError> {
     if bytes.is_empty() {
         return Err(AudioError::Empty);
     }
+    let mss = MediaSourceStream::new(Box::new(std::io::Cursor::new(bytes)), Default::default());
+    decode_source(mss, extension)
+}
+
+/// Decodes from any media source. Decoded samples are resampled to 16 kHz as
+/// they come, so memory holds only the 16 kHz output (64 kB per channel-second),
+/// whatever the source rate.
+#[allow(clippy::wildcard_enum_match_arm)] // symphonia's error enum is foreign
+fn decode_source(mss: MediaSourceStream, extension: Option<&str>) -> Result<Audio, AudioError> {
     let mut hint = Hint::new();
     if let Some(ext) = extension {
         hint.with_extension(ext);
     }
-    let mss = MediaSourceStream::new(Box::new(std::io::Cursor::new(bytes)), Default::default());
     let probed = symphonia::default::get_probe()
         .format(&hint, mss, &FormatOptions::default(), &MetadataOptions::default())
         .map_err(|e| match e {
@@ -140,10 +153,15 @@ pub fn decode_bytes(bytes: Vec<u8>, extension: Option<&str>) -> Result<Audio, Au
     let n_channels = params.channels.map_or(1, |c| c.count()).max(1);
     let codec = codec_name(params.codec);
 
-    let mut interleaved: Vec<f32> = Vec::new();
+    let opus = params.codec == CODEC_TYPE_OPUS;
+    let mut sink = Resampling::new(n_channels, if opus { 48_000 } else { rate });
+    if let Some(frames) = params.n_frames {
+        // The output's final size is known: allocate it once instead of doubling.
+        sink.reserve((frames as f64 * f64::from(TARGET_RATE) / f64::from(rate)) as usize + 4096);
+    }
     let mut truncated = false;
-    if params.codec == CODEC_TYPE_OPUS {
-        truncated = decode_opus(&mut *format, &track, n_channels, &mut interleaved)?;
+    if opus {
+        truncated = decode_opus(&mut *format, &track, n_channels, &mut sink)?;
     } else {
         let mut decoder = symphonia::default::get_codecs()
             .make(params, &DecoderOptions::default())
@@ -170,7 +188,7 @@ pub fn decode_bytes(bytes: Vec<u8>, extension: Option<&str>) -> Result<Audio, Au
                         *b = SampleBuffer::new(decoded.capacity() as u64, spec);
                     }
                     b.copy_interleaved_ref(decoded);
-                    interleaved.extend_from_slice(b.samples());
+                    sink.push_interleaved(b.samples());
                 }
                 // A damaged packet: skip it, remember that the audio is not whole.
                 Err(SymError::DecodeError(_)) => truncated = true,
@@ -183,26 +201,19 @@ pub fn decode_bytes(bytes: Vec<u8>, extension: Option<&str>) -> Result<Audio, Au
         }
         // A declared length longer than what decoded: the file was cut short.
         if let Some(frames) = params.n_frames
-            && (interleaved.len() / n_channels) as u64 + 1 < frames
+            && sink.frames_in + 1 < frames
         {
             truncated = true;
         }
     }
-    if interleaved.is_empty() {
+    if sink.frames_in == 0 {
         return Err(if truncated {
             AudioError::Corrupt("no audio could be decoded".into())
         } else {
             AudioError::Empty
         });
     }
-    let opus_rate = if params.codec == CODEC_TYPE_OPUS { 48_000 } else { rate };
-    let channels = (0..n_channels)
-        .map(|c| {
-            let channel: Vec<f32> = interleaved.iter().skip(c).step_by(n_channels).copied().collect();
-            resample(&channel, opus_rate, TARGET_RATE)
-        })
-        .collect();
-    Ok(Audio { channels, source_rate: rate, codec, truncated })
+    Ok(Audio { channels: sink.finish(), source_rate: rate, codec, truncated })
 }
 
 /// Decodes an Ogg Opus track with libopus at 48 kHz; returns whether it was cut short.
@@ -210,7 +221,7 @@ fn decode_opus(
     format: &mut dyn symphonia::core::formats::FormatReader,
     track: &symphonia::core::formats::Track,
     n_channels: usize,
-    out: &mut Vec<f32>,
+    sink: &mut Resampling,
 ) -> Result<bool, AudioError> {
     let channels = match n_channels {
         1 => opus::Channels::Mono,
@@ -228,6 +239,7 @@ fn decode_opus(
         opus::Decoder::new(48_000, channels).map_err(|e| AudioError::Unsupported(format!("libopus: {e}")))?;
     let mut frame = vec![0f32; 5760 * n_channels];
     let mut truncated = false;
+    let mut to_skip = pre_skip;
     loop {
         let packet = match format.next_packet() {
             Ok(p) => p,
@@ -241,52 +253,123 @@ fn decode_opus(
             continue;
         }
         match decoder.decode_float(&packet.data, &mut frame, false) {
-            Ok(n) => out.extend_from_slice(&frame[..n * n_channels]),
+            Ok(n) => {
+                let skip = to_skip.min(n);
+                to_skip -= skip;
+                sink.push_interleaved(&frame[skip * n_channels..n * n_channels]);
+            }
             Err(_) => truncated = true,
         }
     }
-    let skip = (pre_skip * n_channels).min(out.len());
-    out.drain(..skip);
     Ok(truncated)
 }
 
 /// Resamples one channel with rubato's FFT resampler; the output has
 /// `round(len × to / from)` samples, aligned with the input (delay removed).
 pub fn resample(samples: &[f32], from: u32, to: u32) -> Vec<f32> {
-    use rubato::{FftFixedIn, Resampler};
-    if from == to || samples.is_empty() {
-        return samples.to_vec();
+    let mut r = StreamResampler::new(from, to);
+    r.push(samples);
+    r.finish()
+}
+
+/// One channel resampled as its samples arrive.
+struct StreamResampler {
+    inner: Option<rubato::FftFixedIn<f32>>,
+    pending: Vec<f32>,
+    out: Vec<f32>,
+    total_in: usize,
+    from: u32,
+    to: u32,
+}
+
+impl StreamResampler {
+    const CHUNK: usize = 1024;
+
+    fn new(from: u32, to: u32) -> Self {
+        let inner = (from != to)
+            .then(|| rubato::FftFixedIn::<f32>::new(from as usize, to as usize, Self::CHUNK, 2, 1).ok())
+            .flatten();
+        StreamResampler { inner, pending: Vec::new(), out: Vec::new(), total_in: 0, from, to }
     }
-    let expected = (samples.len() as f64 * f64::from(to) / f64::from(from)).round() as usize;
-    let chunk = 1024;
-    let Ok(mut r) = FftFixedIn::<f32>::new(from as usize, to as usize, chunk, 2, 1) else {
-        return samples.to_vec();
-    };
-    let delay = r.output_delay();
-    let mut out = Vec::with_capacity(expected + delay + chunk);
-    let mut pos = 0;
-    while samples.len() - pos >= r.input_frames_next() {
-        let n = r.input_frames_next();
-        match r.process(&[&samples[pos..pos + n]], None) {
-            Ok(o) => out.extend_from_slice(&o[0]),
-            Err(_) => break,
+
+    fn push(&mut self, samples: &[f32]) {
+        use rubato::Resampler;
+        self.total_in += samples.len();
+        let Some(r) = self.inner.as_mut() else {
+            self.out.extend_from_slice(samples);
+            return;
+        };
+        self.pending.extend_from_slice(samples);
+        let mut used = 0;
+        while self.pending.len() - used >= r.input_frames_next() {
+            let n = r.input_frames_next();
+            if let Ok(o) = r.process(&[&self.pending[used..used + n]], None) {
+                self.out.extend_from_slice(&o[0]);
+            }
+            used += n;
         }
-        pos += n;
+        self.pending.drain(..used);
     }
-    if pos < samples.len()
-        && let Ok(o) = r.process_partial(Some(&[&samples[pos..]]), None)
-    {
-        out.extend_from_slice(&o[0]);
+
+    fn finish(mut self) -> Vec<f32> {
+        use rubato::Resampler;
+        let Some(r) = self.inner.as_mut() else { return self.out };
+        let expected = (self.total_in as f64 * f64::from(self.to) / f64::from(self.from)).round() as usize;
+        let delay = r.output_delay();
+        if !self.pending.is_empty()
+            && let Ok(o) = r.process_partial(Some(&[&self.pending]), None)
+        {
+            self.out.extend_from_slice(&o[0]);
+        }
+        while self.out.len() < expected + delay {
+            match r.process_partial::<&[f32]>(None, None) {
+                Ok(o) if !o[0].is_empty() => self.out.extend_from_slice(&o[0]),
+                _ => break,
+            }
+        }
+        // Drop the resampler's delay in place (no second buffer).
+        self.out.drain(..delay.min(self.out.len()));
+        self.out.resize(expected, 0.0);
+        self.out
     }
-    while out.len() < expected + delay {
-        match r.process_partial::<&[f32]>(None, None) {
-            Ok(o) if !o[0].is_empty() => out.extend_from_slice(&o[0]),
-            _ => break,
+}
+
+/// Interleaved samples in, one 16 kHz buffer per channel out.
+struct Resampling {
+    channels: Vec<StreamResampler>,
+    scratch: Vec<f32>,
+    /// Frames (samples per channel) received so far.
+    frames_in: u64,
+}
+
+impl Resampling {
+    fn new(n_channels: usize, from: u32) -> Self {
+        Resampling {
+            channels: (0..n_channels).map(|_| StreamResampler::new(from, TARGET_RATE)).collect(),
+            scratch: Vec::new(),
+            frames_in: 0,
         }
     }
-    let mut aligned: Vec<f32> = out.into_iter().skip(delay).take(expected).collect();
-    aligned.resize(expected, 0.0);
-    aligned
+
+    fn reserve(&mut self, samples_per_channel: usize) {
+        for c in &mut self.channels {
+            c.out.reserve(samples_per_channel);
+        }
+    }
+
+    fn push_interleaved(&mut self, data: &[f32]) {
+        let n = self.channels.len();
+        self.frames_in += (data.len() / n) as u64;
+        for (c, channel) in self.channels.iter_mut().enumerate() {
+            self.scratch.clear();
+            self.scratch.extend(data.iter().skip(c).step_by(n));
+            channel.push(&self.scratch);
+        }
+    }
+
+    fn finish(self) -> Vec<Vec<f32>> {
+        self.channels.into_iter().map(StreamResampler::finish).collect()
+    }
 }
 
 #[cfg(test)]

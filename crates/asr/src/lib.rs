@@ -191,7 +191,9 @@ pub struct Session<'a> {
 /// the recording, length), all in samples.
 type TimeMap = Vec<(usize, usize, usize)>;
 
-/// Joins speech segments with `gap` samples of silence between them.
+/// Joins speech segments with `gap` samples of silence between them, and after
+/// the last one: speech that ends right at the end of the buffer is decoded
+/// badly (whisper expects the audio to run on).
 fn join_speech(samples: &[f32], segments: &[Segment], gap: usize) -> (Vec<f32>, TimeMap) {
     let rate = f64::from(TARGET_RATE);
     let mut joined = Vec::new();
@@ -207,6 +209,9 @@ fn join_speech(samples: &[f32], segments: &[Segment], gap: usize) -> (Vec<f32>, 
         }
         map.push((joined.len(), a, b - a));
         joined.extend_from_slice(&samples[a..b]);
+    }
+    if !joined.is_empty() {
+        joined.extend(std::iter::repeat_n(0.0, gap));
     }
     (joined, map)
 }
@@ -335,7 +340,7 @@ mod tests {
         let samples = vec![0.1f32; 16_000 * 10];
         let segments = [Segment { start: 1.0, end: 2.0 }, Segment { start: 5.0, end: 6.5 }];
         let (joined, map) = join_speech(&samples, &segments, 8_000);
-        assert_eq!(joined.len(), 16_000 + 8_000 + 24_000);
+        assert_eq!(joined.len(), 16_000 + 8_000 + 24_000 + 8_000, "speech, gap, speech, trailing gap");
         let at = |t: f64| map_in_chunk(chunk_at(&map, t).expect("chunk"), t);
         assert!((at(0.5) - 1.5).abs() < 1e-6);
         assert!((at(1.5 + 0.25) - 5.25).abs() < 1e-6, "{}", at(1.75));

@@ -119,7 +119,9 @@ fn words_in_time_order(t: &Transcript, role: Option<callscope_model::Role>) -> V
         .words
         .iter()
         .filter(|w| role.is_none() || t.role_of(&w.speaker) == role)
-        .map(|w| (norm(&w.text), w.start))
+        // Hyphenated words count as their parts ("one-page" = "one page"), so
+        // that tokenizers that split or keep hyphens score the same.
+        .flat_map(|w| w.text.split('-').map(|part| (norm(part), w.start)).collect::<Vec<_>>())
         .filter(|(w, _)| !w.is_empty())
         .collect();
     w.sort_by(|a, b| a.1.total_cmp(&b.1));

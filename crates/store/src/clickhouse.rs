@@ -496,13 +496,7 @@ impl Store for ClickHouseStore {
                  AND (call_id, version) IN (SELECT call_id, version FROM calls FINAL WHERE seller_id = ?))",
             );
         }
-        let order = match query.sort {
-            HistorySort::StartedAt => "started_at",
-            HistorySort::Duration => "duration_s",
-            HistorySort::TalkRatio => "talk_ratio",
-            HistorySort::Sentiment => "customer_sentiment_score",
-        };
-        let dir = if query.descending { "DESC" } else { "ASC" };
+        let (order, dir) = (query.sort.column(), query.direction());
         let bind = |mut q: clickhouse::query::Query| {
             q = q.bind(&query.seller_id).bind(&from).bind(&to);
             if let Some(term) = &query.term {

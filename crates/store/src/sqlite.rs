@@ -481,13 +481,7 @@ impl Store for SqliteStore {
                     args.len()
                 ));
             }
-            let order = match q.sort {
-                HistorySort::StartedAt => "started_at",
-                HistorySort::Duration => "duration_s",
-                HistorySort::TalkRatio => "talk_ratio",
-                HistorySort::Sentiment => "customer_sentiment_score",
-            };
-            let dir = if q.descending { "DESC" } else { "ASC" };
+            let (order, dir) = (q.sort.column(), q.direction());
             let size = q.page_size.clamp(1, 500);
             let total: i64 = conn
                 .query_row(

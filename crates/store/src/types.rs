@@ -401,6 +401,18 @@ pub enum HistorySort {
     Sentiment,
 }
 
+impl HistorySort {
+    /// The `calls` column it sorts by (same name in both backends).
+    pub(crate) fn column(self) -> &'static str {
+        match self {
+            HistorySort::StartedAt => "started_at",
+            HistorySort::Duration => "duration_s",
+            HistorySort::TalkRatio => "talk_ratio",
+            HistorySort::Sentiment => "customer_sentiment_score",
+        }
+    }
+}
+
 /// A page of the call history.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HistoryQuery {
@@ -420,6 +432,13 @@ pub struct HistoryQuery {
     pub term: Option<String>,
     /// Only calls whose customer keywords include this phrase.
     pub keyword: Option<String>,
+}
+
+impl HistoryQuery {
+    /// `ASC` or `DESC`.
+    pub(crate) fn direction(&self) -> &'static str {
+        if self.descending { "DESC" } else { "ASC" }
+    }
 }
 
 /// A page of results.

@@ -11,7 +11,8 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use callscope_model::{CallSignals, KpiReport, Transcript};
-use callscope_signals::{SignalExtractor, SignalSettings, TrackerMatcher, Trackers};
+use callscope_pipeline::Analyzer;
+use callscope_signals::{TrackerMatcher, Trackers};
 use clap::Args;
 use serde::Serialize;
 
@@ -86,25 +87,33 @@ struct Line<'a> {
     source: &'a str,
 }
 
-/// Loads the trackers named on the command line or in the config, reporting
-/// their warnings on stderr.
-fn load_trackers(args: &AnalyzeArgs, config: &Config) -> Result<Trackers> {
-    load_trackers_file(args.trackers.as_ref().or(config.signals.trackers.as_ref()))
-}
-
-/// Loads a trackers file (none: no trackers), reporting warnings on stderr.
-pub(crate) fn load_trackers_file(path: Option<&PathBuf>) -> Result<Trackers> {
+/// Loads and compiles a trackers file (none: no trackers), reporting its
+/// warnings on stderr.
+pub(crate) fn load_trackers_file(path: Option<&PathBuf>) -> Result<TrackerMatcher> {
     let Some(path) = path else {
-        return Ok(Trackers::default());
+        return Ok(TrackerMatcher::new(&Trackers::default()).0);
     };
     let source = std::fs::read_to_string(path)
         .with_context(|| format!("{}: cannot read trackers file", path.display()))?;
     let (trackers, warnings) = Trackers::from_toml_str(&source)
         .with_context(|| format!("{}: invalid trackers file", path.display()))?;
-    for warning in warnings.iter().chain(&TrackerMatcher::new(&trackers).1) {
+    let (matcher, compile_warnings) = TrackerMatcher::new(&trackers);
+    for warning in warnings.iter().chain(&compile_warnings) {
         eprintln!("warning: {}: {warning}", path.display());
     }
-    Ok(trackers)
+    Ok(matcher)
+}
+
+/// The analyzer for `--trackers` (or `signals.trackers`); a bad trackers file
+/// is reported and gives `None` (exit code 2).
+fn analyzer(args: &AnalyzeArgs, config: &Config) -> Option<Analyzer> {
+    match load_trackers_file(args.trackers.as_ref().or(config.signals.trackers.as_ref())) {
+        Ok(matcher) => Some(Analyzer::with_matcher(matcher, config.signals.settings())),
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            None
+        }
+    }
 }
 
 pub(crate) fn run(args: &AnalyzeArgs, config: &Config) -> Result<ExitCode> {
@@ -112,18 +121,9 @@ pub(crate) fn run(args: &AnalyzeArgs, config: &Config) -> Result<ExitCode> {
         return run_audio(args, config);
     }
     let format = Format::resolve(args.format);
-    let trackers = match load_trackers(args, config) {
-        Ok(t) => t,
-        Err(err) => {
-            eprintln!("error: {err:#}");
-            return Ok(ExitCode::from(EXIT_BAD_INPUT));
-        }
+    let Some(analyzer) = analyzer(args, config) else {
+        return Ok(ExitCode::from(EXIT_BAD_INPUT));
     };
-    let settings = SignalSettings {
-        max_customer_keywords: config.signals.max_customer_keywords,
-        context_words: config.signals.context_words,
-    };
-    let extractor = SignalExtractor::new(TrackerMatcher::new(&trackers).0, settings);
     let mut failed = 0usize;
     let inputs = expand_inputs(&args.transcripts, &mut failed);
     let show_progress = inputs.len() > 20 && io::stderr().is_terminal();
@@ -137,8 +137,8 @@ pub(crate) fn run(args: &AnalyzeArgs, config: &Config) -> Result<ExitCode> {
         let source = path.display().to_string();
         match load(path) {
             Ok(transcript) => {
-                let report = callscope_kpi::report(&transcript);
-                let signals = extractor.extract(&transcript);
+                let analysis = analyzer.analyze_transcript(Default::default(), transcript, None);
+                let (report, signals) = (analysis.kpis, analysis.signals);
                 match format {
                     Format::Json => {
                         let line = Line { report: &report, signals: &signals, source: &source };
@@ -303,22 +303,11 @@ fn write_signals(out: &mut impl Write, s: &CallSignals) -> io::Result<()> {
 }
 
 fn run_audio(args: &AnalyzeArgs, config: &Config) -> Result<ExitCode> {
-    use callscope_pipeline::{Analyzer, SellerChannel};
+    use callscope_pipeline::SellerChannel;
     let format = Format::resolve(args.format);
-    let trackers = match load_trackers(args, config) {
-        Ok(t) => t,
-        Err(err) => {
-            eprintln!("error: {err:#}");
-            return Ok(ExitCode::from(EXIT_BAD_INPUT));
-        }
+    let Some(analyzer) = analyzer(args, config) else {
+        return Ok(ExitCode::from(EXIT_BAD_INPUT));
     };
-    let analyzer = Analyzer::new(
-        &trackers,
-        SignalSettings {
-            max_customer_keywords: config.signals.max_customer_keywords,
-            context_words: config.signals.context_words,
-        },
-    );
     let mut settings = config.asr.settings();
     if let Some(model) = &args.model {
         settings.model.clone_from(model);

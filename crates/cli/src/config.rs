@@ -146,6 +146,16 @@ pub(crate) struct SignalsConfig {
     pub(crate) context_words: usize,
 }
 
+impl SignalsConfig {
+    /// The signal extractor's settings.
+    pub(crate) fn settings(&self) -> callscope_signals::SignalSettings {
+        callscope_signals::SignalSettings {
+            max_customer_keywords: self.max_customer_keywords,
+            context_words: self.context_words,
+        }
+    }
+}
+
 impl Config {
     /// Loads defaults → file → environment.
     pub(crate) fn load(file: Option<&Path>) -> Result<Config> {

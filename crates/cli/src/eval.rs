@@ -18,7 +18,6 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use callscope_model::Transcript;
 use callscope_pipeline::{Analyzer, Recording, SellerChannel};
-use callscope_signals::SignalSettings;
 use clap::Args;
 use serde::Serialize;
 
@@ -233,7 +232,7 @@ pub(crate) fn run(args: &EvalArgs, config: &Config) -> Result<ExitCode> {
         .collect();
     dirs.sort();
     anyhow::ensure!(!dirs.is_empty(), "{}: no calls with a truth.json", calls_dir.display());
-    let analyzer = Analyzer::new(&callscope_signals::Trackers::default(), SignalSettings::default());
+    let analyzer = Analyzer::new(&callscope_signals::Trackers::default(), config.signals.settings());
     let mut settings = config.asr.settings();
     if let Some(model) = &args.model {
         settings.model.clone_from(model);

@@ -13,7 +13,6 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use callscope_model::{CallAnalysis, CallMeta, Direction, Transcript};
 use callscope_pipeline::Analyzer;
-use callscope_signals::SignalSettings;
 use clap::Args;
 use serde::Deserialize;
 
@@ -113,14 +112,8 @@ fn prepare(
 }
 
 pub(crate) fn run(args: &ImportArgs, config: &Config) -> Result<ExitCode> {
-    let trackers = load_trackers_file(args.trackers.as_ref().or(config.signals.trackers.as_ref()))?;
-    let analyzer = Analyzer::new(
-        &trackers,
-        SignalSettings {
-            max_customer_keywords: config.signals.max_customer_keywords,
-            context_words: config.signals.context_words,
-        },
-    );
+    let matcher = load_trackers_file(args.trackers.as_ref().or(config.signals.trackers.as_ref()))?;
+    let analyzer = Analyzer::with_matcher(matcher, config.signals.settings());
     let directory =
         config.app.directory.as_ref().map(|_| crate::serve::load_directory(&config.app)).transpose()?;
     let mut failed = 0usize;

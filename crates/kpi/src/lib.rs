@@ -218,6 +218,17 @@ pub fn report(transcript: &Transcript) -> KpiReport {
     KpiReport { call_id: transcript.call_id.clone(), kpi_version: KPI_VERSION, kpis: compute(transcript) }
 }
 
+/// [`report`] for a caller that already sorted and segmented the words (the
+/// pipeline does, for the signals): the same values, without sorting twice.
+pub fn report_segmented(transcript: &Transcript, words: &[TimedWord], seg: &Segmentation) -> KpiReport {
+    let duration = transcript.duration_s.unwrap_or_else(|| speech_span(words));
+    KpiReport {
+        call_id: transcript.call_id.clone(),
+        kpi_version: KPI_VERSION,
+        kpis: compute_sorted(words, seg, duration),
+    }
+}
+
 /// Latest word end minus earliest word start; 0 for no words.
 fn speech_span(words: &[TimedWord]) -> f64 {
     let Some(first) = words.first() else {

@@ -71,7 +71,13 @@ pub struct Analyzer {
 impl Analyzer {
     /// An analyzer with the given trackers and signal settings.
     pub fn new(trackers: &Trackers, settings: SignalSettings) -> Self {
-        Analyzer { signals: SignalExtractor::new(TrackerMatcher::new(trackers).0, settings) }
+        Self::with_matcher(TrackerMatcher::new(trackers).0, settings)
+    }
+
+    /// An analyzer with trackers the caller already compiled (and reported the
+    /// warnings of).
+    pub fn with_matcher(matcher: TrackerMatcher, settings: SignalSettings) -> Self {
+        Analyzer { signals: SignalExtractor::new(matcher, settings) }
     }
 
     /// Transcribes and attributes a decoded recording, then analyses it.
@@ -145,7 +151,7 @@ impl Analyzer {
         let words = callscope_kpi::sorted_words(&transcript);
         let seg = callscope_kpi::segment_turns(&words);
         let signals = self.signals.extract_segmented(&transcript, &words, &seg);
-        let kpis = callscope_kpi::report(&transcript);
+        let kpis = callscope_kpi::report_segmented(&transcript, &words, &seg);
         let duration_s = transcript
             .duration_s
             .unwrap_or_else(|| transcript.words.iter().map(|w| w.end).fold(0.0, f64::max));

@@ -31,7 +31,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use clickhouse::Client;
 use serde::Deserialize;
 
-use crate::rows::{CallRow, Flattened, flatten};
+use crate::rows::{CALL_COLUMNS, CallRow, Flattened, flatten};
 use crate::types::*;
 use crate::{Result, Store, StoreError, VersionClock, validate};
 
@@ -172,14 +172,6 @@ const DAILY_SUMS: &str = "count() AS calls, sum(duration_s) AS duration_s, \
 const DAILY_COLUMNS: &str = "seller_id, team, day, calls, duration_s, talk_ratio_sum, talk_ratio_n, \
      seller_wpm_sum, seller_wpm_n, switches, pause_sum, pause_n, longest_customer_monologue_sum, \
      interruptions, seller_questions, positive, neutral, negative, won, lost";
-
-/// Columns of `calls` as [`CallRow`] reads them.
-const CALL_COLUMNS: &str = "call_id, seller_id, team, customer, started_at, duration_s, direction, outcome, \
-     audio_uri, pipeline_version, asr_model, sentiment_model, kpi_version, seller_talk_s, customer_talk_s, \
-     talk_ratio, seller_wpm, customer_wpm, switches, switches_per_hour, avg_pause_s, \
-     longest_customer_monologue_s, longest_seller_monologue_s, interruptions, seller_questions, \
-     seller_turns, customer_turns, backchannels, customer_sentiment, customer_sentiment_score, \
-     positive_share, neutral_share, negative_share, mentions, action_items, questions";
 
 impl ClickHouseStore {
     /// A store for the given server. Connects lazily; [`Store::migrate`] checks

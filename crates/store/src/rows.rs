@@ -7,6 +7,15 @@ use serde::{Deserialize, Serialize};
 
 use crate::types::{CallDetail, CallSummary, parse_label, role_str};
 
+/// The columns of `calls` that [`CallRow`] reads, in its field order, up to
+/// `questions` (both backends append the JSON columns and the version fields).
+pub(crate) const CALL_COLUMNS: &str = "call_id, seller_id, team, customer, started_at, duration_s, direction, \
+     outcome, audio_uri, pipeline_version, asr_model, sentiment_model, kpi_version, seller_talk_s, \
+     customer_talk_s, talk_ratio, seller_wpm, customer_wpm, switches, switches_per_hour, avg_pause_s, \
+     longest_customer_monologue_s, longest_seller_monologue_s, interruptions, seller_questions, \
+     seller_turns, customer_turns, backchannels, customer_sentiment, customer_sentiment_score, \
+     positive_share, neutral_share, negative_share, mentions, action_items, questions";
+
 /// One row of `calls`.
 #[derive(Debug, Clone, PartialEq, clickhouse::Row, Serialize, Deserialize)]
 pub(crate) struct CallRow {

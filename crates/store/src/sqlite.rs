@@ -17,7 +17,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::clickhouse::{rank_keywords, split_statements, truncate_millis};
-use crate::rows::{CallRow, flatten};
+use crate::rows::{CALL_COLUMNS, CallRow, flatten};
 use crate::types::*;
 use crate::{Result, Store, StoreError, VersionClock, validate};
 
@@ -57,13 +57,6 @@ fn millis(t: DateTime<Utc>) -> i64 {
 fn from_millis(ms: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(ms).unwrap_or_default()
 }
-
-const CALL_COLUMNS: &str = "call_id, seller_id, team, customer, started_at, duration_s, direction, outcome, \
-     audio_uri, pipeline_version, asr_model, sentiment_model, kpi_version, seller_talk_s, customer_talk_s, \
-     talk_ratio, seller_wpm, customer_wpm, switches, switches_per_hour, avg_pause_s, \
-     longest_customer_monologue_s, longest_seller_monologue_s, interruptions, seller_questions, \
-     seller_turns, customer_turns, backchannels, customer_sentiment, customer_sentiment_score, \
-     positive_share, neutral_share, negative_share, mentions, action_items, questions";
 
 /// Reads a [`CallRow`] from `SELECT {CALL_COLUMNS}, transcript, signals, version, processed_at`.
 fn call_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CallRow> {

@@ -87,11 +87,13 @@ struct Line<'a> {
     source: &'a str,
 }
 
-/// Loads and compiles a trackers file (none: no trackers), reporting its
-/// warnings on stderr.
-pub(crate) fn load_trackers_file(path: Option<&PathBuf>) -> Result<TrackerMatcher> {
+/// Reads and checks a trackers file (none: no trackers), reporting its
+/// warnings (parse and compile) on stderr.
+pub(crate) fn read_trackers(path: Option<&PathBuf>) -> Result<(Trackers, TrackerMatcher)> {
     let Some(path) = path else {
-        return Ok(TrackerMatcher::new(&Trackers::default()).0);
+        let none = Trackers::default();
+        let matcher = TrackerMatcher::new(&none).0;
+        return Ok((none, matcher));
     };
     let source = std::fs::read_to_string(path)
         .with_context(|| format!("{}: cannot read trackers file", path.display()))?;
@@ -101,7 +103,12 @@ pub(crate) fn load_trackers_file(path: Option<&PathBuf>) -> Result<TrackerMatche
     for warning in warnings.iter().chain(&compile_warnings) {
         eprintln!("warning: {}: {warning}", path.display());
     }
-    Ok(matcher)
+    Ok((trackers, matcher))
+}
+
+/// Loads and compiles a trackers file (none: no trackers).
+pub(crate) fn load_trackers_file(path: Option<&PathBuf>) -> Result<TrackerMatcher> {
+    Ok(read_trackers(path)?.1)
 }
 
 /// The analyzer for `--trackers` (or `signals.trackers`); a bad trackers file

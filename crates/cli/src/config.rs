@@ -28,6 +28,45 @@ pub(crate) struct Config {
     pub(crate) app: AppConfig,
     /// Transcription.
     pub(crate) asr: AsrConfig,
+    /// `callscope worker`.
+    pub(crate) ingest: IngestConfig,
+}
+
+/// `[ingest]`: the worker (see the defaults file for each key).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct IngestConfig {
+    pub(crate) source: String,
+    pub(crate) brokers: String,
+    pub(crate) group_id: String,
+    pub(crate) topic: String,
+    pub(crate) dead_letter_topic: String,
+    pub(crate) session_timeout_ms: u32,
+    pub(crate) commit_interval_ms: u32,
+    pub(crate) max_in_flight: usize,
+    pub(crate) cpu_threads: usize,
+    pub(crate) batch_max_calls: usize,
+    pub(crate) batch_linger_ms: u64,
+    pub(crate) retry_initial_ms: u64,
+    pub(crate) retry_max_ms: u64,
+    pub(crate) fetch_timeout_s: u64,
+    pub(crate) shutdown_grace_s: u64,
+    pub(crate) metrics_listen: String,
+    pub(crate) log_format: LogFormat,
+    pub(crate) poll_interval_ms: u64,
+    pub(crate) transcripts_only: bool,
+    #[serde(default)]
+    pub(crate) kafka_options: std::collections::BTreeMap<String, String>,
+}
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
 }
 
 /// `[asr]`: whisper.

@@ -10,6 +10,7 @@
 //! - `migrate`: `callscope migrate`, the store's schema.
 //! - `import`: `callscope import`, transcripts into the store.
 //! - `serve`: `callscope serve`, the web app.
+//! - `worker`: `callscope worker`, the ingest worker (Kafka or a folder).
 //! - `output`: the JSON-lines and table renderings shared by subcommands.
 
 mod analyze;
@@ -19,6 +20,7 @@ mod import;
 mod migrate;
 mod output;
 mod serve;
+mod worker;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -49,6 +51,8 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Measure transcription and attribution against an evaluation set with truth.
     Eval(eval::EvalArgs),
+    /// Consume call events (Kafka, or a folder) and store the analysed calls.
+    Worker(worker::WorkerArgs),
 }
 
 /// Exit code for bad input (a malformed transcript, a missing file).
@@ -62,6 +66,7 @@ fn main() -> ExitCode {
         Command::Import(args) => import::run(&args, &config),
         Command::Serve(args) => serve::run(&args, &config),
         Command::Eval(args) => eval::run(&args, &config),
+        Command::Worker(args) => worker::run(&args, &config),
     });
     match result {
         Ok(code) => code,

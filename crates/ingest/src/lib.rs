@@ -1,0 +1,38 @@
+//! Ingest: call events in, analysed calls durably stored, at least once.
+//!
+//! Two sources drive one [`Engine`]: the [`kafka`] consumer for deployments,
+//! and the [`dir`] folder source for one machine. Both hand a validated
+//! [`CallEvent`] to the engine and act on its [`Outcome`]: stored → commit;
+//! failed → dead-letter, then commit; abandoned at shutdown → do not commit, so
+//! the call is redone. That split keeps the delivery rules (offsets, dead
+//! letters, pausing) in the sources and the pipeline in one place.
+//!
+//! # Why it is built this way
+//! - The pipeline's stages are CPU-bound and synchronous; the engine runs them
+//!   on its own thread pool and keeps tokio for I/O: the broker, the object
+//!   store, the database. Every queue between them is bounded.
+//! - Correctness never depends on timing: an offset is stored only after the
+//!   store's receipt (or the dead-letter topic's acknowledgement), and writes are
+//!   idempotent per `call_id`, so replays after a crash or a rebalance never
+//!   double-count.
+//!
+//! # Layout
+//! - [`event`]: the `call-recorded` event (schema in `schemas/kafka/`).
+//! - [`engine`]: fetch → decode → transcribe → analyse → batched write, with retries.
+//! - [`offsets`]: the per-partition ordered offset tracker.
+//! - [`kafka`]: the consumer-group source and the dead-letter producer.
+//! - [`dir`]: the folder source.
+//! - [`fetch`]: recordings by URI (`file://`, `s3://`, `http(s)://`).
+//! - [`metrics`]: Prometheus metrics, `/healthz`, `/readyz`.
+
+pub mod dir;
+pub mod engine;
+pub mod event;
+pub mod fetch;
+pub mod kafka;
+pub mod metrics;
+pub mod offsets;
+
+pub use engine::{Engine, EngineConfig, Failure, Models, Outcome, Stage};
+pub use event::CallEvent;
+pub use metrics::{Health, Metrics};

@@ -41,8 +41,40 @@ def main():
         if v.is_valid(doc):
             print(f"schema accepts a bad transcript: {name}")
             failures += 1
+    failures += check_events(schema)
     print(f"schemas: {len(good)} valid files checked, {len(bad)} invalid ones rejected, {failures} failure(s)")
     return 1 if failures else 0
+
+
+def check_events(transcript_schema):
+    """The call-recorded event schema: sample events pass, known-bad ones fail."""
+    from referencing import Registry, Resource
+    schema = json.load(open(os.path.join(ROOT, "schemas", "kafka", "call-recorded.schema.json")))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    registry = Registry().with_resource(
+        "https://callscope.dev/schemas/transcript.schema.json", Resource.from_contents(transcript_schema))
+    v = jsonschema.Draft202012Validator(schema, registry=registry, format_checker=jsonschema.FormatChecker())
+    failures = 0
+    samples = sorted(glob.glob(os.path.join(ROOT, "samples", "events", "*.json")))
+    for path in samples:
+        for e in v.iter_errors(json.load(open(path))):
+            print(f"{path}: {e.json_path}: {e.message}")
+            failures += 1
+    base = {"schema_version": 1, "call_id": "c", "seller_id": "s"}
+    bad = {
+        "neither audio nor transcript": dict(base),
+        "both": dict(base, audio={"uri": "file:///a"}, transcript={"speakers": {}, "words": []}),
+        "unknown version": dict(base, schema_version=2, audio={"uri": "file:///a"}),
+        "unknown field": dict(base, colour=1, audio={"uri": "file:///a"}),
+        "ftp uri": dict(base, audio={"uri": "ftp://x/y"}),
+        "bad transcript": dict(base, transcript={"speakers": {"a": "agent"}, "words": []}),
+    }
+    for name, doc in bad.items():
+        if v.is_valid(doc):
+            print(f"event schema accepts a bad event: {name}")
+            failures += 1
+    print(f"event schema: {len(samples)} sample events valid, {len(bad)} invalid ones rejected")
+    return failures
 
 
 if __name__ == "__main__":

@@ -54,15 +54,19 @@ impl std::str::FromStr for Source {
 pub(crate) fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,rdkafka=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let builder =
+        tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(std::io::stderr);
     let _ = match format {
         LogFormat::Json => builder.json().try_init(),
         LogFormat::Text => builder.try_init(),
     };
 }
 
-/// Builds the engine from configuration (inside a runtime).
-pub(crate) fn engine(
+/// Builds the engine from configuration (inside a runtime). The embedded
+/// SQLite store is created and migrated here; ClickHouse is migrated by
+/// `callscope migrate` (a Job in deploy/), and until then writes are retried.
+pub(crate) async fn engine(
     config: &Config,
     metrics: Metrics,
     health: Arc<Health>,
@@ -80,6 +84,9 @@ pub(crate) fn engine(
         Some(Arc::new(t))
     };
     let store = open_store(&config.store)?;
+    if config.store.clickhouse_url.is_none() {
+        store.migrate().await.with_context(|| format!("preparing {}", describe(&config.store)))?;
+    }
     tracing::info!(store = %describe(&config.store), model = ?transcriber.as_ref().map(|t| t.settings().model.display().to_string()), "engine ready");
     let cpu_threads = match ingest.cpu_threads {
         0 => std::thread::available_parallelism().map_or(2, usize::from),
@@ -93,11 +100,7 @@ pub(crate) fn engine(
         retry_max: Duration::from_millis(ingest.retry_max_ms.max(1)),
         fetch_timeout: Duration::from_secs(ingest.fetch_timeout_s.max(1)),
     };
-    let models = Models {
-        trackers,
-        signals: config.signals.settings(),
-        transcriber,
-    };
+    let models = Models { trackers, signals: config.signals.settings(), transcriber };
     Ok(Engine::start(models, store, engine_config, metrics, health, stop))
 }
 
@@ -164,14 +167,15 @@ pub(crate) fn run(args: &WorkerArgs, config: &Config) -> Result<ExitCode> {
         let health = Health::new();
         let listen = args.metrics_listen.as_deref().unwrap_or(&ingest.metrics_listen);
         if !listen.is_empty() {
-            let addr = listen.parse().with_context(|| format!("ingest.metrics_listen: bad address {listen:?}"))?;
+            let addr =
+                listen.parse().with_context(|| format!("ingest.metrics_listen: bad address {listen:?}"))?;
             let bound = callscope_ingest::metrics::serve(addr, metrics.clone(), health.clone())
                 .await
                 .with_context(|| format!("cannot listen on {listen} for metrics"))?;
             tracing::info!(%bound, "metrics, /healthz and /readyz");
         }
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-        let engine = engine(config, metrics, health.clone(), stop_rx)?;
+        let engine = engine(config, metrics, health.clone(), stop_rx).await?;
         match source {
             Source::Kafka => {
                 if args.once {
@@ -185,7 +189,12 @@ pub(crate) fn run(args: &WorkerArgs, config: &Config) -> Result<ExitCode> {
                     shutdown_signal(),
                 )
                 .await?;
-                tracing::info!(stored = summary.stored, dead_lettered = summary.dead_lettered, abandoned = summary.abandoned, "worker stopped");
+                tracing::info!(
+                    stored = summary.stored,
+                    dead_lettered = summary.dead_lettered,
+                    abandoned = summary.abandoned,
+                    "worker stopped"
+                );
                 Ok(ExitCode::SUCCESS)
             }
             Source::Dir(path) => {
@@ -197,8 +206,15 @@ pub(crate) fn run(args: &WorkerArgs, config: &Config) -> Result<ExitCode> {
                     max_in_flight: ingest.max_in_flight.max(1),
                     settle: Duration::from_secs(2),
                 };
-                let summary = callscope_ingest::dir::run(dir, engine, health, stop_tx, shutdown_signal(), print_progress)
-                    .await?;
+                let summary = callscope_ingest::dir::run(
+                    dir,
+                    engine,
+                    health,
+                    stop_tx,
+                    shutdown_signal(),
+                    print_progress,
+                )
+                .await?;
                 eprintln!(
                     "{} stored, {} failed, {} already done",
                     summary.stored, summary.failed, summary.skipped

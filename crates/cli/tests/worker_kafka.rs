@@ -85,8 +85,10 @@ impl World {
         };
         let admin: AdminClient<DefaultClientContext> =
             ClientConfig::new().set("bootstrap.servers", &world.services.brokers).create().expect("admin");
-        let topics =
-            [NewTopic::new(&world.topic, partitions, TopicReplication::Fixed(1)), NewTopic::new(&world.dlq, 1, TopicReplication::Fixed(1))];
+        let topics = [
+            NewTopic::new(&world.topic, partitions, TopicReplication::Fixed(1)),
+            NewTopic::new(&world.dlq, 1, TopicReplication::Fixed(1)),
+        ];
         for r in admin.create_topics(&topics, &AdminOptions::new()).await.expect("create topics") {
             r.expect("topic created");
         }
@@ -119,7 +121,7 @@ impl World {
             .env("CALLSCOPE__INGEST__RETRY_MAX_MS", "1000")
             .env("CALLSCOPE__INGEST__METRICS_LISTEN", "")
             .env("CALLSCOPE__INGEST__TRANSCRIPTS_ONLY", "true")
-            .env("RUST_LOG", "info")
+            .env("RUST_LOG", "info,callscope_ingest=debug")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).expect("log file"));
@@ -186,7 +188,9 @@ impl World {
         let consumer: BaseConsumer =
             ClientConfig::new().set("bootstrap.servers", &self.services.brokers).create().expect("consumer");
         (0..partitions)
-            .map(|p| consumer.fetch_watermarks(&self.topic, p, Duration::from_secs(10)).expect("watermarks").1)
+            .map(|p| {
+                consumer.fetch_watermarks(&self.topic, p, Duration::from_secs(10)).expect("watermarks").1
+            })
             .collect()
     }
 
@@ -253,13 +257,16 @@ fn transcript_events(prefix: &str, n: usize) -> Vec<(String, Vec<u8>)> {
     let mut samples: Vec<_> = std::fs::read_dir(&dir)
         .expect("samples")
         .map(|e| e.expect("entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json") && !p.to_string_lossy().ends_with(".meta.json"))
+        .filter(|p| {
+            p.extension().is_some_and(|e| e == "json") && !p.to_string_lossy().ends_with(".meta.json")
+        })
         .collect();
     samples.sort();
     (0..n)
         .map(|i| {
             let transcript: serde_json::Value =
-                serde_json::from_slice(&std::fs::read(&samples[i % samples.len()]).expect("read")).expect("json");
+                serde_json::from_slice(&std::fs::read(&samples[i % samples.len()]).expect("read"))
+                    .expect("json");
             let id = format!("{prefix}-{i:03}");
             let event = serde_json::json!({
                 "schema_version": 1,
@@ -282,7 +289,8 @@ async fn happy_path_stores_every_call_and_commits_every_offset() {
     let events = transcript_events("happy", 24);
     world.produce(&events).await;
     let mut worker = world.spawn_worker("w", &[]);
-    wait_until("24 calls stored", Duration::from_secs(90), || async { world.aggregated_calls().await >= 24 }).await;
+    wait_until("24 calls stored", Duration::from_secs(90), || async { world.aggregated_calls().await >= 24 })
+        .await;
     world.wait_committed_all(4).await;
     let log = worker.terminate();
     world.assert_each_call_stored_once(&events).await;
@@ -297,15 +305,22 @@ async fn a_killed_worker_loses_nothing_and_double_counts_nothing() {
     world.produce(&events).await;
     // Slow the store down so the kill lands mid-run.
     world.proxy.set_delay(Duration::from_millis(60));
-    let slow = [("CALLSCOPE__INGEST__BATCH_MAX_CALLS", "1".to_owned()), ("CALLSCOPE__INGEST__MAX_IN_FLIGHT", "2".to_owned())];
+    let slow = [
+        ("CALLSCOPE__INGEST__BATCH_MAX_CALLS", "1".to_owned()),
+        ("CALLSCOPE__INGEST__MAX_IN_FLIGHT", "2".to_owned()),
+    ];
     let mut first = world.spawn_worker("first", &slow);
-    wait_until("some calls stored", Duration::from_secs(60), || async { world.aggregated_calls().await >= 4 }).await;
+    wait_until("some calls stored", Duration::from_secs(60), || async {
+        world.aggregated_calls().await >= 4
+    })
+    .await;
     first.kill(); // SIGKILL: no shutdown, no final commit
     let stored_at_kill = world.aggregated_calls().await;
     assert!(stored_at_kill < 30, "the kill came too late to test anything ({stored_at_kill} stored)");
     world.proxy.set_delay(Duration::ZERO);
     let mut second = world.spawn_worker("second", &[]);
-    wait_until("30 calls stored", Duration::from_secs(90), || async { world.aggregated_calls().await >= 30 }).await;
+    wait_until("30 calls stored", Duration::from_secs(90), || async { world.aggregated_calls().await >= 30 })
+        .await;
     world.wait_committed_all(2).await;
     second.terminate();
     world.assert_each_call_stored_once(&events).await;
@@ -320,7 +335,7 @@ async fn a_poison_event_is_dead_lettered_and_the_rest_are_processed() {
     wav.extend([0xff; 200]);
     let inline = |id: &str, bytes: &[u8], format: &str| {
         let event = serde_json::json!({
-            "schema_version": 1, "call_id": id, "seller_id": "s-0",
+            "schema_version": 1, "call_id": id, "seller_id": "s-0", "started_at": "2026-11-02T10:00:00Z",
             "audio": {"inline_base64": base64::engine::general_purpose::STANDARD.encode(bytes), "format": format}
         });
         (id.to_owned(), serde_json::to_vec(&event).expect("json"))
@@ -339,7 +354,10 @@ async fn a_poison_event_is_dead_lettered_and_the_rest_are_processed() {
     // Audio events need the model loaded (they fail at decoding, before whisper).
     let model = std::env::var("CALLSCOPE_TEST_MODEL").ok();
     let extra: Vec<(&str, String)> = match &model {
-        Some(m) => vec![("CALLSCOPE__INGEST__TRANSCRIPTS_ONLY", "false".into()), ("CALLSCOPE__ASR__MODEL", m.clone())],
+        Some(m) => vec![
+            ("CALLSCOPE__INGEST__TRANSCRIPTS_ONLY", "false".into()),
+            ("CALLSCOPE__ASR__MODEL", m.clone()),
+        ],
         None => vec![],
     };
     let mut worker = world.spawn_worker("w", &extra);
@@ -376,7 +394,8 @@ async fn a_poison_event_is_dead_lettered_and_the_rest_are_processed() {
         }
     }
     assert_eq!(dead.len(), 3, "three poison events dead-lettered: {dead:?}");
-    let by_key = |k: &str| dead.iter().find(|d| d.0 == k).unwrap_or_else(|| panic!("{k} in the DLQ: {dead:?}"));
+    let by_key =
+        |k: &str| dead.iter().find(|d| d.0 == k).unwrap_or_else(|| panic!("{k} in the DLQ: {dead:?}"));
     let (_, payload, stage, kind, error, attempts) = by_key("bad-json");
     assert_eq!(payload, b"{not json", "the original payload travels");
     assert_eq!((stage.as_str(), kind.as_str()), ("parse", "malformed_event"));
@@ -397,11 +416,15 @@ async fn a_poison_event_is_dead_lettered_and_the_rest_are_processed() {
 async fn a_store_outage_holds_offsets_until_the_store_is_back() {
     let Some(world) = World::new("outage", 2).await else { return };
     let port = free_port();
-    let mut worker = world.spawn_worker("w", &[("CALLSCOPE__INGEST__METRICS_LISTEN", format!("127.0.0.1:{port}"))]);
+    let mut worker =
+        world.spawn_worker("w", &[("CALLSCOPE__INGEST__METRICS_LISTEN", format!("127.0.0.1:{port}"))]);
     // A first call proves the worker is up and writing.
     let events = transcript_events("outage", 12);
     world.produce(&events[..1]).await;
-    wait_until("first call stored", Duration::from_secs(60), || async { world.aggregated_calls().await >= 1 }).await;
+    wait_until("first call stored", Duration::from_secs(60), || async {
+        world.aggregated_calls().await >= 1
+    })
+    .await;
     world.wait_committed_all(2).await;
     let before = world.committed(2);
 
@@ -418,7 +441,10 @@ async fn a_store_outage_holds_offsets_until_the_store_is_back() {
     assert!(metrics.contains("callscope_retries_total{stage=\"store\"}"), "{metrics}");
 
     world.proxy.set_up(true);
-    wait_until("all calls stored", Duration::from_secs(90), || async { world.aggregated_calls().await >= 12 }).await;
+    wait_until("all calls stored", Duration::from_secs(90), || async {
+        world.aggregated_calls().await >= 12
+    })
+    .await;
     world.wait_committed_all(2).await;
     assert_eq!(http_status(port, "/readyz").await, Some(200));
     worker.terminate();
@@ -431,11 +457,27 @@ async fn a_second_worker_takes_partitions_without_duplicates() {
     let events = transcript_events("rebalance", 40);
     world.produce(&events).await;
     world.proxy.set_delay(Duration::from_millis(40));
-    let slow = [("CALLSCOPE__INGEST__BATCH_MAX_CALLS", "1".to_owned()), ("CALLSCOPE__INGEST__MAX_IN_FLIGHT", "2".to_owned())];
+    let slow = [
+        ("CALLSCOPE__INGEST__BATCH_MAX_CALLS", "1".to_owned()),
+        ("CALLSCOPE__INGEST__MAX_IN_FLIGHT", "2".to_owned()),
+    ];
     let mut a = world.spawn_worker("a", &slow);
-    wait_until("a has started storing", Duration::from_secs(60), || async { world.aggregated_calls().await >= 2 }).await;
+    wait_until("a has started storing", Duration::from_secs(60), || async {
+        world.aggregated_calls().await >= 2
+    })
+    .await;
     let mut b = world.spawn_worker("b", &slow);
-    wait_until("40 calls stored", Duration::from_secs(180), || async { world.aggregated_calls().await >= 40 }).await;
+    let deadline = Instant::now() + Duration::from_secs(180);
+    while world.aggregated_calls().await < 40 {
+        assert!(
+            Instant::now() < deadline,
+            "{} of 40 calls stored; a:\n{}\nb:\n{}",
+            world.aggregated_calls().await,
+            a.log(),
+            b.log()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     world.wait_committed_all(4).await;
     let (log_a, log_b) = (a.terminate(), b.terminate());
     world.assert_each_call_stored_once(&events).await;

@@ -133,6 +133,7 @@ pub async fn run(
         let mut done = 0;
         let mut stopping = false;
         loop {
+            #[allow(clippy::while_immutable_condition)] // `break`s end it; `stopping` gates refills
             while !stopping {
                 let Ok(permit) = permits.clone().try_acquire_owned() else { break };
                 let Some(c) = pending.next() else { break };
@@ -266,7 +267,8 @@ fn build_event(c: &Candidate) -> Result<Vec<u8>, Failure> {
     let fail = |kind, reason: String| Failure { stage: Stage::Parse, kind, reason, attempts: 1 };
     let mut event = match &c.sidecar {
         Some(s) => {
-            let bytes = std::fs::read(s).map_err(|e| fail("unreadable_sidecar", format!("{}: {e}", s.display())))?;
+            let bytes =
+                std::fs::read(s).map_err(|e| fail("unreadable_sidecar", format!("{}: {e}", s.display())))?;
             match serde_json::from_slice::<serde_json::Value>(&bytes) {
                 Ok(serde_json::Value::Object(m)) => m,
                 Ok(_) => return Err(fail("invalid_event", format!("{}: not a JSON object", s.display()))),

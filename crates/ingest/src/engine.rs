@@ -20,10 +20,10 @@ use std::time::{Duration, Instant};
 
 use callscope_asr::{Session, Transcriber};
 use callscope_model::CallAnalysis;
+use callscope_model::TrackerKind;
 use callscope_pipeline::{Analyzer, PipelineError, Recording};
 use callscope_signals::{SignalSettings, Term, Trackers};
 use callscope_store::{Retry, Store, StoreError};
-use callscope_model::TrackerKind;
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::event::{CallEvent, Content, EventError};
@@ -181,8 +181,7 @@ impl Engine {
         }
         let (write_tx, write_rx) = mpsc::channel(config.batch_max_calls.max(1) * 2);
         tokio::spawn(writer(store, write_rx, config.clone(), metrics.clone(), health, stop.clone()));
-        let model_name =
-            models.transcriber.as_ref().map(|t| callscope_asr::model_name(&t.settings().model));
+        let model_name = models.transcriber.as_ref().map(|t| callscope_asr::model_name(&t.settings().model));
         Engine {
             inner: Arc::new(Inner {
                 analyzer: Arc::new(Analyzer::new(&models.trackers, models.signals.clone())),
@@ -277,8 +276,9 @@ impl Engine {
                     return Outcome::Failed(Failure {
                         stage: Stage::Transcribe,
                         kind: "no_model",
-                        reason: "this worker has no whisper model (asr.model): it takes transcript events only"
-                            .into(),
+                        reason:
+                            "this worker has no whisper model (asr.model): it takes transcript events only"
+                                .into(),
                         attempts: 1,
                     });
                 };
@@ -287,7 +287,16 @@ impl Engine {
                 let seller_channel = event.seller_channel;
                 let r = self
                     .cpu(move |session| {
-                        analyze_audio(&analyzer, session, fetched, meta, seller_channel, audio_uri, &model, &metrics)
+                        analyze_audio(
+                            &analyzer,
+                            session,
+                            fetched,
+                            meta,
+                            seller_channel,
+                            audio_uri,
+                            &model,
+                            &metrics,
+                        )
                     })
                     .await;
                 match r {
@@ -354,7 +363,8 @@ fn secs(started: Instant) -> f64 {
 
 /// Sleeps before retry `attempt`; false if the worker is stopping.
 async fn backoff(config: &EngineConfig, attempt: u32, stop: &mut watch::Receiver<bool>) -> bool {
-    let delay = config.retry_initial.saturating_mul(1 << attempt.min(16).saturating_sub(1)).min(config.retry_max);
+    let delay =
+        config.retry_initial.saturating_mul(1 << attempt.min(16).saturating_sub(1)).min(config.retry_max);
     if *stop.borrow() {
         return false;
     }
@@ -533,7 +543,12 @@ async fn write_with_retry(
                     | StoreError::NotAuthor(_)
                     | StoreError::Database(_) => "store_rejected",
                 };
-                return Err(Outcome::Failed(Failure { stage: Stage::Store, kind, reason: e.to_string(), attempts }));
+                return Err(Outcome::Failed(Failure {
+                    stage: Stage::Store,
+                    kind,
+                    reason: e.to_string(),
+                    attempts,
+                }));
             }
         }
     }

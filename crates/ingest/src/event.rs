@@ -184,7 +184,8 @@ impl CallEvent {
     }
 
     fn from_wire(w: Wire) -> Result<Self, EventError> {
-        let invalid = |field: &'static str, reason: &str| EventError::Invalid { field, reason: reason.into() };
+        let invalid =
+            |field: &'static str, reason: &str| EventError::Invalid { field, reason: reason.into() };
         let id_ok = |s: &str| !s.trim().is_empty() && s.len() <= 256 && !s.chars().any(char::is_control);
         if !id_ok(&w.call_id) {
             return Err(invalid("call_id", "must be 1-256 printable characters"));
@@ -206,6 +207,7 @@ impl CallEvent {
                 },
             ),
         };
+        let mut started_at = w.started_at;
         let content = match (w.audio, w.transcript) {
             (Some(_), Some(_)) => return Err(invalid("audio", "give audio or transcript, not both")),
             (None, None) => return Err(invalid("audio", "the event has neither audio nor transcript")),
@@ -214,10 +216,14 @@ impl CallEvent {
                 t.call_id = Some(w.call_id.clone());
                 t.seller_id = Some(w.seller_id.clone());
                 t.started_at = w.started_at.or(t.started_at);
+                started_at = t.started_at;
                 Content::Transcript(Box::new(t))
             }
             (Some(a), None) => Content::Audio(audio_ref(a)?),
         };
+        if started_at.is_none() {
+            return Err(invalid("started_at", "is required (the day the call counts for)"));
+        }
         let trackers = w.trackers.unwrap_or_default();
         for term in trackers.keywords.iter().chain(&trackers.competitors) {
             if term.trim().is_empty() || term.len() > 200 {
@@ -229,7 +235,7 @@ impl CallEvent {
                 call_id: w.call_id,
                 seller_id: w.seller_id,
                 team: w.team,
-                started_at: w.started_at,
+                started_at,
                 direction: w.direction,
                 outcome: w.outcome,
                 customer: w.customer,
@@ -282,7 +288,9 @@ mod tests {
     use super::*;
 
     fn event(extra: &str) -> String {
-        format!(r#"{{"schema_version":1,"call_id":"c-1","seller_id":"s-1"{extra}}}"#)
+        format!(
+            r#"{{"schema_version":1,"call_id":"c-1","seller_id":"s-1","started_at":"2026-11-02T10:00:00Z"{extra}}}"#
+        )
     }
 
     #[test]
@@ -301,15 +309,33 @@ mod tests {
     #[test]
     fn audio_by_uri_and_inline() {
         let e = CallEvent::from_json_slice(
-            event(r#","channels":{"layout":"stereo","seller_channel":"right"},"audio":{"uri":"s3://b/k.flac"}"#)
-                .as_bytes(),
+            event(
+                r#","channels":{"layout":"stereo","seller_channel":"right"},"audio":{"uri":"s3://b/k.flac"}"#,
+            )
+            .as_bytes(),
         )
         .expect("valid");
         assert_eq!(e.seller_channel, Some(SellerChannel::Right));
         assert!(matches!(e.content, Content::Audio(AudioRef::Uri { .. })));
-        let e = CallEvent::from_json_slice(event(r#","audio":{"inline_base64":"AAEC","format":"wav"}"#).as_bytes())
-            .expect("valid");
-        assert_eq!(e.content, Content::Audio(AudioRef::Inline { bytes: vec![0, 1, 2], format: Some("wav".into()) }));
+        let e = CallEvent::from_json_slice(
+            event(r#","audio":{"inline_base64":"AAEC","format":"wav"}"#).as_bytes(),
+        )
+        .expect("valid");
+        assert_eq!(
+            e.content,
+            Content::Audio(AudioRef::Inline { bytes: vec![0, 1, 2], format: Some("wav".into()) })
+        );
+    }
+
+    #[test]
+    fn shipped_sample_events_parse() {
+        for sample in [
+            include_str!("../../../samples/events/audio-uri.json"),
+            include_str!("../../../samples/events/transcript.json"),
+        ] {
+            let e = CallEvent::from_json_slice(sample.as_bytes()).expect("sample event");
+            assert_eq!(e.meta.seller_id, "s-daniel");
+        }
     }
 
     #[test]
@@ -322,10 +348,27 @@ mod tests {
             (&event(r#","audio":{"uri":"ftp://x/y"}"#), "scheme \"ftp\""),
             (&event(r#","audio":{"inline_base64":"@@@"}"#), "not base64"),
             (&event(r#","audio":{"uri":"file:///a","inline_base64":"AA=="}"#), "not both"),
-            (&event(r#","channels":{"layout":"mono","seller_channel":"left"},"audio":{"uri":"file:///a"}"#), "mono"),
-            (&event(r#","transcript":{"speakers":{},"words":[{"text":"x","start":0,"end":1,"speaker":"a"}]}"#), "not declared"),
+            (
+                &event(
+                    r#","channels":{"layout":"mono","seller_channel":"left"},"audio":{"uri":"file:///a"}"#,
+                ),
+                "mono",
+            ),
+            (
+                &event(
+                    r#","transcript":{"speakers":{},"words":[{"text":"x","start":0,"end":1,"speaker":"a"}]}"#,
+                ),
+                "not declared",
+            ),
             (&event(r#","audio":{"uri":"file:///a"},"colour":1"#), "unknown field `colour`"),
-            (r#"{"schema_version":1,"call_id":" ","seller_id":"s","audio":{"uri":"file:///a"}}"#, "invalid call_id"),
+            (
+                r#"{"schema_version":1,"call_id":" ","seller_id":"s","audio":{"uri":"file:///a"}}"#,
+                "invalid call_id",
+            ),
+            (
+                r#"{"schema_version":1,"call_id":"c","seller_id":"s","audio":{"uri":"file:///a"}}"#,
+                "started_at",
+            ),
         ];
         for (input, want) in cases {
             let err = CallEvent::from_json_slice(input.as_bytes()).expect_err(input).to_string();

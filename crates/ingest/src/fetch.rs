@@ -69,18 +69,10 @@ impl Fetcher {
             };
         }
         let (client, path) = self.client(&uri)?;
-        let bytes = tokio::time::timeout(self.timeout, async {
-            client.get(&path).await?.bytes().await
-        })
-        .await
-        .map_err(|_| FetchError::Transient(format!("{uri}: timed out after {:?}", self.timeout)))?
-        .map_err(|e| match e {
-            object_store::Error::NotFound { .. } => FetchError::Permanent(format!("{uri}: not found")),
-            object_store::Error::PermissionDenied { .. } | object_store::Error::Unauthenticated { .. } => {
-                FetchError::Permanent(format!("{uri}: access denied"))
-            }
-            other => FetchError::Transient(format!("{uri}: {other}")),
-        })?;
+        let bytes = tokio::time::timeout(self.timeout, async { client.get(&path).await?.bytes().await })
+            .await
+            .map_err(|_| FetchError::Transient(format!("{uri}: timed out after {:?}", self.timeout)))?
+            .map_err(|e| classify(&uri, e))?;
         Ok(Fetched::Bytes(bytes.to_vec(), ext))
     }
 
@@ -115,6 +107,20 @@ impl Fetcher {
         };
         clients.insert(key, client.clone());
         Ok((client, path))
+    }
+}
+
+/// Which object store errors a retry may fix.
+// object_store::Error is a foreign, non-exhaustive enum: anything not known to
+// be permanent (network errors, server errors) may pass on a retry.
+#[allow(clippy::wildcard_enum_match_arm)]
+fn classify(uri: &url::Url, e: object_store::Error) -> FetchError {
+    match e {
+        object_store::Error::NotFound { .. } => FetchError::Permanent(format!("{uri}: not found")),
+        object_store::Error::PermissionDenied { .. } | object_store::Error::Unauthenticated { .. } => {
+            FetchError::Permanent(format!("{uri}: access denied"))
+        }
+        other => FetchError::Transient(format!("{uri}: {other}")),
     }
 }
 

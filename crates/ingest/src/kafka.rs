@@ -252,6 +252,7 @@ pub async fn run(
                 }
                 Ok(m) => {
                     metrics.events_received.inc();
+                    tracing::debug!(partition = m.partition(), offset = m.offset(), "event received");
                     let Some(ticket) = tracker.lock().unwrap_or_else(std::sync::PoisonError::into_inner).start(m.partition(), m.offset()) else {
                         tracing::warn!(partition = m.partition(), offset = m.offset(), "message from an unassigned partition; skipped (its owner will read it)");
                         continue;
@@ -275,7 +276,7 @@ pub async fn run(
                         };
                         let outcome = match outcome {
                             Outcome::Failed(f) => dead_letter(&producer, &dlq, &envelope, &f, &engine, stop_rx).await,
-                            other => other,
+                            other @ (Outcome::Stored | Outcome::Abandoned) => other,
                         };
                         (ticket, outcome)
                     });
@@ -286,13 +287,17 @@ pub async fn run(
         // consumer keeps polling either way, so it stays in the group.
         let want_paused = stopping || permits.available_permits() == 0 || health.readiness().is_err();
         let generation = consumer.context().generation.load(Ordering::Relaxed);
-        if want_paused != paused || (want_paused && generation != applied_generation) {
+        // Re-apply after every rebalance too: librdkafka keeps a partition's
+        // pause flag across revoke and re-assign, so a partition paused when it
+        // was revoked would come back paused.
+        if want_paused != paused || generation != applied_generation {
             if let Ok(assignment) = consumer.assignment() {
                 let r = if want_paused { consumer.pause(&assignment) } else { consumer.resume(&assignment) };
                 if let Err(e) = r {
                     tracing::warn!(error = %e, "pause/resume");
                 }
             }
+            tracing::debug!(paused = want_paused, generation, "partitions paused/resumed");
             paused = want_paused;
             applied_generation = generation;
         }
@@ -302,7 +307,10 @@ pub async fn run(
     }
 
     if !tasks.is_empty() {
-        tracing::warn!(in_flight = tasks.len(), "grace period over: abandoning in-flight calls (they will be redone)");
+        tracing::warn!(
+            in_flight = tasks.len(),
+            "grace period over: abandoning in-flight calls (they will be redone)"
+        );
         let _ = stop.send(true);
         let _ = tokio::time::timeout(Duration::from_secs(2), async {
             while let Some(joined) = tasks.join_next().await {
@@ -335,6 +343,7 @@ fn finish(
             return;
         }
     };
+    tracing::debug!(partition = ticket.partition, offset = ticket.offset, ?outcome, "event done");
     match outcome {
         Outcome::Stored => summary.stored += 1,
         Outcome::Failed(_) => summary.dead_lettered += 1,
@@ -392,11 +401,14 @@ async fn dead_letter(
                     .inc();
                 return Outcome::Failed(failure.clone());
             }
-            Err((KafkaError::MessageProduction(RDKafkaErrorCode::MessageSizeTooLarge), _)) if !payload.is_empty() => {
+            Err((KafkaError::MessageProduction(RDKafkaErrorCode::MessageSizeTooLarge), _))
+                if !payload.is_empty() =>
+            {
                 // The original stays readable at `callscope.source` while the
                 // topic retains it; the reason must not be lost with it.
                 tracing::warn!(source = %env.source, "payload too large for the dead-letter topic; sending headers only");
-                headers = headers.insert(Header { key: "callscope.payload_dropped", value: Some("too large") });
+                headers =
+                    headers.insert(Header { key: "callscope.payload_dropped", value: Some("too large") });
                 payload = &[];
             }
             Err((e, _)) => {

@@ -61,13 +61,19 @@ impl Metrics {
         }
         let secs = vec![0.001, 0.005, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0];
         Metrics {
-            events_received: reg!(IntCounter::new("callscope_events_received_total", "Events taken from the source")),
+            events_received: reg!(IntCounter::new(
+                "callscope_events_received_total",
+                "Events taken from the source"
+            )),
             calls_processed: reg!(IntCounterVec::new(
                 Opts::new("callscope_calls_processed_total", "Calls analysed and stored, by content kind"),
                 &["kind"]
             )),
             calls_failed: reg!(IntCounterVec::new(
-                Opts::new("callscope_calls_failed_total", "Calls that failed permanently, by stage and error type"),
+                Opts::new(
+                    "callscope_calls_failed_total",
+                    "Calls that failed permanently, by stage and error type"
+                ),
                 &["stage", "error"]
             )),
             retries: reg!(IntCounterVec::new(
@@ -179,7 +185,9 @@ pub fn router(metrics: Metrics, health: Arc<Health>) -> Router {
             get(|State((_, h)): State<(Metrics, Arc<Health>)>| async move {
                 match h.readiness() {
                     Ok(()) => (StatusCode::OK, "ready\n".to_owned()).into_response(),
-                    Err(why) => (StatusCode::SERVICE_UNAVAILABLE, format!("not ready: {why}\n")).into_response(),
+                    Err(why) => {
+                        (StatusCode::SERVICE_UNAVAILABLE, format!("not ready: {why}\n")).into_response()
+                    }
                 }
             }),
         )

@@ -1,0 +1,78 @@
+//! `callscope worker --source dir:PATH --once`: the folder source, on the
+//! embedded SQLite store (no services needed).
+
+use std::path::Path;
+use std::process::Command;
+
+use callscope_store::{DateRange, SellerFilter, SqliteStore, Store};
+
+fn root() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn worker(dir: &Path, db: &Path) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_callscope"))
+        .args(["worker", "--once", "--source"])
+        .arg(format!("dir:{}", dir.display()))
+        .env("CALLSCOPE__STORE__SQLITE_PATH", db)
+        .env("CALLSCOPE__INGEST__TRANSCRIPTS_ONLY", "true")
+        .env("CALLSCOPE__INGEST__METRICS_LISTEN", "")
+        .env("CALLSCOPE__SIGNALS__TRACKERS", root().join("samples/trackers.toml"))
+        .output()
+        .expect("run worker")
+}
+
+#[tokio::test]
+async fn a_folder_is_processed_once_and_bad_files_are_reported() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let calls = tmp.path().join("calls");
+    std::fs::create_dir(&calls).expect("mkdir");
+    for (i, name) in
+        ["dev-01-crm-discovery", "dev-02-security-renewal-unhappy", "dev-03-logistics-negotiation"]
+            .iter()
+            .enumerate()
+    {
+        std::fs::copy(
+            root().join(format!("samples/transcripts/{name}.json")),
+            calls.join(format!("{name}.json")),
+        )
+        .expect("copy");
+        let meta = serde_json::json!({"seller_id": format!("s-{i}"), "team": "t", "direction": "outbound"});
+        std::fs::write(calls.join(format!("{name}.meta.json")), meta.to_string()).expect("sidecar");
+    }
+    std::fs::write(calls.join("broken.json"), br#"{"speakers":{"a":"agent"},"words":[]}"#).expect("bad");
+    std::fs::write(calls.join("broken.meta.json"), br#"{"seller_id":"s-0"}"#).expect("sidecar");
+    std::fs::write(calls.join("lonely.flac"), b"fLaC").expect("recording without sidecar");
+    let db = tmp.path().join("callscope.db");
+
+    let out = worker(&calls, &db);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "failures give exit code 2:\n{stderr}");
+    assert!(stderr.contains("3 stored, 2 failed"), "{stderr}");
+    assert!(stderr.contains("/5] dev-02-security-renewal-unhappy.json stored"), "progress lines:\n{stderr}");
+    let report =
+        std::fs::read_to_string(calls.join(".callscope/failed/broken.json.error.json")).expect("report");
+    assert!(report.contains("invalid_transcript") && report.contains("agent"), "{report}");
+    let report =
+        std::fs::read_to_string(calls.join(".callscope/failed/lonely.flac.error.json")).expect("report");
+    assert!(report.contains("missing_sidecar"), "{report}");
+
+    let store = SqliteStore::open(&db).expect("db");
+    let range = DateRange {
+        from: chrono::NaiveDate::from_ymd_opt(2020, 1, 1).expect("date"),
+        to: chrono::NaiveDate::from_ymd_opt(2030, 1, 1).expect("date"),
+    };
+    let calls_stored: u64 =
+        store.daily(&SellerFilter::All, range).await.expect("daily").iter().map(|d| d.calls).sum();
+    assert_eq!(calls_stored, 3);
+    let call = store.call("dev-02-security-renewal-unhappy").await.expect("query").expect("stored");
+    assert_eq!(call.summary.seller_id, "s-1", "metadata comes from the sidecar");
+
+    // A second run skips what is done; nothing is counted twice.
+    let out = worker(&calls, &db);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("0 stored, 0 failed, 5 already done"), "{stderr}");
+    let again: u64 =
+        store.daily(&SellerFilter::All, range).await.expect("daily").iter().map(|d| d.calls).sum();
+    assert_eq!(again, 3);
+}

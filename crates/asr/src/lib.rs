@@ -140,6 +140,10 @@ impl Transcriber {
     /// Checks and loads the model.
     pub fn load(settings: AsrSettings) -> Result<Self, AsrError> {
         check_model(&settings.model)?;
+        // whisper.cpp's own log lines go to `tracing` (target `whisper_rs`),
+        // not straight to stderr, so they follow the program's log settings.
+        static HOOKS: std::sync::Once = std::sync::Once::new();
+        HOOKS.call_once(whisper_rs::install_logging_hooks);
         let mut params = WhisperContextParameters::default();
         if settings.dtw {
             use whisper_rs::{DtwMode, DtwModelPreset, DtwParameters};

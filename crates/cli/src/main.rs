@@ -11,10 +11,12 @@
 //! - `import`: `callscope import`, transcripts into the store.
 //! - `serve`: `callscope serve`, the web app.
 //! - `worker`: `callscope worker`, the ingest worker (Kafka or a folder).
+//! - `demo`: `callscope demo`, the sample calls end to end on one machine.
 //! - `output`: the JSON-lines and table renderings shared by subcommands.
 
 mod analyze;
 mod config;
+mod demo;
 mod eval;
 mod import;
 mod migrate;
@@ -53,6 +55,8 @@ enum Command {
     Eval(eval::EvalArgs),
     /// Consume call events (Kafka, or a folder) and store the analysed calls.
     Worker(worker::WorkerArgs),
+    /// Run the whole job on the sample calls (no Kafka, no ClickHouse) and serve the page.
+    Demo(demo::DemoArgs),
 }
 
 /// Exit code for bad input (a malformed transcript, a missing file).
@@ -67,6 +71,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve::run(&args, &config),
         Command::Eval(args) => eval::run(&args, &config),
         Command::Worker(args) => worker::run(&args, &config),
+        Command::Demo(args) => demo::run(&args, &config),
     });
     match result {
         Ok(code) => code,

@@ -12,7 +12,7 @@ use crate::config::{AppConfig, Config};
 use crate::migrate::{describe, open_store};
 
 /// Arguments of `callscope serve`.
-#[derive(Debug, Args)]
+#[derive(Debug, Default, Args)]
 pub(crate) struct ServeArgs {
     /// Listen address (overrides `app.listen`).
     #[arg(long, value_name = "HOST:PORT")]

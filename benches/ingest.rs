@@ -67,7 +67,12 @@ fn start_worker(run: &mut Run, transcriber: Option<Arc<callscope_asr::Transcribe
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let health = Health::new();
     let engine = Engine::start(
-        Models { trackers, signals: callscope_signals::SignalSettings::default(), transcriber },
+        Models {
+            trackers,
+            signals: callscope_signals::SignalSettings::default(),
+            transcriber,
+            diarizer: None,
+        },
         run.store.clone(),
         EngineConfig { batch_max_calls: 256, ..EngineConfig::default() },
         Metrics::new(),

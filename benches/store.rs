@@ -91,6 +91,7 @@ fn template(transcript: Transcript) -> CallAnalysis {
             asr_model: None,
             sentiment_model: "vader-sales-v1".into(),
         },
+        attribution: None,
     }
 }
 

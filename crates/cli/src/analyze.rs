@@ -42,6 +42,9 @@ pub(crate) struct AnalyzeArgs {
     /// Output format [default: table on a terminal, json otherwise].
     #[arg(long, value_enum)]
     format: Option<Format>,
+    /// Mono recordings: the number of speakers, when known (overrides `diarize.speakers`).
+    #[arg(long, value_name = "N")]
+    speakers: Option<usize>,
 }
 
 /// `--seller-channel`.
@@ -61,6 +64,7 @@ struct AudioLine<'a> {
     kpis: &'a callscope_model::CallKpis,
     transcript: &'a Transcript,
     signals: &'a CallSignals,
+    attribution: Option<&'a callscope_model::Attribution>,
     audio: AudioInfo<'a>,
     source: &'a str,
 }
@@ -315,6 +319,7 @@ fn run_audio(args: &AnalyzeArgs, config: &Config) -> Result<ExitCode> {
     let Some(analyzer) = analyzer(args, config) else {
         return Ok(ExitCode::from(EXIT_BAD_INPUT));
     };
+    let analyzer = analyzer.with_diarizer(config.diarize.load(args.speakers)?);
     let mut settings = config.asr.settings();
     if let Some(model) = &args.model {
         settings.model.clone_from(model);
@@ -370,6 +375,7 @@ fn run_audio(args: &AnalyzeArgs, config: &Config) -> Result<ExitCode> {
                     kpis: &analysis.kpis.kpis,
                     transcript: &analysis.transcript,
                     signals: &analysis.signals,
+                    attribution: analysis.attribution.as_ref(),
                     audio: AudioInfo {
                         duration_s: audio.duration_s(),
                         source_rate: audio.source_rate,

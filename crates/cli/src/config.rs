@@ -30,6 +30,50 @@ pub(crate) struct Config {
     pub(crate) asr: AsrConfig,
     /// `callscope worker`.
     pub(crate) ingest: IngestConfig,
+    /// Mono diarization.
+    pub(crate) diarize: DiarizeConfig,
+}
+
+/// `[diarize]`: speakers of mono recordings.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DiarizeConfig {
+    /// Speaker embedder (ONNX).
+    pub(crate) model: PathBuf,
+    /// ONNX Runtime shared library.
+    pub(crate) onnxruntime: PathBuf,
+    /// Known number of speakers; 0 estimates.
+    pub(crate) speakers: usize,
+    /// Merge threshold when estimating.
+    pub(crate) merge_threshold: f32,
+}
+
+impl DiarizeConfig {
+    /// Loads the diarizer; `None` (with a warning on stderr) when its files are
+    /// missing, so mono calls still go through as one speaker.
+    pub(crate) fn load(
+        &self,
+        speakers: Option<usize>,
+    ) -> Result<Option<std::sync::Arc<callscope_pipeline::Diarizer>>> {
+        if !self.model.is_file() || !self.onnxruntime.is_file() {
+            eprintln!(
+                "warning: mono diarization is off: {} or {} is missing (run tools/models/fetch_diarize.sh)",
+                self.model.display(),
+                self.onnxruntime.display()
+            );
+            return Ok(None);
+        }
+        let embedder = callscope_diarize::onnx::OnnxEmbedder::load(&self.model, &self.onnxruntime, 1)?;
+        let speakers = speakers.or(Some(self.speakers)).filter(|&n| n > 0);
+        Ok(Some(std::sync::Arc::new(callscope_pipeline::Diarizer {
+            embedder: Box::new(embedder),
+            settings: callscope_diarize::mono::MonoSettings {
+                speakers,
+                merge_threshold: self.merge_threshold,
+                ..Default::default()
+            },
+        })))
+    }
 }
 
 /// `[ingest]`: the worker (see the defaults file for each key).

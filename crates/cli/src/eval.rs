@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
+use callscope_diarize::der::{Segment, der};
 use callscope_model::Transcript;
 use callscope_pipeline::{Analyzer, Recording, SellerChannel};
 use clap::Args;
@@ -45,6 +46,27 @@ pub(crate) struct EvalArgs {
     /// instead of transcribing.
     #[arg(long, value_name = "DIR")]
     transcripts: Option<PathBuf>,
+    /// Mono: the number of speakers, when known (default: estimated).
+    #[arg(long, value_name = "N")]
+    speakers: Option<usize>,
+}
+
+/// Mono attribution scores.
+#[derive(Debug, Serialize)]
+pub(crate) struct MonoEval {
+    /// Diarization error rate (collar 0.25 s, overlap scored).
+    der: f64,
+    /// Its parts: missed speech, false alarm, speaker confusion.
+    der_parts: (f64, f64, f64),
+    /// Concatenated minimum-permutation WER (speaker-attributed).
+    cpwer: f64,
+    /// Speakers found (truth).
+    speakers: (usize, usize),
+    /// The speaker picked as seller is the true seller.
+    role_correct: bool,
+    /// The pipeline's attribution confidence, and whether it flagged the call.
+    confidence: f64,
+    low_confidence: bool,
 }
 
 /// One call's result.
@@ -64,6 +86,8 @@ pub(crate) struct CallEval {
     longest_customer_monologue_s: (f64, f64),
     within_tolerances: bool,
     crosstalk_dropped: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mono: Option<MonoEval>,
 }
 
 /// Lowercase letters and digits of a word ("Hi," → "hi").
@@ -216,7 +240,122 @@ fn eval_call(
         longest_customer_monologue_s: (k.longest_customer_monologue_s, truth_mono),
         within_tolerances: within,
         crosstalk_dropped: report.crosstalk_dropped,
+        mono: if args.mono { Some(score_mono(&truth, &reference, &analysis)) } else { None },
     })
+}
+
+/// Speech segments of a transcript's speakers: a speaker's consecutive words
+/// closer than 0.5 s form one segment.
+fn segments(t: &Transcript) -> Vec<Segment> {
+    let mut words: Vec<&callscope_model::Word> = t.words.iter().collect();
+    words.sort_by(|a, b| a.start.total_cmp(&b.start));
+    let mut out: Vec<Segment> = Vec::new();
+    let mut open: std::collections::BTreeMap<&str, usize> = Default::default();
+    for w in words {
+        match open.get(w.speaker.as_str()) {
+            Some(&i) if w.start - out[i].end < 0.5 => out[i].end = out[i].end.max(w.end),
+            _ => {
+                open.insert(&w.speaker, out.len());
+                out.push(Segment { start: w.start, end: w.end, speaker: w.speaker.clone() });
+            }
+        }
+    }
+    out
+}
+
+fn score_mono(
+    truth: &serde_json::Value,
+    reference: &Transcript,
+    analysis: &callscope_model::CallAnalysis,
+) -> MonoEval {
+    // Reference speech: the turns and backchannels the truth lists.
+    let mut reference_segments = Vec::new();
+    for key in ["turns", "backchannels"] {
+        for t in truth[key].as_array().into_iter().flatten() {
+            if let (Some(s), Some(e), Some(spk)) =
+                (t["start"].as_f64(), t["end"].as_f64(), t["speaker"].as_str())
+            {
+                reference_segments.push(Segment { start: s, end: e, speaker: spk.to_owned() });
+            }
+        }
+    }
+    let hyp = &analysis.transcript;
+    let d = der(&reference_segments, &segments(hyp), 0.25);
+    // cpWER: each reference speaker's words against the hypothesis speaker it
+    // maps to, under the best one-to-one mapping.
+    let speaker_words = |t: &Transcript, spk: &str| -> Vec<String> {
+        let mut w: Vec<&callscope_model::Word> = t.words.iter().filter(|w| w.speaker == spk).collect();
+        w.sort_by(|a, b| a.start.total_cmp(&b.start));
+        w.iter()
+            .flat_map(|w| w.text.split('-').map(norm).collect::<Vec<_>>())
+            .filter(|x| !x.is_empty())
+            .collect()
+    };
+    let refs: Vec<(&String, Vec<String>)> =
+        reference.speakers.keys().map(|s| (s, speaker_words(reference, s))).collect();
+    let hyps: Vec<Vec<String>> = hyp.speakers.keys().map(|s| speaker_words(hyp, s)).collect();
+    let total: usize = refs.iter().map(|r| r.1.len()).sum();
+    let mut best = usize::MAX;
+    let mut perm: Vec<usize> = (0..hyps.len().max(refs.len())).collect();
+    permutations(&mut perm, 0, &mut |p| {
+        let mut errors = 0;
+        for (i, (_, r)) in refs.iter().enumerate() {
+            let h = p.get(i).and_then(|&j| hyps.get(j)).map_or(&[][..], Vec::as_slice);
+            errors += align(r, h).0;
+        }
+        // Hypothesis speakers mapped to no reference speaker: all insertions.
+        for (j, h) in hyps.iter().enumerate() {
+            if !p.iter().take(refs.len()).any(|&x| x == j) {
+                errors += h.len();
+            }
+        }
+        best = best.min(errors);
+    });
+    // The seller's role: the hypothesis seller's speech overlaps the true seller's most.
+    let true_seller = truth["speakers"]
+        .as_object()
+        .and_then(|m| m.iter().find(|(_, v)| v["role"] == "seller").map(|(k, _)| k.clone()))
+        .unwrap_or_default();
+    let hyp_segments = segments(hyp);
+    let overlap = |role_spk: &str, truth_spk: &str| -> f64 {
+        let h = hyp_segments.iter().filter(|s| s.speaker == role_spk);
+        let r: Vec<&Segment> = reference_segments.iter().filter(|s| s.speaker == truth_spk).collect();
+        h.flat_map(|a| r.iter().map(move |b| (a.end.min(b.end) - a.start.max(b.start)).max(0.0))).sum()
+    };
+    let hyp_seller =
+        hyp.speakers.iter().find(|(_, r)| **r == callscope_model::Role::Seller).map(|(k, _)| k.clone());
+    let role_correct = hyp_seller.is_some_and(|hs| {
+        let mine = overlap(&hs, &true_seller);
+        truth["speakers"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter(|(k, _)| **k != true_seller)
+            .all(|(k, _)| overlap(&hs, k) < mine)
+    });
+    let attribution =
+        analysis.attribution.clone().unwrap_or_else(|| callscope_model::Attribution::new("none", 0.0));
+    MonoEval {
+        der: d.der,
+        der_parts: (d.miss, d.false_alarm, d.confusion),
+        cpwer: best as f64 / total.max(1) as f64,
+        speakers: (hyp.speakers.len(), reference.speakers.len()),
+        role_correct,
+        confidence: attribution.confidence,
+        low_confidence: attribution.low_confidence,
+    }
+}
+
+fn permutations(v: &mut Vec<usize>, k: usize, f: &mut dyn FnMut(&[usize])) {
+    if k == v.len() {
+        f(v);
+        return;
+    }
+    for i in k..v.len() {
+        v.swap(k, i);
+        permutations(v, k + 1, f);
+        v.swap(k, i);
+    }
 }
 
 pub(crate) fn run(args: &EvalArgs, config: &Config) -> Result<ExitCode> {
@@ -232,7 +371,10 @@ pub(crate) fn run(args: &EvalArgs, config: &Config) -> Result<ExitCode> {
         .collect();
     dirs.sort();
     anyhow::ensure!(!dirs.is_empty(), "{}: no calls with a truth.json", calls_dir.display());
-    let analyzer = Analyzer::new(&callscope_signals::Trackers::default(), config.signals.settings());
+    let mut analyzer = Analyzer::new(&callscope_signals::Trackers::default(), config.signals.settings());
+    if args.mono {
+        analyzer = analyzer.with_diarizer(config.diarize.load(args.speakers)?);
+    }
     let mut settings = config.asr.settings();
     if let Some(model) = &args.model {
         settings.model.clone_from(model);
@@ -285,6 +427,39 @@ pub(crate) fn run(args: &EvalArgs, config: &Config) -> Result<ExitCode> {
         let words: usize = results.iter().map(|r| r.reference_words).sum();
         let errors: f64 = results.iter().map(|r| r.wer * r.reference_words as f64).sum();
         println!("overall WER {:.1}% over {words} reference words", 100.0 * errors / words.max(1) as f64);
+        let mono: Vec<(&CallEval, &MonoEval)> =
+            results.iter().filter_map(|r| Some((r, r.mono.as_ref()?))).collect();
+        if !mono.is_empty() {
+            println!();
+            println!(
+                "| call | DER | miss / false alarm / confusion | cpWER | speakers (truth) | seller found | confidence |"
+            );
+            println!("|---|---|---|---|---|---|---|");
+            for (r, m) in &mono {
+                println!(
+                    "| {} | {:.1}% | {:.1} / {:.1} / {:.1} | {:.1}% | {} ({}) | {} | {:.2}{} |",
+                    r.call_id,
+                    m.der * 100.0,
+                    m.der_parts.0 * 100.0,
+                    m.der_parts.1 * 100.0,
+                    m.der_parts.2 * 100.0,
+                    m.cpwer * 100.0,
+                    m.speakers.0,
+                    m.speakers.1,
+                    if m.role_correct { "yes" } else { "no" },
+                    m.confidence,
+                    if m.low_confidence { " (flagged)" } else { "" }
+                );
+            }
+            let n = mono.len() as f64;
+            println!(
+                "mean DER {:.1}%, mean cpWER {:.1}%, seller found on {}/{} calls",
+                mono.iter().map(|m| m.1.der).sum::<f64>() * 100.0 / n,
+                mono.iter().map(|m| m.1.cpwer).sum::<f64>() * 100.0 / n,
+                mono.iter().filter(|m| m.1.role_correct).count(),
+                mono.len()
+            );
+        }
         let audio: f64 = results.iter().map(|r| r.duration_s).sum();
         let wall: f64 = results.iter().map(|r| r.duration_s / r.realtime_factor).sum();
         if wall.is_finite() && wall > 0.0 {

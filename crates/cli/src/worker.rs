@@ -101,7 +101,8 @@ pub(crate) async fn engine(
         retry_max: Duration::from_millis(ingest.retry_max_ms.max(1)),
         fetch_timeout: Duration::from_secs(ingest.fetch_timeout_s.max(1)),
     };
-    let models = Models { trackers, signals: config.signals.settings(), transcriber };
+    let diarizer = if ingest.transcripts_only { None } else { config.diarize.load(None)? };
+    let models = Models { trackers, signals: config.signals.settings(), transcriber, diarizer };
     Ok(Engine::start(models, store, engine_config, metrics, health, stop))
 }
 

@@ -8,8 +8,14 @@
 //! the same word at an overlapping time and that channel is louder over the
 //! word (the speaker's own microphone always is).
 //!
-//! Mono recordings need diarization by voice; until that lands, a mono call's
-//! words are one speaker with role `other`.
+//! Mono recordings are diarized by voice ([`mono`]): speaker embeddings
+//! ([`onnx`]) over the speech, clustering, a per-word assignment, and a role
+//! decision with a confidence. [`der`] scores the result against truth.
+
+pub mod der;
+pub mod features;
+pub mod mono;
+pub mod onnx;
 
 use callscope_model::{Role, Transcript, Word};
 

@@ -123,6 +123,8 @@ pub struct Models {
     pub signals: SignalSettings,
     /// The whisper model; `None` accepts transcript events only.
     pub transcriber: Option<Arc<Transcriber>>,
+    /// Mono diarization; `None`: mono calls are one speaker, flagged.
+    pub diarizer: Option<Arc<callscope_pipeline::Diarizer>>,
 }
 
 type CpuJob = Box<dyn for<'a> FnOnce(Option<&mut Session<'a>>) + Send>;
@@ -140,6 +142,7 @@ pub struct Engine {
 
 struct Inner {
     analyzer: Arc<Analyzer>,
+    diarizer: Option<Arc<callscope_pipeline::Diarizer>>,
     trackers: Trackers,
     signals: SignalSettings,
     model_name: Option<String>,
@@ -184,7 +187,11 @@ impl Engine {
         let model_name = models.transcriber.as_ref().map(|t| callscope_asr::model_name(&t.settings().model));
         Engine {
             inner: Arc::new(Inner {
-                analyzer: Arc::new(Analyzer::new(&models.trackers, models.signals.clone())),
+                analyzer: Arc::new(
+                    Analyzer::new(&models.trackers, models.signals.clone())
+                        .with_diarizer(models.diarizer.clone()),
+                ),
+                diarizer: models.diarizer,
                 trackers: models.trackers,
                 signals: models.signals,
                 model_name,
@@ -244,7 +251,7 @@ impl Engine {
             };
             trackers.extend(terms(TrackerKind::Keyword, &event.extra_keywords));
             trackers.extend(terms(TrackerKind::Competitor, &event.extra_competitors));
-            Arc::new(Analyzer::new(&trackers, inner.signals.clone()))
+            Arc::new(Analyzer::new(&trackers, inner.signals.clone()).with_diarizer(inner.diarizer.clone()))
         };
         let kind = match &event.content {
             Content::Audio(_) => "audio",
@@ -435,6 +442,7 @@ fn analyze_audio(
     let (analysis, report) = analyzer.analyze_audio(recording, session, model, &mut |_| {}).map_err(|e| {
         let kind = match &e {
             PipelineError::Asr(_) => "asr_failed",
+            PipelineError::Diarize(_) => "diarization_failed",
             PipelineError::MonoWithStereoRoles => "mono_with_stereo_roles",
         };
         fail(Stage::Transcribe, kind, e.to_string())

@@ -79,4 +79,29 @@ pub struct CallAnalysis {
     pub signals: crate::CallSignals,
     /// What produced it.
     pub provenance: Provenance,
+    /// How words were attributed to speakers and roles, and how sure that is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attribution: Option<Attribution>,
+}
+
+/// How a call's words got their speakers and roles.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Attribution {
+    /// `channel` (stereo), `mono-enrollment`, `mono-heuristics`,
+    /// `single-speaker` (mono without diarization), or `transcript` (given).
+    pub method: String,
+    /// 0 to 1: how sure the speaker split and the role choice are.
+    pub confidence: f64,
+    /// Below the confidence threshold: dashboards should leave this call's KPIs out.
+    pub low_confidence: bool,
+}
+
+impl Attribution {
+    /// Calls under this confidence are flagged.
+    pub const THRESHOLD: f64 = 0.5;
+
+    /// An attribution with the flag set from the threshold.
+    pub fn new(method: &str, confidence: f64) -> Self {
+        Attribution { method: method.to_owned(), confidence, low_confidence: confidence < Self::THRESHOLD }
+    }
 }

@@ -9,8 +9,11 @@
 
 use callscope_asr::Session;
 use callscope_audio::{Audio, TARGET_RATE};
+use std::sync::Arc;
+
+use callscope_diarize::mono::{MonoSettings, SpeakerEmbedder, TimedText};
 use callscope_diarize::{Channel, ChannelWord};
-use callscope_model::{CallAnalysis, CallMeta, Provenance, Role, Transcript};
+use callscope_model::{Attribution, CallAnalysis, CallMeta, Provenance, Role, Transcript, Word};
 use callscope_signals::{SignalExtractor, SignalSettings, TrackerMatcher, Trackers};
 
 /// The version of this pipeline, stored with every analysis.
@@ -31,6 +34,9 @@ pub enum PipelineError {
     /// Transcription failed.
     #[error(transparent)]
     Asr(#[from] callscope_asr::AsrError),
+    /// Mono diarization failed (the speaker embedder could not run).
+    #[error(transparent)]
+    Diarize(#[from] callscope_diarize::mono::DiarizeError),
     /// Stereo roles were asked for, but the recording has one channel.
     #[error(
         "the recording is mono: it has no seller channel (drop --seller-channel to analyse it as one speaker)"
@@ -62,10 +68,25 @@ pub struct AudioReport {
     pub truncated: bool,
 }
 
+/// Mono diarization: a speaker embedder and its settings.
+pub struct Diarizer {
+    /// Speaker embeddings (the ONNX d-vector model in production).
+    pub embedder: Box<dyn SpeakerEmbedder>,
+    /// Clustering and assignment settings.
+    pub settings: MonoSettings,
+}
+
+impl std::fmt::Debug for Diarizer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Diarizer").field("settings", &self.settings).finish_non_exhaustive()
+    }
+}
+
 /// Runs the per-call stages. Build once; share across threads.
 #[derive(Debug)]
 pub struct Analyzer {
     signals: SignalExtractor,
+    diarizer: Option<Arc<Diarizer>>,
 }
 
 impl Analyzer {
@@ -77,7 +98,14 @@ impl Analyzer {
     /// An analyzer with trackers the caller already compiled (and reported the
     /// warnings of).
     pub fn with_matcher(matcher: TrackerMatcher, settings: SignalSettings) -> Self {
-        Analyzer { signals: SignalExtractor::new(matcher, settings) }
+        Analyzer { signals: SignalExtractor::new(matcher, settings), diarizer: None }
+    }
+
+    /// Diarizes mono recordings with `diarizer` (without one, a mono call is
+    /// one speaker of role `other`, flagged low-confidence).
+    pub fn with_diarizer(mut self, diarizer: Option<Arc<Diarizer>>) -> Self {
+        self.diarizer = diarizer;
+        self
     }
 
     /// Transcribes and attributes a decoded recording, then analyses it.
@@ -99,7 +127,7 @@ impl Analyzer {
         let to_words = |w: Vec<callscope_asr::AsrWord>| -> Vec<ChannelWord> {
             w.into_iter().map(|w| ChannelWord { text: w.text, start: w.start, end: w.end }).collect()
         };
-        let (mut transcript, dropped) = if audio.channels.len() == 2 {
+        let (mut transcript, dropped, attribution) = if audio.channels.len() == 2 {
             let seller = if seller_channel == Some(SellerChannel::Right) { 1 } else { 0 };
             let mut words = Vec::with_capacity(2);
             for (i, channel) in audio.channels.iter().enumerate() {
@@ -113,14 +141,25 @@ impl Analyzer {
                 samples: &audio.channels[i],
                 rate: TARGET_RATE,
             };
-            callscope_diarize::attribute_by_channel(channel(0), channel(1))
+            let (t, dropped) = callscope_diarize::attribute_by_channel(channel(0), channel(1));
+            (t, dropped, Attribution::new("channel", 1.0))
         } else {
             if audio.channels.len() == 1 && seller_channel.is_some() {
                 return Err(PipelineError::MonoWithStereoRoles);
             }
             progress(&format!("transcribing ({:.0} s, mono)", audio.duration_s()));
-            let words = to_words(session.transcribe(&audio.mono())?);
-            (callscope_diarize::single_speaker(&words), 0)
+            let mono = audio.mono();
+            let words = to_words(session.transcribe(&mono)?);
+            match &self.diarizer {
+                Some(d) => {
+                    progress("diarizing (who said each word)");
+                    let (t, a) = diarize_mono(d, &mono, &words)?;
+                    (t, 0, a)
+                }
+                None => {
+                    (callscope_diarize::single_speaker(&words), 0, Attribution::new("single-speaker", 0.0))
+                }
+            }
         };
         let elapsed = started.elapsed().as_secs_f64();
         transcript.call_id = Some(meta.call_id.clone()).filter(|id| !id.is_empty());
@@ -130,6 +169,7 @@ impl Analyzer {
         progress("computing KPIs and signals");
         let mut analysis = self.analyze_transcript(meta, transcript, audio_uri);
         analysis.provenance.asr_model = Some(model.to_owned());
+        analysis.attribution = Some(attribution);
         let report = AudioReport {
             crosstalk_dropped: dropped,
             realtime_factor: if elapsed > 0.0 { audio.duration_s() / elapsed } else { f64::INFINITY },
@@ -167,8 +207,41 @@ impl Analyzer {
                 asr_model: None,
                 sentiment_model: self.signals.sentiment_model().to_owned(),
             },
+            attribution: None,
         }
     }
+}
+
+/// Speakers per word for a mono recording, the seller among them, and the
+/// confidence of both.
+pub fn diarize_mono(
+    d: &Diarizer,
+    samples: &[f32],
+    words: &[ChannelWord],
+) -> Result<(Transcript, Attribution), PipelineError> {
+    let timed: Vec<TimedText> =
+        words.iter().map(|w| TimedText { text: w.text.clone(), start: w.start, end: w.end }).collect();
+    let r = callscope_diarize::mono::diarize_words(samples, &timed, d.embedder.as_ref(), &d.settings)?;
+    let (seller, role_confidence) = callscope_diarize::mono::assign_roles(&timed, &r.labels, r.speakers);
+    let mut t = Transcript::default();
+    for s in 0..r.speakers {
+        let role = match (r.speakers, s == seller) {
+            (1, _) => Role::Other,
+            (_, true) => Role::Seller,
+            (_, false) => Role::Customer,
+        };
+        t.speakers.insert(format!("spk_{s}"), role);
+    }
+    t.words = words
+        .iter()
+        .zip(&r.labels)
+        .map(|(w, &l)| Word { text: w.text.clone(), start: w.start, end: w.end, speaker: format!("spk_{l}") })
+        .collect();
+    // Separation: the closest two voices' similarity (one voice: no split at all).
+    let split =
+        if r.speakers < 2 { 0.0 } else { f64::from(((1.0 - r.closest_centroids) / 0.6).clamp(0.0, 1.0)) };
+    let confidence = split * (0.5 + 0.5 * f64::from(role_confidence));
+    Ok((t, Attribution::new(callscope_diarize::mono::RoleMethod::Heuristics.as_str(), confidence)))
 }
 
 #[cfg(test)]

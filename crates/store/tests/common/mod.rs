@@ -78,6 +78,7 @@ pub(crate) fn analysis(
             asr_model: None,
             sentiment_model: "vader-sales-v1".into(),
         },
+        attribution: None,
     }
 }
 

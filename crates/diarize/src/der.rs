@@ -105,39 +105,43 @@ pub fn der(reference: &[Segment], hypothesis: &[Segment], collar: f64) -> DerRep
 /// The one-to-one map hypothesis → reference speakers with the most agreement
 /// (exhaustive: calls have a handful of speakers).
 fn best_mapping(nh: usize, nr: usize, co: &BTreeMap<(usize, usize), usize>) -> Vec<Option<usize>> {
-    fn go(
-        h: usize,
+    struct Search<'a> {
         nh: usize,
         nr: usize,
-        used: &mut Vec<bool>,
-        cur: &mut Vec<Option<usize>>,
-        score: usize,
-        best: &mut (usize, Vec<Option<usize>>),
-        co: &BTreeMap<(usize, usize), usize>,
-    ) {
-        if h == nh {
-            if score >= best.0 {
-                *best = (score, cur.clone());
+        co: &'a BTreeMap<(usize, usize), usize>,
+        used: Vec<bool>,
+        cur: Vec<Option<usize>>,
+        best: (usize, Vec<Option<usize>>),
+    }
+    impl Search<'_> {
+        fn go(&mut self, h: usize, score: usize) {
+            if h == self.nh {
+                if score >= self.best.0 {
+                    self.best = (score, self.cur.clone());
+                }
+                return;
             }
-            return;
-        }
-        cur.push(None);
-        go(h + 1, nh, nr, used, cur, score, best, co);
-        cur.pop();
-        for r in 0..nr {
-            if !used[r] {
-                used[r] = true;
-                cur.push(Some(r));
-                go(h + 1, nh, nr, used, cur, score + co.get(&(h, r)).copied().unwrap_or(0), best, co);
-                cur.pop();
-                used[r] = false;
+            self.cur.push(None);
+            self.go(h + 1, score);
+            self.cur.pop();
+            for r in 0..self.nr {
+                if !self.used[r] {
+                    self.used[r] = true;
+                    self.cur.push(Some(r));
+                    let gain = self.co.get(&(h, r)).copied().unwrap_or(0);
+                    self.go(h + 1, score + gain);
+                    self.cur.pop();
+                    self.used[r] = false;
+                }
             }
         }
     }
-    let mut best = (0, vec![None; nh]);
-    go(0, nh.min(8), nr, &mut vec![false; nr], &mut Vec::new(), 0, &mut best, co);
-    best.1.resize(nh, None);
-    best.1
+    let mut s =
+        Search { nh: nh.min(8), nr, co, used: vec![false; nr], cur: Vec::new(), best: (0, vec![None; nh]) };
+    s.go(0, 0);
+    let mut best = s.best.1;
+    best.resize(nh, None);
+    best
 }
 
 #[cfg(test)]

@@ -24,6 +24,8 @@ use crate::features::{HOP, LogMel, N_MELS};
 pub const WINDOW_FRAMES: usize = 80;
 /// Frames between windows (0.4 s).
 pub const STRIDE_FRAMES: usize = 40;
+/// Frames between the dense windows that place turn changes (0.2 s).
+const DENSE_STRIDE_FRAMES: usize = 20;
 const FRAME_S: f64 = HOP as f64 / 16_000.0;
 
 /// Computes speaker embeddings of log-mel windows.
@@ -64,11 +66,19 @@ pub struct MonoSettings {
     pub run_gap_s: f64,
     /// Most windows clustered directly (the rest go to the nearest centroid).
     pub max_cluster_windows: usize,
+    /// Runs at least this long (seconds) are checked word by word for a turn change.
+    pub split_min_run_s: f64,
 }
 
 impl Default for MonoSettings {
     fn default() -> Self {
-        MonoSettings { speakers: None, merge_threshold: 0.55, run_gap_s: 0.15, max_cluster_windows: 1200 }
+        MonoSettings {
+            speakers: None,
+            merge_threshold: 0.35,
+            run_gap_s: 0.15,
+            max_cluster_windows: 1200,
+            split_min_run_s: 1.6,
+        }
     }
 }
 
@@ -160,6 +170,7 @@ fn agglomerate(items: &[Vec<f32>], k: Option<usize>, threshold: f32) -> Vec<usiz
         let moved = std::mem::take(&mut clusters[b]);
         clusters[a].extend(moved);
         alive[b] = false;
+        #[allow(clippy::needless_range_loop)] // a symmetric update: row and column
         for c in 0..n {
             let s = sim[b][c];
             sim[a][c] += s;
@@ -246,7 +257,10 @@ pub fn diarize_words(
             }
         }
     }
-    // Assign each run (so each of its words) to the nearest centroid.
+    // Assign words. A short run goes whole to its nearest centroid. In a longer
+    // one, each word is scored by the dense windows around it, so a turn change
+    // inside a run (no pause between the speakers) is found at the word where
+    // it happens; then isolated one-word flips are smoothed away.
     let mut word_labels = vec![0usize; words.len()];
     let mut margins = Vec::new();
     for (r, emb) in runs.iter().zip(&run_embeddings) {
@@ -255,8 +269,61 @@ pub fn diarize_words(
         if centroids.len() > 1 {
             margins.push(sim - second);
         }
-        for &i in r {
-            word_labels[i] = best;
+        let s = r.iter().map(|&i| words[i].start).fold(f64::INFINITY, f64::min);
+        let e = r.iter().map(|&i| words[i].end).fold(f64::NEG_INFINITY, f64::max);
+        if centroids.len() < 2 || e - s < settings.split_min_run_s {
+            for &i in r {
+                word_labels[i] = best;
+            }
+            continue;
+        }
+        let (from, to) = (frame_of(s), frame_of(e));
+        let starts: Vec<usize> = (from.saturating_sub(WINDOW_FRAMES / 4)
+            ..=to.saturating_sub(WINDOW_FRAMES * 3 / 4))
+            .step_by(DENSE_STRIDE_FRAMES)
+            .filter(|&st| st + WINDOW_FRAMES <= frames.len())
+            .collect();
+        let mut data = Vec::with_capacity(starts.len() * WINDOW_FRAMES * N_MELS);
+        for &st in &starts {
+            for f in &frames[st..st + WINDOW_FRAMES] {
+                data.extend_from_slice(f);
+            }
+        }
+        let dense = if starts.is_empty() { Vec::new() } else { embedder.embed(&data, starts.len())? };
+        let centres: Vec<f64> = starts.iter().map(|&st| (st + WINDOW_FRAMES / 2) as f64 * FRAME_S).collect();
+        let mut labels: Vec<usize> = r
+            .iter()
+            .map(|&i| {
+                let (ws, we) = (words[i].start - 0.1, words[i].end + 0.1);
+                let mut score = vec![0.0f32; centroids.len()];
+                let mut any = false;
+                for (c, d) in centres.iter().zip(&dense) {
+                    if *c >= ws && *c <= we {
+                        any = true;
+                        for (k, cen) in centroids.iter().enumerate() {
+                            score[k] += dot(cen, d);
+                        }
+                    }
+                }
+                if !any {
+                    let mid = (words[i].start + words[i].end) / 2.0;
+                    if let Some(j) = (0..centres.len())
+                        .min_by(|&a, &b| (centres[a] - mid).abs().total_cmp(&(centres[b] - mid).abs()))
+                    {
+                        return nearest(&centroids, &dense[j]).0;
+                    }
+                    return best;
+                }
+                (0..score.len()).max_by(|&a, &b| score[a].total_cmp(&score[b])).unwrap_or(best)
+            })
+            .collect();
+        for k in 1..labels.len().saturating_sub(1) {
+            if labels[k - 1] == labels[k + 1] && labels[k] != labels[k - 1] {
+                labels[k] = labels[k - 1];
+            }
+        }
+        for (&i, l) in r.iter().zip(labels) {
+            word_labels[i] = l;
         }
     }
     let mut closest = f32::NEG_INFINITY;
@@ -321,9 +388,9 @@ impl RoleMethod {
 /// clear the choice was (0 to 1).
 ///
 /// Heuristics, scored per speaker: opening the call (the seller answers an
-/// inbound call and places an outbound one); greeting with a name ("this is
-/// …", "… speaking", "calling from …"); asking questions (sellers ask most of
-/// them: discovery); talking more.
+/// inbound call and places an outbound one); introducing themselves and
+/// their company early ("this is …", "… from Harbourline", "… speaking");
+/// asking questions (sellers ask most of them: discovery); talking more.
 pub fn assign_roles(words: &[TimedText], labels: &[usize], speakers: usize) -> (usize, f32) {
     if speakers < 2 {
         return (0, 0.0);
@@ -336,18 +403,27 @@ pub fn assign_roles(words: &[TimedText], labels: &[usize], speakers: usize) -> (
     if let Some(&first) = order.first() {
         score[labels[first]] += 1.0;
     }
-    let lower: Vec<String> = order.iter().map(|&i| words[i].text.to_lowercase()).collect();
+    let lower: Vec<String> = order
+        .iter()
+        .map(|&i| words[i].text.to_lowercase().trim_matches(|c: char| !c.is_alphanumeric()).to_owned())
+        .collect();
+    // Introductions in a speaker's first 15 words: "this is …", "… calling
+    // from …", "Callum from Harbourline …", "… speaking".
+    let mut seen = vec![0usize; speakers];
+    let mut introduced = vec![false; speakers];
     for (k, &i) in order.iter().enumerate() {
         let l = labels[i];
+        seen[l] += 1;
         talk[l] += (words[i].end - words[i].start) as f32;
         if words[i].text.ends_with('?') {
             questions[l] += 1.0;
         }
         let next = |d: usize| lower.get(k + d).map(String::as_str).unwrap_or("");
-        let greeting = (lower[k] == "this" && next(1).starts_with("is"))
-            || (lower[k] == "calling" && next(1).starts_with("from"))
-            || lower[k].starts_with("speaking");
-        if greeting && words[i].start < 30.0 {
+        let intro = (lower[k] == "this" && next(1) == "is")
+            || (lower[k] == "from" && k > 0 && seen[l] > 1)
+            || lower[k] == "speaking";
+        if intro && seen[l] <= 15 && !introduced[l] {
+            introduced[l] = true;
             score[l] += 1.5;
         }
     }
@@ -355,8 +431,8 @@ pub fn assign_roles(words: &[TimedText], labels: &[usize], speakers: usize) -> (
         let t: f32 = v.iter().sum();
         if t > 0.0 { v[l] / t } else { 0.0 }
     };
-    for l in 0..speakers {
-        score[l] += 2.0 * share(&questions, l) + 0.5 * share(&talk, l);
+    for (l, sc) in score.iter_mut().enumerate() {
+        *sc += 2.0 * share(&questions, l) + 0.5 * share(&talk, l);
     }
     let mut ranked: Vec<usize> = (0..speakers).collect();
     ranked.sort_by(|&a, &b| score[b].total_cmp(&score[a]));

@@ -67,6 +67,8 @@ pub(crate) struct MonoEval {
     /// The pipeline's attribution confidence, and whether it flagged the call.
     confidence: f64,
     low_confidence: bool,
+    /// Seconds of diarization (excluding transcription).
+    diarize_s: f64,
 }
 
 /// One call's result.
@@ -182,6 +184,7 @@ fn eval_call(
                 crosstalk_dropped: 0,
                 realtime_factor: f64::NAN,
                 truncated: false,
+                diarize_s: 0.0,
             };
             (analyzer.analyze_transcript(meta, t, None), report)
         }
@@ -240,7 +243,11 @@ fn eval_call(
         longest_customer_monologue_s: (k.longest_customer_monologue_s, truth_mono),
         within_tolerances: within,
         crosstalk_dropped: report.crosstalk_dropped,
-        mono: if args.mono { Some(score_mono(&truth, &reference, &analysis)) } else { None },
+        mono: if args.mono {
+            Some(score_mono(&truth, &reference, &analysis, report.diarize_s))
+        } else {
+            None
+        },
     })
 }
 
@@ -267,6 +274,7 @@ fn score_mono(
     truth: &serde_json::Value,
     reference: &Transcript,
     analysis: &callscope_model::CallAnalysis,
+    diarize_s: f64,
 ) -> MonoEval {
     // Reference speech: the turns and backchannels the truth lists.
     let mut reference_segments = Vec::new();
@@ -343,6 +351,7 @@ fn score_mono(
         role_correct,
         confidence: attribution.confidence,
         low_confidence: attribution.low_confidence,
+        diarize_s,
     }
 }
 
@@ -452,6 +461,14 @@ pub(crate) fn run(args: &EvalArgs, config: &Config) -> Result<ExitCode> {
                 );
             }
             let n = mono.len() as f64;
+            let dia: f64 = mono.iter().map(|m| m.1.diarize_s).sum();
+            let audio: f64 = mono.iter().map(|m| m.0.duration_s).sum();
+            if dia > 0.0 {
+                println!(
+                    "diarization alone: {:.1}x real time ({audio:.0} s of audio in {dia:.1} s)",
+                    audio / dia
+                );
+            }
             println!(
                 "mean DER {:.1}%, mean cpWER {:.1}%, seller found on {}/{} calls",
                 mono.iter().map(|m| m.1.der).sum::<f64>() * 100.0 / n,

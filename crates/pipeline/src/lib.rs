@@ -66,6 +66,8 @@ pub struct AudioReport {
     pub realtime_factor: f64,
     /// Whether decoding stopped early at damaged data.
     pub truncated: bool,
+    /// Seconds spent on mono diarization (0 when there was none).
+    pub diarize_s: f64,
 }
 
 /// Mono diarization: a speaker embedder and its settings.
@@ -127,6 +129,7 @@ impl Analyzer {
         let to_words = |w: Vec<callscope_asr::AsrWord>| -> Vec<ChannelWord> {
             w.into_iter().map(|w| ChannelWord { text: w.text, start: w.start, end: w.end }).collect()
         };
+        let mut diarize_s = 0.0;
         let (mut transcript, dropped, attribution) = if audio.channels.len() == 2 {
             let seller = if seller_channel == Some(SellerChannel::Right) { 1 } else { 0 };
             let mut words = Vec::with_capacity(2);
@@ -153,7 +156,9 @@ impl Analyzer {
             match &self.diarizer {
                 Some(d) => {
                     progress("diarizing (who said each word)");
+                    let t0 = std::time::Instant::now();
                     let (t, a) = diarize_mono(d, &mono, &words)?;
+                    diarize_s = t0.elapsed().as_secs_f64();
                     (t, 0, a)
                 }
                 None => {
@@ -174,6 +179,7 @@ impl Analyzer {
             crosstalk_dropped: dropped,
             realtime_factor: if elapsed > 0.0 { audio.duration_s() / elapsed } else { f64::INFINITY },
             truncated: audio.truncated,
+            diarize_s,
         };
         Ok((analysis, report))
     }

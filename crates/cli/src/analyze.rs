@@ -45,6 +45,9 @@ pub(crate) struct AnalyzeArgs {
     /// Mono recordings: the number of speakers, when known (overrides `diarize.speakers`).
     #[arg(long, value_name = "N")]
     speakers: Option<usize>,
+    /// The call's seller (mono: found by their enrolled voiceprint, if any).
+    #[arg(long, value_name = "ID")]
+    seller: Option<String>,
 }
 
 /// `--seller-channel`.
@@ -349,7 +352,11 @@ fn run_audio(args: &AnalyzeArgs, config: &Config) -> Result<ExitCode> {
             eprintln!("warning: {source}: the recording is cut short or damaged; analysing what decodes");
         }
         let call_id = path.file_stem().and_then(|s| s.to_str()).unwrap_or("call").to_owned();
-        let meta = callscope_model::CallMeta { call_id: call_id.clone(), ..Default::default() };
+        let meta = callscope_model::CallMeta {
+            call_id: call_id.clone(),
+            seller_id: args.seller.clone().unwrap_or_default(),
+            ..Default::default()
+        };
         let mut progress = |step: &str| {
             if verbose {
                 eprintln!("{source}: {step}");

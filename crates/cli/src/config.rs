@@ -46,6 +46,8 @@ pub(crate) struct DiarizeConfig {
     pub(crate) speakers: usize,
     /// Merge threshold when estimating.
     pub(crate) merge_threshold: f32,
+    /// Sellers' voiceprints (`callscope enroll`).
+    pub(crate) voiceprints: Option<PathBuf>,
 }
 
 impl DiarizeConfig {
@@ -65,6 +67,10 @@ impl DiarizeConfig {
         }
         let embedder = callscope_diarize::onnx::OnnxEmbedder::load(&self.model, &self.onnxruntime, 1)?;
         let speakers = speakers.or(Some(self.speakers)).filter(|&n| n > 0);
+        let voiceprints = match &self.voiceprints {
+            Some(p) if p.is_file() => crate::enroll::Voiceprints::read(p)?.sellers,
+            _ => Default::default(),
+        };
         Ok(Some(std::sync::Arc::new(callscope_pipeline::Diarizer {
             embedder: Box::new(embedder),
             settings: callscope_diarize::mono::MonoSettings {
@@ -72,6 +78,7 @@ impl DiarizeConfig {
                 merge_threshold: self.merge_threshold,
                 ..Default::default()
             },
+            voiceprints,
         })))
     }
 }

@@ -49,6 +49,11 @@ pub(crate) struct EvalArgs {
     /// Mono: the number of speakers, when known (default: estimated).
     #[arg(long, value_name = "N")]
     speakers: Option<usize>,
+    /// Mono: find the seller by an enrolled voiceprint, learned from the
+    /// seller's channel of their other stereo calls in the set (or, for a
+    /// seller with one call, of this call's stereo recording).
+    #[arg(long)]
+    enroll: bool,
 }
 
 /// Mono attribution scores.
@@ -64,6 +69,8 @@ pub(crate) struct MonoEval {
     speakers: (usize, usize),
     /// The speaker picked as seller is the true seller.
     role_correct: bool,
+    /// How the seller was found (`mono-enrollment`, `mono-heuristics`).
+    method: String,
     /// The pipeline's attribution confidence, and whether it flagged the call.
     confidence: f64,
     low_confidence: bool,
@@ -173,7 +180,11 @@ fn eval_call(
         (false, Some("right")) => Some(SellerChannel::Right),
         (false, _) => Some(SellerChannel::Left),
     };
-    let meta = callscope_model::CallMeta { call_id: id.clone(), ..Default::default() };
+    let meta = callscope_model::CallMeta {
+        call_id: id.clone(),
+        seller_id: truth["seller_id"].as_str().unwrap_or_default().to_owned(),
+        ..Default::default()
+    };
     let (analysis, report) = match (session, &args.transcripts) {
         (_, Some(external)) => {
             let path = external.join(format!("{id}.json"));
@@ -249,6 +260,56 @@ fn eval_call(
             None
         },
     })
+}
+
+/// An analyzer whose diarizer knows this call's seller by voice (enrolled
+/// from the seller's other calls in the set, else from this call's stereo file).
+fn enrolled_analyzer(dir: &Path, all: &[PathBuf], args: &EvalArgs, config: &Config) -> Result<Analyzer> {
+    let seller_of = |d: &Path| -> Result<(String, Option<crate::analyze::SellerChannelArg>)> {
+        let t: serde_json::Value = serde_json::from_slice(&std::fs::read(d.join("truth.json"))?)?;
+        let ch = match t["seller_channel"].as_str() {
+            Some("right") => Some(crate::analyze::SellerChannelArg::Right),
+            _ => Some(crate::analyze::SellerChannelArg::Left),
+        };
+        Ok((t["seller_id"].as_str().unwrap_or_default().to_owned(), ch))
+    };
+    let (seller, _) = seller_of(dir)?;
+    let mut sources: Vec<&PathBuf> = Vec::new();
+    for d in all.iter().filter(|d| d.as_path() != dir) {
+        if seller_of(d)?.0 == seller {
+            sources.push(d);
+        }
+    }
+    let own = dir.to_path_buf();
+    let from_other_calls = !sources.is_empty();
+    if !from_other_calls {
+        sources.push(&own);
+    }
+    let mut diarizer = config
+        .diarize
+        .load(args.speakers)?
+        .context("--enroll needs the diarization files (tools/models/fetch_diarize.sh)")?;
+    let mut prints = Vec::new();
+    for d in sources {
+        let (samples, spans) = crate::enroll::seller_speech(&d.join("stereo16k.flac"), seller_of(d)?.1)?;
+        if let Some(v) = callscope_diarize::mono::voiceprint(&samples, &spans, diarizer.embedder.as_ref())? {
+            prints.push(v);
+        }
+    }
+    let mut mean = vec![0.0f32; prints.first().map_or(0, Vec::len)];
+    for p in &prints {
+        mean.iter_mut().zip(p).for_each(|(a, b)| *a += b);
+    }
+    let norm = mean.iter().map(|x| x * x).sum::<f32>().sqrt().max(f32::MIN_POSITIVE);
+    mean.iter_mut().for_each(|x| *x /= norm);
+    eprintln!(
+        "{}: seller {seller} enrolled from {}",
+        dir.file_name().and_then(|n| n.to_str()).unwrap_or("?"),
+        if from_other_calls { "their other calls" } else { "this call's stereo recording" }
+    );
+    std::sync::Arc::get_mut(&mut diarizer).context("a fresh diarizer")?.voiceprints.insert(seller, mean);
+    Ok(Analyzer::new(&callscope_signals::Trackers::default(), config.signals.settings())
+        .with_diarizer(Some(diarizer)))
 }
 
 /// Speech segments of a transcript's speakers: a speaker's consecutive words
@@ -349,6 +410,7 @@ fn score_mono(
         cpwer: best as f64 / total.max(1) as f64,
         speakers: (hyp.speakers.len(), reference.speakers.len()),
         role_correct,
+        method: attribution.method.clone(),
         confidence: attribution.confidence,
         low_confidence: attribution.low_confidence,
         diarize_s,
@@ -399,7 +461,14 @@ pub(crate) fn run(args: &EvalArgs, config: &Config) -> Result<ExitCode> {
     let mut session = transcriber.as_ref().map(|t| t.session()).transpose()?;
     let mut results = Vec::new();
     for dir in &dirs {
-        let r = eval_call(dir, args, &analyzer, session.as_mut(), &model)?;
+        let enrolled;
+        let analyzer = if args.mono && args.enroll {
+            enrolled = enrolled_analyzer(dir, &dirs, args, config)?;
+            &enrolled
+        } else {
+            &analyzer
+        };
+        let r = eval_call(dir, args, analyzer, session.as_mut(), &model)?;
         if args.json {
             println!("{}", serde_json::to_string(&r)?);
         } else {
@@ -446,7 +515,7 @@ pub(crate) fn run(args: &EvalArgs, config: &Config) -> Result<ExitCode> {
             println!("|---|---|---|---|---|---|---|");
             for (r, m) in &mono {
                 println!(
-                    "| {} | {:.1}% | {:.1} / {:.1} / {:.1} | {:.1}% | {} ({}) | {} | {:.2}{} |",
+                    "| {} | {:.1}% | {:.1} / {:.1} / {:.1} | {:.1}% | {} ({}) | {} ({}) | {:.2}{} |",
                     r.call_id,
                     m.der * 100.0,
                     m.der_parts.0 * 100.0,
@@ -456,6 +525,7 @@ pub(crate) fn run(args: &EvalArgs, config: &Config) -> Result<ExitCode> {
                     m.speakers.0,
                     m.speakers.1,
                     if m.role_correct { "yes" } else { "no" },
+                    m.method.trim_start_matches("mono-"),
                     m.confidence,
                     if m.low_confidence { " (flagged)" } else { "" }
                 );

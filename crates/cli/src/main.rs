@@ -12,11 +12,13 @@
 //! - `serve`: `callscope serve`, the web app.
 //! - `worker`: `callscope worker`, the ingest worker (Kafka or a folder).
 //! - `demo`: `callscope demo`, the sample calls end to end on one machine.
+//! - `enroll`: `callscope enroll`, sellers' voiceprints for mono calls.
 //! - `output`: the JSON-lines and table renderings shared by subcommands.
 
 mod analyze;
 mod config;
 mod demo;
+mod enroll;
 mod eval;
 mod import;
 mod migrate;
@@ -57,6 +59,8 @@ enum Command {
     Worker(worker::WorkerArgs),
     /// Run the whole job on the sample calls (no Kafka, no ClickHouse) and serve the page.
     Demo(demo::DemoArgs),
+    /// Learn a seller's voiceprint, to find the seller in mono calls.
+    Enroll(enroll::EnrollArgs),
 }
 
 /// Exit code for bad input (a malformed transcript, a missing file).
@@ -72,6 +76,7 @@ fn main() -> ExitCode {
         Command::Eval(args) => eval::run(&args, &config),
         Command::Worker(args) => worker::run(&args, &config),
         Command::Demo(args) => demo::run(&args, &config),
+        Command::Enroll(args) => enroll::run(&args, &config),
     });
     match result {
         Ok(code) => code,

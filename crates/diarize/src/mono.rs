@@ -93,6 +93,8 @@ pub struct WordSpeakers {
     pub closest_centroids: f32,
     /// Mean cosine of each run to its own centroid minus to the next best, over runs.
     pub margin: f32,
+    /// Each speaker's voice (unit centroid), by speaker index.
+    pub centroids: Vec<Vec<f32>>,
 }
 
 fn normalize(v: &mut [f32]) {
@@ -194,8 +196,13 @@ pub fn diarize_words(
     embedder: &dyn SpeakerEmbedder,
     settings: &MonoSettings,
 ) -> Result<WordSpeakers, DiarizeError> {
-    let none =
-        WordSpeakers { labels: vec![0; words.len()], speakers: 1, closest_centroids: 1.0, margin: 0.0 };
+    let none = WordSpeakers {
+        labels: vec![0; words.len()],
+        speakers: 1,
+        closest_centroids: 1.0,
+        margin: 0.0,
+        centroids: Vec::new(),
+    };
     if words.is_empty() {
         return Ok(none);
     }
@@ -343,8 +350,15 @@ pub fn diarize_words(
         }
     }
     let labels = word_labels.iter().map(|&l| map[l]).collect();
+    let mut ordered = vec![Vec::new(); next];
+    for (old, &new) in map.iter().enumerate() {
+        if new != usize::MAX {
+            ordered[new].clone_from(&centroids[old]);
+        }
+    }
     Ok(WordSpeakers {
         labels,
+        centroids: ordered,
         speakers: next.max(1),
         closest_centroids: if closest.is_finite() { closest } else { 1.0 },
         margin: if margins.is_empty() { 0.0 } else { margins.iter().sum::<f32>() / margins.len() as f32 },
@@ -382,6 +396,33 @@ impl RoleMethod {
             RoleMethod::Heuristics => "mono-heuristics",
         }
     }
+}
+
+/// A voiceprint: the mean embedding of a speaker's speech in `samples`
+/// (16 kHz mono) over `spans` (seconds). `None` when there is under a second
+/// of speech.
+pub fn voiceprint(
+    samples: &[f32],
+    spans: &[(f64, f64)],
+    embedder: &dyn SpeakerEmbedder,
+) -> Result<Option<Vec<f32>>, DiarizeError> {
+    let frames = LogMel::new().frames(samples);
+    let frame_of = |t: f64| ((t / FRAME_S).max(0.0) as usize).min(frames.len());
+    let mut all = Vec::new();
+    for &(s, e) in spans.iter().filter(|(s, e)| e - s >= 0.8) {
+        all.extend(embed_span(&frames, frame_of(s), frame_of(e), embedder)?);
+    }
+    Ok(if all.len() < 3 { None } else { mean_embedding(&all) })
+}
+
+/// Picks the seller by voice: the speaker closest to the enrolled voiceprint.
+/// Returns the seller's index, the similarity, and how clear the choice was.
+pub fn match_voiceprint(centroids: &[Vec<f32>], voiceprint: &[f32]) -> Option<(usize, f32, f32)> {
+    if centroids.len() < 2 {
+        return None;
+    }
+    let (best, sim, second) = nearest(centroids, voiceprint);
+    Some((best, sim, ((sim - second) / 0.3).clamp(0.0, 1.0)))
 }
 
 /// Picks the seller among the speakers. Returns the seller's index and how
@@ -490,6 +531,17 @@ mod tests {
         let (seller, confidence) = assign_roles(&words, &r.labels, r.speakers);
         assert_eq!(seller, 0, "opens the call, introduces themselves, asks the question");
         assert!(confidence > 0.3);
+    }
+
+    #[test]
+    fn a_voiceprint_picks_the_closest_speaker_and_says_how_clearly() {
+        let c = vec![vec![1.0, 0.0], vec![0.0, 1.0]];
+        let (who, sim, clarity) = match_voiceprint(&c, &[0.1, 0.995]).expect("two speakers");
+        assert_eq!(who, 1);
+        assert!(sim > 0.99 && clarity > 0.9);
+        let (_, _, unclear) = match_voiceprint(&c, &[0.7, 0.714]).expect("two speakers");
+        assert!(unclear < 0.1, "{unclear}");
+        assert!(match_voiceprint(&c[..1], &[1.0, 0.0]).is_none(), "one speaker: nothing to choose");
     }
 
     #[test]

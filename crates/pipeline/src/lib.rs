@@ -76,6 +76,8 @@ pub struct Diarizer {
     pub embedder: Box<dyn SpeakerEmbedder>,
     /// Clustering and assignment settings.
     pub settings: MonoSettings,
+    /// Enrolled sellers' voiceprints, by seller id (`callscope enroll`).
+    pub voiceprints: std::collections::BTreeMap<String, Vec<f32>>,
 }
 
 impl std::fmt::Debug for Diarizer {
@@ -157,7 +159,7 @@ impl Analyzer {
                 Some(d) => {
                     progress("diarizing (who said each word)");
                     let t0 = std::time::Instant::now();
-                    let (t, a) = diarize_mono(d, &mono, &words)?;
+                    let (t, a) = diarize_mono(d, &mono, &words, &meta.seller_id)?;
                     diarize_s = t0.elapsed().as_secs_f64();
                     (t, 0, a)
                 }
@@ -220,15 +222,32 @@ impl Analyzer {
 
 /// Speakers per word for a mono recording, the seller among them, and the
 /// confidence of both.
+///
+/// The seller is the speaker closest to the seller's enrolled voiceprint when
+/// there is one (and the voices differ enough to tell), else the heuristics'
+/// choice ([`callscope_diarize::mono::assign_roles`]).
 pub fn diarize_mono(
     d: &Diarizer,
     samples: &[f32],
     words: &[ChannelWord],
+    seller_id: &str,
 ) -> Result<(Transcript, Attribution), PipelineError> {
+    use callscope_diarize::mono::RoleMethod;
     let timed: Vec<TimedText> =
         words.iter().map(|w| TimedText { text: w.text.clone(), start: w.start, end: w.end }).collect();
     let r = callscope_diarize::mono::diarize_words(samples, &timed, d.embedder.as_ref(), &d.settings)?;
-    let (seller, role_confidence) = callscope_diarize::mono::assign_roles(&timed, &r.labels, r.speakers);
+    let enrolled = d
+        .voiceprints
+        .get(seller_id)
+        .and_then(|v| callscope_diarize::mono::match_voiceprint(&r.centroids, v))
+        .filter(|&(_, sim, clarity)| sim >= 0.5 && clarity > 0.0);
+    let (seller, role_confidence, method) = match enrolled {
+        Some((seller, _, clarity)) => (seller, clarity, RoleMethod::Enrollment),
+        None => {
+            let (s, c) = callscope_diarize::mono::assign_roles(&timed, &r.labels, r.speakers);
+            (s, c, RoleMethod::Heuristics)
+        }
+    };
     let mut t = Transcript::default();
     for s in 0..r.speakers {
         let role = match (r.speakers, s == seller) {
@@ -247,7 +266,7 @@ pub fn diarize_mono(
     let split =
         if r.speakers < 2 { 0.0 } else { f64::from(((1.0 - r.closest_centroids) / 0.6).clamp(0.0, 1.0)) };
     let confidence = split * (0.5 + 0.5 * f64::from(role_confidence));
-    Ok((t, Attribution::new(callscope_diarize::mono::RoleMethod::Heuristics.as_str(), confidence)))
+    Ok((t, Attribution::new(method.as_str(), confidence)))
 }
 
 #[cfg(test)]

@@ -36,8 +36,10 @@ use crate::types::*;
 use crate::{Result, Store, StoreError, VersionClock, validate};
 
 /// The schema migrations, in order (`schemas/clickhouse/`).
-pub const MIGRATIONS: &[(u32, &str, &str)] =
-    &[(1, "001_init", include_str!("../../../schemas/clickhouse/001_init.sql"))];
+pub const MIGRATIONS: &[(u32, &str, &str)] = &[
+    (1, "001_init", include_str!("../../../schemas/clickhouse/001_init.sql")),
+    (2, "002_attribution", include_str!("../../../schemas/clickhouse/002_attribution.sql")),
+];
 
 /// How to reach ClickHouse.
 #[derive(Debug, Clone, PartialEq, Eq)]

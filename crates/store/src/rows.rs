@@ -14,7 +14,8 @@ pub(crate) const CALL_COLUMNS: &str = "call_id, seller_id, team, customer, start
      customer_talk_s, talk_ratio, seller_wpm, customer_wpm, switches, switches_per_hour, avg_pause_s, \
      longest_customer_monologue_s, longest_seller_monologue_s, interruptions, seller_questions, \
      seller_turns, customer_turns, backchannels, customer_sentiment, customer_sentiment_score, \
-     positive_share, neutral_share, negative_share, mentions, action_items, questions";
+     positive_share, neutral_share, negative_share, mentions, action_items, questions, attribution_method, \
+     attribution_confidence, attribution_low_confidence";
 
 /// One row of `calls`.
 #[derive(Debug, Clone, PartialEq, clickhouse::Row, Serialize, Deserialize)]
@@ -56,6 +57,9 @@ pub(crate) struct CallRow {
     pub mentions: u32,
     pub action_items: u32,
     pub questions: u32,
+    pub attribution_method: String,
+    pub attribution_confidence: Option<f64>,
+    pub attribution_low_confidence: u8,
     pub transcript: String,
     pub signals: String,
     pub version: u64,
@@ -183,6 +187,9 @@ pub(crate) fn flatten(c: &CallAnalysis, version: u64, now: DateTime<Utc>) -> Fla
         mentions: count(s.mentions.len()),
         action_items: count(s.action_items.len()),
         questions: count(s.questions.len()),
+        attribution_method: c.attribution.as_ref().map(|a| a.method.clone()).unwrap_or_default(),
+        attribution_confidence: c.attribution.as_ref().map(|a| a.confidence),
+        attribution_low_confidence: u8::from(c.attribution.as_ref().is_some_and(|a| a.low_confidence)),
         transcript: serde_json::to_string(&c.transcript).unwrap_or_default(),
         signals: serde_json::to_string(&c.signals).unwrap_or_default(),
         version,
@@ -316,6 +323,11 @@ impl CallRow {
             action_items: Vec::new(),
         });
         CallDetail {
+            attribution: (!self.attribution_method.is_empty()).then(|| callscope_model::Attribution {
+                method: self.attribution_method.clone(),
+                confidence: self.attribution_confidence.unwrap_or(0.0),
+                low_confidence: self.attribution_low_confidence != 0,
+            }),
             summary: self.summary(),
             direction: non_empty(&self.direction),
             audio_uri: non_empty(&self.audio_uri),

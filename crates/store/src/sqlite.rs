@@ -22,8 +22,10 @@ use crate::types::*;
 use crate::{Result, Store, StoreError, VersionClock, validate};
 
 /// The schema migrations, in order (`schemas/sqlite/`).
-pub const MIGRATIONS: &[(u32, &str, &str)] =
-    &[(1, "001_init", include_str!("../../../schemas/sqlite/001_init.sql"))];
+pub const MIGRATIONS: &[(u32, &str, &str)] = &[
+    (1, "001_init", include_str!("../../../schemas/sqlite/001_init.sql")),
+    (2, "002_attribution", include_str!("../../../schemas/sqlite/002_attribution.sql")),
+];
 
 /// [`Store`] on SQLite.
 #[derive(Debug, Clone)]
@@ -97,11 +99,14 @@ fn call_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CallRow> {
         mentions: r.get(33)?,
         action_items: r.get(34)?,
         questions: r.get(35)?,
-        transcript: r.get(36)?,
-        signals: r.get(37)?,
-        version: u64::try_from(r.get::<_, i64>(38)?).unwrap_or(0),
+        attribution_method: r.get(36)?,
+        attribution_confidence: r.get(37)?,
+        attribution_low_confidence: r.get(38)?,
+        transcript: r.get(39)?,
+        signals: r.get(40)?,
+        version: u64::try_from(r.get::<_, i64>(41)?).unwrap_or(0),
         is_deleted: 0,
-        processed_at: from_millis(r.get(39)?),
+        processed_at: from_millis(r.get(42)?),
     })
 }
 
@@ -188,9 +193,9 @@ fn write_batch(conn: &mut Connection, calls: Vec<CallAnalysis>, version: u64) ->
                 "INSERT OR REPLACE INTO calls ({CALL_COLUMNS}, transcript, signals, version, processed_at, day) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, \
                  ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38, \
-                 ?39, ?40, ?41)"
+                 ?39, ?40, ?41, ?42, ?43, ?44)"
             ),
-            rusqlite::params_from_iter::<[&dyn rusqlite::ToSql; 41]>([
+            rusqlite::params_from_iter::<[&dyn rusqlite::ToSql; 44]>([
                 &c.call_id,
                 &c.seller_id,
                 &c.team,
@@ -227,6 +232,9 @@ fn write_batch(conn: &mut Connection, calls: Vec<CallAnalysis>, version: u64) ->
                 &c.mentions,
                 &c.action_items,
                 &c.questions,
+                &c.attribution_method,
+                &c.attribution_confidence,
+                &c.attribution_low_confidence,
                 &c.transcript,
                 &c.signals,
                 &(c.version as i64),

@@ -498,6 +498,10 @@ pub struct CallDetail {
     pub kpi_version: u32,
     /// The signals.
     pub signals: CallSignals,
+    /// How the words were attributed, when the pipeline said (flagged calls:
+    /// leave their KPIs out of comparisons).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attribution: Option<callscope_model::Attribution>,
 }
 
 /// Mentions of one tracked term.

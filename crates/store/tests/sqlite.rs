@@ -7,7 +7,7 @@ use callscope_store::{SqliteStore, Store};
 async fn store() -> (SqliteStore, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = SqliteStore::open(dir.path().join("callscope.db")).expect("open");
-    assert_eq!(store.migrate().await.expect("migrate"), ["001_init"]);
+    assert_eq!(store.migrate().await.expect("migrate"), ["001_init", "002_attribution"]);
     (store, dir)
 }
 
@@ -24,6 +24,7 @@ macro_rules! conformance {
 conformance!(
     migrate_is_idempotent,
     write_and_read_back,
+    attribution_is_kept,
     summary_matches_the_calls,
     reprocessing_never_double_counts,
     reprocessing_can_move_a_call,

@@ -138,6 +138,17 @@ pub(crate) async fn write_and_read_back(store: &dyn Store) {
     );
 }
 
+pub(crate) async fn attribution_is_kept(store: &dyn Store) {
+    let mut flagged = analysis("c-mono", "s-ana", "emea", at(2, 9), 0);
+    flagged.attribution = Some(callscope_model::Attribution::new("mono-heuristics", 0.2));
+    let plain = analysis("c-plain", "s-ana", "emea", at(2, 10), 1);
+    store.write(&[flagged.clone(), plain]).await.expect("write");
+    let detail = store.call("c-mono").await.expect("read").expect("stored");
+    assert_eq!(detail.attribution, flagged.attribution);
+    assert!(detail.attribution.is_some_and(|a| a.low_confidence));
+    assert_eq!(store.call("c-plain").await.expect("read").expect("stored").attribution, None);
+}
+
 pub(crate) async fn summary_matches_the_calls(store: &dyn Store) {
     let calls: Vec<CallAnalysis> =
         (0..6).map(|n| analysis(&format!("c-{n}"), "s-ana", "emea", at(2 + n as u32, 9), n)).collect();

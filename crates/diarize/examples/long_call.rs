@@ -1,0 +1,49 @@
+//! Diarization of a long mono recording, for time and peak memory (run under
+//! `/usr/bin/time -v`). Words are stood in for by 0.4 s pieces of the speech
+//! regions voice activity finds, so this measures diarization alone, not ASR.
+//!
+//! ```sh
+//! cargo run --release -p callscope-diarize --example long_call -- FILE.flac [models/]
+//! ```
+#![allow(missing_docs)]
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use callscope_diarize::mono::{MonoSettings, TimedText, diarize_words};
+use callscope_diarize::onnx::OnnxEmbedder;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut args = std::env::args().skip(1);
+    let file = PathBuf::from(args.next().ok_or("usage: long_call FILE [MODELS_DIR]")?);
+    let models = PathBuf::from(args.next().unwrap_or_else(|| "models".into()));
+    let audio = callscope_audio::decode_file(&file)?;
+    let samples = audio.mono();
+    drop(audio);
+    let speech = callscope_audio::speech_segments(&samples, 16_000, &Default::default());
+    let mut words = Vec::new();
+    for s in &speech {
+        let mut t = s.start;
+        while t + 0.2 < s.end {
+            words.push(TimedText { text: "w".into(), start: t, end: (t + 0.35).min(s.end) });
+            t += 0.4;
+        }
+    }
+    let embedder = OnnxEmbedder::load(
+        &models.join("dvector-embedder.int8.onnx"),
+        &models.join("libonnxruntime.so.1.32.0"),
+        1,
+    )?;
+    let started = Instant::now();
+    let r = diarize_words(&samples, &words, &embedder, &MonoSettings::default())?;
+    let secs = started.elapsed().as_secs_f64();
+    let dur = samples.len() as f64 / 16_000.0;
+    println!(
+        "{:.0} s of audio, {} pseudo-words, {} speakers: diarized in {secs:.1} s ({:.1}x real time)",
+        dur,
+        words.len(),
+        r.speakers,
+        dur / secs
+    );
+    Ok(())
+}

@@ -77,13 +77,9 @@ pub(crate) fn run(args: &EnrollArgs, config: &Config) -> Result<ExitCode> {
             None => eprintln!("warning: {}: too little speech to learn from", file.display()),
         }
     }
-    let Some(first) = prints.first() else { bail!("no recording had enough of the seller's speech") };
-    let mut mean = vec![0.0f32; first.len()];
-    for p in &prints {
-        mean.iter_mut().zip(p).for_each(|(a, b)| *a += b);
-    }
-    let norm = mean.iter().map(|x| x * x).sum::<f32>().sqrt().max(f32::MIN_POSITIVE);
-    mean.iter_mut().for_each(|x| *x /= norm);
+    let Some(mean) = callscope_diarize::mono::mean_embedding(&prints) else {
+        bail!("no recording had enough of the seller's speech")
+    };
     let mut file = if path.is_file() { Voiceprints::read(path)? } else { Voiceprints::default() };
     let model = d.model.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
     if !file.model.is_empty() && file.model != model {

@@ -296,18 +296,14 @@ fn enrolled_analyzer(dir: &Path, all: &[PathBuf], args: &EvalArgs, config: &Conf
             prints.push(v);
         }
     }
-    let mut mean = vec![0.0f32; prints.first().map_or(0, Vec::len)];
-    for p in &prints {
-        mean.iter_mut().zip(p).for_each(|(a, b)| *a += b);
-    }
-    let norm = mean.iter().map(|x| x * x).sum::<f32>().sqrt().max(f32::MIN_POSITIVE);
-    mean.iter_mut().for_each(|x| *x /= norm);
     eprintln!(
         "{}: seller {seller} enrolled from {}",
         dir.file_name().and_then(|n| n.to_str()).unwrap_or("?"),
         if from_other_calls { "their other calls" } else { "this call's stereo recording" }
     );
-    std::sync::Arc::get_mut(&mut diarizer).context("a fresh diarizer")?.voiceprints.insert(seller, mean);
+    if let Some(mean) = callscope_diarize::mono::mean_embedding(&prints) {
+        std::sync::Arc::get_mut(&mut diarizer).context("a fresh diarizer")?.voiceprints.insert(seller, mean);
+    }
     Ok(Analyzer::new(&callscope_signals::Trackers::default(), config.signals.settings())
         .with_diarizer(Some(diarizer)))
 }
@@ -349,7 +345,8 @@ fn score_mono(
         }
     }
     let hyp = &analysis.transcript;
-    let d = der(&reference_segments, &segments(hyp), 0.25);
+    let hyp_segments = segments(hyp);
+    let d = der(&reference_segments, &hyp_segments, 0.25);
     // cpWER: each reference speaker's words against the hypothesis speaker it
     // maps to, under the best one-to-one mapping.
     let speaker_words = |t: &Transcript, spk: &str| -> Vec<String> {
@@ -385,7 +382,6 @@ fn score_mono(
         .as_object()
         .and_then(|m| m.iter().find(|(_, v)| v["role"] == "seller").map(|(k, _)| k.clone()))
         .unwrap_or_default();
-    let hyp_segments = segments(hyp);
     let overlap = |role_spk: &str, truth_spk: &str| -> f64 {
         let h = hyp_segments.iter().filter(|s| s.speaker == role_spk);
         let r: Vec<&Segment> = reference_segments.iter().filter(|s| s.speaker == truth_spk).collect();

@@ -97,7 +97,8 @@ pub struct WordSpeakers {
     pub centroids: Vec<Vec<f32>>,
 }
 
-fn normalize(v: &mut [f32]) {
+/// Scales `v` to unit length (a zero vector stays zero).
+pub(crate) fn normalize(v: &mut [f32]) {
     let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
     if n > 0.0 {
         v.iter_mut().for_each(|x| *x /= n);
@@ -135,7 +136,8 @@ fn embed_span(
     embedder.embed(&data, starts.len())
 }
 
-fn mean_embedding(v: &[Vec<f32>]) -> Option<Vec<f32>> {
+/// The unit-length mean of embeddings (a voice's centroid or voiceprint); `None` for none.
+pub fn mean_embedding(v: &[Vec<f32>]) -> Option<Vec<f32>> {
     let first = v.first()?;
     let mut m = vec![0.0f32; first.len()];
     for e in v {

@@ -10,7 +10,7 @@ use ort::session::Session;
 use ort::value::Tensor;
 
 use crate::features::N_MELS;
-use crate::mono::{DiarizeError, SpeakerEmbedder, WINDOW_FRAMES};
+use crate::mono::{DiarizeError, SpeakerEmbedder, WINDOW_FRAMES, normalize};
 
 /// Windows per inference call.
 const BATCH: usize = 64;
@@ -80,10 +80,7 @@ impl SpeakerEmbedder for OnnxEmbedder {
             let dim = data.len() / b.max(1);
             for e in data.chunks(dim) {
                 let mut v = e.to_vec();
-                let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
-                if norm > 0.0 {
-                    v.iter_mut().for_each(|x| *x /= norm);
-                }
+                normalize(&mut v);
                 out.push(v);
             }
         }

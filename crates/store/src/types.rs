@@ -361,22 +361,7 @@ impl TeamSummary {
             .into_iter()
             .map(|(seller, rows)| SellerSummary::from_total(seller, &sum_rows(rows.into_iter())))
             .collect();
-        let mut bands = BTreeMap::new();
-        for &kpi in COMPARED_KPIS {
-            let mut values: Vec<f64> = sellers.iter().filter_map(|s| s.kpi(kpi)).collect();
-            if values.is_empty() {
-                continue;
-            }
-            values.sort_by(f64::total_cmp);
-            bands.insert(
-                kpi.to_owned(),
-                KpiBand {
-                    p25: quantile(&values, 0.25),
-                    median: quantile(&values, 0.5),
-                    p75: quantile(&values, 0.75),
-                },
-            );
-        }
+        let bands = bands_of(sellers.iter());
         TeamSummary {
             team: team.to_owned(),
             overall: SellerSummary::from_total(team, &sum_rows(rows.iter())),

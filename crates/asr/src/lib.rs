@@ -69,6 +69,9 @@ pub struct AsrSettings {
     pub vad: VadSettings,
     /// Silence inserted between joined speech segments, seconds.
     pub join_gap_s: f64,
+    /// Run whisper on the GPU when whisper.cpp was built with a GPU backend
+    /// (the `cuda` feature); ignored by a CPU-only build.
+    pub gpu: bool,
 }
 
 impl Default for AsrSettings {
@@ -81,6 +84,7 @@ impl Default for AsrSettings {
             dtw: true,
             vad: VadSettings::default(),
             join_gap_s: 0.6,
+            gpu: true,
         }
     }
 }
@@ -145,6 +149,11 @@ impl Transcriber {
         static HOOKS: std::sync::Once = std::sync::Once::new();
         HOOKS.call_once(whisper_rs::install_logging_hooks);
         let mut params = WhisperContextParameters::default();
+        // whisper-rs turns the GPU on only when its own `cuda` feature is
+        // compiled in; say it, so a whisper.cpp linked with CUDA another way
+        // (a shared library) uses it too. A CPU-only build has no GPU device
+        // and runs on the CPU whatever this says.
+        params.use_gpu(settings.gpu);
         if settings.dtw {
             use whisper_rs::{DtwMode, DtwModelPreset, DtwParameters};
             // `tiny.en-q8_0` is tiny.en with quantized weights: same alignment heads.

@@ -134,6 +134,8 @@ pub(crate) struct AsrConfig {
     pub(crate) beam_size: usize,
     /// DTW token alignment.
     pub(crate) dtw: bool,
+    /// Use the GPU when whisper.cpp has one (the `cuda` build).
+    pub(crate) gpu: bool,
 }
 
 impl AsrConfig {
@@ -145,6 +147,7 @@ impl AsrConfig {
             threads: self.threads,
             beam_size: self.beam_size,
             dtw: self.dtw,
+            gpu: self.gpu,
             ..callscope_asr::AsrSettings::default()
         }
     }

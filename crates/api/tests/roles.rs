@@ -107,6 +107,8 @@ async fn fixture() -> Fixture {
         };
         calls.push(analyzer.analyze_transcript(meta, transcript, audio_uri));
     }
+    // As if c-daniel-2 had been a mono recording whose speakers are uncertain.
+    calls[1].attribution = Some(callscope_model::Attribution::new("mono-heuristics", 0.2));
     store.write(&calls).await.expect("write");
 
     let state = AppState {
@@ -329,6 +331,13 @@ async fn insights_match_the_store() {
         send(&f.app, "GET", &format!("/api/sellers/s-daniel/insights?{RANGE}"), Some("m-maria"), None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(v["summary"]["calls"], 2);
+    // c-daniel-2's speakers are uncertain: a call, but not in the KPIs.
+    assert_eq!(v["summary"]["low_confidence_calls"], 1);
+    let (_, call) = send(&f.app, "GET", "/api/calls/c-daniel", Some("m-maria"), None).await;
+    assert!(call["summary"]["talk_ratio"].is_f64(), "{call}");
+    assert_eq!(v["summary"]["avg_talk_ratio"], call["summary"]["talk_ratio"]);
+    let (_, flagged) = send(&f.app, "GET", "/api/calls/c-daniel-2", Some("m-maria"), None).await;
+    assert_eq!(flagged["attribution"]["low_confidence"], true, "{flagged}");
     assert_eq!(v["seller"]["chat_url"], "https://chat.example.com/?to=daniel@example.com");
     assert!(v["trends"].as_array().expect("array").is_empty());
     assert!(v["trends_note"].as_str().expect("note").contains("Not enough calls"), "{}", v["trends_note"]);

@@ -144,7 +144,7 @@ async function showSeller(sellerId, params) {
       <label>To<input type="date" id="to" value="${to}"></label>
       <button id="apply">Apply</button>
       ${picker}
-      <span class="muted small">${s.calls} call(s) · ${secs(s.total_duration_s)} in total</span>
+      <span class="muted small">${s.calls} call(s) · ${secs(s.total_duration_s)} in total${s.low_confidence_calls ? ` · <span id="left-out" title="Mono recordings where who said what is uncertain: counted as calls, left out of the KPIs and sentiment">${s.low_confidence_calls} left out of the KPIs (speakers uncertain)</span>` : ''}</span>
       <span style="margin-left:auto">
         ${data.seller.email ? `<a class="button" href="mailto:${esc(data.seller.email)}">Email</a>` : ''}
         ${data.seller.chat_url ? ` · <a href="${esc(data.seller.chat_url)}" target="_blank" rel="noopener">Chat</a>` : ''}
@@ -292,6 +292,7 @@ async function showCall(callId) {
   $main.innerHTML = `
     <p><a href="javascript:history.back()">← Back</a></p>
     <h1>${esc(s.customer || 'Call')} <span class="muted small">${esc(s.started_at.slice(0, 16).replace('T', ' '))} · ${secs(s.duration_s)} · ${esc(s.seller_id)}${s.outcome ? ' · ' + esc(s.outcome) : ''}</span></h1>
+    ${c.attribution && c.attribution.low_confidence ? `<p class="empty" id="attribution-note">Who said what is uncertain in this recording (speakers found by voice, confidence ${Math.round(c.attribution.confidence * 100)} %): its KPIs and sentiment are left out of the seller's figures.</p>` : ''}
     <section class="card" aria-labelledby="play-h"><h2 id="play-h">Recording</h2>
       ${c.audio_uri ? `<audio id="player" controls preload="metadata" src="/api/calls/${encodeURIComponent(callId)}/audio"></audio>` : '<p class="empty">No recording is stored for this call (it was analysed from a transcript).</p>'}
       <div class="timeline"><svg viewBox="0 0 ${W} ${H}" role="img" aria-label="Sentiment per turn and signal markers over the call">

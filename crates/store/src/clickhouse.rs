@@ -39,7 +39,12 @@ use crate::{Result, Store, StoreError, VersionClock, validate};
 pub const MIGRATIONS: &[(u32, &str, &str)] = &[
     (1, "001_init", include_str!("../../../schemas/clickhouse/001_init.sql")),
     (2, "002_attribution", include_str!("../../../schemas/clickhouse/002_attribution.sql")),
+    (3, "003_daily_trusted_kpis", include_str!("../../../schemas/clickhouse/003_daily_trusted_kpis.sql")),
 ];
+
+/// The migration after which every `seller_daily` row is recomputed (its sums
+/// changed meaning).
+const RECOMPUTE_DAILY_AFTER: u32 = 3;
 
 /// How to reach ClickHouse.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,6 +132,7 @@ struct DailyRow {
     #[serde(with = "clickhouse::serde::chrono::date")]
     day: NaiveDate,
     calls: u64,
+    low_confidence_calls: u64,
     duration_s: f64,
     talk_ratio_sum: f64,
     talk_ratio_n: u64,
@@ -160,19 +166,25 @@ struct CommentRow {
     is_deleted: u8,
 }
 
-/// The sums `seller_daily` keeps, as a `SELECT` list over `calls FINAL`.
-const DAILY_SUMS: &str = "count() AS calls, sum(duration_s) AS duration_s, \
-     sumOrDefault(talk_ratio) AS talk_ratio_sum, count(talk_ratio) AS talk_ratio_n, \
-     sumOrDefault(seller_wpm) AS seller_wpm_sum, count(seller_wpm) AS seller_wpm_n, \
-     sum(switches) AS switches, sumOrDefault(avg_pause_s) AS pause_sum, count(avg_pause_s) AS pause_n, \
-     sum(longest_customer_monologue_s) AS longest_customer_monologue_sum, \
-     sum(interruptions) AS interruptions, sum(seller_questions) AS seller_questions, \
-     countIf(customer_sentiment = 'positive') AS positive, countIf(customer_sentiment = 'neutral') AS neutral, \
-     countIf(customer_sentiment = 'negative') AS negative, countIf(outcome = 'won') AS won, \
+/// The sums `seller_daily` keeps, as a `SELECT` list over `calls FINAL`. KPIs
+/// and sentiment count only calls whose speaker attribution is trusted
+/// (`attribution_low_confidence = 0`); flagged calls count in `calls`,
+/// `low_confidence_calls`, `duration_s` and won/lost.
+const DAILY_SUMS: &str = "count() AS calls, countIf(attribution_low_confidence != 0) AS low_confidence_calls, \
+     sum(duration_s) AS duration_s, \
+     sumIf(ifNull(talk_ratio, 0), attribution_low_confidence = 0) AS talk_ratio_sum, countIf(attribution_low_confidence = 0 AND talk_ratio IS NOT NULL) AS talk_ratio_n, \
+     sumIf(ifNull(seller_wpm, 0), attribution_low_confidence = 0) AS seller_wpm_sum, countIf(attribution_low_confidence = 0 AND seller_wpm IS NOT NULL) AS seller_wpm_n, \
+     sumIf(switches, attribution_low_confidence = 0) AS switches, sumIf(ifNull(avg_pause_s, 0), attribution_low_confidence = 0) AS pause_sum, \
+     countIf(attribution_low_confidence = 0 AND avg_pause_s IS NOT NULL) AS pause_n, \
+     sumIf(longest_customer_monologue_s, attribution_low_confidence = 0) AS longest_customer_monologue_sum, \
+     sumIf(interruptions, attribution_low_confidence = 0) AS interruptions, sumIf(seller_questions, attribution_low_confidence = 0) AS seller_questions, \
+     countIf(attribution_low_confidence = 0 AND customer_sentiment = 'positive') AS positive, \
+     countIf(attribution_low_confidence = 0 AND customer_sentiment = 'neutral') AS neutral, \
+     countIf(attribution_low_confidence = 0 AND customer_sentiment = 'negative') AS negative, countIf(outcome = 'won') AS won, \
      countIf(outcome = 'lost') AS lost";
 
-const DAILY_COLUMNS: &str = "seller_id, team, day, calls, duration_s, talk_ratio_sum, talk_ratio_n, \
-     seller_wpm_sum, seller_wpm_n, switches, pause_sum, pause_n, longest_customer_monologue_sum, \
+const DAILY_COLUMNS: &str = "seller_id, team, day, calls, low_confidence_calls, duration_s, talk_ratio_sum, \
+     talk_ratio_n, seller_wpm_sum, seller_wpm_n, switches, pause_sum, pause_n, longest_customer_monologue_sum, \
      interruptions, seller_questions, positive, neutral, negative, won, lost";
 
 impl ClickHouseStore {
@@ -248,6 +260,27 @@ impl ClickHouseStore {
         Ok(())
     }
 
+    /// Writes fresh `seller_daily` sums from `calls` for the given (seller, day)
+    /// keys (`None`: every seller and day, after a migration).
+    async fn recompute_daily(&self, keys: Option<(&[String], &[String])>) -> Result<()> {
+        let filter = if keys.is_some() {
+            "WHERE (seller_id, toDate(started_at)) IN (SELECT arrayJoin(arrayZip(?, arrayMap(d -> toDate(d), ?))))"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "INSERT INTO seller_daily ({DAILY_COLUMNS}, version, is_deleted) \
+             SELECT seller_id, argMax(team, started_at) AS team, toDate(started_at) AS day, {DAILY_SUMS}, \
+                    toUnixTimestamp64Nano(now64(9)), 0 \
+             FROM calls FINAL {filter} GROUP BY seller_id, day"
+        );
+        self.execute(&sql, |q| match keys {
+            Some((sellers, days)) => q.bind(sellers).bind(days),
+            None => q,
+        })
+        .await
+    }
+
     /// Range bounds as the `DateTime64(3)` literals ClickHouse parses.
     fn bounds(range: DateRange) -> (String, String) {
         let fmt = |t: DateTime<Utc>| t.format("%Y-%m-%d %H:%M:%S%.3f").to_string();
@@ -285,6 +318,9 @@ impl Store for ClickHouseStore {
             }
             for statement in split_statements(sql) {
                 self.timed(self.client.query(&statement).execute()).await?;
+            }
+            if *version == RECOMPUTE_DAILY_AFTER {
+                self.recompute_daily(None).await?;
             }
             self.execute("INSERT INTO callscope_migrations (version, name) VALUES (?, ?)", |q| {
                 q.bind(*version).bind(*name)
@@ -365,15 +401,7 @@ impl Store for ClickHouseStore {
             |q| q.bind(&sellers).bind(&days),
         )
         .await?;
-        let recompute = format!(
-            "INSERT INTO seller_daily ({DAILY_COLUMNS}, version, is_deleted) \
-             SELECT seller_id, argMax(team, started_at) AS team, toDate(started_at) AS day, {DAILY_SUMS}, \
-                    toUnixTimestamp64Nano(now64(9)), 0 \
-             FROM calls FINAL \
-             WHERE (seller_id, toDate(started_at)) IN (SELECT arrayJoin(arrayZip(?, arrayMap(d -> toDate(d), ?)))) \
-             GROUP BY seller_id, day"
-        );
-        self.execute(&recompute, |q| q.bind(&sellers).bind(&days)).await?;
+        self.recompute_daily(Some((&sellers, &days))).await?;
 
         // Phrase document frequencies of the touched days, the same way.
         let touched_days: Vec<String> =
@@ -432,6 +460,7 @@ impl Store for ClickHouseStore {
                 team: r.team,
                 day: r.day,
                 calls: r.calls,
+                low_confidence_calls: r.low_confidence_calls,
                 duration_s: r.duration_s,
                 talk_ratio_sum: r.talk_ratio_sum,
                 talk_ratio_n: r.talk_ratio_n,

@@ -396,13 +396,17 @@ impl Store for SqliteStore {
             SellerFilter::All => ("?1 = ?1", String::new()),
         };
         let sql = format!(
-            "SELECT seller_id, team, day, max(started_at), count(*), total(duration_s), total(talk_ratio), \
-             count(talk_ratio), total(seller_wpm), count(seller_wpm), total(switches), total(avg_pause_s), \
-             count(avg_pause_s), total(longest_customer_monologue_s), total(interruptions), \
-             total(seller_questions), total(customer_sentiment = 'positive'), total(customer_sentiment = 'neutral'), \
-             total(customer_sentiment = 'negative'), total(outcome = 'won'), total(outcome = 'lost') \
+            "SELECT seller_id, team, day, max(started_at), count(*), total(duration_s), total({ok} talk_ratio END), \
+             count({ok} talk_ratio END), total({ok} seller_wpm END), count({ok} seller_wpm END), \
+             total({ok} switches END), total({ok} avg_pause_s END), count({ok} avg_pause_s END), \
+             total({ok} longest_customer_monologue_s END), total({ok} interruptions END), \
+             total({ok} seller_questions END), total({ok} customer_sentiment = 'positive' END), \
+             total({ok} customer_sentiment = 'neutral' END), total({ok} customer_sentiment = 'negative' END), \
+             total(outcome = 'won'), total(outcome = 'lost'), total(attribution_low_confidence != 0) \
              FROM calls WHERE {filter} AND started_at >= ?2 AND started_at < ?3 \
-             GROUP BY seller_id, day ORDER BY seller_id, day"
+             GROUP BY seller_id, day ORDER BY seller_id, day",
+            // KPIs and sentiment only of calls whose attribution is trusted.
+            ok = "CASE WHEN attribution_low_confidence = 0 THEN"
         );
         let (start, end) = (millis(range.start()), millis(range.end()));
         self.with(move |conn| {
@@ -417,6 +421,7 @@ impl Store for SqliteStore {
                         team: r.get(1)?,
                         day: NaiveDate::parse_from_str(&day, "%Y-%m-%d").unwrap_or_default(),
                         calls: u64::try_from(r.get::<_, i64>(4)?).unwrap_or(0),
+                        low_confidence_calls: count(r, 21)?,
                         duration_s: r.get(5)?,
                         talk_ratio_sum: r.get(6)?,
                         talk_ratio_n: u64::try_from(r.get::<_, i64>(7)?).unwrap_or(0),

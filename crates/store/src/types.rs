@@ -63,6 +63,12 @@ pub struct DailyAggregate {
     pub day: NaiveDate,
     /// Calls.
     pub calls: u64,
+    /// Calls whose speaker attribution is flagged low-confidence (mono calls
+    /// diarized with doubt). They count in `calls`, `duration_s`, `won` and
+    /// `lost` only: every KPI sum and count and the sentiment counts below
+    /// leave them out, so per-call means divide by `calls - low_confidence_calls`.
+    #[serde(default)]
+    pub low_confidence_calls: u64,
     /// Sum of call durations, seconds.
     pub duration_s: f64,
     /// Sum of talk ratios over calls that have one.
@@ -142,6 +148,10 @@ pub struct SellerSummary {
     pub team: String,
     /// Calls in the range.
     pub calls: u64,
+    /// Of those, calls left out of the KPIs and sentiment because who said
+    /// what is uncertain (low-confidence speaker attribution).
+    #[serde(default)]
+    pub low_confidence_calls: u64,
     /// Total call time, seconds.
     pub total_duration_s: f64,
     /// Mean talk ratio (seller share) per call.
@@ -174,6 +184,7 @@ fn sum_rows<'a>(rows: impl Iterator<Item = &'a DailyAggregate>) -> DailyAggregat
     let mut t = DailyAggregate::default();
     for r in rows {
         t.calls += r.calls;
+        t.low_confidence_calls += r.low_confidence_calls;
         t.duration_s += r.duration_s;
         t.talk_ratio_sum += r.talk_ratio_sum;
         t.talk_ratio_n += r.talk_ratio_n;
@@ -199,18 +210,21 @@ fn sum_rows<'a>(rows: impl Iterator<Item = &'a DailyAggregate>) -> DailyAggregat
 
 impl SellerSummary {
     fn from_total(seller_id: &str, t: &DailyAggregate) -> Self {
+        // Calls whose KPIs count: flagged attributions are left out.
+        let kpi_calls = t.calls.saturating_sub(t.low_confidence_calls);
         SellerSummary {
             seller_id: seller_id.to_owned(),
             team: t.team.clone(),
             calls: t.calls,
+            low_confidence_calls: t.low_confidence_calls,
             total_duration_s: t.duration_s,
             avg_talk_ratio: mean(t.talk_ratio_sum, t.talk_ratio_n),
             avg_seller_wpm: mean(t.seller_wpm_sum, t.seller_wpm_n),
-            switches_per_call: mean(t.switches as f64, t.calls),
+            switches_per_call: mean(t.switches as f64, kpi_calls),
             avg_pause_s: mean(t.pause_sum, t.pause_n),
-            avg_longest_customer_monologue_s: mean(t.longest_customer_monologue_sum, t.calls),
-            interruptions_per_call: mean(t.interruptions as f64, t.calls),
-            questions_per_call: mean(t.seller_questions as f64, t.calls),
+            avg_longest_customer_monologue_s: mean(t.longest_customer_monologue_sum, kpi_calls),
+            interruptions_per_call: mean(t.interruptions as f64, kpi_calls),
+            questions_per_call: mean(t.seller_questions as f64, kpi_calls),
             sentiment: SentimentCounts { positive: t.positive, neutral: t.neutral, negative: t.negative },
             won: t.won,
             lost: t.lost,

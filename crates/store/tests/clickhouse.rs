@@ -27,7 +27,10 @@ static NEXT: AtomicU32 = AtomicU32::new(0);
 async fn store(url: &str) -> ClickHouseStore {
     let database = format!("cs_test_{}_{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed));
     let store = ClickHouseStore::new(&ClickHouseConfig { url: url.into(), database, ..Default::default() });
-    assert_eq!(store.migrate().await.expect("migrate"), ["001_init", "002_attribution"]);
+    assert_eq!(
+        store.migrate().await.expect("migrate"),
+        ["001_init", "002_attribution", "003_daily_trusted_kpis"]
+    );
     store.check_schema().await.expect("schema complete");
     store
 }
@@ -47,6 +50,7 @@ conformance!(
     migrate_is_idempotent,
     write_and_read_back,
     attribution_is_kept,
+    flagged_calls_stay_out_of_kpis,
     summary_matches_the_calls,
     reprocessing_never_double_counts,
     reprocessing_can_move_a_call,

@@ -25,6 +25,7 @@ conformance!(
     migrate_is_idempotent,
     write_and_read_back,
     attribution_is_kept,
+    flagged_calls_stay_out_of_kpis,
     summary_matches_the_calls,
     reprocessing_never_double_counts,
     reprocessing_can_move_a_call,

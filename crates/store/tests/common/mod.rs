@@ -149,6 +149,34 @@ pub(crate) async fn attribution_is_kept(store: &dyn Store) {
     assert_eq!(store.call("c-plain").await.expect("read").expect("stored").attribution, None);
 }
 
+/// A call whose speaker attribution is flagged counts as a call (and in the
+/// duration) but not in the KPIs or sentiment: its numbers may be anyone's.
+pub(crate) async fn flagged_calls_stay_out_of_kpis(store: &dyn Store) {
+    let trusted = analysis("c-trusted", "s-ana", "emea", at(2, 9), 0);
+    let mut flagged = analysis("c-flagged", "s-ana", "emea", at(2, 10), 2);
+    flagged.attribution = Some(callscope_model::Attribution::new("mono-heuristics", 0.2));
+    assert_ne!(trusted.kpis.kpis.talk_ratio, flagged.kpis.kpis.talk_ratio, "the two calls must differ");
+    assert_ne!(trusted.kpis.kpis.switches, flagged.kpis.kpis.switches, "the two calls must differ");
+    store.write(&[trusted.clone(), flagged.clone()]).await.expect("write");
+    let s = store.seller_summary("s-ana", november()).await.expect("summary");
+    assert_eq!((s.calls, s.low_confidence_calls), (2, 1));
+    assert!((s.total_duration_s - trusted.duration_s - flagged.duration_s).abs() < 1e-6);
+    assert!(close(s.avg_talk_ratio, trusted.kpis.kpis.talk_ratio), "{:?}", s.avg_talk_ratio);
+    assert!(close(s.avg_seller_wpm, trusted.kpis.kpis.seller_wpm));
+    assert!(close(s.switches_per_call, Some(f64::from(trusted.kpis.kpis.switches))));
+    assert!(close(s.avg_longest_customer_monologue_s, Some(trusted.kpis.kpis.longest_customer_monologue_s)));
+    let labelled = s.sentiment.positive + s.sentiment.neutral + s.sentiment.negative;
+    assert_eq!(labelled, u64::from(trusted.signals.sentiment.customer.is_some()));
+
+    // Reprocessed with a trusted attribution, the call counts again.
+    flagged.attribution = Some(callscope_model::Attribution::new("voiceprint", 0.9));
+    store.write(&[flagged.clone()]).await.expect("rewrite");
+    let s = store.seller_summary("s-ana", november()).await.expect("summary");
+    assert_eq!((s.calls, s.low_confidence_calls), (2, 0));
+    let both = (trusted.kpis.kpis.switches + flagged.kpis.kpis.switches) as f64 / 2.0;
+    assert!(close(s.switches_per_call, Some(both)), "{:?}", s.switches_per_call);
+}
+
 pub(crate) async fn summary_matches_the_calls(store: &dyn Store) {
     let calls: Vec<CallAnalysis> =
         (0..6).map(|n| analysis(&format!("c-{n}"), "s-ana", "emea", at(2 + n as u32, 9), n)).collect();

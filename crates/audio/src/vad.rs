@@ -48,29 +48,65 @@ impl Default for VadSettings {
     }
 }
 
+/// Per-frame speech decisions of one channel, before bridging and padding.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpeechFrames {
+    /// Frame length, seconds.
+    pub frame_s: f64,
+    /// Whether each frame stands above the channel's speech threshold.
+    pub speech: Vec<bool>,
+}
+
+impl SpeechFrames {
+    /// Measures the frames of one channel sampled at `rate` Hz, the way
+    /// [`speech_segments`] does.
+    pub fn measure(samples: &[f32], rate: u32, settings: &VadSettings) -> Self {
+        let frame = ((f64::from(rate) * settings.frame_s) as usize).max(1);
+        let levels: Vec<f64> = samples
+            .chunks(frame)
+            .map(|c| {
+                let energy = c.iter().map(|s| f64::from(*s) * f64::from(*s)).sum::<f64>() / c.len() as f64;
+                10.0 * (energy + 1e-12).log10()
+            })
+            .collect();
+        let frame_s = frame as f64 / f64::from(rate);
+        if levels.is_empty() {
+            return SpeechFrames { frame_s, speech: Vec::new() };
+        }
+        let mut sorted = levels.clone();
+        sorted.sort_by(f64::total_cmp);
+        let noise_floor = sorted[sorted.len() / 10];
+        let threshold = (noise_floor + settings.margin_db).max(settings.absolute_floor_dbfs);
+        SpeechFrames { frame_s, speech: levels.iter().map(|l| *l >= threshold).collect() }
+    }
+
+    fn is_speech(&self, frame: usize) -> bool {
+        self.speech.get(frame).copied().unwrap_or(false)
+    }
+
+    /// The first speech frame's start in `start`..`end` (seconds), if any.
+    pub fn onset(&self, start: f64, end: f64) -> Option<f64> {
+        let f = self.frame_s;
+        let (first, last) = ((start / f).floor().max(0.0) as usize, (end / f).ceil() as usize);
+        (first..last).find(|&i| self.is_speech(i)).map(|i| (i as f64 * f).max(start))
+    }
+
+    /// The last speech frame's end in `start`..`end` (seconds), if any.
+    pub fn offset(&self, start: f64, end: f64) -> Option<f64> {
+        let f = self.frame_s;
+        let (first, last) = ((start / f).floor().max(0.0) as usize, (end / f).ceil() as usize);
+        (first..last).rev().find(|&i| self.is_speech(i)).map(|i| ((i + 1) as f64 * f).min(end))
+    }
+}
+
 /// Finds the speech in one channel sampled at `rate` Hz.
 pub fn speech_segments(samples: &[f32], rate: u32, settings: &VadSettings) -> Vec<Segment> {
-    let frame = ((f64::from(rate) * settings.frame_s) as usize).max(1);
-    let levels: Vec<f64> = samples
-        .chunks(frame)
-        .map(|c| {
-            let energy = c.iter().map(|s| f64::from(*s) * f64::from(*s)).sum::<f64>() / c.len() as f64;
-            10.0 * (energy + 1e-12).log10()
-        })
-        .collect();
-    if levels.is_empty() {
-        return Vec::new();
-    }
-    let mut sorted = levels.clone();
-    sorted.sort_by(f64::total_cmp);
-    let noise_floor = sorted[sorted.len() / 10];
-    let threshold = (noise_floor + settings.margin_db).max(settings.absolute_floor_dbfs);
-
-    let frame_s = frame as f64 / f64::from(rate);
+    let frames = SpeechFrames::measure(samples, rate, settings);
+    let frame_s = frames.frame_s;
     let total = samples.len() as f64 / f64::from(rate);
     let mut raw: Vec<Segment> = Vec::new();
-    for (i, level) in levels.iter().enumerate() {
-        if *level < threshold {
+    for (i, speech) in frames.speech.iter().enumerate() {
+        if !*speech {
             continue;
         }
         let (start, end) = (i as f64 * frame_s, ((i + 1) as f64 * frame_s).min(total));
@@ -120,6 +156,20 @@ mod tests {
             "-63 dBFS is below the floor"
         );
         assert!(speech_segments(&[], 16_000, &VadSettings::default()).is_empty());
+    }
+
+    #[test]
+    fn speech_onset_and_offset_in_a_span() {
+        // 1 s of faint noise, 0.5 s of speech, 1 s of faint noise.
+        let mut s = tone(1.0, 0.001);
+        s.extend(tone(0.5, 0.3));
+        s.extend(tone(1.0, 0.001));
+        let frames = SpeechFrames::measure(&s, 16_000, &VadSettings::default());
+        let on = frames.onset(0.4, 2.2).expect("speech");
+        let off = frames.offset(0.4, 2.2).expect("speech");
+        assert!((on - 0.99).abs() < 0.04 && (off - 1.5).abs() < 0.04, "{on} {off}");
+        assert_eq!(frames.onset(0.1, 0.5), None);
+        assert_eq!(frames.offset(2.0, 2.4), None);
     }
 
     #[test]

@@ -170,18 +170,23 @@ struct CommentRow {
 /// and sentiment count only calls whose speaker attribution is trusted
 /// (`attribution_low_confidence = 0`); flagged calls count in `calls`,
 /// `low_confidence_calls`, `duration_s` and won/lost.
-const DAILY_SUMS: &str = "count() AS calls, countIf(attribution_low_confidence != 0) AS low_confidence_calls, \
+const DAILY_SUMS: &str = "count() AS calls, \
+     countIf(attribution_low_confidence != 0) AS low_confidence_calls, \
      sum(duration_s) AS duration_s, \
-     sumIf(ifNull(talk_ratio, 0), attribution_low_confidence = 0) AS talk_ratio_sum, countIf(attribution_low_confidence = 0 AND talk_ratio IS NOT NULL) AS talk_ratio_n, \
-     sumIf(ifNull(seller_wpm, 0), attribution_low_confidence = 0) AS seller_wpm_sum, countIf(attribution_low_confidence = 0 AND seller_wpm IS NOT NULL) AS seller_wpm_n, \
-     sumIf(switches, attribution_low_confidence = 0) AS switches, sumIf(ifNull(avg_pause_s, 0), attribution_low_confidence = 0) AS pause_sum, \
+     sumIf(ifNull(talk_ratio, 0), attribution_low_confidence = 0) AS talk_ratio_sum, \
+     countIf(attribution_low_confidence = 0 AND talk_ratio IS NOT NULL) AS talk_ratio_n, \
+     sumIf(ifNull(seller_wpm, 0), attribution_low_confidence = 0) AS seller_wpm_sum, \
+     countIf(attribution_low_confidence = 0 AND seller_wpm IS NOT NULL) AS seller_wpm_n, \
+     sumIf(switches, attribution_low_confidence = 0) AS switches, \
+     sumIf(ifNull(avg_pause_s, 0), attribution_low_confidence = 0) AS pause_sum, \
      countIf(attribution_low_confidence = 0 AND avg_pause_s IS NOT NULL) AS pause_n, \
      sumIf(longest_customer_monologue_s, attribution_low_confidence = 0) AS longest_customer_monologue_sum, \
-     sumIf(interruptions, attribution_low_confidence = 0) AS interruptions, sumIf(seller_questions, attribution_low_confidence = 0) AS seller_questions, \
+     sumIf(interruptions, attribution_low_confidence = 0) AS interruptions, \
+     sumIf(seller_questions, attribution_low_confidence = 0) AS seller_questions, \
      countIf(attribution_low_confidence = 0 AND customer_sentiment = 'positive') AS positive, \
      countIf(attribution_low_confidence = 0 AND customer_sentiment = 'neutral') AS neutral, \
-     countIf(attribution_low_confidence = 0 AND customer_sentiment = 'negative') AS negative, countIf(outcome = 'won') AS won, \
-     countIf(outcome = 'lost') AS lost";
+     countIf(attribution_low_confidence = 0 AND customer_sentiment = 'negative') AS negative, \
+     countIf(outcome = 'won') AS won, countIf(outcome = 'lost') AS lost";
 
 const DAILY_COLUMNS: &str = "seller_id, team, day, calls, low_confidence_calls, duration_s, talk_ratio_sum, \
      talk_ratio_n, seller_wpm_sum, seller_wpm_n, switches, pause_sum, pause_n, longest_customer_monologue_sum, \

@@ -220,7 +220,7 @@ async function loadHistory(sellerId, from, to, h) {
     ${page.items.map((c) => `<tr><td><a href="#/call/${encodeURIComponent(c.call_id)}">${esc(c.started_at.slice(0, 16).replace('T', ' '))}</a></td>
       <td>${esc(c.customer || '—')}</td><td>${secs(c.duration_s)}</td>
       <td>${c.sentiment ? `<span class="sent ${c.sentiment}">${c.sentiment}</span>` : '—'}</td>
-      <td class="opt">${pct(c.talk_ratio)}</td><td class="opt small">${c.mentions} mentions · ${c.action_items} action items · ${c.questions} questions</td></tr>`).join('')}
+      <td class="opt">${pct(c.talk_ratio)}${c.low_confidence ? ' <span class="small muted" title="Speakers uncertain: left out of the KPIs">(left out)</span>' : ''}</td><td class="opt small">${c.mentions} mentions · ${c.action_items} action items · ${c.questions} questions</td></tr>`).join('')}
     </tbody></table></div>
     <p class="small">${page.total} call(s) · page ${h.page + 1} of ${pages}
       ${h.page > 0 ? '<button class="ghost" id="prev">Previous</button>' : ''} ${h.page + 1 < pages ? '<button class="ghost" id="next">Next</button>' : ''}</p>`;

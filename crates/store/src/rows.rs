@@ -304,6 +304,7 @@ impl CallRow {
             mentions: self.mentions,
             action_items: self.action_items,
             questions: self.questions,
+            low_confidence: self.attribution_low_confidence != 0,
         }
     }
 

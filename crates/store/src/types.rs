@@ -478,6 +478,10 @@ pub struct CallSummary {
     pub action_items: u32,
     /// Questions in the call.
     pub questions: u32,
+    /// Who said what is uncertain (low-confidence speaker attribution): the
+    /// call's KPIs and sentiment are left out of the seller's figures.
+    #[serde(default)]
+    pub low_confidence: bool,
 }
 
 /// Everything about one call.

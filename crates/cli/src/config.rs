@@ -136,6 +136,8 @@ pub(crate) struct AsrConfig {
     pub(crate) dtw: bool,
     /// Use the GPU when whisper.cpp has one (the `cuda` build).
     pub(crate) gpu: bool,
+    /// Fit word spans to the voiced frames (pauses are nobody's talk time).
+    pub(crate) fit_word_edges: bool,
 }
 
 impl AsrConfig {
@@ -148,6 +150,7 @@ impl AsrConfig {
             beam_size: self.beam_size,
             dtw: self.dtw,
             gpu: self.gpu,
+            fit_word_edges: self.fit_word_edges,
             ..callscope_asr::AsrSettings::default()
         }
     }

@@ -302,8 +302,13 @@ fn enrolled_voiceprint(
     Ok(callscope_diarize::mono::mean_embedding(&prints))
 }
 
-/// Speech segments of a transcript's speakers: a speaker's consecutive words
-/// closer than 0.5 s form one segment.
+/// Speech segments of a transcript's speakers: a speaker's words form one
+/// segment while the gap to the next is at most the KPI's turn gap
+/// (`callscope_kpi::TURN_GAP_S`, which also bridges pauses inside the KPI's
+/// turns), so that, like the reference's turns (whole lines), they hold the
+/// speaker's short pauses. Word spans are fitted to speech and leave those pauses out;
+/// joining only gaps under 0.5 s would score a sentence break inside a line as
+/// missed speech.
 fn segments(t: &Transcript) -> Vec<Segment> {
     let mut words: Vec<&callscope_model::Word> = t.words.iter().collect();
     words.sort_by(|a, b| a.start.total_cmp(&b.start));
@@ -311,7 +316,9 @@ fn segments(t: &Transcript) -> Vec<Segment> {
     let mut open: std::collections::BTreeMap<&str, usize> = Default::default();
     for w in words {
         match open.get(w.speaker.as_str()) {
-            Some(&i) if w.start - out[i].end < 0.5 => out[i].end = out[i].end.max(w.end),
+            Some(&i) if w.start - out[i].end <= callscope_kpi::TURN_GAP_S => {
+                out[i].end = out[i].end.max(w.end)
+            }
             _ => {
                 open.insert(&w.speaker, out.len());
                 out.push(Segment { start: w.start, end: w.end, speaker: w.speaker.clone() });

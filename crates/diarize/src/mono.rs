@@ -191,46 +191,6 @@ fn agglomerate(items: &[Vec<f32>], k: Option<usize>, threshold: f32) -> Vec<usiz
     labels
 }
 
-/// Pulls word edges at changes of speaker in to the speech.
-///
-/// whisper's alignment gives the pause between two speakers' turns to a word
-/// beside it: the turn's last word runs on into the pause, or the next turn's
-/// first word starts in it. On a dual-channel call voice activity detection
-/// cuts that pause off per channel; on a mono call it would count as talk
-/// time of whoever got it (about 8 s of a 84 s dev call). At each change of
-/// speaker, a word that ends in at least `min_silence_s` of silence (by the
-/// recording's speech frames) now ends `pad_s` after its last speech frame, and
-/// the next speaker's first word starts `pad_s` before its first. Edges inside a
-/// speaker's turn are left alone, and so is a word with no speech frame.
-/// `spans` are (start, end) per word in time order, `labels` the speaker of each.
-pub fn tighten_turn_edges(
-    samples: &[f32],
-    spans: &mut [(f64, f64)],
-    labels: &[usize],
-    min_silence_s: f64,
-    pad_s: f64,
-) {
-    let frames =
-        callscope_audio::SpeechFrames::measure(samples, 16_000, &callscope_audio::VadSettings::default());
-    for i in 1..spans.len().min(labels.len()) {
-        if labels[i] == labels[i - 1] {
-            continue;
-        }
-        let (start, end) = spans[i - 1];
-        if let Some(off) = frames.offset(start, end)
-            && end - off >= min_silence_s
-        {
-            spans[i - 1].1 = (off + pad_s).min(end);
-        }
-        let (start, end) = spans[i];
-        if let Some(on) = frames.onset(start, end)
-            && on - start >= min_silence_s
-        {
-            spans[i].0 = (on - pad_s).max(start);
-        }
-    }
-}
-
 /// Assigns each word to a speaker. `samples` is the 16 kHz mono recording.
 pub fn diarize_words(
     samples: &[f32],
@@ -548,29 +508,6 @@ mod tests {
         (0..(secs * 16_000.0) as usize)
             .map(|i| amp * (2.0 * std::f32::consts::PI * freq * i as f32 / 16_000.0).sin())
             .collect()
-    }
-
-    #[test]
-    fn pauses_at_speaker_changes_are_nobody_s_talk() {
-        // Speaker 0 talks 0-2 s, silence (faint noise) 2-3 s, speaker 1 3-5 s.
-        let mut samples = tone(300.0, 0.3, 2.0);
-        samples.extend(tone(300.0, 0.0005, 1.0));
-        samples.extend(tone(500.0, 0.3, 2.0));
-        // The aligner gave the pause to both neighbours, and also stretched a
-        // word inside speaker 0's turn: only the edges at the change move.
-        let mut spans = vec![(0.0, 1.0), (1.0, 2.6), (2.4, 4.0), (4.0, 5.0)];
-        tighten_turn_edges(&samples, &mut spans, &[0, 0, 1, 1], 0.12, 0.03);
-        assert_eq!(spans[0], (0.0, 1.0));
-        assert!((spans[1].0 - 1.0).abs() < 1e-9 && (spans[1].1 - 2.03).abs() < 0.04, "{:?}", spans[1]);
-        assert!((spans[2].0 - 2.97).abs() < 0.04 && (spans[2].1 - 4.0).abs() < 1e-9, "{:?}", spans[2]);
-        assert_eq!(spans[3], (4.0, 5.0));
-        // Short silences stay with the words, and so does one turn.
-        let mut spans = vec![(0.0, 2.05), (2.95, 5.0)];
-        tighten_turn_edges(&samples, &mut spans, &[0, 1], 0.12, 0.03);
-        assert_eq!(spans, [(0.0, 2.05), (2.95, 5.0)]);
-        let mut spans = vec![(0.0, 2.6), (2.6, 5.0)];
-        tighten_turn_edges(&samples, &mut spans, &[0, 0], 0.12, 0.03);
-        assert_eq!(spans, [(0.0, 2.6), (2.6, 5.0)]);
     }
 
     #[test]

@@ -257,18 +257,10 @@ pub fn diarize_mono(
         };
         t.speakers.insert(format!("spk_{s}"), role);
     }
-    let mut spans: Vec<(f64, f64)> = words.iter().map(|w| (w.start, w.end)).collect();
-    callscope_diarize::mono::tighten_turn_edges(samples, &mut spans, &r.labels, 0.12, 0.03);
     t.words = words
         .iter()
         .zip(&r.labels)
-        .zip(&spans)
-        .map(|((w, &l), &(start, end))| Word {
-            text: w.text.clone(),
-            start,
-            end,
-            speaker: format!("spk_{l}"),
-        })
+        .map(|(w, &l)| Word { text: w.text.clone(), start: w.start, end: w.end, speaker: format!("spk_{l}") })
         .collect();
     // Separation: the closest two voices' similarity (one voice: no split at all).
     let split =

@@ -34,16 +34,26 @@ pub const SEARCH_S: f64 = 0.1;
 
 /// A frame is voiced this many dB below the channel's loud speech, at most.
 pub const DYNAMIC_RANGE_DB: f64 = 40.0;
+/// A frame this close to the channel's loud speech is voiced, whatever the
+/// noise floor says (a mono mix with hardly a pause has no noise floor to find).
+pub const HEADROOM_DB: f64 = 25.0;
 
 /// The level measurement for word edges: 10 ms frames; voiced means above the
 /// VAD's noise-floor margin and no more than [`DYNAMIC_RANGE_DB`] below the
-/// channel's loud speech, so that a quiet recording (an 8 kHz telephone line
+/// channel's loud speech (and voiced, whatever the floor, within [`HEADROOM_DB`]
+/// of it), so that a quiet recording (an 8 kHz telephone line
 /// is 5–10 dB quieter than a studio file of the same call) loses no more of a
 /// word's soft edges than a loud one. The VAD's absolute floor (-50 dBFS, there
 /// to ignore faint crosstalk when deciding what to transcribe) is lowered to
 /// -70 dBFS: here only words already heard are fitted.
 pub fn levels(vad: &VadSettings) -> VadSettings {
-    VadSettings { frame_s: FRAME_S, absolute_floor_dbfs: -70.0, dynamic_range_db: DYNAMIC_RANGE_DB, ..*vad }
+    VadSettings {
+        frame_s: FRAME_S,
+        absolute_floor_dbfs: -70.0,
+        dynamic_range_db: DYNAMIC_RANGE_DB,
+        headroom_db: HEADROOM_DB,
+        ..*vad
+    }
 }
 
 /// Maximal stretches of frames whose decision is `voiced`, as frame ranges.

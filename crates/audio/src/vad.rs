@@ -30,6 +30,10 @@ pub struct VadSettings {
     /// Frames more than this many dB below the channel's loud speech (its
     /// 95th-percentile frame level) are not speech; infinite turns it off.
     pub dynamic_range_db: f64,
+    /// The noise-floor rule never asks for more than the loud speech minus this
+    /// many dB: in a recording with few pauses the 10th-percentile frame is
+    /// quiet speech, not noise. Infinite turns the cap off.
+    pub headroom_db: f64,
     /// Shortest speech kept, seconds.
     pub min_speech_s: f64,
     /// Pauses shorter than this are bridged, seconds.
@@ -45,6 +49,7 @@ impl Default for VadSettings {
             margin_db: 12.0,
             absolute_floor_dbfs: -50.0,
             dynamic_range_db: f64::INFINITY,
+            headroom_db: f64::INFINITY,
             min_speech_s: 0.15,
             min_silence_s: 0.5,
             pad_s: 0.2,
@@ -81,9 +86,13 @@ impl SpeechFrames {
         sorted.sort_by(f64::total_cmp);
         let noise_floor = sorted[sorted.len() / 10];
         let loud = sorted[sorted.len() * 95 / 100];
-        let threshold = (noise_floor + settings.margin_db)
-            .max(settings.absolute_floor_dbfs)
-            .max(loud - settings.dynamic_range_db);
+        let floor_rule = noise_floor + settings.margin_db;
+        let floor_rule = if settings.headroom_db.is_finite() {
+            floor_rule.min(loud - settings.headroom_db)
+        } else {
+            floor_rule
+        };
+        let threshold = floor_rule.max(settings.absolute_floor_dbfs).max(loud - settings.dynamic_range_db);
         SpeechFrames { frame_s, speech: levels.iter().map(|l| *l >= threshold).collect() }
     }
 
@@ -177,6 +186,24 @@ mod tests {
         assert!((on - 0.99).abs() < 0.04 && (off - 1.5).abs() < 0.04, "{on} {off}");
         assert_eq!(frames.onset(0.1, 0.5), None);
         assert_eq!(frames.offset(2.0, 2.4), None);
+    }
+
+    #[test]
+    fn the_floor_rule_leaves_headroom_in_a_recording_without_pauses() {
+        // Speech with no pause at all: loud (0.3) and quiet (0.03, -20 dB)
+        // stretches, the quiet ones a third of the time, so the 10th-percentile
+        // frame is quiet speech and the floor rule alone calls it silence.
+        let mut s = Vec::new();
+        for _ in 0..10 {
+            s.extend(tone(0.4, 0.3));
+            s.extend(tone(0.2, 0.03));
+        }
+        let all = |f: &SpeechFrames| f.speech.iter().filter(|v| **v).count();
+        let plain = SpeechFrames::measure(&s, 16_000, &VadSettings::default());
+        assert!(all(&plain) < plain.speech.len() * 3 / 4, "without the cap the quiet speech is lost");
+        let capped =
+            SpeechFrames::measure(&s, 16_000, &VadSettings { headroom_db: 25.0, ..Default::default() });
+        assert_eq!(all(&capped), capped.speech.len());
     }
 
     #[test]

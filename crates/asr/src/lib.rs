@@ -90,7 +90,7 @@ impl Default for AsrSettings {
             beam_size: 1,
             dtw: true,
             vad: VadSettings::default(),
-            join_gap_s: 0.6,
+            join_gap_s: 0.3,
             gpu: true,
             fit_word_edges: true,
         }

@@ -48,6 +48,8 @@ pub(crate) struct DiarizeConfig {
     pub(crate) merge_threshold: f32,
     /// Sellers' voiceprints (`callscope enroll`).
     pub(crate) voiceprints: Option<PathBuf>,
+    /// Overlapped-speech model (ONNX); overlap detection is off without it.
+    pub(crate) overlap_model: PathBuf,
 }
 
 impl DiarizeConfig {
@@ -71,7 +73,21 @@ impl DiarizeConfig {
             Some(p) if p.is_file() => crate::enroll::Voiceprints::read(p)?.sellers,
             _ => Default::default(),
         };
+        let overlap = if self.overlap_model.is_file() {
+            Some(callscope_diarize::overlap::OverlapDetector::load(
+                &self.overlap_model,
+                &self.onnxruntime,
+                1,
+            )?)
+        } else {
+            eprintln!(
+                "warning: overlapped-speech detection is off: {} is missing (run tools/models/fetch_diarize.sh)",
+                self.overlap_model.display()
+            );
+            None
+        };
         Ok(Some(std::sync::Arc::new(callscope_pipeline::Diarizer {
+            overlap,
             embedder: Box::new(embedder),
             settings: callscope_diarize::mono::MonoSettings {
                 speakers,

@@ -76,6 +76,12 @@ pub(crate) struct MonoEval {
     low_confidence: bool,
     /// Seconds of diarization (excluding transcription).
     diarize_s: f64,
+    /// Overlapped speech: the truth's stretches (overlaps between lines and
+    /// backchannels) found, of all, and detected stretches that hit none.
+    overlaps_found: (usize, usize),
+    overlaps_false: usize,
+    /// Overlapped 10 ms frames: detected and true, detected, true.
+    overlap_frames: (usize, usize, usize),
 }
 
 /// One call's result.
@@ -346,8 +352,31 @@ fn score_mono(
         }
     }
     let hyp = &analysis.transcript;
-    let hyp_segments = segments(hyp);
+    let mut hyp_segments = segments(hyp);
+    let detected: Vec<(f64, f64)> =
+        analysis.attribution.iter().flat_map(|a| a.overlaps.iter().map(|o| (o.start, o.end))).collect();
+    // A detected overlap is speech of both speakers of a two-party call.
+    if hyp.speakers.len() == 2 {
+        for &(start, end) in &detected {
+            for spk in hyp.speakers.keys() {
+                hyp_segments.push(Segment { start, end, speaker: spk.clone() });
+            }
+        }
+    }
     let d = der(&reference_segments, &hyp_segments, 0.25);
+    let truth_overlaps: Vec<(f64, f64)> = ["overlaps", "backchannels"]
+        .iter()
+        .flat_map(|key| truth[*key].as_array().into_iter().flatten())
+        .filter_map(|o| Some((o["start"].as_f64()?, o["end"].as_f64()?)))
+        .collect();
+    let hits = |a: &(f64, f64), set: &[(f64, f64)]| set.iter().any(|b| a.1.min(b.1) > a.0.max(b.0));
+    let frames = |set: &[(f64, f64)]| -> std::collections::BTreeSet<u64> {
+        set.iter().flat_map(|&(a, b)| ((a * 100.0).round() as u64)..((b * 100.0).round() as u64)).collect()
+    };
+    let (tf, df) = (frames(&truth_overlaps), frames(&detected));
+    let mut distinct = truth_overlaps.clone();
+    distinct.sort_by(|a, b| a.0.total_cmp(&b.0));
+    distinct.dedup_by(|a, b| a.1.min(b.1) > a.0.max(b.0));
     // cpWER: each reference speaker's words against the hypothesis speaker it
     // maps to, under the best one-to-one mapping.
     let speaker_words = |t: &Transcript, spk: &str| -> Vec<String> {
@@ -411,6 +440,9 @@ fn score_mono(
         confidence: attribution.confidence,
         low_confidence: attribution.low_confidence,
         diarize_s,
+        overlaps_found: (distinct.iter().filter(|o| hits(o, &detected)).count(), distinct.len()),
+        overlaps_false: detected.iter().filter(|o| !hits(o, &truth_overlaps)).count(),
+        overlap_frames: (tf.intersection(&df).count(), df.len(), tf.len()),
     }
 }
 
@@ -554,6 +586,18 @@ pub(crate) fn run(args: &EvalArgs, config: &Config) -> Result<ExitCode> {
                 mono.iter().map(|m| m.1.cpwer).sum::<f64>() * 100.0 / n,
                 mono.iter().filter(|m| m.1.role_correct).count(),
                 mono.len()
+            );
+            let sum = |f: &dyn Fn(&MonoEval) -> usize| mono.iter().map(|m| f(m.1)).sum::<usize>();
+            let (both, detected, true_frames) =
+                (sum(&|m| m.overlap_frames.0), sum(&|m| m.overlap_frames.1), sum(&|m| m.overlap_frames.2));
+            let pct = |a: usize, b: usize| if b == 0 { 0.0 } else { 100.0 * a as f64 / b as f64 };
+            println!(
+                "overlapped speech: {} of {} stretches found (overlaps between lines and backchannels), {} detected where there was none; frames: precision {:.0}%, recall {:.0}%",
+                sum(&|m| m.overlaps_found.0),
+                sum(&|m| m.overlaps_found.1),
+                sum(&|m| m.overlaps_false),
+                pct(both, detected),
+                pct(both, true_frames)
             );
         }
         let audio: f64 = results.iter().map(|r| r.duration_s).sum();

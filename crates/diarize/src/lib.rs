@@ -16,6 +16,7 @@ pub mod der;
 pub mod features;
 pub mod mono;
 pub mod onnx;
+pub mod overlap;
 
 use callscope_model::{Role, Transcript, Word};
 

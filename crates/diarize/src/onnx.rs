@@ -26,43 +26,44 @@ impl std::fmt::Debug for OnnxEmbedder {
     }
 }
 
-fn err(what: &str, e: impl std::fmt::Display) -> DiarizeError {
+pub(crate) fn err(what: &str, e: impl std::fmt::Display) -> DiarizeError {
     DiarizeError::Embedder(format!("{what}: {e}"))
+}
+
+/// Loads ONNX Runtime from `runtime` (once per process) and opens `model`.
+pub(crate) fn session(model: &Path, runtime: &Path, threads: usize) -> Result<Session, DiarizeError> {
+    static ENV: OnceLock<Result<ort::environment::Environment, String>> = OnceLock::new();
+    if !runtime.is_file() {
+        return Err(err(
+            &runtime.display().to_string(),
+            "ONNX Runtime library not found (run tools/models/fetch_diarize.sh)",
+        ));
+    }
+    if !model.is_file() {
+        return Err(err(&model.display().to_string(), "model not found (run tools/models/fetch_diarize.sh)"));
+    }
+    let env = ENV
+        .get_or_init(|| {
+            ort::init_from(runtime)
+                .map_err(|e| e.to_string())?
+                .with_name("callscope")
+                .build()
+                .map_err(|e| e.to_string())
+        })
+        .as_ref()
+        .map_err(|e| err(&runtime.display().to_string(), e))?;
+    Session::builder(env)
+        .map_err(|e| err("onnxruntime", e))?
+        .with_intra_threads(threads.max(1))
+        .map_err(|e| err("onnxruntime", e))?
+        .commit_from_file(model)
+        .map_err(|e| err(&model.display().to_string(), e))
 }
 
 impl OnnxEmbedder {
     /// Loads ONNX Runtime from `runtime` (once per process) and the model.
     pub fn load(model: &Path, runtime: &Path, threads: usize) -> Result<Self, DiarizeError> {
-        static ENV: OnceLock<Result<ort::environment::Environment, String>> = OnceLock::new();
-        if !runtime.is_file() {
-            return Err(err(
-                &runtime.display().to_string(),
-                "ONNX Runtime library not found (run tools/models/fetch_diarize.sh)",
-            ));
-        }
-        if !model.is_file() {
-            return Err(err(
-                &model.display().to_string(),
-                "model not found (run tools/models/fetch_diarize.sh)",
-            ));
-        }
-        let env = ENV
-            .get_or_init(|| {
-                ort::init_from(runtime)
-                    .map_err(|e| e.to_string())?
-                    .with_name("callscope")
-                    .build()
-                    .map_err(|e| e.to_string())
-            })
-            .as_ref()
-            .map_err(|e| err(&runtime.display().to_string(), e))?;
-        let session = Session::builder(env)
-            .map_err(|e| err("onnxruntime", e))?
-            .with_intra_threads(threads.max(1))
-            .map_err(|e| err("onnxruntime", e))?
-            .commit_from_file(model)
-            .map_err(|e| err(&model.display().to_string(), e))?;
-        Ok(OnnxEmbedder { session: Mutex::new(session) })
+        Ok(OnnxEmbedder { session: Mutex::new(session(model, runtime, threads)?) })
     }
 }
 

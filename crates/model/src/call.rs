@@ -94,6 +94,19 @@ pub struct Attribution {
     pub confidence: f64,
     /// Below the confidence threshold: dashboards should leave this call's KPIs out.
     pub low_confidence: bool,
+    /// Mono calls: the stretches where two people talk at once (seconds), when
+    /// the overlap model is installed. Not stored; in the analysis output only.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub overlaps: Vec<TimeSpan>,
+}
+
+/// A stretch of a call, seconds from its start.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct TimeSpan {
+    /// Start.
+    pub start: f64,
+    /// End.
+    pub end: f64,
 }
 
 impl Attribution {
@@ -102,6 +115,11 @@ impl Attribution {
 
     /// An attribution with the flag set from the threshold.
     pub fn new(method: &str, confidence: f64) -> Self {
-        Attribution { method: method.to_owned(), confidence, low_confidence: confidence < Self::THRESHOLD }
+        Attribution {
+            method: method.to_owned(),
+            confidence,
+            low_confidence: confidence < Self::THRESHOLD,
+            overlaps: Vec::new(),
+        }
     }
 }

@@ -24,7 +24,7 @@ pub mod kpi;
 pub mod signals;
 pub mod transcript;
 
-pub use call::{Attribution, CallAnalysis, CallMeta, Direction, Provenance};
+pub use call::{Attribution, CallAnalysis, CallMeta, Direction, Provenance, TimeSpan};
 pub use kpi::{CallKpis, KpiReport};
 pub use signals::{
     ActionItem, CallSentiment, CallSignals, KeywordCount, Mention, Question, SentimentLabel, SentimentPoint,

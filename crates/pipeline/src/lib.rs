@@ -78,6 +78,8 @@ pub struct Diarizer {
     pub settings: MonoSettings,
     /// Enrolled sellers' voiceprints, by seller id (`callscope enroll`).
     pub voiceprints: std::collections::BTreeMap<String, Vec<f32>>,
+    /// Overlapped-speech detection (the segmentation model), when installed.
+    pub overlap: Option<callscope_diarize::overlap::OverlapDetector>,
 }
 
 impl std::fmt::Debug for Diarizer {
@@ -266,7 +268,15 @@ pub fn diarize_mono(
     let split =
         if r.speakers < 2 { 0.0 } else { f64::from(((1.0 - r.closest_centroids) / 0.6).clamp(0.0, 1.0)) };
     let confidence = split * (0.5 + 0.5 * f64::from(role_confidence));
-    Ok((t, Attribution::new(method.as_str(), confidence)))
+    let mut attribution = Attribution::new(method.as_str(), confidence);
+    if let Some(detector) = &d.overlap {
+        attribution.overlaps = detector
+            .detect(samples)?
+            .into_iter()
+            .map(|o| callscope_model::TimeSpan { start: o.start, end: o.end })
+            .collect();
+    }
+    Ok((t, attribution))
 }
 
 #[cfg(test)]

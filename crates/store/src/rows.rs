@@ -328,6 +328,7 @@ impl CallRow {
                 method: self.attribution_method.clone(),
                 confidence: self.attribution_confidence.unwrap_or(0.0),
                 low_confidence: self.attribution_low_confidence != 0,
+                overlaps: Vec::new(),
             }),
             summary: self.summary(),
             direction: non_empty(&self.direction),

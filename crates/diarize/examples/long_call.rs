@@ -1,6 +1,7 @@
 //! Diarization of a long mono recording, for time and peak memory (run under
 //! `/usr/bin/time -v`). Words are stood in for by 0.4 s pieces of the speech
-//! regions voice activity finds, so this measures diarization alone, not ASR.
+//! regions voice activity finds, so this measures diarization alone, not ASR;
+//! then overlapped-speech detection, when its model is in the models folder.
 //!
 //! ```sh
 //! cargo run --release -p callscope-diarize --example long_call -- FILE.flac [models/]
@@ -12,6 +13,7 @@ use std::time::Instant;
 
 use callscope_diarize::mono::{MonoSettings, TimedText, diarize_words};
 use callscope_diarize::onnx::OnnxEmbedder;
+use callscope_diarize::overlap::OverlapDetector;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
@@ -45,5 +47,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         r.speakers,
         dur / secs
     );
+    let overlap_model = models.join("pyannote-segmentation-3.0.onnx");
+    if overlap_model.is_file() {
+        let detector = OverlapDetector::load(&overlap_model, &models.join("libonnxruntime.so.1.32.0"), 1)?;
+        let started = Instant::now();
+        let overlaps = detector.detect(&samples)?;
+        let secs = started.elapsed().as_secs_f64();
+        let total: f64 = overlaps.iter().map(|o| o.end - o.start).sum();
+        println!(
+            "overlap: {} stretches, {total:.0} s, in {secs:.1} s ({:.1}x real time)",
+            overlaps.len(),
+            dur / secs
+        );
+    }
     Ok(())
 }

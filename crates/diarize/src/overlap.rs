@@ -13,6 +13,7 @@
 use std::path::Path;
 use std::sync::Mutex;
 
+use callscope_model::TimeSpan;
 use ort::session::Session;
 use ort::value::Tensor;
 
@@ -27,15 +28,6 @@ const FRAME_STEP: usize = 270;
 const FRAME_SPAN: usize = 991;
 /// Powerset classes 4..7 are the pairs {1,2}, {1,3}, {2,3}.
 const PAIRS: std::ops::Range<usize> = 4..7;
-
-/// A stretch of overlapped speech, seconds.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Overlap {
-    /// Start.
-    pub start: f64,
-    /// End.
-    pub end: f64,
-}
 
 /// The loaded segmentation model. Share by reference; runs are serialised.
 pub struct OverlapDetector {
@@ -79,19 +71,19 @@ impl OverlapDetector {
     }
 
     /// The overlapped stretches of a 16 kHz mono recording.
-    pub fn detect(&self, samples: &[f32]) -> Result<Vec<Overlap>, DiarizeError> {
+    pub fn detect(&self, samples: &[f32]) -> Result<Vec<TimeSpan>, DiarizeError> {
         Ok(stretches(&self.frames(samples)?, 0.5, FRAME_STEP as f64 / 16_000.0))
     }
 }
 
 /// Runs of consecutive frames (centre, probability) above `threshold`, each
 /// from its first centre minus half a step to its last centre plus half.
-fn stretches(frames: &[(f64, f32)], threshold: f32, step_s: f64) -> Vec<Overlap> {
-    let mut out: Vec<Overlap> = Vec::new();
+fn stretches(frames: &[(f64, f32)], threshold: f32, step_s: f64) -> Vec<TimeSpan> {
+    let mut out: Vec<TimeSpan> = Vec::new();
     let mut open = false;
     for &(t, p) in frames {
         match (p > threshold, open) {
-            (true, false) => out.push(Overlap { start: (t - step_s / 2.0).max(0.0), end: t + step_s / 2.0 }),
+            (true, false) => out.push(TimeSpan { start: (t - step_s / 2.0).max(0.0), end: t + step_s / 2.0 }),
             (true, true) => {
                 if let Some(last) = out.last_mut() {
                     last.end = t + step_s / 2.0;
@@ -113,7 +105,7 @@ mod tests {
         let p: Vec<(f64, f32)> =
             [0.1, 0.6, 0.9, 0.2, 0.7, 0.4].iter().enumerate().map(|(i, p)| (i as f64, *p)).collect();
         let s = stretches(&p, 0.5, 1.0);
-        assert_eq!(s, vec![Overlap { start: 0.5, end: 2.5 }, Overlap { start: 3.5, end: 4.5 }]);
+        assert_eq!(s, vec![TimeSpan { start: 0.5, end: 2.5 }, TimeSpan { start: 3.5, end: 4.5 }]);
         assert!(stretches(&[], 0.5, 1.0).is_empty());
     }
 }

@@ -270,11 +270,7 @@ pub fn diarize_mono(
     let confidence = split * (0.5 + 0.5 * f64::from(role_confidence));
     let mut attribution = Attribution::new(method.as_str(), confidence);
     if let Some(detector) = &d.overlap {
-        attribution.overlaps = detector
-            .detect(samples)?
-            .into_iter()
-            .map(|o| callscope_model::TimeSpan { start: o.start, end: o.end })
-            .collect();
+        attribution.overlaps = detector.detect(samples)?;
     }
     Ok((t, attribution))
 }

@@ -90,7 +90,7 @@ pub fn fit_to_speech(words: &mut [AsrWord], frames: &SpeechFrames) {
         stretches(&frames.speech, false).into_iter().map(|(a, b)| (a as f64 * f, b as f64 * f)).collect();
 
     // The run each word overlaps most.
-    let owners: Vec<Option<usize>> = words
+    let mut owners: Vec<Option<usize>> = words
         .iter()
         .map(|w| {
             let first = runs.partition_point(|r| r.1 <= w.start);
@@ -102,35 +102,20 @@ pub fn fit_to_speech(words: &mut [AsrWord], frames: &SpeechFrames) {
                 .map(|(k, _)| k)
         })
         .collect();
-
+    let owned = |owners: &[Option<usize>]| -> Vec<(usize, usize)> {
+        owners.iter().enumerate().filter_map(|(i, o)| Some((i, (*o)?))).collect()
+    };
     // A word in silence between two words of one run is that run's too (whisper
     // gave it no time, say); one between runs stays where it is.
-    let mut owners = owners;
-    let mut previous: Option<(usize, usize)> = None; // (word, run)
-    for i in 0..owners.len() {
-        let Some(run) = owners[i] else { continue };
-        if let Some((p, prev_run)) = previous
-            && prev_run == run
-        {
-            owners[p + 1..i].fill(Some(run));
+    for pair in owned(&owners).windows(2) {
+        let ((left, run), (right, next_run)) = (pair[0], pair[1]);
+        if run == next_run {
+            owners[left + 1..right].fill(Some(run));
         }
-        previous = Some((i, run));
     }
-    let mut group: Vec<usize> = Vec::new();
-    let mut current: Option<usize> = None;
-    for (i, owner) in owners.iter().enumerate() {
-        let Some(run) = *owner else { continue };
-        if current != Some(run) {
-            if let Some(r) = current {
-                fit_run(words, &group, runs[r], &silences);
-            }
-            group.clear();
-            current = Some(run);
-        }
-        group.push(i);
-    }
-    if let Some(r) = current {
-        fit_run(words, &group, runs[r], &silences);
+    for group in owned(&owners).chunk_by(|a, b| a.1 == b.1) {
+        let indices: Vec<usize> = group.iter().map(|&(i, _)| i).collect();
+        fit_run(words, &indices, runs[group[0].1], &silences);
     }
     // Keep the words in their order: one left in silence stays between its
     // neighbours' new spans.

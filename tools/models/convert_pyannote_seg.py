@@ -150,8 +150,8 @@ def to_onnx(sd):
 
     nodes, inits = [], []
 
-    def const(name, array):
-        inits.append(numpy_helper.from_array(np.ascontiguousarray(array, dtype=np.float32), name))
+    def const(name, array, dtype=np.float32):
+        inits.append(numpy_helper.from_array(np.ascontiguousarray(array, dtype=dtype), name))
         return name
 
     def node(op, inputs, output, **attrs):
@@ -195,8 +195,7 @@ def to_onnx(sd):
         y = node("LSTM", [x, w, r, b], f"l{layer}_y", hidden_size=hidden, direction="bidirectional")
         # Y: [frames, 2, batch, hidden] -> [frames, batch, 2 * hidden]
         y = node("Transpose", [y], f"l{layer}_t", perm=[0, 2, 1, 3])
-        x = node("Reshape", [y, const(f"l{layer}_shape", np.array([0, 0, -1]))], f"l{layer}_out")
-        inits[-1] = numpy_helper.from_array(np.array([0, 0, -1], dtype=np.int64), f"l{layer}_shape")
+        x = node("Reshape", [y, const(f"l{layer}_shape", [0, 0, -1], np.int64)], f"l{layer}_out")
     x = node("Transpose", [x], "bf", perm=[1, 0, 2])  # [batch, frames, 256]
     for i in (0, 1):
         x = node("MatMul", [x, const(f"lin{i}_w", sd[f"linear.{i}.weight"].T)], f"lin{i}_m")

@@ -29,7 +29,13 @@ pub fn synthetic_call(minutes: f64) -> Transcript {
         for i in 0..words {
             let len = 0.15 + next(30) as f64 / 100.0;
             let text = if i + 1 == words && next(4) == 0 { "right?" } else { "word" };
-            t.words.push(Word { text: text.into(), start: clock, end: clock + len, speaker: speaker.into() });
+            t.words.push(Word {
+                text: text.into(),
+                start: clock,
+                end: clock + len,
+                speaker: speaker.into(),
+                confidence: None,
+            });
             clock += len + 0.04 + next(10) as f64 / 100.0;
             if i == words / 2 && next(5) == 0 {
                 let other = if speaker == "spk_0" { "spk_1" } else { "spk_0" };
@@ -38,6 +44,7 @@ pub fn synthetic_call(minutes: f64) -> Transcript {
                     start: clock - 0.1,
                     end: clock + 0.2,
                     speaker: other.into(),
+                    confidence: None,
                 });
             }
         }
@@ -81,6 +88,7 @@ pub fn realistic_call(minutes: f64) -> Transcript {
                     start: w.start + offset,
                     end: w.end + offset,
                     speaker: if role == Role::Seller { "seller".into() } else { "customer".into() },
+                    confidence: None,
                 });
             }
             offset += call.duration_s.unwrap_or(0.0);

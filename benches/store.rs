@@ -13,11 +13,12 @@
 
 use std::time::{Duration, Instant};
 
+use callscope_api::insights::{Bucket, SellerSummary, TeamSummary, TrendPoint, rank_keywords};
 use callscope_benches::realistic_call;
-use callscope_model::{CallAnalysis, CallMeta, Provenance, TrackerKind, Transcript};
+use callscope_model::{CallAnalysis, CallMeta, Provenance, TrackerKind, Transcript, Turn};
 use callscope_signals::{SignalExtractor, SignalSettings, TrackerMatcher, Trackers};
 use callscope_store::{
-    Bucket, ClickHouseConfig, ClickHouseStore, DateRange, HistoryQuery, HistorySort, SqliteStore, Store,
+    ClickHouseConfig, ClickHouseStore, DateRange, HistoryQuery, HistorySort, SellerFilter, SqliteStore, Store,
 };
 use chrono::{Duration as ChronoDuration, NaiveDate, TimeZone, Utc};
 
@@ -79,6 +80,17 @@ fn extractor() -> SignalExtractor {
 /// One analysed call, cloned with a new identity per write.
 fn template(transcript: Transcript) -> CallAnalysis {
     let signals = extractor().extract(&transcript);
+    // The KPI engine's turns with their words' text (one `utterances` row each).
+    let words = callscope_kpi::sorted_words(&transcript);
+    let seg = callscope_kpi::segment_turns(&words);
+    let turns = (0..seg.turns.len())
+        .map(|i| {
+            let mine = words.iter().zip(&seg.turn_of).filter(|(_, t)| **t == u32::try_from(i).ok());
+            let text: Vec<&str> = mine.map(|(w, _)| transcript.words[w.index].text.trim()).collect();
+            let t = &seg.turns[i];
+            Turn { role: t.role, start: t.start, end: t.end, text: text.join(" ") }
+        })
+        .collect();
     CallAnalysis {
         meta: CallMeta::default(),
         duration_s: transcript.duration_s.unwrap_or(0.0),
@@ -86,6 +98,7 @@ fn template(transcript: Transcript) -> CallAnalysis {
         kpis: callscope_kpi::report(&transcript),
         signals,
         transcript,
+        turns,
         provenance: Provenance {
             pipeline_version: "bench".into(),
             asr_model: None,
@@ -117,8 +130,7 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 
 async fn write_path(store: &dyn Store, calls: usize, label: &str) {
     let template = template(realistic_call(20.0));
-    let utterances =
-        callscope_kpi::segment_turns(&callscope_kpi::sorted_words(&template.transcript)).turns.len();
+    let utterances = template.turns.len();
     let batch = 100;
     let started = Instant::now();
     let mut written = 0;
@@ -136,7 +148,8 @@ async fn write_path(store: &dyn Store, calls: usize, label: &str) {
     );
 }
 
-/// The API calls of one seller page load, each timed.
+/// The store queries of one seller page load and the insight arithmetic on
+/// them (`callscope_api::insights`), each timed.
 async fn read_path(store: &dyn Store, label: &str, calls: u64, sellers: u64, range: DateRange, loads: usize) {
     let names = [
         "seller_summary",
@@ -157,11 +170,13 @@ async fn read_path(store: &dyn Store, label: &str, calls: u64, sellers: u64, ran
             timings[i].push(t.elapsed());
             *t = Instant::now();
         };
-        store.seller_summary(&seller, range).await.expect("summary");
+        let this_seller = SellerFilter::Seller(seller.clone());
+        SellerSummary::from_daily(&seller, &store.daily(&this_seller, range).await.expect("summary"));
         lap(0, &mut t);
-        store.seller_trend(&seller, range, Bucket::Week).await.expect("trend");
+        TrendPoint::from_daily(&store.daily(&this_seller, range).await.expect("trend"), Bucket::Week);
         lap(1, &mut t);
-        store.team_summary(&team, range).await.expect("team");
+        let rows = store.daily(&SellerFilter::Team(team.clone()), range).await.expect("team");
+        TeamSummary::from_daily(&team, &rows);
         lap(2, &mut t);
         let page = store
             .call_history(&HistoryQuery {
@@ -179,7 +194,7 @@ async fn read_path(store: &dyn Store, label: &str, calls: u64, sellers: u64, ran
         lap(3, &mut t);
         store.term_counts(&seller, range, TrackerKind::Competitor).await.expect("terms");
         lap(4, &mut t);
-        store.customer_keywords(&seller, range, 20).await.expect("keywords");
+        rank_keywords(&store.customer_keywords(&seller, range).await.expect("keywords"), 20);
         lap(5, &mut t);
         let id = page.items.first().map(|c| c.call_id.clone()).unwrap_or_default();
         store.call(&id).await.expect("call");

@@ -20,6 +20,9 @@ pub enum ApiError {
     /// The request is wrong (bad date, bad parameter).
     #[error("{0}")]
     BadRequest(String),
+    /// Only a comment's author may delete it.
+    #[error("comment {0} belongs to someone else")]
+    NotAuthor(String),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -36,10 +39,10 @@ impl IntoResponse for ApiError {
             ApiError::Forbidden => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::NotAuthor(_) => StatusCode::FORBIDDEN,
             ApiError::Store(e) => match e {
                 StoreError::Unavailable(_) | StoreError::Timeout(_) => StatusCode::SERVICE_UNAVAILABLE,
                 StoreError::InvalidInput { .. } => StatusCode::BAD_REQUEST,
-                StoreError::NotAuthor(_) => StatusCode::FORBIDDEN,
                 StoreError::SchemaMismatch(_) | StoreError::Database(_) => StatusCode::INTERNAL_SERVER_ERROR,
             },
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

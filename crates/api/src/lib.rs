@@ -7,15 +7,20 @@
 //! a manager the sellers of the teams they lead, an admin everything. The page
 //! is plain HTML, CSS and JavaScript (no build step), compiled into the binary.
 //!
+//! The store returns rows and sums; what the pages show is computed from them
+//! in one pure module, [`insights`] (summaries, trends, team bands, keyword
+//! rankings, coaching), and who may do what is decided here, never in storage.
+//!
 //! # Layout
 //! - [`app`] builds the router (tests drive it with `oneshot`); [`serve`] runs it
 //!   on a listener until a shutdown future completes.
-//! - `routes`: the JSON API; `audio`: recordings with HTTP Range support.
-//! - [`insights`]: trend sentences; [`coaching`]: who may need coaching.
+//! - `routes`: the JSON API, the static page, and recordings with HTTP Range
+//!   support.
+//! - [`insights`]: the insight arithmetic; [`insights::coaching`]: who may
+//!   need coaching.
 //! - [`auth`], [`directory`], [`error`].
 
 pub mod auth;
-pub mod coaching;
 pub mod directory;
 pub mod error;
 pub mod insights;
@@ -29,8 +34,8 @@ use axum::Router;
 use callscope_store::Store;
 
 pub use auth::{AuthSettings, JwtSettings};
-pub use coaching::CoachingRules;
 pub use directory::Directory;
+pub use insights::coaching::{self, CoachingRules};
 
 /// Everything the handlers share.
 pub struct AppState {

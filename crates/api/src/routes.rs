@@ -13,16 +13,15 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use callscope_model::TrackerKind;
-use callscope_store::{
-    Bucket, DateRange, HistoryQuery, HistorySort, NewComment, SellerFilter, SellerSummary, TrendPoint,
-};
+use callscope_store::{DateRange, HistoryQuery, HistorySort, NewComment, SellerFilter};
 use chrono::{Days, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::AppState;
 use crate::auth::{CurrentUser, SESSION_COOKIE, SESSION_TTL_S};
 use crate::directory::{AppRole, User};
 use crate::error::ApiError;
-use crate::{AppState, coaching, insights};
+use crate::insights::{self, Bucket, Kpi, SellerSummary, TeamSummary, TrendPoint, coaching};
 
 type AppResult<T> = Result<T, ApiError>;
 type St = State<Arc<AppState>>;
@@ -229,11 +228,11 @@ struct SellerInfo {
 #[derive(Serialize)]
 struct TeamView {
     overall: SellerSummary,
-    bands: std::collections::BTreeMap<String, callscope_store::KpiBand>,
+    bands: std::collections::BTreeMap<Kpi, insights::KpiBand>,
     top_performers: Vec<String>,
     top_performers_by: String,
     /// Top performers' average per KPI.
-    top: std::collections::BTreeMap<String, f64>,
+    top: std::collections::BTreeMap<Kpi, f64>,
 }
 
 #[derive(Serialize)]
@@ -246,9 +245,9 @@ struct Insights {
     team: Option<TeamView>,
     trends: Vec<insights::Trend>,
     trends_note: Option<String>,
-    sentiment_over_time: Vec<callscope_store::TrendPoint>,
+    sentiment_over_time: Vec<TrendPoint>,
     sentiment_bucket: Bucket,
-    customer_keywords: Vec<callscope_store::KeywordRank>,
+    customer_keywords: Vec<insights::KeywordRank>,
     competitors: Vec<callscope_store::TermCount>,
     tracked_keywords: Vec<callscope_store::TermCount>,
 }
@@ -279,7 +278,10 @@ async fn seller_insights(
     // Independent queries: run them concurrently.
     let team_query = async {
         match &team_id {
-            Some(t) => store.team_summary(t, range).await.map(Some),
+            Some(t) => store
+                .daily(&SellerFilter::Team(t.clone()), range)
+                .await
+                .map(|rows| Some(TeamSummary::from_daily(t, &rows))),
             None => Ok(None),
         }
     };
@@ -290,7 +292,7 @@ async fn seller_insights(
     let (daily, team, customer_keywords, mentions) = tokio::try_join!(
         store.daily(&this_seller, both),
         team_query,
-        store.customer_keywords(&seller_id, range, 20),
+        store.customer_keywords(&seller_id, range),
         store.mention_counts(&seller_id, range),
     )?;
     let (current_rows, previous_rows): (Vec<_>, Vec<_>) =
@@ -298,6 +300,7 @@ async fn seller_insights(
     let summary = SellerSummary::from_daily(&seller_id, &current_rows);
     let previous = SellerSummary::from_daily(&seller_id, &previous_rows);
     let sentiment_over_time = TrendPoint::from_daily(&current_rows, bucket);
+    let customer_keywords = insights::rank_keywords(&customer_keywords, 20);
     let (competitors, tracked_keywords): (Vec<_>, Vec<_>) =
         mentions.into_iter().partition(|t| t.kind == TrackerKind::Competitor);
     let team_view = team.as_ref().map(|t| {
@@ -305,7 +308,7 @@ async fn seller_insights(
         TeamView {
             overall: t.overall.clone(),
             bands: t.bands.clone(),
-            top: report.differences.iter().map(|d| (d.kpi.clone(), d.top_performers)).collect(),
+            top: report.differences.iter().map(|d| (d.kpi, d.top_performers)).collect(),
             top_performers: report.top_performers,
             top_performers_by: report.top_performers_by,
         }
@@ -405,8 +408,8 @@ async fn team_coaching(
         return Err(ApiError::NotFound(format!("team {team_id}")));
     }
     let range = range(q.from.as_deref(), q.to.as_deref())?;
-    let team = state.store.team_summary(&team_id, range).await?;
-    Ok(Json(coaching::assess(&team, &state.coaching)))
+    let rows = state.store.daily(&SellerFilter::Team(team_id.clone()), range).await?;
+    Ok(Json(coaching::assess(&TeamSummary::from_daily(&team_id, &rows), &state.coaching)))
 }
 
 // ---------- calls ----------
@@ -482,10 +485,17 @@ async fn delete_comment(
     Path((call_id, comment_id)): Path<(String, String)>,
 ) -> AppResult<StatusCode> {
     visible_call(&state, &user, &call_id).await?;
-    if !state.store.comments(&call_id).await?.iter().any(|c| c.comment_id == comment_id) {
-        return Err(ApiError::NotFound(format!("comment {comment_id}")));
+    let comment = state
+        .store
+        .comment(&comment_id)
+        .await?
+        .filter(|c| c.comment.call_id == call_id)
+        .ok_or_else(|| ApiError::NotFound(format!("comment {comment_id}")))?;
+    // Only the author may delete a comment (managers included).
+    if comment.comment.author != user.id {
+        return Err(ApiError::NotAuthor(comment_id));
     }
-    match state.store.delete_comment(&comment_id, &user.id).await? {
+    match state.store.delete_comment(&comment_id).await? {
         true => Ok(StatusCode::NO_CONTENT),
         false => Err(ApiError::NotFound(format!("comment {comment_id}"))),
     }

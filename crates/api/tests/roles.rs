@@ -178,6 +178,12 @@ async fn role_matrix() {
     .await;
     assert_eq!(status, StatusCode::CREATED);
     let comment_id = comment["comment_id"].as_str().expect("id").to_owned();
+    // Only its author may delete a comment, even on the seller's own call.
+    let uri = format!("/api/calls/c-daniel/comments/{comment_id}");
+    assert_eq!(
+        send(&f.app, "DELETE", &uri, Some("s-daniel"), None).await,
+        (StatusCode::FORBIDDEN, json!({ "error": format!("comment {comment_id} belongs to someone else") }))
+    );
 
     use StatusCode as S;
     let actors: [Option<&str>; 5] =

@@ -14,7 +14,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let words = session.transcribe(channel)?;
         eprintln!("channel {c}: {} words in {:.1}s", words.len(), start.elapsed().as_secs_f64());
         for w in words.iter().take(40) {
-            println!("{c} {:7.2} {:7.2} {:.2} {}", w.start, w.end, w.probability, w.text);
+            println!("{c} {:7.2} {:7.2} {:.2} {}", w.start, w.end, w.confidence.unwrap_or(0.0), w.text);
         }
     }
     Ok(())

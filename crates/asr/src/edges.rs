@@ -23,7 +23,7 @@
 
 use callscope_audio::{SpeechFrames, VadSettings};
 
-use crate::AsrWord;
+use crate::Word;
 
 /// Frame length of the level measurement, seconds.
 pub const FRAME_S: f64 = 0.01;
@@ -75,7 +75,7 @@ fn stretches(speech: &[bool], voiced: bool) -> Vec<(usize, usize)> {
 }
 
 /// Fits `words` (one channel's, in time order) to `frames`; see the module docs.
-pub fn fit_to_speech(words: &mut [AsrWord], frames: &SpeechFrames) {
+pub fn fit_to_speech(words: &mut [Word], frames: &SpeechFrames) {
     let f = frames.frame_s;
     let pause = (PAUSE_S / f).round() as usize;
     let mut runs: Vec<(usize, usize)> = Vec::new();
@@ -133,7 +133,7 @@ pub fn fit_to_speech(words: &mut [AsrWord], frames: &SpeechFrames) {
 }
 
 /// Fits the words `group` (indices into `words`, in order) to their run.
-fn fit_run(words: &mut [AsrWord], group: &[usize], (a, b): (f64, f64), silences: &[(f64, f64)]) {
+fn fit_run(words: &mut [Word], group: &[usize], (a, b): (f64, f64), silences: &[(f64, f64)]) {
     for &i in group {
         let w = &mut words[i];
         w.start = w.start.clamp(a, b);
@@ -168,8 +168,8 @@ fn fit_run(words: &mut [AsrWord], group: &[usize], (a, b): (f64, f64), silences:
 mod tests {
     use super::*;
 
-    fn word(text: &str, start: f64, end: f64) -> AsrWord {
-        AsrWord { text: text.into(), start, end, probability: 1.0 }
+    fn word(text: &str, start: f64, end: f64) -> Word {
+        Word::unattributed(text, start, end, Some(1.0))
     }
 
     /// 10 ms frames, voiced where `pattern` has `#`.
@@ -177,7 +177,7 @@ mod tests {
         SpeechFrames { frame_s: FRAME_S, speech: pattern.chars().map(|c| c == '#').collect() }
     }
 
-    fn spans(words: &[AsrWord]) -> Vec<(f64, f64)> {
+    fn spans(words: &[Word]) -> Vec<(f64, f64)> {
         words.iter().map(|w| ((w.start * 100.0).round() / 100.0, (w.end * 100.0).round() / 100.0)).collect()
     }
 

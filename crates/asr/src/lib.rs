@@ -97,18 +97,10 @@ impl Default for AsrSettings {
     }
 }
 
-/// A transcribed word.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AsrWord {
-    /// The word as whisper wrote it, punctuation attached.
-    pub text: String,
-    /// Start, seconds on the recording's timeline.
-    pub start: f64,
-    /// End, seconds.
-    pub end: f64,
-    /// Mean token probability.
-    pub probability: f32,
-}
+/// Transcription emits the one word type of callscope: the word as whisper
+/// wrote it (punctuation attached), its times on the recording's timeline,
+/// its mean token probability as `confidence`, and no speaker yet.
+pub use callscope_model::Word;
 
 /// Checks a model file: present, ggml magic, and (if a `.sha256` file sits next
 /// to it) the recorded SHA-256.
@@ -254,7 +246,7 @@ fn map_in_chunk(chunk: &(usize, usize, usize), t: f64) -> f64 {
 
 impl Session<'_> {
     /// Transcribes one channel (16 kHz mono) into words on its own timeline.
-    pub fn transcribe(&mut self, samples: &[f32]) -> Result<Vec<AsrWord>, AsrError> {
+    pub fn transcribe(&mut self, samples: &[f32]) -> Result<Vec<Word>, AsrError> {
         let segments = speech_segments(samples, TARGET_RATE, &self.settings.vad);
         if segments.is_empty() {
             return Ok(Vec::new());
@@ -281,7 +273,7 @@ impl Session<'_> {
     }
 
     /// Runs whisper on a buffer as is and returns its words (times relative to the buffer).
-    pub fn transcribe_raw(&mut self, samples: &[f32]) -> Result<Vec<AsrWord>, AsrError> {
+    pub fn transcribe_raw(&mut self, samples: &[f32]) -> Result<Vec<Word>, AsrError> {
         let strategy = if self.settings.beam_size > 1 {
             SamplingStrategy::BeamSearch { beam_size: self.settings.beam_size as i32, patience: -1.0 }
         } else {
@@ -300,7 +292,7 @@ impl Session<'_> {
         params.set_no_context(true);
         self.state.full(params, samples).map_err(|e| AsrError::Whisper(e.to_string()))?;
 
-        let mut words: Vec<AsrWord> = Vec::new();
+        let mut words: Vec<Word> = Vec::new();
         let mut probs: Vec<f32> = Vec::new();
         let dtw = self.settings.dtw;
         for segment in self.state.as_iter() {
@@ -330,15 +322,10 @@ impl Session<'_> {
                     if let Some(last) = words.last_mut()
                         && !probs.is_empty()
                     {
-                        last.probability = probs.iter().sum::<f32>() / probs.len() as f32;
+                        last.confidence = Some(probs.iter().sum::<f32>() / probs.len() as f32);
                     }
                     probs.clear();
-                    words.push(AsrWord {
-                        text: text.trim().to_owned(),
-                        start,
-                        end: end.max(start),
-                        probability: 0.0,
-                    });
+                    words.push(Word::unattributed(text.trim(), start, end.max(start), Some(0.0)));
                 } else if let Some(last) = words.last_mut() {
                     last.text.push_str(text.trim_end());
                     last.end = last.end.max(end);
@@ -351,7 +338,7 @@ impl Session<'_> {
         if let Some(last) = words.last_mut()
             && !probs.is_empty()
         {
-            last.probability = probs.iter().sum::<f32>() / probs.len() as f32;
+            last.confidence = Some(probs.iter().sum::<f32>() / probs.len() as f32);
         }
         words.retain(|w| !w.text.is_empty());
         Ok(words)

@@ -5,20 +5,19 @@
 //! failed. Output is one JSON object per input line (JSON lines), in the order
 //! the inputs were given (directories expand to their `*.json` files, sorted).
 
-use std::io::{self, IsTerminal, Read, Write};
-use std::path::{Path, PathBuf};
+use std::io::{self, IsTerminal, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
-use callscope_model::{CallSignals, KpiReport, Transcript};
+use anyhow::Result;
+use callscope_model::{CallSignals, KpiReport, SellerChannel, Transcript};
 use callscope_pipeline::Analyzer;
-use callscope_signals::{TrackerMatcher, Trackers};
 use clap::Args;
 use serde::Serialize;
 
-use crate::EXIT_BAD_INPUT;
 use crate::config::Config;
-use crate::output::{self, Format};
+use crate::output::{self, EXIT_BAD_INPUT, Format};
+use crate::setup::{self, expand_inputs, load_transcript, seller_channel_arg};
 
 /// Arguments of `callscope analyze`.
 #[derive(Debug, Args)]
@@ -30,8 +29,8 @@ pub(crate) struct AnalyzeArgs {
     #[arg(long = "transcript", value_name = "FILE|DIR", num_args = 1..)]
     transcripts: Vec<PathBuf>,
     /// Which channel of a stereo recording is the seller's [default: left].
-    #[arg(long, value_enum)]
-    seller_channel: Option<SellerChannelArg>,
+    #[arg(long, value_parser = seller_channel_arg())]
+    seller_channel: Option<SellerChannel>,
     /// Whisper model (ggml file); overrides `asr.model`.
     #[arg(long, value_name = "FILE")]
     model: Option<PathBuf>,
@@ -48,15 +47,6 @@ pub(crate) struct AnalyzeArgs {
     /// The call's seller (mono: found by their enrolled voiceprint, if any).
     #[arg(long, value_name = "ID")]
     seller: Option<String>,
-}
-
-/// `--seller-channel`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub(crate) enum SellerChannelArg {
-    /// Channel 0.
-    Left,
-    /// Channel 1.
-    Right,
 }
 
 /// One line of JSON output for a recording.
@@ -94,35 +84,14 @@ struct Line<'a> {
     source: &'a str,
 }
 
-/// Reads and checks a trackers file (none: no trackers), reporting its
-/// warnings (parse and compile) on stderr.
-pub(crate) fn read_trackers(path: Option<&PathBuf>) -> Result<(Trackers, TrackerMatcher)> {
-    let Some(path) = path else {
-        let none = Trackers::default();
-        let matcher = TrackerMatcher::new(&none).0;
-        return Ok((none, matcher));
-    };
-    let source = std::fs::read_to_string(path)
-        .with_context(|| format!("{}: cannot read trackers file", path.display()))?;
-    let (trackers, warnings) = Trackers::from_toml_str(&source)
-        .with_context(|| format!("{}: invalid trackers file", path.display()))?;
-    let (matcher, compile_warnings) = TrackerMatcher::new(&trackers);
-    for warning in warnings.iter().chain(&compile_warnings) {
-        eprintln!("warning: {}: {warning}", path.display());
-    }
-    Ok((trackers, matcher))
-}
-
-/// Loads and compiles a trackers file (none: no trackers).
-pub(crate) fn load_trackers_file(path: Option<&PathBuf>) -> Result<TrackerMatcher> {
-    Ok(read_trackers(path)?.1)
-}
-
 /// The analyzer for `--trackers` (or `signals.trackers`); a bad trackers file
 /// is reported and gives `None` (exit code 2).
 fn analyzer(args: &AnalyzeArgs, config: &Config) -> Option<Analyzer> {
-    match load_trackers_file(args.trackers.as_ref().or(config.signals.trackers.as_ref())) {
-        Ok(matcher) => Some(Analyzer::with_matcher(matcher, config.signals.settings())),
+    match setup::analyzer(
+        args.trackers.as_ref().or(config.signals.trackers.as_ref()),
+        config.signals.settings(),
+    ) {
+        Ok(analyzer) => Some(analyzer),
         Err(err) => {
             eprintln!("error: {err:#}");
             None
@@ -149,7 +118,7 @@ pub(crate) fn run(args: &AnalyzeArgs, config: &Config) -> Result<ExitCode> {
             eprint!("\ranalyzing {}/{}", n + 1, inputs.len());
         }
         let source = path.display().to_string();
-        match load(path) {
+        match load_transcript(path) {
             Ok(transcript) => {
                 let analysis = analyzer.analyze_transcript(Default::default(), transcript, None);
                 let (report, signals) = (analysis.kpis, analysis.signals);
@@ -186,55 +155,6 @@ pub(crate) fn run(args: &AnalyzeArgs, config: &Config) -> Result<ExitCode> {
         return Ok(ExitCode::from(EXIT_BAD_INPUT));
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Expands directories into their `*.json` files (sorted). Unreadable
-/// directories are reported and counted as failures.
-pub(crate) fn expand_inputs(args: &[PathBuf], failed: &mut usize) -> Vec<PathBuf> {
-    let mut inputs = Vec::new();
-    for arg in args {
-        if !arg.is_dir() {
-            inputs.push(arg.clone());
-            continue;
-        }
-        match json_files_in(arg) {
-            Ok(files) if files.is_empty() => {
-                eprintln!("warning: {}: no *.json files in this directory", arg.display());
-            }
-            Ok(files) => inputs.extend(files),
-            Err(err) => {
-                *failed += 1;
-                eprintln!("error: {err:#}");
-            }
-        }
-    }
-    inputs
-}
-
-fn json_files_in(dir: &Path) -> Result<Vec<PathBuf>> {
-    let mut files = Vec::new();
-    for entry in
-        std::fs::read_dir(dir).with_context(|| format!("{}: cannot list directory", dir.display()))?
-    {
-        let path = entry.with_context(|| format!("{}: cannot list directory", dir.display()))?.path();
-        let sidecar = path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.ends_with(".meta.json"));
-        if path.is_file() && path.extension().is_some_and(|e| e == "json") && !sidecar {
-            files.push(path);
-        }
-    }
-    files.sort();
-    Ok(files)
-}
-
-pub(crate) fn load(path: &Path) -> Result<Transcript> {
-    let bytes = if path == Path::new("-") {
-        let mut buf = Vec::new();
-        io::stdin().read_to_end(&mut buf).context("-: cannot read stdin")?;
-        buf
-    } else {
-        std::fs::read(path).with_context(|| format!("{}: cannot read file", path.display()))?
-    };
-    Transcript::from_json_slice(&bytes).with_context(|| format!("{}: invalid transcript", path.display()))
 }
 
 fn write_table(out: &mut impl Write, source: &str, report: &KpiReport) -> io::Result<()> {
@@ -317,23 +237,14 @@ fn write_signals(out: &mut impl Write, s: &CallSignals) -> io::Result<()> {
 }
 
 fn run_audio(args: &AnalyzeArgs, config: &Config) -> Result<ExitCode> {
-    use callscope_pipeline::SellerChannel;
     let format = Format::resolve(args.format);
     let Some(analyzer) = analyzer(args, config) else {
         return Ok(ExitCode::from(EXIT_BAD_INPUT));
     };
-    let analyzer = analyzer.with_diarizer(config.diarize.load(args.speakers)?);
-    let mut settings = config.asr.settings();
-    if let Some(model) = &args.model {
-        settings.model.clone_from(model);
-    }
-    let model = callscope_asr::model_name(&settings.model);
-    let transcriber = callscope_asr::Transcriber::load(settings)?;
+    let analyzer = analyzer.with_diarizer(setup::diarizer(&config.diarize, args.speakers)?);
+    let (transcriber, model) = setup::transcriber(&config.asr, args.model.as_ref())?;
     let mut session = transcriber.session()?;
-    let seller_channel = args.seller_channel.map(|c| match c {
-        SellerChannelArg::Left => SellerChannel::Left,
-        SellerChannelArg::Right => SellerChannel::Right,
-    });
+    let seller_channel = args.seller_channel;
     let verbose = io::stderr().is_terminal();
     let mut failed = 0usize;
     let stdout = io::stdout();

@@ -5,6 +5,9 @@
 //! The file is `--config FILE`, else `$CALLSCOPE_CONFIG`, else none. The
 //! defaults are `callscope.default.toml`, shipped in the binary and documented
 //! key by key; a test checks that they parse.
+//!
+//! This module only parses and converts settings; it loads no model and
+//! prints nothing. Building objects from it is `setup`'s job.
 
 use std::path::{Path, PathBuf};
 
@@ -50,53 +53,6 @@ pub(crate) struct DiarizeConfig {
     pub(crate) voiceprints: Option<PathBuf>,
     /// Overlapped-speech model (ONNX); overlap detection is off without it.
     pub(crate) overlap_model: PathBuf,
-}
-
-impl DiarizeConfig {
-    /// Loads the diarizer; `None` (with a warning on stderr) when its files are
-    /// missing, so mono calls still go through as one speaker.
-    pub(crate) fn load(
-        &self,
-        speakers: Option<usize>,
-    ) -> Result<Option<std::sync::Arc<callscope_pipeline::Diarizer>>> {
-        if !self.model.is_file() || !self.onnxruntime.is_file() {
-            eprintln!(
-                "warning: mono diarization is off: {} or {} is missing (run tools/models/fetch_diarize.sh)",
-                self.model.display(),
-                self.onnxruntime.display()
-            );
-            return Ok(None);
-        }
-        let embedder = callscope_diarize::onnx::OnnxEmbedder::load(&self.model, &self.onnxruntime, 1)?;
-        let speakers = speakers.or(Some(self.speakers)).filter(|&n| n > 0);
-        let voiceprints = match &self.voiceprints {
-            Some(p) if p.is_file() => crate::enroll::Voiceprints::read(p)?.sellers,
-            _ => Default::default(),
-        };
-        let overlap = if self.overlap_model.is_file() {
-            Some(callscope_diarize::overlap::OverlapDetector::load(
-                &self.overlap_model,
-                &self.onnxruntime,
-                1,
-            )?)
-        } else {
-            eprintln!(
-                "warning: overlapped-speech detection is off: {} is missing (run tools/models/fetch_diarize.sh)",
-                self.overlap_model.display()
-            );
-            None
-        };
-        Ok(Some(std::sync::Arc::new(callscope_pipeline::Diarizer {
-            overlap,
-            embedder: Box::new(embedder),
-            settings: callscope_diarize::mono::MonoSettings {
-                speakers,
-                merge_threshold: self.merge_threshold,
-                ..Default::default()
-            },
-            voiceprints,
-        })))
-    }
 }
 
 /// `[ingest]`: the worker (see the defaults file for each key).

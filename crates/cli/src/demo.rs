@@ -16,8 +16,9 @@ use callscope_ingest::dir::DirConfig;
 use callscope_ingest::{Health, Metrics};
 use clap::Args;
 
-use crate::config::Config;
-use crate::worker::{engine, print_progress};
+use crate::config::{Config, LogFormat};
+use crate::output::{EXIT_BAD_INPUT, print_progress};
+use crate::setup::{engine, init_logging, serve_app, shutdown_signal};
 
 /// Arguments of `callscope demo`.
 #[derive(Debug, Args)]
@@ -71,7 +72,7 @@ fn ensure_model(config: &Config) -> Result<()> {
 }
 
 pub(crate) fn run(args: &DemoArgs, config: &Config) -> Result<ExitCode> {
-    crate::worker::init_logging(crate::config::LogFormat::Text);
+    init_logging(LogFormat::Text);
     let samples = if args.samples.is_dir() {
         args.samples.clone()
     } else {
@@ -128,15 +129,9 @@ pub(crate) fn run(args: &DemoArgs, config: &Config) -> Result<ExitCode> {
             max_in_flight: 1,
             settle: Duration::ZERO,
         };
-        let summary = callscope_ingest::dir::run(
-            dir,
-            engine,
-            health,
-            stop_tx,
-            crate::worker::shutdown_signal(),
-            print_progress,
-        )
-        .await?;
+        let summary =
+            callscope_ingest::dir::run(dir, engine, health, stop_tx, shutdown_signal(), print_progress)
+                .await?;
         anyhow::Ok(summary)
     })?;
     drop(runtime);
@@ -151,15 +146,12 @@ pub(crate) fn run(args: &DemoArgs, config: &Config) -> Result<ExitCode> {
         eprintln!("    see {}/.callscope/failed/ for the reasons", inbox.display());
     }
     if args.no_serve {
-        return Ok(if summary.failed > 0 {
-            ExitCode::from(crate::EXIT_BAD_INPUT)
-        } else {
-            ExitCode::SUCCESS
-        });
+        return Ok(if summary.failed > 0 { ExitCode::from(EXIT_BAD_INPUT) } else { ExitCode::SUCCESS });
     }
     eprintln!("==> open http://{}/ and sign in as the manager Maria Lopez (m-maria),", args.listen);
     eprintln!(
         "    or as one of her sellers, Daniel Price (s-daniel) or Sofia Marin (s-sofia). Ctrl-C stops."
     );
-    crate::serve::run(&crate::serve::ServeArgs::default(), &config)
+    serve_app(&config, &config.app.listen)?;
+    Ok(ExitCode::SUCCESS)
 }

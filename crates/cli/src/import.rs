@@ -12,14 +12,12 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use callscope_model::{CallAnalysis, CallMeta, Direction, Transcript};
-use callscope_pipeline::Analyzer;
 use clap::Args;
 use serde::Deserialize;
 
-use crate::EXIT_BAD_INPUT;
-use crate::analyze::{expand_inputs, load, load_trackers_file};
 use crate::config::Config;
-use crate::migrate::{describe, open_store};
+use crate::output::EXIT_BAD_INPUT;
+use crate::setup::{analyzer, describe, expand_inputs, load_directory, load_transcript, open_store};
 
 /// Arguments of `callscope import`.
 #[derive(Debug, Args)]
@@ -79,7 +77,7 @@ fn prepare(
     args: &ImportArgs,
     directory: Option<&callscope_api::Directory>,
 ) -> Result<(CallMeta, Transcript, Option<String>)> {
-    let transcript: Transcript = load(path)?;
+    let transcript: Transcript = load_transcript(path)?;
     let side = sidecar(path)?;
     let call_id = transcript
         .call_id
@@ -112,10 +110,9 @@ fn prepare(
 }
 
 pub(crate) fn run(args: &ImportArgs, config: &Config) -> Result<ExitCode> {
-    let matcher = load_trackers_file(args.trackers.as_ref().or(config.signals.trackers.as_ref()))?;
-    let analyzer = Analyzer::with_matcher(matcher, config.signals.settings());
-    let directory =
-        config.app.directory.as_ref().map(|_| crate::serve::load_directory(&config.app)).transpose()?;
+    let analyzer =
+        analyzer(args.trackers.as_ref().or(config.signals.trackers.as_ref()), config.signals.settings())?;
+    let directory = config.app.directory.as_ref().map(|_| load_directory(&config.app)).transpose()?;
     let mut failed = 0usize;
     let inputs = expand_inputs(&args.transcripts, &mut failed);
     let mut calls: Vec<CallAnalysis> = Vec::new();

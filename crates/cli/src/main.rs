@@ -5,15 +5,21 @@
 //! user's input exits with code 2, anything else with code 1.
 //!
 //! # Layout
+//! Subcommands import only `config`, `setup` and `output`, never each other.
+//!
+//! - `config`: layered configuration (defaults, file, `CALLSCOPE__*` env); parsing only.
+//! - `setup`: builds the store, trackers, transcriber, diarizer, engine and web
+//!   app from the configuration; logging and the shutdown signal.
+//! - `output`: the JSON-lines and table renderings, progress lines, exit codes.
 //! - `analyze`: `callscope analyze --transcript FILE|DIR...`, KPIs and signals.
-//! - `config`: layered configuration (defaults, file, `CALLSCOPE__*` env).
 //! - `migrate`: `callscope migrate`, the store's schema.
 //! - `import`: `callscope import`, transcripts into the store.
 //! - `serve`: `callscope serve`, the web app.
 //! - `worker`: `callscope worker`, the ingest worker (Kafka or a folder).
 //! - `demo`: `callscope demo`, the sample calls end to end on one machine.
 //! - `enroll`: `callscope enroll`, sellers' voiceprints for mono calls.
-//! - `output`: the JSON-lines and table renderings shared by subcommands.
+//! - `eval`: `callscope eval`, quality against an evaluation set (the scorers
+//!   are the `callscope-eval` library).
 
 mod analyze;
 mod config;
@@ -24,6 +30,7 @@ mod import;
 mod migrate;
 mod output;
 mod serve;
+mod setup;
 mod worker;
 
 use std::path::PathBuf;
@@ -62,9 +69,6 @@ enum Command {
     /// Learn a seller's voiceprint, to find the seller in mono calls.
     Enroll(enroll::EnrollArgs),
 }
-
-/// Exit code for bad input (a malformed transcript, a missing file).
-const EXIT_BAD_INPUT: u8 = 2;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();

@@ -2,7 +2,12 @@
 
 use std::io::IsTerminal;
 
+use callscope_ingest::Outcome;
+use callscope_ingest::dir::CallDone;
 use clap::ValueEnum;
+
+/// Exit code for bad input (a malformed transcript, a missing file).
+pub(crate) const EXIT_BAD_INPUT: u8 = 2;
 
 /// Output format of commands that print results.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -33,4 +38,15 @@ pub(crate) fn seconds(s: f64) -> String {
 /// Formats an optional value with a unit, or `n/a` for null.
 pub(crate) fn opt(value: Option<f64>, fmt: impl Fn(f64) -> String) -> String {
     value.map_or_else(|| "n/a".to_owned(), fmt)
+}
+
+/// The folder source's progress line (`worker` and `demo`).
+pub(crate) fn print_progress(d: &CallDone) {
+    let (done, total) = d.progress;
+    let what = match &d.outcome {
+        Outcome::Stored => "stored".to_owned(),
+        Outcome::Failed(f) => format!("FAILED at {} ({}): {}", f.stage.as_str(), f.kind, f.reason),
+        Outcome::Abandoned => "abandoned (shutting down)".to_owned(),
+    };
+    eprintln!("[{done}/{total}] {} {what} ({:.1} s)", d.name, d.elapsed.as_secs_f64());
 }

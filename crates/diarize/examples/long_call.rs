@@ -11,9 +11,10 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use callscope_diarize::mono::{MonoSettings, TimedText, diarize_words};
+use callscope_diarize::mono::{MonoSettings, diarize_words};
 use callscope_diarize::onnx::OnnxEmbedder;
 use callscope_diarize::overlap::OverlapDetector;
+use callscope_model::Word;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
@@ -27,7 +28,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for s in &speech {
         let mut t = s.start;
         while t + 0.2 < s.end {
-            words.push(TimedText { text: "w".into(), start: t, end: (t + 0.35).min(s.end) });
+            words.push(Word::unattributed("w", t, (t + 0.35).min(s.end), None));
             t += 0.4;
         }
     }

@@ -15,10 +15,9 @@
 use std::path::{Path, PathBuf};
 
 use callscope_diarize::features::{LogMel, N_MELS};
-use callscope_diarize::mono::{
-    MonoSettings, SpeakerEmbedder, TimedText, WINDOW_FRAMES, diarize_words, mean_embedding,
-};
+use callscope_diarize::mono::{MonoSettings, SpeakerEmbedder, WINDOW_FRAMES, diarize_words, mean_embedding};
 use callscope_diarize::onnx::OnnxEmbedder;
+use callscope_model::Word;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
@@ -27,16 +26,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let transcript: serde_json::Value = serde_json::from_slice(&std::fs::read(args.next().ok_or(usage)?)?)?;
     let models = PathBuf::from(args.next().unwrap_or_else(|| "models".into()));
     let samples = audio.mono();
-    let words: Vec<TimedText> = transcript["words"]
+    let words: Vec<Word> = transcript["words"]
         .as_array()
         .ok_or("the transcript has no words")?
         .iter()
         .filter_map(|w| {
-            Some(TimedText {
-                text: w["text"].as_str()?.to_owned(),
-                start: w["start"].as_f64()?,
-                end: w["end"].as_f64()?,
-            })
+            Some(Word::unattributed(w["text"].as_str()?, w["start"].as_f64()?, w["end"].as_f64()?, None))
         })
         .collect();
     let embedder = OnnxEmbedder::load(

@@ -10,26 +10,22 @@
 //!
 //! Mono recordings are diarized by voice ([`mono`]): speaker embeddings
 //! ([`onnx`]) over the speech, clustering, a per-word assignment, and a role
-//! decision with a confidence. [`der`] scores the result against truth.
+//! decision with a confidence. [`mono::Diarizer`] holds everything that takes
+//! (the embedder, enrolled voiceprints, the overlap model) and makes every
+//! mono decision: who said each word, which speaker is the seller, how sure
+//! that is. Scoring against truth (DER) is `callscope-eval`'s job.
+//!
+//! Every entry point takes transcription's words ([`Word`], speaker still
+//! empty) and returns a [`Transcript`] with speakers and roles plus an
+//! [`Attribution`] saying how it was done and how sure it is, so the pipeline
+//! only chooses which one to call.
 
-pub mod der;
 pub mod features;
 pub mod mono;
 pub mod onnx;
 pub mod overlap;
 
-use callscope_model::{Role, Transcript, Word};
-
-/// A word from one channel, before attribution.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ChannelWord {
-    /// As transcribed.
-    pub text: String,
-    /// Start, seconds.
-    pub start: f64,
-    /// End, seconds.
-    pub end: f64,
-}
+use callscope_model::{Attribution, Role, SellerChannel, Transcript, Word};
 
 /// A channel's words, its role, and its samples (16 kHz) for loudness checks.
 #[derive(Debug, Clone, Copy)]
@@ -38,8 +34,8 @@ pub struct Channel<'a> {
     pub label: &'a str,
     /// The role of whoever speaks on this channel.
     pub role: Role,
-    /// The channel's words.
-    pub words: &'a [ChannelWord],
+    /// The channel's words, as transcribed.
+    pub words: &'a [Word],
     /// The channel's audio at `rate`.
     pub samples: &'a [f32],
     /// Sample rate of `samples`.
@@ -59,12 +55,12 @@ fn energy(samples: &[f32], rate: u32, start: f64, end: f64) -> f64 {
     samples[a..b].iter().map(|s| f64::from(*s) * f64::from(*s)).sum::<f64>() / (b - a) as f64
 }
 
-fn overlap(a: &ChannelWord, b: &ChannelWord) -> f64 {
+fn overlap(a: &Word, b: &Word) -> f64 {
     (a.end.min(b.end) - a.start.max(b.start)).max(0.0)
 }
 
 /// Whether `w` (on `own`) is bleed of a louder copy on `other`.
-fn is_bleed(w: &ChannelWord, own: &Channel<'_>, other: &Channel<'_>) -> bool {
+fn is_bleed(w: &Word, own: &Channel<'_>, other: &Channel<'_>) -> bool {
     let key = comparable(w.text.as_str());
     if key.is_empty() {
         return false;
@@ -93,35 +89,51 @@ pub fn attribute_by_channel(a: Channel<'_>, b: Channel<'_>) -> (Transcript, usiz
                 dropped += 1;
                 continue;
             }
-            t.words.push(Word {
-                text: w.text.clone(),
-                start: w.start,
-                end: w.end,
-                speaker: own.label.to_owned(),
-            });
+            t.words.push(w.said_by(own.label));
         }
     }
     t.words.sort_by(|x, y| x.start.total_cmp(&y.start).then(x.end.total_cmp(&y.end)));
     (t, dropped)
 }
 
-/// A mono call's words as one speaker of role `other`.
-pub fn single_speaker(words: &[ChannelWord]) -> Transcript {
+/// A stereo call: each channel is one party, the seller's channel is
+/// `seller`. Returns the transcript (speakers `seller` and `customer`), its
+/// attribution (`channel`, fully confident) and the words dropped as bleed.
+pub fn attribute_stereo(
+    words: [&[Word]; 2],
+    samples: [&[f32]; 2],
+    rate: u32,
+    seller: SellerChannel,
+) -> (Transcript, Attribution, usize) {
+    let channel = |i: usize| {
+        let is_seller = i == seller.index();
+        Channel {
+            label: if is_seller { "seller" } else { "customer" },
+            role: if is_seller { Role::Seller } else { Role::Customer },
+            words: words[i],
+            samples: samples[i],
+            rate,
+        }
+    };
+    let (t, dropped) = attribute_by_channel(channel(0), channel(1));
+    (t, Attribution::new("channel", 1.0), dropped)
+}
+
+/// A mono call's words as one speaker of role `other` (no diarizer): the
+/// attribution (`single-speaker`, confidence 0) flags the call.
+pub fn single_speaker(words: &[Word]) -> (Transcript, Attribution) {
     let mut t = Transcript::default();
     t.speakers.insert("spk_0".into(), Role::Other);
-    t.words = words
-        .iter()
-        .map(|w| Word { text: w.text.clone(), start: w.start, end: w.end, speaker: "spk_0".into() })
-        .collect();
-    t
+    t.words = words.iter().map(|w| w.said_by("spk_0")).collect();
+    (t, Attribution::new("single-speaker", 0.0))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn w(text: &str, start: f64, end: f64) -> ChannelWord {
-        ChannelWord { text: text.into(), start, end }
+    fn w(text: &str, start: f64, end: f64) -> Word {
+        Word::unattributed(text, start, end, None)
     }
 
     #[test]

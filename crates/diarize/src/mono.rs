@@ -18,7 +18,12 @@
 //! The result carries a confidence: how well separated the speakers are and how
 //! clear the role decision was. Low confidence flags the call.
 
+use std::collections::BTreeMap;
+
+use callscope_model::{Attribution, Role, Transcript, Word};
+
 use crate::features::{HOP, LogMel, N_MELS};
+use crate::overlap::OverlapDetector;
 
 /// Frames per embedding window (0.8 s).
 pub const WINDOW_FRAMES: usize = 80;
@@ -41,17 +46,6 @@ pub enum DiarizeError {
     /// The embedding model could not be loaded or run.
     #[error("speaker embedder: {0}")]
     Embedder(String),
-}
-
-/// A word with its time, as transcription gives it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TimedText {
-    /// The word.
-    pub text: String,
-    /// Start, seconds.
-    pub start: f64,
-    /// End, seconds.
-    pub end: f64,
 }
 
 /// Settings of mono diarization.
@@ -194,7 +188,7 @@ fn agglomerate(items: &[Vec<f32>], k: Option<usize>, threshold: f32) -> Vec<usiz
 /// Assigns each word to a speaker. `samples` is the 16 kHz mono recording.
 pub fn diarize_words(
     samples: &[f32],
-    words: &[TimedText],
+    words: &[Word],
     embedder: &dyn SpeakerEmbedder,
     settings: &MonoSettings,
 ) -> Result<WordSpeakers, DiarizeError> {
@@ -381,6 +375,86 @@ fn nearest(centroids: &[Vec<f32>], v: &[f32]) -> (usize, f32, f32) {
     best
 }
 
+/// An enrolled voiceprint picks the seller only when the closest speaker is at
+/// least this similar to it (cosine); otherwise the heuristics decide.
+pub const VOICEPRINT_MIN_SIMILARITY: f32 = 0.5;
+/// Speakers whose centroids are this far apart (1 − cosine) or more count as
+/// fully separated; closer voices lower the call's confidence linearly.
+const FULL_SEPARATION: f32 = 0.6;
+
+/// Mono diarization with everything it needs: a speaker embedder, its
+/// settings, the enrolled sellers' voiceprints and, when installed, the
+/// overlapped-speech model. Build once; share by reference across threads.
+pub struct Diarizer {
+    /// Speaker embeddings (the ONNX d-vector model in production).
+    pub embedder: Box<dyn SpeakerEmbedder>,
+    /// Clustering and assignment settings.
+    pub settings: MonoSettings,
+    /// Enrolled sellers' voiceprints, by seller id (`callscope enroll`).
+    pub voiceprints: BTreeMap<String, Vec<f32>>,
+    /// Overlapped-speech detection (the segmentation model), when installed.
+    pub overlap: Option<OverlapDetector>,
+}
+
+impl std::fmt::Debug for Diarizer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Diarizer").field("settings", &self.settings).finish_non_exhaustive()
+    }
+}
+
+impl Diarizer {
+    /// Speakers per word of a mono recording (`samples`, 16 kHz), the seller
+    /// among them, and the confidence of both.
+    ///
+    /// The seller is the speaker closest to `seller_id`'s enrolled voiceprint
+    /// when there is one (and the voices differ enough to tell, see
+    /// [`VOICEPRINT_MIN_SIMILARITY`]), else the heuristics' choice
+    /// ([`assign_roles`]). The confidence is the speakers' separation times
+    /// how clear the role choice was (halfway credit for an unclear one).
+    pub fn attribute(
+        &self,
+        samples: &[f32],
+        words: &[Word],
+        seller_id: &str,
+    ) -> Result<(Transcript, Attribution), DiarizeError> {
+        let r = diarize_words(samples, words, self.embedder.as_ref(), &self.settings)?;
+        let enrolled = self
+            .voiceprints
+            .get(seller_id)
+            .and_then(|v| match_voiceprint(&r.centroids, v))
+            .filter(|&(_, sim, clarity)| sim >= VOICEPRINT_MIN_SIMILARITY && clarity > 0.0);
+        let (seller, role_confidence, method) = match enrolled {
+            Some((seller, _, clarity)) => (seller, clarity, RoleMethod::Enrollment),
+            None => {
+                let (s, c) = assign_roles(words, &r.labels, r.speakers);
+                (s, c, RoleMethod::Heuristics)
+            }
+        };
+        let mut t = Transcript::default();
+        for s in 0..r.speakers {
+            let role = match (r.speakers, s == seller) {
+                (1, _) => Role::Other,
+                (_, true) => Role::Seller,
+                (_, false) => Role::Customer,
+            };
+            t.speakers.insert(format!("spk_{s}"), role);
+        }
+        t.words = words.iter().zip(&r.labels).map(|(w, &l)| w.said_by(&format!("spk_{l}"))).collect();
+        // Separation: the closest two voices' similarity (one voice: no split at all).
+        let split = if r.speakers < 2 {
+            0.0
+        } else {
+            f64::from(((1.0 - r.closest_centroids) / FULL_SEPARATION).clamp(0.0, 1.0))
+        };
+        let confidence = split * (0.5 + 0.5 * f64::from(role_confidence));
+        let mut attribution = Attribution::new(method.as_str(), confidence);
+        if let Some(detector) = &self.overlap {
+            attribution.overlaps = detector.detect(samples)?;
+        }
+        Ok((t, attribution))
+    }
+}
+
 /// How the seller was chosen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RoleMethod {
@@ -434,7 +508,7 @@ pub fn match_voiceprint(centroids: &[Vec<f32>], voiceprint: &[f32]) -> Option<(u
 /// inbound call and places an outbound one); introducing themselves and
 /// their company early ("this is …", "… from Harbourline", "… speaking");
 /// asking questions (sellers ask most of them: discovery); talking more.
-pub fn assign_roles(words: &[TimedText], labels: &[usize], speakers: usize) -> (usize, f32) {
+pub fn assign_roles(words: &[Word], labels: &[usize], speakers: usize) -> (usize, f32) {
     if speakers < 2 {
         return (0, 0.0);
     }
@@ -518,7 +592,7 @@ mod tests {
         samples.extend(tone(300.0, 0.0005, 3.0));
         samples.extend(vec![0.0; 8_000]);
         samples.extend(tone(300.0, 0.5, 2.0));
-        let w = |t: &str, s: f64, e: f64| TimedText { text: t.into(), start: s, end: e };
+        let w = |t: &str, s: f64, e: f64| Word::unattributed(t, s, e, None);
         let words = vec![
             w("Hi", 0.2, 1.0),
             w("this", 1.0, 2.0),

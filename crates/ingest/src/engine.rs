@@ -9,25 +9,38 @@
 //!   a few milliseconds and writes them in one [`Store::write`]; each caller is
 //!   answered only after the store confirmed its call. That is when a source may
 //!   commit.
-//! - **Transient failures are retried with capped exponential backoff** (store
-//!   down, fetch timeout) for as long as the worker runs; permanent ones come
-//!   back as a [`Failure`] naming the stage and error type, for the
-//!   dead-letter destination. A batch rejected as invalid is split and written
-//!   call by call, so one bad call cannot take the others down with it.
+//! - **Errors are acted on by class, not by stage.** Each error type says once
+//!   what the runner does with it ([`errors`](crate::errors)). Transient ones
+//!   (store down, fetch timeout, schema not migrated yet) are retried with
+//!   capped exponential backoff for as long as the worker runs, by one retry
+//!   loop for fetches and writes; permanent ones come back as a [`Failure`]
+//!   naming the stage and error type, for the dead-letter destination. A batch
+//!   rejected as invalid is split and written call by call, so one bad call
+//!   cannot take the others down with it.
+//! - **One span per call.** [`Engine::process`] runs in a `call` span
+//!   ([`call_span`]: `call_id`, `seller_id`), entered on the CPU threads too, so
+//!   every log line about a call carries its id. A store write of several calls
+//!   logs in a `store_batch` span listing their ids.
+//! - **Analyzers are shared.** An event with its own trackers gets its analyzer
+//!   from a small, bounded cache (the `analyzers` module) rather than compiling
+//!   the trackers again for every call.
 
+use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use callscope_asr::{Session, Transcriber};
 use callscope_model::CallAnalysis;
-use callscope_model::TrackerKind;
-use callscope_pipeline::{Analyzer, PipelineError, Recording};
-use callscope_signals::{SignalSettings, Term, Trackers};
-use callscope_store::{Retry, Store, StoreError};
+use callscope_pipeline::{Analyzer, Recording};
+use callscope_signals::{SignalSettings, Trackers};
+use callscope_store::Store;
 use tokio::sync::{mpsc, oneshot, watch};
+use tracing::{Instrument, Span};
 
-use crate::event::{CallEvent, Content, EventError};
-use crate::fetch::{FetchError, Fetched, Fetcher};
+use crate::analyzers::Analyzers;
+use crate::errors::{Action, Classify, ErrorClass};
+use crate::event::{AudioRef, CallEvent, Content};
+use crate::fetch::{Fetched, Fetcher};
 use crate::metrics::{Health, Metrics};
 
 /// A pipeline stage, as named in metrics and dead-letter headers.
@@ -72,6 +85,21 @@ pub struct Failure {
     pub reason: String,
     /// Attempts made, including the last.
     pub attempts: u32,
+}
+
+impl Failure {
+    /// The failure of `stage` with `error`, after `attempts`: the one place an
+    /// error becomes a dead-letter record. The retry loop calls it for errors
+    /// classified [`Action::DeadLetter`]; the CPU stages, which run once, for
+    /// any error (all of theirs are `DeadLetter`).
+    fn of(stage: Stage, error: &impl Classify, attempts: u32) -> Failure {
+        Failure { stage, kind: error.class().kind, reason: error.reason(), attempts }
+    }
+
+    /// Counts it in `callscope_calls_failed_total{stage, error}`.
+    fn count(&self, metrics: &Metrics) {
+        metrics.calls_failed.with_label_values(&[self.stage.as_str(), self.kind]).inc();
+    }
 }
 
 /// How processing an event ended.
@@ -124,7 +152,37 @@ pub struct Models {
     /// The whisper model; `None` accepts transcript events only.
     pub transcriber: Option<Arc<Transcriber>>,
     /// Mono diarization; `None`: mono calls are one speaker, flagged.
-    pub diarizer: Option<Arc<callscope_pipeline::Diarizer>>,
+    pub diarizer: Option<Arc<callscope_diarize::mono::Diarizer>>,
+}
+
+/// What this worker lacks for a call: the event is fine, but this worker
+/// cannot do it.
+#[derive(Debug, thiserror::Error)]
+enum WorkerError {
+    /// An audio event, and no whisper model is loaded.
+    #[error("this worker has no whisper model (asr.model): it takes transcript events only")]
+    NoModel,
+    /// The CPU thread could not create its whisper session (logged when it tried).
+    #[error("no whisper session on this thread")]
+    NoSession,
+}
+
+impl Classify for WorkerError {
+    /// Dead-lettered, not retried: another worker of the same deployment has
+    /// the same model, and the event can be replayed from the dead-letter topic
+    /// once the worker is fixed.
+    fn class(&self) -> ErrorClass {
+        ErrorClass::dead_letter(match self {
+            WorkerError::NoModel => "no_model",
+            WorkerError::NoSession => "asr_unavailable",
+        })
+    }
+}
+
+/// The span of everything done for one call: `call_id` and `seller_id`, never
+/// content. Sources wrap their own per-call work (dead-lettering) in it too.
+pub fn call_span(event: &CallEvent) -> Span {
+    tracing::info_span!("call", call_id = %event.meta.call_id, seller_id = %event.meta.seller_id)
 }
 
 type CpuJob = Box<dyn for<'a> FnOnce(Option<&mut Session<'a>>) + Send>;
@@ -132,6 +190,8 @@ type CpuJob = Box<dyn for<'a> FnOnce(Option<&mut Session<'a>>) + Send>;
 struct WriteJob {
     call: CallAnalysis,
     done: oneshot::Sender<Outcome>,
+    /// The call's span, for what the writer logs about it.
+    span: Span,
 }
 
 /// The shared engine. Cheap to clone.
@@ -141,17 +201,14 @@ pub struct Engine {
 }
 
 struct Inner {
-    analyzer: Arc<Analyzer>,
-    diarizer: Option<Arc<callscope_pipeline::Diarizer>>,
-    trackers: Trackers,
-    signals: SignalSettings,
+    analyzers: Analyzers,
     model_name: Option<String>,
     cpu: mpsc::Sender<CpuJob>,
     writes: mpsc::Sender<WriteJob>,
     fetcher: Fetcher,
+    retrier: Retrier,
     config: EngineConfig,
     metrics: Metrics,
-    stop: watch::Receiver<bool>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -182,25 +239,25 @@ impl Engine {
                 .spawn(move || cpu_thread(&rx, transcriber.as_deref()))
                 .expect("spawning a CPU thread");
         }
+        let retrier = Retrier { config: config.clone(), metrics: metrics.clone(), stop };
         let (write_tx, write_rx) = mpsc::channel(config.batch_max_calls.max(1) * 2);
-        tokio::spawn(writer(store, write_rx, config.clone(), metrics.clone(), health, stop.clone()));
+        tokio::spawn(writer(store, write_rx, config.clone(), retrier.clone(), health));
         let model_name = models.transcriber.as_ref().map(|t| callscope_asr::model_name(&t.settings().model));
         Engine {
             inner: Arc::new(Inner {
-                analyzer: Arc::new(
-                    Analyzer::new(&models.trackers, models.signals.clone())
-                        .with_diarizer(models.diarizer.clone()),
+                analyzers: Analyzers::new(
+                    models.trackers,
+                    models.signals,
+                    models.diarizer,
+                    crate::analyzers::CACHE_CAPACITY,
                 ),
-                diarizer: models.diarizer,
-                trackers: models.trackers,
-                signals: models.signals,
                 model_name,
                 cpu: cpu_tx,
                 writes: write_tx,
                 fetcher: Fetcher::new(config.fetch_timeout),
+                retrier,
                 config,
                 metrics,
-                stop,
             }),
         }
     }
@@ -214,27 +271,22 @@ impl Engine {
     /// `parse` stage (and counted as such).
     pub fn parse(&self, payload: &[u8]) -> Result<CallEvent, Failure> {
         CallEvent::from_json_slice(payload).map_err(|e| {
-            let kind = match &e {
-                EventError::Malformed(_) => "malformed_event",
-                EventError::UnknownVersion(_) => "unknown_schema_version",
-                EventError::Invalid { .. } => "invalid_event",
-                EventError::Transcript(_) => "invalid_transcript",
-            };
-            self.inner.metrics.calls_failed.with_label_values(&[Stage::Parse.as_str(), kind]).inc();
-            Failure { stage: Stage::Parse, kind, reason: e.to_string(), attempts: 1 }
+            let failure = Failure::of(Stage::Parse, &e, 1);
+            failure.count(&self.inner.metrics);
+            failure
         })
     }
 
     /// Processes one event to the end: stored, failed, or abandoned at shutdown.
+    /// Runs in the call's span ([`call_span`]).
     pub async fn process(&self, event: CallEvent) -> Outcome {
-        let inner = &self.inner;
-        inner.metrics.in_flight.inc();
-        let outcome = self.run(event).await;
-        inner.metrics.in_flight.dec();
+        let metrics = &self.inner.metrics;
+        metrics.in_flight.inc();
+        let span = call_span(&event);
+        let outcome = self.run(event).instrument(span).await;
+        metrics.in_flight.dec();
         match &outcome {
-            Outcome::Failed(f) => {
-                inner.metrics.calls_failed.with_label_values(&[f.stage.as_str(), f.kind]).inc();
-            }
+            Outcome::Failed(f) => f.count(metrics),
             Outcome::Stored | Outcome::Abandoned => {}
         }
         outcome
@@ -242,17 +294,7 @@ impl Engine {
 
     async fn run(&self, event: CallEvent) -> Outcome {
         let inner = &self.inner;
-        let analyzer = if event.extra_keywords.is_empty() && event.extra_competitors.is_empty() {
-            inner.analyzer.clone()
-        } else {
-            let mut trackers = inner.trackers.clone();
-            let terms = |kind, names: &[String]| -> Vec<Term> {
-                names.iter().map(|n| Term::new(kind, n.as_str(), &[])).collect()
-            };
-            trackers.extend(terms(TrackerKind::Keyword, &event.extra_keywords));
-            trackers.extend(terms(TrackerKind::Competitor, &event.extra_competitors));
-            Arc::new(Analyzer::new(&trackers, inner.signals.clone()).with_diarizer(inner.diarizer.clone()))
-        };
+        let analyzer = inner.analyzers.get(&event.extra_keywords, &event.extra_competitors);
         let kind = match &event.content {
             Content::Audio(_) => "audio",
             Content::Transcript(_) => "transcript",
@@ -270,24 +312,18 @@ impl Engine {
             }
             Content::Audio(audio) => {
                 let audio_uri = match &audio {
-                    crate::event::AudioRef::Uri { uri, .. } => Some(uri.to_string()),
-                    crate::event::AudioRef::Inline { .. } => None,
+                    AudioRef::Uri { uri, .. } => Some(uri.to_string()),
+                    AudioRef::Inline { .. } => None,
                 };
                 let started = Instant::now();
-                let fetched = match self.fetch_with_retry(audio).await {
+                let fetcher = &inner.fetcher;
+                let fetched = match inner.retrier.run(Stage::Fetch, || fetcher.fetch(audio.clone())).await {
                     Ok(f) => f,
                     Err(outcome) => return outcome,
                 };
                 inner.metrics.stage_seconds.with_label_values(&["fetch"]).observe(secs(started));
                 let Some(model) = inner.model_name.clone() else {
-                    return Outcome::Failed(Failure {
-                        stage: Stage::Transcribe,
-                        kind: "no_model",
-                        reason:
-                            "this worker has no whisper model (asr.model): it takes transcript events only"
-                                .into(),
-                        attempts: 1,
-                    });
+                    return Outcome::Failed(Failure::of(Stage::Transcribe, &WorkerError::NoModel, 1));
                 };
                 let metrics = inner.metrics.clone();
                 let meta = event.meta;
@@ -314,7 +350,7 @@ impl Engine {
             }
         };
         let (done, answer) = oneshot::channel();
-        if inner.writes.send(WriteJob { call: analysis, done }).await.is_err() {
+        if inner.writes.send(WriteJob { call: analysis, done, span: Span::current() }).await.is_err() {
             return Outcome::Abandoned;
         }
         let outcome = answer.await.unwrap_or(Outcome::Abandoned);
@@ -324,43 +360,20 @@ impl Engine {
         outcome
     }
 
-    /// Runs `f` on the CPU pool. `None` if the pool is gone (shutdown).
+    /// Runs `f` on the CPU pool, in the caller's span. `None` if the pool is
+    /// gone (shutdown).
     async fn cpu<T: Send + 'static>(
         &self,
         f: impl for<'a> FnOnce(Option<&mut Session<'a>>) -> T + Send + 'static,
     ) -> Option<T> {
         let (tx, rx) = oneshot::channel();
+        let span = Span::current();
         let job: CpuJob = Box::new(move |s| {
+            let _entered = span.enter();
             let _ = tx.send(f(s));
         });
         self.inner.cpu.send(job).await.ok()?;
         rx.await.ok()
-    }
-
-    async fn fetch_with_retry(&self, audio: crate::event::AudioRef) -> Result<Fetched, Outcome> {
-        let inner = &self.inner;
-        let mut attempts = 0;
-        loop {
-            attempts += 1;
-            match inner.fetcher.fetch(audio.clone()).await {
-                Ok(f) => return Ok(f),
-                Err(FetchError::Permanent(reason)) => {
-                    return Err(Outcome::Failed(Failure {
-                        stage: Stage::Fetch,
-                        kind: "recording_unavailable",
-                        reason,
-                        attempts,
-                    }));
-                }
-                Err(FetchError::Transient(reason)) => {
-                    inner.metrics.retries.with_label_values(&["fetch"]).inc();
-                    tracing::warn!(attempts, %reason, "fetch failed; retrying");
-                    if !backoff(&inner.config, attempts, &mut inner.stop.clone()).await {
-                        return Err(Outcome::Abandoned);
-                    }
-                }
-            }
-        }
     }
 }
 
@@ -368,16 +381,63 @@ fn secs(started: Instant) -> f64 {
     started.elapsed().as_secs_f64()
 }
 
-/// Sleeps before retry `attempt`; false if the worker is stopping.
-async fn backoff(config: &EngineConfig, attempt: u32, stop: &mut watch::Receiver<bool>) -> bool {
-    let delay =
-        config.retry_initial.saturating_mul(1 << attempt.min(16).saturating_sub(1)).min(config.retry_max);
-    if *stop.borrow() {
-        return false;
+/// The retry loop of the stages that can be retried (fetch, store): capped
+/// exponential backoff, for as long as the worker runs.
+#[derive(Clone)]
+struct Retrier {
+    /// The delays (`retry_initial`, `retry_max`).
+    config: EngineConfig,
+    /// For `callscope_retries_total{stage}`.
+    metrics: Metrics,
+    /// True when the worker is stopping: waiting ends, the call is abandoned.
+    stop: watch::Receiver<bool>,
+}
+
+impl Retrier {
+    /// Runs `attempt` until it succeeds, fails with an error classified
+    /// [`Action::DeadLetter`] ([`Outcome::Failed`]), or the worker stops while
+    /// it waits to retry ([`Outcome::Abandoned`]).
+    async fn run<T, E, F>(&self, stage: Stage, mut attempt: impl FnMut() -> F) -> Result<T, Outcome>
+    where
+        E: Classify,
+        F: Future<Output = Result<T, E>>,
+    {
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let error = match attempt().await {
+                Ok(v) => return Ok(v),
+                Err(e) => e,
+            };
+            match error.class() {
+                ErrorClass { action: Action::DeadLetter, .. } => {
+                    return Err(Outcome::Failed(Failure::of(stage, &error, attempts)));
+                }
+                ErrorClass { action: Action::Retry, kind } => {
+                    self.metrics.retries.with_label_values(&[stage.as_str()]).inc();
+                    let reason = error.reason();
+                    tracing::warn!(attempts, kind, %reason, "{} failed; retrying", stage.as_str());
+                    if !self.backoff(attempts).await {
+                        return Err(Outcome::Abandoned);
+                    }
+                }
+            }
+        }
     }
-    tokio::select! {
-        () = tokio::time::sleep(delay) => !*stop.borrow(),
-        _ = stop.changed() => false,
+
+    /// Sleeps before retry `attempt`; false if the worker is stopping.
+    async fn backoff(&self, attempt: u32) -> bool {
+        let config = &self.config;
+        let delay =
+            config.retry_initial.saturating_mul(1 << attempt.min(16).saturating_sub(1)).min(config.retry_max);
+        let mut stop = self.stop.clone();
+        if *stop.borrow() {
+            return false;
+        }
+        tokio::select! {
+            () = tokio::time::sleep(delay) => !*stop.borrow(),
+            _ = stop.changed() => false,
+        }
     }
 }
 
@@ -411,42 +471,26 @@ fn analyze_audio(
     session: Option<&mut Session<'_>>,
     fetched: Fetched,
     meta: callscope_model::CallMeta,
-    seller_channel: Option<callscope_pipeline::SellerChannel>,
+    seller_channel: Option<callscope_model::SellerChannel>,
     audio_uri: Option<String>,
     model: &str,
     metrics: &Metrics,
 ) -> Result<CallAnalysis, Failure> {
-    let fail = |stage, kind, reason: String| Failure { stage, kind, reason, attempts: 1 };
     let started = Instant::now();
     let decoded = match fetched {
         Fetched::Path(p) => callscope_audio::decode_file(&p),
         Fetched::Bytes(b, ext) => callscope_audio::decode_bytes(b, ext.as_deref()),
     };
-    let audio = decoded.map_err(|e| {
-        use callscope_audio::AudioError;
-        let kind = match &e {
-            AudioError::Io(_) => "unreadable_audio",
-            AudioError::Empty => "empty_audio",
-            AudioError::Unsupported(_) => "unsupported_audio",
-            AudioError::Corrupt(_) => "corrupt_audio",
-            AudioError::SampleRate(_) => "unsupported_sample_rate",
-        };
-        fail(Stage::Decode, kind, e.to_string())
-    })?;
+    let audio = decoded.map_err(|e| Failure::of(Stage::Decode, &e, 1))?;
     metrics.stage_seconds.with_label_values(&["decode"]).observe(secs(started));
     let Some(session) = session else {
-        return Err(fail(Stage::Transcribe, "asr_unavailable", "no whisper session on this thread".into()));
+        return Err(Failure::of(Stage::Transcribe, &WorkerError::NoSession, 1));
     };
     let started = Instant::now();
     let recording = Recording { meta, audio: &audio, seller_channel, audio_uri };
-    let (analysis, report) = analyzer.analyze_audio(recording, session, model, &mut |_| {}).map_err(|e| {
-        let kind = match &e {
-            PipelineError::Asr(_) => "asr_failed",
-            PipelineError::Diarize(_) => "diarization_failed",
-            PipelineError::MonoWithStereoRoles => "mono_with_stereo_roles",
-        };
-        fail(Stage::Transcribe, kind, e.to_string())
-    })?;
+    let (analysis, report) = analyzer
+        .analyze_audio(recording, session, model, &mut |_| {})
+        .map_err(|e| Failure::of(Stage::Transcribe, &e, 1))?;
     metrics.stage_seconds.with_label_values(&["transcribe"]).observe(secs(started));
     metrics.audio_seconds.inc_by(audio.duration_s());
     if report.realtime_factor.is_finite() {
@@ -459,9 +503,8 @@ async fn writer(
     store: Arc<dyn Store>,
     mut rx: mpsc::Receiver<WriteJob>,
     config: EngineConfig,
-    metrics: Metrics,
+    retrier: Retrier,
     health: Arc<Health>,
-    stop: watch::Receiver<bool>,
 ) {
     while let Some(first) = rx.recv().await {
         let mut batch = vec![first];
@@ -472,33 +515,34 @@ async fn writer(
                 () = tokio::time::sleep_until(deadline) => break,
             }
         }
-        metrics.store_batch_size.observe(batch.len() as f64);
-        write_batch(store.as_ref(), batch, &config, &metrics, &health, &stop).await;
+        retrier.metrics.store_batch_size.observe(batch.len() as f64);
+        write_batch(store.as_ref(), batch, &retrier, &health).await;
     }
 }
 
 /// Writes a batch, retrying transient errors; a permanently rejected batch of
-/// several calls is retried call by call to find the bad one.
-async fn write_batch(
-    store: &dyn Store,
-    batch: Vec<WriteJob>,
-    config: &EngineConfig,
-    metrics: &Metrics,
-    health: &Health,
-    stop: &watch::Receiver<bool>,
-) {
-    let (calls, dones): (Vec<_>, Vec<_>) = batch.into_iter().map(|j| (j.call, j.done)).unzip();
-    match write_with_retry(store, &calls, config, metrics, health, stop).await {
+/// several calls is retried call by call to find the bad one. A batch of one
+/// call is written in that call's span; a larger one in a `store_batch` span
+/// naming its calls.
+async fn write_batch(store: &dyn Store, batch: Vec<WriteJob>, retrier: &Retrier, health: &Health) {
+    let span = match batch.as_slice() {
+        [one] => one.span.clone(),
+        _ => tracing::info_span!("store_batch", calls = batch.len(), call_ids = %CallIds(&batch)),
+    };
+    let (calls, answers): (Vec<_>, Vec<_>) = batch.into_iter().map(|j| (j.call, (j.done, j.span))).unzip();
+    match write(store, &calls, retrier, health).instrument(span.clone()).await {
         Ok(()) => {
-            for d in dones {
-                let _ = d.send(Outcome::Stored);
+            for (done, _) in answers {
+                let _ = done.send(Outcome::Stored);
             }
         }
         Err(outcome @ Outcome::Failed(_)) if calls.len() > 1 => {
-            tracing::warn!(calls = calls.len(), ?outcome, "batch rejected; writing its calls one by one");
-            for (call, done) in calls.into_iter().zip(dones) {
+            span.in_scope(|| {
+                tracing::warn!(calls = calls.len(), ?outcome, "batch rejected; writing its calls one by one");
+            });
+            for (call, (done, span)) in calls.into_iter().zip(answers) {
                 let single = std::slice::from_ref(&call);
-                let o = match write_with_retry(store, single, config, metrics, health, stop).await {
+                let o = match write(store, single, retrier, health).instrument(span).await {
                     Ok(()) => Outcome::Stored,
                     Err(o) => o,
                 };
@@ -506,58 +550,50 @@ async fn write_batch(
             }
         }
         Err(outcome) => {
-            for d in dones {
-                let _ = d.send(outcome.clone());
+            for (done, _) in answers {
+                let _ = done.send(outcome.clone());
             }
         }
     }
 }
 
-async fn write_with_retry(
+/// One write of `calls`, retried while the store's errors say so. Readiness
+/// follows the store: not ready while writes are being retried.
+async fn write(
     store: &dyn Store,
     calls: &[CallAnalysis],
-    config: &EngineConfig,
-    metrics: &Metrics,
+    retrier: &Retrier,
     health: &Health,
-    stop: &watch::Receiver<bool>,
 ) -> Result<(), Outcome> {
-    let mut attempts = 0;
-    loop {
-        attempts += 1;
-        let started = Instant::now();
-        let result = store.write(calls).await;
-        metrics.stage_seconds.with_label_values(&["store"]).observe(secs(started));
-        match result {
-            Ok(_) => {
-                health.set_store_ok(true);
-                return Ok(());
+    retrier
+        .run(Stage::Store, || async move {
+            let started = Instant::now();
+            let result = store.write(calls).await;
+            retrier.metrics.stage_seconds.with_label_values(&["store"]).observe(secs(started));
+            match &result {
+                Ok(_) => health.set_store_ok(true),
+                Err(e) if e.class().action == Action::Retry => health.set_store_ok(false),
+                Err(_) => {}
             }
-            // A schema mismatch is the deployment's fault, not the call's: wait
-            // for `callscope migrate` rather than dead-letter every call.
-            Err(e) if e.retry() == Retry::WithBackoff || matches!(e, StoreError::SchemaMismatch(_)) => {
-                health.set_store_ok(false);
-                metrics.retries.with_label_values(&["store"]).inc();
-                tracing::warn!(attempts, error = %e, calls = calls.len(), "store write failed; retrying");
-                if !backoff(config, attempts, &mut stop.clone()).await {
-                    return Err(Outcome::Abandoned);
-                }
+            result.map(drop)
+        })
+        .await
+}
+
+/// The call ids of a batch, comma-separated (formatted only if logged).
+struct CallIds<'a>(&'a [WriteJob]);
+
+impl std::fmt::Display for CallIds<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, job) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(",")?;
             }
-            Err(e) => {
-                let kind = match &e {
-                    StoreError::InvalidInput { .. } => "invalid_call",
-                    StoreError::SchemaMismatch(_) => "schema_mismatch",
-                    StoreError::Unavailable(_)
-                    | StoreError::Timeout(_)
-                    | StoreError::NotAuthor(_)
-                    | StoreError::Database(_) => "store_rejected",
-                };
-                return Err(Outcome::Failed(Failure {
-                    stage: Stage::Store,
-                    kind,
-                    reason: e.to_string(),
-                    attempts,
-                }));
-            }
+            f.write_str(&job.call.meta.call_id)?;
         }
+        Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests;

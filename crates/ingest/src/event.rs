@@ -7,10 +7,11 @@
 use std::collections::BTreeMap;
 
 use base64::Engine as _;
-use callscope_model::{CallMeta, Direction, Transcript};
-use callscope_pipeline::SellerChannel;
+use callscope_model::{CallMeta, Direction, SellerChannel, Transcript};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
+
+use crate::errors::{Classify, ErrorClass};
 
 /// The event schema versions this build understands.
 pub const SCHEMA_VERSIONS: &[u32] = &[1];
@@ -38,6 +39,18 @@ pub enum EventError {
     /// The embedded transcript is invalid.
     #[error("invalid transcript: {0}")]
     Transcript(#[from] callscope_model::TranscriptError),
+}
+
+impl Classify for EventError {
+    /// Every event error is permanent: the same payload fails the same way.
+    fn class(&self) -> ErrorClass {
+        ErrorClass::dead_letter(match self {
+            EventError::Malformed(_) => "malformed_event",
+            EventError::UnknownVersion(_) => "unknown_schema_version",
+            EventError::Invalid { .. } => "invalid_event",
+            EventError::Transcript(_) => "invalid_transcript",
+        })
+    }
 }
 
 /// The wire form, as producers write it.
@@ -76,14 +89,7 @@ struct Wire {
 struct WireChannels {
     layout: Layout,
     #[serde(default)]
-    seller_channel: Option<Side>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-enum Side {
-    Left,
-    Right,
+    seller_channel: Option<SellerChannel>,
 }
 
 /// How the recording's channels are laid out.
@@ -200,10 +206,9 @@ impl CallEvent {
             }
             Some(c) => (
                 Some(c.layout),
-                match (c.layout, c.seller_channel) {
-                    (Layout::Stereo, Some(Side::Right)) => Some(SellerChannel::Right),
-                    (Layout::Stereo, _) => Some(SellerChannel::Left),
-                    (Layout::Mono, _) => None,
+                match c.layout {
+                    Layout::Stereo => Some(c.seller_channel.unwrap_or_default()),
+                    Layout::Mono => None,
                 },
             ),
         };

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use object_store::{ClientOptions, ObjectStore};
 
+use crate::errors::{Classify, ErrorClass};
 use crate::event::AudioRef;
 
 /// A recording ready to decode.
@@ -32,6 +33,22 @@ pub enum FetchError {
     /// The store did not answer, or answered with a server error: retry.
     #[error("recording could not be fetched (will retry): {0}")]
     Transient(String),
+}
+
+impl Classify for FetchError {
+    fn class(&self) -> ErrorClass {
+        match self {
+            FetchError::Permanent(_) => ErrorClass::dead_letter("recording_unavailable"),
+            FetchError::Transient(_) => ErrorClass::retry("recording_unavailable"),
+        }
+    }
+
+    /// The URI and the cause, without the prefix: the class already says it.
+    fn reason(&self) -> String {
+        match self {
+            FetchError::Permanent(reason) | FetchError::Transient(reason) => reason.clone(),
+        }
+    }
 }
 
 /// Fetches recordings; keeps one client per bucket or origin.
@@ -148,6 +165,15 @@ mod tests {
             f.fetch(AudioRef::Inline { bytes: vec![1], format: Some("wav".into()) }).await,
             Ok(Fetched::Bytes(b, Some(e))) if b == [1] && e == "wav"
         ));
+    }
+
+    #[test]
+    fn transient_errors_are_retried_and_the_reason_is_the_cause() {
+        let gone = FetchError::Permanent("s3://b/k.flac: not found".into());
+        assert_eq!(gone.class(), ErrorClass::dead_letter("recording_unavailable"));
+        assert_eq!(gone.reason(), "s3://b/k.flac: not found");
+        let slow = FetchError::Transient("s3://b/k.flac: timed out".into());
+        assert_eq!(slow.class().action, crate::errors::Action::Retry);
     }
 
     #[tokio::test]

@@ -19,7 +19,8 @@
 //! - **Poison events** go to the dead-letter topic with the original key,
 //!   payload and headers, plus `callscope.error`, `callscope.error.kind`,
 //!   `callscope.stage`, `callscope.attempts` and `callscope.source`
-//!   (`topic/partition/offset`). Only then does the offset move.
+//!   (`topic/partition/offset`). Only then does the offset move. Dead-lettering
+//!   logs in the call's span ([`call_span`]), like the engine's work on it.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -35,8 +36,9 @@ use rdkafka::statistics::Statistics;
 use rdkafka::{ClientContext, Message, Offset, TopicPartitionList};
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
+use tracing::{Instrument, Span};
 
-use crate::engine::{Engine, Failure, Outcome};
+use crate::engine::{Engine, Failure, Outcome, call_span};
 use crate::metrics::{Health, Metrics};
 use crate::offsets::{OffsetTracker, Ticket};
 
@@ -224,7 +226,7 @@ pub async fn run(
     tracing::info!(topic = %config.topic, group = %config.group_id, "consuming");
 
     let permits = Arc::new(Semaphore::new(config.max_in_flight.max(1)));
-    let mut tasks: JoinSet<(Ticket, Outcome)> = JoinSet::new();
+    let mut tasks: JoinSet<(Ticket, Outcome, Span)> = JoinSet::new();
     let mut summary = RunSummary::default();
     let mut paused = false;
     let mut applied_generation = u64::MAX;
@@ -270,15 +272,25 @@ pub async fn run(
                     let stop_rx = stop.subscribe();
                     tasks.spawn(async move {
                         let _permit = permit;
-                        let outcome = match engine.parse(&envelope.payload) {
-                            Ok(event) => engine.process(event).await,
-                            Err(f) => Outcome::Failed(f),
+                        // The engine processes in the call's span; what this
+                        // source does for the call after that, in the same one.
+                        // An event that does not parse has no call id to show.
+                        let (outcome, span) = match engine.parse(&envelope.payload) {
+                            Ok(event) => {
+                                let span = call_span(&event);
+                                (engine.process(event).await, span)
+                            }
+                            Err(f) => (Outcome::Failed(f), Span::none()),
                         };
                         let outcome = match outcome {
-                            Outcome::Failed(f) => dead_letter(&producer, &dlq, &envelope, &f, &engine, stop_rx).await,
+                            Outcome::Failed(f) => {
+                                dead_letter(&producer, &dlq, &envelope, &f, &engine, stop_rx)
+                                    .instrument(span.clone())
+                                    .await
+                            }
                             other @ (Outcome::Stored | Outcome::Abandoned) => other,
                         };
-                        (ticket, outcome)
+                        (ticket, outcome, span)
                     });
                 }
             },
@@ -328,13 +340,13 @@ pub async fn run(
 }
 
 fn finish(
-    joined: Result<(Ticket, Outcome), tokio::task::JoinError>,
+    joined: Result<(Ticket, Outcome, Span), tokio::task::JoinError>,
     consumer: &StreamConsumer<Ctx>,
     tracker: &Mutex<OffsetTracker>,
     topic: &str,
     summary: &mut RunSummary,
 ) {
-    let (ticket, outcome) = match joined {
+    let (ticket, outcome, span) = match joined {
         Ok(x) => x,
         Err(e) => {
             // A panic in a task: the offset is not committed, the call will be redone.
@@ -343,6 +355,7 @@ fn finish(
             return;
         }
     };
+    let _entered = span.enter();
     tracing::debug!(partition = ticket.partition, offset = ticket.offset, ?outcome, "event done");
     match outcome {
         Outcome::Stored => summary.stored += 1,

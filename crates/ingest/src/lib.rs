@@ -15,24 +15,35 @@
 //!   store's receipt (or the dead-letter topic's acknowledgement), and writes are
 //!   idempotent per `call_id`, so replays after a crash or a rebalance never
 //!   double-count.
+//! - Errors are classified once per type by what the runner does with them
+//!   (retry with backoff, or dead-letter under a stable kind), not by the stage
+//!   that met them: the stage only names where it happened.
 //!
 //! # Layout
 //! - [`event`]: the `call-recorded` event (schema in `schemas/kafka/`).
-//! - [`engine`]: fetch → decode → transcribe → analyse → batched write, with retries.
+//! - [`engine`]: fetch → decode → transcribe → analyse → batched write, with
+//!   one retry loop and one span per call.
+//! - [`errors`]: what the runner does with each error (retry or dead-letter)
+//!   and its stable kind; ingest's own errors are classified beside their
+//!   definitions, the foreign ones there.
+//! - `analyzers`: the configured analyzer and a bounded cache of those built for
+//!   events with their own trackers.
 //! - [`offsets`]: the per-partition ordered offset tracker.
 //! - [`kafka`]: the consumer-group source and the dead-letter producer.
 //! - [`dir`]: the folder source.
 //! - [`fetch`]: recordings by URI (`file://`, `s3://`, `http(s)://`).
 //! - [`metrics`]: Prometheus metrics, `/healthz`, `/readyz`.
 
+mod analyzers;
 pub mod dir;
 pub mod engine;
+pub mod errors;
 pub mod event;
 pub mod fetch;
 pub mod kafka;
 pub mod metrics;
 pub mod offsets;
 
-pub use engine::{Engine, EngineConfig, Failure, Models, Outcome, Stage};
+pub use engine::{Engine, EngineConfig, Failure, Models, Outcome, Stage, call_span};
 pub use event::CallEvent;
 pub use metrics::{Health, Metrics};

@@ -25,6 +25,7 @@ fn transcript(words: &[RawWord], roles: [Role; 3]) -> Transcript {
             start: f64::from(start) * TICK,
             end: f64::from(start + len) * TICK,
             speaker: format!("spk_{spk}"),
+            confidence: None,
         })
         .collect();
     t

@@ -23,6 +23,70 @@ impl Direction {
     }
 }
 
+/// Which channel of a stereo recording is the seller's. The event's
+/// `channels.seller_channel`, `analyze --seller-channel` and the eval sets'
+/// truth files all speak this one type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SellerChannel {
+    /// Channel 0 (the default when nobody says).
+    #[default]
+    Left,
+    /// Channel 1.
+    Right,
+}
+
+impl SellerChannel {
+    /// The lowercase name used in JSON and on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SellerChannel::Left => "left",
+            SellerChannel::Right => "right",
+        }
+    }
+
+    /// The channel's index in a decoded recording (left 0, right 1).
+    pub fn index(self) -> usize {
+        match self {
+            SellerChannel::Left => 0,
+            SellerChannel::Right => 1,
+        }
+    }
+}
+
+impl std::fmt::Display for SellerChannel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for SellerChannel {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "left" => Ok(SellerChannel::Left),
+            "right" => Ok(SellerChannel::Right),
+            _ => Err(format!("unknown channel {s:?}: use `left` or `right`")),
+        }
+    }
+}
+
+/// One turn of a call: consecutive words of one role, as the KPI engine
+/// segments them (definition 3 in `docs/kpis.md`), with its words' text. The
+/// pipeline segments once; the KPIs, the sentiment timeline and the store's
+/// `utterances` rows all speak of these turns.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Turn {
+    /// Who spoke it.
+    pub role: crate::Role,
+    /// Start of its first word, seconds.
+    pub start: f64,
+    /// Latest end of its words, seconds.
+    pub end: f64,
+    /// Its words' text, joined by single spaces.
+    pub text: String,
+}
+
 /// Metadata that travels with a recording, independent of its content.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct CallMeta {
@@ -73,6 +137,9 @@ pub struct CallAnalysis {
     pub audio_uri: Option<String>,
     /// The words, attributed.
     pub transcript: crate::Transcript,
+    /// The turns of the transcript, in time order (backchannels left out).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub turns: Vec<Turn>,
     /// The conversation KPIs.
     pub kpis: crate::KpiReport,
     /// The conversation signals.

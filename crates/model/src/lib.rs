@@ -6,12 +6,15 @@
 //! ASR, a CRM export or a hand-written test file all meet the same contract.
 //!
 //! # Layout
-//! - [`transcript`]: [`Transcript`], [`Word`], [`Role`] and the validation that
+//! - [`transcript`]: [`Transcript`], [`Word`] (the one word type: transcription
+//!   emits it, attribution fills in its speaker), [`Role`] and the validation that
 //!   turns untrusted JSON into a transcript the rest of the system may rely on.
 //! - [`kpi`]: [`CallKpis`] and [`KpiReport`], the per-call conversation KPIs.
 //! - [`signals`]: [`CallSignals`]: mentions, customer keywords, sentiment,
 //!   questions and action items.
-//! - [`call`]: [`CallMeta`], the metadata that travels with a recording.
+//! - [`call`]: [`CallMeta`], the metadata that travels with a recording;
+//!   [`CallAnalysis`], everything the pipeline makes of a call (with its
+//!   [`Turn`]s and [`Attribution`]); [`SellerChannel`].
 //!
 //! # Why validation lives here
 //! Every consumer of a transcript (KPIs, signals, storage) needs the same
@@ -24,7 +27,7 @@ pub mod kpi;
 pub mod signals;
 pub mod transcript;
 
-pub use call::{Attribution, CallAnalysis, CallMeta, Direction, Provenance, TimeSpan};
+pub use call::{Attribution, CallAnalysis, CallMeta, Direction, Provenance, SellerChannel, TimeSpan, Turn};
 pub use kpi::{CallKpis, KpiReport};
 pub use signals::{
     ActionItem, CallSentiment, CallSignals, KeywordCount, Mention, Question, SentimentLabel, SentimentPoint,

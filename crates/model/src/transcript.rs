@@ -44,7 +44,8 @@ impl fmt::Display for Role {
     }
 }
 
-/// One spoken word.
+/// One spoken word: the one word type of callscope, from transcription
+/// (speaker still empty) through attribution (speaker set) to storage.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Word {
     /// The word as written, punctuation included (`"today?"`).
@@ -53,8 +54,24 @@ pub struct Word {
     pub start: f64,
     /// End, seconds from the start of the recording; never before `start`.
     pub end: f64,
-    /// A key of [`Transcript::speakers`].
+    /// A key of [`Transcript::speakers`]; empty until the word is attributed.
     pub speaker: String,
+    /// How sure the recogniser was of the word (mean token probability, 0 to
+    /// 1), when it said. Not part of the required contract.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confidence: Option<f32>,
+}
+
+impl Word {
+    /// A word as transcription gives it: times and confidence, no speaker yet.
+    pub fn unattributed(text: impl Into<String>, start: f64, end: f64, confidence: Option<f32>) -> Self {
+        Word { text: text.into(), start, end, speaker: String::new(), confidence }
+    }
+
+    /// The same word, said by `speaker`.
+    pub fn said_by(&self, speaker: &str) -> Word {
+        Word { speaker: speaker.to_owned(), ..self.clone() }
+    }
 }
 
 /// A call's words, each attributed to a speaker whose role is known.
@@ -305,7 +322,13 @@ mod tests {
     fn non_finite_time_is_rejected_in_code_built_transcripts() {
         let mut t = Transcript::default();
         t.speakers.insert("a".into(), Role::Seller);
-        t.words.push(Word { text: "x".into(), start: 0.0, end: f64::NAN, speaker: "a".into() });
+        t.words.push(Word {
+            text: "x".into(),
+            start: 0.0,
+            end: f64::NAN,
+            speaker: "a".into(),
+            confidence: None,
+        });
         let err = t.validate().unwrap_err();
         assert!(matches!(err, TranscriptError::NonFiniteTime { index: 0, field: "end", .. }));
     }

@@ -19,7 +19,8 @@ use std::time::Instant;
 
 use callscope_asr::{AsrSettings, Transcriber};
 use callscope_model::CallMeta;
-use callscope_pipeline::{Analyzer, Recording, SellerChannel};
+use callscope_model::SellerChannel;
+use callscope_pipeline::{Analyzer, Recording};
 use callscope_signals::{SignalSettings, Trackers};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

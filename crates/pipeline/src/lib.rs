@@ -1,32 +1,30 @@
 //! Per-call analysis: the stages that turn a call into a [`CallAnalysis`].
 //!
 //! Audio → ([`callscope_asr`]) words per channel → ([`callscope_diarize`])
-//! speakers and roles → KPIs and signals. A ready transcript enters at the
-//! second half. The stages are CPU-bound and synchronous, so the [`Analyzer`] is
-//! a plain value shared by reference across worker threads, and each thread
-//! brings its own whisper [`Session`]; whoever drives it (the command line, the
-//! folder source, the Kafka worker) owns the threads and the I/O.
+//! speakers and roles → turns ([`callscope_kpi`]) → KPIs and signals. A ready
+//! transcript enters at the second half. The stages are CPU-bound and
+//! synchronous, so the [`Analyzer`] is a plain value shared by reference across
+//! worker threads, and each thread brings its own whisper [`Session`]; whoever
+//! drives it (the command line, the folder source, the Kafka worker) owns the
+//! threads and the I/O.
+//!
+//! This crate only orders the stages: every decision (how words are
+//! attributed, what a turn is, how sentiment is scored) belongs to the stage's
+//! own crate. Turns are segmented once here and carried in the
+//! [`CallAnalysis`], so the KPIs, the signals and the store all see the same
+//! ones.
 
 use callscope_asr::Session;
 use callscope_audio::{Audio, TARGET_RATE};
 use std::sync::Arc;
 
-use callscope_diarize::mono::{MonoSettings, SpeakerEmbedder, TimedText};
-use callscope_diarize::{Channel, ChannelWord};
-use callscope_model::{Attribution, CallAnalysis, CallMeta, Provenance, Role, Transcript, Word};
+use callscope_diarize::mono::Diarizer;
+use callscope_kpi::{Segmentation, TimedWord};
+use callscope_model::{CallAnalysis, CallMeta, Provenance, SellerChannel, Transcript, Turn};
 use callscope_signals::{SignalExtractor, SignalSettings, TrackerMatcher, Trackers};
 
 /// The version of this pipeline, stored with every analysis.
 pub const PIPELINE_VERSION: &str = env!("CARGO_PKG_VERSION");
-
-/// Which channel of a stereo recording is the seller's.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SellerChannel {
-    /// Channel 0.
-    Left,
-    /// Channel 1.
-    Right,
-}
 
 /// Why a recording could not be analysed.
 #[derive(Debug, thiserror::Error)]
@@ -70,24 +68,6 @@ pub struct AudioReport {
     pub diarize_s: f64,
 }
 
-/// Mono diarization: a speaker embedder and its settings.
-pub struct Diarizer {
-    /// Speaker embeddings (the ONNX d-vector model in production).
-    pub embedder: Box<dyn SpeakerEmbedder>,
-    /// Clustering and assignment settings.
-    pub settings: MonoSettings,
-    /// Enrolled sellers' voiceprints, by seller id (`callscope enroll`).
-    pub voiceprints: std::collections::BTreeMap<String, Vec<f32>>,
-    /// Overlapped-speech detection (the segmentation model), when installed.
-    pub overlap: Option<callscope_diarize::overlap::OverlapDetector>,
-}
-
-impl std::fmt::Debug for Diarizer {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Diarizer").field("settings", &self.settings).finish_non_exhaustive()
-    }
-}
-
 /// Runs the per-call stages. Build once; share across threads.
 #[derive(Debug)]
 pub struct Analyzer {
@@ -116,11 +96,12 @@ impl Analyzer {
 
     /// Transcribes and attributes a decoded recording, then analyses it.
     ///
-    /// Two channels: each is transcribed on its own; the seller's channel is
-    /// `seller_channel` (left when `None`). One channel: one speaker of role
-    /// `other` (mono diarization comes later), and asking for a seller channel
-    /// is an error. More channels are mixed to mono. `progress` hears about each
-    /// step, for long files on a terminal.
+    /// Two channels: each is transcribed on its own and attributed by channel;
+    /// the seller's channel is `seller_channel` (left when `None`). One
+    /// channel: diarized by voice with the [`Diarizer`] when there is one, else
+    /// one speaker of role `other`, flagged; asking for a seller channel is an
+    /// error. More channels are mixed to mono. `progress` hears about each step,
+    /// for long files on a terminal.
     pub fn analyze_audio(
         &self,
         recording: Recording<'_>,
@@ -130,45 +111,37 @@ impl Analyzer {
     ) -> Result<(CallAnalysis, AudioReport), PipelineError> {
         let Recording { meta, audio, seller_channel, audio_uri } = recording;
         let started = std::time::Instant::now();
-        let to_words = |w: Vec<callscope_asr::AsrWord>| -> Vec<ChannelWord> {
-            w.into_iter().map(|w| ChannelWord { text: w.text, start: w.start, end: w.end }).collect()
-        };
         let mut diarize_s = 0.0;
-        let (mut transcript, dropped, attribution) = if audio.channels.len() == 2 {
-            let seller = if seller_channel == Some(SellerChannel::Right) { 1 } else { 0 };
+        let (mut transcript, attribution, dropped) = if audio.channels.len() == 2 {
             let mut words = Vec::with_capacity(2);
             for (i, channel) in audio.channels.iter().enumerate() {
                 progress(&format!("transcribing channel {} of 2 ({:.0} s)", i + 1, audio.duration_s()));
-                words.push(to_words(session.transcribe(channel)?));
+                words.push(session.transcribe(channel)?);
             }
-            let channel = |i: usize| Channel {
-                label: if i == seller { "seller" } else { "customer" },
-                role: if i == seller { Role::Seller } else { Role::Customer },
-                words: &words[i],
-                samples: &audio.channels[i],
-                rate: TARGET_RATE,
-            };
-            let (t, dropped) = callscope_diarize::attribute_by_channel(channel(0), channel(1));
-            (t, dropped, Attribution::new("channel", 1.0))
+            callscope_diarize::attribute_stereo(
+                [&words[0], &words[1]],
+                [&audio.channels[0], &audio.channels[1]],
+                TARGET_RATE,
+                seller_channel.unwrap_or_default(),
+            )
         } else {
             if audio.channels.len() == 1 && seller_channel.is_some() {
                 return Err(PipelineError::MonoWithStereoRoles);
             }
             progress(&format!("transcribing ({:.0} s, mono)", audio.duration_s()));
             let mono = audio.mono();
-            let words = to_words(session.transcribe(&mono)?);
-            match &self.diarizer {
+            let words = session.transcribe(&mono)?;
+            let (t, a) = match &self.diarizer {
                 Some(d) => {
                     progress("diarizing (who said each word)");
                     let t0 = std::time::Instant::now();
-                    let (t, a) = diarize_mono(d, &mono, &words, &meta.seller_id)?;
+                    let r = d.attribute(&mono, &words, &meta.seller_id)?;
                     diarize_s = t0.elapsed().as_secs_f64();
-                    (t, 0, a)
+                    r
                 }
-                None => {
-                    (callscope_diarize::single_speaker(&words), 0, Attribution::new("single-speaker", 0.0))
-                }
-            }
+                None => callscope_diarize::single_speaker(&words),
+            };
+            (t, a, 0)
         };
         let elapsed = started.elapsed().as_secs_f64();
         transcript.call_id = Some(meta.call_id.clone()).filter(|id| !id.is_empty());
@@ -202,6 +175,7 @@ impl Analyzer {
         let seg = callscope_kpi::segment_turns(&words);
         let signals = self.signals.extract_segmented(&transcript, &words, &seg);
         let kpis = callscope_kpi::report_segmented(&transcript, &words, &seg);
+        let turns = turns(&transcript, &words, &seg);
         let duration_s = transcript
             .duration_s
             .unwrap_or_else(|| transcript.words.iter().map(|w| w.end).fold(0.0, f64::max));
@@ -210,6 +184,7 @@ impl Analyzer {
             duration_s,
             audio_uri,
             transcript,
+            turns,
             kpis,
             signals,
             provenance: Provenance {
@@ -222,57 +197,24 @@ impl Analyzer {
     }
 }
 
-/// Speakers per word for a mono recording, the seller among them, and the
-/// confidence of both.
-///
-/// The seller is the speaker closest to the seller's enrolled voiceprint when
-/// there is one (and the voices differ enough to tell), else the heuristics'
-/// choice ([`callscope_diarize::mono::assign_roles`]).
-pub fn diarize_mono(
-    d: &Diarizer,
-    samples: &[f32],
-    words: &[ChannelWord],
-    seller_id: &str,
-) -> Result<(Transcript, Attribution), PipelineError> {
-    use callscope_diarize::mono::RoleMethod;
-    let timed: Vec<TimedText> =
-        words.iter().map(|w| TimedText { text: w.text.clone(), start: w.start, end: w.end }).collect();
-    let r = callscope_diarize::mono::diarize_words(samples, &timed, d.embedder.as_ref(), &d.settings)?;
-    let enrolled = d
-        .voiceprints
-        .get(seller_id)
-        .and_then(|v| callscope_diarize::mono::match_voiceprint(&r.centroids, v))
-        .filter(|&(_, sim, clarity)| sim >= 0.5 && clarity > 0.0);
-    let (seller, role_confidence, method) = match enrolled {
-        Some((seller, _, clarity)) => (seller, clarity, RoleMethod::Enrollment),
-        None => {
-            let (s, c) = callscope_diarize::mono::assign_roles(&timed, &r.labels, r.speakers);
-            (s, c, RoleMethod::Heuristics)
+/// The turns of a segmented transcript, with their words' text: what the
+/// call page, the sentiment timeline and the store's `utterances` rows show.
+fn turns(transcript: &Transcript, words: &[TimedWord], seg: &Segmentation) -> Vec<Turn> {
+    let mut texts = vec![String::new(); seg.turns.len()];
+    for (pos, turn) in seg.turn_of.iter().enumerate() {
+        if let Some(t) = turn {
+            let text = &mut texts[*t as usize];
+            if !text.is_empty() {
+                text.push(' ');
+            }
+            text.push_str(transcript.words[words[pos].index].text.trim());
         }
-    };
-    let mut t = Transcript::default();
-    for s in 0..r.speakers {
-        let role = match (r.speakers, s == seller) {
-            (1, _) => Role::Other,
-            (_, true) => Role::Seller,
-            (_, false) => Role::Customer,
-        };
-        t.speakers.insert(format!("spk_{s}"), role);
     }
-    t.words = words
+    seg.turns
         .iter()
-        .zip(&r.labels)
-        .map(|(w, &l)| Word { text: w.text.clone(), start: w.start, end: w.end, speaker: format!("spk_{l}") })
-        .collect();
-    // Separation: the closest two voices' similarity (one voice: no split at all).
-    let split =
-        if r.speakers < 2 { 0.0 } else { f64::from(((1.0 - r.closest_centroids) / 0.6).clamp(0.0, 1.0)) };
-    let confidence = split * (0.5 + 0.5 * f64::from(role_confidence));
-    let mut attribution = Attribution::new(method.as_str(), confidence);
-    if let Some(detector) = &d.overlap {
-        attribution.overlaps = detector.detect(samples)?;
-    }
-    Ok((t, attribution))
+        .zip(texts)
+        .map(|(turn, text)| Turn { role: turn.role, start: turn.start, end: turn.end, text })
+        .collect()
 }
 
 #[cfg(test)]
@@ -289,7 +231,13 @@ mod tests {
             [("a", "How"), ("a", "are"), ("a", "you?"), ("b", "Great"), ("b", "thanks")].iter().enumerate()
         {
             let start = i as f64;
-            t.words.push(Word { text: (*text).into(), start, end: start + 0.5, speaker: (*spk).into() });
+            t.words.push(Word {
+                text: (*text).into(),
+                start,
+                end: start + 0.5,
+                speaker: (*spk).into(),
+                confidence: None,
+            });
         }
         let analyzer = Analyzer::new(&Trackers::default(), SignalSettings::default());
         let meta = CallMeta { call_id: "c-1".into(), seller_id: "s".into(), ..CallMeta::default() };
@@ -298,5 +246,7 @@ mod tests {
         assert_eq!(a.signals.questions.len(), 1);
         assert!((a.duration_s - 4.5).abs() < 1e-12);
         assert_eq!(a.provenance.sentiment_model, "vader-sales-v1");
+        let turns: Vec<(Role, &str)> = a.turns.iter().map(|t| (t.role, t.text.as_str())).collect();
+        assert_eq!(turns, [(Role::Seller, "How are you?"), (Role::Customer, "Great thanks")]);
     }
 }

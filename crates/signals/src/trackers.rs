@@ -378,6 +378,7 @@ mod tests {
                     start: clock,
                     end: clock + 0.25,
                     speaker: (*speaker).into(),
+                    confidence: None,
                 });
                 clock += 0.5;
             }

@@ -2,8 +2,8 @@
 //! scale and an embedded SQLite backend for one machine.
 //!
 //! The pipeline writes through [`Store::write`]; the API reads through the
-//! query methods, which are exactly what the seller insights page needs. No SQL
-//! is ever built from user input by concatenation: values are bound.
+//! query methods, which return rows and sums, never judgements. No SQL is ever
+//! built from user input by concatenation: values are bound.
 //!
 //! # Why the trait looks like this
 //! - **Idempotent writes.** A call is identified by `call_id`. Writing it again
@@ -14,23 +14,38 @@
 //!   durably stored and says which calls it committed, so the ingest side can
 //!   commit Kafka offsets after it, never before.
 //! - **Errors say what to do.** [`StoreError::retry`] tells the caller whether a
-//!   retry can help (server down, timeout) or not (bad input, schema mismatch).
+//!   retry can help (server down, timeout, schema not migrated yet) or not (bad
+//!   input).
 //! - **Aggregates are daily rows.** Backends return per-seller, per-day sums
-//!   ([`DailyAggregate`]); summaries, trends and team comparisons are computed
-//!   from them here, once, so both backends agree to the last digit.
+//!   ([`DailyAggregate`]) and, for customer keywords, the raw counts
+//!   ([`KeywordFigures`]). Summaries, trends, team bands and keyword rankings
+//!   are computed from them once, outside the store (the API's insights
+//!   module), so both backends agree to the last digit and the store only
+//!   stores.
+//! - **Storage has no rules.** Who may delete a comment is the API's decision:
+//!   the store reads one ([`Store::comment`]) and deletes one
+//!   ([`Store::delete_comment`]).
 //!
 //! # Layout
-//! - [`clickhouse`]: [`ClickHouseStore`], migrations from `schemas/clickhouse/`.
-//! - [`sqlite`]: [`SqliteStore`], the embedded default.
-//! - `types`: query and result types.
+//! - [`clickhouse`]: [`ClickHouseStore`]: `mod.rs` (configuration, error
+//!   classification), `migrate.rs` (migrations from `schemas/clickhouse/`),
+//!   `write.rs`, `read.rs`.
+//! - [`sqlite`]: [`SqliteStore`], the embedded default, laid out the same way.
+//! - `columns`: the one table of the `calls` columns, from which both backends'
+//!   column lists and SQLite's insert are generated (tests pin the migrated
+//!   tables to it).
+//! - `rows`: the flat rows a [`CallAnalysis`] becomes, shared by both backends.
+//! - `types`: query and row types.
 
 pub mod clickhouse;
+mod columns;
 mod rows;
 pub mod sqlite;
 mod types;
 
 use async_trait::async_trait;
 use callscope_model::{CallAnalysis, TrackerKind};
+use chrono::{DateTime, Utc};
 
 pub use crate::clickhouse::{ClickHouseConfig, ClickHouseStore};
 pub use crate::sqlite::SqliteStore;
@@ -39,7 +54,8 @@ pub use types::*;
 /// Whether retrying an operation can succeed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Retry {
-    /// Transient: retry with backoff (server down, timeout, overload).
+    /// Transient: retry with backoff (server down, timeout, overload, schema
+    /// not migrated yet).
     WithBackoff,
     /// Permanent for this input: do not retry (dead-letter it).
     Never,
@@ -55,7 +71,9 @@ pub enum StoreError {
     #[error("store timed out: {0}")]
     Timeout(String),
     /// The database's schema is not what this version of callscope expects
-    /// (run `callscope migrate`).
+    /// (run `callscope migrate`). Retried with backoff: it is the deployment's
+    /// fault, not the call's, so a worker waits for `callscope migrate` instead
+    /// of dead-lettering every call it holds.
     #[error("schema mismatch: {0} (run `callscope migrate`)")]
     SchemaMismatch(String),
     /// The data to write is invalid; nothing of it was stored.
@@ -68,9 +86,6 @@ pub enum StoreError {
         /// Why.
         reason: String,
     },
-    /// A comment may only be deleted by its author.
-    #[error("comment {0} belongs to someone else")]
-    NotAuthor(String),
     /// Any other database error, with the server's message.
     #[error("store error: {0}")]
     Database(String),
@@ -80,11 +95,10 @@ impl StoreError {
     /// Whether a retry can help.
     pub fn retry(&self) -> Retry {
         match self {
-            StoreError::Unavailable(_) | StoreError::Timeout(_) => Retry::WithBackoff,
-            StoreError::SchemaMismatch(_)
-            | StoreError::InvalidInput { .. }
-            | StoreError::NotAuthor(_)
-            | StoreError::Database(_) => Retry::Never,
+            StoreError::Unavailable(_) | StoreError::Timeout(_) | StoreError::SchemaMismatch(_) => {
+                Retry::WithBackoff
+            }
+            StoreError::InvalidInput { .. } | StoreError::Database(_) => Retry::Never,
         }
     }
 }
@@ -121,17 +135,16 @@ pub trait Store: Send + Sync {
     /// calls, most mentioned first.
     async fn mention_counts(&self, seller_id: &str, range: DateRange) -> Result<Vec<TermCount>>;
 
-    /// The keywords a seller's customers use, ranked by TF-IDF against all
-    /// calls in the range.
-    async fn customer_keywords(
-        &self,
-        seller_id: &str,
-        range: DateRange,
-        limit: usize,
-    ) -> Result<Vec<KeywordRank>>;
+    /// The phrases a seller's customers used in a range, with what ranking
+    /// them needs: each one's count and calls in the seller's calls, its
+    /// document frequency over every call of the range, and that number of calls.
+    async fn customer_keywords(&self, seller_id: &str, range: DateRange) -> Result<KeywordFigures>;
 
     /// Adds a comment to a call.
     async fn add_comment(&self, comment: NewComment) -> Result<Comment>;
+
+    /// One comment; `None` if unknown (or deleted).
+    async fn comment(&self, comment_id: &str) -> Result<Option<Comment>>;
 
     /// A call's comments, oldest first.
     async fn comments(&self, call_id: &str) -> Result<Vec<Comment>>;
@@ -140,8 +153,9 @@ pub trait Store: Send + Sync {
     /// (the "comments from your manager" list of the seller's page).
     async fn seller_comments(&self, seller_id: &str, range: DateRange, limit: usize) -> Result<Vec<Comment>>;
 
-    /// Deletes a comment if `author` wrote it. `Ok(false)` if there is no such comment.
-    async fn delete_comment(&self, comment_id: &str, author: &str) -> Result<bool>;
+    /// Deletes a comment. `Ok(false)` if there is no such comment. Whether the
+    /// caller may is the caller's business (the API lets only the author).
+    async fn delete_comment(&self, comment_id: &str) -> Result<bool>;
 
     /// How often tracked terms of one kind were mentioned in a seller's calls.
     async fn term_counts(
@@ -153,29 +167,6 @@ pub trait Store: Send + Sync {
         let mut all = self.mention_counts(seller_id, range).await?;
         all.retain(|t| t.kind == kind);
         Ok(all)
-    }
-
-    /// A seller's KPIs and sentiment over a range.
-    async fn seller_summary(&self, seller_id: &str, range: DateRange) -> Result<SellerSummary> {
-        let rows = self.daily(&SellerFilter::Seller(seller_id.to_owned()), range).await?;
-        Ok(SellerSummary::from_daily(seller_id, &rows))
-    }
-
-    /// A seller's figures per day or week, for trends and sentiment over time.
-    async fn seller_trend(
-        &self,
-        seller_id: &str,
-        range: DateRange,
-        bucket: Bucket,
-    ) -> Result<Vec<TrendPoint>> {
-        let rows = self.daily(&SellerFilter::Seller(seller_id.to_owned()), range).await?;
-        Ok(TrendPoint::from_daily(&rows, bucket))
-    }
-
-    /// Every seller of a team over a range, with team averages and quartiles.
-    async fn team_summary(&self, team: &str, range: DateRange) -> Result<TeamSummary> {
-        let rows = self.daily(&SellerFilter::Team(team.to_owned()), range).await?;
-        Ok(TeamSummary::from_daily(team, &rows))
     }
 }
 
@@ -234,4 +225,52 @@ pub fn validate(call: &CallAnalysis) -> Result<()> {
         return Err(invalid("signals.sentiment", "the customer sentiment score must be finite"));
     }
     Ok(())
+}
+
+/// Millisecond precision, as both backends store times.
+pub(crate) fn truncate_millis(t: DateTime<Utc>) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(t.timestamp_millis()).unwrap_or(t)
+}
+
+/// Splits a migration file into statements: `;` at the end of a line ends one;
+/// `--` comment lines are dropped.
+pub(crate) fn split_statements(sql: &str) -> Vec<String> {
+    let mut statements = Vec::new();
+    let mut current = String::new();
+    for line in sql.lines() {
+        let trimmed = line.trim();
+        if trimmed.starts_with("--") || trimmed.is_empty() {
+            continue;
+        }
+        current.push_str(line);
+        current.push('\n');
+        if trimmed.ends_with(';') {
+            let statement = current.trim().trim_end_matches(';').trim().to_owned();
+            if !statement.is_empty() {
+                statements.push(statement);
+            }
+            current.clear();
+        }
+    }
+    if !current.trim().is_empty() {
+        statements.push(current.trim().to_owned());
+    }
+    statements
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_say_whether_to_retry() {
+        let retry = |e: StoreError| e.retry();
+        assert_eq!(retry(StoreError::Unavailable("down".into())), Retry::WithBackoff);
+        assert_eq!(retry(StoreError::Timeout("slow".into())), Retry::WithBackoff);
+        // The deployment's fault, not the call's: wait for `callscope migrate`.
+        assert_eq!(retry(StoreError::SchemaMismatch("no table calls".into())), Retry::WithBackoff);
+        let invalid = StoreError::InvalidInput { call_id: "c".into(), field: "kpis", reason: "NaN".into() };
+        assert_eq!(retry(invalid), Retry::Never);
+        assert_eq!(retry(StoreError::Database("syntax".into())), Retry::Never);
+    }
 }

@@ -7,17 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::types::{CallDetail, CallSummary, parse_label, role_str};
 
-/// The columns of `calls` that [`CallRow`] reads, in its field order, up to
-/// `questions` (both backends append the JSON columns and the version fields).
-pub(crate) const CALL_COLUMNS: &str = "call_id, seller_id, team, customer, started_at, duration_s, direction, \
-     outcome, audio_uri, pipeline_version, asr_model, sentiment_model, kpi_version, seller_talk_s, \
-     customer_talk_s, talk_ratio, seller_wpm, customer_wpm, switches, switches_per_hour, avg_pause_s, \
-     longest_customer_monologue_s, longest_seller_monologue_s, interruptions, seller_questions, \
-     seller_turns, customer_turns, backchannels, customer_sentiment, customer_sentiment_score, \
-     positive_share, neutral_share, negative_share, mentions, action_items, questions, attribution_method, \
-     attribution_confidence, attribution_low_confidence";
-
-/// One row of `calls`.
+/// One row of `calls`. ClickHouse reads and writes it by field order, which
+/// must follow [`crate::columns::CALLS`] (a test checks it).
 #[derive(Debug, Clone, PartialEq, clickhouse::Row, Serialize, Deserialize)]
 pub(crate) struct CallRow {
     pub call_id: String,
@@ -216,20 +207,9 @@ pub(crate) fn flatten(c: &CallAnalysis, version: u64, now: DateTime<Utc>) -> Fla
         })
         .collect();
 
-    // Turn texts from the KPI engine's segmentation: the timeline's turns.
-    let words = callscope_kpi::sorted_words(&c.transcript);
-    let seg = callscope_kpi::segment_turns(&words);
-    let mut texts = vec![String::new(); seg.turns.len()];
-    for (pos, turn) in seg.turn_of.iter().enumerate() {
-        if let Some(t) = turn {
-            let text = &mut texts[*t as usize];
-            if !text.is_empty() {
-                text.push(' ');
-            }
-            text.push_str(c.transcript.words[words[pos].index].text.trim());
-        }
-    }
-    let utterances = seg
+    // One row per turn of the pipeline's segmentation: the sentiment
+    // timeline has one point per turn, in the same order.
+    let utterances = c
         .turns
         .iter()
         .enumerate()
@@ -244,7 +224,7 @@ pub(crate) fn flatten(c: &CallAnalysis, version: u64, now: DateTime<Utc>) -> Fla
                 role: role_str(turn.role).to_owned(),
                 start_s: turn.start,
                 end_s: turn.end,
-                text: std::mem::take(&mut texts[i]),
+                text: turn.text.clone(),
                 sentiment: point.map(|p| p.label.as_str()).unwrap_or_default().to_owned(),
                 sentiment_score: point.map_or(0.0, |p| p.score),
             }

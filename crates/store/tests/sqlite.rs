@@ -33,6 +33,6 @@ conformance!(
     concurrent_writers_end_consistent,
     terms_and_keywords,
     history_sorts_and_pages,
-    team_summary_has_bands,
+    team_rows_cover_its_sellers,
     comments_round_trip,
 );

@@ -1,13 +1,14 @@
 //! What changed for a seller: trend sentences backed by numbers.
 
-use callscope_store::SellerSummary;
 use serde::Serialize;
+
+use super::{Kpi, SellerSummary};
 
 /// One "what changed" sentence with its numbers.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Trend {
-    /// The KPI (`positive_share`, `avg_talk_ratio`, ...).
-    pub kpi: &'static str,
+    /// The KPI.
+    pub kpi: Kpi,
     /// The sentence shown on the page.
     pub text: String,
     /// This period's value.
@@ -18,58 +19,33 @@ pub struct Trend {
     pub team: Option<f64>,
 }
 
-/// How a KPI is shown: label, formatter, and what counts as a real change.
+/// How a KPI is shown: label, unit, and what counts as a real change. Shares
+/// ([`Kpi::is_share`]) are shown as percentages.
 struct Shown {
-    kpi: &'static str,
+    kpi: Kpi,
     label: &'static str,
-    percent: bool,
     unit: &'static str,
     /// Smallest change worth a sentence: absolute for percentages, relative otherwise.
     min_change: f64,
 }
 
 const SHOWN: &[Shown] = &[
+    Shown { kpi: Kpi::PositiveShare, label: "Customer sentiment", unit: " positive", min_change: 0.05 },
+    Shown { kpi: Kpi::AvgTalkRatio, label: "Talk ratio", unit: "", min_change: 0.05 },
+    Shown { kpi: Kpi::AvgSellerWpm, label: "Talking speed", unit: " wpm", min_change: 0.10 },
+    Shown { kpi: Kpi::SwitchesPerCall, label: "Switches per call", unit: "", min_change: 0.15 },
+    Shown { kpi: Kpi::AvgPauseS, label: "Pause before responding", unit: " s", min_change: 0.15 },
     Shown {
-        kpi: "positive_share",
-        label: "Customer sentiment",
-        percent: true,
-        unit: " positive",
-        min_change: 0.05,
-    },
-    Shown { kpi: "avg_talk_ratio", label: "Talk ratio", percent: true, unit: "", min_change: 0.05 },
-    Shown { kpi: "avg_seller_wpm", label: "Talking speed", percent: false, unit: " wpm", min_change: 0.10 },
-    Shown {
-        kpi: "switches_per_call",
-        label: "Switches per call",
-        percent: false,
-        unit: "",
-        min_change: 0.15,
-    },
-    Shown {
-        kpi: "avg_pause_s",
-        label: "Pause before responding",
-        percent: false,
-        unit: " s",
-        min_change: 0.15,
-    },
-    Shown {
-        kpi: "avg_longest_customer_monologue_s",
+        kpi: Kpi::AvgLongestCustomerMonologueS,
         label: "Longest customer monologue",
-        percent: false,
         unit: " s",
         min_change: 0.15,
     },
-    Shown {
-        kpi: "questions_per_call",
-        label: "Questions per call",
-        percent: false,
-        unit: "",
-        min_change: 0.15,
-    },
+    Shown { kpi: Kpi::QuestionsPerCall, label: "Questions per call", unit: "", min_change: 0.15 },
 ];
 
 fn fmt(v: f64, s: &Shown) -> String {
-    if s.percent {
+    if s.kpi.is_share() {
         format!("{:.0}%", v * 100.0)
     } else if v >= 10.0 {
         format!("{v:.0}")
@@ -90,7 +66,7 @@ pub fn trends(current: &SellerSummary, previous: &SellerSummary, team: &SellerSu
     let mut out = Vec::new();
     for s in SHOWN {
         let (Some(cur), Some(prev)) = (current.kpi(s.kpi), previous.kpi(s.kpi)) else { continue };
-        let change = if s.percent {
+        let change = if s.kpi.is_share() {
             (cur - prev).abs()
         } else if prev.abs() > f64::EPSILON {
             ((cur - prev) / prev).abs()
@@ -115,7 +91,7 @@ pub fn trends(current: &SellerSummary, previous: &SellerSummary, team: &SellerSu
 #[cfg(test)]
 mod tests {
     use super::*;
-    use callscope_store::SentimentCounts;
+    use crate::insights::SentimentCounts;
 
     fn summary(calls: u64, positive: u64, talk: f64) -> SellerSummary {
         SellerSummary {

@@ -7,8 +7,9 @@
 //! flag carries the numbers it is based on; sellers with too few calls are
 //! listed as such instead of judged.
 
-use callscope_store::{SellerSummary, TeamSummary};
 use serde::{Deserialize, Serialize};
+
+use super::{Kpi, SellerSummary, TeamSummary, average, bands_of};
 
 /// Which side of the team's range is a concern.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -26,8 +27,8 @@ pub enum Better {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct KpiRule {
-    /// KPI name (see `callscope_store::COMPARED_KPIS`).
-    pub name: String,
+    /// The KPI.
+    pub name: Kpi,
     /// Display label.
     pub label: String,
     /// Which side is a concern.
@@ -43,7 +44,7 @@ pub struct TopPerformers {
     /// Won + lost calls the team needs for win rate to be used.
     pub min_outcomes: u64,
     /// The KPI used otherwise.
-    pub fallback: String,
+    pub fallback: Kpi,
     /// Share of sellers that are top performers (at least one).
     pub share: f64,
 }
@@ -64,19 +65,13 @@ pub struct CoachingRules {
 impl CoachingRules {
     /// The shipped defaults (`crates/api/coaching.default.toml`).
     pub fn defaults() -> Self {
-        Self::from_toml_str(include_str!("../coaching.default.toml"))
+        Self::from_toml_str(include_str!("../../coaching.default.toml"))
             .unwrap_or_else(|e| panic!("shipped coaching rules: {e}"))
     }
 
-    /// Parses a rules file.
+    /// Parses a rules file. KPI names must be [`Kpi`] names.
     pub fn from_toml_str(source: &str) -> Result<Self, String> {
-        let rules: CoachingRules = toml::from_str(source).map_err(|e| e.to_string())?;
-        if let Some(k) =
-            rules.kpis.iter().find(|k| !callscope_store::COMPARED_KPIS.contains(&k.name.as_str()))
-        {
-            return Err(format!("kpi {:?} is not one of {:?}", k.name, callscope_store::COMPARED_KPIS));
-        }
-        Ok(rules)
+        toml::from_str(source).map_err(|e| e.to_string())
     }
 }
 
@@ -84,7 +79,7 @@ impl CoachingRules {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Flag {
     /// KPI.
-    pub kpi: String,
+    pub kpi: Kpi,
     /// Label.
     pub label: String,
     /// The seller's value.
@@ -120,7 +115,7 @@ pub struct SellerCoaching {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Difference {
     /// KPI.
-    pub kpi: String,
+    pub kpi: Kpi,
     /// Label.
     pub label: String,
     /// Top performers' average.
@@ -144,31 +139,22 @@ pub struct CoachingReport {
     pub differences: Vec<Difference>,
 }
 
-fn mean(values: impl Iterator<Item = f64>) -> Option<f64> {
-    let v: Vec<f64> = values.collect();
-    (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
-}
-
-fn fmt(kpi: &str, v: f64) -> String {
-    if kpi == "avg_talk_ratio" || kpi == "positive_share" {
-        format!("{:.0}%", v * 100.0)
-    } else {
-        format!("{v:.1}")
-    }
+fn fmt(kpi: Kpi, v: f64) -> String {
+    if kpi.is_share() { format!("{:.0}%", v * 100.0) } else { format!("{v:.1}") }
 }
 
 /// Assesses a team.
 pub fn assess(team: &TeamSummary, rules: &CoachingRules) -> CoachingReport {
     let judged: Vec<&SellerSummary> = team.sellers.iter().filter(|s| s.calls >= rules.min_calls).collect();
     // The norm is set by the sellers with enough calls to judge.
-    let bands = callscope_store::bands_of(judged.iter().copied());
+    let bands = bands_of(judged.iter().copied());
     let outcomes: u64 = judged.iter().map(|s| s.won + s.lost).sum();
     let by_win_rate = outcomes >= rules.top_performers.min_outcomes;
     let score = |s: &SellerSummary| -> Option<f64> {
         if by_win_rate {
             (s.won + s.lost > 0).then(|| s.won as f64 / (s.won + s.lost) as f64)
         } else {
-            s.kpi(&rules.top_performers.fallback)
+            s.kpi(rules.top_performers.fallback)
         }
     };
     let mut ranked: Vec<(&SellerSummary, f64)> =
@@ -180,11 +166,11 @@ pub fn assess(team: &TeamSummary, rules: &CoachingRules) -> CoachingReport {
 
     let mut differences = Vec::new();
     for rule in &rules.kpis {
-        let t = mean(judged.iter().filter(|s| is_top(s)).filter_map(|s| s.kpi(&rule.name)));
-        let o = mean(judged.iter().filter(|s| !is_top(s)).filter_map(|s| s.kpi(&rule.name)));
+        let t = average(judged.iter().filter(|s| is_top(s)).filter_map(|s| s.kpi(rule.name)));
+        let o = average(judged.iter().filter(|s| !is_top(s)).filter_map(|s| s.kpi(rule.name)));
         if let (Some(t), Some(o)) = (t, o) {
             differences.push(Difference {
-                kpi: rule.name.clone(),
+                kpi: rule.name,
                 label: rule.label.clone(),
                 top_performers: t,
                 others: o,
@@ -210,7 +196,7 @@ pub fn assess(team: &TeamSummary, rules: &CoachingRules) -> CoachingReport {
             }
             let mut flags = Vec::new();
             for rule in &rules.kpis {
-                let (Some(value), Some(band)) = (s.kpi(&rule.name), bands.get(&rule.name)) else { continue };
+                let (Some(value), Some(band)) = (s.kpi(rule.name), bands.get(&rule.name)) else { continue };
                 let crossed = match rule.better {
                     Better::Lower => (value > band.p75).then_some((band.p75, "above")),
                     Better::Higher => (value < band.p25).then_some((band.p25, "below")),
@@ -229,15 +215,15 @@ pub fn assess(team: &TeamSummary, rules: &CoachingRules) -> CoachingReport {
                 let mut reason = format!(
                     "{} {} is {side} the team's typical range ({} {side}; team median {})",
                     rule.label,
-                    fmt(&rule.name, value),
-                    fmt(&rule.name, threshold),
-                    fmt(&rule.name, band.median)
+                    fmt(rule.name, value),
+                    fmt(rule.name, threshold),
+                    fmt(rule.name, band.median)
                 );
                 if let Some(t) = top_value {
-                    reason.push_str(&format!("; top performers {}", fmt(&rule.name, t)));
+                    reason.push_str(&format!("; top performers {}", fmt(rule.name, t)));
                 }
                 flags.push(Flag {
-                    kpi: rule.name.clone(),
+                    kpi: rule.name,
                     label: rule.label.clone(),
                     value,
                     team_median: band.median,
@@ -262,7 +248,7 @@ pub fn assess(team: &TeamSummary, rules: &CoachingRules) -> CoachingReport {
         top_performers_by: if by_win_rate {
             "win_rate".into()
         } else {
-            rules.top_performers.fallback.clone()
+            rules.top_performers.fallback.as_str().to_owned()
         },
         top_performers: top,
         sellers,
@@ -273,7 +259,7 @@ pub fn assess(team: &TeamSummary, rules: &CoachingRules) -> CoachingReport {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use callscope_store::{DailyAggregate, TeamSummary};
+    use callscope_store::DailyAggregate;
     use chrono::NaiveDate;
 
     fn row(seller: &str, calls: u64, talk: f64, won: u64, lost: u64) -> DailyAggregate {
@@ -294,6 +280,18 @@ mod tests {
     fn shipped_rules_parse() {
         let rules = CoachingRules::defaults();
         assert!(rules.kpis.len() >= 6);
+        assert_eq!(rules.top_performers.fallback, Kpi::PositiveShare);
+    }
+
+    #[test]
+    fn unknown_kpis_are_rejected() {
+        let source = include_str!("../../coaching.default.toml");
+        let bad = source.replacen("name = \"avg_talk_ratio\"", "name = \"talk_ratio\"", 1);
+        assert_ne!(bad, source);
+        let err = CoachingRules::from_toml_str(&bad).expect_err("not a KPI");
+        assert!(err.contains("talk_ratio") && err.contains("avg_talk_ratio"), "{err}");
+        let bad = source.replacen("fallback = \"positive_share\"", "fallback = \"win_ratio\"", 1);
+        assert!(CoachingRules::from_toml_str(&bad).is_err(), "the fallback must be a KPI too");
     }
 
     #[test]
@@ -312,7 +310,7 @@ mod tests {
         assert_eq!(report.top_performers_by, "win_rate");
         assert_eq!(report.top_performers, ["s-a"]);
         let d = report.sellers.iter().find(|s| s.seller_id == "s-d").expect("s-d");
-        let flag = d.flags.iter().find(|f| f.kpi == "avg_talk_ratio").expect("talk ratio flag");
+        let flag = d.flags.iter().find(|f| f.kpi == Kpi::AvgTalkRatio).expect("talk ratio flag");
         assert!(
             flag.reason.starts_with("Talk-to-listen ratio 80% is above the team's typical range"),
             "{}",
@@ -321,7 +319,7 @@ mod tests {
         assert_eq!(flag.top_performers, Some(0.45));
         let e = report.sellers.iter().find(|s| s.seller_id == "s-e").expect("s-e");
         assert!(e.note.is_some() && e.flags.is_empty(), "too few calls: not judged");
-        let diff = report.differences.iter().find(|d| d.kpi == "avg_talk_ratio").expect("difference");
+        let diff = report.differences.iter().find(|d| d.kpi == Kpi::AvgTalkRatio).expect("difference");
         assert!(
             (diff.top_performers - 0.45).abs() < 1e-12 && (diff.others - 0.6066666666666666).abs() < 1e-9
         );

@@ -1,0 +1,243 @@
+//! The ClickHouse backend: the `clickhouse` crate over HTTP, RowBinary.
+//!
+//! # Writes, and why they never double count
+//! A write of a batch:
+//! 1. validates every call (all or nothing);
+//! 2. takes a new `version` (nanoseconds, strictly increasing per process);
+//! 3. reads the calls' current `(seller_id, started_at)`, if stored;
+//! 4. inserts the child rows (mentions, utterances, action items, customer
+//!    keywords) of the new version, then the `calls` rows, plus a tombstone
+//!    (`is_deleted = 1`) under the old sorting key for any call whose seller or
+//!    start moved. `calls` is a `ReplacingMergeTree(version, is_deleted)`, so
+//!    `FINAL` sees exactly one live row per call. Children are written first so
+//!    that a live `calls` row always has its children;
+//! 5. recomputes `seller_daily` for every (seller, day) the batch touched, old
+//!    keys included, from `calls FINAL`: a tombstone per key first, then the
+//!    fresh sums, both versioned by the server's clock at the time of the read,
+//!    so the last recomputation wins and it has seen every committed call;
+//! 6. deletes child rows of older versions of replaced calls (readers ignore
+//!    them anyway: they only join the current `(call_id, version)`).
+//!
+//! Materialized views were the obvious alternative for `seller_daily`, but they
+//! fire on every insert: a reprocessed call would be counted twice. Recomputing
+//! the touched keys costs one small `GROUP BY` per batch and is exact.
+//!
+//! # Layout
+//! - `mod.rs` (here): [`ClickHouseConfig`], [`ClickHouseStore`], how client
+//!   errors become [`StoreError`]s, and the [`Store`] implementation, which
+//!   hands each method to one of:
+//! - `migrate.rs`: [`MIGRATIONS`] from `schemas/clickhouse/`, and
+//!   [`ClickHouseStore::check_schema`];
+//! - `write.rs`: the batch write above, comments, `seller_daily` recomputation;
+//! - `read.rs`: the queries.
+
+mod migrate;
+mod read;
+mod write;
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use callscope_model::CallAnalysis;
+use chrono::{DateTime, Utc};
+use clickhouse::Client;
+
+pub use self::migrate::MIGRATIONS;
+use crate::types::*;
+use crate::{Result, Store, StoreError, VersionClock};
+
+/// How to reach ClickHouse.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClickHouseConfig {
+    /// HTTP endpoint, for example `http://127.0.0.1:8123`.
+    pub url: String,
+    /// Database holding callscope's tables; created by `migrate`.
+    pub database: String,
+    /// User, if the server requires one.
+    pub user: Option<String>,
+    /// Password (never logged).
+    pub password: Option<String>,
+    /// Per-request timeout.
+    pub timeout: Duration,
+}
+
+impl Default for ClickHouseConfig {
+    fn default() -> Self {
+        ClickHouseConfig {
+            url: "http://127.0.0.1:8123".into(),
+            database: "callscope".into(),
+            user: None,
+            password: None,
+            timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// [`Store`] on ClickHouse.
+pub struct ClickHouseStore {
+    client: Client,
+    /// The same client without a database, to create it.
+    server: Client,
+    database: String,
+    timeout: Duration,
+    versions: VersionClock,
+}
+
+impl std::fmt::Debug for ClickHouseStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClickHouseStore").field("database", &self.database).finish_non_exhaustive()
+    }
+}
+
+/// Maps a client error to a [`StoreError`] that says whether to retry.
+#[allow(clippy::wildcard_enum_match_arm)] // the client's error enum is foreign and non-exhaustive
+fn map_err(err: clickhouse::error::Error) -> StoreError {
+    use clickhouse::error::Error as E;
+    match err {
+        E::Network(e) => StoreError::Unavailable(e.to_string()),
+        E::TimedOut => StoreError::Timeout("request timed out".into()),
+        E::SchemaMismatch(m) => StoreError::SchemaMismatch(m),
+        E::BadResponse(m) => {
+            // Codes: 60 UNKNOWN_TABLE, 81 UNKNOWN_DATABASE, 16 NO_SUCH_COLUMN_IN_TABLE,
+            // 47 UNKNOWN_IDENTIFIER; 159 TIMEOUT_EXCEEDED; 202/203/252 overload.
+            let code = m
+                .split("Code: ")
+                .nth(1)
+                .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+                .and_then(|c| c.parse::<u32>().ok());
+            match code {
+                Some(60 | 81 | 16 | 47) => StoreError::SchemaMismatch(m),
+                Some(159 | 209) => StoreError::Timeout(m),
+                Some(202 | 203 | 252) => StoreError::Unavailable(m),
+                _ => StoreError::Database(m),
+            }
+        }
+        other => StoreError::Database(other.to_string()),
+    }
+}
+
+/// The columns of `seller_daily` that [`DailyAggregate`] reads and the writer
+/// recomputes, in order.
+const DAILY_COLUMNS: &str = "seller_id, team, day, calls, low_confidence_calls, duration_s, talk_ratio_sum, \
+     talk_ratio_n, seller_wpm_sum, seller_wpm_n, switches, pause_sum, pause_n, longest_customer_monologue_sum, \
+     interruptions, seller_questions, positive, neutral, negative, won, lost";
+
+impl ClickHouseStore {
+    /// A store for the given server. Connects lazily; [`Store::migrate`] checks
+    /// that the server answers.
+    pub fn new(config: &ClickHouseConfig) -> Self {
+        let mut server = Client::default().with_url(&config.url);
+        if let Some(user) = &config.user {
+            server = server.with_user(user);
+        }
+        if let Some(password) = &config.password {
+            server = server.with_password(password);
+        }
+        ClickHouseStore {
+            client: server.clone().with_database(&config.database),
+            server,
+            database: config.database.clone(),
+            timeout: config.timeout,
+            versions: VersionClock::default(),
+        }
+    }
+
+    async fn timed<T>(
+        &self,
+        fut: impl std::future::Future<Output = clickhouse::error::Result<T>>,
+    ) -> Result<T> {
+        match tokio::time::timeout(self.timeout, fut).await {
+            Ok(result) => result.map_err(map_err),
+            Err(_) => Err(StoreError::Timeout(format!("no answer within {:?}", self.timeout))),
+        }
+    }
+
+    async fn execute(
+        &self,
+        sql: &str,
+        binds: impl FnOnce(clickhouse::query::Query) -> clickhouse::query::Query,
+    ) -> Result<()> {
+        self.timed(binds(self.client.query(sql)).execute()).await
+    }
+
+    /// Range bounds as the `DateTime64(3)` literals ClickHouse parses.
+    fn bounds(range: DateRange) -> (String, String) {
+        let fmt = |t: DateTime<Utc>| t.format("%Y-%m-%d %H:%M:%S%.3f").to_string();
+        (fmt(range.start()), fmt(range.end()))
+    }
+}
+
+#[async_trait]
+impl Store for ClickHouseStore {
+    fn backend(&self) -> &'static str {
+        "clickhouse"
+    }
+
+    async fn migrate(&self) -> Result<Vec<String>> {
+        migrate::run(self).await
+    }
+
+    async fn write(&self, calls: &[CallAnalysis]) -> Result<WriteReceipt> {
+        write::calls(self, calls).await
+    }
+
+    async fn daily(&self, sellers: &SellerFilter, range: DateRange) -> Result<Vec<DailyAggregate>> {
+        read::daily(self, sellers, range).await
+    }
+
+    async fn sellers(&self) -> Result<Vec<SellerRef>> {
+        read::sellers(self).await
+    }
+
+    async fn call_history(&self, query: &HistoryQuery) -> Result<Page<CallSummary>> {
+        read::call_history(self, query).await
+    }
+
+    async fn call(&self, call_id: &str) -> Result<Option<CallDetail>> {
+        read::call(self, call_id).await
+    }
+
+    async fn mention_counts(&self, seller_id: &str, range: DateRange) -> Result<Vec<TermCount>> {
+        read::mention_counts(self, seller_id, range).await
+    }
+
+    async fn customer_keywords(&self, seller_id: &str, range: DateRange) -> Result<KeywordFigures> {
+        read::customer_keywords(self, seller_id, range).await
+    }
+
+    async fn add_comment(&self, comment: NewComment) -> Result<Comment> {
+        write::add_comment(self, comment).await
+    }
+
+    async fn comment(&self, comment_id: &str) -> Result<Option<Comment>> {
+        Ok(read::comment_row(self, comment_id).await?.map(read::CommentRow::into_comment))
+    }
+
+    async fn comments(&self, call_id: &str) -> Result<Vec<Comment>> {
+        read::comments(self, call_id).await
+    }
+
+    async fn seller_comments(&self, seller_id: &str, range: DateRange, limit: usize) -> Result<Vec<Comment>> {
+        read::seller_comments(self, seller_id, range, limit).await
+    }
+
+    async fn delete_comment(&self, comment_id: &str) -> Result<bool> {
+        write::delete_comment(self, comment_id).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_say_whether_to_retry() {
+        use crate::Retry;
+        let bad = |m: &str| map_err(clickhouse::error::Error::BadResponse(m.into()));
+        assert!(matches!(bad("Code: 60. DB::Exception: Unknown table"), StoreError::SchemaMismatch(_)));
+        assert_eq!(bad("Code: 60. DB::Exception: Unknown table").retry(), Retry::WithBackoff);
+        assert_eq!(bad("Code: 159. DB::Exception: Timeout exceeded").retry(), Retry::WithBackoff);
+        assert_eq!(bad("Code: 62. DB::Exception: Syntax error").retry(), Retry::Never);
+        assert_eq!(map_err(clickhouse::error::Error::TimedOut).retry(), Retry::WithBackoff);
+    }
+}

@@ -1,0 +1,361 @@
+//! The queries: daily sums, sellers, the call history and one call, term and
+//! keyword counts, comments. Child rows count only when they belong to the
+//! call's current `(call_id, version)`.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Deserialize;
+
+use super::{ClickHouseStore, DAILY_COLUMNS};
+use crate::Result;
+use crate::columns::{self, Backend};
+use crate::rows::CallRow;
+use crate::types::*;
+
+/// One row of `seller_daily`, in [`DAILY_COLUMNS`] order.
+#[derive(Debug, clickhouse::Row, Deserialize)]
+struct DailyRow {
+    seller_id: String,
+    team: String,
+    #[serde(with = "clickhouse::serde::chrono::date")]
+    day: NaiveDate,
+    calls: u64,
+    low_confidence_calls: u64,
+    duration_s: f64,
+    talk_ratio_sum: f64,
+    talk_ratio_n: u64,
+    seller_wpm_sum: f64,
+    seller_wpm_n: u64,
+    switches: u64,
+    pause_sum: f64,
+    pause_n: u64,
+    longest_customer_monologue_sum: f64,
+    interruptions: u64,
+    seller_questions: u64,
+    positive: u64,
+    neutral: u64,
+    negative: u64,
+    won: u64,
+    lost: u64,
+}
+
+/// One row of `comments`; deleting one writes it again as a tombstone.
+#[derive(Debug, clickhouse::Row, Deserialize, serde::Serialize)]
+pub(super) struct CommentRow {
+    pub(super) comment_id: String,
+    pub(super) call_id: String,
+    pub(super) author: String,
+    pub(super) author_role: String,
+    pub(super) at_s: Option<f64>,
+    pub(super) text: String,
+    pub(super) parent_id: Option<String>,
+    #[serde(with = "clickhouse::serde::chrono::datetime64::millis")]
+    pub(super) created_at: DateTime<Utc>,
+    pub(super) version: u64,
+    pub(super) is_deleted: u8,
+}
+
+/// The columns [`CommentRow`] reads.
+const COMMENT_COLUMNS: &str =
+    "comment_id, call_id, author, author_role, at_s, text, parent_id, created_at, version, is_deleted";
+
+impl CommentRow {
+    /// The stored comment.
+    pub(super) fn into_comment(self) -> Comment {
+        Comment {
+            comment_id: self.comment_id,
+            created_at: self.created_at,
+            comment: NewComment {
+                call_id: self.call_id,
+                author: self.author,
+                author_role: self.author_role,
+                at_s: self.at_s,
+                text: self.text,
+                parent_id: self.parent_id,
+            },
+        }
+    }
+}
+
+/// Per-seller, per-day sums from `seller_daily`.
+pub(super) async fn daily(
+    store: &ClickHouseStore,
+    sellers: &SellerFilter,
+    range: DateRange,
+) -> Result<Vec<DailyAggregate>> {
+    let (filter, value) = match sellers {
+        SellerFilter::Seller(s) => ("seller_id = ?", Some(s)),
+        SellerFilter::Team(t) => ("team = ?", Some(t)),
+        SellerFilter::All => ("1 = 1", None),
+    };
+    let sql = format!(
+        "SELECT {DAILY_COLUMNS} FROM seller_daily FINAL WHERE {filter} AND day >= ? AND day <= ? \
+         ORDER BY seller_id, day"
+    );
+    let mut q = store.client.query(&sql);
+    if let Some(v) = value {
+        q = q.bind(v);
+    }
+    let rows: Vec<DailyRow> =
+        store.timed(q.bind(range.from.to_string()).bind(range.to.to_string()).fetch_all()).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| DailyAggregate {
+            seller_id: r.seller_id,
+            team: r.team,
+            day: r.day,
+            calls: r.calls,
+            low_confidence_calls: r.low_confidence_calls,
+            duration_s: r.duration_s,
+            talk_ratio_sum: r.talk_ratio_sum,
+            talk_ratio_n: r.talk_ratio_n,
+            seller_wpm_sum: r.seller_wpm_sum,
+            seller_wpm_n: r.seller_wpm_n,
+            switches: r.switches,
+            pause_sum: r.pause_sum,
+            pause_n: r.pause_n,
+            longest_customer_monologue_sum: r.longest_customer_monologue_sum,
+            interruptions: r.interruptions,
+            seller_questions: r.seller_questions,
+            positive: r.positive,
+            neutral: r.neutral,
+            negative: r.negative,
+            won: r.won,
+            lost: r.lost,
+        })
+        .collect())
+}
+
+/// Sellers with calls, with their latest team.
+pub(super) async fn sellers(store: &ClickHouseStore) -> Result<Vec<SellerRef>> {
+    #[derive(clickhouse::Row, Deserialize)]
+    struct Row {
+        seller_id: String,
+        team: String,
+        calls: u64,
+    }
+    let rows: Vec<Row> = store
+        .timed(
+            store.client
+                .query(
+                    "SELECT seller_id, argMax(team, day) AS team, sum(calls) AS calls FROM seller_daily FINAL \
+                     GROUP BY seller_id HAVING calls > 0 ORDER BY seller_id",
+                )
+                .fetch_all(),
+        )
+        .await?;
+    Ok(rows.into_iter().map(|r| SellerRef { seller_id: r.seller_id, team: r.team, calls: r.calls }).collect())
+}
+
+/// One page of a seller's calls.
+pub(super) async fn call_history(store: &ClickHouseStore, query: &HistoryQuery) -> Result<Page<CallSummary>> {
+    let (from, to) = ClickHouseStore::bounds(query.range);
+    let mut filter = String::from("seller_id = ? AND started_at >= ? AND started_at < ?");
+    if query.term.is_some() {
+        filter.push_str(
+            " AND call_id IN (SELECT call_id FROM mentions WHERE seller_id = ? AND term = ? \
+             AND (call_id, version) IN (SELECT call_id, version FROM calls FINAL WHERE seller_id = ?))",
+        );
+    }
+    if query.keyword.is_some() {
+        filter.push_str(
+            " AND call_id IN (SELECT call_id FROM customer_keywords WHERE seller_id = ? AND phrase = ? \
+             AND (call_id, version) IN (SELECT call_id, version FROM calls FINAL WHERE seller_id = ?))",
+        );
+    }
+    let (order, dir) = (query.sort.column(), query.direction());
+    let bind = |mut q: clickhouse::query::Query| {
+        q = q.bind(&query.seller_id).bind(&from).bind(&to);
+        if let Some(term) = &query.term {
+            q = q.bind(&query.seller_id).bind(term).bind(&query.seller_id);
+        }
+        if let Some(keyword) = &query.keyword {
+            q = q.bind(&query.seller_id).bind(keyword).bind(&query.seller_id);
+        }
+        q
+    };
+    let size = query.page_size.clamp(1, 500);
+    let sql = format!(
+        "SELECT {} FROM calls FINAL WHERE {filter} ORDER BY {order} {dir} NULLS LAST, call_id LIMIT ? OFFSET ?",
+        columns::select_list(Backend::ClickHouse, true)
+    );
+    let rows: Vec<CallRow> = store
+        .timed(
+            bind(store.client.query(&sql))
+                .bind(size)
+                .bind(u64::from(query.page) * u64::from(size))
+                .fetch_all(),
+        )
+        .await?;
+    let total: u64 = store
+        .timed(
+            bind(store.client.query(&format!("SELECT count() FROM calls FINAL WHERE {filter}"))).fetch_one(),
+        )
+        .await?;
+    Ok(Page { items: rows.iter().map(CallRow::summary).collect(), total })
+}
+
+/// One call with its transcript and signals.
+pub(super) async fn call(store: &ClickHouseStore, call_id: &str) -> Result<Option<CallDetail>> {
+    let sql = format!(
+        "SELECT {} FROM calls FINAL WHERE call_id = ? LIMIT 1",
+        columns::select_list(Backend::ClickHouse, false)
+    );
+    let row: Option<CallRow> = store.timed(store.client.query(&sql).bind(call_id).fetch_optional()).await?;
+    Ok(row.map(|r| r.detail()))
+}
+
+/// Mentions per tracked term in a seller's calls.
+pub(super) async fn mention_counts(
+    store: &ClickHouseStore,
+    seller_id: &str,
+    range: DateRange,
+) -> Result<Vec<TermCount>> {
+    #[derive(clickhouse::Row, Deserialize)]
+    struct Row {
+        kind: String,
+        term: String,
+        mentions: u64,
+        by_customer: u64,
+        calls: u64,
+    }
+    let (from, to) = ClickHouseStore::bounds(range);
+    let rows: Vec<Row> = store
+        .timed(
+            store
+                .client
+                .query(
+                    "SELECT kind, term, count() AS mentions, countIf(role = 'customer') AS by_customer, \
+                     uniqExact(call_id) AS calls FROM mentions \
+                     WHERE seller_id = ? AND started_at >= ? AND started_at < ? \
+                     AND (call_id, version) IN (SELECT call_id, version FROM calls FINAL \
+                          WHERE seller_id = ? AND started_at >= ? AND started_at < ?) \
+                     GROUP BY kind, term ORDER BY mentions DESC, term",
+                )
+                .bind(seller_id)
+                .bind(&from)
+                .bind(&to)
+                .bind(seller_id)
+                .bind(&from)
+                .bind(&to)
+                .fetch_all(),
+        )
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| TermCount {
+            kind: parse_kind(&r.kind),
+            term: r.term,
+            mentions: r.mentions,
+            by_customer: r.by_customer,
+            calls: r.calls,
+        })
+        .collect())
+}
+
+/// A seller's customer phrases with their counts, document frequencies (from
+/// `keyword_daily`) and the number of calls in the range (from `seller_daily`).
+pub(super) async fn customer_keywords(
+    store: &ClickHouseStore,
+    seller_id: &str,
+    range: DateRange,
+) -> Result<KeywordFigures> {
+    #[derive(clickhouse::Row, Deserialize)]
+    struct Row {
+        phrase: String,
+        count: u64,
+        calls: u64,
+        df: u64,
+    }
+    let (from, to) = ClickHouseStore::bounds(range);
+    let (first, last) = (range.from.to_string(), range.to.to_string());
+    let phrases = store.timed(
+        store
+            .client
+            .query(
+                "SELECT m.phrase AS phrase, m.count AS count, m.calls AS calls, d.df AS df FROM \
+                   (SELECT phrase, sum(count) AS count, uniqExact(call_id) AS calls FROM customer_keywords \
+                    WHERE seller_id = ? AND started_at >= ? AND started_at < ? \
+                      AND (call_id, version) IN (SELECT call_id, version FROM calls FINAL \
+                           WHERE seller_id = ? AND started_at >= ? AND started_at < ?) \
+                    GROUP BY phrase) AS m \
+                 LEFT JOIN (SELECT phrase, sum(calls) AS df FROM keyword_daily FINAL \
+                            WHERE day >= ? AND day <= ? GROUP BY phrase) AS d ON d.phrase = m.phrase \
+                 ORDER BY phrase",
+            )
+            .bind(seller_id)
+            .bind(&from)
+            .bind(&to)
+            .bind(seller_id)
+            .bind(&from)
+            .bind(&to)
+            .bind(&first)
+            .bind(&last)
+            .fetch_all::<Row>(),
+    );
+    let range_calls = store.timed(
+        store
+            .client
+            .query("SELECT sum(calls) FROM seller_daily FINAL WHERE day >= ? AND day <= ?")
+            .bind(&first)
+            .bind(&last)
+            .fetch_one::<u64>(),
+    );
+    let (phrases, range_calls) = tokio::try_join!(phrases, range_calls)?;
+    Ok(KeywordFigures {
+        range_calls,
+        phrases: phrases
+            .into_iter()
+            .map(|r| PhraseFigures { phrase: r.phrase, count: r.count, calls: r.calls, df: r.df })
+            .collect(),
+    })
+}
+
+/// One comment row, if it exists and is not deleted.
+pub(super) async fn comment_row(store: &ClickHouseStore, comment_id: &str) -> Result<Option<CommentRow>> {
+    let sql = format!("SELECT {COMMENT_COLUMNS} FROM comments FINAL WHERE comment_id = ? LIMIT 1");
+    store.timed(store.client.query(&sql).bind(comment_id).fetch_optional()).await
+}
+
+/// A call's comments, oldest first.
+pub(super) async fn comments(store: &ClickHouseStore, call_id: &str) -> Result<Vec<Comment>> {
+    let rows: Vec<CommentRow> = store
+        .timed(
+            store
+                .client
+                .query(&format!(
+                    "SELECT {COMMENT_COLUMNS} FROM comments FINAL WHERE call_id = ? \
+                         ORDER BY created_at, comment_id"
+                ))
+                .bind(call_id)
+                .fetch_all(),
+        )
+        .await?;
+    Ok(rows.into_iter().map(CommentRow::into_comment).collect())
+}
+
+/// The latest comments on a seller's calls of a range.
+pub(super) async fn seller_comments(
+    store: &ClickHouseStore,
+    seller_id: &str,
+    range: DateRange,
+    limit: usize,
+) -> Result<Vec<Comment>> {
+    let (from, to) = ClickHouseStore::bounds(range);
+    let rows: Vec<CommentRow> = store
+        .timed(
+            store
+                .client
+                .query(&format!(
+                    "SELECT {COMMENT_COLUMNS} FROM comments FINAL WHERE call_id IN (SELECT call_id \
+                         FROM calls FINAL WHERE seller_id = ? AND started_at >= ? AND started_at < ?) \
+                         ORDER BY created_at DESC, comment_id DESC LIMIT ?"
+                ))
+                .bind(seller_id)
+                .bind(&from)
+                .bind(&to)
+                .bind(u64::try_from(limit).unwrap_or(u64::MAX))
+                .fetch_all(),
+        )
+        .await?;
+    Ok(rows.into_iter().map(CommentRow::into_comment).collect())
+}

@@ -1,0 +1,187 @@
+//! The embedded backend: SQLite (bundled, no server), the default when no
+//! ClickHouse URL is configured.
+//!
+//! One connection behind a mutex, used from tokio's blocking pool: SQLite
+//! serializes writers anyway, and the embedded default serves one team. A write
+//! is one transaction: a reprocessed call's row and child rows are replaced
+//! together, so readers never see a mix. Daily aggregates are computed on read
+//! from an index on `(seller_id, started_at)`: at the embedded scale (tens of
+//! thousands of calls) that is fast, and there is nothing to keep in sync.
+//!
+//! # Layout
+//! - `mod.rs` (here): [`SqliteStore`], how SQLite errors become
+//!   [`StoreError`]s, and the [`Store`] implementation, which runs each method
+//!   on the blocking pool as one synchronous function of:
+//! - `migrate.rs`: [`MIGRATIONS`] from `schemas/sqlite/`;
+//! - `write.rs`: the batch write and comments;
+//! - `read.rs`: the queries.
+
+mod migrate;
+mod read;
+mod write;
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use callscope_model::CallAnalysis;
+use chrono::{DateTime, Utc};
+use rusqlite::Connection;
+
+pub use self::migrate::MIGRATIONS;
+use crate::types::*;
+use crate::{Result, Store, StoreError, VersionClock, truncate_millis, validate};
+
+/// [`Store`] on SQLite.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    conn: Arc<Mutex<Connection>>,
+    versions: Arc<VersionClock>,
+}
+
+#[allow(clippy::wildcard_enum_match_arm)] // rusqlite's error enum is foreign and non-exhaustive
+fn db_err(e: rusqlite::Error) -> StoreError {
+    use rusqlite::ErrorCode;
+    match &e {
+        rusqlite::Error::SqliteFailure(f, _)
+            if matches!(f.code, ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) =>
+        {
+            StoreError::Unavailable(e.to_string())
+        }
+        rusqlite::Error::SqliteFailure(_, Some(msg))
+            if msg.contains("no such table") || msg.contains("no such column") =>
+        {
+            StoreError::SchemaMismatch(msg.clone())
+        }
+        _ => StoreError::Database(e.to_string()),
+    }
+}
+
+/// A time as stored: Unix milliseconds.
+fn millis(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+fn from_millis(ms: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(ms).unwrap_or_default()
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file. Run [`Store::migrate`] next.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        let conn = Connection::open(path.as_ref()).map_err(db_err)?;
+        Self::with_connection(conn)
+    }
+
+    /// An in-memory database (tests, one-off runs).
+    pub fn in_memory() -> Result<Self> {
+        Self::with_connection(Connection::open_in_memory().map_err(db_err)?)
+    }
+
+    fn with_connection(conn: Connection) -> Result<Self> {
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(db_err)?;
+        conn.pragma_update(None, "synchronous", "NORMAL").map_err(db_err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(db_err)?;
+        Ok(SqliteStore { conn: Arc::new(Mutex::new(conn)), versions: Arc::new(VersionClock::default()) })
+    }
+
+    /// Runs `f` with the connection on the blocking pool.
+    async fn with<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let conn = Arc::clone(&self.conn);
+        tokio::task::spawn_blocking(move || {
+            let mut guard =
+                conn.lock().map_err(|_| StoreError::Database("connection mutex poisoned".into()))?;
+            f(&mut guard)
+        })
+        .await
+        .map_err(|e| StoreError::Database(format!("blocking task failed: {e}")))?
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    async fn migrate(&self) -> Result<Vec<String>> {
+        self.with(migrate::run).await
+    }
+
+    async fn write(&self, calls: &[CallAnalysis]) -> Result<WriteReceipt> {
+        for call in calls {
+            validate(call)?;
+        }
+        let version = self.versions.next();
+        let calls = calls.to_vec();
+        self.with(move |conn| write::calls(conn, &calls, version)).await
+    }
+
+    async fn daily(&self, sellers: &SellerFilter, range: DateRange) -> Result<Vec<DailyAggregate>> {
+        let sellers = sellers.clone();
+        self.with(move |conn| read::daily(conn, &sellers, range)).await
+    }
+
+    async fn sellers(&self) -> Result<Vec<SellerRef>> {
+        self.with(|conn| read::sellers(conn)).await
+    }
+
+    async fn call_history(&self, query: &HistoryQuery) -> Result<Page<CallSummary>> {
+        let query = query.clone();
+        self.with(move |conn| read::call_history(conn, &query)).await
+    }
+
+    async fn call(&self, call_id: &str) -> Result<Option<CallDetail>> {
+        let id = call_id.to_owned();
+        self.with(move |conn| read::call(conn, &id)).await
+    }
+
+    async fn mention_counts(&self, seller_id: &str, range: DateRange) -> Result<Vec<TermCount>> {
+        let seller = seller_id.to_owned();
+        self.with(move |conn| read::mention_counts(conn, &seller, range)).await
+    }
+
+    async fn customer_keywords(&self, seller_id: &str, range: DateRange) -> Result<KeywordFigures> {
+        let seller = seller_id.to_owned();
+        self.with(move |conn| read::customer_keywords(conn, &seller, range)).await
+    }
+
+    async fn add_comment(&self, comment: NewComment) -> Result<Comment> {
+        if comment.text.trim().is_empty() {
+            return Err(StoreError::InvalidInput {
+                call_id: comment.call_id,
+                field: "text",
+                reason: "a comment needs text".into(),
+            });
+        }
+        let comment_id = format!("cm-{:x}", self.versions.next());
+        let created_at = truncate_millis(Utc::now());
+        let stored = Comment { comment_id, created_at, comment };
+        let row = stored.clone();
+        self.with(move |conn| write::add_comment(conn, &row)).await?;
+        Ok(stored)
+    }
+
+    async fn comment(&self, comment_id: &str) -> Result<Option<Comment>> {
+        let id = comment_id.to_owned();
+        self.with(move |conn| read::comment(conn, &id)).await
+    }
+
+    async fn comments(&self, call_id: &str) -> Result<Vec<Comment>> {
+        let id = call_id.to_owned();
+        self.with(move |conn| read::comments(conn, &id)).await
+    }
+
+    async fn seller_comments(&self, seller_id: &str, range: DateRange, limit: usize) -> Result<Vec<Comment>> {
+        let seller = seller_id.to_owned();
+        self.with(move |conn| read::seller_comments(conn, &seller, range, limit)).await
+    }
+
+    async fn delete_comment(&self, comment_id: &str) -> Result<bool> {
+        let id = comment_id.to_owned();
+        self.with(move |conn| write::delete_comment(conn, &id)).await
+    }
+}

@@ -1,0 +1,308 @@
+//! The queries, each a synchronous function of the connection (the store runs
+//! them on the blocking pool).
+
+use chrono::NaiveDate;
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::{db_err, from_millis, millis};
+use crate::Result;
+use crate::columns::{self, Backend};
+use crate::rows::CallRow;
+use crate::types::*;
+
+/// Reads a [`CallRow`] by column name from a `SELECT` of
+/// [`columns::select_list`].
+fn call_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CallRow> {
+    Ok(CallRow {
+        call_id: r.get("call_id")?,
+        seller_id: r.get("seller_id")?,
+        team: r.get("team")?,
+        customer: r.get("customer")?,
+        started_at: from_millis(r.get("started_at")?),
+        duration_s: r.get("duration_s")?,
+        direction: r.get("direction")?,
+        outcome: r.get("outcome")?,
+        audio_uri: r.get("audio_uri")?,
+        pipeline_version: r.get("pipeline_version")?,
+        asr_model: r.get("asr_model")?,
+        sentiment_model: r.get("sentiment_model")?,
+        kpi_version: r.get("kpi_version")?,
+        seller_talk_s: r.get("seller_talk_s")?,
+        customer_talk_s: r.get("customer_talk_s")?,
+        talk_ratio: r.get("talk_ratio")?,
+        seller_wpm: r.get("seller_wpm")?,
+        customer_wpm: r.get("customer_wpm")?,
+        switches: r.get("switches")?,
+        switches_per_hour: r.get("switches_per_hour")?,
+        avg_pause_s: r.get("avg_pause_s")?,
+        longest_customer_monologue_s: r.get("longest_customer_monologue_s")?,
+        longest_seller_monologue_s: r.get("longest_seller_monologue_s")?,
+        interruptions: r.get("interruptions")?,
+        seller_questions: r.get("seller_questions")?,
+        seller_turns: r.get("seller_turns")?,
+        customer_turns: r.get("customer_turns")?,
+        backchannels: r.get("backchannels")?,
+        customer_sentiment: r.get("customer_sentiment")?,
+        customer_sentiment_score: r.get("customer_sentiment_score")?,
+        positive_share: r.get("positive_share")?,
+        neutral_share: r.get("neutral_share")?,
+        negative_share: r.get("negative_share")?,
+        mentions: r.get("mentions")?,
+        action_items: r.get("action_items")?,
+        questions: r.get("questions")?,
+        attribution_method: r.get("attribution_method")?,
+        attribution_confidence: r.get("attribution_confidence")?,
+        attribution_low_confidence: r.get("attribution_low_confidence")?,
+        transcript: r.get("transcript")?,
+        signals: r.get("signals")?,
+        version: u64::try_from(r.get::<_, i64>("version")?).unwrap_or(0),
+        is_deleted: 0,
+        processed_at: from_millis(r.get("processed_at")?),
+    })
+}
+
+/// Reads a [`Comment`] from `SELECT comment_id, call_id, author, author_role,
+/// at_s, text, parent_id, created_at`.
+fn comment_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Comment> {
+    Ok(Comment {
+        comment_id: r.get(0)?,
+        created_at: from_millis(r.get(7)?),
+        comment: NewComment {
+            call_id: r.get(1)?,
+            author: r.get(2)?,
+            author_role: r.get(3)?,
+            at_s: r.get(4)?,
+            text: r.get(5)?,
+            parent_id: r.get(6)?,
+        },
+    })
+}
+
+/// The columns [`comment_row`] reads.
+const COMMENT_COLUMNS: &str = "comment_id, call_id, author, author_role, at_s, text, parent_id, created_at";
+
+/// Per-seller, per-day sums, computed from `calls`.
+pub(super) fn daily(
+    conn: &Connection,
+    sellers: &SellerFilter,
+    range: DateRange,
+) -> Result<Vec<DailyAggregate>> {
+    let (filter, value) = match sellers {
+        SellerFilter::Seller(s) => ("seller_id = ?1", s.clone()),
+        SellerFilter::Team(t) => ("team = ?1", t.clone()),
+        SellerFilter::All => ("?1 = ?1", String::new()),
+    };
+    let sql = format!(
+        "SELECT seller_id, team, day, max(started_at), count(*), total(duration_s), total({ok} talk_ratio END), \
+         count({ok} talk_ratio END), total({ok} seller_wpm END), count({ok} seller_wpm END), \
+         total({ok} switches END), total({ok} avg_pause_s END), count({ok} avg_pause_s END), \
+         total({ok} longest_customer_monologue_s END), total({ok} interruptions END), \
+         total({ok} seller_questions END), total({ok} customer_sentiment = 'positive' END), \
+         total({ok} customer_sentiment = 'neutral' END), total({ok} customer_sentiment = 'negative' END), \
+         total(outcome = 'won'), total(outcome = 'lost'), total(attribution_low_confidence != 0) \
+         FROM calls WHERE {filter} AND started_at >= ?2 AND started_at < ?3 \
+         GROUP BY seller_id, day ORDER BY seller_id, day",
+        // KPIs and sentiment only of calls whose attribution is trusted.
+        ok = "CASE WHEN attribution_low_confidence = 0 THEN"
+    );
+    let (start, end) = (millis(range.start()), millis(range.end()));
+    let mut stmt = conn.prepare_cached(&sql).map_err(db_err)?;
+    let count = |r: &rusqlite::Row<'_>, i: usize| -> rusqlite::Result<u64> { Ok(r.get::<_, f64>(i)? as u64) };
+    let rows = stmt
+        .query_map(params![value, start, end], |r| {
+            let day: String = r.get(2)?;
+            Ok(DailyAggregate {
+                seller_id: r.get(0)?,
+                team: r.get(1)?,
+                day: NaiveDate::parse_from_str(&day, "%Y-%m-%d").unwrap_or_default(),
+                calls: u64::try_from(r.get::<_, i64>(4)?).unwrap_or(0),
+                low_confidence_calls: count(r, 21)?,
+                duration_s: r.get(5)?,
+                talk_ratio_sum: r.get(6)?,
+                talk_ratio_n: u64::try_from(r.get::<_, i64>(7)?).unwrap_or(0),
+                seller_wpm_sum: r.get(8)?,
+                seller_wpm_n: u64::try_from(r.get::<_, i64>(9)?).unwrap_or(0),
+                switches: count(r, 10)?,
+                pause_sum: r.get(11)?,
+                pause_n: u64::try_from(r.get::<_, i64>(12)?).unwrap_or(0),
+                longest_customer_monologue_sum: r.get(13)?,
+                interruptions: count(r, 14)?,
+                seller_questions: count(r, 15)?,
+                positive: count(r, 16)?,
+                neutral: count(r, 17)?,
+                negative: count(r, 18)?,
+                won: count(r, 19)?,
+                lost: count(r, 20)?,
+            })
+        })
+        .map_err(db_err)?;
+    rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db_err)
+}
+
+/// Sellers with calls, with their latest team.
+pub(super) fn sellers(conn: &Connection) -> Result<Vec<SellerRef>> {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT seller_id, team, max(started_at), count(*) FROM calls GROUP BY seller_id ORDER BY seller_id",
+        )
+        .map_err(db_err)?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok(SellerRef {
+                seller_id: r.get(0)?,
+                team: r.get(1)?,
+                calls: u64::try_from(r.get::<_, i64>(3)?).unwrap_or(0),
+            })
+        })
+        .map_err(db_err)?;
+    rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db_err)
+}
+
+/// One page of a seller's calls.
+pub(super) fn call_history(conn: &Connection, q: &HistoryQuery) -> Result<Page<CallSummary>> {
+    let mut filter = String::from("seller_id = ?1 AND started_at >= ?2 AND started_at < ?3");
+    let mut args: Vec<Box<dyn rusqlite::ToSql>> = vec![
+        Box::new(q.seller_id.clone()),
+        Box::new(millis(q.range.start())),
+        Box::new(millis(q.range.end())),
+    ];
+    if let Some(term) = &q.term {
+        args.push(Box::new(term.clone()));
+        filter.push_str(&format!(
+            " AND call_id IN (SELECT call_id FROM mentions WHERE seller_id = ?1 AND term = ?{})",
+            args.len()
+        ));
+    }
+    if let Some(keyword) = &q.keyword {
+        args.push(Box::new(keyword.clone()));
+        filter.push_str(&format!(
+            " AND call_id IN (SELECT call_id FROM customer_keywords WHERE seller_id = ?1 AND phrase = ?{})",
+            args.len()
+        ));
+    }
+    let (order, dir) = (q.sort.column(), q.direction());
+    let size = q.page_size.clamp(1, 500);
+    let total: i64 = conn
+        .query_row(
+            &format!("SELECT count(*) FROM calls WHERE {filter}"),
+            rusqlite::params_from_iter(args.iter()),
+            |r| r.get(0),
+        )
+        .map_err(db_err)?;
+    let sql = format!(
+        "SELECT {} FROM calls WHERE {filter} ORDER BY {order} IS NULL, {order} {dir}, call_id LIMIT {size} OFFSET {}",
+        columns::select_list(Backend::Sqlite, true),
+        u64::from(q.page) * u64::from(size)
+    );
+    let mut stmt = conn.prepare(&sql).map_err(db_err)?;
+    let rows = stmt.query_map(rusqlite::params_from_iter(args.iter()), call_row).map_err(db_err)?;
+    let items = rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db_err)?;
+    Ok(Page { items: items.iter().map(CallRow::summary).collect(), total: u64::try_from(total).unwrap_or(0) })
+}
+
+/// One call with its transcript and signals.
+pub(super) fn call(conn: &Connection, call_id: &str) -> Result<Option<CallDetail>> {
+    let sql = format!("SELECT {} FROM calls WHERE call_id = ?", columns::select_list(Backend::Sqlite, false));
+    let row = conn.query_row(&sql, [call_id], call_row).optional().map_err(db_err)?;
+    Ok(row.map(|r| r.detail()))
+}
+
+/// Mentions per tracked term in a seller's calls, most mentioned first.
+pub(super) fn mention_counts(conn: &Connection, seller: &str, range: DateRange) -> Result<Vec<TermCount>> {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT kind, term, count(*), total(role = 'customer'), count(DISTINCT call_id) FROM mentions \
+             WHERE seller_id = ? AND started_at >= ? AND started_at < ? \
+             GROUP BY kind, term ORDER BY count(*) DESC, term",
+        )
+        .map_err(db_err)?;
+    let rows = stmt
+        .query_map(params![seller, millis(range.start()), millis(range.end())], |r| {
+            Ok(TermCount {
+                kind: parse_kind(&r.get::<_, String>(0)?),
+                term: r.get(1)?,
+                mentions: u64::try_from(r.get::<_, i64>(2)?).unwrap_or(0),
+                by_customer: r.get::<_, f64>(3)? as u64,
+                calls: u64::try_from(r.get::<_, i64>(4)?).unwrap_or(0),
+            })
+        })
+        .map_err(db_err)?;
+    rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db_err)
+}
+
+/// A seller's customer phrases, by phrase, with each one's document frequency
+/// over the range (from the per-day counts of `keyword_daily`), and the number
+/// of calls in the range.
+pub(super) fn customer_keywords(conn: &Connection, seller: &str, range: DateRange) -> Result<KeywordFigures> {
+    let (start, end) = (millis(range.start()), millis(range.end()));
+    let range_calls: i64 = conn
+        .query_row("SELECT count(*) FROM calls WHERE started_at >= ? AND started_at < ?", [start, end], |r| {
+            r.get(0)
+        })
+        .map_err(db_err)?;
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT k.phrase, total(k.count), count(DISTINCT k.call_id), \
+             (SELECT total(d.calls) FROM keyword_daily d WHERE d.phrase = k.phrase \
+              AND d.day >= ?4 AND d.day <= ?5) \
+             FROM customer_keywords k WHERE k.seller_id = ?1 AND k.started_at >= ?2 AND k.started_at < ?3 \
+             GROUP BY k.phrase ORDER BY k.phrase",
+        )
+        .map_err(db_err)?;
+    let rows = stmt
+        .query_map(params![seller, start, end, range.from.to_string(), range.to.to_string()], |r| {
+            Ok(PhraseFigures {
+                phrase: r.get(0)?,
+                count: r.get::<_, f64>(1)? as u64,
+                calls: u64::try_from(r.get::<_, i64>(2)?).unwrap_or(0),
+                df: r.get::<_, f64>(3)? as u64,
+            })
+        })
+        .map_err(db_err)?;
+    let phrases = rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db_err)?;
+    Ok(KeywordFigures { range_calls: u64::try_from(range_calls).unwrap_or(0), phrases })
+}
+
+/// One comment, if it exists.
+pub(super) fn comment(conn: &Connection, comment_id: &str) -> Result<Option<Comment>> {
+    let sql = format!("SELECT {COMMENT_COLUMNS} FROM comments WHERE comment_id = ?");
+    conn.query_row(&sql, [comment_id], comment_row).optional().map_err(db_err)
+}
+
+/// A call's comments, oldest first.
+pub(super) fn comments(conn: &Connection, call_id: &str) -> Result<Vec<Comment>> {
+    let sql =
+        format!("SELECT {COMMENT_COLUMNS} FROM comments WHERE call_id = ? ORDER BY created_at, comment_id");
+    let mut stmt = conn.prepare_cached(&sql).map_err(db_err)?;
+    let rows = stmt.query_map([call_id], comment_row).map_err(db_err)?;
+    rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db_err)
+}
+
+/// The latest comments on a seller's calls of a range, newest first.
+pub(super) fn seller_comments(
+    conn: &Connection,
+    seller: &str,
+    range: DateRange,
+    limit: usize,
+) -> Result<Vec<Comment>> {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT c.comment_id, c.call_id, c.author, c.author_role, c.at_s, c.text, c.parent_id, c.created_at \
+             FROM comments c JOIN calls k ON k.call_id = c.call_id \
+             WHERE k.seller_id = ? AND k.started_at >= ? AND k.started_at < ? \
+             ORDER BY c.created_at DESC, c.comment_id DESC LIMIT ?",
+        )
+        .map_err(db_err)?;
+    let rows = stmt
+        .query_map(
+            params![
+                seller,
+                millis(range.start()),
+                millis(range.end()),
+                i64::try_from(limit).unwrap_or(i64::MAX)
+            ],
+            comment_row,
+        )
+        .map_err(db_err)?;
+    rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db_err)
+}

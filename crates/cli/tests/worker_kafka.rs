@@ -407,7 +407,7 @@ async fn a_poison_event_is_dead_lettered_and_the_rest_are_processed() {
             assert_eq!(stage, "decode", "{key}: {error}");
             assert!(kind.contains("audio"), "{key}: {kind} {error}");
         } else {
-            assert_eq!((stage.as_str(), kind.as_str()), ("fetch", "no_model"));
+            assert_eq!((stage.as_str(), kind.as_str()), ("transcribe", "no_model"));
         }
     }
 }

@@ -205,7 +205,7 @@ async fn read_path(store: &dyn Store, label: &str, calls: u64, sellers: u64, ran
         let mut v = timings[i].clone();
         v.sort();
         println!(
-            "| read | {label}, {calls} calls, {sellers} sellers | {name} | p50 {:.1} ms | p95 {:.1} ms |",
+            "| read | {label}, {calls} calls, {sellers} sellers | {name} | p50 {:.2} ms | p95 {:.2} ms |",
             percentile(&v, 0.5).as_secs_f64() * 1000.0,
             percentile(&v, 0.95).as_secs_f64() * 1000.0
         );
@@ -285,7 +285,7 @@ async fn api_path(store: std::sync::Arc<dyn Store>, label: &str, calls: u64, ran
         let mut v = timings[i].clone();
         v.sort();
         println!(
-            "| api | {label}, {calls} calls | {name} | p50 {:.1} ms | p95 {:.1} ms |",
+            "| api | {label}, {calls} calls | {name} | p50 {:.2} ms | p95 {:.2} ms |",
             percentile(&v, 0.5).as_secs_f64() * 1000.0,
             percentile(&v, 0.95).as_secs_f64() * 1000.0
         );

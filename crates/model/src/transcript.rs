@@ -206,6 +206,8 @@ impl Transcript {
         {
             return Err(TranscriptError::InvalidDuration(d));
         }
+        // Runs of words share a speaker: look a label up once per run.
+        let mut declared: Option<&str> = None;
         for (index, word) in self.words.iter().enumerate() {
             for (field, value) in [("start", word.start), ("end", word.end)] {
                 if !value.is_finite() {
@@ -218,8 +220,11 @@ impl Transcript {
             if word.end < word.start {
                 return Err(TranscriptError::EndBeforeStart { index, start: word.start, end: word.end });
             }
-            if !self.speakers.contains_key(&word.speaker) {
-                return Err(TranscriptError::UnknownSpeaker { index, speaker: word.speaker.clone() });
+            if declared != Some(word.speaker.as_str()) {
+                if !self.speakers.contains_key(&word.speaker) {
+                    return Err(TranscriptError::UnknownSpeaker { index, speaker: word.speaker.clone() });
+                }
+                declared = Some(word.speaker.as_str());
             }
         }
         Ok(())

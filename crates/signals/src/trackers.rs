@@ -297,10 +297,20 @@ impl TrackerMatcher {
             return Vec::new();
         };
         let mut mentions = Vec::new();
-        for speaker in transcript.speakers.keys() {
+        // Each word's speaker, as an index into the declared labels, looked up
+        // once rather than once per speaker.
+        let labels: Vec<&String> = transcript.speakers.keys().collect();
+        let speaker_of: Vec<u32> = words
+            .iter()
+            .map(|w| {
+                let said_by = &transcript.words[w.index].speaker;
+                labels.iter().position(|l| *l == said_by).map_or(u32::MAX, |k| k as u32)
+            })
+            .collect();
+        for (k, &speaker) in labels.iter().enumerate() {
             // This speaker's words, in time order, with their keys concatenated.
             let stream: Vec<&TimedWord> =
-                words.iter().filter(|w| transcript.words[w.index].speaker == *speaker).collect();
+                words.iter().zip(&speaker_of).filter(|&(_, &s)| s as usize == k).map(|(w, _)| w).collect();
             let mut haystack = String::new();
             let mut starts = Vec::with_capacity(stream.len());
             let mut ends = Vec::with_capacity(stream.len());

@@ -79,6 +79,9 @@ pub struct CallEval {
     pub within_tolerances: bool,
     /// Words dropped as crosstalk.
     pub crosstalk_dropped: usize,
+    /// The pipeline flagged the call's speaker attribution as low-confidence
+    /// (its KPIs are left out of the seller's figures).
+    pub flagged: bool,
     /// Mono attribution scores (mono runs only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mono: Option<MonoEval>,
@@ -140,6 +143,106 @@ pub fn score_call(
         longest_customer_monologue_s: (k.longest_customer_monologue_s, truth_mono),
         within_tolerances: within,
         crosstalk_dropped: facts.crosstalk_dropped,
+        flagged: analysis.attribution.as_ref().is_some_and(|a| a.low_confidence),
         mono: mono.then(|| mono::score_mono(truth, reference, analysis, facts.diarize_s)),
+    }
+}
+
+/// A whole set's scores (one condition of a degraded set): what the summary
+/// table shows.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SetSummary {
+    /// Calls scored.
+    pub calls: usize,
+    /// Word error rate over all the set's reference words.
+    pub wer: f64,
+    /// Calls with all three KPIs within their tolerances.
+    pub within_tolerances: usize,
+    /// Calls whose attribution the pipeline flagged.
+    pub flagged: usize,
+    /// Mono attribution, when the set was scored mono.
+    pub mono: Option<MonoSummary>,
+}
+
+/// A set's mono attribution scores.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MonoSummary {
+    /// Mean DER over the calls.
+    pub mean_der: f64,
+    /// The worst call's DER.
+    pub worst_der: f64,
+    /// Calls with as many speakers found as the truth has.
+    pub speakers_right: usize,
+    /// Calls whose seller was found.
+    pub seller_found: usize,
+}
+
+impl SetSummary {
+    /// Sums up calls' scores.
+    pub fn of(calls: &[CallEval]) -> SetSummary {
+        let words: usize = calls.iter().map(|c| c.reference_words).sum();
+        let errors: f64 = calls.iter().map(|c| c.wer * c.reference_words as f64).sum();
+        let mono: Vec<&MonoEval> = calls.iter().filter_map(|c| c.mono.as_ref()).collect();
+        SetSummary {
+            calls: calls.len(),
+            wer: errors / words.max(1) as f64,
+            within_tolerances: calls.iter().filter(|c| c.within_tolerances).count(),
+            flagged: calls.iter().filter(|c| c.flagged).count(),
+            mono: (!mono.is_empty()).then(|| MonoSummary {
+                mean_der: mono.iter().map(|m| m.der).sum::<f64>() / mono.len() as f64,
+                worst_der: mono.iter().map(|m| m.der).fold(0.0, f64::max),
+                speakers_right: mono.iter().filter(|m| m.speakers.0 == m.speakers.1).count(),
+                seller_found: mono.iter().filter(|m| m.role_correct).count(),
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn call(wer: f64, words: usize, within: bool, der: Option<f64>) -> CallEval {
+        CallEval {
+            call_id: "c".into(),
+            duration_s: 60.0,
+            realtime_factor: 10.0,
+            reference_words: words,
+            wer,
+            timing_median_ms: None,
+            timing_p90_ms: None,
+            timing_bias_ms: None,
+            talk_ratio: (None, None),
+            switches: (0, 0),
+            longest_customer_monologue_s: (0.0, 0.0),
+            within_tolerances: within,
+            crosstalk_dropped: 0,
+            flagged: der.is_some_and(|d| d > 0.2),
+            mono: der.map(|der| MonoEval {
+                der,
+                der_parts: (0.0, 0.0, der),
+                cpwer: 0.0,
+                speakers: (if der > 0.2 { 1 } else { 2 }, 2),
+                role_correct: der <= 0.2,
+                method: "mono-heuristics".into(),
+                confidence: 1.0 - der,
+                low_confidence: der > 0.2,
+                diarize_s: 1.0,
+                overlaps_found: (0, 0),
+                overlaps_false: 0,
+                overlap_frames: (0, 0, 0),
+            }),
+        }
+    }
+
+    #[test]
+    fn a_summary_weighs_wer_by_words_and_counts_calls() {
+        let s = SetSummary::of(&[call(0.1, 100, true, Some(0.0)), call(0.4, 300, false, Some(0.45))]);
+        assert_eq!((s.calls, s.within_tolerances, s.flagged), (2, 1, 1));
+        assert!((s.wer - 0.325).abs() < 1e-12, "{}", s.wer);
+        let m = s.mono.expect("mono scores");
+        assert!((m.mean_der - 0.225).abs() < 1e-12 && (m.worst_der - 0.45).abs() < 1e-12);
+        assert_eq!((m.speakers_right, m.seller_found), (1, 1));
+        assert!(SetSummary::of(&[call(0.1, 10, true, None)]).mono.is_none());
     }
 }

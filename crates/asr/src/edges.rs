@@ -37,6 +37,10 @@ pub const DYNAMIC_RANGE_DB: f64 = 40.0;
 /// A frame this close to the channel's loud speech is voiced, whatever the
 /// noise floor says (a mono mix with hardly a pause has no noise floor to find).
 pub const HEADROOM_DB: f64 = 25.0;
+/// ... unless that is within this many dB of the noise floor: then the floor
+/// is line noise, not quiet speech, and a voiced frame must stand this far
+/// above it.
+pub const FLOOR_MARGIN_DB: f64 = 6.0;
 
 /// The level measurement for word edges: 10 ms frames; voiced means above the
 /// VAD's noise-floor margin and no more than [`DYNAMIC_RANGE_DB`] below the
@@ -52,6 +56,7 @@ pub fn levels(vad: &VadSettings) -> VadSettings {
         absolute_floor_dbfs: -70.0,
         dynamic_range_db: DYNAMIC_RANGE_DB,
         headroom_db: HEADROOM_DB,
+        headroom_floor_margin_db: FLOOR_MARGIN_DB,
         ..*vad
     }
 }

@@ -34,6 +34,11 @@ pub struct VadSettings {
     /// many dB: in a recording with few pauses the 10th-percentile frame is
     /// quiet speech, not noise. Infinite turns the cap off.
     pub headroom_db: f64,
+    /// ... but the cap never brings the threshold closer than this many dB to
+    /// the noise floor (minus infinity: no such limit): in a noisy channel the 10th-percentile frame is the
+    /// noise, and loud speech minus the headroom can be in it (at 20 dB SNR
+    /// the whole noise was "speech", and word spans ran over every pause).
+    pub headroom_floor_margin_db: f64,
     /// Shortest speech kept, seconds.
     pub min_speech_s: f64,
     /// Pauses shorter than this are bridged, seconds.
@@ -50,6 +55,7 @@ impl Default for VadSettings {
             absolute_floor_dbfs: -50.0,
             dynamic_range_db: f64::INFINITY,
             headroom_db: f64::INFINITY,
+            headroom_floor_margin_db: f64::NEG_INFINITY,
             min_speech_s: 0.15,
             min_silence_s: 0.5,
             pad_s: 0.2,
@@ -88,7 +94,7 @@ impl SpeechFrames {
         let loud = sorted[sorted.len() * 95 / 100];
         let floor_rule = noise_floor + settings.margin_db;
         let floor_rule = if settings.headroom_db.is_finite() {
-            floor_rule.min(loud - settings.headroom_db)
+            floor_rule.min((loud - settings.headroom_db).max(noise_floor + settings.headroom_floor_margin_db))
         } else {
             floor_rule
         };
@@ -204,6 +210,44 @@ mod tests {
         let capped =
             SpeechFrames::measure(&s, 16_000, &VadSettings { headroom_db: 25.0, ..Default::default() });
         assert_eq!(all(&capped), capped.speech.len());
+    }
+
+    #[test]
+    fn the_cap_stays_above_line_noise() {
+        // Speech bursts with steady noise 22 dB under them in every pause: the
+        // 10th-percentile frame is the noise, and the loud speech minus 25 dB
+        // is inside it. With a floor margin, pauses stay pauses.
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut noise = |n: usize| -> Vec<f32> {
+            (0..n)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    // Uniform in [-1, 1) times 0.3 / 12.6 (about -22 dB under a 0.3 sine).
+                    ((state >> 11) as f32 / (1u64 << 53) as f32 * 2.0 - 1.0) * 0.3 / 12.6
+                })
+                .collect()
+        };
+        let mut s = Vec::new();
+        for _ in 0..10 {
+            s.extend(tone(0.5, 0.3));
+            s.extend(noise(8_000));
+        }
+        let voiced = |f: &SpeechFrames| f.speech.iter().filter(|v| **v).count();
+        let half = s.len() / 480 / 2;
+        let capped =
+            SpeechFrames::measure(&s, 16_000, &VadSettings { headroom_db: 25.0, ..Default::default() });
+        assert!(voiced(&capped) > half * 3 / 2, "the cap alone calls the noise speech: {}", voiced(&capped));
+        let with_margin = SpeechFrames::measure(
+            &s,
+            16_000,
+            &VadSettings { headroom_db: 25.0, headroom_floor_margin_db: 6.0, ..Default::default() },
+        );
+        // The speech frames, and at most the two frames that straddle each of
+        // the ten bursts' edges.
+        let n = voiced(&with_margin);
+        assert!(n + 2 >= half && n <= half + 20, "{n} of {} frames voiced", 2 * half);
     }
 
     #[test]

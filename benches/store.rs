@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use callscope_api::insights::{Bucket, SellerSummary, TeamSummary, TrendPoint, rank_keywords};
 use callscope_benches::realistic_call;
-use callscope_model::{CallAnalysis, CallMeta, Provenance, TrackerKind, Transcript, Turn};
+use callscope_model::{CallAnalysis, CallMeta, Provenance, TrackerKind, Transcript};
 use callscope_signals::{SignalExtractor, SignalSettings, TrackerMatcher, Trackers};
 use callscope_store::{
     ClickHouseConfig, ClickHouseStore, DateRange, HistoryQuery, HistorySort, SellerFilter, SqliteStore, Store,
@@ -82,15 +82,7 @@ fn template(transcript: Transcript) -> CallAnalysis {
     let signals = extractor().extract(&transcript);
     // The KPI engine's turns with their words' text (one `utterances` row each).
     let words = callscope_kpi::sorted_words(&transcript);
-    let seg = callscope_kpi::segment_turns(&words);
-    let turns = (0..seg.turns.len())
-        .map(|i| {
-            let mine = words.iter().zip(&seg.turn_of).filter(|(_, t)| **t == u32::try_from(i).ok());
-            let text: Vec<&str> = mine.map(|(w, _)| transcript.words[w.index].text.trim()).collect();
-            let t = &seg.turns[i];
-            Turn { role: t.role, start: t.start, end: t.end, text: text.join(" ") }
-        })
-        .collect();
+    let turns = callscope_kpi::turns_with_text(&transcript, &words, &callscope_kpi::segment_turns(&words));
     CallAnalysis {
         meta: CallMeta::default(),
         duration_s: transcript.duration_s.unwrap_or(0.0),

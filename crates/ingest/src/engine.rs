@@ -580,7 +580,8 @@ async fn write(
         .await
 }
 
-/// The call ids of a batch, comma-separated (formatted only if logged).
+/// The call ids of a batch, comma-separated, for the `store_batch` span
+/// (formatted when the span is recorded, without a string built beforehand).
 struct CallIds<'a>(&'a [WriteJob]);
 
 impl std::fmt::Display for CallIds<'_> {

@@ -208,6 +208,32 @@ pub fn segment_turns(words: &[TimedWord]) -> Segmentation {
     seg
 }
 
+/// The turns of a segmentation as the call's analysis carries them
+/// ([`callscope_model::Turn`]): role, times, and their words' text joined by
+/// single spaces. What the call page, the sentiment timeline and the store's
+/// `utterances` rows show.
+pub fn turns_with_text(
+    transcript: &Transcript,
+    words: &[TimedWord],
+    seg: &Segmentation,
+) -> Vec<callscope_model::Turn> {
+    let mut texts = vec![String::new(); seg.turns.len()];
+    for (pos, turn) in seg.turn_of.iter().enumerate() {
+        if let Some(t) = turn {
+            let text = &mut texts[*t as usize];
+            if !text.is_empty() {
+                text.push(' ');
+            }
+            text.push_str(transcript.words[words[pos].index].text.trim());
+        }
+    }
+    seg.turns
+        .iter()
+        .zip(texts)
+        .map(|(turn, text)| callscope_model::Turn { role: turn.role, start: turn.start, end: turn.end, text })
+        .collect()
+}
+
 /// The index the turn being built will have once pushed.
 fn turn_index(done: &[Turn]) -> u32 {
     u32::try_from(done.len()).unwrap_or(u32::MAX)

@@ -19,8 +19,7 @@ use callscope_audio::{Audio, TARGET_RATE};
 use std::sync::Arc;
 
 use callscope_diarize::mono::Diarizer;
-use callscope_kpi::{Segmentation, TimedWord};
-use callscope_model::{CallAnalysis, CallMeta, Provenance, SellerChannel, Transcript, Turn};
+use callscope_model::{CallAnalysis, CallMeta, Provenance, SellerChannel, Transcript};
 use callscope_signals::{SignalExtractor, SignalSettings, TrackerMatcher, Trackers};
 
 /// The version of this pipeline, stored with every analysis.
@@ -175,7 +174,7 @@ impl Analyzer {
         let seg = callscope_kpi::segment_turns(&words);
         let signals = self.signals.extract_segmented(&transcript, &words, &seg);
         let kpis = callscope_kpi::report_segmented(&transcript, &words, &seg);
-        let turns = turns(&transcript, &words, &seg);
+        let turns = callscope_kpi::turns_with_text(&transcript, &words, &seg);
         let duration_s = transcript
             .duration_s
             .unwrap_or_else(|| transcript.words.iter().map(|w| w.end).fold(0.0, f64::max));
@@ -195,26 +194,6 @@ impl Analyzer {
             attribution: None,
         }
     }
-}
-
-/// The turns of a segmented transcript, with their words' text: what the
-/// call page, the sentiment timeline and the store's `utterances` rows show.
-fn turns(transcript: &Transcript, words: &[TimedWord], seg: &Segmentation) -> Vec<Turn> {
-    let mut texts = vec![String::new(); seg.turns.len()];
-    for (pos, turn) in seg.turn_of.iter().enumerate() {
-        if let Some(t) = turn {
-            let text = &mut texts[*t as usize];
-            if !text.is_empty() {
-                text.push(' ');
-            }
-            text.push_str(transcript.words[words[pos].index].text.trim());
-        }
-    }
-    seg.turns
-        .iter()
-        .zip(texts)
-        .map(|(turn, text)| Turn { role: turn.role, start: turn.start, end: turn.end, text })
-        .collect()
 }
 
 #[cfg(test)]

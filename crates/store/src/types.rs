@@ -260,8 +260,8 @@ pub struct KeywordFigures {
     pub phrases: Vec<PhraseFigures>,
 }
 
-/// One customer phrase of a seller over a range.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// One customer phrase of a seller over a range (also ClickHouse's result row).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, clickhouse::Row)]
 pub struct PhraseFigures {
     /// The phrase.
     pub phrase: String,

@@ -259,13 +259,6 @@ pub(super) async fn customer_keywords(
     seller_id: &str,
     range: DateRange,
 ) -> Result<KeywordFigures> {
-    #[derive(clickhouse::Row, Deserialize)]
-    struct Row {
-        phrase: String,
-        count: u64,
-        calls: u64,
-        df: u64,
-    }
     let (from, to) = ClickHouseStore::bounds(range);
     let (first, last) = (range.from.to_string(), range.to.to_string());
     let phrases = store.timed(
@@ -290,7 +283,7 @@ pub(super) async fn customer_keywords(
             .bind(&to)
             .bind(&first)
             .bind(&last)
-            .fetch_all::<Row>(),
+            .fetch_all::<PhraseFigures>(),
     );
     let range_calls = store.timed(
         store
@@ -301,13 +294,7 @@ pub(super) async fn customer_keywords(
             .fetch_one::<u64>(),
     );
     let (phrases, range_calls) = tokio::try_join!(phrases, range_calls)?;
-    Ok(KeywordFigures {
-        range_calls,
-        phrases: phrases
-            .into_iter()
-            .map(|r| PhraseFigures { phrase: r.phrase, count: r.count, calls: r.calls, df: r.df })
-            .collect(),
-    })
+    Ok(KeywordFigures { range_calls, phrases })
 }
 
 /// One comment row, if it exists and is not deleted.

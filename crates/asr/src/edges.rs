@@ -32,6 +32,10 @@ pub const PAUSE_S: f64 = 0.15;
 /// How far from whisper's boundary between two words a silence is looked for, seconds.
 pub const SEARCH_S: f64 = 0.1;
 
+/// A voiced frame belongs to the channel's speaker only this close to the
+/// voice activity detector's speech (seconds): level alone cannot tell the
+/// speaker from noise bursts or the other party's leak.
+pub const SPEECH_SLACK_S: f64 = 0.1;
 /// A frame is voiced this many dB below the channel's loud speech, at most.
 pub const DYNAMIC_RANGE_DB: f64 = 40.0;
 /// A frame this close to the channel's loud speech is voiced, whatever the

@@ -7,8 +7,11 @@
 //! runtime.
 //!
 //! # Only speech goes to whisper
-//! Whisper invents words in silence. A channel is first cut into speech segments
-//! by voice activity detection (`callscope_audio::speech_segments`); the segments
+//! Whisper invents words in silence and in noise. A channel is first cut into
+//! speech segments by voice activity detection ([`Session::speech`]: Silero
+//! VAD when its model is loaded, else the energy detector; a stereo call's
+//! channel also loses the frames that only carry the other party's leak,
+//! `callscope_audio::leak`); the segments
 //! are joined with short gaps into one buffer (whisper's encoder costs the same
 //! for 3 s as for 30 s, so one pass over joined speech is much cheaper than one
 //! pass per segment), transcribed once, and every word's time is mapped back to
@@ -33,7 +36,10 @@ pub mod edges;
 
 use std::path::{Path, PathBuf};
 
-use callscope_audio::{Segment, SpeechFrames, TARGET_RATE, VadSettings, speech_segments};
+use std::sync::Arc;
+
+use callscope_audio::silero::SileroVad;
+use callscope_audio::{Segment, SpeechFrames, TARGET_RATE, VadSettings, levels_db};
 use sha2::{Digest, Sha256};
 use whisper_rs::{FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters, WhisperState};
 
@@ -54,6 +60,9 @@ pub enum AsrError {
     /// whisper.cpp failed.
     #[error("whisper failed: {0}")]
     Whisper(String),
+    /// The neural voice activity detector failed.
+    #[error("voice activity: {0}")]
+    Vad(#[from] callscope_audio::onnx::OnnxError),
 }
 
 /// How to transcribe.
@@ -126,6 +135,7 @@ pub fn check_model(path: &Path) -> Result<(), AsrError> {
 pub struct Transcriber {
     ctx: WhisperContext,
     settings: AsrSettings,
+    vad: Option<Arc<SileroVad>>,
 }
 
 impl std::fmt::Debug for Transcriber {
@@ -179,7 +189,18 @@ impl Transcriber {
             path: settings.model.clone(),
             reason: format!("whisper.cpp could not load it: {e}"),
         })?;
-        Ok(Transcriber { ctx, settings })
+        Ok(Transcriber { ctx, settings, vad: None })
+    }
+
+    /// Uses Silero VAD to find speech (instead of the energy detector).
+    pub fn with_vad(mut self, vad: Option<Arc<SileroVad>>) -> Self {
+        self.vad = vad;
+        self
+    }
+
+    /// Which voice activity detector finds the speech (`silero` or `energy`).
+    pub fn vad_name(&self) -> &'static str {
+        if self.vad.is_some() { "silero" } else { "energy" }
     }
 
     /// The settings in use.
@@ -190,7 +211,7 @@ impl Transcriber {
     /// A session for one worker thread.
     pub fn session(&self) -> Result<Session<'_>, AsrError> {
         let state = self.ctx.create_state().map_err(|e| AsrError::Whisper(e.to_string()))?;
-        Ok(Session { state, settings: &self.settings })
+        Ok(Session { state, settings: &self.settings, vad: self.vad.as_deref() })
     }
 }
 
@@ -198,6 +219,7 @@ impl Transcriber {
 pub struct Session<'a> {
     state: WhisperState,
     settings: &'a AsrSettings,
+    vad: Option<&'a SileroVad>,
 }
 
 /// Where each joined chunk came from: (offset in the joined buffer, offset in
@@ -245,9 +267,39 @@ fn map_in_chunk(chunk: &(usize, usize, usize), t: f64) -> f64 {
 }
 
 impl Session<'_> {
-    /// Transcribes one channel (16 kHz mono) into words on its own timeline.
+    /// Where `samples` (one channel, 16 kHz) hold speech: Silero VAD's frames
+    /// when it is loaded (never below the energy detector's absolute floor,
+    /// so faint crosstalk on an idle channel stays silence), else the energy
+    /// detector's.
+    pub fn speech(&self, samples: &[f32]) -> Result<SpeechFrames, AsrError> {
+        let vad = &self.settings.vad;
+        let Some(silero) = self.vad else {
+            return Ok(SpeechFrames::measure(samples, TARGET_RATE, vad));
+        };
+        let mut frames = silero.frames(samples)?;
+        let (_, levels) = levels_db(samples, TARGET_RATE, frames.frame_s);
+        for (v, level) in frames.speech.iter_mut().zip(levels) {
+            *v &= level >= vad.absolute_floor_dbfs;
+        }
+        Ok(frames)
+    }
+
+    /// Transcribes one channel (16 kHz mono) into words on its own timeline,
+    /// where [`Session::speech`] finds speech.
     pub fn transcribe(&mut self, samples: &[f32]) -> Result<Vec<Word>, AsrError> {
-        let segments = speech_segments(samples, TARGET_RATE, &self.settings.vad);
+        let speech = self.speech(samples)?;
+        self.transcribe_speech(samples, &speech)
+    }
+
+    /// Transcribes one channel where `speech` says its speaker speaks (for a
+    /// stereo call: [`Session::speech`] less the other party's leak).
+    pub fn transcribe_speech(
+        &mut self,
+        samples: &[f32],
+        speech: &SpeechFrames,
+    ) -> Result<Vec<Word>, AsrError> {
+        let total_s = samples.len() as f64 / f64::from(TARGET_RATE);
+        let segments = speech.segments(&self.settings.vad, total_s);
         if segments.is_empty() {
             return Ok(Vec::new());
         }
@@ -264,10 +316,10 @@ impl Session<'_> {
             }
         }
         if self.settings.fit_word_edges {
-            edges::fit_to_speech(
-                &mut words,
-                &SpeechFrames::measure(samples, TARGET_RATE, &edges::levels(&self.settings.vad)),
-            );
+            // Voiced by level, within reach of the speaker's speech.
+            let voiced = SpeechFrames::measure(samples, TARGET_RATE, &edges::levels(&self.settings.vad))
+                .and(&speech.dilated(edges::SPEECH_SLACK_S));
+            edges::fit_to_speech(&mut words, &voiced);
         }
         Ok(words)
     }

@@ -8,8 +8,12 @@
 //!    through libopus (symphonia demuxes Ogg but has no Opus decoder);
 //! 2. **resample** ([`resample`]) each channel to 16 kHz with rubato's FFT
 //!    resampler (band-limited, no aliasing from 44.1/48 kHz sources);
-//! 3. **voice activity** ([`speech_segments`]) per channel, so that only speech is
-//!    sent to whisper and an idle channel of a stereo call costs nothing.
+//! 3. **voice activity** per channel, so that only speech is sent to whisper
+//!    and an idle channel of a stereo call costs nothing: an energy detector
+//!    ([`speech_segments`]) or, when its model file is present, Silero VAD
+//!    ([`silero`], through ONNX Runtime: [`onnx`]), which holds in line
+//!    noise; on a stereo call, less what is only the other party's voice
+//!    leaking into the channel ([`leak`]).
 //!
 //! Sample rates from 8 kHz to 384 kHz are accepted; anything else is an error.
 //! A truncated file decodes up to the damage and says so ([`Audio::truncated`]);
@@ -21,6 +25,9 @@
 //! call is about 920 MB). Transcribing in windows would bound that too; the
 //! whole-call API is kept for now and its cost documented.
 
+pub mod leak;
+pub mod onnx;
+pub mod silero;
 mod vad;
 
 use std::path::Path;
@@ -33,7 +40,7 @@ use symphonia::core::io::MediaSourceStream;
 use symphonia::core::meta::MetadataOptions;
 use symphonia::core::probe::Hint;
 
-pub use vad::{Segment, SpeechFrames, VadSettings, speech_segments};
+pub use vad::{Segment, SpeechFrames, VadSettings, levels_db, speech_segments};
 
 /// The sample rate whisper (and everything after decoding) works at.
 pub const TARGET_RATE: u32 = 16_000;

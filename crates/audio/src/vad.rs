@@ -63,6 +63,20 @@ impl Default for VadSettings {
     }
 }
 
+/// The level of each `frame_s` frame of `samples` (at `rate` Hz) in dBFS,
+/// and the frame length actually used (a whole number of samples).
+pub fn levels_db(samples: &[f32], rate: u32, frame_s: f64) -> (f64, Vec<f64>) {
+    let frame = ((f64::from(rate) * frame_s) as usize).max(1);
+    let levels = samples
+        .chunks(frame)
+        .map(|c| {
+            let energy = c.iter().map(|s| f64::from(*s) * f64::from(*s)).sum::<f64>() / c.len() as f64;
+            10.0 * (energy + 1e-12).log10()
+        })
+        .collect();
+    (frame as f64 / f64::from(rate), levels)
+}
+
 /// Per-frame speech decisions of one channel, before bridging and padding.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SpeechFrames {
@@ -76,15 +90,7 @@ impl SpeechFrames {
     /// Measures the frames of one channel sampled at `rate` Hz, the way
     /// [`speech_segments`] does.
     pub fn measure(samples: &[f32], rate: u32, settings: &VadSettings) -> Self {
-        let frame = ((f64::from(rate) * settings.frame_s) as usize).max(1);
-        let levels: Vec<f64> = samples
-            .chunks(frame)
-            .map(|c| {
-                let energy = c.iter().map(|s| f64::from(*s) * f64::from(*s)).sum::<f64>() / c.len() as f64;
-                10.0 * (energy + 1e-12).log10()
-            })
-            .collect();
-        let frame_s = frame as f64 / f64::from(rate);
+        let (frame_s, levels) = levels_db(samples, rate, settings.frame_s);
         if levels.is_empty() {
             return SpeechFrames { frame_s, speech: Vec::new() };
         }
@@ -123,30 +129,73 @@ impl SpeechFrames {
 
 /// Finds the speech in one channel sampled at `rate` Hz.
 pub fn speech_segments(samples: &[f32], rate: u32, settings: &VadSettings) -> Vec<Segment> {
-    let frames = SpeechFrames::measure(samples, rate, settings);
-    let frame_s = frames.frame_s;
     let total = samples.len() as f64 / f64::from(rate);
-    let mut raw: Vec<Segment> = Vec::new();
-    for (i, speech) in frames.speech.iter().enumerate() {
-        if !*speech {
-            continue;
-        }
-        let (start, end) = (i as f64 * frame_s, ((i + 1) as f64 * frame_s).min(total));
-        match raw.last_mut() {
-            Some(last) if start - last.end < settings.min_silence_s => last.end = end,
-            _ => raw.push(Segment { start, end }),
-        }
+    SpeechFrames::measure(samples, rate, settings).segments(settings, total)
+}
+
+impl SpeechFrames {
+    /// Whether the frame holding time `t` (seconds) is speech.
+    pub fn at(&self, t: f64) -> bool {
+        t >= 0.0 && self.is_speech((t / self.frame_s) as usize)
     }
-    let mut out: Vec<Segment> = Vec::new();
-    for s in raw.into_iter().filter(|s| s.end - s.start >= settings.min_speech_s) {
-        let padded =
-            Segment { start: (s.start - settings.pad_s).max(0.0), end: (s.end + settings.pad_s).min(total) };
-        match out.last_mut() {
-            Some(last) if padded.start <= last.end => last.end = padded.end,
-            _ => out.push(padded),
-        }
+
+    /// These decisions on a grid of `frame_s` frames (each new frame takes the
+    /// decision at its middle), `frames` long.
+    pub fn resampled(&self, frame_s: f64, frames: usize) -> SpeechFrames {
+        SpeechFrames { frame_s, speech: (0..frames).map(|i| self.at((i as f64 + 0.5) * frame_s)).collect() }
     }
-    out
+
+    /// Frames that are speech here and in `other` (taken at this grid).
+    pub fn and(&self, other: &SpeechFrames) -> SpeechFrames {
+        let speech = self
+            .speech
+            .iter()
+            .enumerate()
+            .map(|(i, v)| *v && other.at((i as f64 + 0.5) * self.frame_s))
+            .collect();
+        SpeechFrames { frame_s: self.frame_s, speech }
+    }
+
+    /// Speech widened by `secs` on both sides of every speech stretch.
+    pub fn dilated(&self, secs: f64) -> SpeechFrames {
+        let k = (secs / self.frame_s).ceil() as usize;
+        let n = self.speech.len();
+        let mut speech = vec![false; n];
+        for (i, _) in self.speech.iter().enumerate().filter(|(_, v)| **v) {
+            speech[i.saturating_sub(k)..(i + k + 1).min(n)].fill(true);
+        }
+        SpeechFrames { frame_s: self.frame_s, speech }
+    }
+
+    /// Speech segments: stretches of speech frames with pauses shorter than
+    /// `min_silence_s` bridged, blips shorter than `min_speech_s` dropped,
+    /// each padded by `pad_s` (within `0..total_s`).
+    pub fn segments(&self, settings: &VadSettings, total_s: f64) -> Vec<Segment> {
+        let frame_s = self.frame_s;
+        let mut raw: Vec<Segment> = Vec::new();
+        for (i, speech) in self.speech.iter().enumerate() {
+            if !*speech {
+                continue;
+            }
+            let (start, end) = (i as f64 * frame_s, ((i + 1) as f64 * frame_s).min(total_s));
+            match raw.last_mut() {
+                Some(last) if start - last.end < settings.min_silence_s => last.end = end,
+                _ => raw.push(Segment { start, end }),
+            }
+        }
+        let mut out: Vec<Segment> = Vec::new();
+        for s in raw.into_iter().filter(|s| s.end - s.start >= settings.min_speech_s) {
+            let padded = Segment {
+                start: (s.start - settings.pad_s).max(0.0),
+                end: (s.end + settings.pad_s).min(total_s),
+            };
+            match out.last_mut() {
+                Some(last) if padded.start <= last.end => last.end = padded.end,
+                _ => out.push(padded),
+            }
+        }
+        out
+    }
 }
 
 #[cfg(test)]

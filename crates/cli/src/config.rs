@@ -110,6 +110,8 @@ pub(crate) struct AsrConfig {
     pub(crate) gpu: bool,
     /// Fit word spans to the voiced frames (pauses are nobody's talk time).
     pub(crate) fit_word_edges: bool,
+    /// Silero VAD (ONNX); empty, or a missing file, falls back to the energy detector.
+    pub(crate) vad_model: PathBuf,
 }
 
 impl AsrConfig {

@@ -20,6 +20,7 @@
 //! [`Attribution`] saying how it was done and how sure it is, so the pipeline
 //! only chooses which one to call.
 
+pub mod fbank;
 pub mod features;
 pub mod mono;
 pub mod onnx;

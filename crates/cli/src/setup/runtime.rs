@@ -10,7 +10,7 @@ use callscope_api::{AppState, AuthSettings, CoachingRules, JwtSettings};
 use callscope_ingest::{Engine, EngineConfig, Health, Metrics, Models};
 use jsonwebtoken::{Algorithm, DecodingKey};
 
-use super::{describe, diarizer, load_directory, open_store, read_trackers};
+use super::{describe, diarizer, load_directory, open_store, read_trackers, transcriber};
 use crate::config::{AppConfig, Config, LogFormat};
 
 /// Sets up tracing: `RUST_LOG` filter (default info), text or JSON lines on stderr.
@@ -65,7 +65,7 @@ pub(crate) async fn engine(
     let transcriber = if ingest.transcripts_only {
         None
     } else {
-        let t = callscope_asr::Transcriber::load(config.asr.settings()).context(
+        let (t, _) = transcriber(config, None).context(
             "loading the whisper model (set ingest.transcripts_only = true for a worker that takes transcripts only)",
         )?;
         Some(Arc::new(t))

@@ -41,14 +41,21 @@ pub(crate) struct Config {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct DiarizeConfig {
-    /// Speaker embedder (ONNX).
+    /// Speaker embedder (ONNX): CAM++ or the d-vector, told apart by the
+    /// model's input.
     pub(crate) model: PathBuf,
+    /// The embedder used, with a warning, when `model` is missing (the
+    /// d-vector); none: no fallback.
+    #[serde(default)]
+    pub(crate) fallback_model: Option<PathBuf>,
     /// ONNX Runtime shared library.
     pub(crate) onnxruntime: PathBuf,
     /// Known number of speakers; 0 estimates.
     pub(crate) speakers: usize,
-    /// Merge threshold when estimating.
-    pub(crate) merge_threshold: f32,
+    /// How alike two speakers' voices are when they are one (when
+    /// estimating); none: the embedder's own.
+    #[serde(default)]
+    pub(crate) merge_threshold: Option<f32>,
     /// Sellers' voiceprints (`callscope enroll`).
     pub(crate) voiceprints: Option<PathBuf>,
     /// Overlapped-speech model (ONNX); overlap detection is off without it.

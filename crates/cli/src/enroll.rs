@@ -31,11 +31,11 @@ pub(crate) fn run(args: &EnrollArgs, config: &Config) -> Result<ExitCode> {
     let Some(path) = &d.voiceprints else {
         bail!("diarize.voiceprints is not set: name the file voiceprints are kept in");
     };
-    let embedder = voiceprint_embedder(d, 2)?;
+    let (embedder, model) = voiceprint_embedder(d, 2)?;
     let mut prints = Vec::new();
     for file in &args.audio {
         let (samples, spans) = seller_speech(file, args.seller_channel)?;
-        match callscope_diarize::mono::voiceprint(&samples, &spans, &embedder)? {
+        match callscope_diarize::mono::voiceprint(&samples, &spans, embedder.as_ref())? {
             Some(v) => prints.push(v),
             None => eprintln!("warning: {}: too little speech to learn from", file.display()),
         }
@@ -44,7 +44,6 @@ pub(crate) fn run(args: &EnrollArgs, config: &Config) -> Result<ExitCode> {
         bail!("no recording had enough of the seller's speech")
     };
     let mut file = if path.is_file() { Voiceprints::read(path)? } else { Voiceprints::default() };
-    let model = d.model.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
     if !file.model.is_empty() && file.model != model {
         bail!(
             "{}: its voiceprints come from {}, not {model}; enroll everyone again into a new file",

@@ -4,15 +4,18 @@
 //! then overlapped-speech detection, when its model is in the models folder.
 //!
 //! ```sh
-//! cargo run --release -p callscope-diarize --example long_call -- FILE.flac [models/]
+//! cargo run --release -p callscope-diarize --example long_call -- FILE.flac [models/] [EMBEDDER.onnx]
 //! ```
+//!
+//! The embedder is CAM++ (`campplus-sv-zh-en.onnx` in the models folder)
+//! unless another model file is named.
 #![allow(missing_docs)]
 
 use std::path::PathBuf;
 use std::time::Instant;
 
 use callscope_diarize::mono::{MonoSettings, diarize_words};
-use callscope_diarize::onnx::OnnxEmbedder;
+use callscope_diarize::onnx::load_embedder;
 use callscope_diarize::overlap::OverlapDetector;
 use callscope_model::Word;
 
@@ -32,20 +35,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             t += 0.4;
         }
     }
-    let embedder = OnnxEmbedder::load(
-        &models.join("dvector-embedder.int8.onnx"),
-        &models.join("libonnxruntime.so.1.32.0"),
-        1,
-    )?;
+    let model = args.next().map_or_else(|| models.join("campplus-sv-zh-en.onnx"), PathBuf::from);
+    let (embedder, kind) = load_embedder(&model, &models.join("libonnxruntime.so.1.32.0"), 1)?;
     let started = Instant::now();
-    let r = diarize_words(&samples, &words, &embedder, &MonoSettings::default())?;
+    let r = diarize_words(&samples, &words, embedder.as_ref(), &MonoSettings::default())?;
     let secs = started.elapsed().as_secs_f64();
     let dur = samples.len() as f64 / 16_000.0;
     println!(
-        "{:.0} s of audio, {} pseudo-words, {} speakers: diarized in {secs:.1} s ({:.1}x real time)",
+        "{:.0} s of audio, {} pseudo-words, {} speakers: diarized by {} in {secs:.1} s ({:.1}x real time)",
         dur,
         words.len(),
         r.speakers,
+        kind.as_str(),
         dur / secs
     );
     let overlap_model = models.join("pyannote-segmentation-3.0.onnx");

@@ -14,9 +14,8 @@
 
 use std::path::{Path, PathBuf};
 
-use callscope_diarize::features::{LogMel, N_MELS};
-use callscope_diarize::mono::{MonoSettings, SpeakerEmbedder, WINDOW_FRAMES, diarize_words, mean_embedding};
-use callscope_diarize::onnx::OnnxEmbedder;
+use callscope_diarize::mono::{MonoSettings, SpeakerEmbedder, diarize_words};
+use callscope_diarize::onnx::{OnnxEmbedder, WINDOW_FRAMES};
 use callscope_model::Word;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -41,28 +40,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     )?;
     let settings = MonoSettings { speakers: Some(2), ..Default::default() };
     let r = diarize_words(&samples, &words, &embedder, &settings)?;
-    let frames = LogMel::new().frames(&samples);
+    let frames = embedder.features(&samples);
     let centre_s = |start: usize| (start + WINDOW_FRAMES / 2) as f64 * 0.01;
-    let starts: Vec<usize> = (0..frames.len().saturating_sub(WINDOW_FRAMES))
+    let spans: Vec<_> = (0..frames.len().saturating_sub(WINDOW_FRAMES))
         .step_by(10)
         .filter(|&s| words.iter().any(|w| w.start <= centre_s(s) + 0.2 && w.end >= centre_s(s) - 0.2))
+        .map(|s| s..s + WINDOW_FRAMES)
         .collect();
-    let mut data = Vec::with_capacity(starts.len() * WINDOW_FRAMES * N_MELS);
-    for &s in &starts {
-        for f in &frames[s..s + WINDOW_FRAMES] {
-            data.extend_from_slice(f);
-        }
-    }
-    for chunk in starts.chunks(256).zip(data.chunks(256 * WINDOW_FRAMES * N_MELS)) {
-        let (starts, data) = chunk;
-        for (s, v) in starts.iter().zip(embedder.embed(data, starts.len())?) {
-            let v = mean_embedding(&[v]).unwrap_or_default();
+    for chunk in spans.chunks(256) {
+        for (s, v) in chunk.iter().zip(embedder.embed(&frames, chunk)?) {
             let sims: Vec<String> = r
                 .centroids
                 .iter()
                 .map(|c| format!("{:.3}", c.iter().zip(&v).map(|(x, y)| x * y).sum::<f32>()))
                 .collect();
-            println!("{:.2} {}", centre_s(*s), sims.join(" "));
+            println!("{:.2} {}", centre_s(s.start), sims.join(" "));
         }
     }
     Ok(())

@@ -8,8 +8,9 @@
 //! the same word at an overlapping time and that channel is louder over the
 //! word (the speaker's own microphone always is).
 //!
-//! Mono recordings are diarized by voice ([`mono`]): speaker embeddings
-//! ([`onnx`]) over the speech, clustering, a per-word assignment, and a role
+//! Mono recordings are diarized by voice ([`mono`]): speaker embeddings over
+//! the speech (CAM++, [`campplus`], or the d-vector fallback, [`onnx`]; each
+//! computes its own features), clustering, a per-word assignment, and a role
 //! decision with a confidence. [`mono::Diarizer`] holds everything that takes
 //! (the embedder, enrolled voiceprints, the overlap model) and makes every
 //! mono decision: who said each word, which speaker is the seller, how sure
@@ -20,6 +21,7 @@
 //! [`Attribution`] saying how it was done and how sure it is, so the pipeline
 //! only chooses which one to call.
 
+pub mod campplus;
 pub mod fbank;
 pub mod features;
 pub mod mono;

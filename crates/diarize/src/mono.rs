@@ -1,10 +1,17 @@
 //! Speaker attribution for mono recordings: who said each word.
 //!
-//! 1. **Embeddings.** d-vectors over 0.8 s windows every 0.4 s, inside the
-//!    speech regions (the words' spans), from a [`SpeakerEmbedder`].
+//! 1. **Embeddings.** Speaker embeddings over windows inside the speech
+//!    regions (the words' spans), from a [`SpeakerEmbedder`]: CAM++ over 1.5 s
+//!    windows every 0.75 s ([`crate::campplus`]), or the d-vector over 0.8 s
+//!    every 0.4 s ([`crate::onnx`]). Each embedder computes its own features
+//!    ([`SpeakerEmbedder::features`]) and says how it is best used
+//!    ([`WindowPlan`]: window, stride, merge threshold), so this module only
+//!    deals in 10 ms frames and vectors.
 //! 2. **Clustering.** Agglomerative, average linkage on cosine similarity,
-//!    down to the given number of speakers or until no two clusters are more
-//!    similar than a threshold; tiny clusters are folded into the nearest.
+//!    down to the given number of speakers, or else until no two clusters of
+//!    a speaker's size sound alike enough to be one voice (the voice similarity:
+//!    a measure that noise and the telephone channel leave in place, unlike
+//!    the cosine itself); smaller clusters always join the nearest.
 //!    Long calls cluster a uniform subsample (bounded time and memory) and
 //!    assign the rest to the nearest centroid.
 //! 3. **Resegmentation per word.** Words are grouped into runs split at pauses;
@@ -17,27 +24,88 @@
 //!
 //! The result carries a confidence: how well separated the speakers are and how
 //! clear the role decision was. Low confidence flags the call.
+//!
+//! Windows are embedded at most once per call: the clustering windows and the
+//! dense ones of step 3 share a grid where they can ([`WindowPlan`]), and every
+//! embedding is kept by its frame range, so the expensive model runs once per
+//! window, in batches.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::ops::Range;
 
 use callscope_model::{Attribution, Role, Transcript, Word};
 
-use crate::features::{HOP, LogMel, N_MELS};
 use crate::overlap::OverlapDetector;
 
-/// Frames per embedding window (0.8 s).
-pub const WINDOW_FRAMES: usize = 80;
-/// Frames between windows (0.4 s).
-pub const STRIDE_FRAMES: usize = 40;
-/// Frames between the dense windows that place turn changes (0.2 s).
-const DENSE_STRIDE_FRAMES: usize = 20;
-const FRAME_S: f64 = HOP as f64 / 16_000.0;
+/// Samples between feature frames (10 ms at 16 kHz), for every embedder.
+pub const FRAME_SHIFT: usize = 160;
+const FRAME_S: f64 = FRAME_SHIFT as f64 / 16_000.0;
 
-/// Computes speaker embeddings of log-mel windows.
+/// An embedder's features of a whole recording: `dim` values per frame, frame
+/// `t` starting at sample `FRAME_SHIFT · t`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Frames {
+    /// Values per frame (40 log-mels for the d-vector, 80 fbank bins for CAM++).
+    pub dim: usize,
+    /// The frames, one after the other.
+    pub data: Vec<f32>,
+}
+
+impl Frames {
+    /// Frames of `dim` values each, from their concatenation.
+    pub fn new(dim: usize, data: Vec<f32>) -> Self {
+        Frames { dim, data }
+    }
+
+    /// The number of frames.
+    pub fn len(&self) -> usize {
+        self.data.len().checked_div(self.dim).unwrap_or(0)
+    }
+
+    /// Whether there is no frame.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Frames `range` (clipped to the recording), one after the other.
+    pub fn span(&self, range: Range<usize>) -> &[f32] {
+        let end = range.end.min(self.len());
+        &self.data[range.start.min(end) * self.dim..end * self.dim]
+    }
+}
+
+/// How an embedder is best used, in frames of 10 ms: what it was trained on,
+/// what it costs, and how alike its vectors of one voice are.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct WindowPlan {
+    /// Frames per clustering window.
+    pub window: usize,
+    /// Frames between clustering windows of a run of words.
+    pub stride: usize,
+    /// Frames between the dense windows that place a turn change inside a
+    /// long run. A divisor of `stride` lets the clustering windows be reused.
+    pub dense_stride: usize,
+    /// Shortest span embedded as it is: a shorter run is widened to this
+    /// many frames around its centre (the model's fixed or shortest input).
+    pub min_span: usize,
+    /// Two clusters whose voice similarity (about the cosine of their
+    /// centroids; see the module doc) is at least this are one
+    /// speaker, when the number of speakers is estimated.
+    pub merge_threshold: f32,
+}
+
+/// Computes speaker embeddings: its own features of a recording, then one
+/// vector per window of them. Implementations: [`crate::campplus::CamppEmbedder`],
+/// [`crate::onnx::OnnxEmbedder`] (the d-vector), mocks in tests.
 pub trait SpeakerEmbedder: Send + Sync {
-    /// One L2-normalised embedding per window; `windows` holds `n` windows of
-    /// `WINDOW_FRAMES × N_MELS` values.
-    fn embed(&self, windows: &[f32], n: usize) -> Result<Vec<Vec<f32>>, DiarizeError>;
+    /// Window geometry and merge threshold for this model.
+    fn plan(&self) -> WindowPlan;
+    /// The model's input features of `samples` (16 kHz mono), every 10 ms.
+    fn features(&self, samples: &[f32]) -> Frames;
+    /// One L2-normalised embedding per span of `frames` (frame ranges; a
+    /// span past the end is clipped, a model with a fixed input length takes
+    /// that many frames from the span's start, padding past the end).
+    fn embed(&self, frames: &Frames, spans: &[Range<usize>]) -> Result<Vec<Vec<f32>>, DiarizeError>;
 }
 
 /// Why diarization failed.
@@ -53,9 +121,12 @@ pub enum DiarizeError {
 pub struct MonoSettings {
     /// The number of speakers, when known.
     pub speakers: Option<usize>,
-    /// Clusters more similar than this (average cosine) are merged when the
-    /// number of speakers is estimated.
-    pub merge_threshold: f32,
+    /// Two clusters whose voice similarity (about the cosine of their
+    /// centroids; see the module doc) is at least this are one
+    /// speaker, when the number of speakers is estimated; `None`: the embedder's own
+    /// ([`WindowPlan::merge_threshold`]), as vectors of different models
+    /// are alike on different scales.
+    pub merge_threshold: Option<f32>,
     /// A pause at least this long (seconds) splits a run of words.
     pub run_gap_s: f64,
     /// Most windows clustered directly (the rest go to the nearest centroid).
@@ -68,7 +139,7 @@ impl Default for MonoSettings {
     fn default() -> Self {
         MonoSettings {
             speakers: None,
-            merge_threshold: 0.35,
+            merge_threshold: None,
             run_gap_s: 0.15,
             max_cluster_windows: 1200,
             split_min_run_s: 1.6,
@@ -103,31 +174,84 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
-/// Embeddings of the windows of frames `[from, to)` (at least one window, padded).
-fn embed_span(
-    frames: &[[f32; N_MELS]],
-    from: usize,
-    to: usize,
-    embedder: &dyn SpeakerEmbedder,
-) -> Result<Vec<Vec<f32>>, DiarizeError> {
-    let to = to.min(frames.len());
-    if from >= to {
-        return Ok(Vec::new());
+/// A call's embeddings, each window computed once and kept by its frame range.
+struct Embeddings<'a> {
+    embedder: &'a dyn SpeakerEmbedder,
+    /// The embedder's features of the whole recording.
+    frames: Frames,
+    plan: WindowPlan,
+    done: HashMap<(usize, usize), Vec<f32>>,
+}
+
+impl<'a> Embeddings<'a> {
+    fn new(embedder: &'a dyn SpeakerEmbedder, samples: &[f32]) -> Self {
+        Embeddings { embedder, frames: embedder.features(samples), plan: embedder.plan(), done: HashMap::new() }
     }
-    let starts: Vec<usize> = if to - from <= WINDOW_FRAMES {
-        // Short: one window centred on the span, clamped to the recording.
-        let centre = (from + to) / 2;
-        vec![centre.saturating_sub(WINDOW_FRAMES / 2).min(frames.len().saturating_sub(WINDOW_FRAMES))]
-    } else {
-        (from..=to - WINDOW_FRAMES).step_by(STRIDE_FRAMES).collect()
-    };
-    let mut data = Vec::with_capacity(starts.len() * WINDOW_FRAMES * N_MELS);
-    for &s in &starts {
-        for t in s..s + WINDOW_FRAMES {
-            data.extend_from_slice(frames.get(t).unwrap_or(&[-10.0; N_MELS]));
+
+    /// The frame at `t` seconds, clamped to the recording.
+    fn frame_of(&self, t: f64) -> usize {
+        ((t / FRAME_S).max(0.0) as usize).min(self.frames.len())
+    }
+
+    /// The windows that embed frames `[from, to)`: one span when it is no
+    /// longer than a window (widened around its centre to the plan's
+    /// shortest span, within the recording), else windows every stride.
+    fn windows(&self, from: usize, to: usize) -> Vec<Range<usize>> {
+        let (len, p) = (self.frames.len(), self.plan);
+        let to = to.min(len);
+        if from >= to {
+            return Vec::new();
         }
+        if to - from <= p.window {
+            if to - from >= p.min_span {
+                return vec![from..to];
+            }
+            let start = ((from + to) / 2).saturating_sub(p.min_span / 2).min(len.saturating_sub(p.min_span));
+            return vec![start..start + p.min_span];
+        }
+        (from..=to - p.window).step_by(p.stride.max(1)).map(|s| s..s + p.window).collect()
     }
-    embedder.embed(&data, starts.len())
+
+    /// The dense windows over frames `[from, to)`: starting a quarter window
+    /// before (rounded down to the dense grid, so that they include the
+    /// clustering windows) every `dense_stride` frames, inside the recording.
+    fn dense_windows(&self, from: usize, to: usize) -> Vec<Range<usize>> {
+        let p = self.plan;
+        let step = p.dense_stride.max(1);
+        let lead = p.window / 4 / step * step;
+        (from.saturating_sub(lead)..=to.saturating_sub(p.window * 3 / 4))
+            .step_by(step)
+            .filter(|&s| s + p.window <= self.frames.len())
+            .map(|s| s..s + p.window)
+            .collect()
+    }
+
+    /// Embeds whichever of `spans` are not done yet, in one call.
+    fn compute(&mut self, spans: &[Range<usize>]) -> Result<(), DiarizeError> {
+        let mut seen = std::collections::HashSet::new();
+        let todo: Vec<Range<usize>> = spans
+            .iter()
+            .filter(|s| !self.done.contains_key(&(s.start, s.end)) && seen.insert((s.start, s.end)))
+            .cloned()
+            .collect();
+        if todo.is_empty() {
+            return Ok(());
+        }
+        let vectors = self.embedder.embed(&self.frames, &todo)?;
+        if vectors.len() != todo.len() {
+            return Err(DiarizeError::Embedder(format!("{} embeddings for {} windows", vectors.len(), todo.len())));
+        }
+        for (s, v) in todo.into_iter().zip(vectors) {
+            self.done.insert((s.start, s.end), v);
+        }
+        Ok(())
+    }
+
+    /// The embeddings of `spans` (computed first where needed).
+    fn get(&mut self, spans: &[Range<usize>]) -> Result<Vec<Vec<f32>>, DiarizeError> {
+        self.compute(spans)?;
+        Ok(spans.iter().filter_map(|s| self.done.get(&(s.start, s.end)).cloned()).collect())
+    }
 }
 
 /// The unit-length mean of embeddings (a voice's centroid or voiceprint); `None` for none.
@@ -141,30 +265,66 @@ pub fn mean_embedding(v: &[Vec<f32>]) -> Option<Vec<f32>> {
     Some(m)
 }
 
+/// Fewest windows that make a speaker when the number is estimated: 3 % of
+/// those clustered, and at least this many.
+const MIN_SPEAKER_WINDOWS: usize = 5;
+
+/// How alike two clusters of unit vectors are as voices: their average
+/// cross similarity over the geometric mean of their average similarities
+/// within (pairs of distinct members), about the cosine of their centroids.
+/// Noise lowers the similarities within a voice and across two alike, and a
+/// telephone channel raises both, so the ratio stays where it is: on the dev
+/// calls and 36 degraded copies, two voices 0.5 or less, one voice split in
+/// two 0.7 or more (docs/diarization.md, "Under noise"). `cross` is the sum
+/// of similarities across; `(n, w)` each cluster's size and sum within
+/// (self pairs included).
+fn voice_similarity(cross: f32, (na, wa): (usize, f32), (nb, wb): (usize, f32)) -> f32 {
+    // A single vector is as alike to itself as a unit vector can be.
+    let within = |n: usize, w: f32| if n < 2 { 1.0 } else { ((w - n as f32) / (n * (n - 1)) as f32).max(1e-3) };
+    cross / (na * nb) as f32 / (within(na, wa) * within(nb, wb)).sqrt()
+}
+
 /// Average-linkage agglomerative clustering of unit vectors. Returns a label per item.
-fn agglomerate(items: &[Vec<f32>], k: Option<usize>, threshold: f32) -> Vec<usize> {
+///
+/// With `k`, merges down to `k` clusters. Without, a cluster of fewer than
+/// `min_size` items is always merged into its most similar (a cough, a
+/// window across a change of speaker, a burst of noise never make a speaker
+/// of their own), while two clusters of `min_size` or more are merged only
+/// when their [`voice_similarity`] is at least `threshold`. A threshold on
+/// the average similarity itself does not survive noise: in babble it splits
+/// one voice (windows of one voice get less alike), on a telephone channel
+/// it merges two (all windows get more alike).
+fn agglomerate(items: &[Vec<f32>], k: Option<usize>, threshold: f32, min_size: usize) -> Vec<usize> {
     let n = items.len();
     let mut clusters: Vec<Vec<usize>> = (0..n).map(|i| vec![i]).collect();
-    // Pairwise similarity sums between clusters (average = sum / (|a|·|b|)).
+    // Pairwise similarity sums between clusters (average = sum / (|a|·|b|)),
+    // and each cluster's sum over its own pairs (self pairs included).
     let mut sim: Vec<Vec<f32>> =
         (0..n).map(|i| (0..n).map(|j| dot(&items[i], &items[j])).collect()).collect();
+    let mut within: Vec<f32> = (0..n).map(|i| sim[i][i]).collect();
     let mut alive: Vec<bool> = vec![true; n];
     let mut count = n;
     let target = k.unwrap_or(1).max(1);
     while count > target {
-        let mut best = (f32::NEG_INFINITY, 0, 0);
+        let mut best = (f32::NEG_INFINITY, usize::MAX, 0);
         for a in (0..n).filter(|&a| alive[a]) {
             for b in (a + 1..n).filter(|&b| alive[b]) {
-                let avg = sim[a][b] / (clusters[a].len() * clusters[b].len()) as f32;
-                if avg > best.0 {
+                let (na, nb) = (clusters[a].len(), clusters[b].len());
+                let avg = sim[a][b] / (na * nb) as f32;
+                let allowed = k.is_some()
+                    || na < min_size
+                    || nb < min_size
+                    || voice_similarity(sim[a][b], (na, within[a]), (nb, within[b])) >= threshold;
+                if allowed && avg > best.0 {
                     best = (avg, a, b);
                 }
             }
         }
-        let (avg, a, b) = best;
-        if k.is_none() && avg < threshold {
+        let (_, a, b) = best;
+        if a == usize::MAX {
             break;
         }
+        within[a] += within[b] + 2.0 * sim[a][b];
         let moved = std::mem::take(&mut clusters[b]);
         clusters[a].extend(moved);
         alive[b] = false;
@@ -202,8 +362,8 @@ pub fn diarize_words(
     if words.is_empty() {
         return Ok(none);
     }
-    let frames = LogMel::new().frames(samples);
-    let frame_of = |t: f64| ((t / FRAME_S).max(0.0) as usize).min(frames.len());
+    let mut emb = Embeddings::new(embedder, samples);
+    let threshold = settings.merge_threshold.unwrap_or(emb.plan.merge_threshold);
     // Word runs, split at pauses.
     let mut order: Vec<usize> = (0..words.len()).collect();
     order.sort_by(|&a, &b| words[a].start.total_cmp(&words[b].start));
@@ -217,15 +377,24 @@ pub fn diarize_words(
         }
         run_end = run_end.max(w.end);
     }
-    // Embeddings per run; the clustering input is every window of every run.
+    let run_frames: Vec<(usize, usize)> = runs
+        .iter()
+        .map(|r| {
+            let s = r.iter().map(|&i| words[i].start).fold(f64::INFINITY, f64::min);
+            let e = r.iter().map(|&i| words[i].end).fold(f64::NEG_INFINITY, f64::max);
+            (emb.frame_of(s), emb.frame_of(e))
+        })
+        .collect();
+    // Embeddings per run (all windows in one batch); the clustering input is
+    // every window of every run.
+    let run_windows: Vec<Vec<Range<usize>>> = run_frames.iter().map(|&(f, t)| emb.windows(f, t)).collect();
+    emb.compute(&run_windows.concat())?;
     let mut run_embeddings = Vec::with_capacity(runs.len());
     let mut windows = Vec::new();
-    for r in &runs {
-        let s = r.iter().map(|&i| words[i].start).fold(f64::INFINITY, f64::min);
-        let e = r.iter().map(|&i| words[i].end).fold(f64::NEG_INFINITY, f64::max);
-        let emb = embed_span(&frames, frame_of(s), frame_of(e), embedder)?;
-        windows.extend(emb.iter().cloned());
-        run_embeddings.push(mean_embedding(&emb));
+    for w in &run_windows {
+        let v = emb.get(w)?;
+        run_embeddings.push(mean_embedding(&v));
+        windows.extend(v);
     }
     if windows.len() < 2 {
         return Ok(none);
@@ -234,19 +403,14 @@ pub fn diarize_words(
     let step = windows.len().div_ceil(settings.max_cluster_windows).max(1);
     let sample: Vec<Vec<f32>> = windows.iter().step_by(step).cloned().collect();
     let k = settings.speakers.map(|k| k.min(sample.len()));
-    let labels = agglomerate(&sample, k, settings.merge_threshold);
+    let min_size = if settings.speakers.is_some() { 1 } else { (sample.len() * 3 / 100).max(MIN_SPEAKER_WINDOWS) };
+    let labels = agglomerate(&sample, k, threshold, min_size);
     let n_clusters = labels.iter().max().map_or(1, |m| m + 1);
     let mut members: Vec<Vec<Vec<f32>>> = vec![Vec::new(); n_clusters];
     for (e, &l) in sample.iter().zip(&labels) {
         members[l].push(e.clone());
     }
-    // Fold clusters under 3 % of the windows into their nearest big one (when estimating).
-    let min_size = if settings.speakers.is_some() { 1 } else { (sample.len() * 3 / 100).max(2) };
-    let mut centroids: Vec<Vec<f32>> =
-        members.iter().filter(|m| m.len() >= min_size).filter_map(|m| mean_embedding(m)).collect();
-    if centroids.is_empty() {
-        centroids = members.iter().filter_map(|m| mean_embedding(m)).collect();
-    }
+    let mut centroids: Vec<Vec<f32>> = members.iter().filter_map(|m| mean_embedding(m)).collect();
     // Refine: k-means passes over all windows.
     for _ in 0..3 {
         let mut sums: Vec<Vec<Vec<f32>>> = vec![Vec::new(); centroids.len()];
@@ -264,43 +428,37 @@ pub fn diarize_words(
     // one, each word is scored by the dense windows around it, so a turn change
     // inside a run (no pause between the speakers) is found at the word where
     // it happens; then isolated one-word flips are smoothed away.
+    let long = |(from, to): (usize, usize)| {
+        centroids.len() >= 2 && to.saturating_sub(from) as f64 * FRAME_S >= settings.split_min_run_s
+    };
+    let dense: Vec<Vec<Range<usize>>> = run_frames
+        .iter()
+        .map(|&(f, t)| if long((f, t)) { emb.dense_windows(f, t) } else { Vec::new() })
+        .collect();
+    emb.compute(&dense.concat())?;
     let mut word_labels = vec![0usize; words.len()];
     let mut margins = Vec::new();
-    for (r, emb) in runs.iter().zip(&run_embeddings) {
-        let Some(emb) = emb else { continue };
-        let (best, sim, second) = nearest(&centroids, emb);
+    for ((r, run_emb), spans) in runs.iter().zip(&run_embeddings).zip(&dense) {
+        let Some(run_emb) = run_emb else { continue };
+        let (best, sim, second) = nearest(&centroids, run_emb);
         if centroids.len() > 1 {
             margins.push(sim - second);
         }
-        let s = r.iter().map(|&i| words[i].start).fold(f64::INFINITY, f64::min);
-        let e = r.iter().map(|&i| words[i].end).fold(f64::NEG_INFINITY, f64::max);
-        if centroids.len() < 2 || e - s < settings.split_min_run_s {
+        if spans.is_empty() {
             for &i in r {
                 word_labels[i] = best;
             }
             continue;
         }
-        let (from, to) = (frame_of(s), frame_of(e));
-        let starts: Vec<usize> = (from.saturating_sub(WINDOW_FRAMES / 4)
-            ..=to.saturating_sub(WINDOW_FRAMES * 3 / 4))
-            .step_by(DENSE_STRIDE_FRAMES)
-            .filter(|&st| st + WINDOW_FRAMES <= frames.len())
-            .collect();
-        let mut data = Vec::with_capacity(starts.len() * WINDOW_FRAMES * N_MELS);
-        for &st in &starts {
-            for f in &frames[st..st + WINDOW_FRAMES] {
-                data.extend_from_slice(f);
-            }
-        }
-        let dense = if starts.is_empty() { Vec::new() } else { embedder.embed(&data, starts.len())? };
-        let centres: Vec<f64> = starts.iter().map(|&st| (st + WINDOW_FRAMES / 2) as f64 * FRAME_S).collect();
+        let vectors = emb.get(spans)?;
+        let centres: Vec<f64> = spans.iter().map(|w| (w.start + w.end) as f64 / 2.0 * FRAME_S).collect();
         let mut labels: Vec<usize> = r
             .iter()
             .map(|&i| {
                 let (ws, we) = (words[i].start - 0.1, words[i].end + 0.1);
                 let mut score = vec![0.0f32; centroids.len()];
                 let mut any = false;
-                for (c, d) in centres.iter().zip(&dense) {
+                for (c, d) in centres.iter().zip(&vectors) {
                     if *c >= ws && *c <= we {
                         any = true;
                         for (k, cen) in centroids.iter().enumerate() {
@@ -313,7 +471,7 @@ pub fn diarize_words(
                     if let Some(j) = (0..centres.len())
                         .min_by(|&a, &b| (centres[a] - mid).abs().total_cmp(&(centres[b] - mid).abs()))
                     {
-                        return nearest(&centroids, &dense[j]).0;
+                        return nearest(&centroids, &vectors[j]).0;
                     }
                     return best;
                 }
@@ -482,12 +640,13 @@ pub fn voiceprint(
     spans: &[(f64, f64)],
     embedder: &dyn SpeakerEmbedder,
 ) -> Result<Option<Vec<f32>>, DiarizeError> {
-    let frames = LogMel::new().frames(samples);
-    let frame_of = |t: f64| ((t / FRAME_S).max(0.0) as usize).min(frames.len());
-    let mut all = Vec::new();
-    for &(s, e) in spans.iter().filter(|(s, e)| e - s >= 0.8) {
-        all.extend(embed_span(&frames, frame_of(s), frame_of(e), embedder)?);
-    }
+    let mut emb = Embeddings::new(embedder, samples);
+    let spans: Vec<Range<usize>> = spans
+        .iter()
+        .filter(|(s, e)| e - s >= 0.8)
+        .flat_map(|&(s, e)| emb.windows(emb.frame_of(s), emb.frame_of(e)))
+        .collect();
+    let all = emb.get(&spans)?;
     Ok(if all.len() < 3 { None } else { mean_embedding(&all) })
 }
 
@@ -561,16 +720,41 @@ pub fn assign_roles(words: &[Word], labels: &[usize], speakers: usize) -> (usize
 mod tests {
     use super::*;
 
-    /// A fake embedder: the window's peak level decides the "voice".
-    struct ByLevel;
+    /// A fake embedder: its feature is each frame's peak level, and a
+    /// window's loudest frame decides the "voice". It records every span it
+    /// is asked for.
+    struct ByLevel {
+        plan: WindowPlan,
+        asked: std::sync::Mutex<Vec<Range<usize>>>,
+    }
+
+    impl ByLevel {
+        fn new() -> Self {
+            Self::with_plan(crate::onnx::PLAN)
+        }
+
+        fn with_plan(plan: WindowPlan) -> Self {
+            ByLevel { plan, asked: std::sync::Mutex::new(Vec::new()) }
+        }
+    }
+
     impl SpeakerEmbedder for ByLevel {
-        fn embed(&self, windows: &[f32], n: usize) -> Result<Vec<Vec<f32>>, DiarizeError> {
-            let per = windows.len() / n.max(1);
-            Ok(windows
-                .chunks(per)
-                .map(|w| {
-                    let peak = w.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-                    let mut v = if peak > 0.0 { vec![1.0, 0.1, 0.0] } else { vec![0.1, 1.0, 0.0] };
+        fn plan(&self) -> WindowPlan {
+            self.plan
+        }
+
+        fn features(&self, samples: &[f32]) -> Frames {
+            let data = samples.chunks(FRAME_SHIFT).map(|c| c.iter().fold(0.0f32, |m, x| m.max(x.abs()))).collect();
+            Frames::new(1, data)
+        }
+
+        fn embed(&self, frames: &Frames, spans: &[Range<usize>]) -> Result<Vec<Vec<f32>>, DiarizeError> {
+            self.asked.lock().expect("lock").extend(spans.iter().cloned());
+            Ok(spans
+                .iter()
+                .map(|s| {
+                    let peak = frames.span(s.clone()).iter().copied().fold(0.0f32, f32::max);
+                    let mut v = if peak > 0.01 { vec![1.0, 0.1, 0.0] } else { vec![0.1, 1.0, 0.0] };
                     normalize(&mut v);
                     v
                 })
@@ -601,12 +785,55 @@ mod tests {
             w("there", 4.5, 6.4),
             w("great?", 7.1, 8.8),
         ];
-        let r = diarize_words(&samples, &words, &ByLevel, &MonoSettings::default()).expect("diarize");
+        let embedder = ByLevel::new();
+        let r = diarize_words(&samples, &words, &embedder, &MonoSettings::default()).expect("diarize");
         assert_eq!(r.speakers, 2);
         assert_eq!(r.labels, vec![0, 0, 0, 1, 1, 0]);
+        // Every window was embedded once, whether for clustering or to place turns.
+        let asked = embedder.asked.lock().expect("lock").clone();
+        let mut unique = asked.clone();
+        unique.sort_by_key(|s| (s.start, s.end));
+        unique.dedup();
+        assert_eq!(asked.len(), unique.len(), "{asked:?}");
         let (seller, confidence) = assign_roles(&words, &r.labels, r.speakers);
         assert_eq!(seller, 0, "opens the call, introduces themselves, asks the question");
         assert!(confidence > 0.3);
+    }
+
+    #[test]
+    fn an_embedder_with_long_windows_is_given_its_own_geometry() {
+        // CAM++'s plan: 1.5 s windows every 0.75 s, dense ones every 0.5 s.
+        let embedder = ByLevel::with_plan(crate::campplus::PLAN);
+        // Ten turns of 4 s, loud and quiet in turn, 0.5 s apart; a word every 0.5 s.
+        let mut samples = Vec::new();
+        let mut words = Vec::new();
+        let mut truth = Vec::new();
+        for turn in 0..10 {
+            let start = samples.len() as f64 / 16_000.0;
+            samples.extend(tone(300.0, if turn % 2 == 0 { 0.5 } else { 0.0005 }, 4.0));
+            for k in 0..8 {
+                let s = start + 0.5 * f64::from(k);
+                words.push(Word::unattributed("w", s + 0.02, s + 0.48, None));
+                truth.push(turn % 2);
+            }
+            samples.extend(vec![0.0; 8_000]);
+        }
+        // And one short reply (0.3 s), widened to a whole window to be embedded.
+        let end = samples.len() as f64 / 16_000.0;
+        samples.extend(tone(300.0, 0.5, 0.3));
+        samples.extend(vec![0.0; 8_000]);
+        words.push(Word::unattributed("yes", end, end + 0.3, None));
+        truth.push(0);
+        let r = diarize_words(&samples, &words, &embedder, &MonoSettings::default()).expect("diarize");
+        assert_eq!(r.speakers, 2);
+        assert_eq!(r.labels, truth);
+        let asked = embedder.asked.lock().expect("lock").clone();
+        let frames = samples.len() / FRAME_SHIFT;
+        assert!(asked.iter().all(|s| s.len() == 150 && s.end <= frames), "{asked:?}");
+        let mut unique = asked.clone();
+        unique.sort_by_key(|s| (s.start, s.end));
+        unique.dedup();
+        assert_eq!(asked.len(), unique.len(), "each window once");
     }
 
     #[test]
@@ -628,8 +855,70 @@ mod tests {
             v
         };
         let items = vec![v(1.0, 0.0), v(0.99, 0.1), v(0.0, 1.0), v(0.1, 0.99)];
-        assert_eq!(agglomerate(&items, None, 0.5), vec![0, 0, 1, 1]);
-        assert_eq!(agglomerate(&items, Some(1), 0.5), vec![0, 0, 0, 0]);
-        assert_eq!(agglomerate(&items, None, 0.999), vec![0, 1, 2, 3]);
+        assert_eq!(agglomerate(&items, None, 0.5, 1), vec![0, 0, 1, 1]);
+        assert_eq!(agglomerate(&items, Some(1), 0.5, 1), vec![0, 0, 0, 0]);
+        assert_eq!(agglomerate(&items, None, 0.999, 1), vec![0, 1, 2, 3]);
+    }
+
+    /// Unit vectors around `axis` (of 16 dimensions) with noise of size `noise`.
+    fn noisy_voice(axis: usize, noise: f32, n: usize, seed: &mut u64) -> Vec<Vec<f32>> {
+        (0..n)
+            .map(|_| {
+                let mut v: Vec<f32> = (0..16)
+                    .map(|d| {
+                        *seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+                        let r = (*seed >> 40) as f32 / (1u64 << 24) as f32 - 0.5;
+                        f32::from(u8::from(d == axis)) + noise * r
+                    })
+                    .collect();
+                normalize(&mut v);
+                v
+            })
+            .collect()
+    }
+
+    #[test]
+    fn noisy_voices_are_neither_split_nor_merged_and_odd_windows_make_no_speaker() {
+        let mut seed = 7;
+        // Two voices heard through noise: windows of one voice are only
+        // moderately alike (about 0.4), of the two hardly (about 0.05).
+        let mut items = noisy_voice(0, 1.0, 40, &mut seed);
+        items.extend(noisy_voice(1, 1.0, 30, &mut seed));
+        // Three odd windows (another direction): fewer than a speaker's minimum.
+        items.extend(noisy_voice(2, 0.2, 3, &mut seed));
+        let mean_dot = |a: &[Vec<f32>], b: &[Vec<f32>]| {
+            let sum: f32 = a.iter().flat_map(|x| b.iter().map(move |y| dot(x, y))).sum();
+            sum / (a.len() * b.len()) as f32
+        };
+        let (within, across) = (mean_dot(&items[..40], &items[..40]), mean_dot(&items[..40], &items[40..70]));
+        assert!(within < 0.5 && across < 0.1, "within {within} across {across}");
+        // An average-similarity threshold that keeps the voices apart splits them.
+        let plain = agglomerate(&items, None, 0.3, 1);
+        assert!(plain.iter().max().map_or(0, |m| m + 1) > 2);
+        let labels = agglomerate(&items, None, 0.6, 5);
+        let speakers = labels.iter().max().map_or(0, |m| m + 1);
+        assert_eq!(speakers, 2, "{labels:?}");
+        // Each voice is one speaker (a noisy window may go astray; the
+        // k-means passes after clustering take it back).
+        let astray = |range: std::ops::Range<usize>| {
+            let l = labels[range.start..range.end].iter().filter(|&&l| l == 0).count();
+            l.min(range.len() - l)
+        };
+        assert!(astray(0..40) <= 2 && astray(40..70) <= 2, "{labels:?}");
+        assert_ne!(labels[0], labels[69]);
+        // The same voices on a channel that makes every window alike (a
+        // shared component): still two.
+        let shared: Vec<Vec<f32>> = items
+            .iter()
+            .map(|v| {
+                let mut w: Vec<f32> = v.iter().enumerate().map(|(d, x)| x + if d == 15 { 0.5 } else { 0.0 }).collect();
+                normalize(&mut w);
+                w
+            })
+            .collect();
+        let across = mean_dot(&shared[..40], &shared[40..70]);
+        assert!(across > 0.15, "across {across}");
+        let labels = agglomerate(&shared, None, 0.6, 5);
+        assert_eq!(labels.iter().max().map_or(0, |m| m + 1), 2, "{labels:?}");
     }
 }

@@ -8,8 +8,8 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use callscope_asr::Transcriber;
 use callscope_audio::silero::SileroVad;
-use callscope_diarize::mono::{Diarizer, MonoSettings};
-use callscope_diarize::onnx::OnnxEmbedder;
+use callscope_diarize::mono::{Diarizer, MonoSettings, SpeakerEmbedder};
+use callscope_diarize::onnx::load_embedder;
 use callscope_diarize::overlap::OverlapDetector;
 use callscope_model::SellerChannel;
 use callscope_pipeline::Analyzer;
@@ -74,22 +74,52 @@ fn vad(asr: &AsrConfig, d: &DiarizeConfig) -> Result<Option<Arc<SileroVad>>> {
     Ok(Some(Arc::new(vad)))
 }
 
+/// The speaker embedder's file: `diarize.model` (CAM++ by default), else,
+/// with a warning, `diarize.fallback_model` (the d-vector); `None` when
+/// neither is there.
+fn embedder_file(d: &DiarizeConfig) -> Option<&Path> {
+    if d.model.is_file() {
+        return Some(&d.model);
+    }
+    let fallback = d.fallback_model.as_deref().filter(|f| f.is_file())?;
+    eprintln!(
+        "warning: {} is missing (run tools/models/fetch_diarize.sh): mono diarization uses {} instead, which tells voices apart less well in noise",
+        d.model.display(),
+        fallback.display()
+    );
+    Some(fallback)
+}
+
 /// Loads the mono diarizer; `None` (with a warning on stderr) when its files
 /// are missing, so mono calls still go through as one speaker, flagged.
-/// `speakers` overrides `diarize.speakers`.
+/// `speakers` overrides `diarize.speakers`. Voiceprints enrolled with
+/// another embedder than the one loaded are not used (with a warning): their
+/// vectors do not compare.
 pub(crate) fn diarizer(d: &DiarizeConfig, speakers: Option<usize>) -> Result<Option<Arc<Diarizer>>> {
-    if !d.model.is_file() || !d.onnxruntime.is_file() {
+    let Some(model) = embedder_file(d).filter(|_| d.onnxruntime.is_file()) else {
         eprintln!(
             "warning: mono diarization is off: {} or {} is missing (run tools/models/fetch_diarize.sh)",
             d.model.display(),
             d.onnxruntime.display()
         );
         return Ok(None);
-    }
-    let embedder = voiceprint_embedder(d, 1)?;
+    };
+    let (embedder, name) = load_speaker_embedder(model, &d.onnxruntime, 1)?;
     let speakers = speakers.or(Some(d.speakers)).filter(|&n| n > 0);
     let voiceprints = match &d.voiceprints {
-        Some(p) if p.is_file() => Voiceprints::read(p)?.sellers,
+        Some(p) if p.is_file() => {
+            let file = Voiceprints::read(p)?;
+            if file.model == name {
+                file.sellers
+            } else {
+                eprintln!(
+                    "warning: {}: the voiceprints come from {}, not {name}: not used (enroll the sellers again into a new file)",
+                    p.display(),
+                    if file.model.is_empty() { "an unnamed embedder" } else { &file.model }
+                );
+                BTreeMap::new()
+            }
+        }
         _ => BTreeMap::new(),
     };
     let overlap = if d.overlap_model.is_file() {
@@ -103,15 +133,32 @@ pub(crate) fn diarizer(d: &DiarizeConfig, speakers: Option<usize>) -> Result<Opt
     };
     Ok(Some(Arc::new(Diarizer {
         overlap,
-        embedder: Box::new(embedder),
+        embedder,
         settings: MonoSettings { speakers, merge_threshold: d.merge_threshold, ..Default::default() },
         voiceprints,
     })))
 }
 
-/// The speaker embedder of `diarize.model`, running on `threads` threads.
-pub(crate) fn voiceprint_embedder(d: &DiarizeConfig, threads: usize) -> Result<OnnxEmbedder> {
-    Ok(OnnxEmbedder::load(&d.model, &d.onnxruntime, threads)?)
+/// Loads the speaker embedder in `model`; returns it and the name voiceprints
+/// record (the file's name).
+fn load_speaker_embedder(
+    model: &Path,
+    runtime: &Path,
+    threads: usize,
+) -> Result<(Box<dyn SpeakerEmbedder>, String)> {
+    let (embedder, _) = load_embedder(model, runtime, threads)
+        .with_context(|| format!("loading the speaker embedder {}", model.display()))?;
+    let name = model.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
+    Ok((embedder, name))
+}
+
+/// The speaker embedder of `diarize.model` (or its fallback), running on
+/// `threads` threads, and its name for the voiceprints file.
+pub(crate) fn voiceprint_embedder(d: &DiarizeConfig, threads: usize) -> Result<(Box<dyn SpeakerEmbedder>, String)> {
+    let model = embedder_file(d).with_context(|| {
+        format!("the speaker embedder {} is missing (run tools/models/fetch_diarize.sh)", d.model.display())
+    })?;
+    load_speaker_embedder(model, &d.onnxruntime, threads)
 }
 
 /// The voiceprints file (`diarize.voiceprints`, written by `callscope enroll`).

@@ -77,6 +77,21 @@ pub fn levels_db(samples: &[f32], rate: u32, frame_s: f64) -> (f64, Vec<f64>) {
     (frame as f64 / f64::from(rate), levels)
 }
 
+/// A channel's signal-to-noise estimate, dB: its loud speech (the
+/// 90th-percentile 20 ms frame) over its noise floor (the 10th-percentile
+/// frame), at most 60 dB (digital silence between words). A channel with
+/// hardly any pause has no floor to find and reads low; use it on channels
+/// with pauses (a party of a stereo call).
+pub fn snr_db(samples: &[f32], rate: u32) -> f64 {
+    let (_, mut levels) = levels_db(samples, rate, 0.02);
+    if levels.is_empty() {
+        return 0.0;
+    }
+    levels.sort_by(f64::total_cmp);
+    let (floor, loud) = (levels[levels.len() / 10], levels[levels.len() * 9 / 10]);
+    (loud - floor).clamp(0.0, 60.0)
+}
+
 /// Per-frame speech decisions of one channel, before bridging and padding.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SpeechFrames {

@@ -102,6 +102,30 @@ pub fn hallucinated(no_speech: f32, mean_logprob: f64, words: &[&str]) -> bool {
 /// least this confidence (mean token probability).
 pub const OUTSIDE_SPEECH_MIN_CONFIDENCE: f32 = 0.5;
 
+/// Words without the sound annotations whisper writes for what is not
+/// speech (`[BLANK_AUDIO]`, `(upbeat music)`, `[Applause]`): a run of words
+/// from one opening with `[` or `(` to the next one closing with `]` or `)`.
+fn drop_annotations(words: Vec<Word>) -> Vec<Word> {
+    let mut out = Vec::with_capacity(words.len());
+    let mut inside: Option<char> = None;
+    for w in words {
+        let t = w.text.trim_end_matches(|c: char| c.is_ascii_punctuation() && c != ']' && c != ')');
+        let close = match inside {
+            Some(close) => close,
+            None => match t.chars().next() {
+                Some('[') => ']',
+                Some('(') => ')',
+                _ => {
+                    out.push(w);
+                    continue;
+                }
+            },
+        };
+        inside = (!t.ends_with(close)).then_some(close);
+    }
+    out
+}
+
 /// Silero's speech frames must stand this many dB above the channel's noise floor.
 pub const NEURAL_MARGIN_DB: f64 = 6.0;
 /// A party's channel where Silero hears speech in more of the frames than
@@ -486,7 +510,7 @@ impl Session<'_> {
             last.confidence = Some(probs.iter().sum::<f32>() / probs.len() as f32);
         }
         words.retain(|w| !w.text.is_empty());
-        Ok(words)
+        Ok(drop_annotations(words))
     }
 }
 
@@ -506,6 +530,15 @@ mod tests {
         // A word ending in the gap ends with its chunk, not in the next one.
         let first = chunk_at(&map, 0.9).expect("chunk");
         assert!((map_in_chunk(first, 1.3) - 2.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn sound_annotations_are_not_words() {
+        let w = |t: &str| Word::unattributed(t, 0.0, 0.1, Some(0.9));
+        let words = ["[BLANK_AUDIO]", "So,", "(upbeat", "music)", "the", "price", "[Applause].", "is"];
+        let kept: Vec<String> =
+            drop_annotations(words.iter().map(|t| w(t)).collect()).into_iter().map(|w| w.text).collect();
+        assert_eq!(kept, ["So,", "the", "price", "is"]);
     }
 
     #[test]

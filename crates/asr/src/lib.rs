@@ -39,7 +39,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use callscope_audio::silero::SileroVad;
-use callscope_audio::{Segment, SpeechFrames, TARGET_RATE, VadSettings, levels_db};
+use callscope_audio::{Segment, SpeechFrames, TARGET_RATE, VadSettings, levels_db, voice_band};
 use sha2::{Digest, Sha256};
 use whisper_rs::{FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters, WhisperState};
 
@@ -367,7 +367,7 @@ impl Session<'_> {
         let mut frames = silero.frames(samples)?;
         let share = frames.speech.iter().filter(|v| **v).count() as f64 / frames.speech.len().max(1) as f64;
         let margin = if one_party && share > BABBLE_SHARE { BABBLE_MARGIN_DB } else { NEURAL_MARGIN_DB };
-        let (_, levels) = levels_db(samples, TARGET_RATE, frames.frame_s);
+        let (_, levels) = levels_db(&voice_band(samples, TARGET_RATE), TARGET_RATE, frames.frame_s);
         let mut sorted = levels.clone();
         sorted.sort_by(f64::total_cmp);
         let noise_floor = sorted.get(sorted.len() / 10).copied().unwrap_or(f64::NEG_INFINITY);
@@ -418,7 +418,8 @@ impl Session<'_> {
         });
         if self.settings.fit_word_edges {
             // Voiced by level, within reach of the speaker's speech.
-            let voiced = SpeechFrames::measure(samples, TARGET_RATE, &edges::levels(&self.settings.vad))
+            let band = voice_band(samples, TARGET_RATE);
+            let voiced = SpeechFrames::measure(&band, TARGET_RATE, &edges::levels(&self.settings.vad))
                 .and(&speech.dilated(edges::SPEECH_SLACK_S));
             edges::fit_to_speech(&mut words, &voiced);
         }

@@ -39,7 +39,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use callscope_audio::silero::SileroVad;
-use callscope_audio::{Segment, SpeechFrames, TARGET_RATE, VadSettings, levels_db};
+use callscope_audio::{Segment, SpeechFrames, TARGET_RATE, VadSettings, levels_db, voice_band};
 use sha2::{Digest, Sha256};
 use whisper_rs::{FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters, WhisperState};
 
@@ -64,6 +64,77 @@ pub enum AsrError {
     #[error("voice activity: {0}")]
     Vad(#[from] callscope_audio::onnx::OnnxError),
 }
+
+/// A segment whisper itself thinks is probably not speech ...
+pub const NO_SPEECH_MAX: f32 = 0.6;
+/// ... and whose tokens it is unsure of (mean log-probability below this) is
+/// dropped (whisper's own rule for silence, applied to what it returns).
+pub const LOGPROB_MIN: f64 = -1.0;
+/// A segment of at least [`REPEAT_MIN_WORDS`] words in which this share of
+/// the word trigrams repeats an earlier one is a decoding loop, not speech.
+pub const REPEAT_SHARE: f64 = 0.5;
+/// Shorter segments are never called loops.
+pub const REPEAT_MIN_WORDS: usize = 6;
+
+/// Whether a segment whisper returned is a hallucination: noise it took for
+/// speech (high no-speech probability and low token probabilities), or a
+/// decoding loop ("thank you. thank you. thank you.", the repeated phrase of
+/// whisper on noise; what the compression-ratio check of the reference
+/// implementation catches).
+pub fn hallucinated(no_speech: f32, mean_logprob: f64, words: &[&str]) -> bool {
+    if no_speech > NO_SPEECH_MAX && mean_logprob < LOGPROB_MIN {
+        return true;
+    }
+    if words.len() < REPEAT_MIN_WORDS {
+        return false;
+    }
+    let norm: Vec<String> = words
+        .iter()
+        .map(|w| w.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect())
+        .collect();
+    let mut seen = std::collections::HashSet::new();
+    let trigrams: Vec<_> = norm.windows(3).collect();
+    let repeated = trigrams.iter().filter(|t| !seen.insert(**t)).count();
+    repeated as f64 >= REPEAT_SHARE * trigrams.len() as f64
+}
+
+/// A word wholly outside the voice activity's speech is kept only with at
+/// least this confidence (mean token probability).
+pub const OUTSIDE_SPEECH_MIN_CONFIDENCE: f32 = 0.5;
+
+/// Words without the sound annotations whisper writes for what is not
+/// speech (`[BLANK_AUDIO]`, `(upbeat music)`, `[Applause]`): a run of words
+/// from one opening with `[` or `(` to the next one closing with `]` or `)`.
+fn drop_annotations(words: Vec<Word>) -> Vec<Word> {
+    let mut out = Vec::with_capacity(words.len());
+    let mut inside: Option<char> = None;
+    for w in words {
+        let t = w.text.trim_end_matches(|c: char| c.is_ascii_punctuation() && c != ']' && c != ')');
+        let close = match inside {
+            Some(close) => close,
+            None => match t.chars().next() {
+                Some('[') => ']',
+                Some('(') => ')',
+                _ => {
+                    out.push(w);
+                    continue;
+                }
+            },
+        };
+        inside = (!t.ends_with(close)).then_some(close);
+    }
+    out
+}
+
+/// Silero's speech frames must stand this many dB above the channel's noise floor.
+pub const NEURAL_MARGIN_DB: f64 = 6.0;
+/// A party's channel where Silero hears speech in more of the frames than
+/// this has voices in the background (on the dev set: at most 0.54 on clean,
+/// pink, brown and telephone-line channels; 0.73–1.0 with babble at SNR
+/// 20–10 dB) ...
+pub const BABBLE_SHARE: f64 = 0.7;
+/// ... and there Silero's frames must stand this many dB above the noise floor.
+pub const BABBLE_MARGIN_DB: f64 = 10.0;
 
 /// How to transcribe.
 #[derive(Debug, Clone, PartialEq)]
@@ -268,18 +339,41 @@ fn map_in_chunk(chunk: &(usize, usize, usize), t: f64) -> f64 {
 
 impl Session<'_> {
     /// Where `samples` (one channel, 16 kHz) hold speech: Silero VAD's frames
-    /// when it is loaded (never below the energy detector's absolute floor,
-    /// so faint crosstalk on an idle channel stays silence), else the energy
-    /// detector's.
+    /// when it is loaded, else the energy detector's. Silero's frames must
+    /// also stand [`NEURAL_MARGIN_DB`] above the channel's noise floor (its
+    /// 10th-percentile frame): Silero hears babble (other voices in the
+    /// room) as speech, and whisper then transcribes it; the speaker's own
+    /// voice is louder. And never below the energy detector's absolute floor,
+    /// so faint crosstalk on an idle channel stays silence.
     pub fn speech(&self, samples: &[f32]) -> Result<SpeechFrames, AsrError> {
+        self.speech_of(samples, false)
+    }
+
+    /// [`Session::speech`] for one party's channel of a stereo call. One
+    /// party speaks half the time or less, so a channel where Silero hears
+    /// speech in more than [`BABBLE_SHARE`] of the frames has voices in the
+    /// background (babble): there the margin over the noise floor is
+    /// [`BABBLE_MARGIN_DB`]. (A mono mix of two parties is speech most of the
+    /// time by itself, so it keeps the plain margin.)
+    pub fn party_speech(&self, samples: &[f32]) -> Result<SpeechFrames, AsrError> {
+        self.speech_of(samples, true)
+    }
+
+    fn speech_of(&self, samples: &[f32], one_party: bool) -> Result<SpeechFrames, AsrError> {
         let vad = &self.settings.vad;
         let Some(silero) = self.vad else {
             return Ok(SpeechFrames::measure(samples, TARGET_RATE, vad));
         };
         let mut frames = silero.frames(samples)?;
-        let (_, levels) = levels_db(samples, TARGET_RATE, frames.frame_s);
+        let share = frames.speech.iter().filter(|v| **v).count() as f64 / frames.speech.len().max(1) as f64;
+        let margin = if one_party && share > BABBLE_SHARE { BABBLE_MARGIN_DB } else { NEURAL_MARGIN_DB };
+        let (_, levels) = levels_db(&voice_band(samples, TARGET_RATE), TARGET_RATE, frames.frame_s);
+        let mut sorted = levels.clone();
+        sorted.sort_by(f64::total_cmp);
+        let noise_floor = sorted.get(sorted.len() / 10).copied().unwrap_or(f64::NEG_INFINITY);
+        let threshold = vad.absolute_floor_dbfs.max(noise_floor + margin);
         for (v, level) in frames.speech.iter_mut().zip(levels) {
-            *v &= level >= vad.absolute_floor_dbfs;
+            *v &= level >= threshold;
         }
         Ok(frames)
     }
@@ -315,9 +409,17 @@ impl Session<'_> {
                 w.start = start;
             }
         }
+        // A word whisper placed wholly outside the speaker's speech, and is
+        // unsure of, was heard in noise or in the other party's leak.
+        let near = speech.dilated(edges::SPEECH_SLACK_S);
+        words.retain(|w| {
+            near.onset(w.start, w.end.max(w.start + 0.01)).is_some()
+                || w.confidence.is_none_or(|c| c >= OUTSIDE_SPEECH_MIN_CONFIDENCE)
+        });
         if self.settings.fit_word_edges {
             // Voiced by level, within reach of the speaker's speech.
-            let voiced = SpeechFrames::measure(samples, TARGET_RATE, &edges::levels(&self.settings.vad))
+            let band = voice_band(samples, TARGET_RATE);
+            let voiced = SpeechFrames::measure(&band, TARGET_RATE, &edges::levels(&self.settings.vad))
                 .and(&speech.dilated(edges::SPEECH_SLACK_S));
             edges::fit_to_speech(&mut words, &voiced);
         }
@@ -348,6 +450,8 @@ impl Session<'_> {
         let mut probs: Vec<f32> = Vec::new();
         let dtw = self.settings.dtw;
         for segment in self.state.as_iter() {
+            let first = words.len();
+            let (mut logprob, mut tokens) = (0.0f64, 0usize);
             // With DTW, a token's `t_dtw` is where the alignment path leaves it:
             // a word starts where the token before it ends, and ends at its own
             // last token's `t_dtw`.
@@ -385,6 +489,20 @@ impl Session<'_> {
                     continue;
                 }
                 probs.push(data.p);
+                logprob += f64::from(data.p.max(1e-6)).ln();
+                tokens += 1;
+            }
+            // The segment's last word is complete: its confidence now.
+            if let Some(last) = words.last_mut()
+                && !probs.is_empty()
+            {
+                last.confidence = Some(probs.iter().sum::<f32>() / probs.len() as f32);
+            }
+            probs.clear();
+            let texts: Vec<&str> = words[first..].iter().map(|w| w.text.as_str()).collect();
+            let mean_logprob = if tokens == 0 { 0.0 } else { logprob / tokens as f64 };
+            if hallucinated(segment.no_speech_probability(), mean_logprob, &texts) {
+                words.truncate(first);
             }
         }
         if let Some(last) = words.last_mut()
@@ -393,7 +511,7 @@ impl Session<'_> {
             last.confidence = Some(probs.iter().sum::<f32>() / probs.len() as f32);
         }
         words.retain(|w| !w.text.is_empty());
-        Ok(words)
+        Ok(drop_annotations(words))
     }
 }
 
@@ -413,6 +531,26 @@ mod tests {
         // A word ending in the gap ends with its chunk, not in the next one.
         let first = chunk_at(&map, 0.9).expect("chunk");
         assert!((map_in_chunk(first, 1.3) - 2.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn sound_annotations_are_not_words() {
+        let w = |t: &str| Word::unattributed(t, 0.0, 0.1, Some(0.9));
+        let words = ["[BLANK_AUDIO]", "So,", "(upbeat", "music)", "the", "price", "[Applause].", "is"];
+        let kept: Vec<String> =
+            drop_annotations(words.iter().map(|t| w(t)).collect()).into_iter().map(|w| w.text).collect();
+        assert_eq!(kept, ["So,", "the", "price", "is"]);
+    }
+
+    #[test]
+    fn hallucinated_segments_are_recognised() {
+        let said = ["So", "what", "does", "your", "current", "process", "look", "like?"];
+        assert!(!hallucinated(0.1, -0.3, &said));
+        assert!(!hallucinated(0.9, -0.3, &said), "whisper is sure of the words");
+        assert!(hallucinated(0.9, -1.4, &said), "not speech, and unsure");
+        let looped = ["Thank", "you.", "Thank", "you.", "Thank", "you.", "Thank", "you."];
+        assert!(hallucinated(0.0, -0.2, &looped));
+        assert!(!hallucinated(0.0, -0.2, &looped[..4]), "too short to call a loop");
     }
 
     #[test]

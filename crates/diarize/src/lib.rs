@@ -101,7 +101,8 @@ pub fn attribute_by_channel(a: Channel<'_>, b: Channel<'_>) -> (Transcript, usiz
 
 /// A stereo call: each channel is one party, the seller's channel is
 /// `seller`. Returns the transcript (speakers `seller` and `customer`), its
-/// attribution (`channel`, fully confident) and the words dropped as bleed.
+/// attribution (`channel`, with the [`stereo_confidence`] of the line) and
+/// the words dropped as bleed.
 pub fn attribute_stereo(
     words: [&[Word]; 2],
     samples: [&[f32]; 2],
@@ -119,7 +120,43 @@ pub fn attribute_stereo(
         }
     };
     let (t, dropped) = attribute_by_channel(channel(0), channel(1));
-    (t, Attribution::new("channel", 1.0), dropped)
+    let snr = [0, 1]
+        .into_iter()
+        .filter(|&i| !words[i].is_empty())
+        .map(|i| callscope_audio::snr_db(samples[i], rate))
+        .fold(f64::INFINITY, f64::min);
+    let confidence = stereo_confidence(snr, mean_word_confidence(&t.words));
+    (t, Attribution::new("channel", confidence), dropped)
+}
+
+/// Below this line SNR (dB, [`callscope_audio::snr_db`], the worse channel
+/// that has words) a stereo call's words and their edges are unreliable ...
+pub const STEREO_SNR_LOW_DB: f64 = 15.0;
+/// ... and from this one up they are as good as on a clean line.
+pub const STEREO_SNR_HIGH_DB: f64 = 30.0;
+/// Mean word confidence (whisper's token probability) where trust starts ...
+pub const WORD_CONFIDENCE_LOW: f64 = 0.5;
+/// ... and where it is full.
+pub const WORD_CONFIDENCE_HIGH: f64 = 0.8;
+
+/// The mean confidence of the words that have one (1 when none has).
+pub fn mean_word_confidence(words: &[Word]) -> f64 {
+    let c: Vec<f64> = words.iter().filter_map(|w| w.confidence).map(f64::from).collect();
+    if c.is_empty() { 1.0 } else { c.iter().sum::<f64>() / c.len() as f64 }
+}
+
+/// How far a stereo call's KPIs can be trusted: the channel split itself is
+/// certain, but on a noisy line whisper misses and invents words and the
+/// word edges drift, so the talk times and switches do too. The mean of two
+/// ramps: the line's SNR and whisper's own confidence in the words.
+/// Calibrated on the degraded dev set (docs/asr.md).
+pub fn stereo_confidence(snr_db: f64, word_confidence: f64) -> f64 {
+    let ramp = |x: f64, lo: f64, hi: f64| ((x - lo) / (hi - lo)).clamp(0.0, 1.0);
+    if !snr_db.is_finite() {
+        return 1.0; // no words on either channel: nothing to doubt
+    }
+    0.5 * (ramp(snr_db, STEREO_SNR_LOW_DB, STEREO_SNR_HIGH_DB)
+        + ramp(word_confidence, WORD_CONFIDENCE_LOW, WORD_CONFIDENCE_HIGH))
 }
 
 /// A mono call's words as one speaker of role `other` (no diarizer): the

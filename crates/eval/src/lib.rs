@@ -82,6 +82,10 @@ pub struct CallEval {
     /// The pipeline flagged the call's speaker attribution as low-confidence
     /// (its KPIs are left out of the seller's figures).
     pub flagged: bool,
+    /// The attribution's confidence (what `flagged` is decided from).
+    pub confidence: Option<f64>,
+    /// Mean confidence of the transcript's words (whisper's token probability).
+    pub word_confidence: Option<f64>,
     /// Mono attribution scores (mono runs only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mono: Option<MonoEval>,
@@ -144,6 +148,12 @@ pub fn score_call(
         within_tolerances: within,
         crosstalk_dropped: facts.crosstalk_dropped,
         flagged: analysis.attribution.as_ref().is_some_and(|a| a.low_confidence),
+        confidence: analysis.attribution.as_ref().map(|a| a.confidence),
+        word_confidence: {
+            let c: Vec<f64> =
+                analysis.transcript.words.iter().filter_map(|w| w.confidence).map(f64::from).collect();
+            (!c.is_empty()).then(|| c.iter().sum::<f64>() / c.len() as f64)
+        },
         mono: mono.then(|| mono::score_mono(truth, reference, analysis, facts.diarize_s)),
     }
 }
@@ -218,6 +228,8 @@ mod tests {
             within_tolerances: within,
             crosstalk_dropped: 0,
             flagged: der.is_some_and(|d| d > 0.2),
+            confidence: None,
+            word_confidence: None,
             mono: der.map(|der| MonoEval {
                 der,
                 der_parts: (0.0, 0.0, der),

@@ -114,7 +114,7 @@ impl Analyzer {
         let (mut transcript, attribution, dropped) = if audio.channels.len() == 2 {
             progress(&format!("finding speech ({:.0} s, 2 channels)", audio.duration_s()));
             let channels = [audio.channels[0].as_slice(), audio.channels[1].as_slice()];
-            let speech = [session.speech(channels[0])?, session.speech(channels[1])?];
+            let speech = [session.party_speech(channels[0])?, session.party_speech(channels[1])?];
             // Each channel's own speaker only: the other party's leak is not
             // sent to whisper (it would come back as that party's words here).
             let (own, _) = callscope_audio::leak::own_speech(channels, TARGET_RATE, [&speech[0], &speech[1]]);

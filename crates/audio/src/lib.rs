@@ -40,7 +40,9 @@ use symphonia::core::io::MediaSourceStream;
 use symphonia::core::meta::MetadataOptions;
 use symphonia::core::probe::Hint;
 
-pub use vad::{Segment, SpeechFrames, VOICE_BAND_LOW_HZ, VadSettings, levels_db, snr_db, speech_segments, voice_band};
+pub use vad::{
+    Segment, SpeechFrames, VOICE_BAND_LOW_HZ, VadSettings, levels_db, snr_db, speech_segments, voice_band,
+};
 
 /// The sample rate whisper (and everything after decoding) works at.
 pub const TARGET_RATE: u32 = 16_000;

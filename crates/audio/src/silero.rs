@@ -109,9 +109,9 @@ impl SileroVad {
                 return Err(err("output", "unexpected shape (not a Silero VAD v5/v6 model?)"));
             }
             state.copy_from_slice(next);
-            for s in 0..streams {
+            for (s, &prob) in p.iter().enumerate() {
                 match frame_of(s, step) {
-                    Some(f) if f < n && f >= s * per => probs[f] = p[s],
+                    Some(f) if f < n && f >= s * per => probs[f] = prob,
                     // Before the stream's first frame of its own nothing counts;
                     // stream 0 (no warm-up) must not carry the zeros' state.
                     None if s == 0 => {

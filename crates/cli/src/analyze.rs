@@ -242,7 +242,7 @@ fn run_audio(args: &AnalyzeArgs, config: &Config) -> Result<ExitCode> {
         return Ok(ExitCode::from(EXIT_BAD_INPUT));
     };
     let analyzer = analyzer.with_diarizer(setup::diarizer(&config.diarize, args.speakers)?);
-    let (transcriber, model) = setup::transcriber(&config, args.model.as_ref())?;
+    let (transcriber, model) = setup::transcriber(config, args.model.as_ref())?;
     let mut session = transcriber.session()?;
     let seller_channel = args.seller_channel;
     let verbose = io::stderr().is_terminal();

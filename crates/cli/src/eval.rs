@@ -235,7 +235,7 @@ pub(crate) fn run(args: &EvalArgs, config: &Config) -> Result<ExitCode> {
     let (transcriber, model) = match &args.transcripts {
         Some(dir) => (None, format!("transcripts in {}", dir.display())),
         None => {
-            let (t, name) = setup::transcriber(&config, args.model.as_ref())?;
+            let (t, name) = setup::transcriber(config, args.model.as_ref())?;
             (Some(t), name)
         }
     };

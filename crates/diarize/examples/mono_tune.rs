@@ -24,7 +24,9 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use callscope_diarize::campplus::CamppEmbedder;
-use callscope_diarize::mono::{DiarizeError, Frames, MonoSettings, SpeakerEmbedder, WindowPlan, diarize_words};
+use callscope_diarize::mono::{
+    DiarizeError, Frames, MonoSettings, SpeakerEmbedder, WindowPlan, diarize_words,
+};
 use callscope_diarize::onnx::{EmbedderKind, load_embedder};
 use callscope_model::Word;
 
@@ -114,7 +116,8 @@ fn hypothesis_words(
     analysis: &std::path::Path,
     truth: &std::path::Path,
 ) -> Result<(Vec<Word>, Vec<String>), Box<dyn std::error::Error>> {
-    let a: serde_json::Value = serde_json::from_str(std::fs::read_to_string(analysis)?.lines().next().unwrap_or(""))?;
+    let a: serde_json::Value =
+        serde_json::from_str(std::fs::read_to_string(analysis)?.lines().next().unwrap_or(""))?;
     let t: serde_json::Value = serde_json::from_slice(&std::fs::read(truth)?)?;
     let turns: Vec<(String, f64, f64)> = t["turns"]
         .as_array()
@@ -153,7 +156,8 @@ fn dump(path: &std::path::Path, embedder: &Cached, words: &[Word], truth: &[Stri
                 *time.entry(t).or_default() += (w.end.min(b) - w.start.max(a)).max(0.0);
             }
             let total: f64 = time.values().sum();
-            let (who, most) = time.iter().max_by(|x, y| x.1.total_cmp(y.1)).map_or(("", 0.0), |(k, v)| (*k, *v));
+            let (who, most) =
+                time.iter().max_by(|x, y| x.1.total_cmp(y.1)).map_or(("", 0.0), |(k, v)| (*k, *v));
             serde_json::json!({"span": [s, e], "speaker": if most > 0.0 { who } else { "" },
                 "purity": if total > 0.0 { most / total } else { 0.0 }, "vec": done[&(s, e)]})
         })
@@ -177,11 +181,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         if kind != EmbedderKind::Campplus || g.len() != 4 {
             return Err("window geometry: CAM++ only, four numbers".into());
         }
-        let plan = WindowPlan { window: g[0], stride: g[1], dense_stride: g[2], min_span: g[3], ..inner.plan() };
+        let plan =
+            WindowPlan { window: g[0], stride: g[1], dense_stride: g[2], min_span: g[3], ..inner.plan() };
         inner = Box::new(CamppEmbedder::load(&model, &runtime, 1)?.with_plan(plan));
     }
     let embedder = Cached { inner, done: Mutex::new(HashMap::new()) };
-    let mut calls: Vec<PathBuf> = std::fs::read_dir(set.join("calls"))?.filter_map(|e| Some(e.ok()?.path())).collect();
+    let mut calls: Vec<PathBuf> =
+        std::fs::read_dir(set.join("calls"))?.filter_map(|e| Some(e.ok()?.path())).collect();
     calls.sort();
     println!("{} {:?}", kind.as_str(), embedder.plan());
     let mut sums = vec![(0.0f64, 0usize, 0.0f64); thresholds.len()];
@@ -190,7 +196,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let id = call.file_name().and_then(|n| n.to_str()).unwrap_or("?").to_owned();
         let samples = callscope_audio::decode_file(&call.join("mono16k.flac"))?.mono();
         let (words, truth) = match std::env::var_os("MONO_TUNE_WORDS") {
-            Some(dir) => hypothesis_words(&PathBuf::from(dir).join(format!("{id}.json")), &call.join("truth.json"))?,
+            Some(dir) => {
+                hypothesis_words(&PathBuf::from(dir).join(format!("{id}.json")), &call.join("truth.json"))?
+            }
             None => reference_words(&call.join("transcript.json"))?,
         };
         embedder.done.lock().expect("lock").clear();
@@ -206,7 +214,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let e = error(&words, &truth, &r.labels);
             if std::env::var_os("MONO_TUNE_SHOW").is_some() && i == 0 {
                 for (k, (w, t)) in words.iter().zip(&truth).enumerate() {
-                    println!("  {:>7.2} {:>7.2} {:<14} truth {:<9} got {}", w.start, w.end, w.text, t, r.labels[k]);
+                    println!(
+                        "  {:>7.2} {:>7.2} {:<14} truth {:<9} got {}",
+                        w.start, w.end, w.text, t, r.labels[k]
+                    );
                 }
             }
             line += &format!("  {:>5.1}% {} c{:.2}", 100.0 * e, r.speakers, r.closest_centroids);
@@ -221,9 +232,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let mut line = format!("{:<34}", "mean / worst / 2 speakers");
     for (e, right, worst) in &sums {
-        line += &format!("  {:>5.1}% {:.1}% {right}/{}", 100.0 * e / calls.len() as f64, 100.0 * worst, calls.len());
+        line += &format!(
+            "  {:>5.1}% {:.1}% {right}/{}",
+            100.0 * e / calls.len() as f64,
+            100.0 * worst,
+            calls.len()
+        );
     }
     println!("{line}");
-    println!("thresholds {thresholds:?}; first pass {audio_s:.0} s of audio in {diarize_s:.1} s ({:.1}x)", audio_s / diarize_s);
+    println!(
+        "thresholds {thresholds:?}; first pass {audio_s:.0} s of audio in {diarize_s:.1} s ({:.1}x)",
+        audio_s / diarize_s
+    );
     Ok(())
 }

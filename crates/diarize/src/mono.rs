@@ -185,7 +185,12 @@ struct Embeddings<'a> {
 
 impl<'a> Embeddings<'a> {
     fn new(embedder: &'a dyn SpeakerEmbedder, samples: &[f32]) -> Self {
-        Embeddings { embedder, frames: embedder.features(samples), plan: embedder.plan(), done: HashMap::new() }
+        Embeddings {
+            embedder,
+            frames: embedder.features(samples),
+            plan: embedder.plan(),
+            done: HashMap::new(),
+        }
     }
 
     /// The frame at `t` seconds, clamped to the recording.
@@ -204,10 +209,10 @@ impl<'a> Embeddings<'a> {
         }
         if to - from <= p.window {
             if to - from >= p.min_span {
-                return vec![from..to];
+                return std::iter::once(from..to).collect();
             }
             let start = ((from + to) / 2).saturating_sub(p.min_span / 2).min(len.saturating_sub(p.min_span));
-            return vec![start..start + p.min_span];
+            return std::iter::once(start..start + p.min_span).collect();
         }
         (from..=to - p.window).step_by(p.stride.max(1)).map(|s| s..s + p.window).collect()
     }
@@ -239,7 +244,11 @@ impl<'a> Embeddings<'a> {
         }
         let vectors = self.embedder.embed(&self.frames, &todo)?;
         if vectors.len() != todo.len() {
-            return Err(DiarizeError::Embedder(format!("{} embeddings for {} windows", vectors.len(), todo.len())));
+            return Err(DiarizeError::Embedder(format!(
+                "{} embeddings for {} windows",
+                vectors.len(),
+                todo.len()
+            )));
         }
         for (s, v) in todo.into_iter().zip(vectors) {
             self.done.insert((s.start, s.end), v);
@@ -280,7 +289,8 @@ const MIN_SPEAKER_WINDOWS: usize = 5;
 /// (self pairs included).
 fn voice_similarity(cross: f32, (na, wa): (usize, f32), (nb, wb): (usize, f32)) -> f32 {
     // A single vector is as alike to itself as a unit vector can be.
-    let within = |n: usize, w: f32| if n < 2 { 1.0 } else { ((w - n as f32) / (n * (n - 1)) as f32).max(1e-3) };
+    let within =
+        |n: usize, w: f32| if n < 2 { 1.0 } else { ((w - n as f32) / (n * (n - 1)) as f32).max(1e-3) };
     cross / (na * nb) as f32 / (within(na, wa) * within(nb, wb)).sqrt()
 }
 
@@ -403,7 +413,8 @@ pub fn diarize_words(
     let step = windows.len().div_ceil(settings.max_cluster_windows).max(1);
     let sample: Vec<Vec<f32>> = windows.iter().step_by(step).cloned().collect();
     let k = settings.speakers.map(|k| k.min(sample.len()));
-    let min_size = if settings.speakers.is_some() { 1 } else { (sample.len() * 3 / 100).max(MIN_SPEAKER_WINDOWS) };
+    let min_size =
+        if settings.speakers.is_some() { 1 } else { (sample.len() * 3 / 100).max(MIN_SPEAKER_WINDOWS) };
     let labels = agglomerate(&sample, k, threshold, min_size);
     let n_clusters = labels.iter().max().map_or(1, |m| m + 1);
     let mut members: Vec<Vec<Vec<f32>>> = vec![Vec::new(); n_clusters];
@@ -744,7 +755,8 @@ mod tests {
         }
 
         fn features(&self, samples: &[f32]) -> Frames {
-            let data = samples.chunks(FRAME_SHIFT).map(|c| c.iter().fold(0.0f32, |m, x| m.max(x.abs()))).collect();
+            let data =
+                samples.chunks(FRAME_SHIFT).map(|c| c.iter().fold(0.0f32, |m, x| m.max(x.abs()))).collect();
             Frames::new(1, data)
         }
 
@@ -866,7 +878,9 @@ mod tests {
             .map(|_| {
                 let mut v: Vec<f32> = (0..16)
                     .map(|d| {
-                        *seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+                        *seed = seed
+                            .wrapping_mul(6_364_136_223_846_793_005)
+                            .wrapping_add(1_442_695_040_888_963_407);
                         let r = (*seed >> 40) as f32 / (1u64 << 24) as f32 - 0.5;
                         f32::from(u8::from(d == axis)) + noise * r
                     })
@@ -911,7 +925,8 @@ mod tests {
         let shared: Vec<Vec<f32>> = items
             .iter()
             .map(|v| {
-                let mut w: Vec<f32> = v.iter().enumerate().map(|(d, x)| x + if d == 15 { 0.5 } else { 0.0 }).collect();
+                let mut w: Vec<f32> =
+                    v.iter().enumerate().map(|(d, x)| x + if d == 15 { 0.5 } else { 0.0 }).collect();
                 normalize(&mut w);
                 w
             })

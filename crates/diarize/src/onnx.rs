@@ -92,8 +92,8 @@ impl SpeakerEmbedder for OnnxEmbedder {
             for span in chunk {
                 window_data(frames, span, &mut data);
             }
-            let input =
-                Tensor::from_array(([chunk.len(), WINDOW_FRAMES, N_MELS], data)).map_err(|e| err("input", e))?;
+            let input = Tensor::from_array(([chunk.len(), WINDOW_FRAMES, N_MELS], data))
+                .map_err(|e| err("input", e))?;
             let outputs = session.run(ort::inputs!["mel_window" => input]).map_err(|e| err("run", e))?;
             let (_, data) = outputs["embedding"].try_extract_tensor::<f32>().map_err(|e| err("output", e))?;
             let dim = data.len() / chunk.len();
@@ -164,18 +164,26 @@ mod tests {
     fn both_embedders_load_and_are_told_apart_when_installed() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models");
         let runtime = root.join("libonnxruntime.so.1.32.0");
-        let models = [("dvector-embedder.int8.onnx", EmbedderKind::DVector), ("campplus-sv-zh-en.onnx", EmbedderKind::Campplus)];
+        let models = [
+            ("dvector-embedder.int8.onnx", EmbedderKind::DVector),
+            ("campplus-sv-zh-en.onnx", EmbedderKind::Campplus),
+        ];
         for (file, kind) in models {
             let model = root.join(file);
             if !model.is_file() || !runtime.is_file() {
-                eprintln!("SKIPPED: {} or {} missing (tools/models/fetch_diarize.sh)", model.display(), runtime.display());
+                eprintln!(
+                    "SKIPPED: {} or {} missing (tools/models/fetch_diarize.sh)",
+                    model.display(),
+                    runtime.display()
+                );
                 continue;
             }
             let (embedder, got) = load_embedder(&model, &runtime, 1).expect("loads");
             assert_eq!(got, kind);
             // Two seconds of a tone: every window gets a unit vector.
-            let tone: Vec<f32> =
-                (0..32_000).map(|i| 0.3 * (2.0 * std::f32::consts::PI * 220.0 * i as f32 / 16_000.0).sin()).collect();
+            let tone: Vec<f32> = (0..32_000)
+                .map(|i| 0.3 * (2.0 * std::f32::consts::PI * 220.0 * i as f32 / 16_000.0).sin())
+                .collect();
             let frames = embedder.features(&tone);
             let plan = embedder.plan();
             let spans = [0..plan.window, 10..10 + plan.min_span, frames.len() - 5..frames.len() + 50];

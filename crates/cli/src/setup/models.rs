@@ -154,7 +154,10 @@ fn load_speaker_embedder(
 
 /// The speaker embedder of `diarize.model` (or its fallback), running on
 /// `threads` threads, and its name for the voiceprints file.
-pub(crate) fn voiceprint_embedder(d: &DiarizeConfig, threads: usize) -> Result<(Box<dyn SpeakerEmbedder>, String)> {
+pub(crate) fn voiceprint_embedder(
+    d: &DiarizeConfig,
+    threads: usize,
+) -> Result<(Box<dyn SpeakerEmbedder>, String)> {
     let model = embedder_file(d).with_context(|| {
         format!("the speaker embedder {} is missing (run tools/models/fetch_diarize.sh)", d.model.display())
     })?;

@@ -21,7 +21,7 @@ fn eval_mono(set: &str) -> Option<serde_json::Value> {
     static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let model = std::env::var_os("CALLSCOPE_TEST_MODEL").map(PathBuf::from);
-    let embedder = root().join("models/dvector-embedder.int8.onnx");
+    let embedder = root().join("models/campplus-sv-zh-en.onnx");
     let runtime = root().join("models/libonnxruntime.so.1.32.0");
     let overlap = root().join("models/pyannote-segmentation-3.0.onnx");
     let (Some(model), true, true, true) = (model, embedder.is_file(), runtime.is_file(), overlap.is_file())

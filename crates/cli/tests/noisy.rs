@@ -26,7 +26,7 @@ fn models() -> Option<Vec<(&'static str, PathBuf)>> {
     let model = std::env::var_os("CALLSCOPE_TEST_MODEL").map(PathBuf::from);
     let files = [
         ("CALLSCOPE__DIARIZE__ONNXRUNTIME", root().join("models/libonnxruntime.so.1.32.0")),
-        ("CALLSCOPE__DIARIZE__MODEL", root().join("models/dvector-embedder.int8.onnx")),
+        ("CALLSCOPE__DIARIZE__MODEL", root().join("models/campplus-sv-zh-en.onnx")),
         ("CALLSCOPE__DIARIZE__OVERLAP_MODEL", root().join("models/pyannote-segmentation-3.0.onnx")),
         ("CALLSCOPE__ASR__VAD_MODEL", root().join("models/silero-vad-16k.onnx")),
     ];

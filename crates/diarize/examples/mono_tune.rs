@@ -34,6 +34,8 @@ use callscope_model::Word;
 struct Cached {
     inner: Box<dyn SpeakerEmbedder>,
     done: Mutex<HashMap<(usize, usize), Vec<f32>>>,
+    /// Windows embedded by the model, and the seconds it took.
+    cost: Mutex<(usize, f64)>,
 }
 
 impl SpeakerEmbedder for Cached {
@@ -48,7 +50,12 @@ impl SpeakerEmbedder for Cached {
         let todo: Vec<Range<usize>> =
             spans.iter().filter(|s| !done.contains_key(&(s.start, s.end))).cloned().collect();
         if !todo.is_empty() {
-            for (s, v) in todo.iter().zip(self.inner.embed(frames, &todo)?) {
+            let started = Instant::now();
+            let vectors = self.inner.embed(frames, &todo)?;
+            let mut cost = self.cost.lock().expect("lock");
+            cost.0 += todo.len();
+            cost.1 += started.elapsed().as_secs_f64();
+            for (s, v) in todo.iter().zip(vectors) {
                 done.insert((s.start, s.end), v);
             }
         }
@@ -185,7 +192,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             WindowPlan { window: g[0], stride: g[1], dense_stride: g[2], min_span: g[3], ..inner.plan() };
         inner = Box::new(CamppEmbedder::load(&model, &runtime, 1)?.with_plan(plan));
     }
-    let embedder = Cached { inner, done: Mutex::new(HashMap::new()) };
+    let embedder = Cached { inner, done: Mutex::new(HashMap::new()), cost: Mutex::new((0, 0.0)) };
     let mut calls: Vec<PathBuf> =
         std::fs::read_dir(set.join("calls"))?.filter_map(|e| Some(e.ok()?.path())).collect();
     calls.sort();
@@ -243,6 +250,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!(
         "thresholds {thresholds:?}; first pass {audio_s:.0} s of audio in {diarize_s:.1} s ({:.1}x)",
         audio_s / diarize_s
+    );
+    let (n, secs) = *embedder.cost.lock().expect("lock");
+    println!(
+        "model: {n} windows in {secs:.1} s ({:.1} ms each, {:.2} windows per second of audio)",
+        1e3 * secs / n.max(1) as f64,
+        n as f64 / audio_s
     );
     Ok(())
 }

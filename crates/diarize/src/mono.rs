@@ -2,7 +2,7 @@
 //!
 //! 1. **Embeddings.** Speaker embeddings over windows inside the speech
 //!    regions (the words' spans), from a [`SpeakerEmbedder`]: CAM++ over 1.5 s
-//!    windows every 0.75 s ([`crate::campplus`]), or the d-vector over 0.8 s
+//!    windows every 1 s ([`crate::campplus`]), or the d-vector over 0.8 s
 //!    every 0.4 s ([`crate::onnx`]). Each embedder computes its own features
 //!    ([`SpeakerEmbedder::features`]) and says how it is best used
 //!    ([`WindowPlan`]: window, stride, merge threshold), so this module only
@@ -282,9 +282,10 @@ const MIN_SPEAKER_WINDOWS: usize = 5;
 /// cross similarity over the geometric mean of their average similarities
 /// within (pairs of distinct members), about the cosine of their centroids.
 /// Noise lowers the similarities within a voice and across two alike, and a
-/// telephone channel raises both, so the ratio stays where it is: on the dev
-/// calls and 36 degraded copies, two voices 0.5 or less, one voice split in
-/// two 0.7 or more (docs/diarization.md, "Under noise"). `cross` is the sum
+/// telephone channel raises both, so the ratio stays where it is: with CAM++
+/// on the dev calls and 34 degraded copies, two voices 0.52 or less, one
+/// voice split in two 0.70 or more at 10 dB SNR or better
+/// (docs/diarization.md, "Under noise"). `cross` is the sum
 /// of similarities across; `(n, w)` each cluster's size and sum within
 /// (self pairs included).
 fn voice_similarity(cross: f32, (na, wa): (usize, f32), (nb, wb): (usize, f32)) -> f32 {
@@ -814,7 +815,7 @@ mod tests {
 
     #[test]
     fn an_embedder_with_long_windows_is_given_its_own_geometry() {
-        // CAM++'s plan: 1.5 s windows every 0.75 s, dense ones every 0.5 s.
+        // CAM++'s plan: 1.5 s windows every 1 s, dense ones every 0.5 s.
         let embedder = ByLevel::with_plan(crate::campplus::PLAN);
         // Ten turns of 4 s, loud and quiet in turn, 0.5 s apart; a word every 0.5 s.
         let mut samples = Vec::new();

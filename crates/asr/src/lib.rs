@@ -102,28 +102,37 @@ pub fn hallucinated(no_speech: f32, mean_logprob: f64, words: &[&str]) -> bool {
 /// least this confidence (mean token probability).
 pub const OUTSIDE_SPEECH_MIN_CONFIDENCE: f32 = 0.5;
 
+/// An annotation closes within this many words, or it is not one.
+pub const ANNOTATION_MAX_WORDS: usize = 6;
+
 /// Words without the sound annotations whisper writes for what is not
-/// speech (`[BLANK_AUDIO]`, `(upbeat music)`, `[Applause]`): a run of words
-/// from one opening with `[` or `(` to the next one closing with `]` or `)`.
+/// speech (`[BLANK_AUDIO]`, `(upbeat music)`, `[Applause]`): a run of at most
+/// [`ANNOTATION_MAX_WORDS`] words from one opening with `[` or `(` to one
+/// closing with `]` or `)`. An opening that never closes drops only its own
+/// word: in noise whisper sometimes writes `(inaudible` or `[` and goes on
+/// transcribing, and the words after it are speech (before, one such word
+/// dropped the rest of the channel: 47 of a customer's 120 words on one call).
 fn drop_annotations(words: Vec<Word>) -> Vec<Word> {
-    let mut out = Vec::with_capacity(words.len());
-    let mut inside: Option<char> = None;
-    for w in words {
-        let t = w.text.trim_end_matches(|c: char| c.is_ascii_punctuation() && c != ']' && c != ')');
-        let close = match inside {
-            Some(close) => close,
-            None => match t.chars().next() {
-                Some('[') => ']',
-                Some('(') => ')',
-                _ => {
-                    out.push(w);
-                    continue;
-                }
-            },
-        };
-        inside = (!t.ends_with(close)).then_some(close);
+    fn bare(w: &Word) -> &str {
+        w.text.trim_end_matches(|c: char| c.is_ascii_punctuation() && c != ']' && c != ')')
     }
-    out
+    let mut drop = vec![false; words.len()];
+    let mut i = 0;
+    while i < words.len() {
+        let close = match bare(&words[i]).chars().next() {
+            Some('[') => ']',
+            Some('(') => ')',
+            _ => {
+                i += 1;
+                continue;
+            }
+        };
+        let last = (i..words.len().min(i + ANNOTATION_MAX_WORDS)).find(|&j| bare(&words[j]).ends_with(close));
+        let end = last.unwrap_or(i);
+        drop[i..=end].iter_mut().for_each(|d| *d = true);
+        i = end + 1;
+    }
+    words.into_iter().zip(drop).filter(|(_, d)| !d).map(|(w, _)| w).collect()
 }
 
 /// Silero's speech frames must stand this many dB above the channel's noise floor.
@@ -297,6 +306,52 @@ pub struct Session<'a> {
 /// the recording, length), all in samples.
 type TimeMap = Vec<(usize, usize, usize)>;
 
+/// A speech segment at least this long (seconds) ...
+pub const SPARSE_MIN_S: f64 = 1.5;
+/// ... holding fewer words per second than this was skipped by whisper: people
+/// speak 2–3 words a second, and the slowest turn of the dev set holds 1.6.
+pub const SPARSE_WORDS_PER_S: f64 = 0.5;
+
+/// The speech segments whisper left (nearly) without words: at least
+/// [`SPARSE_MIN_S`] long with fewer than [`SPARSE_WORDS_PER_S`] words a second
+/// (a word counts in the segment that holds its middle).
+fn sparse_segments(segments: &[Segment], words: &[Word]) -> Vec<Segment> {
+    segments
+        .iter()
+        .filter(|s| {
+            let length = s.end - s.start;
+            let held = words
+                .iter()
+                .filter(|w| {
+                    let mid = (w.start + w.end) / 2.0;
+                    mid >= s.start && mid <= s.end
+                })
+                .count();
+            length >= SPARSE_MIN_S && (held as f64) < SPARSE_WORDS_PER_S * length
+        })
+        .copied()
+        .collect()
+}
+
+/// Speech whisper skipped is transcribed again in pieces of at most this
+/// many seconds (one whisper call each; a lone piece is always taken whole).
+pub const RETRY_PIECE_S: f64 = 10.0;
+
+/// Consecutive segments grouped into pieces spanning at most `max_s` seconds.
+fn pieces(segments: &[Segment], max_s: f64) -> Vec<&[Segment]> {
+    let mut out = Vec::new();
+    let mut from = 0;
+    for i in 1..=segments.len() {
+        if i == segments.len() || segments[i].end - segments[from].start > max_s {
+            if i > from {
+                out.push(&segments[from..i]);
+            }
+            from = i;
+        }
+    }
+    out
+}
+
 /// Joins speech segments with `gap` samples of silence between them, and after
 /// the last one: speech that ends right at the end of the buffer is decoded
 /// badly (whisper expects the audio to run on).
@@ -397,18 +452,39 @@ impl Session<'_> {
         if segments.is_empty() {
             return Ok(Vec::new());
         }
-        let gap = (self.settings.join_gap_s * f64::from(TARGET_RATE)) as usize;
-        let (joined, map) = join_speech(samples, &segments, gap);
-        let mut words = self.transcribe_raw(&joined)?;
-        for w in &mut words {
-            // Whisper often starts a chunk's first word in the silence before it:
-            // the word belongs to the chunk that holds its middle.
-            if let Some(chunk) = chunk_at(&map, (w.start + w.end) / 2.0) {
-                let start = map_in_chunk(chunk, w.start);
-                w.end = map_in_chunk(chunk, w.end).max(start);
-                w.start = start;
+        let (mut words, skipped) = self.transcribe_segments(samples, &segments)?;
+        // whisper sometimes leaves a stretch of clear speech untranscribed: it
+        // writes a few words, then a timestamp that jumps over the rest of its
+        // 30 s window (on noisy calls, up to 40 s of one party's speech; seen on
+        // eval-dev at pink SNR 20 dB). Those stretches, and speech segments
+        // that hold far fewer words than anyone speaks, are transcribed again
+        // a few seconds at a time, and the second reading replaces the first
+        // where it has more words.
+        let mut suspect = skipped;
+        suspect.extend(sparse_segments(&segments, &words));
+        suspect.sort_by(|a, b| a.start.total_cmp(&b.start));
+        suspect.dedup();
+        for piece in pieces(&suspect, RETRY_PIECE_S) {
+            let inside = |w: &Word| {
+                let mid = (w.start + w.end) / 2.0;
+                piece.iter().any(|s| mid >= s.start && mid <= s.end)
+            };
+            let (again, _) = self.transcribe_segments(samples, piece)?;
+            let before = words.iter().filter(|w| inside(w)).count();
+            let again: Vec<Word> = again.into_iter().filter(|w| inside(w)).collect();
+            tracing::debug!(
+                start = piece[0].start,
+                end = piece[piece.len() - 1].end,
+                words_before = before,
+                words_after = again.len(),
+                "speech whisper skipped, transcribed again"
+            );
+            if again.len() > before {
+                words.retain(|w| !inside(w));
+                words.extend(again);
             }
         }
+        words.sort_by(|a, b| a.start.total_cmp(&b.start));
         // A word whisper placed wholly outside the speaker's speech, and is
         // unsure of, was heard in noise or in the other party's leak.
         let near = speech.dilated(edges::SPEECH_SLACK_S);
@@ -426,8 +502,55 @@ impl Session<'_> {
         Ok(words)
     }
 
+    /// Runs whisper on `segments` of `samples` joined together, and maps its
+    /// words back onto the channel's timeline; with them, the segments whisper
+    /// skipped over (see [`Session::decode`]).
+    fn transcribe_segments(
+        &mut self,
+        samples: &[f32],
+        segments: &[Segment],
+    ) -> Result<(Vec<Word>, Vec<Segment>), AsrError> {
+        let gap = (self.settings.join_gap_s * f64::from(TARGET_RATE)) as usize;
+        let (joined, map) = join_speech(samples, segments, gap);
+        tracing::debug!(
+            segments = segments.len(),
+            speech_s = segments.iter().map(|s| s.end - s.start).sum::<f64>(),
+            joined_s = joined.len() as f64 / f64::from(TARGET_RATE),
+            "voice activity"
+        );
+        let (mut words, skips) = self.decode(&joined)?;
+        let rate = f64::from(TARGET_RATE);
+        let skipped = map
+            .iter()
+            .filter(|(at, _, len)| {
+                let (a, b) = (*at as f64 / rate, (at + len) as f64 / rate);
+                skips.iter().any(|&(s, e)| a < e && b > s)
+            })
+            .map(|(_, orig, len)| Segment { start: *orig as f64 / rate, end: (orig + len) as f64 / rate })
+            .collect();
+        for w in &mut words {
+            // Whisper often starts a chunk's first word in the silence before it:
+            // the word belongs to the chunk that holds its middle.
+            if let Some(chunk) = chunk_at(&map, (w.start + w.end) / 2.0) {
+                let start = map_in_chunk(chunk, w.start);
+                w.end = map_in_chunk(chunk, w.end).max(start);
+                w.start = start;
+            }
+        }
+        Ok((words, skipped))
+    }
+
     /// Runs whisper on a buffer as is and returns its words (times relative to the buffer).
     pub fn transcribe_raw(&mut self, samples: &[f32]) -> Result<Vec<Word>, AsrError> {
+        Ok(self.decode(samples)?.0)
+    }
+
+    /// [`Session::transcribe_raw`], and the spans (seconds into the buffer)
+    /// of whisper's segments that hold far fewer words than their length
+    /// needs (see [`SPARSE_WORDS_PER_S`]): where it skipped speech.
+    fn decode(&mut self, samples: &[f32]) -> Result<(Vec<Word>, Vec<(f64, f64)>), AsrError> {
+        let buffer_s = samples.len() as f64 / f64::from(TARGET_RATE);
+        let mut skips = Vec::new();
         let strategy = if self.settings.beam_size > 1 {
             SamplingStrategy::BeamSearch { beam_size: self.settings.beam_size as i32, patience: -1.0 }
         } else {
@@ -501,8 +624,30 @@ impl Session<'_> {
             probs.clear();
             let texts: Vec<&str> = words[first..].iter().map(|w| w.text.as_str()).collect();
             let mean_logprob = if tokens == 0 { 0.0 } else { logprob / tokens as f64 };
+            tracing::trace!(
+                start = segment.start_timestamp() as f64 / 100.0,
+                end = segment.end_timestamp() as f64 / 100.0,
+                no_speech = segment.no_speech_probability(),
+                mean_logprob,
+                text = %texts.join(" "),
+                "whisper segment"
+            );
             if hallucinated(segment.no_speech_probability(), mean_logprob, &texts) {
+                tracing::debug!(
+                    words = texts.len(),
+                    no_speech = segment.no_speech_probability(),
+                    mean_logprob,
+                    text = %texts.join(" "),
+                    "segment dropped as hallucinated"
+                );
                 words.truncate(first);
+                continue;
+            }
+            let (start, end) =
+                (segment.start_timestamp() as f64 / 100.0, segment.end_timestamp() as f64 / 100.0);
+            let length = end.min(buffer_s) - start;
+            if length >= 2.0 * SPARSE_MIN_S && ((words.len() - first) as f64) < SPARSE_WORDS_PER_S * length {
+                skips.push((start, end.min(buffer_s)));
             }
         }
         if let Some(last) = words.last_mut()
@@ -511,7 +656,7 @@ impl Session<'_> {
             last.confidence = Some(probs.iter().sum::<f32>() / probs.len() as f32);
         }
         words.retain(|w| !w.text.is_empty());
-        Ok(drop_annotations(words))
+        Ok((drop_annotations(words), skips))
     }
 }
 
@@ -540,6 +685,26 @@ mod tests {
         let kept: Vec<String> =
             drop_annotations(words.iter().map(|t| w(t)).collect()).into_iter().map(|w| w.text).collect();
         assert_eq!(kept, ["So,", "the", "price", "is"]);
+        // An opening that never closes is one word, not the rest of the call.
+        let words = ["(inaudible", "We", "are", "also", "looking", "at", "Salesforce", "and", "Pipedrive."];
+        let kept: Vec<String> =
+            drop_annotations(words.iter().map(|t| w(t)).collect()).into_iter().map(|w| w.text).collect();
+        assert_eq!(kept, words[1..]);
+    }
+
+    #[test]
+    fn sparse_segments_are_speech_without_words() {
+        let w = |t: &str, start: f64| Word::unattributed(t, start, start + 0.3, Some(0.9));
+        let segments = [
+            Segment { start: 0.0, end: 3.0 },   // 6 words: spoken
+            Segment { start: 4.0, end: 8.0 },   // 1 word in 4 s: skipped
+            Segment { start: 9.0, end: 10.0 },  // short: a "yes" is one word
+            Segment { start: 11.0, end: 14.0 }, // nothing at all: skipped
+        ];
+        let words: Vec<Word> =
+            [0.1, 0.5, 1.0, 1.5, 2.0, 2.5, 5.0, 9.2].iter().map(|&t| w("word", t)).collect();
+        let sparse = sparse_segments(&segments, &words);
+        assert_eq!(sparse, [segments[1], segments[3]]);
     }
 
     #[test]

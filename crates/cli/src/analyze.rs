@@ -100,6 +100,7 @@ fn analyzer(args: &AnalyzeArgs, config: &Config) -> Option<Analyzer> {
 }
 
 pub(crate) fn run(args: &AnalyzeArgs, config: &Config) -> Result<ExitCode> {
+    setup::init_cli_logging();
     if !args.audio.is_empty() {
         return run_audio(args, config);
     }

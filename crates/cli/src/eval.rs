@@ -221,6 +221,7 @@ struct JsonLine<'a> {
 }
 
 pub(crate) fn run(args: &EvalArgs, config: &Config) -> Result<ExitCode> {
+    setup::init_cli_logging();
     let sets = eval_sets(&args.dir, &args.conditions)?;
     // One diarizer for the whole run; with --enroll, each call gets its
     // seller's voiceprint on top of the configured ones.

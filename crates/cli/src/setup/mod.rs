@@ -23,5 +23,5 @@ pub(crate) use inputs::{expand_inputs, load_transcript, seller_channel_arg};
 pub(crate) use models::{
     Voiceprints, analyzer, diarizer, read_trackers, seller_speech, transcriber, voiceprint_embedder,
 };
-pub(crate) use runtime::{engine, init_logging, serve_app, shutdown_signal};
+pub(crate) use runtime::{engine, init_cli_logging, init_logging, serve_app, shutdown_signal};
 pub(crate) use store::{describe, load_directory, open_store};

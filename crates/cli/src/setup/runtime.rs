@@ -15,9 +15,19 @@ use crate::config::{AppConfig, Config, LogFormat};
 
 /// Sets up tracing: `RUST_LOG` filter (default info), text or JSON lines on stderr.
 pub(crate) fn init_logging(format: LogFormat) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-        tracing_subscriber::EnvFilter::new("info,rdkafka=warn,symphonia_format_ogg=warn,whisper_rs=warn")
-    });
+    init_logging_at(format, "info,rdkafka=warn,symphonia_format_ogg=warn,whisper_rs=warn");
+}
+
+/// Tracing for the one-shot commands (`analyze`, `eval`): warnings only unless
+/// `RUST_LOG` asks for more (`RUST_LOG=callscope_asr=debug` shows what the
+/// hallucination guards drop), so that their output stays the result.
+pub(crate) fn init_cli_logging() {
+    init_logging_at(LogFormat::Text, "warn,symphonia_format_ogg=error,whisper_rs=error");
+}
+
+fn init_logging_at(format: LogFormat, default_filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter));
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let builder =
         tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(std::io::stderr);

@@ -68,6 +68,13 @@ pub trait Classify: std::fmt::Display {
     fn reason(&self) -> String {
         self.to_string()
     }
+
+    /// For an error classified [`Action::DeadLetter`]: whether a few more
+    /// tries should confirm it first (a recording an object store does not
+    /// list yet). The stage's budget says how many; most errors need none.
+    fn confirm(&self) -> bool {
+        false
+    }
 }
 
 impl Classify for AudioError {
@@ -79,6 +86,7 @@ impl Classify for AudioError {
             AudioError::Unsupported(_) => "unsupported_audio",
             AudioError::Corrupt(_) => "corrupt_audio",
             AudioError::SampleRate(_) => "unsupported_sample_rate",
+            AudioError::TooLong { .. } => "recording_too_long",
         })
     }
 }

@@ -23,7 +23,11 @@
 //! 16 kHz as it arrives, so what stays in memory is the 16 kHz `f32` output:
 //! 64 kB per second per channel, whatever the source's rate (a 2-hour stereo
 //! call is about 920 MB). Transcribing in windows would bound that too; the
-//! whole-call API is kept for now and its cost documented.
+//! whole-call API is kept for now and its cost documented. The output grows
+//! with what has actually been decoded (doubling, capped at the length the
+//! header declares), never from the header alone: a header claiming ten hours
+//! in a file of ten bytes allocates nothing. [`DecodeLimits`] stops a decode
+//! that runs past a maximum duration ([`AudioError::TooLong`]).
 
 pub mod leak;
 pub mod onnx;
@@ -69,6 +73,31 @@ pub enum AudioError {
     /// A sample rate outside 8 kHz – 384 kHz (or none at all).
     #[error("unsupported sample rate {0} Hz (accepted: 8000 to 384000)")]
     SampleRate(u32),
+    /// Longer than [`DecodeLimits::max_duration_s`] (declared by the header,
+    /// or found while decoding).
+    #[error("the recording is longer than the limit of {limit_s} s")]
+    TooLong {
+        /// The limit, seconds.
+        limit_s: f64,
+    },
+}
+
+/// Limits on what one decode may produce.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct DecodeLimits {
+    /// Longest recording accepted, seconds; `None`: no limit.
+    pub max_duration_s: Option<f64>,
+}
+
+impl DecodeLimits {
+    /// Whether `frames` at `rate` is past the limit.
+    fn exceeded(&self, frames: u64, rate: u32) -> bool {
+        self.max_duration_s.is_some_and(|max| frames as f64 / f64::from(rate.max(1)) > max)
+    }
+
+    fn error(&self) -> AudioError {
+        AudioError::TooLong { limit_s: self.max_duration_s.unwrap_or_default() }
+    }
 }
 
 /// A decoded recording, resampled to [`TARGET_RATE`].
@@ -103,12 +132,17 @@ impl Audio {
 /// Decodes a recording file, streaming it from disk (the file is never held in
 /// memory whole); the extension helps pick the format.
 pub fn decode_file(path: &Path) -> Result<Audio, AudioError> {
+    decode_file_with(path, DecodeLimits::default())
+}
+
+/// [`decode_file`] within `limits`.
+pub fn decode_file_with(path: &Path, limits: DecodeLimits) -> Result<Audio, AudioError> {
     let file = std::fs::File::open(path)?;
     if file.metadata()?.len() == 0 {
         return Err(AudioError::Empty);
     }
     let mss = MediaSourceStream::new(Box::new(file), Default::default());
-    decode_source(mss, path.extension().and_then(|e| e.to_str()))
+    decode_source(mss, path.extension().and_then(|e| e.to_str()), limits)
 }
 
 fn codec_name(codec: symphonia::core::codecs::CodecType) -> String {
@@ -122,18 +156,31 @@ fn codec_name(codec: symphonia::core::codecs::CodecType) -> String {
 
 /// Decodes a recording held in memory. `extension` is a hint (`wav`, `flac`, ...).
 pub fn decode_bytes(bytes: Vec<u8>, extension: Option<&str>) -> Result<Audio, AudioError> {
+    decode_bytes_with(bytes, extension, DecodeLimits::default())
+}
+
+/// [`decode_bytes`] within `limits`.
+pub fn decode_bytes_with(
+    bytes: Vec<u8>,
+    extension: Option<&str>,
+    limits: DecodeLimits,
+) -> Result<Audio, AudioError> {
     if bytes.is_empty() {
         return Err(AudioError::Empty);
     }
     let mss = MediaSourceStream::new(Box::new(std::io::Cursor::new(bytes)), Default::default());
-    decode_source(mss, extension)
+    decode_source(mss, extension, limits)
 }
 
 /// Decodes from any media source. Decoded samples are resampled to 16 kHz as
 /// they come, so memory holds only the 16 kHz output (64 kB per channel-second),
 /// whatever the source rate.
 #[allow(clippy::wildcard_enum_match_arm)] // symphonia's error enum is foreign
-fn decode_source(mss: MediaSourceStream, extension: Option<&str>) -> Result<Audio, AudioError> {
+fn decode_source(
+    mss: MediaSourceStream,
+    extension: Option<&str>,
+    limits: DecodeLimits,
+) -> Result<Audio, AudioError> {
     let mut hint = Hint::new();
     if let Some(ext) = extension {
         hint.with_extension(ext);
@@ -163,10 +210,19 @@ fn decode_source(mss: MediaSourceStream, extension: Option<&str>) -> Result<Audi
     let codec = codec_name(params.codec);
 
     let opus = params.codec == CODEC_TYPE_OPUS;
-    let mut sink = Resampling::new(n_channels, if opus { 48_000 } else { rate });
+    let sink_rate = if opus { 48_000 } else { rate };
+    // A declared length past the limit fails before anything is decoded; the
+    // sink checks again as it goes (headers lie, or declare nothing).
+    if let Some(frames) = params.n_frames
+        && limits.exceeded(frames, rate)
+    {
+        return Err(limits.error());
+    }
+    let mut sink = Resampling::new(n_channels, sink_rate, limits);
     if let Some(frames) = params.n_frames {
-        // The output's final size is known: allocate it once instead of doubling.
-        sink.reserve((frames as f64 * f64::from(TARGET_RATE) / f64::from(rate)) as usize + 4096);
+        // Growth stops at the declared size instead of doubling past it; the
+        // memory itself is taken as samples actually arrive.
+        sink.expect((frames as f64 * f64::from(TARGET_RATE) / f64::from(rate)) as usize + 4096);
     }
     let mut truncated = false;
     if opus {
@@ -197,7 +253,7 @@ fn decode_source(mss: MediaSourceStream, extension: Option<&str>) -> Result<Audi
                         *b = SampleBuffer::new(decoded.capacity() as u64, spec);
                     }
                     b.copy_interleaved_ref(decoded);
-                    sink.push_interleaved(b.samples());
+                    sink.push_interleaved(b.samples())?;
                 }
                 // A damaged packet: skip it, remember that the audio is not whole.
                 Err(SymError::DecodeError(_)) => truncated = true,
@@ -265,7 +321,7 @@ fn decode_opus(
             Ok(n) => {
                 let skip = to_skip.min(n);
                 to_skip -= skip;
-                sink.push_interleaved(&frame[skip * n_channels..n * n_channels]);
+                sink.push_interleaved(&frame[skip * n_channels..n * n_channels])?;
             }
             Err(_) => truncated = true,
         }
@@ -286,9 +342,26 @@ struct StreamResampler {
     inner: Option<rubato::FftFixedIn<f32>>,
     pending: Vec<f32>,
     out: Vec<f32>,
+    /// The output length the header declares, if any: growth stops there.
+    declared: Option<usize>,
     total_in: usize,
     from: u32,
     to: u32,
+}
+
+/// Makes room in `out` for `incoming` more samples: doubling what is already
+/// there (what was actually decoded), capped at `declared`, never from the
+/// declaration alone.
+fn grow(out: &mut Vec<f32>, incoming: usize, declared: Option<usize>) {
+    let need = out.len() + incoming;
+    if need <= out.capacity() {
+        return;
+    }
+    let mut target = (out.len() * 2).max(need).max(TARGET_RATE as usize);
+    if let Some(d) = declared {
+        target = target.min(d.max(need));
+    }
+    out.reserve_exact(target - out.len());
 }
 
 impl StreamResampler {
@@ -298,13 +371,14 @@ impl StreamResampler {
         let inner = (from != to)
             .then(|| rubato::FftFixedIn::<f32>::new(from as usize, to as usize, Self::CHUNK, 2, 1).ok())
             .flatten();
-        StreamResampler { inner, pending: Vec::new(), out: Vec::new(), total_in: 0, from, to }
+        StreamResampler { inner, pending: Vec::new(), out: Vec::new(), declared: None, total_in: 0, from, to }
     }
 
     fn push(&mut self, samples: &[f32]) {
         use rubato::Resampler;
         self.total_in += samples.len();
         let Some(r) = self.inner.as_mut() else {
+            grow(&mut self.out, samples.len(), self.declared);
             self.out.extend_from_slice(samples);
             return;
         };
@@ -313,6 +387,7 @@ impl StreamResampler {
         while self.pending.len() - used >= r.input_frames_next() {
             let n = r.input_frames_next();
             if let Ok(o) = r.process(&[&self.pending[used..used + n]], None) {
+                grow(&mut self.out, o[0].len(), self.declared);
                 self.out.extend_from_slice(&o[0]);
             }
             used += n;
@@ -349,31 +424,42 @@ struct Resampling {
     scratch: Vec<f32>,
     /// Frames (samples per channel) received so far.
     frames_in: u64,
+    /// The rate they arrive at.
+    from: u32,
+    limits: DecodeLimits,
 }
 
 impl Resampling {
-    fn new(n_channels: usize, from: u32) -> Self {
+    fn new(n_channels: usize, from: u32, limits: DecodeLimits) -> Self {
         Resampling {
             channels: (0..n_channels).map(|_| StreamResampler::new(from, TARGET_RATE)).collect(),
             scratch: Vec::new(),
             frames_in: 0,
+            from,
+            limits,
         }
     }
 
-    fn reserve(&mut self, samples_per_channel: usize) {
+    /// The header's declared output length per channel: growth stops there.
+    fn expect(&mut self, samples_per_channel: usize) {
         for c in &mut self.channels {
-            c.out.reserve(samples_per_channel);
+            c.declared = Some(samples_per_channel);
         }
     }
 
-    fn push_interleaved(&mut self, data: &[f32]) {
+    /// Takes decoded samples; [`AudioError::TooLong`] once past the limit.
+    fn push_interleaved(&mut self, data: &[f32]) -> Result<(), AudioError> {
         let n = self.channels.len();
         self.frames_in += (data.len() / n) as u64;
+        if self.limits.exceeded(self.frames_in, self.from) {
+            return Err(self.limits.error());
+        }
         for (c, channel) in self.channels.iter_mut().enumerate() {
             self.scratch.clear();
             self.scratch.extend(data.iter().skip(c).step_by(n));
             channel.push(&self.scratch);
         }
+        Ok(())
     }
 
     fn finish(self) -> Vec<Vec<f32>> {
@@ -407,6 +493,77 @@ mod tests {
             assert!(corr > 0.995, "{from} Hz: correlation {corr}");
             assert!((na / nb - 1.0).abs() < 0.02, "{from} Hz: energy ratio {}", na / nb);
         }
+    }
+
+    #[test]
+    fn growth_follows_what_was_decoded_not_the_header() {
+        let mut out = Vec::new();
+        // A header declaring ten hours: the first packet takes what it needs.
+        grow(&mut out, 160, Some(10 * 3600 * TARGET_RATE as usize));
+        assert!(out.capacity() < 2 * TARGET_RATE as usize, "{}", out.capacity());
+        out.resize(out.capacity(), 0.0);
+        grow(&mut out, 1, Some(10 * 3600 * TARGET_RATE as usize));
+        assert!(out.capacity() <= 2 * out.len() + 1, "doubling: {} for {}", out.capacity(), out.len());
+        // And never past an honest declaration.
+        let mut out = vec![0.0; 30_000];
+        grow(&mut out, 10, Some(30_100));
+        assert_eq!(out.capacity(), 30_100);
+    }
+
+    #[test]
+    fn a_header_declaring_hours_in_a_few_bytes_allocates_nothing_big() {
+        // A 16-bit mono WAV header whose data chunk claims 4 GiB, followed by
+        // one second of samples: it decodes the second (truncated), without
+        // reserving hours of output.
+        let mut wav = Vec::new();
+        wav.extend_from_slice(b"RIFF");
+        wav.extend_from_slice(&u32::MAX.to_le_bytes());
+        wav.extend_from_slice(b"WAVEfmt ");
+        wav.extend_from_slice(&16u32.to_le_bytes());
+        wav.extend_from_slice(&1u16.to_le_bytes()); // PCM
+        wav.extend_from_slice(&1u16.to_le_bytes()); // mono
+        wav.extend_from_slice(&16_000u32.to_le_bytes());
+        wav.extend_from_slice(&32_000u32.to_le_bytes());
+        wav.extend_from_slice(&2u16.to_le_bytes());
+        wav.extend_from_slice(&16u16.to_le_bytes());
+        wav.extend_from_slice(b"data");
+        wav.extend_from_slice(&(u32::MAX - 64).to_le_bytes());
+        for s in sine(16_000, 1.0, 440.0) {
+            wav.extend_from_slice(&((s * 16_000.0) as i16).to_le_bytes());
+        }
+        let audio = decode_bytes(wav.clone(), Some("wav")).expect("decodes what is there");
+        assert_eq!(audio.channels[0].len(), 16_000);
+        assert!(audio.channels[0].capacity() < 4 * 16_000, "capacity {}", audio.channels[0].capacity());
+        // And the declared 37 hours are past a one-hour limit before any decoding.
+        let limits = DecodeLimits { max_duration_s: Some(3600.0) };
+        assert!(matches!(decode_bytes_with(wav, Some("wav"), limits), Err(AudioError::TooLong { .. })));
+    }
+
+    #[test]
+    fn a_decode_past_the_duration_limit_stops() {
+        let mut wav = Vec::new();
+        let samples = sine(16_000, 2.0, 440.0);
+        let data_len = (samples.len() * 2) as u32;
+        wav.extend_from_slice(b"RIFF");
+        wav.extend_from_slice(&(36 + data_len).to_le_bytes());
+        wav.extend_from_slice(b"WAVEfmt ");
+        wav.extend_from_slice(&16u32.to_le_bytes());
+        wav.extend_from_slice(&1u16.to_le_bytes());
+        wav.extend_from_slice(&1u16.to_le_bytes());
+        wav.extend_from_slice(&16_000u32.to_le_bytes());
+        wav.extend_from_slice(&32_000u32.to_le_bytes());
+        wav.extend_from_slice(&2u16.to_le_bytes());
+        wav.extend_from_slice(&16u16.to_le_bytes());
+        wav.extend_from_slice(b"data");
+        wav.extend_from_slice(&data_len.to_le_bytes());
+        for s in samples {
+            wav.extend_from_slice(&((s * 16_000.0) as i16).to_le_bytes());
+        }
+        let within = DecodeLimits { max_duration_s: Some(2.5) };
+        assert!(decode_bytes_with(wav.clone(), Some("wav"), within).is_ok());
+        let under = DecodeLimits { max_duration_s: Some(1.0) };
+        let err = decode_bytes_with(wav, Some("wav"), under).expect_err("too long");
+        assert!(err.to_string().contains("longer than the limit of 1 s"), "{err}");
     }
 
     #[test]

@@ -80,6 +80,13 @@ pub(crate) struct IngestConfig {
     pub(crate) retry_initial_ms: u64,
     pub(crate) retry_max_ms: u64,
     pub(crate) fetch_timeout_s: u64,
+    pub(crate) fetch_max_attempts: u32,
+    pub(crate) fetch_confirm_attempts: u32,
+    pub(crate) max_recording_bytes: u64,
+    pub(crate) max_duration_s: f64,
+    #[serde(default)]
+    pub(crate) download_dir: Option<PathBuf>,
+    pub(crate) cpu_stall_s: u64,
     pub(crate) shutdown_grace_s: u64,
     pub(crate) metrics_listen: String,
     pub(crate) log_format: LogFormat,

@@ -11,12 +11,19 @@
 //!   commit.
 //! - **Errors are acted on by class, not by stage.** Each error type says once
 //!   what the runner does with it ([`errors`](crate::errors)). Transient ones
-//!   (store down, fetch timeout, schema not migrated yet) are retried with
-//!   capped exponential backoff for as long as the worker runs, by one retry
-//!   loop for fetches and writes; permanent ones come back as a [`Failure`]
-//!   naming the stage and error type, for the dead-letter destination. A batch
-//!   rejected as invalid is split and written call by call, so one bad call
-//!   cannot take the others down with it.
+//!   are retried with capped exponential backoff and jitter by one retry loop;
+//!   each stage gives it a [`Budget`]: store writes are retried for as long as
+//!   the worker runs (a store outage pauses consumption, it never drains the
+//!   topic into the dead-letter topic), fetches up to
+//!   `fetch_max_attempts` (then dead-lettered), and a missing recording is
+//!   confirmed by `fetch_confirm_attempts` tries. Permanent errors come back as
+//!   a [`Failure`] naming the stage and error type, for the dead-letter
+//!   destination. A batch rejected as invalid is split and written call by
+//!   call, so one bad call cannot take the others down with it.
+//! - **A panic is one call's failure.** The CPU stage runs each call under
+//!   `catch_unwind`: a panic dead-letters that call (kind `panic`), and the
+//!   thread, with a fresh whisper session, takes the next one. `/readyz`
+//!   reports a CPU stage that has held one call past `cpu_stall`.
 //! - **One span per call.** [`Engine::process`] runs in a `call` span
 //!   ([`call_span`]: `call_id`, `seller_id`), entered on the CPU threads too, so
 //!   every log line about a call carries its id. A store write of several calls
@@ -25,7 +32,10 @@
 //!   from a small, bounded cache (the `analyzers` module) rather than compiling
 //!   the trackers again for every call.
 
+use std::cell::Cell;
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -40,7 +50,7 @@ use tracing::{Instrument, Span};
 use crate::analyzers::Analyzers;
 use crate::errors::{Action, Classify, ErrorClass};
 use crate::event::{AudioRef, CallEvent, Content};
-use crate::fetch::{Fetched, Fetcher};
+use crate::fetch::{FetchSettings, Fetched, Fetcher};
 use crate::metrics::{Health, Metrics};
 
 /// A pipeline stage, as named in metrics and dead-letter headers.
@@ -128,6 +138,25 @@ pub struct EngineConfig {
     pub retry_max: Duration,
     /// Time limit of one recording fetch.
     pub fetch_timeout: Duration,
+    /// Tries of a fetch that fails transiently (5xx, timeout, reset) before
+    /// the call is dead-lettered (`recording_unreachable`); at least 1.
+    pub fetch_max_attempts: u32,
+    /// Tries that confirm a missing recording (404, 403, 410, no such file)
+    /// before it is dead-lettered (`recording_unavailable`); at least 1.
+    pub fetch_confirm_attempts: u32,
+    /// Largest recording, bytes; `None`: no limit (`recording_too_large`).
+    pub max_recording_bytes: Option<u64>,
+    /// Longest recording, seconds; `None`: no limit (`recording_too_long`).
+    pub max_duration_s: Option<f64>,
+    /// Where downloads are written; `None`: the system's temporary folder.
+    pub download_dir: Option<PathBuf>,
+    /// A CPU stage busy with one call for longer than this makes `/readyz` fail.
+    pub cpu_stall: Duration,
+    /// **Test hook, never set in production:** the call with this id panics
+    /// in its CPU stage (to prove that a panic is contained). `callscope
+    /// worker` sets it only in debug builds, from `CALLSCOPE_TEST_PANIC_CALL_ID`;
+    /// release builds never read that variable.
+    pub fault_panic_call_id: Option<String>,
 }
 
 impl Default for EngineConfig {
@@ -139,6 +168,13 @@ impl Default for EngineConfig {
             retry_initial: Duration::from_millis(200),
             retry_max: Duration::from_secs(10),
             fetch_timeout: Duration::from_secs(60),
+            fetch_max_attempts: 8,
+            fetch_confirm_attempts: 3,
+            max_recording_bytes: Some(2 << 30),
+            max_duration_s: Some(4.0 * 3600.0),
+            download_dir: None,
+            cpu_stall: Duration::from_secs(3600),
+            fault_panic_call_id: None,
         }
     }
 }
@@ -165,6 +201,10 @@ enum WorkerError {
     /// The CPU thread could not create its whisper session (logged when it tried).
     #[error("no whisper session on this thread")]
     NoSession,
+    /// The call's CPU stage panicked (a bug): the call is dead-lettered, the
+    /// thread goes on with the next one.
+    #[error("panicked: {0}")]
+    Panic(String),
 }
 
 impl Classify for WorkerError {
@@ -175,6 +215,7 @@ impl Classify for WorkerError {
         ErrorClass::dead_letter(match self {
             WorkerError::NoModel => "no_model",
             WorkerError::NoSession => "asr_unavailable",
+            WorkerError::Panic(_) => "panic",
         })
     }
 }
@@ -185,7 +226,28 @@ pub fn call_span(event: &CallEvent) -> Span {
     tracing::info_span!("call", call_id = %event.meta.call_id, seller_id = %event.meta.seller_id)
 }
 
-type CpuJob = Box<dyn for<'a> FnOnce(Option<&mut Session<'a>>) + Send>;
+/// A CPU job; returns false if it panicked (the thread then drops its whisper
+/// session, which may be in any state, and makes a new one for the next job).
+type CpuJob = Box<dyn for<'a> FnOnce(Option<&mut Session<'a>>) -> bool + Send>;
+
+thread_local! {
+    /// The stage the CPU job on this thread is in, to name it if it panics.
+    static CPU_STAGE: Cell<Stage> = const { Cell::new(Stage::Analyze) };
+}
+
+/// Notes the stage the current CPU job is in.
+fn enter_stage(stage: Stage) {
+    CPU_STAGE.with(|s| s.set(stage));
+}
+
+/// The text of a panic's payload.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_owned())
+}
 
 struct WriteJob {
     call: CallAnalysis,
@@ -231,12 +293,14 @@ impl Engine {
         let threads = config.cpu_threads.max(1);
         let (cpu_tx, cpu_rx) = mpsc::channel::<CpuJob>(threads * 2);
         let cpu_rx = Arc::new(Mutex::new(cpu_rx));
+        health.set_cpu_stall(config.cpu_stall);
         for i in 0..threads {
             let rx = cpu_rx.clone();
             let transcriber = models.transcriber.clone();
+            let health = health.clone();
             std::thread::Builder::new()
                 .name(format!("callscope-cpu-{i}"))
-                .spawn(move || cpu_thread(&rx, transcriber.as_deref()))
+                .spawn(move || cpu_thread(i, &rx, transcriber.as_deref(), &health))
                 .expect("spawning a CPU thread");
         }
         let retrier = Retrier { config: config.clone(), metrics: metrics.clone(), stop };
@@ -254,7 +318,11 @@ impl Engine {
                 model_name,
                 cpu: cpu_tx,
                 writes: write_tx,
-                fetcher: Fetcher::new(config.fetch_timeout),
+                fetcher: Fetcher::new(FetchSettings {
+                    timeout: config.fetch_timeout,
+                    max_bytes: config.max_recording_bytes,
+                    download_dir: config.download_dir.clone(),
+                }),
                 retrier,
                 config,
                 metrics,
@@ -299,15 +367,24 @@ impl Engine {
             Content::Audio(_) => "audio",
             Content::Transcript(_) => "transcript",
         };
+        // The test hook (see `EngineConfig::fault_panic_call_id`).
+        let inject_panic = inner.config.fault_panic_call_id.as_deref() == Some(event.meta.call_id.as_str());
         let analysis = match event.content {
             Content::Transcript(t) => {
                 let meta = event.meta;
                 let started = Instant::now();
-                let r = self.cpu(move |_| analyzer.analyze_transcript(meta, *t, None)).await;
+                let r = self
+                    .cpu(move |_| {
+                        enter_stage(Stage::Analyze);
+                        injected_panic(inject_panic);
+                        analyzer.analyze_transcript(meta, *t, None)
+                    })
+                    .await;
                 inner.metrics.stage_seconds.with_label_values(&["analyze"]).observe(secs(started));
                 match r {
-                    Some(a) => a,
-                    None => return Outcome::Abandoned,
+                    Ok(a) => a,
+                    Err(CpuEnd::Panicked(f)) => return Outcome::Failed(f),
+                    Err(CpuEnd::Gone) => return Outcome::Abandoned,
                 }
             }
             Content::Audio(audio) => {
@@ -317,10 +394,15 @@ impl Engine {
                 };
                 let started = Instant::now();
                 let fetcher = &inner.fetcher;
-                let fetched = match inner.retrier.run(Stage::Fetch, || fetcher.fetch(audio.clone())).await {
-                    Ok(f) => f,
-                    Err(outcome) => return outcome,
+                let budget = Budget {
+                    attempts: Some(inner.config.fetch_max_attempts.max(1)),
+                    confirm: inner.config.fetch_confirm_attempts.max(1),
                 };
+                let fetched =
+                    match inner.retrier.run(Stage::Fetch, budget, || fetcher.fetch(audio.clone())).await {
+                        Ok(f) => f,
+                        Err(outcome) => return outcome,
+                    };
                 inner.metrics.stage_seconds.with_label_values(&["fetch"]).observe(secs(started));
                 let Some(model) = inner.model_name.clone() else {
                     return Outcome::Failed(Failure::of(Stage::Transcribe, &WorkerError::NoModel, 1));
@@ -328,12 +410,16 @@ impl Engine {
                 let metrics = inner.metrics.clone();
                 let meta = event.meta;
                 let seller_channel = event.seller_channel;
+                let limits = callscope_audio::DecodeLimits { max_duration_s: inner.config.max_duration_s };
                 let r = self
                     .cpu(move |session| {
+                        enter_stage(Stage::Decode);
+                        injected_panic(inject_panic);
                         analyze_audio(
                             &analyzer,
                             session,
                             fetched,
+                            limits,
                             meta,
                             seller_channel,
                             audio_uri,
@@ -343,9 +429,9 @@ impl Engine {
                     })
                     .await;
                 match r {
-                    Some(Ok(a)) => a,
-                    Some(Err(f)) => return Outcome::Failed(f),
-                    None => return Outcome::Abandoned,
+                    Ok(Ok(a)) => a,
+                    Ok(Err(f)) | Err(CpuEnd::Panicked(f)) => return Outcome::Failed(f),
+                    Err(CpuEnd::Gone) => return Outcome::Abandoned,
                 }
             }
         };
@@ -360,20 +446,50 @@ impl Engine {
         outcome
     }
 
-    /// Runs `f` on the CPU pool, in the caller's span. `None` if the pool is
-    /// gone (shutdown).
+    /// Runs `f` on the CPU pool, in the caller's span. A panic in `f` is
+    /// caught there and comes back as the call's [`Failure`] (kind `panic`,
+    /// at the stage it was in); [`CpuEnd::Gone`] if the pool is gone (shutdown).
     async fn cpu<T: Send + 'static>(
         &self,
         f: impl for<'a> FnOnce(Option<&mut Session<'a>>) -> T + Send + 'static,
-    ) -> Option<T> {
+    ) -> Result<T, CpuEnd> {
         let (tx, rx) = oneshot::channel();
         let span = Span::current();
         let job: CpuJob = Box::new(move |s| {
             let _entered = span.enter();
-            let _ = tx.send(f(s));
+            enter_stage(Stage::Analyze);
+            match std::panic::catch_unwind(AssertUnwindSafe(|| f(s))) {
+                Ok(v) => {
+                    let _ = tx.send(Ok(v));
+                    true
+                }
+                Err(payload) => {
+                    let stage = CPU_STAGE.with(Cell::get);
+                    let error = WorkerError::Panic(panic_message(payload.as_ref()));
+                    tracing::error!(stage = stage.as_str(), %error, "the call's analysis panicked; it is dead-lettered and the thread goes on");
+                    let _ = tx.send(Err(CpuEnd::Panicked(Failure::of(stage, &error, 1))));
+                    false
+                }
+            }
         });
-        self.inner.cpu.send(job).await.ok()?;
-        rx.await.ok()
+        self.inner.cpu.send(job).await.map_err(|_| CpuEnd::Gone)?;
+        rx.await.unwrap_or(Err(CpuEnd::Gone))
+    }
+}
+
+/// Why a CPU job gave no result.
+#[derive(Debug)]
+enum CpuEnd {
+    /// It panicked: the call's failure.
+    Panicked(Failure),
+    /// The pool is gone (shutdown): the call is abandoned.
+    Gone,
+}
+
+/// The panic of the test hook (`EngineConfig::fault_panic_call_id`).
+fn injected_panic(inject: bool) {
+    if inject {
+        panic!("injected by the test hook (EngineConfig::fault_panic_call_id)");
     }
 }
 
@@ -381,8 +497,24 @@ fn secs(started: Instant) -> f64 {
     started.elapsed().as_secs_f64()
 }
 
+/// How many tries a stage gives an error before dead-lettering the call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Budget {
+    /// Most tries for errors classified [`Action::Retry`]; `None`: for as long
+    /// as the worker runs.
+    attempts: Option<u32>,
+    /// Tries for a [`Action::DeadLetter`] error that asks to be confirmed
+    /// ([`Classify::confirm`]); 1: none.
+    confirm: u32,
+}
+
+impl Budget {
+    /// Store writes: transient errors are waited out, whatever it takes.
+    const UNBOUNDED: Budget = Budget { attempts: None, confirm: 1 };
+}
+
 /// The retry loop of the stages that can be retried (fetch, store): capped
-/// exponential backoff, for as long as the worker runs.
+/// exponential backoff with jitter, within the stage's [`Budget`].
 #[derive(Clone)]
 struct Retrier {
     /// The delays (`retry_initial`, `retry_max`).
@@ -395,9 +527,15 @@ struct Retrier {
 
 impl Retrier {
     /// Runs `attempt` until it succeeds, fails with an error classified
-    /// [`Action::DeadLetter`] ([`Outcome::Failed`]), or the worker stops while
-    /// it waits to retry ([`Outcome::Abandoned`]).
-    async fn run<T, E, F>(&self, stage: Stage, mut attempt: impl FnMut() -> F) -> Result<T, Outcome>
+    /// [`Action::DeadLetter`] (confirmed as the budget says) or runs out of
+    /// the budget's tries ([`Outcome::Failed`]), or the worker stops while it
+    /// waits to retry ([`Outcome::Abandoned`]).
+    async fn run<T, E, F>(
+        &self,
+        stage: Stage,
+        budget: Budget,
+        mut attempt: impl FnMut() -> F,
+    ) -> Result<T, Outcome>
     where
         E: Classify,
         F: Future<Output = Result<T, E>>,
@@ -409,27 +547,32 @@ impl Retrier {
                 Ok(v) => return Ok(v),
                 Err(e) => e,
             };
-            match error.class() {
-                ErrorClass { action: Action::DeadLetter, .. } => {
-                    return Err(Outcome::Failed(Failure::of(stage, &error, attempts)));
+            let ErrorClass { action, kind } = error.class();
+            let retry = match action {
+                Action::DeadLetter => error.confirm() && attempts < budget.confirm,
+                Action::Retry => budget.attempts.is_none_or(|max| attempts < max),
+            };
+            if !retry {
+                if action == Action::Retry {
+                    tracing::warn!(attempts, kind, "{}: giving up after {attempts} tries", stage.as_str());
                 }
-                ErrorClass { action: Action::Retry, kind } => {
-                    self.metrics.retries.with_label_values(&[stage.as_str()]).inc();
-                    let reason = error.reason();
-                    tracing::warn!(attempts, kind, %reason, "{} failed; retrying", stage.as_str());
-                    if !self.backoff(attempts).await {
-                        return Err(Outcome::Abandoned);
-                    }
-                }
+                return Err(Outcome::Failed(Failure::of(stage, &error, attempts)));
+            }
+            self.metrics.retries.with_label_values(&[stage.as_str()]).inc();
+            let reason = error.reason();
+            tracing::warn!(attempts, kind, %reason, "{} failed; retrying", stage.as_str());
+            if !self.backoff(attempts).await {
+                return Err(Outcome::Abandoned);
             }
         }
     }
 
-    /// Sleeps before retry `attempt`; false if the worker is stopping.
+    /// Sleeps before retry `attempt`; false if the worker is stopping. The
+    /// delay doubles from `retry_initial` up to `retry_max`; each sleep is
+    /// between half of it and all of it ("equal jitter"), so workers that
+    /// failed together do not come back together.
     async fn backoff(&self, attempt: u32) -> bool {
-        let config = &self.config;
-        let delay =
-            config.retry_initial.saturating_mul(1 << attempt.min(16).saturating_sub(1)).min(config.retry_max);
+        let delay = jittered(self.config.retry_initial, self.config.retry_max, attempt, fastrand::f64());
         let mut stop = self.stop.clone();
         if *stop.borrow() {
             return false;
@@ -441,7 +584,18 @@ impl Retrier {
     }
 }
 
-fn cpu_thread(rx: &Mutex<mpsc::Receiver<CpuJob>>, transcriber: Option<&Transcriber>) {
+/// The sleep before retry `attempt` (from 1), for a uniform `draw` in [0, 1).
+fn jittered(initial: Duration, max: Duration, attempt: u32, draw: f64) -> Duration {
+    let full = initial.saturating_mul(1 << attempt.clamp(1, 17).saturating_sub(1)).min(max);
+    full.mul_f64(0.5 + 0.5 * draw.clamp(0.0, 1.0))
+}
+
+fn cpu_thread(
+    index: usize,
+    rx: &Mutex<mpsc::Receiver<CpuJob>>,
+    transcriber: Option<&Transcriber>,
+    health: &Health,
+) {
     let mut session = None;
     let mut session_failed = false;
     loop {
@@ -461,7 +615,14 @@ fn cpu_thread(rx: &Mutex<mpsc::Receiver<CpuJob>>, transcriber: Option<&Transcrib
                 }
             }
         }
-        job(session.as_mut());
+        health.cpu_busy(index, true);
+        let clean = job(session.as_mut());
+        health.cpu_busy(index, false);
+        if !clean {
+            // The job panicked: its session may be half-way through anything.
+            session = None;
+            session_failed = false;
+        }
     }
 }
 
@@ -470,6 +631,7 @@ fn analyze_audio(
     analyzer: &Analyzer,
     session: Option<&mut Session<'_>>,
     fetched: Fetched,
+    limits: callscope_audio::DecodeLimits,
     meta: callscope_model::CallMeta,
     seller_channel: Option<callscope_model::SellerChannel>,
     audio_uri: Option<String>,
@@ -478,14 +640,17 @@ fn analyze_audio(
 ) -> Result<CallAnalysis, Failure> {
     let started = Instant::now();
     let decoded = match fetched {
-        Fetched::Path(p) => callscope_audio::decode_file(&p),
-        Fetched::Bytes(b, ext) => callscope_audio::decode_bytes(b, ext.as_deref()),
+        Fetched::Path(p) => callscope_audio::decode_file_with(&p, limits),
+        // The temporary file is deleted at the end of this arm, once decoded.
+        Fetched::Download(p) => callscope_audio::decode_file_with(&p, limits),
+        Fetched::Bytes(b, ext) => callscope_audio::decode_bytes_with(b, ext.as_deref(), limits),
     };
     let audio = decoded.map_err(|e| Failure::of(Stage::Decode, &e, 1))?;
     metrics.stage_seconds.with_label_values(&["decode"]).observe(secs(started));
     let Some(session) = session else {
         return Err(Failure::of(Stage::Transcribe, &WorkerError::NoSession, 1));
     };
+    enter_stage(Stage::Transcribe);
     let started = Instant::now();
     let recording = Recording { meta, audio: &audio, seller_channel, audio_uri };
     let (analysis, report) = analyzer
@@ -566,7 +731,7 @@ async fn write(
     health: &Health,
 ) -> Result<(), Outcome> {
     retrier
-        .run(Stage::Store, || async move {
+        .run(Stage::Store, Budget::UNBOUNDED, || async move {
             let started = Instant::now();
             let result = store.write(calls).await;
             retrier.metrics.stage_seconds.with_label_values(&["store"]).observe(secs(started));

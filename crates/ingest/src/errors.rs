@@ -20,8 +20,14 @@
 //! # Why there is no `Fatal`
 //! No error stops the worker today: a worker that cannot do a call (no whisper
 //! model for an audio event) dead-letters that call so transcript events keep
-//! flowing, and a store that is down or not migrated is retried while `/readyz`
-//! reports it. A class is added when something needs it.
+//! flowing; a store that is down, behind an error page, refusing the
+//! credentials or not migrated is retried while `/readyz` reports it; a panic
+//! is one call's failure. A class is added when something needs it.
+//!
+//! How many times a `Retry` error is retried is the stage's budget, not the
+//! error's: store writes without end, fetches up to `fetch_max_attempts`. A
+//! `DeadLetter` error may ask for a few confirming tries first
+//! ([`Classify::confirm`]: a recording an object store does not list yet).
 
 use callscope_audio::AudioError;
 use callscope_pipeline::PipelineError;
@@ -68,6 +74,13 @@ pub trait Classify: std::fmt::Display {
     fn reason(&self) -> String {
         self.to_string()
     }
+
+    /// For an error classified [`Action::DeadLetter`]: whether a few more
+    /// tries should confirm it first (a recording an object store does not
+    /// list yet). The stage's budget says how many; most errors need none.
+    fn confirm(&self) -> bool {
+        false
+    }
 }
 
 impl Classify for AudioError {
@@ -79,6 +92,7 @@ impl Classify for AudioError {
             AudioError::Unsupported(_) => "unsupported_audio",
             AudioError::Corrupt(_) => "corrupt_audio",
             AudioError::SampleRate(_) => "unsupported_sample_rate",
+            AudioError::TooLong { .. } => "recording_too_long",
         })
     }
 }
@@ -120,6 +134,10 @@ mod tests {
     fn foreign_errors_keep_their_kinds() {
         assert_eq!(AudioError::Corrupt("x".into()).class(), ErrorClass::dead_letter("corrupt_audio"));
         assert_eq!(AudioError::SampleRate(1).class(), ErrorClass::dead_letter("unsupported_sample_rate"));
+        assert_eq!(
+            AudioError::TooLong { limit_s: 1.0 }.class(),
+            ErrorClass::dead_letter("recording_too_long")
+        );
         assert_eq!(
             PipelineError::MonoWithStereoRoles.class(),
             ErrorClass::dead_letter("mono_with_stereo_roles")

@@ -4,9 +4,11 @@
 //! Every metric name is listed in `docs/ingest.md`; renaming one breaks
 //! dashboards and alerts, so treat the names as a public interface.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::State;
@@ -132,17 +134,42 @@ impl Default for Metrics {
 }
 
 /// Liveness and readiness, set by the worker.
+///
+/// Not ready means "this worker cannot make progress now": it is starting or
+/// stopping, its store writes are being retried (the store is down, slow,
+/// rejecting it as a deployment error, or not migrated), or a CPU thread has
+/// been busy with one call for longer than the stall limit (a wedged
+/// decoder or whisper run). The Kafka source pauses its partitions while not
+/// ready.
 #[derive(Debug, Default)]
 pub struct Health {
     started: AtomicBool,
     store_ok: AtomicBool,
     stopping: AtomicBool,
+    /// Since when each busy CPU thread has held its current call.
+    cpu_busy: Mutex<HashMap<usize, Instant>>,
+    /// How long one call may hold a CPU thread before readiness fails;
+    /// `None`: no limit.
+    cpu_stall: Mutex<Option<Duration>>,
 }
 
 impl Health {
     /// A worker that is starting: live, not ready.
     pub fn new() -> Arc<Self> {
         Arc::new(Health { store_ok: AtomicBool::new(true), ..Health::default() })
+    }
+    /// How long one call may hold a CPU thread before readiness fails.
+    pub fn set_cpu_stall(&self, limit: Duration) {
+        *self.cpu_stall.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(limit);
+    }
+    /// CPU thread `thread` took a call (`true`) or is done with it.
+    pub fn cpu_busy(&self, thread: usize, busy: bool) {
+        let mut map = self.cpu_busy.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if busy {
+            map.insert(thread, Instant::now());
+        } else {
+            map.remove(&thread);
+        }
     }
     /// The source is running.
     pub fn set_started(&self) {
@@ -156,17 +183,33 @@ impl Health {
     pub fn set_stopping(&self) {
         self.stopping.store(true, Ordering::Relaxed);
     }
-    /// Ready: started, the store answers, not shutting down. Returns the reason when not.
+    /// Ready: started, the store answers, no CPU thread stalled, not
+    /// shutting down. Returns the reason when not.
     pub fn readiness(&self) -> Result<(), &'static str> {
+        self.readiness_at(Instant::now())
+    }
+
+    /// [`Health::readiness`] as of `now`.
+    pub fn readiness_at(&self, now: Instant) -> Result<(), &'static str> {
         if self.stopping.load(Ordering::Relaxed) {
             Err("shutting down")
         } else if !self.started.load(Ordering::Relaxed) {
             Err("starting")
         } else if !self.store_ok.load(Ordering::Relaxed) {
             Err("store unavailable: writes are being retried")
+        } else if self.cpu_stalled(now) {
+            Err("a CPU thread has been busy with one call for longer than ingest.cpu_stall_s")
         } else {
             Ok(())
         }
+    }
+
+    fn cpu_stalled(&self, now: Instant) -> bool {
+        let Some(limit) = *self.cpu_stall.lock().unwrap_or_else(std::sync::PoisonError::into_inner) else {
+            return false;
+        };
+        let busy = self.cpu_busy.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        busy.values().any(|since| now.saturating_duration_since(*since) > limit)
     }
 }
 
@@ -237,6 +280,14 @@ mod tests {
         h.set_store_ok(false);
         assert!(h.readiness().expect_err("down").contains("store"));
         h.set_store_ok(true);
+        h.set_cpu_stall(Duration::from_secs(60));
+        h.cpu_busy(3, true);
+        let now = Instant::now();
+        assert_eq!(h.readiness_at(now), Ok(()), "busy, within the limit");
+        let later = now + Duration::from_secs(61);
+        assert!(h.readiness_at(later).expect_err("stalled").contains("cpu_stall_s"));
+        h.cpu_busy(3, false);
+        assert_eq!(h.readiness_at(later), Ok(()), "the thread moved on");
         h.set_stopping();
         assert_eq!(h.readiness(), Err("shutting down"));
     }

@@ -96,10 +96,32 @@ pub(crate) async fn engine(
         retry_initial: Duration::from_millis(ingest.retry_initial_ms.max(1)),
         retry_max: Duration::from_millis(ingest.retry_max_ms.max(1)),
         fetch_timeout: Duration::from_secs(ingest.fetch_timeout_s.max(1)),
+        fetch_max_attempts: ingest.fetch_max_attempts.max(1),
+        fetch_confirm_attempts: ingest.fetch_confirm_attempts.max(1),
+        max_recording_bytes: Some(ingest.max_recording_bytes).filter(|&b| b > 0),
+        max_duration_s: Some(ingest.max_duration_s).filter(|&s| s > 0.0),
+        download_dir: ingest.download_dir.clone(),
+        cpu_stall: Duration::from_secs(ingest.cpu_stall_s.max(1)),
+        fault_panic_call_id: test_panic_call_id(),
     };
     let diarizer = if ingest.transcripts_only { None } else { diarizer(&config.diarize, None)? };
     let models = Models { trackers, signals: config.signals.settings(), transcriber, diarizer };
     Ok(Engine::start(models, store, engine_config, metrics, health, stop))
+}
+
+/// The panic test hook's call id (`EngineConfig::fault_panic_call_id`), from
+/// `CALLSCOPE_TEST_PANIC_CALL_ID`: read in debug builds only (the integration
+/// tests run those), so a release build cannot be made to panic by it.
+#[cfg(debug_assertions)]
+fn test_panic_call_id() -> Option<String> {
+    let id = std::env::var("CALLSCOPE_TEST_PANIC_CALL_ID").ok().filter(|v| !v.is_empty())?;
+    tracing::warn!(call_id = %id, "test hook: this call will panic in its analysis (debug build)");
+    Some(id)
+}
+
+#[cfg(not(debug_assertions))]
+fn test_panic_call_id() -> Option<String> {
+    None
 }
 
 fn auth_settings(app: &AppConfig) -> Result<AuthSettings> {

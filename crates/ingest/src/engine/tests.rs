@@ -132,11 +132,16 @@ struct Harness {
 
 impl Harness {
     fn new(faults: Faults) -> Self {
+        Self::with(faults, |_| {})
+    }
+
+    /// A harness whose engine config `tune` adjusts.
+    fn with(faults: Faults, tune: impl FnOnce(&mut EngineConfig)) -> Self {
         let store = TestStore::new(faults);
         let health = Health::new();
         health.set_started();
         let (stop, stop_rx) = watch::channel(false);
-        let config = EngineConfig {
+        let mut config = EngineConfig {
             cpu_threads: 2,
             batch_max_calls: 8,
             // Long enough for concurrent calls to share a batch.
@@ -144,7 +149,11 @@ impl Harness {
             retry_initial: Duration::from_millis(1),
             retry_max: Duration::from_millis(4),
             fetch_timeout: Duration::from_secs(1),
+            fetch_max_attempts: 3,
+            fetch_confirm_attempts: 2,
+            ..EngineConfig::default()
         };
+        tune(&mut config);
         let models = Models {
             trackers: Trackers::default(),
             signals: SignalSettings::default(),
@@ -357,4 +366,182 @@ async fn store_retries_are_logged_in_the_calls_span() {
         .unwrap_or_else(|| panic!("no retry line in the call's span:\n{text}"));
     assert!(retry.contains("seller_id=s-1"), "{retry}");
     assert!(retry.contains("store_unavailable"), "the kind: {retry}");
+}
+
+#[tokio::test]
+async fn a_panic_in_one_calls_analysis_is_that_calls_failure_and_the_threads_live_on() {
+    let h = Harness::with(Faults::default(), |c| c.fault_panic_call_id = Some("c-panic".into()));
+    let Outcome::Failed(f) = h.process(event("c-panic")).await else { panic!("the hook panics") };
+    assert_eq!((f.stage, f.kind, f.attempts), (Stage::Analyze, "panic", 1));
+    assert!(f.reason.contains("test hook"), "the panic's message: {}", f.reason);
+    assert_eq!(h.failed("analyze", "panic"), 1);
+    // Both CPU threads still take calls, one after another and at once.
+    let ids = ["c-1", "c-2", "c-3", "c-4"];
+    let outcomes = futures::future::join_all(ids.iter().map(|id| h.process(event(id)))).await;
+    assert!(outcomes.iter().all(|o| *o == Outcome::Stored), "{outcomes:?}");
+    assert_eq!(h.store.stored(), ids);
+    assert_eq!(h.engine.metrics().in_flight.get(), 0);
+    assert_eq!(h.health.readiness(), Ok(()), "no thread is left busy");
+    // The same call panics again on a replay: it is the call's, not the thread's.
+    let Outcome::Failed(again) = h.process(event("c-panic")).await else { panic!("again") };
+    assert_eq!(again.kind, "panic");
+}
+
+#[test]
+fn backoff_doubles_to_the_cap_with_equal_jitter() {
+    let (initial, max) = (Duration::from_millis(100), Duration::from_secs(1));
+    assert_eq!(jittered(initial, max, 1, 0.0), Duration::from_millis(50));
+    assert_eq!(jittered(initial, max, 1, 1.0), Duration::from_millis(100));
+    assert_eq!(jittered(initial, max, 3, 1.0), Duration::from_millis(400));
+    assert_eq!(jittered(initial, max, 30, 1.0), max, "capped");
+    assert_eq!(jittered(initial, max, 30, 0.0), max / 2, "jitter below the cap too");
+    for draw in [0.1, 0.5, 0.9] {
+        let d = jittered(initial, max, 2, draw);
+        assert!(d >= Duration::from_millis(100) && d <= Duration::from_millis(200), "{d:?}");
+    }
+}
+
+/// A one-route HTTP server on 127.0.0.1: the `n`th request (from 0) gets
+/// `answer(n)` as (status, body). Returns its port and the request count.
+async fn recording_server(
+    answer: impl Fn(usize) -> (u16, Vec<u8>) + Send + Sync + 'static,
+) -> (u16, Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let hits = Arc::new(AtomicUsize::new(0));
+    let (counter, answer) = (hits.clone(), Arc::new(answer));
+    tokio::spawn(async move {
+        while let Ok((mut conn, _)) = listener.accept().await {
+            let n = counter.fetch_add(1, Ordering::SeqCst);
+            let answer = answer.clone();
+            tokio::spawn(async move {
+                let mut request = Vec::new();
+                let mut buf = [0u8; 1024];
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match conn.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(k) => request.extend_from_slice(&buf[..k]),
+                    }
+                }
+                let (status, body) = answer(n);
+                let head = format!(
+                    "HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = conn.write_all(head.as_bytes()).await;
+                let _ = conn.write_all(&body).await;
+                let _ = conn.shutdown().await;
+            });
+        }
+    });
+    (port, hits)
+}
+
+fn audio_event(call_id: &str, port: u16) -> Vec<u8> {
+    serde_json::json!({
+        "schema_version": 1, "call_id": call_id, "seller_id": "s-1",
+        "started_at": "2026-11-02T10:00:00Z",
+        "audio": {"uri": format!("http://127.0.0.1:{port}/calls/{call_id}.wav")}
+    })
+    .to_string()
+    .into_bytes()
+}
+
+#[tokio::test]
+async fn a_missing_recording_is_confirmed_then_dead_lettered() {
+    let (port, hits) = recording_server(|_| (404, b"no such object".to_vec())).await;
+    let h = Harness::new(Faults::default());
+    let Outcome::Failed(f) = h.process(audio_event("c-404", port)).await else { panic!("404") };
+    assert_eq!((f.stage, f.kind, f.attempts), (Stage::Fetch, "recording_unavailable", 2), "{}", f.reason);
+    assert!(f.reason.contains("HTTP 404") && f.reason.contains("c-404.wav"), "{}", f.reason);
+    assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 2, "fetch_confirm_attempts tries");
+    assert!(h.store.attempts().is_empty());
+}
+
+#[tokio::test]
+async fn a_failing_recording_server_is_retried_up_to_the_cap_then_dead_lettered() {
+    let (port, hits) = recording_server(|_| (503, b"<html>busy</html>".to_vec())).await;
+    let h = Harness::new(Faults::default());
+    let Outcome::Failed(f) = h.process(audio_event("c-503", port)).await else { panic!("503") };
+    assert_eq!((f.stage, f.kind, f.attempts), (Stage::Fetch, "recording_unreachable", 3), "{}", f.reason);
+    assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 3, "fetch_max_attempts tries");
+    assert_eq!(h.retries("fetch"), 2);
+}
+
+#[tokio::test]
+async fn a_recording_server_that_recovers_is_waited_for() {
+    let (port, hits) =
+        recording_server(
+            |n| if n == 0 { (500, Vec::new()) } else { (200, b"RIFF not really audio".to_vec()) },
+        )
+        .await;
+    let h = Harness::new(Faults::default());
+    let Outcome::Failed(f) = h.process(audio_event("c-flaky", port)).await else { panic!("no model") };
+    // Fetched on the second try; this worker has no model, so it stops there.
+    assert_eq!((f.stage, f.kind), (Stage::Transcribe, "no_model"), "{}", f.reason);
+    assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 2);
+    assert_eq!(h.retries("fetch"), 1);
+}
+
+#[tokio::test]
+async fn a_recording_over_the_size_limit_is_dead_lettered_without_retries() {
+    let (port, hits) = recording_server(|_| (200, vec![0u8; 4096])).await;
+    let h = Harness::with(Faults::default(), |c| c.max_recording_bytes = Some(1000));
+    let Outcome::Failed(f) = h.process(audio_event("c-big", port)).await else { panic!("too large") };
+    assert_eq!((f.stage, f.kind, f.attempts), (Stage::Fetch, "recording_too_large", 1), "{}", f.reason);
+    assert!(f.reason.contains("4096 bytes"), "{}", f.reason);
+    assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 1);
+}
+
+/// Runs the folder source once over `dir` on a store failing as `faults`
+/// says, stopping it (as SIGTERM would) once `stop_after` writes were tried.
+async fn run_folder(
+    dir: &std::path::Path,
+    faults: Faults,
+    stop_after: usize,
+) -> (crate::dir::DirSummary, Arc<TestStore>) {
+    let Harness { engine, store, health, stop } = Harness::new(faults);
+    let config = crate::dir::DirConfig {
+        path: dir.to_path_buf(),
+        poll: Duration::from_millis(10),
+        once: true,
+        max_in_flight: 2,
+        settle: Duration::ZERO,
+    };
+    let watched = store.clone();
+    let shutdown = async move {
+        while watched.attempts().len() < stop_after {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    };
+    let summary = crate::dir::run(config, engine, health, stop, shutdown, |_| {}).await.expect("runs");
+    (summary, store)
+}
+
+#[tokio::test]
+async fn the_folder_source_never_marks_a_file_done_while_the_store_fails() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let payload: serde_json::Value = serde_json::from_slice(&event("c-dir")).expect("json");
+    std::fs::write(dir.path().join("c-dir.json"), payload["transcript"].to_string()).expect("transcript");
+    let meta = serde_json::json!({"seller_id": "s-1", "started_at": "2026-11-02T10:00:00Z"});
+    std::fs::write(dir.path().join("c-dir.meta.json"), meta.to_string()).expect("sidecar");
+    let state = dir.path().join(".callscope/state.json");
+
+    // A disk-full or I/O error is `Unavailable`: retried until the worker stops.
+    let (summary, store) =
+        run_folder(dir.path(), Faults { unavailable: u32::MAX, ..Faults::default() }, 3).await;
+    assert_eq!((summary.stored, summary.failed), (0, 0), "{summary:?}");
+    assert!(store.stored().is_empty());
+    let saved = std::fs::read_to_string(&state).unwrap_or_default();
+    assert!(!saved.contains("c-dir.json"), "not marked done: {saved}");
+    assert!(!dir.path().join(".callscope/failed/c-dir.json.error.json").exists(), "not a failure either");
+
+    // The next run does it.
+    let (summary, store) =
+        run_folder(dir.path(), Faults { unavailable: 1, ..Faults::default() }, usize::MAX).await;
+    assert_eq!((summary.stored, summary.failed), (1, 0), "{summary:?}");
+    assert_eq!(store.stored(), ["c-dir"]);
+    assert!(std::fs::read_to_string(&state).expect("state").contains("c-dir.json"));
 }

@@ -89,7 +89,76 @@ impl std::fmt::Debug for ClickHouseStore {
     }
 }
 
+/// ClickHouse error codes a retry can fix: the server is overloaded, out of
+/// memory or disk for now, a replica or Keeper is away, the network between
+/// the servers failed, or the query was cancelled. From ClickHouse's
+/// `src/Common/ErrorCodes.cpp` and the codes its own clients retry.
+const RETRYABLE_CODES: &[u32] = &[
+    3,    // UNEXPECTED_END_OF_FILE (a cut connection mid-request)
+    159,  // TIMEOUT_EXCEEDED
+    160,  // TOO_SLOW
+    164,  // READONLY (a replica in read-only mode for maintenance)
+    173,  // CANNOT_ALLOCATE_MEMORY
+    201,  // QUOTA_EXCEEDED (resets with its interval)
+    202,  // TOO_MANY_SIMULTANEOUS_QUERIES
+    203,  // NO_FREE_CONNECTION
+    209,  // SOCKET_TIMEOUT
+    210,  // NETWORK_ERROR
+    225,  // NO_ZOOKEEPER
+    236,  // ABORTED
+    241,  // MEMORY_LIMIT_EXCEEDED
+    242,  // TABLE_IS_READ_ONLY
+    243,  // NOT_ENOUGH_SPACE
+    252,  // TOO_MANY_PARTS
+    285,  // TOO_FEW_LIVE_REPLICAS
+    286,  // UNSATISFIED_QUORUM_FOR_PREVIOUS_WRITE
+    319,  // UNKNOWN_STATUS_OF_INSERT
+    394,  // QUERY_WAS_CANCELLED
+    425,  // SYSTEM_ERROR
+    439,  // CANNOT_SCHEDULE_TASK
+    473,  // DEADLOCK_AVOIDED
+    999,  // KEEPER_EXCEPTION
+    1000, // POCO_EXCEPTION (connection reset, refused, timed out between servers)
+];
+
+/// Codes that are the deployment's fault, not the call's: credentials or
+/// grants. Every call would fail the same way, so they are waited for (and
+/// `/readyz` says so) instead of draining the topic into the dead-letter topic.
+const DEPLOYMENT_CODES: &[u32] = &[
+    192, // UNKNOWN_USER
+    193, // WRONG_PASSWORD
+    194, // REQUIRED_PASSWORD
+    195, // IP_ADDRESS_NOT_ALLOWED
+    497, // ACCESS_DENIED
+    516, // AUTHENTICATION_FAILED
+];
+
+/// Codes that mean the schema is not what this build expects (run `callscope migrate`).
+const SCHEMA_CODES: &[u32] = &[
+    16, // NO_SUCH_COLUMN_IN_TABLE
+    47, // UNKNOWN_IDENTIFIER
+    60, // UNKNOWN_TABLE
+    81, // UNKNOWN_DATABASE
+];
+
+/// The `Code: N` of a ClickHouse exception text, if there is one.
+fn exception_code(message: &str) -> Option<u32> {
+    message
+        .split("Code: ")
+        .nth(1)
+        .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|c| c.parse::<u32>().ok())
+}
+
 /// Maps a client error to a [`StoreError`] that says whether to retry.
+///
+/// Only an exception ClickHouse itself raised about the data (a `Code: N` not
+/// listed above) is permanent. Everything else is retried: network errors,
+/// resets and timeouts; the listed temporary codes; and any answer without a
+/// `Code:` at all. ClickHouse puts `Code: N` in every exception it sends (in
+/// the body or the `X-ClickHouse-Exception-Code` header), so an answer without
+/// one comes from something in between (a load balancer's 502/503/504 page, a
+/// proxy's HTML, a bare status line): the server was not reached.
 #[allow(clippy::wildcard_enum_match_arm)] // the client's error enum is foreign and non-exhaustive
 fn map_err(err: clickhouse::error::Error) -> StoreError {
     use clickhouse::error::Error as E;
@@ -97,22 +166,25 @@ fn map_err(err: clickhouse::error::Error) -> StoreError {
         E::Network(e) => StoreError::Unavailable(e.to_string()),
         E::TimedOut => StoreError::Timeout("request timed out".into()),
         E::SchemaMismatch(m) => StoreError::SchemaMismatch(m),
-        E::BadResponse(m) => {
-            // Codes: 60 UNKNOWN_TABLE, 81 UNKNOWN_DATABASE, 16 NO_SUCH_COLUMN_IN_TABLE,
-            // 47 UNKNOWN_IDENTIFIER; 159 TIMEOUT_EXCEEDED; 202/203/252 overload.
-            let code = m
-                .split("Code: ")
-                .nth(1)
-                .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
-                .and_then(|c| c.parse::<u32>().ok());
-            match code {
-                Some(60 | 81 | 16 | 47) => StoreError::SchemaMismatch(m),
-                Some(159 | 209) => StoreError::Timeout(m),
-                Some(202 | 203 | 252) => StoreError::Unavailable(m),
-                _ => StoreError::Database(m),
+        E::BadResponse(m) => match exception_code(&m) {
+            Some(c) if SCHEMA_CODES.contains(&c) => StoreError::SchemaMismatch(m),
+            Some(159 | 209) => StoreError::Timeout(m),
+            Some(c) if RETRYABLE_CODES.contains(&c) || DEPLOYMENT_CODES.contains(&c) => {
+                StoreError::Unavailable(m)
             }
-        }
+            Some(_) => StoreError::Database(m),
+            None => StoreError::Unavailable(format!("not an answer from ClickHouse: {}", excerpt(&m))),
+        },
         other => StoreError::Database(other.to_string()),
+    }
+}
+
+/// The start of a (possibly HTML) error page, on one line, for logs.
+fn excerpt(body: &str) -> String {
+    let flat: String = body.split_whitespace().collect::<Vec<_>>().join(" ");
+    match flat.char_indices().nth(200) {
+        Some((i, _)) => format!("{}…", &flat[..i]),
+        None => flat,
     }
 }
 
@@ -238,6 +310,39 @@ mod tests {
         assert_eq!(bad("Code: 60. DB::Exception: Unknown table").retry(), Retry::WithBackoff);
         assert_eq!(bad("Code: 159. DB::Exception: Timeout exceeded").retry(), Retry::WithBackoff);
         assert_eq!(bad("Code: 62. DB::Exception: Syntax error").retry(), Retry::Never);
+        assert_eq!(bad("Code: 27. DB::Exception: Cannot parse input").retry(), Retry::Never);
         assert_eq!(map_err(clickhouse::error::Error::TimedOut).retry(), Retry::WithBackoff);
+    }
+
+    #[test]
+    fn temporary_server_codes_are_retried() {
+        use crate::Retry;
+        for code in [241, 242, 999, 202, 203, 252, 285, 319, 425, 1000, 516] {
+            let e = map_err(clickhouse::error::Error::BadResponse(format!(
+                "Code: {code}. DB::Exception: something temporary. (X) (version 25.1)"
+            )));
+            assert_eq!(e.retry(), Retry::WithBackoff, "code {code}: {e}");
+            assert!(matches!(e, StoreError::Unavailable(_)), "code {code}: {e}");
+        }
+    }
+
+    #[test]
+    fn answers_without_a_code_are_not_clickhouse_and_are_retried() {
+        use crate::Retry;
+        let pages = [
+            "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>",
+            "503 Service Unavailable",
+            "504 Gateway Timeout",
+            "upstream connect error or disconnect/reset before headers. reset reason: connection termination",
+            "",
+        ];
+        for page in pages {
+            let e = map_err(clickhouse::error::Error::BadResponse(page.into()));
+            assert_eq!(e.retry(), Retry::WithBackoff, "{page:?}: {e}");
+            assert!(e.to_string().contains("not an answer from ClickHouse"), "{e}");
+            assert!(!e.to_string().contains('\n'), "one line: {e}");
+        }
+        let long = format!("<html>{}</html>", "x".repeat(5000));
+        assert!(map_err(clickhouse::error::Error::BadResponse(long)).to_string().len() < 400);
     }
 }

@@ -39,12 +39,29 @@ pub struct SqliteStore {
     versions: Arc<VersionClock>,
 }
 
+/// Maps a SQLite error to a [`StoreError`] that says whether to retry. A busy
+/// or locked database, a full disk, an I/O error, a file that cannot be opened
+/// or written, and memory pressure are the machine's state, not the call's:
+/// retried (a folder source therefore never marks a file done on them). Only
+/// what the statement or the data did wrong is permanent.
 #[allow(clippy::wildcard_enum_match_arm)] // rusqlite's error enum is foreign and non-exhaustive
 fn db_err(e: rusqlite::Error) -> StoreError {
     use rusqlite::ErrorCode;
     match &e {
         rusqlite::Error::SqliteFailure(f, _)
-            if matches!(f.code, ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) =>
+            if matches!(
+                f.code,
+                ErrorCode::DatabaseBusy
+                    | ErrorCode::DatabaseLocked
+                    | ErrorCode::DiskFull
+                    | ErrorCode::SystemIoFailure
+                    | ErrorCode::CannotOpen
+                    | ErrorCode::ReadOnly
+                    | ErrorCode::PermissionDenied
+                    | ErrorCode::FileLockingProtocolFailed
+                    | ErrorCode::OutOfMemory
+                    | ErrorCode::NoLargeFileSupport
+            ) =>
         {
             StoreError::Unavailable(e.to_string())
         }
@@ -92,12 +109,13 @@ impl SqliteStore {
     ) -> Result<T> {
         let conn = Arc::clone(&self.conn);
         tokio::task::spawn_blocking(move || {
-            let mut guard =
-                conn.lock().map_err(|_| StoreError::Database("connection mutex poisoned".into()))?;
+            // A panic while the lock was held leaves no half-done write behind:
+            // an open transaction is rolled back when it is dropped.
+            let mut guard = conn.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             f(&mut guard)
         })
         .await
-        .map_err(|e| StoreError::Database(format!("blocking task failed: {e}")))?
+        .map_err(|e| StoreError::Unavailable(format!("blocking task failed: {e}")))?
     }
 }
 
@@ -183,5 +201,55 @@ impl Store for SqliteStore {
     async fn delete_comment(&self, comment_id: &str) -> Result<bool> {
         let id = comment_id.to_owned();
         self.with(move |conn| write::delete_comment(conn, &id)).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Retry;
+
+    fn failure(code: i32, msg: Option<&str>) -> rusqlite::Error {
+        rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(code), msg.map(str::to_owned))
+    }
+
+    #[test]
+    fn the_machines_state_is_retried_the_datas_fault_is_not() {
+        use rusqlite::ffi;
+        for code in [
+            ffi::SQLITE_BUSY,
+            ffi::SQLITE_LOCKED,
+            ffi::SQLITE_FULL,
+            ffi::SQLITE_IOERR,
+            ffi::SQLITE_IOERR_WRITE,
+            ffi::SQLITE_IOERR_FSYNC,
+            ffi::SQLITE_CANTOPEN,
+            ffi::SQLITE_READONLY,
+            ffi::SQLITE_NOMEM,
+        ] {
+            let e = db_err(failure(code, Some("database or disk is full")));
+            assert_eq!(e.retry(), Retry::WithBackoff, "code {code}: {e}");
+        }
+        assert_eq!(
+            db_err(failure(ffi::SQLITE_ERROR, Some("no such table: calls"))).retry(),
+            Retry::WithBackoff
+        );
+        assert_eq!(db_err(failure(ffi::SQLITE_CONSTRAINT, Some("NOT NULL"))).retry(), Retry::Never);
+        assert_eq!(db_err(failure(ffi::SQLITE_TOOBIG, None)).retry(), Retry::Never);
+    }
+
+    #[tokio::test]
+    async fn a_write_to_a_read_only_database_is_retried() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("c.db");
+        SqliteStore::open(&path).expect("open").migrate().await.expect("migrate");
+        let ro = rusqlite::Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .expect("open read-only");
+        let store = SqliteStore::with_connection(ro).expect("store");
+        let err = store
+            .with(|conn| conn.execute("DELETE FROM calls", []).map_err(db_err))
+            .await
+            .expect_err("read-only");
+        assert_eq!(err.retry(), Retry::WithBackoff, "{err}");
     }
 }

@@ -18,12 +18,15 @@
 //!   support.
 //! - [`insights`]: the insight arithmetic; [`insights::coaching`]: who may
 //!   need coaching.
-//! - [`auth`], [`directory`], [`error`].
+//! - [`auth`]: bearer tokens and the dev login; [`jwks`]: the identity
+//!   provider's keys, cached and refreshed.
+//! - [`directory`], [`error`].
 
 pub mod auth;
 pub mod directory;
 pub mod error;
 pub mod insights;
+pub mod jwks;
 mod routes;
 
 use std::future::Future;
@@ -33,9 +36,10 @@ use std::sync::Arc;
 use axum::Router;
 use callscope_store::Store;
 
-pub use auth::{AuthSettings, JwtSettings};
+pub use auth::{AuthConfigError, AuthSettings, JwtSettings, TokenKeys};
 pub use directory::Directory;
 pub use insights::coaching::{self, CoachingRules};
+pub use jwks::{JwksCache, JwksError, JwksSettings, JwksSource};
 
 /// Everything the handlers share.
 pub struct AppState {

@@ -171,19 +171,46 @@ fn seller_for<'a>(state: &'a AppState, user: &User, seller_id: &str) -> AppResul
         .ok_or_else(|| ApiError::NotFound(format!("seller {seller_id}")))
 }
 
-/// The call, if `user` may see it.
+/// The call, if `user` may see it. Another seller's call gets the very same
+/// 404 as a call that does not exist, so call ids cannot be probed.
 async fn visible_call(
     state: &AppState,
     user: &User,
     call_id: &str,
 ) -> AppResult<callscope_store::CallDetail> {
-    let call =
-        state.store.call(call_id).await?.ok_or_else(|| ApiError::NotFound(format!("call {call_id}")))?;
-    if !state.directory.can_view_seller(user, &call.summary.seller_id) {
-        return Err(ApiError::Forbidden);
-    }
-    Ok(call)
+    state
+        .store
+        .call(call_id)
+        .await?
+        .filter(|call| state.directory.can_view_seller(user, &call.summary.seller_id))
+        .ok_or_else(|| ApiError::NotFound(format!("call {call_id}")))
 }
+
+/// A team's daily rows: the rows of the team's sellers *per the directory*,
+/// whatever `team` their call events carried (a seller who moved teams, or an
+/// event with a wrong or missing team, counts where the directory says). One
+/// query per seller, a few at a time.
+async fn team_daily(
+    state: &AppState,
+    team_id: &str,
+    range: DateRange,
+) -> callscope_store::Result<Vec<callscope_store::DailyAggregate>> {
+    use futures_util::{StreamExt, TryStreamExt};
+    let sellers: Vec<String> =
+        state.directory.sellers_of(team_id).into_iter().map(|u| u.id.clone()).collect();
+    let per_seller: Vec<Vec<_>> = futures_util::stream::iter(sellers)
+        .map(|seller_id| {
+            let store = Arc::clone(&state.store);
+            async move { store.daily(&SellerFilter::Seller(seller_id), range).await }
+        })
+        .buffer_unordered(TEAM_QUERY_CONCURRENCY)
+        .try_collect()
+        .await?;
+    Ok(per_seller.into_iter().flatten().collect())
+}
+
+/// Per-seller store queries run at once for a team's figures.
+const TEAM_QUERY_CONCURRENCY: usize = 4;
 
 // ---------- dates ----------
 
@@ -278,10 +305,7 @@ async fn seller_insights(
     // Independent queries: run them concurrently.
     let team_query = async {
         match &team_id {
-            Some(t) => store
-                .daily(&SellerFilter::Team(t.clone()), range)
-                .await
-                .map(|rows| Some(TeamSummary::from_daily(t, &rows))),
+            Some(t) => team_daily(&state, t, range).await.map(|rows| Some(TeamSummary::from_daily(t, &rows))),
             None => Ok(None),
         }
     };
@@ -408,7 +432,7 @@ async fn team_coaching(
         return Err(ApiError::NotFound(format!("team {team_id}")));
     }
     let range = range(q.from.as_deref(), q.to.as_deref())?;
-    let rows = state.store.daily(&SellerFilter::Team(team_id.clone()), range).await?;
+    let rows = team_daily(&state, &team_id, range).await?;
     Ok(Json(coaching::assess(&TeamSummary::from_daily(&team_id, &rows), &state.coaching)))
 }
 

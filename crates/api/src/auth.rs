@@ -11,14 +11,16 @@
 //! - **Dev login** (demo and local use only, off unless configured): the login
 //!   page lists the directory's users; picking one sets a session cookie, a
 //!   short-lived HS256 JWT signed with a per-process secret, `HttpOnly`,
-//!   `SameSite=Strict`. `callscope serve` refuses it on a non-loopback address
-//!   unless `--insecure-dev-login` is given.
+//!   `SameSite=Strict`, and `Secure` when the page is served over HTTPS
+//!   ([`CookieSecurity`]). `callscope serve` refuses it on a non-loopback
+//!   address unless `--insecure-dev-login` is given.
 
 use std::sync::Arc;
 
 use axum::extract::FromRequestParts;
 use axum::http::header::{AUTHORIZATION, COOKIE};
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderName};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
@@ -123,6 +125,52 @@ pub struct JwtSettings {
     pub user_claim: String,
 }
 
+/// When the session cookie gets the `Secure` attribute (sent over HTTPS only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CookieSecurity {
+    /// When the request came over HTTPS as far as we can tell: the proxy in
+    /// front says so with `X-Forwarded-Proto: https` (or `Forwarded: proto=https`).
+    #[default]
+    Auto,
+    /// Always (the app is only ever reached over HTTPS).
+    Always,
+    /// Never (plain HTTP on a loopback address, for local demos).
+    Never,
+}
+
+impl CookieSecurity {
+    /// Whether a cookie set in answer to a request with these headers is `Secure`.
+    pub fn secure(self, headers: &HeaderMap) -> bool {
+        match self {
+            CookieSecurity::Always => true,
+            CookieSecurity::Never => false,
+            CookieSecurity::Auto => forwarded_https(headers),
+        }
+    }
+}
+
+/// Whether a reverse proxy says the client used HTTPS.
+pub(crate) fn forwarded_https(headers: &HeaderMap) -> bool {
+    let values = |name: &HeaderName| {
+        headers
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .map(str::to_ascii_lowercase)
+            .collect::<Vec<_>>()
+    };
+    let xfp = values(&HeaderName::from_static("x-forwarded-proto"));
+    // The first proxy's value is the client's (`https, http` behind two proxies).
+    if let Some(first) = xfp.first().and_then(|v| v.split(',').next()) {
+        return first.trim() == "https";
+    }
+    values(&axum::http::header::FORWARDED)
+        .first()
+        .and_then(|v| v.split(',').next().map(str::to_owned))
+        .is_some_and(|first| first.split(';').any(|kv| kv.trim() == "proto=https"))
+}
+
 /// Authentication settings.
 #[derive(Clone)]
 pub struct AuthSettings {
@@ -132,6 +180,8 @@ pub struct AuthSettings {
     pub dev_login: bool,
     /// Secret that signs session cookies (random per process by default).
     pub session_secret: Vec<u8>,
+    /// When the session cookie is `Secure`.
+    pub cookie_security: CookieSecurity,
 }
 
 impl std::fmt::Debug for AuthSettings {
@@ -139,6 +189,7 @@ impl std::fmt::Debug for AuthSettings {
         f.debug_struct("AuthSettings")
             .field("jwt", &self.jwt)
             .field("dev_login", &self.dev_login)
+            .field("cookie_security", &self.cookie_security)
             .finish_non_exhaustive()
     }
 }
@@ -202,6 +253,12 @@ impl AuthSettings {
                 None
             }
         }
+    }
+
+    /// The `Set-Cookie` value that signs `token` in (or, empty, out).
+    pub(crate) fn session_cookie(&self, token: &str, max_age: i64, headers: &HeaderMap) -> String {
+        let secure = if self.cookie_security.secure(headers) { "; Secure" } else { "" };
+        format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}")
     }
 }
 

@@ -20,6 +20,7 @@
 //!   need coaching.
 //! - [`auth`]: bearer tokens and the dev login; [`jwks`]: the identity
 //!   provider's keys, cached and refreshed.
+//! - [`observe`]: security headers.
 //! - [`directory`], [`error`].
 
 pub mod auth;
@@ -27,6 +28,7 @@ pub mod directory;
 pub mod error;
 pub mod insights;
 pub mod jwks;
+pub mod observe;
 mod routes;
 
 use std::future::Future;
@@ -36,7 +38,7 @@ use std::sync::Arc;
 use axum::Router;
 use callscope_store::Store;
 
-pub use auth::{AuthConfigError, AuthSettings, JwtSettings, TokenKeys};
+pub use auth::{AuthConfigError, AuthSettings, CookieSecurity, JwtSettings, TokenKeys};
 pub use directory::Directory;
 pub use insights::coaching::{self, CoachingRules};
 pub use jwks::{JwksCache, JwksError, JwksSettings, JwksSource};

@@ -11,17 +11,18 @@ use axum::http::header::{
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
-use axum::{Json, Router};
+use axum::{Json, Router, middleware};
 use callscope_model::TrackerKind;
 use callscope_store::{DateRange, HistoryQuery, HistorySort, NewComment, SellerFilter};
 use chrono::{Days, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::AppState;
-use crate::auth::{CurrentUser, SESSION_COOKIE, SESSION_TTL_S};
+use crate::auth::{CurrentUser, SESSION_TTL_S};
 use crate::directory::{AppRole, User};
 use crate::error::ApiError;
 use crate::insights::{self, Bucket, Kpi, SellerSummary, TeamSummary, TrendPoint, coaching};
+use crate::observe;
 
 type AppResult<T> = Result<T, ApiError>;
 type St = State<Arc<AppState>>;
@@ -47,6 +48,8 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/api/calls/{call_id}/comments", get(comments).post(add_comment))
         .route("/api/calls/{call_id}/comments/{comment_id}", delete(delete_comment))
         .with_state(state)
+        // The security headers, on every response.
+        .layer(middleware::from_fn(observe::security_headers))
 }
 
 fn static_file(body: &'static str, content_type: &'static str) -> Response {
@@ -107,7 +110,7 @@ struct DevLogin {
     user_id: String,
 }
 
-async fn dev_login(State(state): St, Json(body): Json<DevLogin>) -> AppResult<Response> {
+async fn dev_login(State(state): St, headers: HeaderMap, Json(body): Json<DevLogin>) -> AppResult<Response> {
     if !state.auth.dev_login {
         return Err(ApiError::NotFound("dev login".into()));
     }
@@ -116,8 +119,7 @@ async fn dev_login(State(state): St, Json(body): Json<DevLogin>) -> AppResult<Re
         .user(&body.user_id)
         .ok_or_else(|| ApiError::NotFound(format!("user {}", body.user_id)))?;
     let token = state.auth.session_token(&user.id)?;
-    let cookie =
-        format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={SESSION_TTL_S}");
+    let cookie = state.auth.session_cookie(&token, SESSION_TTL_S, &headers);
     let mut response = Json(PublicUser::from(user)).into_response();
     response
         .headers_mut()
@@ -125,13 +127,13 @@ async fn dev_login(State(state): St, Json(body): Json<DevLogin>) -> AppResult<Re
     Ok(response)
 }
 
-async fn logout() -> Response {
+async fn logout(State(state): St, headers: HeaderMap) -> AppResult<Response> {
     let mut response = StatusCode::NO_CONTENT.into_response();
-    response.headers_mut().insert(
-        SET_COOKIE,
-        HeaderValue::from_static("callscope_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"),
-    );
+    let cookie = state.auth.session_cookie("", 0, &headers);
     response
+        .headers_mut()
+        .insert(SET_COOKIE, HeaderValue::from_str(&cookie).map_err(|e| ApiError::Internal(e.to_string()))?);
+    Ok(response)
 }
 
 #[derive(Serialize)]

@@ -11,8 +11,8 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use callscope_api::{
-    AppState, AuthSettings, CoachingRules, Directory, JwksCache, JwksSettings, JwksSource, JwtSettings,
-    TokenKeys, app,
+    AppState, AuthSettings, CoachingRules, CookieSecurity, Directory, JwksCache, JwksSettings, JwksSource,
+    JwtSettings, TokenKeys, app,
 };
 use callscope_model::{CallMeta, Transcript};
 use callscope_pipeline::Analyzer;
@@ -148,7 +148,12 @@ async fn fixture_with(jwt: Option<JwtSettings>) -> Fixture {
     let state = AppState {
         store: store.clone(),
         directory: Directory::from_toml_str(DIRECTORY).expect("directory"),
-        auth: AuthSettings { jwt, dev_login: true, session_secret: b"session-secret-of-this-test".to_vec() },
+        auth: AuthSettings {
+            jwt,
+            dev_login: true,
+            session_secret: b"session-secret-of-this-test".to_vec(),
+            cookie_security: CookieSecurity::Auto,
+        },
         coaching: CoachingRules::defaults(),
         audio_root: Some(audio.path().to_path_buf()),
         chat_url_template: Some("https://chat.example.com/?to={email}".into()),
@@ -309,6 +314,7 @@ async fn dev_login_sets_a_session_cookie() {
     assert_eq!(res.status(), StatusCode::OK);
     let cookie = res.headers()[header::SET_COOKIE].to_str().expect("ascii").to_owned();
     assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "{cookie}");
+    assert!(!cookie.contains("Secure"), "plain HTTP: a Secure cookie would never come back: {cookie}");
     let session = cookie.split(';').next().expect("pair").to_owned();
     let req = Request::builder()
         .uri("/api/calls/c-rachel")
@@ -530,6 +536,59 @@ async fn team_figures_follow_the_directory_not_the_events_team() {
         .filter_map(|s| s["seller_id"].as_str())
         .collect();
     assert_eq!(sellers, ["s-rachel"], "{report}");
+}
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers() {
+    let f = fixture().await;
+    for (uri, auth) in
+        [("/", None), ("/app.js", None), ("/api/me", None), ("/nope", None), ("/api/me", Some("s-daniel"))]
+    {
+        let mut req = Request::builder().uri(uri);
+        if let Some(u) = auth {
+            req = req.header(header::AUTHORIZATION, format!("Bearer {}", token(u, "https://idp.test", 600)));
+        }
+        let res = f.app.clone().oneshot(req.body(Body::empty()).expect("req")).await.expect("res");
+        let h = res.headers();
+        let csp = h.get(header::CONTENT_SECURITY_POLICY).and_then(|v| v.to_str().ok()).unwrap_or_default();
+        assert!(csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self'"), "{uri}: {csp}");
+        assert!(!csp.contains("script-src 'self' 'unsafe-inline'"), "{uri}: {csp}");
+        assert_eq!(
+            h.get(header::X_CONTENT_TYPE_OPTIONS).map(|v| v.as_bytes()),
+            Some(&b"nosniff"[..]),
+            "{uri}"
+        );
+        assert_eq!(h.get(header::REFERRER_POLICY).map(|v| v.as_bytes()), Some(&b"no-referrer"[..]), "{uri}");
+        assert_eq!(h.get(header::X_FRAME_OPTIONS).map(|v| v.as_bytes()), Some(&b"DENY"[..]), "{uri}");
+        assert!(h.get(header::STRICT_TRANSPORT_SECURITY).is_none(), "plain HTTP: no HSTS");
+    }
+    // The page has no inline script or style element for the policy to block.
+    let page = include_str!("../web/index.html");
+    assert!(
+        !page.contains("<script>") && !page.contains("<style") && !page.contains("javascript:"),
+        "inline code"
+    );
+}
+
+#[tokio::test]
+async fn behind_an_https_proxy_the_cookie_is_secure() {
+    let f = fixture().await;
+    let login = |proto: Option<&str>| {
+        let mut req = Request::builder()
+            .method("POST")
+            .uri("/api/auth/dev-login")
+            .header(header::CONTENT_TYPE, "application/json");
+        if let Some(p) = proto {
+            req = req.header("x-forwarded-proto", p);
+        }
+        f.app.clone().oneshot(req.body(Body::from(r#"{"user_id":"s-daniel"}"#)).expect("req"))
+    };
+    let res = login(Some("https")).await.expect("res");
+    let cookie = res.headers()[header::SET_COOKIE].to_str().expect("ascii").to_owned();
+    assert!(cookie.ends_with("; Secure"), "{cookie}");
+    assert_eq!(res.headers()[header::STRICT_TRANSPORT_SECURITY], "max-age=31536000");
+    let res = login(Some("http")).await.expect("res");
+    assert!(!res.headers()[header::SET_COOKIE].to_str().expect("ascii").contains("Secure"));
 }
 
 // ---------- JWKS: a local identity provider on 127.0.0.1 ----------

@@ -143,6 +143,9 @@ impl AsrConfig {
 pub(crate) struct AppConfig {
     /// Listen address.
     pub(crate) listen: String,
+    /// When the session cookie is `Secure`: `auto` (behind an HTTPS proxy that
+    /// sends `X-Forwarded-Proto: https`), `always` or `never`.
+    pub(crate) cookie_secure: callscope_api::CookieSecurity,
     /// Users and teams file.
     pub(crate) directory: Option<PathBuf>,
     /// Demo login on.
@@ -313,9 +316,13 @@ mod tests {
     fn app_security_settings_parse() {
         figment::Jail::expect_with(|jail| {
             let config = Config::load(None).expect("defaults");
+            assert_eq!(config.app.cookie_secure, callscope_api::CookieSecurity::Auto);
             assert!(!config.app.jwt_oidc_discovery);
-            jail.set_env("CALLSCOPE__APP__JWT_OIDC_DISCOVERY", "true");
-            assert!(Config::load(None).expect("loads").app.jwt_oidc_discovery);
+            jail.set_env("CALLSCOPE__APP__COOKIE_SECURE", "always");
+            let config = Config::load(None).expect("loads");
+            assert_eq!(config.app.cookie_secure, callscope_api::CookieSecurity::Always);
+            jail.set_env("CALLSCOPE__APP__COOKIE_SECURE", "sometimes");
+            assert!(Config::load(None).is_err());
             Ok(())
         });
     }

@@ -75,6 +75,7 @@ async fn auth_settings(app: &AppConfig) -> Result<AuthSettings> {
         }),
         dev_login: app.dev_login,
         session_secret,
+        cookie_security: app.cookie_secure,
     })
 }
 

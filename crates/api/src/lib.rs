@@ -14,13 +14,14 @@
 //! # Layout
 //! - [`app`] builds the router (tests drive it with `oneshot`); [`serve`] runs it
 //!   on a listener until a shutdown future completes.
-//! - `routes`: the JSON API, the static page, and recordings with HTTP Range
+//! - `routes`: the JSON API, the static page, `/healthz`, `/readyz` (the store
+//!   answers) and `/metrics`, and recordings streamed from disk with HTTP Range
 //!   support.
 //! - [`insights`]: the insight arithmetic; [`insights::coaching`]: who may
 //!   need coaching.
 //! - [`auth`]: bearer tokens and the dev login; [`jwks`]: the identity
 //!   provider's keys, cached and refreshed.
-//! - [`observe`]: security headers.
+//! - [`observe`]: request metrics, request logs, security headers.
 //! - [`directory`], [`error`].
 
 pub mod auth;
@@ -42,6 +43,7 @@ pub use auth::{AuthConfigError, AuthSettings, CookieSecurity, JwtSettings, Token
 pub use directory::Directory;
 pub use insights::coaching::{self, CoachingRules};
 pub use jwks::{JwksCache, JwksError, JwksSettings, JwksSource};
+pub use observe::ApiMetrics;
 
 /// Everything the handlers share.
 pub struct AppState {
@@ -57,6 +59,8 @@ pub struct AppState {
     pub audio_root: Option<PathBuf>,
     /// Chat link for "contact the seller"; `{email}` is replaced.
     pub chat_url_template: Option<String>,
+    /// Request metrics, served at `/metrics`.
+    pub metrics: ApiMetrics,
 }
 
 impl std::fmt::Debug for AppState {

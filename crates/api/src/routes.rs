@@ -1,4 +1,5 @@
-//! The JSON API and the static page. Each handler checks access first.
+//! The JSON API, the static page, and the operations endpoints (`/healthz`,
+//! `/readyz`, `/metrics`). Each API handler checks access first.
 
 use std::path::{Path as FsPath, PathBuf};
 use std::sync::Arc;
@@ -28,11 +29,14 @@ type AppResult<T> = Result<T, ApiError>;
 type St = State<Arc<AppState>>;
 
 pub(crate) fn router(state: Arc<AppState>) -> Router {
+    let metrics = state.metrics.clone();
     Router::new()
         .route("/", get(index))
         .route("/app.js", get(app_js))
         .route("/app.css", get(app_css))
         .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics_text))
         .route("/api/openapi.json", get(openapi))
         .route("/api/auth/dev-users", get(dev_users))
         .route("/api/auth/dev-login", post(dev_login))
@@ -48,8 +52,33 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/api/calls/{call_id}/comments", get(comments).post(add_comment))
         .route("/api/calls/{call_id}/comments/{comment_id}", delete(delete_comment))
         .with_state(state)
-        // The security headers, on every response.
+        // Layers run outside in: headers on everything, then the request log,
+        // then the timing (inside the log, so the histogram sees the handler's status).
+        .layer(middleware::from_fn_with_state(metrics, observe::record_metrics))
+        .layer(observe::trace_layer())
         .layer(middleware::from_fn(observe::security_headers))
+}
+
+/// Ready when the store answers a cheap query (reachable and migrated).
+/// `/healthz` stays liveness only: a store outage must not restart the app.
+async fn readyz(State(state): St) -> Response {
+    let probe = tokio::time::timeout(std::time::Duration::from_secs(5), state.store.ping()).await;
+    match probe {
+        Ok(Ok(())) => (StatusCode::OK, "ready\n").into_response(),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "not ready: the store failed its probe");
+            (StatusCode::SERVICE_UNAVAILABLE, "not ready: the call store is unavailable\n").into_response()
+        }
+        Err(_) => {
+            tracing::warn!("not ready: the store did not answer its probe within 5 s");
+            (StatusCode::SERVICE_UNAVAILABLE, "not ready: the call store did not answer\n").into_response()
+        }
+    }
+}
+
+async fn metrics_text(State(state): St) -> Response {
+    ([(CONTENT_TYPE, "text/plain; version=0.0.4"), (CACHE_CONTROL, "no-store")], state.metrics.render())
+        .into_response()
 }
 
 fn static_file(body: &'static str, content_type: &'static str) -> Response {

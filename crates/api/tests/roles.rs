@@ -11,8 +11,8 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use callscope_api::{
-    AppState, AuthSettings, CoachingRules, CookieSecurity, Directory, JwksCache, JwksSettings, JwksSource,
-    JwtSettings, TokenKeys, app,
+    ApiMetrics, AppState, AuthSettings, CoachingRules, CookieSecurity, Directory, JwksCache, JwksSettings,
+    JwksSource, JwtSettings, TokenKeys, app,
 };
 use callscope_model::{CallMeta, Transcript};
 use callscope_pipeline::Analyzer;
@@ -157,6 +157,7 @@ async fn fixture_with(jwt: Option<JwtSettings>) -> Fixture {
         coaching: CoachingRules::defaults(),
         audio_root: Some(audio.path().to_path_buf()),
         chat_url_template: Some("https://chat.example.com/?to={email}".into()),
+        metrics: ApiMetrics::new(),
     };
     std::mem::forget(outside); // keep the file for the test's lifetime
     Fixture { app: app(Arc::new(state)), store, _audio: audio }
@@ -589,6 +590,62 @@ async fn behind_an_https_proxy_the_cookie_is_secure() {
     assert_eq!(res.headers()[header::STRICT_TRANSPORT_SECURITY], "max-age=31536000");
     let res = login(Some("http")).await.expect("res");
     assert!(!res.headers()[header::SET_COOKIE].to_str().expect("ascii").contains("Secure"));
+}
+
+#[tokio::test]
+async fn metrics_expose_request_durations_by_route_and_status() {
+    let f = fixture().await;
+    send(&f.app, "GET", "/api/calls/c-daniel", Some("s-daniel"), None).await;
+    send(&f.app, "GET", "/api/calls/c-rachel", Some("s-daniel"), None).await;
+    send(&f.app, "GET", "/no/such/page", None, None).await;
+    let res =
+        f.app.clone().oneshot(Request::builder().uri("/metrics").body(Body::empty()).expect("req")).await;
+    let res = res.expect("res");
+    assert_eq!(res.status(), StatusCode::OK);
+    let text =
+        String::from_utf8(res.into_body().collect().await.expect("body").to_bytes().to_vec()).expect("utf-8");
+    for want in [
+        r#"callscope_api_request_duration_seconds_count{method="GET",route="/api/calls/{call_id}",status="200"} 1"#,
+        r#"callscope_api_request_duration_seconds_count{method="GET",route="/api/calls/{call_id}",status="404"} 1"#,
+        r#"callscope_api_request_duration_seconds_bucket{method="GET",route="/api/calls/{call_id}",status="200",le="+Inf"} 1"#,
+        r#"callscope_api_request_duration_seconds_count{method="GET",route="other",status="404"} 1"#,
+        r#"callscope_api_build_info{version=""#,
+    ] {
+        assert!(text.contains(want), "missing {want} in\n{text}");
+    }
+    assert!(!text.contains("c-daniel") && !text.contains("/no/such/page"), "raw paths in labels:\n{text}");
+    // Every metric the API exports is documented.
+    let doc = include_str!("../../../docs/app.md");
+    for line in text.lines().filter(|l| l.starts_with("# TYPE ")) {
+        let name = line.split_whitespace().nth(2).expect("name");
+        assert!(doc.contains(&format!("`{name}`")), "{name} is not documented in docs/app.md");
+    }
+}
+
+#[tokio::test]
+async fn readiness_checks_the_store_and_liveness_does_not() {
+    let f = fixture().await;
+    assert_eq!(status_with(&f.app, "/readyz", None).await, StatusCode::OK);
+    assert_eq!(status_with(&f.app, "/healthz", None).await, StatusCode::OK);
+    // A store that cannot serve reads (never migrated): not ready, yet alive.
+    let unmigrated = SqliteStore::in_memory().expect("store");
+    let state = AppState {
+        store: Arc::new(unmigrated),
+        directory: Directory::from_toml_str(DIRECTORY).expect("directory"),
+        auth: AuthSettings {
+            jwt: Some(hs256_settings()),
+            dev_login: false,
+            session_secret: b"session-secret-of-this-test".to_vec(),
+            cookie_security: CookieSecurity::Auto,
+        },
+        coaching: CoachingRules::defaults(),
+        audio_root: None,
+        chat_url_template: None,
+        metrics: ApiMetrics::new(),
+    };
+    let broken = app(Arc::new(state));
+    assert_eq!(status_with(&broken, "/readyz", None).await, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(status_with(&broken, "/healthz", None).await, StatusCode::OK);
 }
 
 // ---------- JWKS: a local identity provider on 127.0.0.1 ----------

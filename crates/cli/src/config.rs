@@ -143,6 +143,8 @@ impl AsrConfig {
 pub(crate) struct AppConfig {
     /// Listen address.
     pub(crate) listen: String,
+    /// Log line format of `serve`.
+    pub(crate) log_format: LogFormat,
     /// When the session cookie is `Secure`: `auto` (behind an HTTPS proxy that
     /// sends `X-Forwarded-Proto: https`), `always` or `never`.
     pub(crate) cookie_secure: callscope_api::CookieSecurity,
@@ -317,10 +319,13 @@ mod tests {
         figment::Jail::expect_with(|jail| {
             let config = Config::load(None).expect("defaults");
             assert_eq!(config.app.cookie_secure, callscope_api::CookieSecurity::Auto);
+            assert_eq!(config.app.log_format, LogFormat::Text);
             assert!(!config.app.jwt_oidc_discovery);
             jail.set_env("CALLSCOPE__APP__COOKIE_SECURE", "always");
+            jail.set_env("CALLSCOPE__APP__LOG_FORMAT", "json");
             let config = Config::load(None).expect("loads");
             assert_eq!(config.app.cookie_secure, callscope_api::CookieSecurity::Always);
+            assert_eq!(config.app.log_format, LogFormat::Json);
             jail.set_env("CALLSCOPE__APP__COOKIE_SECURE", "sometimes");
             assert!(Config::load(None).is_err());
             Ok(())

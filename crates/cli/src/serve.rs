@@ -21,6 +21,7 @@ pub(crate) struct ServeArgs {
 }
 
 pub(crate) fn run(args: &ServeArgs, config: &Config) -> Result<ExitCode> {
+    setup::init_logging(config.app.log_format);
     let listen = args.listen.as_deref().unwrap_or(&config.app.listen);
     setup::serve_app(config, listen, args.insecure_dev_login)?;
     Ok(ExitCode::SUCCESS)

@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use callscope_api::{
-    AppState, AuthSettings, CoachingRules, JwksCache, JwksSettings, JwksSource, JwtSettings, TokenKeys,
+    ApiMetrics, AppState, AuthSettings, CoachingRules, JwksCache, JwksSettings, JwksSource, JwtSettings,
+    TokenKeys,
 };
 
 use super::{describe, load_directory, open_store, shutdown_signal};
@@ -158,6 +159,7 @@ pub(crate) fn serve_app(config: &Config, listen: &str, insecure_dev_login: bool)
             coaching,
             audio_root: app.audio_root.clone(),
             chat_url_template: app.chat_url_template.clone(),
+            metrics: ApiMetrics::new(),
         });
         callscope_api::serve(listener, state, shutdown_signal()).await.context("serving")?;
         tracing::info!("seller insights stopped");

@@ -359,8 +359,41 @@ async fn audio_supports_ranges_and_stays_in_its_folder() {
     assert_eq!(body[0], 100, "the byte at offset 100");
     let res = get("/api/calls/c-daniel/audio", Some("bytes=5000-")).await.expect("res");
     assert_eq!(res.status(), StatusCode::RANGE_NOT_SATISFIABLE);
+    let res = get("/api/calls/c-daniel/audio", None).await.expect("res");
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()[header::CONTENT_LENGTH], "1000");
+    assert_eq!(res.headers()[header::ACCEPT_RANGES], "bytes");
+    let body = res.into_body().collect().await.expect("body").to_bytes();
+    assert_eq!(body.to_vec(), std::fs::read(f._audio.path().join("c-daniel.mp3")).expect("file"));
+    let res = get("/api/calls/c-daniel/audio", Some("bytes=-10")).await.expect("res");
+    assert_eq!(res.headers()[header::CONTENT_RANGE], "bytes 990-999/1000");
     // A recording outside the audio folder is never served, even to its seller.
     assert_eq!(get("/api/calls/c-daniel-2/audio", None).await.expect("res").status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn long_recordings_stream_in_chunks_byte_for_byte() {
+    let f = fixture().await;
+    // Several streaming chunks long, and not a multiple of a chunk.
+    let bytes: Vec<u8> = (0..300_001u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    std::fs::write(f._audio.path().join("c-daniel.mp3"), &bytes).expect("rewrite the recording");
+    let get = |range: Option<&str>| {
+        let mut req = Request::builder()
+            .uri("/api/calls/c-daniel/audio")
+            .header(header::AUTHORIZATION, format!("Bearer {}", token("s-daniel", "https://idp.test", 600)));
+        if let Some(r) = range {
+            req = req.header(header::RANGE, r);
+        }
+        f.app.clone().oneshot(req.body(Body::empty()).expect("req"))
+    };
+    let whole = get(None).await.expect("res").into_body().collect().await.expect("body").to_bytes();
+    assert!(whole == bytes, "the whole recording, byte for byte");
+    // A range across chunk boundaries.
+    let res = get(Some("bytes=65000-200000")).await.expect("res");
+    assert_eq!(res.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(res.headers()[header::CONTENT_LENGTH], "135001");
+    let part = res.into_body().collect().await.expect("body").to_bytes();
+    assert!(part == bytes[65_000..=200_000], "the range, byte for byte");
 }
 
 #[tokio::test]
@@ -750,9 +783,18 @@ impl IdentityProvider {
     }
 
     async fn settings(&self, source: JwksSource, min_refetch_s: u64) -> JwtSettings {
+        self.settings_refreshing(source, min_refetch_s, 3600).await
+    }
+
+    async fn settings_refreshing(
+        &self,
+        source: JwksSource,
+        min_refetch_s: u64,
+        refresh_s: u64,
+    ) -> JwtSettings {
         let cache = JwksCache::new(JwksSettings {
             source,
-            refresh: std::time::Duration::from_secs(3600),
+            refresh: std::time::Duration::from_secs(refresh_s),
             min_refetch: std::time::Duration::from_secs(min_refetch_s),
             timeout: std::time::Duration::from_secs(10),
         })
@@ -808,6 +850,21 @@ async fn unknown_kids_refetch_the_jwks_at_most_once_per_interval() {
     }
     assert_eq!(idp.fetches(), 1, "made-up kids must not hammer the provider");
     assert_eq!(me(old.token(&idp.issuer, "s-daniel")).await, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn stale_keys_are_fetched_again_and_withdrawn_keys_stop_working() {
+    let old = es256_key("key-1");
+    let idp = IdentityProvider::start(vec![old.jwk.clone()]).await;
+    // A refresh interval of 0: the keys are stale at every token.
+    let jwks = JwksSource::Url(format!("{}/keys", idp.issuer));
+    let f = fixture_with(Some(idp.settings_refreshing(jwks, 0, 0).await)).await;
+    let me = |t: String| status_with(&f.app, "/api/me", Some(format!("Bearer {t}")));
+    assert_eq!(me(old.token(&idp.issuer, "s-daniel")).await, StatusCode::OK);
+    // The provider withdraws the key; its kid is still cached, but stale.
+    idp.publish(vec![es256_key("key-2").jwk]);
+    assert_eq!(me(old.token(&idp.issuer, "s-daniel")).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(idp.fetches(), 3, "the startup fetch and one per stale use");
 }
 
 #[tokio::test]

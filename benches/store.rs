@@ -225,7 +225,12 @@ async fn api_path(store: std::sync::Arc<dyn Store>, label: &str, calls: u64, ran
             s % 10
         ));
     }
-    let auth = callscope_api::AuthSettings { jwt: None, dev_login: false, session_secret: b"bench".to_vec() };
+    let auth = callscope_api::AuthSettings {
+        jwt: None,
+        dev_login: false,
+        session_secret: b"bench".to_vec(),
+        cookie_security: callscope_api::CookieSecurity::Auto,
+    };
     let state = std::sync::Arc::new(callscope_api::AppState {
         store,
         directory: callscope_api::Directory::from_toml_str(&toml).expect("directory"),
@@ -233,6 +238,7 @@ async fn api_path(store: std::sync::Arc<dyn Store>, label: &str, calls: u64, ran
         coaching: callscope_api::CoachingRules::defaults(),
         audio_root: None,
         chat_url_template: None,
+        metrics: callscope_api::ApiMetrics::new(),
     });
     let app = callscope_api::app(state);
     let q = format!("from={}&to={}", range.from, range.to);

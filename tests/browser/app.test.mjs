@@ -22,9 +22,11 @@ async function test(name, fn) {
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
+  // The server's Content-Security-Policy must not block anything the page does.
+  page.on('console', (m) => { if (/Content Security Policy/i.test(m.text())) errors.push(m.text()); });
   try {
     await fn(page, context);
-    assert.deepEqual(errors, [], 'no JavaScript errors on the page');
+    assert.deepEqual(errors, [], 'no JavaScript errors or CSP violations on the page');
     console.log(`ok - ${name}`);
   } catch (e) {
     failures += 1;
@@ -132,12 +134,13 @@ await test('manager comments on the transcript and the seller sees it', async (p
 await test("a seller cannot reach another seller's call", async (page) => {
   await login(page, 'Daniel Price');
   await page.goto(`${BASE}/#/call/dev-02-security-renewal-unhappy`);
-  await page.waitForSelector('h1:has-text("No access")');
-  assert.equal((await api(page, '/api/calls/dev-02-security-renewal-unhappy')).status, 403);
-  assert.equal((await api(page, '/api/calls/dev-02-security-renewal-unhappy/comments')).status, 403);
+  // Another seller's call is answered like a call that does not exist.
+  await page.waitForSelector('h1:has-text("Not found")');
+  assert.equal((await api(page, '/api/calls/dev-02-security-renewal-unhappy')).status, 404);
+  assert.equal((await api(page, '/api/calls/dev-02-security-renewal-unhappy/comments')).status, 404);
   assert.equal((await api(page, '/api/sellers/s-rachel/insights')).status, 403);
   const audio = await page.evaluate(async () => (await fetch('/api/calls/dev-05-endpoint-expansion/audio')).status);
-  assert.equal(audio, 403);
+  assert.equal(audio, 404);
 });
 
 await test('the page works at phone width', async (page) => {

@@ -49,7 +49,7 @@ impl IntoResponse for ApiError {
         };
         // Internal details stay in the server's log, never in the response.
         let message = if status.is_server_error() {
-            eprintln!("error: {self}");
+            tracing::error!(error = %self, "request failed");
             match status {
                 StatusCode::SERVICE_UNAVAILABLE => {
                     "the call store is unavailable; try again shortly".to_owned()

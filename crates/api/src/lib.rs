@@ -14,16 +14,22 @@
 //! # Layout
 //! - [`app`] builds the router (tests drive it with `oneshot`); [`serve`] runs it
 //!   on a listener until a shutdown future completes.
-//! - `routes`: the JSON API, the static page, and recordings with HTTP Range
+//! - `routes`: the JSON API, the static page, `/healthz`, `/readyz` (the store
+//!   answers) and `/metrics`, and recordings streamed from disk with HTTP Range
 //!   support.
 //! - [`insights`]: the insight arithmetic; [`insights::coaching`]: who may
 //!   need coaching.
-//! - [`auth`], [`directory`], [`error`].
+//! - [`auth`]: bearer tokens and the dev login; [`jwks`]: the identity
+//!   provider's keys, cached and refreshed.
+//! - [`observe`]: request metrics, request logs, security headers.
+//! - [`directory`], [`error`].
 
 pub mod auth;
 pub mod directory;
 pub mod error;
 pub mod insights;
+pub mod jwks;
+pub mod observe;
 mod routes;
 
 use std::future::Future;
@@ -33,9 +39,11 @@ use std::sync::Arc;
 use axum::Router;
 use callscope_store::Store;
 
-pub use auth::{AuthSettings, JwtSettings};
+pub use auth::{AuthConfigError, AuthSettings, CookieSecurity, JwtSettings, TokenKeys};
 pub use directory::Directory;
 pub use insights::coaching::{self, CoachingRules};
+pub use jwks::{JwksCache, JwksError, JwksSettings, JwksSource};
+pub use observe::ApiMetrics;
 
 /// Everything the handlers share.
 pub struct AppState {
@@ -51,6 +59,8 @@ pub struct AppState {
     pub audio_root: Option<PathBuf>,
     /// Chat link for "contact the seller"; `{email}` is replaced.
     pub chat_url_template: Option<String>,
+    /// Request metrics, served at `/metrics`.
+    pub metrics: ApiMetrics,
 }
 
 impl std::fmt::Debug for AppState {

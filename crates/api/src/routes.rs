@@ -1,4 +1,5 @@
-//! The JSON API and the static page. Each handler checks access first.
+//! The JSON API, the static page, and the operations endpoints (`/healthz`,
+//! `/readyz`, `/metrics`). Each API handler checks access first.
 
 use std::path::{Path as FsPath, PathBuf};
 use std::sync::Arc;
@@ -11,27 +12,31 @@ use axum::http::header::{
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
-use axum::{Json, Router};
+use axum::{Json, Router, middleware};
 use callscope_model::TrackerKind;
 use callscope_store::{DateRange, HistoryQuery, HistorySort, NewComment, SellerFilter};
 use chrono::{Days, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::AppState;
-use crate::auth::{CurrentUser, SESSION_COOKIE, SESSION_TTL_S};
+use crate::auth::{CurrentUser, SESSION_TTL_S};
 use crate::directory::{AppRole, User};
 use crate::error::ApiError;
 use crate::insights::{self, Bucket, Kpi, SellerSummary, TeamSummary, TrendPoint, coaching};
+use crate::observe;
 
 type AppResult<T> = Result<T, ApiError>;
 type St = State<Arc<AppState>>;
 
 pub(crate) fn router(state: Arc<AppState>) -> Router {
+    let metrics = state.metrics.clone();
     Router::new()
         .route("/", get(index))
         .route("/app.js", get(app_js))
         .route("/app.css", get(app_css))
         .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics_text))
         .route("/api/openapi.json", get(openapi))
         .route("/api/auth/dev-users", get(dev_users))
         .route("/api/auth/dev-login", post(dev_login))
@@ -47,6 +52,33 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/api/calls/{call_id}/comments", get(comments).post(add_comment))
         .route("/api/calls/{call_id}/comments/{comment_id}", delete(delete_comment))
         .with_state(state)
+        // Layers run outside in: headers on everything, then the request log,
+        // then the timing (inside the log, so the histogram sees the handler's status).
+        .layer(middleware::from_fn_with_state(metrics, observe::record_metrics))
+        .layer(observe::trace_layer())
+        .layer(middleware::from_fn(observe::security_headers))
+}
+
+/// Ready when the store answers a cheap query (reachable and migrated).
+/// `/healthz` stays liveness only: a store outage must not restart the app.
+async fn readyz(State(state): St) -> Response {
+    let probe = tokio::time::timeout(std::time::Duration::from_secs(5), state.store.ping()).await;
+    match probe {
+        Ok(Ok(())) => (StatusCode::OK, "ready\n").into_response(),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "not ready: the store failed its probe");
+            (StatusCode::SERVICE_UNAVAILABLE, "not ready: the call store is unavailable\n").into_response()
+        }
+        Err(_) => {
+            tracing::warn!("not ready: the store did not answer its probe within 5 s");
+            (StatusCode::SERVICE_UNAVAILABLE, "not ready: the call store did not answer\n").into_response()
+        }
+    }
+}
+
+async fn metrics_text(State(state): St) -> Response {
+    ([(CONTENT_TYPE, "text/plain; version=0.0.4"), (CACHE_CONTROL, "no-store")], state.metrics.render())
+        .into_response()
 }
 
 fn static_file(body: &'static str, content_type: &'static str) -> Response {
@@ -107,7 +139,7 @@ struct DevLogin {
     user_id: String,
 }
 
-async fn dev_login(State(state): St, Json(body): Json<DevLogin>) -> AppResult<Response> {
+async fn dev_login(State(state): St, headers: HeaderMap, Json(body): Json<DevLogin>) -> AppResult<Response> {
     if !state.auth.dev_login {
         return Err(ApiError::NotFound("dev login".into()));
     }
@@ -116,8 +148,7 @@ async fn dev_login(State(state): St, Json(body): Json<DevLogin>) -> AppResult<Re
         .user(&body.user_id)
         .ok_or_else(|| ApiError::NotFound(format!("user {}", body.user_id)))?;
     let token = state.auth.session_token(&user.id)?;
-    let cookie =
-        format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={SESSION_TTL_S}");
+    let cookie = state.auth.session_cookie(&token, SESSION_TTL_S, &headers);
     let mut response = Json(PublicUser::from(user)).into_response();
     response
         .headers_mut()
@@ -125,13 +156,13 @@ async fn dev_login(State(state): St, Json(body): Json<DevLogin>) -> AppResult<Re
     Ok(response)
 }
 
-async fn logout() -> Response {
+async fn logout(State(state): St, headers: HeaderMap) -> AppResult<Response> {
     let mut response = StatusCode::NO_CONTENT.into_response();
-    response.headers_mut().insert(
-        SET_COOKIE,
-        HeaderValue::from_static("callscope_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"),
-    );
+    let cookie = state.auth.session_cookie("", 0, &headers);
     response
+        .headers_mut()
+        .insert(SET_COOKIE, HeaderValue::from_str(&cookie).map_err(|e| ApiError::Internal(e.to_string()))?);
+    Ok(response)
 }
 
 #[derive(Serialize)]
@@ -171,19 +202,46 @@ fn seller_for<'a>(state: &'a AppState, user: &User, seller_id: &str) -> AppResul
         .ok_or_else(|| ApiError::NotFound(format!("seller {seller_id}")))
 }
 
-/// The call, if `user` may see it.
+/// The call, if `user` may see it. Another seller's call gets the very same
+/// 404 as a call that does not exist, so call ids cannot be probed.
 async fn visible_call(
     state: &AppState,
     user: &User,
     call_id: &str,
 ) -> AppResult<callscope_store::CallDetail> {
-    let call =
-        state.store.call(call_id).await?.ok_or_else(|| ApiError::NotFound(format!("call {call_id}")))?;
-    if !state.directory.can_view_seller(user, &call.summary.seller_id) {
-        return Err(ApiError::Forbidden);
-    }
-    Ok(call)
+    state
+        .store
+        .call(call_id)
+        .await?
+        .filter(|call| state.directory.can_view_seller(user, &call.summary.seller_id))
+        .ok_or_else(|| ApiError::NotFound(format!("call {call_id}")))
 }
+
+/// A team's daily rows: the rows of the team's sellers *per the directory*,
+/// whatever `team` their call events carried (a seller who moved teams, or an
+/// event with a wrong or missing team, counts where the directory says). One
+/// query per seller, a few at a time.
+async fn team_daily(
+    state: &AppState,
+    team_id: &str,
+    range: DateRange,
+) -> callscope_store::Result<Vec<callscope_store::DailyAggregate>> {
+    use futures_util::{StreamExt, TryStreamExt};
+    let sellers: Vec<String> =
+        state.directory.sellers_of(team_id).into_iter().map(|u| u.id.clone()).collect();
+    let per_seller: Vec<Vec<_>> = futures_util::stream::iter(sellers)
+        .map(|seller_id| {
+            let store = Arc::clone(&state.store);
+            async move { store.daily(&SellerFilter::Seller(seller_id), range).await }
+        })
+        .buffer_unordered(TEAM_QUERY_CONCURRENCY)
+        .try_collect()
+        .await?;
+    Ok(per_seller.into_iter().flatten().collect())
+}
+
+/// Per-seller store queries run at once for a team's figures.
+const TEAM_QUERY_CONCURRENCY: usize = 4;
 
 // ---------- dates ----------
 
@@ -278,10 +336,7 @@ async fn seller_insights(
     // Independent queries: run them concurrently.
     let team_query = async {
         match &team_id {
-            Some(t) => store
-                .daily(&SellerFilter::Team(t.clone()), range)
-                .await
-                .map(|rows| Some(TeamSummary::from_daily(t, &rows))),
+            Some(t) => team_daily(&state, t, range).await.map(|rows| Some(TeamSummary::from_daily(t, &rows))),
             None => Ok(None),
         }
     };
@@ -408,7 +463,7 @@ async fn team_coaching(
         return Err(ApiError::NotFound(format!("team {team_id}")));
     }
     let range = range(q.from.as_deref(), q.to.as_deref())?;
-    let rows = state.store.daily(&SellerFilter::Team(team_id.clone()), range).await?;
+    let rows = team_daily(&state, &team_id, range).await?;
     Ok(Json(coaching::assess(&TeamSummary::from_daily(&team_id, &rows), &state.coaching)))
 }
 
@@ -543,6 +598,12 @@ fn parse_range(header: &str, len: u64) -> Option<(u64, u64)> {
     (start <= end && end < len).then_some((start, end))
 }
 
+/// Bytes read from disk per chunk of a streamed recording.
+const AUDIO_CHUNK_BYTES: usize = 64 * 1024;
+
+/// The recording, or the requested byte range of it (206), streamed from
+/// disk in [`AUDIO_CHUNK_BYTES`] chunks: memory per request stays small
+/// however long the recording is.
 async fn audio(
     State(state): St,
     CurrentUser(user): CurrentUser,
@@ -568,8 +629,8 @@ async fn audio(
     };
     let size = if len == 0 { 0 } else { end - start + 1 };
     file.seek(std::io::SeekFrom::Start(start)).await.map_err(|e| ApiError::Internal(e.to_string()))?;
-    let mut buf = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
-    file.take(size).read_to_end(&mut buf).await.map_err(|e| ApiError::Internal(e.to_string()))?;
+    let body =
+        Body::from_stream(tokio_util::io::ReaderStream::with_capacity(file.take(size), AUDIO_CHUNK_BYTES));
     let mut response = Response::builder()
         .status(status)
         .header(CONTENT_TYPE, content_type(&path))
@@ -578,7 +639,7 @@ async fn audio(
     if status == StatusCode::PARTIAL_CONTENT {
         response = response.header(CONTENT_RANGE, format!("bytes {start}-{end}/{len}"));
     }
-    response.body(Body::from(buf)).map_err(|e| ApiError::Internal(e.to_string()))
+    response.body(body).map_err(|e| ApiError::Internal(e.to_string()))
 }
 
 #[cfg(test)]

@@ -1,24 +1,30 @@
 //! The API, driven with `oneshot`: the role matrix (every endpoint × own seller,
 //! other seller, manager of the team, manager of another team, no auth),
-//! authentication, audio Range requests and the insights payload.
+//! authentication (HS256, RS256, and JWKS from a local identity provider on
+//! 127.0.0.1 that rotates its key), the 404 for other sellers' calls, team
+//! membership from the directory, security headers, `/metrics`, `/readyz`,
+//! audio Range requests and the insights payload.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use callscope_api::{AppState, AuthSettings, CoachingRules, Directory, JwtSettings, app};
+use callscope_api::{
+    ApiMetrics, AppState, AuthSettings, CoachingRules, CookieSecurity, Directory, JwksCache, JwksSettings,
+    JwksSource, JwtSettings, TokenKeys, app,
+};
 use callscope_model::{CallMeta, Transcript};
 use callscope_pipeline::Analyzer;
 use callscope_signals::{SignalSettings, Trackers};
 use callscope_store::{SqliteStore, Store};
 use chrono::{TimeZone, Utc};
 use http_body_util::BodyExt;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header};
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
-const SECRET: &[u8] = b"test-secret-for-bearer-tokens";
+const SECRET: &[u8] = b"test-secret-for-bearer-tokens-0123456789";
 
 const DIRECTORY: &str = r#"
 [[team]]
@@ -61,10 +67,45 @@ fn samples() -> PathBuf {
 
 struct Fixture {
     app: axum::Router,
+    store: Arc<SqliteStore>,
     _audio: tempfile::TempDir,
 }
 
+fn hs256_settings() -> JwtSettings {
+    JwtSettings {
+        keys: TokenKeys::hs256(SECRET).expect("a long enough secret"),
+        issuer: Some("https://idp.test".into()),
+        audience: Some("callscope".into()),
+        user_claim: "sub".into(),
+    }
+}
+
+fn call_meta(call_id: &str, seller: &str, team: &str, day: u32) -> CallMeta {
+    CallMeta {
+        call_id: call_id.into(),
+        seller_id: seller.into(),
+        team: Some(team.into()),
+        started_at: Some(Utc.with_ymd_and_hms(2026, 11, day, 10, 0, 0).single().expect("time")),
+        customer: Some(format!("{call_id} customer")),
+        ..CallMeta::default()
+    }
+}
+
+fn analyzer() -> Analyzer {
+    let toml = std::fs::read_to_string(samples().join("trackers.toml")).expect("trackers");
+    Analyzer::new(&Trackers::from_toml_str(&toml).expect("valid").0, SignalSettings::default())
+}
+
+fn transcript(file: &str) -> Transcript {
+    let bytes = std::fs::read(samples().join(format!("transcripts/{file}.json"))).expect("transcript");
+    Transcript::from_json_slice(&bytes).expect("valid")
+}
+
 async fn fixture() -> Fixture {
+    fixture_with(Some(hs256_settings())).await
+}
+
+async fn fixture_with(jwt: Option<JwtSettings>) -> Fixture {
     let store = SqliteStore::in_memory().expect("store");
     store.migrate().await.expect("migrate");
     let audio = tempfile::tempdir().expect("tempdir");
@@ -72,9 +113,7 @@ async fn fixture() -> Fixture {
     std::fs::write(&recording, (0..1000u32).map(|i| (i % 251) as u8).collect::<Vec<u8>>()).expect("audio");
     let outside = tempfile::NamedTempFile::new().expect("outside file");
 
-    let toml = std::fs::read_to_string(samples().join("trackers.toml")).expect("trackers");
-    let analyzer =
-        Analyzer::new(&Trackers::from_toml_str(&toml).expect("valid").0, SignalSettings::default());
+    let analyzer = analyzer();
     let mut calls = Vec::new();
     for (call_id, seller, team, file, day, audio_uri) in [
         (
@@ -95,42 +134,33 @@ async fn fixture() -> Fixture {
         ),
         ("c-rachel", "s-rachel", "security", "dev-02-security-renewal-unhappy", 4, None),
     ] {
-        let bytes = std::fs::read(samples().join(format!("transcripts/{file}.json"))).expect("transcript");
-        let transcript = Transcript::from_json_slice(&bytes).expect("valid");
-        let meta = CallMeta {
-            call_id: call_id.into(),
-            seller_id: seller.into(),
-            team: Some(team.into()),
-            started_at: Some(Utc.with_ymd_and_hms(2026, 11, day, 10, 0, 0).single().expect("time")),
-            customer: Some(format!("{call_id} customer")),
-            ..CallMeta::default()
-        };
-        calls.push(analyzer.analyze_transcript(meta, transcript, audio_uri));
+        calls.push(analyzer.analyze_transcript(
+            call_meta(call_id, seller, team, day),
+            transcript(file),
+            audio_uri,
+        ));
     }
     // As if c-daniel-2 had been a mono recording whose speakers are uncertain.
     calls[1].attribution = Some(callscope_model::Attribution::new("mono-heuristics", 0.2));
     store.write(&calls).await.expect("write");
+    let store = Arc::new(store);
 
     let state = AppState {
-        store: Arc::new(store),
+        store: store.clone(),
         directory: Directory::from_toml_str(DIRECTORY).expect("directory"),
         auth: AuthSettings {
-            jwt: Some(JwtSettings {
-                key: DecodingKey::from_secret(SECRET),
-                algorithm: Algorithm::HS256,
-                issuer: Some("https://idp.test".into()),
-                audience: Some("callscope".into()),
-                user_claim: "sub".into(),
-            }),
+            jwt,
             dev_login: true,
             session_secret: b"session-secret-of-this-test".to_vec(),
+            cookie_security: CookieSecurity::Auto,
         },
         coaching: CoachingRules::defaults(),
         audio_root: Some(audio.path().to_path_buf()),
         chat_url_template: Some("https://chat.example.com/?to={email}".into()),
+        metrics: ApiMetrics::new(),
     };
     std::mem::forget(outside); // keep the file for the test's lifetime
-    Fixture { app: app(Arc::new(state)), _audio: audio }
+    Fixture { app: app(Arc::new(state)), store, _audio: audio }
 }
 
 fn token(sub: &str, iss: &str, exp_offset: i64) -> String {
@@ -194,15 +224,17 @@ async fn role_matrix() {
         ("GET", format!("/api/sellers/s-daniel/insights?{RANGE}"), None, [S::OK, S::FORBIDDEN, S::OK, S::FORBIDDEN, S::UNAUTHORIZED]),
         ("GET", format!("/api/sellers/s-daniel/calls?{RANGE}"), None, [S::OK, S::FORBIDDEN, S::OK, S::FORBIDDEN, S::UNAUTHORIZED]),
         ("GET", format!("/api/sellers/s-daniel/comments?{RANGE}"), None, [S::OK, S::FORBIDDEN, S::OK, S::FORBIDDEN, S::UNAUTHORIZED]),
-        ("GET", "/api/calls/c-daniel".into(), None, [S::OK, S::FORBIDDEN, S::OK, S::FORBIDDEN, S::UNAUTHORIZED]),
-        ("GET", "/api/calls/c-daniel/audio".into(), None, [S::OK, S::FORBIDDEN, S::OK, S::FORBIDDEN, S::UNAUTHORIZED]),
-        ("GET", "/api/calls/c-daniel/comments".into(), None, [S::OK, S::FORBIDDEN, S::OK, S::FORBIDDEN, S::UNAUTHORIZED]),
-        ("POST", "/api/calls/c-daniel/comments".into(), Some(post.clone()), [S::CREATED, S::FORBIDDEN, S::CREATED, S::FORBIDDEN, S::UNAUTHORIZED]),
+        ("GET", "/api/calls/c-daniel".into(), None, [S::OK, S::NOT_FOUND, S::OK, S::NOT_FOUND, S::UNAUTHORIZED]),
+        ("GET", "/api/calls/c-daniel/audio".into(), None, [S::OK, S::NOT_FOUND, S::OK, S::NOT_FOUND, S::UNAUTHORIZED]),
+        ("GET", "/api/calls/c-daniel/comments".into(), None, [S::OK, S::NOT_FOUND, S::OK, S::NOT_FOUND, S::UNAUTHORIZED]),
+        ("POST", "/api/calls/c-daniel/comments".into(), Some(post.clone()), [S::CREATED, S::NOT_FOUND, S::CREATED, S::NOT_FOUND, S::UNAUTHORIZED]),
         ("GET", format!("/api/teams/crm/coaching?{RANGE}"), None, [S::FORBIDDEN, S::FORBIDDEN, S::OK, S::FORBIDDEN, S::UNAUTHORIZED]),
         ("GET", "/api/me".into(), None, [S::OK, S::OK, S::OK, S::OK, S::UNAUTHORIZED]),
         ("GET", "/api/sellers".into(), None, [S::OK, S::OK, S::OK, S::OK, S::UNAUTHORIZED]),
+        // Another seller's call is answered exactly like a call that does not exist.
+        ("GET", "/api/calls/c-nope".into(), None, [S::NOT_FOUND, S::NOT_FOUND, S::NOT_FOUND, S::NOT_FOUND, S::UNAUTHORIZED]),
         // Deleting Maria's comment: only Maria may; the last column runs last.
-        ("DELETE", format!("/api/calls/c-daniel/comments/{comment_id}"), None, [S::FORBIDDEN, S::FORBIDDEN, S::NO_CONTENT, S::FORBIDDEN, S::UNAUTHORIZED]),
+        ("DELETE", format!("/api/calls/c-daniel/comments/{comment_id}"), None, [S::FORBIDDEN, S::NOT_FOUND, S::NO_CONTENT, S::NOT_FOUND, S::UNAUTHORIZED]),
     ];
     let mut failures = Vec::new();
     for (method, uri, body, expected) in &matrix {
@@ -283,13 +315,14 @@ async fn dev_login_sets_a_session_cookie() {
     assert_eq!(res.status(), StatusCode::OK);
     let cookie = res.headers()[header::SET_COOKIE].to_str().expect("ascii").to_owned();
     assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "{cookie}");
+    assert!(!cookie.contains("Secure"), "plain HTTP: a Secure cookie would never come back: {cookie}");
     let session = cookie.split(';').next().expect("pair").to_owned();
     let req = Request::builder()
         .uri("/api/calls/c-rachel")
         .header(header::COOKIE, &session)
         .body(Body::empty())
         .expect("req");
-    assert_eq!(f.app.clone().oneshot(req).await.expect("res").status(), StatusCode::FORBIDDEN);
+    assert_eq!(f.app.clone().oneshot(req).await.expect("res").status(), StatusCode::NOT_FOUND);
     let req = Request::builder()
         .uri("/api/calls/c-daniel")
         .header(header::COOKIE, &session)
@@ -326,8 +359,41 @@ async fn audio_supports_ranges_and_stays_in_its_folder() {
     assert_eq!(body[0], 100, "the byte at offset 100");
     let res = get("/api/calls/c-daniel/audio", Some("bytes=5000-")).await.expect("res");
     assert_eq!(res.status(), StatusCode::RANGE_NOT_SATISFIABLE);
+    let res = get("/api/calls/c-daniel/audio", None).await.expect("res");
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()[header::CONTENT_LENGTH], "1000");
+    assert_eq!(res.headers()[header::ACCEPT_RANGES], "bytes");
+    let body = res.into_body().collect().await.expect("body").to_bytes();
+    assert_eq!(body.to_vec(), std::fs::read(f._audio.path().join("c-daniel.mp3")).expect("file"));
+    let res = get("/api/calls/c-daniel/audio", Some("bytes=-10")).await.expect("res");
+    assert_eq!(res.headers()[header::CONTENT_RANGE], "bytes 990-999/1000");
     // A recording outside the audio folder is never served, even to its seller.
     assert_eq!(get("/api/calls/c-daniel-2/audio", None).await.expect("res").status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn long_recordings_stream_in_chunks_byte_for_byte() {
+    let f = fixture().await;
+    // Several streaming chunks long, and not a multiple of a chunk.
+    let bytes: Vec<u8> = (0..300_001u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    std::fs::write(f._audio.path().join("c-daniel.mp3"), &bytes).expect("rewrite the recording");
+    let get = |range: Option<&str>| {
+        let mut req = Request::builder()
+            .uri("/api/calls/c-daniel/audio")
+            .header(header::AUTHORIZATION, format!("Bearer {}", token("s-daniel", "https://idp.test", 600)));
+        if let Some(r) = range {
+            req = req.header(header::RANGE, r);
+        }
+        f.app.clone().oneshot(req.body(Body::empty()).expect("req"))
+    };
+    let whole = get(None).await.expect("res").into_body().collect().await.expect("body").to_bytes();
+    assert!(whole == bytes, "the whole recording, byte for byte");
+    // A range across chunk boundaries.
+    let res = get(Some("bytes=65000-200000")).await.expect("res");
+    assert_eq!(res.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(res.headers()[header::CONTENT_LENGTH], "135001");
+    let part = res.into_body().collect().await.expect("body").to_bytes();
+    assert!(part == bytes[65_000..=200_000], "the range, byte for byte");
 }
 
 #[tokio::test]
@@ -388,4 +454,471 @@ async fn openapi_documents_every_api_route() {
         assert!(paths.contains_key(route), "openapi.json lacks {route}");
     }
     assert_eq!(paths.len(), 13, "a route in openapi.json that the router does not have?");
+}
+
+async fn status_with(app: &axum::Router, uri: &str, auth: Option<String>) -> StatusCode {
+    let mut req = Request::builder().uri(uri);
+    if let Some(a) = auth {
+        req = req.header(header::AUTHORIZATION, a);
+    }
+    app.clone().oneshot(req.body(Body::empty()).expect("req")).await.expect("res").status()
+}
+
+fn hs256_token(claims: &Value) -> String {
+    jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &EncodingKey::from_secret(SECRET))
+        .expect("token")
+}
+
+#[tokio::test]
+async fn configured_issuer_and_audience_are_required_claims() {
+    let f = fixture().await;
+    let exp = Utc::now().timestamp() + 600;
+    let cases = [
+        (
+            json!({ "sub": "s-daniel", "iss": "https://idp.test", "aud": "callscope", "exp": exp }),
+            StatusCode::OK,
+        ),
+        (json!({ "sub": "s-daniel", "aud": "callscope", "exp": exp }), StatusCode::UNAUTHORIZED),
+        (json!({ "sub": "s-daniel", "iss": "https://idp.test", "exp": exp }), StatusCode::UNAUTHORIZED),
+        (
+            json!({ "sub": "s-daniel", "iss": "https://idp.test", "aud": "other-app", "exp": exp }),
+            StatusCode::UNAUTHORIZED,
+        ),
+        (
+            json!({ "sub": "s-daniel", "iss": "https://idp.test", "aud": "callscope" }),
+            StatusCode::UNAUTHORIZED,
+        ),
+    ];
+    for (claims, want) in cases {
+        let got = status_with(&f.app, "/api/me", Some(format!("Bearer {}", hs256_token(&claims)))).await;
+        assert_eq!(got, want, "{claims}");
+    }
+}
+
+#[test]
+fn weak_hs256_secrets_are_refused() {
+    let err = TokenKeys::hs256(b"change-me").expect_err("placeholder").to_string();
+    assert!(err.contains("placeholder"), "{err}");
+    let err =
+        TokenKeys::hs256(b"CHANGE_ME-please-0123456789abcdefghij").expect_err("placeholder").to_string();
+    assert!(err.contains("placeholder"), "{err}");
+    let err = TokenKeys::hs256(b"0123456789abcdef0123456789abcde").expect_err("31 bytes").to_string();
+    assert!(err.contains("31 bytes") && err.contains("at least 32"), "{err}");
+    assert!(TokenKeys::hs256(b"0123456789abcdef0123456789abcdef").is_ok());
+}
+
+#[tokio::test]
+async fn another_sellers_call_is_answered_like_a_missing_one() {
+    let f = fixture().await;
+    for suffix in ["", "/audio", "/comments"] {
+        let theirs =
+            send(&f.app, "GET", &format!("/api/calls/c-daniel{suffix}"), Some("s-rachel"), None).await;
+        let missing =
+            send(&f.app, "GET", &format!("/api/calls/c-nobody{suffix}"), Some("s-rachel"), None).await;
+        assert_eq!(theirs.0, StatusCode::NOT_FOUND, "{suffix}");
+        assert_eq!(missing.0, StatusCode::NOT_FOUND, "{suffix}");
+        // The same message, but for the id the caller sent.
+        assert_eq!(theirs.1["error"], "call c-daniel not found");
+        assert_eq!(missing.1["error"], "call c-nobody not found");
+    }
+    let post = json!({"text": "hi"});
+    assert_eq!(
+        send(&f.app, "POST", "/api/calls/c-daniel/comments", Some("m-kenji"), Some(post)).await.0,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn team_figures_follow_the_directory_not_the_events_team() {
+    let f = fixture().await;
+    // Two events whose `team` disagrees with the directory: Rachel's call
+    // labelled "crm" and Daniel's labelled "security".
+    let analyzer = analyzer();
+    let calls = vec![
+        analyzer.analyze_transcript(
+            call_meta("c-rachel-mislabelled", "s-rachel", "crm", 5),
+            transcript("dev-02-security-renewal-unhappy"),
+            None,
+        ),
+        analyzer.analyze_transcript(
+            call_meta("c-daniel-mislabelled", "s-daniel", "security", 6),
+            transcript("dev-01-crm-discovery"),
+            None,
+        ),
+    ];
+    f.store.write(&calls).await.expect("write");
+    let (status, report) =
+        send(&f.app, "GET", &format!("/api/teams/crm/coaching?{RANGE}"), Some("m-maria"), None).await;
+    assert_eq!(status, StatusCode::OK);
+    let sellers: Vec<&str> = report["sellers"]
+        .as_array()
+        .expect("sellers")
+        .iter()
+        .filter_map(|s| s["seller_id"].as_str())
+        .collect();
+    assert_eq!(sellers, ["s-daniel"], "{report}");
+    let (_, insights) =
+        send(&f.app, "GET", &format!("/api/sellers/s-daniel/insights?{RANGE}"), Some("m-maria"), None).await;
+    assert_eq!(insights["team"]["overall"]["calls"], 3, "Daniel's three calls, not Rachel's");
+    // Kenji leads security: Rachel's calls only, the mislabelled one included.
+    let (_, report) =
+        send(&f.app, "GET", &format!("/api/teams/security/coaching?{RANGE}"), Some("m-kenji"), None).await;
+    let sellers: Vec<&str> = report["sellers"]
+        .as_array()
+        .expect("sellers")
+        .iter()
+        .filter_map(|s| s["seller_id"].as_str())
+        .collect();
+    assert_eq!(sellers, ["s-rachel"], "{report}");
+}
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers() {
+    let f = fixture().await;
+    for (uri, auth) in
+        [("/", None), ("/app.js", None), ("/api/me", None), ("/nope", None), ("/api/me", Some("s-daniel"))]
+    {
+        let mut req = Request::builder().uri(uri);
+        if let Some(u) = auth {
+            req = req.header(header::AUTHORIZATION, format!("Bearer {}", token(u, "https://idp.test", 600)));
+        }
+        let res = f.app.clone().oneshot(req.body(Body::empty()).expect("req")).await.expect("res");
+        let h = res.headers();
+        let csp = h.get(header::CONTENT_SECURITY_POLICY).and_then(|v| v.to_str().ok()).unwrap_or_default();
+        assert!(csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self'"), "{uri}: {csp}");
+        assert!(!csp.contains("script-src 'self' 'unsafe-inline'"), "{uri}: {csp}");
+        assert_eq!(
+            h.get(header::X_CONTENT_TYPE_OPTIONS).map(|v| v.as_bytes()),
+            Some(&b"nosniff"[..]),
+            "{uri}"
+        );
+        assert_eq!(h.get(header::REFERRER_POLICY).map(|v| v.as_bytes()), Some(&b"no-referrer"[..]), "{uri}");
+        assert_eq!(h.get(header::X_FRAME_OPTIONS).map(|v| v.as_bytes()), Some(&b"DENY"[..]), "{uri}");
+        assert!(h.get(header::STRICT_TRANSPORT_SECURITY).is_none(), "plain HTTP: no HSTS");
+    }
+    // The page has no inline script or style element for the policy to block.
+    let page = include_str!("../web/index.html");
+    assert!(
+        !page.contains("<script>") && !page.contains("<style") && !page.contains("javascript:"),
+        "inline code"
+    );
+}
+
+#[tokio::test]
+async fn behind_an_https_proxy_the_cookie_is_secure() {
+    let f = fixture().await;
+    let login = |proto: Option<&str>| {
+        let mut req = Request::builder()
+            .method("POST")
+            .uri("/api/auth/dev-login")
+            .header(header::CONTENT_TYPE, "application/json");
+        if let Some(p) = proto {
+            req = req.header("x-forwarded-proto", p);
+        }
+        f.app.clone().oneshot(req.body(Body::from(r#"{"user_id":"s-daniel"}"#)).expect("req"))
+    };
+    let res = login(Some("https")).await.expect("res");
+    let cookie = res.headers()[header::SET_COOKIE].to_str().expect("ascii").to_owned();
+    assert!(cookie.ends_with("; Secure"), "{cookie}");
+    assert_eq!(res.headers()[header::STRICT_TRANSPORT_SECURITY], "max-age=31536000");
+    let res = login(Some("http")).await.expect("res");
+    assert!(!res.headers()[header::SET_COOKIE].to_str().expect("ascii").contains("Secure"));
+}
+
+#[tokio::test]
+async fn metrics_expose_request_durations_by_route_and_status() {
+    let f = fixture().await;
+    send(&f.app, "GET", "/api/calls/c-daniel", Some("s-daniel"), None).await;
+    send(&f.app, "GET", "/api/calls/c-rachel", Some("s-daniel"), None).await;
+    send(&f.app, "GET", "/no/such/page", None, None).await;
+    let res =
+        f.app.clone().oneshot(Request::builder().uri("/metrics").body(Body::empty()).expect("req")).await;
+    let res = res.expect("res");
+    assert_eq!(res.status(), StatusCode::OK);
+    let text =
+        String::from_utf8(res.into_body().collect().await.expect("body").to_bytes().to_vec()).expect("utf-8");
+    for want in [
+        r#"callscope_api_request_duration_seconds_count{method="GET",route="/api/calls/{call_id}",status="200"} 1"#,
+        r#"callscope_api_request_duration_seconds_count{method="GET",route="/api/calls/{call_id}",status="404"} 1"#,
+        r#"callscope_api_request_duration_seconds_bucket{method="GET",route="/api/calls/{call_id}",status="200",le="+Inf"} 1"#,
+        r#"callscope_api_request_duration_seconds_count{method="GET",route="other",status="404"} 1"#,
+        r#"callscope_api_build_info{version=""#,
+    ] {
+        assert!(text.contains(want), "missing {want} in\n{text}");
+    }
+    assert!(!text.contains("c-daniel") && !text.contains("/no/such/page"), "raw paths in labels:\n{text}");
+    // Every metric the API exports is documented.
+    let doc = include_str!("../../../docs/app.md");
+    for line in text.lines().filter(|l| l.starts_with("# TYPE ")) {
+        let name = line.split_whitespace().nth(2).expect("name");
+        assert!(doc.contains(&format!("`{name}`")), "{name} is not documented in docs/app.md");
+    }
+}
+
+#[tokio::test]
+async fn readiness_checks_the_store_and_liveness_does_not() {
+    let f = fixture().await;
+    assert_eq!(status_with(&f.app, "/readyz", None).await, StatusCode::OK);
+    assert_eq!(status_with(&f.app, "/healthz", None).await, StatusCode::OK);
+    // A store that cannot serve reads (never migrated): not ready, yet alive.
+    let unmigrated = SqliteStore::in_memory().expect("store");
+    let state = AppState {
+        store: Arc::new(unmigrated),
+        directory: Directory::from_toml_str(DIRECTORY).expect("directory"),
+        auth: AuthSettings {
+            jwt: Some(hs256_settings()),
+            dev_login: false,
+            session_secret: b"session-secret-of-this-test".to_vec(),
+            cookie_security: CookieSecurity::Auto,
+        },
+        coaching: CoachingRules::defaults(),
+        audio_root: None,
+        chat_url_template: None,
+        metrics: ApiMetrics::new(),
+    };
+    let broken = app(Arc::new(state));
+    assert_eq!(status_with(&broken, "/readyz", None).await, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(status_with(&broken, "/healthz", None).await, StatusCode::OK);
+}
+
+// ---------- JWKS: a local identity provider on 127.0.0.1 ----------
+
+/// A key pair of the test identity provider.
+struct SigningKey {
+    kid: String,
+    algorithm: Algorithm,
+    encoding: EncodingKey,
+    jwk: Value,
+}
+
+fn b64url(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// A fresh ES256 (P-256) key.
+fn es256_key(kid: &str) -> SigningKey {
+    use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
+    let rng = ring::rand::SystemRandom::new();
+    let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).expect("key");
+    let pair =
+        EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng).expect("pair");
+    // The public key is the uncompressed point: 0x04, x, y.
+    let point = pair.public_key().as_ref();
+    let jwk = json!({ "kty": "EC", "crv": "P-256", "kid": kid, "use": "sig", "alg": "ES256",
+        "x": b64url(&point[1..33]), "y": b64url(&point[33..65]) });
+    SigningKey {
+        kid: kid.into(),
+        algorithm: Algorithm::ES256,
+        encoding: EncodingKey::from_ec_der(pkcs8.as_ref()),
+        jwk,
+    }
+}
+
+/// The RS256 test key of `tests/data` (generated for these tests only).
+fn rs256_key() -> SigningKey {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+    let pem = std::fs::read(data.join("jwks-test-rsa.key.pem")).expect("key");
+    let jwk: Value =
+        serde_json::from_slice(&std::fs::read(data.join("jwks-test-rsa.jwk.json")).expect("jwk"))
+            .expect("json");
+    SigningKey {
+        kid: jwk["kid"].as_str().expect("kid").into(),
+        algorithm: Algorithm::RS256,
+        encoding: EncodingKey::from_rsa_pem(&pem).expect("pem"),
+        jwk,
+    }
+}
+
+impl SigningKey {
+    fn token(&self, issuer: &str, sub: &str) -> String {
+        let mut header = Header::new(self.algorithm);
+        header.kid = Some(self.kid.clone());
+        let claims =
+            json!({ "sub": sub, "iss": issuer, "aud": "callscope", "exp": Utc::now().timestamp() + 600 });
+        jsonwebtoken::encode(&header, &claims, &self.encoding).expect("token")
+    }
+}
+
+/// An identity provider on 127.0.0.1: OIDC discovery and a JWKS whose keys
+/// the test replaces, counting the JWKS fetches.
+struct IdentityProvider {
+    issuer: String,
+    keys: Arc<std::sync::Mutex<Vec<Value>>>,
+    jwks_fetches: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl IdentityProvider {
+    async fn start(keys: Vec<Value>) -> Self {
+        use axum::routing::get;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let issuer = format!("http://{}", listener.local_addr().expect("addr"));
+        let keys = Arc::new(std::sync::Mutex::new(keys));
+        let jwks_fetches = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let discovery = json!({ "issuer": issuer, "jwks_uri": format!("{issuer}/keys") });
+        let (k, n) = (keys.clone(), jwks_fetches.clone());
+        let (d1, d2) = (discovery.clone(), discovery);
+        let router = axum::Router::new()
+            .route("/.well-known/openid-configuration", get(move || async move { axum::Json(d1) }))
+            // Another issuer's path serving this issuer's document: a mismatch.
+            .route("/tenant/.well-known/openid-configuration", get(move || async move { axum::Json(d2) }))
+            .route(
+                "/keys",
+                get(move || async move {
+                    n.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    let keys = k.lock().expect("keys").clone();
+                    axum::Json(json!({ "keys": keys }))
+                }),
+            );
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        IdentityProvider { issuer, keys, jwks_fetches }
+    }
+
+    fn publish(&self, keys: Vec<Value>) {
+        *self.keys.lock().expect("keys") = keys;
+    }
+
+    fn fetches(&self) -> usize {
+        self.jwks_fetches.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    async fn settings(&self, source: JwksSource, min_refetch_s: u64) -> JwtSettings {
+        self.settings_refreshing(source, min_refetch_s, 3600).await
+    }
+
+    async fn settings_refreshing(
+        &self,
+        source: JwksSource,
+        min_refetch_s: u64,
+        refresh_s: u64,
+    ) -> JwtSettings {
+        let cache = JwksCache::new(JwksSettings {
+            source,
+            refresh: std::time::Duration::from_secs(refresh_s),
+            min_refetch: std::time::Duration::from_secs(min_refetch_s),
+            timeout: std::time::Duration::from_secs(10),
+        })
+        .await
+        .expect("the provider's keys");
+        JwtSettings {
+            keys: TokenKeys::Jwks(cache),
+            issuer: Some(self.issuer.clone()),
+            audience: Some("callscope".into()),
+            user_claim: "sub".into(),
+        }
+    }
+}
+
+#[tokio::test]
+async fn jwks_by_discovery_follows_key_rotation() {
+    let old = es256_key("key-1");
+    let idp = IdentityProvider::start(vec![old.jwk.clone()]).await;
+    let f = fixture_with(Some(idp.settings(JwksSource::Discovery(idp.issuer.clone()), 0).await)).await;
+    let me = |t: String| status_with(&f.app, "/api/me", Some(format!("Bearer {t}")));
+    assert_eq!(me(old.token(&idp.issuer, "s-daniel")).await, StatusCode::OK);
+    assert_eq!(me(old.token("https://someone-else", "s-daniel")).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(idp.fetches(), 1, "the keys are cached");
+
+    // The provider rotates: a token with the new kid makes the API fetch again.
+    let new = es256_key("key-2");
+    idp.publish(vec![new.jwk.clone()]);
+    assert_eq!(me(new.token(&idp.issuer, "s-daniel")).await, StatusCode::OK);
+    assert_eq!(idp.fetches(), 2);
+    // The withdrawn key no longer signs anyone in.
+    assert_eq!(me(old.token(&idp.issuer, "s-daniel")).await, StatusCode::UNAUTHORIZED);
+
+    // An unknown kid: fetched again, still unknown, refused.
+    let stranger = es256_key("key-unknown");
+    assert_eq!(me(stranger.token(&idp.issuer, "s-daniel")).await, StatusCode::UNAUTHORIZED);
+    // A known kid with somebody else's signature.
+    let forged = SigningKey { kid: "key-2".into(), ..es256_key("x") };
+    assert_eq!(me(forged.token(&idp.issuer, "s-daniel")).await, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn unknown_kids_refetch_the_jwks_at_most_once_per_interval() {
+    let old = es256_key("key-1");
+    let idp = IdentityProvider::start(vec![old.jwk.clone()]).await;
+    let f =
+        fixture_with(Some(idp.settings(JwksSource::Url(format!("{}/keys", idp.issuer)), 3600).await)).await;
+    let me = |t: String| status_with(&f.app, "/api/me", Some(format!("Bearer {t}")));
+    let new = es256_key("key-2");
+    idp.publish(vec![old.jwk.clone(), new.jwk.clone()]);
+    for _ in 0..3 {
+        // Within the interval, a new kid is not fetched for: refused, no request.
+        assert_eq!(me(new.token(&idp.issuer, "s-daniel")).await, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(idp.fetches(), 1, "made-up kids must not hammer the provider");
+    assert_eq!(me(old.token(&idp.issuer, "s-daniel")).await, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn stale_keys_are_fetched_again_and_withdrawn_keys_stop_working() {
+    let old = es256_key("key-1");
+    let idp = IdentityProvider::start(vec![old.jwk.clone()]).await;
+    // A refresh interval of 0: the keys are stale at every token.
+    let jwks = JwksSource::Url(format!("{}/keys", idp.issuer));
+    let f = fixture_with(Some(idp.settings_refreshing(jwks, 0, 0).await)).await;
+    let me = |t: String| status_with(&f.app, "/api/me", Some(format!("Bearer {t}")));
+    assert_eq!(me(old.token(&idp.issuer, "s-daniel")).await, StatusCode::OK);
+    // The provider withdraws the key; its kid is still cached, but stale.
+    idp.publish(vec![es256_key("key-2").jwk]);
+    assert_eq!(me(old.token(&idp.issuer, "s-daniel")).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(idp.fetches(), 3, "the startup fetch and one per stale use");
+}
+
+#[tokio::test]
+async fn jwks_rs256_keys_verify_and_algorithms_cannot_be_swapped() {
+    let rsa = rs256_key();
+    let idp = IdentityProvider::start(vec![rsa.jwk.clone(), es256_key("ec").jwk]).await;
+    let f = fixture_with(Some(idp.settings(JwksSource::Url(format!("{}/keys", idp.issuer)), 0).await)).await;
+    let me = |t: String| status_with(&f.app, "/api/me", Some(format!("Bearer {t}")));
+    assert_eq!(me(rsa.token(&idp.issuer, "m-maria")).await, StatusCode::OK);
+    assert_eq!(me(rsa.token(&idp.issuer, "nobody")).await, StatusCode::UNAUTHORIZED, "not in the directory");
+    // The classic confusion: HS256 "signed" with the RSA public key as secret.
+    let public_pem =
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/jwks-test-rsa.pub.pem"))
+            .expect("public key");
+    let confused = SigningKey {
+        kid: rsa.kid.clone(),
+        algorithm: Algorithm::HS256,
+        encoding: EncodingKey::from_secret(&public_pem),
+        jwk: Value::Null,
+    };
+    assert_eq!(me(confused.token(&idp.issuer, "m-maria")).await, StatusCode::UNAUTHORIZED);
+    // The same for a configured public key (no JWKS).
+    let f = fixture_with(Some(JwtSettings {
+        keys: TokenKeys::rs256_pem(&public_pem).expect("pem"),
+        issuer: Some(idp.issuer.clone()),
+        audience: Some("callscope".into()),
+        user_claim: "sub".into(),
+    }))
+    .await;
+    let me = |t: String| status_with(&f.app, "/api/me", Some(format!("Bearer {t}")));
+    assert_eq!(me(rsa.token(&idp.issuer, "m-maria")).await, StatusCode::OK);
+    assert_eq!(me(confused.token(&idp.issuer, "m-maria")).await, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_bad_jwks_source_fails_at_startup() {
+    let idp = IdentityProvider::start(vec![]).await;
+    let settings = |source| JwksSettings {
+        source,
+        refresh: std::time::Duration::from_secs(3600),
+        min_refetch: std::time::Duration::from_secs(30),
+        timeout: std::time::Duration::from_secs(10),
+    };
+    let empty =
+        JwksCache::new(settings(JwksSource::Url(format!("{}/keys", idp.issuer)))).await.expect_err("no keys");
+    assert!(empty.to_string().contains("no usable signing key"), "{empty}");
+    let wrong = JwksCache::new(settings(JwksSource::Discovery("http://127.0.0.1:1/elsewhere".into())))
+        .await
+        .expect_err("unreachable");
+    assert!(wrong.to_string().contains("openid-configuration"), "{wrong}");
+    // Discovery insists the document is the configured issuer's.
+    idp.publish(vec![es256_key("k").jwk]);
+    let mismatch = JwksCache::new(settings(JwksSource::Discovery(format!("{}/tenant", idp.issuer))))
+        .await
+        .expect_err("issuer mismatch");
+    assert!(mismatch.to_string().contains("not the configured"), "{mismatch}");
 }

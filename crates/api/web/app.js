@@ -358,8 +358,10 @@ function renderComments(callId, comments) {
 }
 
 function showError(e) {
-  const msg = e.status === 403 ? 'You do not have access to this page.' : e.status === 404 ? 'Not found.' : e.message;
-  $main.innerHTML = `<h1>${e.status === 403 ? 'No access' : 'Something went wrong'}</h1><div class="card" role="alert"><p>${esc(msg)}</p><p><a href="#/">Back to your page</a></p></div>`;
+  // A call that is not yours is answered like one that does not exist (404).
+  const msg = e.status === 403 ? 'You do not have access to this page.' : e.status === 404 ? 'There is no such page, or it is not yours to see.' : e.message;
+  const title = e.status === 403 ? 'No access' : e.status === 404 ? 'Not found' : 'Something went wrong';
+  $main.innerHTML = `<h1>${title}</h1><div class="card" role="alert"><p>${esc(msg)}</p><p><a href="#/">Back to your page</a></p></div>`;
 }
 
 // ---------- router ----------

@@ -144,12 +144,17 @@ impl AsrConfig {
     }
 }
 
-/// `[app]`: `callscope serve`.
+/// `[app]`: `callscope serve` (see the defaults file for each key).
 #[derive(Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct AppConfig {
     /// Listen address.
     pub(crate) listen: String,
+    /// Log line format of `serve`.
+    pub(crate) log_format: LogFormat,
+    /// When the session cookie is `Secure`: `auto` (behind an HTTPS proxy that
+    /// sends `X-Forwarded-Proto: https`), `always` or `never`.
+    pub(crate) cookie_secure: callscope_api::CookieSecurity,
     /// Users and teams file.
     pub(crate) directory: Option<PathBuf>,
     /// Demo login on.
@@ -162,8 +167,16 @@ pub(crate) struct AppConfig {
     pub(crate) coaching: Option<PathBuf>,
     /// RS256 public key (PEM file) for bearer tokens.
     pub(crate) jwt_public_key_pem: Option<PathBuf>,
-    /// HS256 secret for bearer tokens (never printed).
+    /// HS256 secret for bearer tokens (never printed); at least 32 bytes.
     pub(crate) jwt_hs256_secret: Option<String>,
+    /// The identity provider's JWKS URL.
+    pub(crate) jwt_jwks_url: Option<String>,
+    /// Find the JWKS by OIDC discovery from `jwt_issuer`.
+    pub(crate) jwt_oidc_discovery: bool,
+    /// Seconds after which the JWKS is fetched again on the next token.
+    pub(crate) jwt_jwks_refresh_s: u64,
+    /// Fetches of the JWKS for an unknown `kid` happen at most this often, seconds.
+    pub(crate) jwt_jwks_min_refetch_s: u64,
     /// Required token issuer.
     pub(crate) jwt_issuer: Option<String>,
     /// Required token audience.
@@ -181,6 +194,8 @@ impl std::fmt::Debug for AppConfig {
             .field("audio_root", &self.audio_root)
             .field("jwt_public_key_pem", &self.jwt_public_key_pem)
             .field("jwt_hs256_secret", &self.jwt_hs256_secret.as_ref().map(|_| "<redacted>"))
+            .field("jwt_jwks_url", &self.jwt_jwks_url)
+            .field("jwt_oidc_discovery", &self.jwt_oidc_discovery)
             .field("jwt_issuer", &self.jwt_issuer)
             .field("jwt_audience", &self.jwt_audience)
             .finish_non_exhaustive()
@@ -297,9 +312,29 @@ mod tests {
     fn password_is_never_printed() {
         figment::Jail::expect_with(|jail| {
             jail.set_env("CALLSCOPE__STORE__CLICKHOUSE_PASSWORD", "hunter2");
+            jail.set_env("CALLSCOPE__APP__JWT_HS256_SECRET", "correct-horse-battery-staple-1234567");
             let config = Config::load(None).expect("loads");
             assert_eq!(config.store.clickhouse_password.as_deref(), Some("hunter2"));
-            assert!(!format!("{config:?}").contains("hunter2"));
+            let printed = format!("{config:?}");
+            assert!(!printed.contains("hunter2") && !printed.contains("battery"), "{printed}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn app_security_settings_parse() {
+        figment::Jail::expect_with(|jail| {
+            let config = Config::load(None).expect("defaults");
+            assert_eq!(config.app.cookie_secure, callscope_api::CookieSecurity::Auto);
+            assert_eq!(config.app.log_format, LogFormat::Text);
+            assert!(!config.app.jwt_oidc_discovery);
+            jail.set_env("CALLSCOPE__APP__COOKIE_SECURE", "always");
+            jail.set_env("CALLSCOPE__APP__LOG_FORMAT", "json");
+            let config = Config::load(None).expect("loads");
+            assert_eq!(config.app.cookie_secure, callscope_api::CookieSecurity::Always);
+            assert_eq!(config.app.log_format, LogFormat::Json);
+            jail.set_env("CALLSCOPE__APP__COOKIE_SECURE", "sometimes");
+            assert!(Config::load(None).is_err());
             Ok(())
         });
     }

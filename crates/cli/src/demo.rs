@@ -35,6 +35,11 @@ pub(crate) struct DemoArgs {
     /// Address of the web app.
     #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:8080")]
     listen: String,
+    /// Allow the demo's password-less login on an address other than
+    /// loopback (a container's 0.0.0.0, say): anyone who can reach it can sign
+    /// in as anyone.
+    #[arg(long)]
+    insecure_dev_login: bool,
 }
 
 /// Finds a file of the repository (the samples, users, trackers), from the
@@ -152,6 +157,6 @@ pub(crate) fn run(args: &DemoArgs, config: &Config) -> Result<ExitCode> {
     eprintln!(
         "    or as one of her sellers, Daniel Price (s-daniel) or Sofia Marin (s-sofia). Ctrl-C stops."
     );
-    serve_app(&config, &config.app.listen)?;
+    serve_app(&config, &config.app.listen, args.insecure_dev_login)?;
     Ok(ExitCode::SUCCESS)
 }

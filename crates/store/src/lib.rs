@@ -115,6 +115,13 @@ pub trait Store: Send + Sync {
     /// Creates or upgrades the schema; idempotent. Returns the migrations applied now.
     async fn migrate(&self) -> Result<Vec<String>>;
 
+    /// A cheap query that succeeds when the store can serve reads: reachable
+    /// and migrated (readiness probes, `/readyz`). The default, for test
+    /// doubles, always succeeds; both real backends override it.
+    async fn ping(&self) -> Result<()> {
+        Ok(())
+    }
+
     /// Stores a batch of calls, replacing any earlier version of each. All or
     /// nothing: a batch with one invalid call stores none.
     async fn write(&self, calls: &[CallAnalysis]) -> Result<WriteReceipt>;

@@ -12,16 +12,19 @@
 //! - `inputs`: transcript files and folders named on the command line.
 //! - `models`: trackers, whisper, mono diarization, voiceprints.
 //! - `store`: the configured store and how to name it in messages.
-//! - `runtime`: logging, the shutdown signal, the ingest engine, the web app.
+//! - `runtime`: logging, the shutdown signal, the ingest engine.
+//! - `app`: the web app, its authentication settings and their startup checks.
 
+mod app;
 mod inputs;
 mod models;
 mod runtime;
 mod store;
 
+pub(crate) use app::serve_app;
 pub(crate) use inputs::{expand_inputs, load_transcript, seller_channel_arg};
 pub(crate) use models::{
     Voiceprints, analyzer, diarizer, read_trackers, seller_speech, transcriber, voiceprint_embedder,
 };
-pub(crate) use runtime::{engine, init_cli_logging, init_logging, serve_app, shutdown_signal};
+pub(crate) use runtime::{engine, init_cli_logging, init_logging, shutdown_signal};
 pub(crate) use store::{describe, load_directory, open_store};

@@ -1,17 +1,14 @@
 //! Process plumbing shared by the long-running commands: logging, the
-//! shutdown signal, the ingest engine (`worker`, `demo`) and the web app
-//! (`serve`, `demo`).
+//! shutdown signal and the ingest engine (`worker`, `demo`).
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{Context, Result, bail};
-use callscope_api::{AppState, AuthSettings, CoachingRules, JwtSettings};
+use anyhow::{Context, Result};
 use callscope_ingest::{Engine, EngineConfig, Health, Metrics, Models};
-use jsonwebtoken::{Algorithm, DecodingKey};
 
-use super::{describe, diarizer, load_directory, open_store, read_trackers, transcriber};
-use crate::config::{AppConfig, Config, LogFormat};
+use super::{describe, diarizer, open_store, read_trackers, transcriber};
+use crate::config::{Config, LogFormat};
 
 /// Sets up tracing: `RUST_LOG` filter (default info), text or JSON lines on stderr.
 pub(crate) fn init_logging(format: LogFormat) {
@@ -122,91 +119,4 @@ fn test_panic_call_id() -> Option<String> {
 #[cfg(not(debug_assertions))]
 fn test_panic_call_id() -> Option<String> {
     None
-}
-
-fn auth_settings(app: &AppConfig) -> Result<AuthSettings> {
-    let jwt = match (&app.jwt_public_key_pem, &app.jwt_hs256_secret) {
-        (Some(_), Some(_)) => bail!("set app.jwt_public_key_pem or app.jwt_hs256_secret, not both"),
-        (Some(pem), None) => {
-            let bytes = std::fs::read(pem)
-                .with_context(|| format!("{}: cannot read the JWT public key", pem.display()))?;
-            let key = DecodingKey::from_rsa_pem(&bytes)
-                .with_context(|| format!("{}: not an RSA public key (PEM)", pem.display()))?;
-            Some((key, Algorithm::RS256))
-        }
-        (None, Some(secret)) if !secret.is_empty() => {
-            Some((DecodingKey::from_secret(secret.as_bytes()), Algorithm::HS256))
-        }
-        (None, _) => None,
-    };
-    let mut session_secret = vec![0u8; 32];
-    getrandom(&mut session_secret)?;
-    Ok(AuthSettings {
-        jwt: jwt.map(|(key, algorithm)| JwtSettings {
-            key,
-            algorithm,
-            issuer: app.jwt_issuer.clone(),
-            audience: app.jwt_audience.clone(),
-            user_claim: app.jwt_user_claim.clone(),
-        }),
-        dev_login: app.dev_login,
-        session_secret,
-    })
-}
-
-/// Fills `buf` from the OS's random source.
-fn getrandom(buf: &mut [u8]) -> Result<()> {
-    use std::io::Read;
-    std::fs::File::open("/dev/urandom")
-        .and_then(|mut f| f.read_exact(buf))
-        .context("reading /dev/urandom for the session secret")
-}
-
-/// Serves the seller insights web app on `listen` until Ctrl-C or SIGTERM.
-pub(crate) fn serve_app(config: &Config, listen: &str) -> Result<()> {
-    let app = &config.app;
-    let directory = load_directory(app)?;
-    let auth = auth_settings(app)?;
-    if auth.jwt.is_none() && !auth.dev_login {
-        bail!("nobody could sign in: configure bearer tokens (app.jwt_*) or enable app.dev_login for a demo");
-    }
-    let coaching = match &app.coaching {
-        Some(path) => {
-            let source =
-                std::fs::read_to_string(path).with_context(|| format!("{}: cannot read", path.display()))?;
-            CoachingRules::from_toml_str(&source)
-                .map_err(anyhow::Error::msg)
-                .with_context(|| format!("{}: invalid coaching rules", path.display()))?
-        }
-        None => CoachingRules::defaults(),
-    };
-    let store = open_store(&config.store)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
-    runtime.block_on(async {
-        if config.store.clickhouse_url.is_none() {
-            store.migrate().await.with_context(|| format!("preparing {}", describe(&config.store)))?;
-        }
-        let listener = tokio::net::TcpListener::bind(listen)
-            .await
-            .with_context(|| format!("cannot listen on {listen}"))?;
-        let addr = listener.local_addr()?;
-        println!("callscope: seller insights on http://{addr}/ (store: {})", describe(&config.store));
-        if auth.dev_login {
-            println!("demo login is ON (no passwords; for local use only). Users:");
-            for u in &directory.users {
-                println!("  {:<12} {:<8} {}", u.id, format!("{:?}", u.role).to_lowercase(), u.name);
-            }
-        }
-        let state = Arc::new(AppState {
-            store,
-            directory,
-            auth,
-            coaching,
-            audio_root: app.audio_root.clone(),
-            chat_url_template: app.chat_url_template.clone(),
-        });
-        callscope_api::serve(listener, state, shutdown_signal()).await.context("serving")?;
-        println!("callscope: stopped");
-        anyhow::Ok(())
-    })
 }

@@ -249,6 +249,11 @@ impl Store for ClickHouseStore {
         migrate::run(self).await
     }
 
+    async fn ping(&self) -> Result<()> {
+        // Reads the tiny migrations table: reachable, and migrated.
+        self.check_schema().await
+    }
+
     async fn write(&self, calls: &[CallAnalysis]) -> Result<WriteReceipt> {
         write::calls(self, calls).await
     }

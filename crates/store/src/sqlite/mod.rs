@@ -129,6 +129,15 @@ impl Store for SqliteStore {
         self.with(migrate::run).await
     }
 
+    async fn ping(&self) -> Result<()> {
+        self.with(|conn| {
+            conn.query_row("SELECT count(*) FROM callscope_migrations", [], |r| r.get::<_, i64>(0))
+                .map(|_| ())
+                .map_err(db_err)
+        })
+        .await
+    }
+
     async fn write(&self, calls: &[CallAnalysis]) -> Result<WriteReceipt> {
         for call in calls {
             validate(call)?;

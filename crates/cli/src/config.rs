@@ -192,6 +192,12 @@ pub(crate) struct StoreConfig {
     pub(crate) clickhouse_user: Option<String>,
     /// ClickHouse password (never printed: see the Debug impl).
     pub(crate) clickhouse_password: Option<String>,
+    /// `https://` ClickHouse: CA bundle (PEM) instead of the built-in roots.
+    pub(crate) clickhouse_ca_file: Option<PathBuf>,
+    /// `https://` ClickHouse: client certificate chain (PEM), for mutual TLS.
+    pub(crate) clickhouse_client_cert_file: Option<PathBuf>,
+    /// `https://` ClickHouse: the client certificate's private key (PEM).
+    pub(crate) clickhouse_client_key_file: Option<PathBuf>,
     /// The embedded store's file.
     pub(crate) sqlite_path: PathBuf,
     /// ClickHouse request timeout, seconds.
@@ -205,6 +211,9 @@ impl std::fmt::Debug for StoreConfig {
             .field("clickhouse_database", &self.clickhouse_database)
             .field("clickhouse_user", &self.clickhouse_user)
             .field("clickhouse_password", &self.clickhouse_password.as_ref().map(|_| "<redacted>"))
+            .field("clickhouse_ca_file", &self.clickhouse_ca_file)
+            .field("clickhouse_client_cert_file", &self.clickhouse_client_cert_file)
+            .field("clickhouse_client_key_file", &self.clickhouse_client_key_file)
             .field("sqlite_path", &self.sqlite_path)
             .field("timeout_s", &self.timeout_s)
             .finish()

@@ -27,7 +27,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance, StreamConsumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header, OwnedHeaders};
@@ -205,11 +204,10 @@ pub async fn run(
         metrics: metrics.clone(),
         generation: AtomicU64::new(0),
     };
-    let mut cc = ClientConfig::new();
-    for (k, v) in &config.options {
-        cc.set(k, v);
+    if let Ok(lib) = crate::kafka_client::Librdkafka::linked() {
+        tracing::info!(version = %lib.version, features = %lib.features.join(","), "librdkafka");
     }
-    cc.set("bootstrap.servers", &config.brokers);
+    let mut cc = crate::kafka_client::client_config(&config.brokers, &config.options);
     let producer: FutureProducer = cc.clone().set("acks", "all").create()?;
     let consumer: StreamConsumer<Ctx> = cc
         .set("group.id", &config.group_id)

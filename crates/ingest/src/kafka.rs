@@ -145,10 +145,10 @@ impl ConsumerContext for Ctx {
                 }
             }
         }
-        if finished.count() > 0 {
-            if let Err(e) = consumer.store_offsets(&finished) {
-                tracing::warn!(error = %e, "storing offsets of revoked partitions");
-            }
+        if finished.count() > 0
+            && let Err(e) = consumer.store_offsets(&finished)
+        {
+            tracing::warn!(error = %e, "storing offsets of revoked partitions");
         }
         commit_stored(consumer, "revoke");
         tracing::info!(partitions = tpl.count(), "partitions revoked; finished work committed");

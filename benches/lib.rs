@@ -24,7 +24,7 @@ pub fn synthetic_call(minutes: f64) -> Transcript {
     let mut clock = 0.3;
     let mut turn = 0u64;
     while clock < end_of_call {
-        let speaker = if turn % 2 == 0 { "spk_0" } else { "spk_1" };
+        let speaker = if turn.is_multiple_of(2) { "spk_0" } else { "spk_1" };
         let words = 5 + next(40);
         for i in 0..words {
             let len = 0.15 + next(30) as f64 / 100.0;

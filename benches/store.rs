@@ -110,7 +110,7 @@ fn call_from(template: &CallAnalysis, n: usize, sellers: usize) -> CallAnalysis 
         team: Some(format!("team-{}", (n % sellers) % 10)),
         started_at: Some(start),
         direction: None,
-        outcome: (n % 7 == 0).then(|| "won".to_owned()),
+        outcome: n.is_multiple_of(7).then(|| "won".to_owned()),
         customer: Some(format!("Customer {}", n % 5000)),
     };
     c

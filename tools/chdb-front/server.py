@@ -9,12 +9,19 @@ run against real ClickHouse SQL, types, engines and materialized views.
 See README.md for what it covers and what it does not.
 
 Usage: server.py [--host 127.0.0.1] [--port 8123] [--path DIR]
+                 [--tls-cert CERT.pem --tls-key KEY.pem [--tls-port 8443]
+                  [--mtls-port 8444 --tls-client-ca CA.pem]]
+
+With --tls-port, the same engine is also served over HTTPS on that port (the
+certificate chain and key in PEM); with --mtls-port, over HTTPS on that port
+too, where clients must present a certificate signed by --tls-client-ca.
 """
 import argparse
 import email.parser
 import email.policy
 import json
 import re
+import ssl
 import struct
 import sys
 import threading
@@ -65,6 +72,30 @@ class Handler(BaseHTTPRequestHandler):
     # Headers and body are separate writes: without this, Nagle's algorithm and
     # the client's delayed ACK add ~40 ms to every small response.
     disable_nagle_algorithm = True
+
+    def setup(self):
+        # HTTPS: the handshake runs here, in the request's own thread, so a client
+        # that stalls or aborts it (an unknown CA) holds up no one else.
+        self.tls_failed = False
+        if isinstance(self.request, ssl.SSLSocket):
+            try:
+                self.request.settimeout(30)
+                self.request.do_handshake()
+                self.request.settimeout(None)
+            except (ssl.SSLError, ConnectionError, TimeoutError) as exc:
+                self.tls_failed = True
+                if self.server.verbose:
+                    sys.stderr.write(f"{self.client_address[0]} - TLS handshake failed: {exc}\n")
+        super().setup()
+
+    def handle(self):
+        if self.tls_failed:
+            return
+        try:
+            super().handle()
+        except (ssl.SSLError, ConnectionError, TimeoutError) as exc:
+            if self.server.verbose:
+                sys.stderr.write(f"{self.client_address[0]} - TLS/connection error: {exc}\n")
 
     def log_message(self, fmt, *args):  # quiet unless asked
         if self.server.verbose:
@@ -161,12 +192,39 @@ def main():
     ap.add_argument("--port", type=int, default=8123)
     ap.add_argument("--path", default=None, help="data directory (persisted across restarts); default: temporary")
     ap.add_argument("--verbose", action="store_true")
+    ap.add_argument("--tls-port", type=int, default=None, help="also serve HTTPS on this port")
+    ap.add_argument("--tls-cert", default=None, help="HTTPS: certificate chain (PEM)")
+    ap.add_argument("--tls-key", default=None, help="HTTPS: private key (PEM)")
+    ap.add_argument("--mtls-port", type=int, default=None,
+                    help="also serve HTTPS on this port, requiring a client certificate (mutual TLS)")
+    ap.add_argument("--tls-client-ca", default=None, help="mutual TLS: CA of the client certificates (PEM)")
     args = ap.parse_args()
+    if (args.tls_port or args.mtls_port) and not (args.tls_cert and args.tls_key):
+        ap.error("--tls-port and --mtls-port need --tls-cert and --tls-key")
+    if bool(args.mtls_port) != bool(args.tls_client_ca):
+        ap.error("--mtls-port and --tls-client-ca go together")
     SESSION = chdb_session.Session(args.path) if args.path else chdb_session.Session()
     server = ThreadingHTTPServer((args.host, args.port), Handler)
     server.verbose = args.verbose
-    print(f"chdb-front: ClickHouse {SESSION.query('SELECT version()', 'TabSeparated').bytes().decode().strip()} "
+    version = SESSION.query('SELECT version()', 'TabSeparated').bytes().decode().strip()
+    print(f"chdb-front: ClickHouse {version} "
           f"on http://{args.host}:{args.port} (data: {args.path or 'temporary'})", flush=True)
+    for port, client_ca in ((args.tls_port, None), (args.mtls_port, args.tls_client_ca)):
+        if not port:
+            continue
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+        ctx.load_cert_chain(args.tls_cert, args.tls_key)
+        if client_ca:
+            ctx.verify_mode = ssl.CERT_REQUIRED
+            ctx.load_verify_locations(client_ca)
+        tls_server = ThreadingHTTPServer((args.host, port), Handler)
+        tls_server.socket = ctx.wrap_socket(tls_server.socket, server_side=True, do_handshake_on_connect=False)
+        tls_server.verbose = args.verbose
+        tls_server.daemon_threads = True
+        threading.Thread(target=tls_server.serve_forever, name=f"https-{port}", daemon=True).start()
+        mtls = " (client certificates required)" if client_ca else ""
+        print(f"chdb-front: ClickHouse {version} on https://{args.host}:{port}{mtls}", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

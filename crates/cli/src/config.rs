@@ -93,7 +93,74 @@ pub(crate) struct IngestConfig {
     pub(crate) poll_interval_ms: u64,
     pub(crate) transcripts_only: bool,
     #[serde(default)]
-    pub(crate) kafka_options: std::collections::BTreeMap<String, String>,
+    pub(crate) kafka_options: KafkaOptions,
+}
+
+/// `[ingest.kafka_options]`: librdkafka properties (`security.protocol`,
+/// `sasl.*`, `ssl.*`, tuning) for the consumer and the dead-letter producer.
+///
+/// A property can be written as a quoted key (`"security.protocol" = "SSL"`),
+/// as a bare TOML dotted key (`security.protocol = "SSL"`, which TOML reads as
+/// nested tables), or as an environment variable
+/// (`CALLSCOPE__INGEST__KAFKA_OPTIONS__SECURITY.PROTOCOL=SSL`, which is how a
+/// Kubernetes Secret passes `sasl.password`); nested tables are joined back
+/// into dotted names, and numbers and booleans become their text. Values of
+/// keys that look secret are never printed.
+#[derive(Clone, Default, PartialEq)]
+pub(crate) struct KafkaOptions(pub(crate) std::collections::BTreeMap<String, String>);
+
+impl std::fmt::Debug for KafkaOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let secret = |k: &str| ["password", "secret", "key"].iter().any(|s| k.contains(s));
+        f.debug_map()
+            .entries(self.0.iter().map(|(k, v)| (k, if secret(k) { "<redacted>" } else { v.as_str() })))
+            .finish()
+    }
+}
+
+impl<'de> Deserialize<'de> for KafkaOptions {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        use std::collections::BTreeMap;
+
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Item {
+            Text(String),
+            Bool(bool),
+            Int(i64),
+            Float(f64),
+            Table(BTreeMap<String, Item>),
+        }
+
+        fn flatten(
+            prefix: &str,
+            table: BTreeMap<String, Item>,
+            out: &mut BTreeMap<String, String>,
+        ) -> std::result::Result<(), String> {
+            for (k, item) in table {
+                let key = if prefix.is_empty() { k } else { format!("{prefix}.{k}") };
+                let value = match item {
+                    Item::Table(inner) => {
+                        flatten(&key, inner, out)?;
+                        continue;
+                    }
+                    Item::Text(v) => v,
+                    Item::Bool(v) => v.to_string(),
+                    Item::Int(v) => v.to_string(),
+                    Item::Float(v) => v.to_string(),
+                };
+                if out.insert(key.clone(), value).is_some() {
+                    return Err(format!("ingest.kafka_options: {key} is given twice"));
+                }
+            }
+            Ok(())
+        }
+
+        let table = BTreeMap::<String, Item>::deserialize(d)?;
+        let mut out = BTreeMap::new();
+        flatten("", table, &mut out).map_err(serde::de::Error::custom)?;
+        Ok(KafkaOptions(out))
+    }
 }
 
 /// Log line format.
@@ -214,6 +281,12 @@ pub(crate) struct StoreConfig {
     pub(crate) clickhouse_user: Option<String>,
     /// ClickHouse password (never printed: see the Debug impl).
     pub(crate) clickhouse_password: Option<String>,
+    /// `https://` ClickHouse: CA bundle (PEM) instead of the built-in roots.
+    pub(crate) clickhouse_ca_file: Option<PathBuf>,
+    /// `https://` ClickHouse: client certificate chain (PEM), for mutual TLS.
+    pub(crate) clickhouse_client_cert_file: Option<PathBuf>,
+    /// `https://` ClickHouse: the client certificate's private key (PEM).
+    pub(crate) clickhouse_client_key_file: Option<PathBuf>,
     /// The embedded store's file.
     pub(crate) sqlite_path: PathBuf,
     /// ClickHouse request timeout, seconds.
@@ -227,6 +300,9 @@ impl std::fmt::Debug for StoreConfig {
             .field("clickhouse_database", &self.clickhouse_database)
             .field("clickhouse_user", &self.clickhouse_user)
             .field("clickhouse_password", &self.clickhouse_password.as_ref().map(|_| "<redacted>"))
+            .field("clickhouse_ca_file", &self.clickhouse_ca_file)
+            .field("clickhouse_client_cert_file", &self.clickhouse_client_cert_file)
+            .field("clickhouse_client_key_file", &self.clickhouse_client_key_file)
             .field("sqlite_path", &self.sqlite_path)
             .field("timeout_s", &self.timeout_s)
             .finish()
@@ -335,6 +411,49 @@ mod tests {
             assert_eq!(config.app.log_format, LogFormat::Json);
             jail.set_env("CALLSCOPE__APP__COOKIE_SECURE", "sometimes");
             assert!(Config::load(None).is_err());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn kafka_options_from_quoted_keys_dotted_keys_and_env() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "c.toml",
+                "[ingest.kafka_options]\n\"security.protocol\" = \"SASL_SSL\"\nsasl.mechanism = \"SCRAM-SHA-512\"\n\
+                 ssl.ca.location = \"/etc/tls/ca.pem\"\nfetch.wait.max.ms = 100\n\"api.version.request\" = true\n",
+            )?;
+            jail.set_env("CALLSCOPE__INGEST__KAFKA_OPTIONS__SASL.USERNAME", "callscope");
+            jail.set_env("CALLSCOPE__INGEST__KAFKA_OPTIONS__SASL.PASSWORD", "hunter2");
+            let config = Config::load(Some(Path::new("c.toml"))).expect("loads");
+            let options: Vec<(&str, &str)> =
+                config.ingest.kafka_options.0.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            assert_eq!(
+                options,
+                [
+                    ("api.version.request", "true"),
+                    ("fetch.wait.max.ms", "100"),
+                    ("sasl.mechanism", "SCRAM-SHA-512"),
+                    ("sasl.password", "hunter2"),
+                    ("sasl.username", "callscope"),
+                    ("security.protocol", "SASL_SSL"),
+                    ("ssl.ca.location", "/etc/tls/ca.pem"),
+                ]
+            );
+            assert!(!format!("{config:?}").contains("hunter2"));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn kafka_options_given_twice_are_an_error() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "c.toml",
+                "[ingest.kafka_options]\n\"security.protocol\" = \"SSL\"\nsecurity.protocol = \"PLAINTEXT\"\n",
+            )?;
+            let err = format!("{:#}", Config::load(Some(Path::new("c.toml"))).expect_err("twice"));
+            assert!(err.contains("security.protocol is given twice"), "{err}");
             Ok(())
         });
     }

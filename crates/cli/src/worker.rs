@@ -59,7 +59,7 @@ fn kafka_config(ingest: &IngestConfig) -> KafkaConfig {
         commit_interval_ms: ingest.commit_interval_ms,
         max_in_flight: ingest.max_in_flight.max(1),
         shutdown_grace: Duration::from_secs(ingest.shutdown_grace_s),
-        options: ingest.kafka_options.clone(),
+        options: ingest.kafka_options.0.clone(),
     }
 }
 

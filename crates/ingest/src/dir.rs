@@ -237,10 +237,10 @@ fn scan(config: &DirConfig, state: &BTreeMap<String, Seen>) -> Result<(Vec<Candi
             m.modified().ok().and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok()).unwrap_or_default()
         };
         let mut newest = mtime(&meta);
-        if let Some(s) = &sidecar {
-            if let Ok(m) = std::fs::metadata(s) {
-                newest = newest.max(mtime(&m));
-            }
+        if let Some(s) = &sidecar
+            && let Ok(m) = std::fs::metadata(s)
+        {
+            newest = newest.max(mtime(&m));
         }
         let seen = Seen { size: meta.len(), mtime_ns: newest.as_nanos(), ok: false };
         if state.get(file).is_some_and(|s| s.size == seen.size && s.mtime_ns == seen.mtime_ns) {

@@ -604,14 +604,15 @@ fn cpu_thread(
             rx.blocking_recv()
         };
         let Some(job) = job else { return };
-        if session.is_none() && !session_failed {
-            if let Some(t) = transcriber {
-                match t.session() {
-                    Ok(s) => session = Some(s),
-                    Err(e) => {
-                        tracing::error!(error = %e, "cannot create a whisper session");
-                        session_failed = true;
-                    }
+        if session.is_none()
+            && !session_failed
+            && let Some(t) = transcriber
+        {
+            match t.session() {
+                Ok(s) => session = Some(s),
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot create a whisper session");
+                    session_failed = true;
                 }
             }
         }

@@ -27,7 +27,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance, StreamConsumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header, OwnedHeaders};
@@ -146,10 +145,10 @@ impl ConsumerContext for Ctx {
                 }
             }
         }
-        if finished.count() > 0 {
-            if let Err(e) = consumer.store_offsets(&finished) {
-                tracing::warn!(error = %e, "storing offsets of revoked partitions");
-            }
+        if finished.count() > 0
+            && let Err(e) = consumer.store_offsets(&finished)
+        {
+            tracing::warn!(error = %e, "storing offsets of revoked partitions");
         }
         commit_stored(consumer, "revoke");
         tracing::info!(partitions = tpl.count(), "partitions revoked; finished work committed");
@@ -205,11 +204,10 @@ pub async fn run(
         metrics: metrics.clone(),
         generation: AtomicU64::new(0),
     };
-    let mut cc = ClientConfig::new();
-    for (k, v) in &config.options {
-        cc.set(k, v);
+    if let Ok(lib) = crate::kafka_client::Librdkafka::linked() {
+        tracing::info!(version = %lib.version, features = %lib.features.join(","), "librdkafka");
     }
-    cc.set("bootstrap.servers", &config.brokers);
+    let mut cc = crate::kafka_client::client_config(&config.brokers, &config.options);
     let producer: FutureProducer = cc.clone().set("acks", "all").create()?;
     let consumer: StreamConsumer<Ctx> = cc
         .set("group.id", &config.group_id)

@@ -30,6 +30,8 @@
 //!   events with their own trackers.
 //! - [`offsets`]: the per-partition ordered offset tracker.
 //! - [`kafka`]: the consumer-group source and the dead-letter producer.
+//! - [`kafka_client`]: the librdkafka settings both use (security, SASL,
+//!   compression pass through) and what the linked librdkafka supports.
 //! - [`dir`]: the folder source.
 //! - [`fetch`]: recordings by URI (`file://`, `s3://`, `http(s)://`).
 //! - [`metrics`]: Prometheus metrics, `/healthz`, `/readyz`.
@@ -41,6 +43,7 @@ pub mod errors;
 pub mod event;
 pub mod fetch;
 pub mod kafka;
+pub mod kafka_client;
 pub mod metrics;
 pub mod offsets;
 

@@ -47,7 +47,9 @@ use async_trait::async_trait;
 use callscope_model::{CallAnalysis, TrackerKind};
 use chrono::{DateTime, Utc};
 
-pub use crate::clickhouse::{ClickHouseConfig, ClickHouseStore};
+pub use crate::clickhouse::{
+    ClickHouseConfig, ClickHouseStore, ClickHouseTls, ClickHouseTlsFiles, TlsConfigError,
+};
 pub use crate::sqlite::SqliteStore;
 pub use types::*;
 

@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use callscope_api::Directory;
-use callscope_store::{ClickHouseConfig, ClickHouseStore, SqliteStore, Store};
+use callscope_store::{
+    ClickHouseConfig, ClickHouseStore, ClickHouseTls, ClickHouseTlsFiles, SqliteStore, Store,
+};
 
 use crate::config::{AppConfig, StoreConfig};
 
@@ -18,6 +20,7 @@ pub(crate) fn open_store(config: &StoreConfig) -> Result<Arc<dyn Store>> {
             user: config.clickhouse_user.clone(),
             password: config.clickhouse_password.clone(),
             timeout: Duration::from_secs(config.timeout_s),
+            tls: clickhouse_tls(config)?,
         })),
         None => {
             Arc::new(SqliteStore::open(&config.sqlite_path).with_context(|| {
@@ -25,6 +28,20 @@ pub(crate) fn open_store(config: &StoreConfig) -> Result<Arc<dyn Store>> {
             })?)
         }
     })
+}
+
+/// The ClickHouse TLS files, loaded; `None` when none is set (an `https://`
+/// URL then trusts the built-in roots).
+fn clickhouse_tls(config: &StoreConfig) -> Result<Option<ClickHouseTls>> {
+    let files = ClickHouseTlsFiles {
+        ca_file: config.clickhouse_ca_file.clone(),
+        client_cert_file: config.clickhouse_client_cert_file.clone(),
+        client_key_file: config.clickhouse_client_key_file.clone(),
+    };
+    if files.is_empty() {
+        return Ok(None);
+    }
+    ClickHouseTls::load(&files).map(Some).context("store: ClickHouse TLS settings")
 }
 
 /// Where the store is, for messages (no credentials).

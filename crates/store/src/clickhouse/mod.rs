@@ -29,10 +29,13 @@
 //! - `migrate.rs`: [`MIGRATIONS`] from `schemas/clickhouse/`, and
 //!   [`ClickHouseStore::check_schema`];
 //! - `write.rs`: the batch write above, comments, `seller_daily` recomputation;
-//! - `read.rs`: the queries.
+//! - `read.rs`: the queries;
+//! - `tls.rs`: [`ClickHouseTls`], the CA bundle and client certificate for
+//!   `https://` URLs.
 
 mod migrate;
 mod read;
+mod tls;
 mod write;
 
 use std::time::Duration;
@@ -43,13 +46,16 @@ use chrono::{DateTime, Utc};
 use clickhouse::Client;
 
 pub use self::migrate::MIGRATIONS;
+pub use self::tls::{ClickHouseTls, ClickHouseTlsFiles, TlsConfigError};
 use crate::types::*;
 use crate::{Result, Store, StoreError, VersionClock};
 
 /// How to reach ClickHouse.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClickHouseConfig {
-    /// HTTP endpoint, for example `http://127.0.0.1:8123`.
+    /// HTTP endpoint, for example `http://127.0.0.1:8123`, or with TLS
+    /// `https://host:8443` (verified against the built-in Mozilla roots unless
+    /// [`ClickHouseConfig::tls`] names a CA bundle).
     pub url: String,
     /// Database holding callscope's tables; created by `migrate`.
     pub database: String,
@@ -59,6 +65,9 @@ pub struct ClickHouseConfig {
     pub password: Option<String>,
     /// Per-request timeout.
     pub timeout: Duration,
+    /// TLS settings (a private CA, a client certificate); `None`: the built-in
+    /// roots for `https://` URLs.
+    pub tls: Option<ClickHouseTls>,
 }
 
 impl Default for ClickHouseConfig {
@@ -69,6 +78,7 @@ impl Default for ClickHouseConfig {
             user: None,
             password: None,
             timeout: Duration::from_secs(30),
+            tls: None,
         }
     }
 }
@@ -163,7 +173,7 @@ fn exception_code(message: &str) -> Option<u32> {
 fn map_err(err: clickhouse::error::Error) -> StoreError {
     use clickhouse::error::Error as E;
     match err {
-        E::Network(e) => StoreError::Unavailable(e.to_string()),
+        E::Network(e) => StoreError::Unavailable(error_chain(&*e)),
         E::TimedOut => StoreError::Timeout("request timed out".into()),
         E::SchemaMismatch(m) => StoreError::SchemaMismatch(m),
         E::BadResponse(m) => match exception_code(&m) {
@@ -188,6 +198,23 @@ fn excerpt(body: &str) -> String {
     }
 }
 
+/// An error with its causes, `outer: inner: innermost`: the HTTP client's own
+/// message ("client error (Connect)") says nothing without them, while the
+/// innermost one names the problem (a refused connection, an unknown CA).
+fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = cause.source();
+    }
+    out
+}
+
 /// The columns of `seller_daily` that [`DailyAggregate`] reads and the writer
 /// recomputes, in order.
 const DAILY_COLUMNS: &str = "seller_id, team, day, calls, low_confidence_calls, duration_s, talk_ratio_sum, \
@@ -198,7 +225,11 @@ impl ClickHouseStore {
     /// A store for the given server. Connects lazily; [`Store::migrate`] checks
     /// that the server answers.
     pub fn new(config: &ClickHouseConfig) -> Self {
-        let mut server = Client::default().with_url(&config.url);
+        let client = match &config.tls {
+            Some(tls) => tls.client(),
+            None => Client::default(),
+        };
+        let mut server = client.with_url(&config.url);
         if let Some(user) = &config.user {
             server = server.with_user(user);
         }

@@ -58,7 +58,7 @@ pub(crate) fn analysis(
         team: Some(team.into()),
         started_at: Some(started_at),
         direction: None,
-        outcome: if n % 2 == 0 { Some("won".into()) } else { None },
+        outcome: if n.is_multiple_of(2) { Some("won".into()) } else { None },
         customer: Some(format!("Customer {n}")),
     };
     a.audio_uri = Some(format!("file:///calls/{call_id}.flac"));

@@ -306,6 +306,9 @@ pub struct Session<'a> {
 /// the recording, length), all in samples.
 type TimeMap = Vec<(usize, usize, usize)>;
 
+/// A stretch of a buffer, `(start, end)` in seconds.
+type Span = (f64, f64);
+
 /// A speech segment at least this long (seconds) ...
 pub const SPARSE_MIN_S: f64 = 1.5;
 /// ... holding fewer words per second than this was skipped by whisper: people
@@ -548,7 +551,7 @@ impl Session<'_> {
     /// [`Session::transcribe_raw`], and the spans (seconds into the buffer)
     /// of whisper's segments that hold far fewer words than their length
     /// needs (see [`SPARSE_WORDS_PER_S`]): where it skipped speech.
-    fn decode(&mut self, samples: &[f32]) -> Result<(Vec<Word>, Vec<(f64, f64)>), AsrError> {
+    fn decode(&mut self, samples: &[f32]) -> Result<(Vec<Word>, Vec<Span>), AsrError> {
         let buffer_s = samples.len() as f64 / f64::from(TARGET_RATE);
         let mut skips = Vec::new();
         let strategy = if self.settings.beam_size > 1 {

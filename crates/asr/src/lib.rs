@@ -711,6 +711,24 @@ mod tests {
     }
 
     #[test]
+    fn skipped_speech_is_retried_in_short_pieces() {
+        let seg = |start: f64, end: f64| Segment { start, end };
+        let segments = [seg(0.0, 2.0), seg(3.0, 6.0), seg(9.0, 12.0), seg(30.0, 45.0), seg(50.0, 51.0)];
+        let got: Vec<Vec<Segment>> =
+            pieces(&segments, RETRY_PIECE_S).into_iter().map(<[Segment]>::to_vec).collect();
+        assert_eq!(
+            got,
+            [
+                vec![segments[0], segments[1]],
+                vec![segments[2]],
+                vec![segments[3]], // longer than a piece: whole, alone
+                vec![segments[4]],
+            ]
+        );
+        assert!(pieces(&[], RETRY_PIECE_S).is_empty());
+    }
+
+    #[test]
     fn hallucinated_segments_are_recognised() {
         let said = ["So", "what", "does", "your", "current", "process", "look", "like?"];
         assert!(!hallucinated(0.1, -0.3, &said));

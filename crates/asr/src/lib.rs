@@ -76,6 +76,11 @@ pub const REPEAT_SHARE: f64 = 0.5;
 /// Shorter segments are never called loops.
 pub const REPEAT_MIN_WORDS: usize = 6;
 
+/// A word as compared for repeats: letters and digits, lower case.
+fn norm_word(word: &str) -> String {
+    word.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
+}
+
 /// Whether a segment whisper returned is a hallucination: noise it took for
 /// speech (high no-speech probability and low token probabilities), or a
 /// decoding loop ("thank you. thank you. thank you.", the repeated phrase of
@@ -88,10 +93,7 @@ pub fn hallucinated(no_speech: f32, mean_logprob: f64, words: &[&str]) -> bool {
     if words.len() < REPEAT_MIN_WORDS {
         return false;
     }
-    let norm: Vec<String> = words
-        .iter()
-        .map(|w| w.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect())
-        .collect();
+    let norm: Vec<String> = words.iter().map(|w| norm_word(w)).collect();
     let mut seen = std::collections::HashSet::new();
     let trigrams: Vec<_> = norm.windows(3).collect();
     let repeated = trigrams.iter().filter(|t| !seen.insert(**t)).count();
@@ -309,32 +311,19 @@ type TimeMap = Vec<(usize, usize, usize)>;
 /// A stretch of a buffer, `(start, end)` in seconds.
 type Span = (f64, f64);
 
-/// A speech segment at least this long (seconds) ...
-pub const SPARSE_MIN_S: f64 = 1.5;
-/// ... holding fewer words per second than this was skipped by whisper: people
-/// speak 2–3 words a second, and the slowest turn of the dev set holds 1.6.
+/// A segment of whisper's at least this long (seconds) ...
+pub const SPARSE_MIN_S: f64 = 3.0;
+/// ... holding fewer words per second than this skipped speech: people speak
+/// 2–3 words a second, and the slowest turn of the dev set holds 1.6.
 pub const SPARSE_WORDS_PER_S: f64 = 0.5;
-
-/// The speech segments whisper left (nearly) without words: at least
-/// [`SPARSE_MIN_S`] long with fewer than [`SPARSE_WORDS_PER_S`] words a second
-/// (a word counts in the segment that holds its middle).
-fn sparse_segments(segments: &[Segment], words: &[Word]) -> Vec<Segment> {
-    segments
-        .iter()
-        .filter(|s| {
-            let length = s.end - s.start;
-            let held = words
-                .iter()
-                .filter(|w| {
-                    let mid = (w.start + w.end) / 2.0;
-                    mid >= s.start && mid <= s.end
-                })
-                .count();
-            length >= SPARSE_MIN_S && (held as f64) < SPARSE_WORDS_PER_S * length
-        })
-        .copied()
-        .collect()
-}
+/// A second reading of skipped speech replaces the first when it has at
+/// least this many words more (a word or two more is as often a background
+/// voice read along with a backchannel).
+pub const RETRY_MIN_GAIN: usize = 3;
+/// A second reading of skipped speech is believed up to this many words per
+/// second of speech (fast speech is about 4; more is a background voice read
+/// as well, or a decoding loop).
+pub const RETRY_MAX_WORDS_PER_S: f64 = 4.5;
 
 /// Speech whisper skipped is transcribed again in pieces of at most this
 /// many seconds (one whisper call each; a lone piece is always taken whole).
@@ -459,20 +448,25 @@ impl Session<'_> {
         // whisper sometimes leaves a stretch of clear speech untranscribed: it
         // writes a few words, then a timestamp that jumps over the rest of its
         // 30 s window (on noisy calls, up to 40 s of one party's speech; seen on
-        // eval-dev at pink SNR 20 dB). Those stretches, and speech segments
-        // that hold far fewer words than anyone speaks, are transcribed again
-        // a few seconds at a time, and the second reading replaces the first
-        // where it has more words.
-        let mut suspect = skipped;
-        suspect.extend(sparse_segments(&segments, &words));
-        suspect.sort_by(|a, b| a.start.total_cmp(&b.start));
-        suspect.dedup();
-        for piece in pieces(&suspect, RETRY_PIECE_S) {
+        // eval-dev at pink SNR 20 dB). Those stretches are transcribed again a
+        // few seconds at a time, and the second reading replaces the first
+        // where it has clearly more words, at a rate people speak. (Speech segments
+        // that merely hold few words are not retried: on a channel with voices
+        // in the background, whisper was right to leave them, and a second
+        // reading of a few seconds transcribes the background.)
+        for piece in pieces(&skipped, RETRY_PIECE_S) {
             let inside = |w: &Word| {
                 let mid = (w.start + w.end) / 2.0;
                 piece.iter().any(|s| mid >= s.start && mid <= s.end)
             };
-            let (again, _) = self.transcribe_segments(samples, piece)?;
+            let (mut again, skipped_again) = self.transcribe_segments(samples, piece)?;
+            if !skipped_again.is_empty() && piece.len() > 1 {
+                // Skipped again: one segment at a time.
+                again.clear();
+                for segment in piece {
+                    again.extend(self.transcribe_segments(samples, std::slice::from_ref(segment))?.0);
+                }
+            }
             let before = words.iter().filter(|w| inside(w)).count();
             let again: Vec<Word> = again.into_iter().filter(|w| inside(w)).collect();
             tracing::debug!(
@@ -482,7 +476,10 @@ impl Session<'_> {
                 words_after = again.len(),
                 "speech whisper skipped, transcribed again"
             );
-            if again.len() > before {
+            let speech_s: f64 = piece.iter().map(|s| s.end - s.start).sum();
+            if again.len() >= before + RETRY_MIN_GAIN
+                && (again.len() as f64) <= RETRY_MAX_WORDS_PER_S * speech_s
+            {
                 words.retain(|w| !inside(w));
                 words.extend(again);
             }
@@ -575,8 +572,10 @@ impl Session<'_> {
         let mut words: Vec<Word> = Vec::new();
         let mut probs: Vec<f32> = Vec::new();
         let dtw = self.settings.dtw;
+        // Where the previous segment's words start.
+        let mut previous: Option<usize> = None;
         for segment in self.state.as_iter() {
-            let first = words.len();
+            let mut first = words.len();
             let (mut logprob, mut tokens) = (0.0f64, 0usize);
             // With DTW, a token's `t_dtw` is where the alignment path leaves it:
             // a word starts where the token before it ends, and ends at its own
@@ -646,10 +645,27 @@ impl Session<'_> {
                 words.truncate(first);
                 continue;
             }
+            // A segment that repeats the previous one word for word (but for
+            // the shorter one's last, cut-off word) read the same speech again,
+            // as whisper does after a reading it cut short: the longer stays.
+            if let Some(p) = previous
+                && (first - p).min(words.len() - first) >= 3
+                && (0..(first - p).min(words.len() - first) - 1)
+                    .all(|i| norm_word(&words[p + i].text) == norm_word(&words[first + i].text))
+            {
+                if words.len() - first >= first - p {
+                    words.drain(p..first);
+                    first = p;
+                } else {
+                    words.truncate(first);
+                    continue;
+                }
+            }
+            previous = Some(first);
             let (start, end) =
                 (segment.start_timestamp() as f64 / 100.0, segment.end_timestamp() as f64 / 100.0);
             let length = end.min(buffer_s) - start;
-            if length >= 2.0 * SPARSE_MIN_S && ((words.len() - first) as f64) < SPARSE_WORDS_PER_S * length {
+            if length >= SPARSE_MIN_S && ((words.len() - first) as f64) < SPARSE_WORDS_PER_S * length {
                 skips.push((start, end.min(buffer_s)));
             }
         }
@@ -693,21 +709,6 @@ mod tests {
         let kept: Vec<String> =
             drop_annotations(words.iter().map(|t| w(t)).collect()).into_iter().map(|w| w.text).collect();
         assert_eq!(kept, words[1..]);
-    }
-
-    #[test]
-    fn sparse_segments_are_speech_without_words() {
-        let w = |t: &str, start: f64| Word::unattributed(t, start, start + 0.3, Some(0.9));
-        let segments = [
-            Segment { start: 0.0, end: 3.0 },   // 6 words: spoken
-            Segment { start: 4.0, end: 8.0 },   // 1 word in 4 s: skipped
-            Segment { start: 9.0, end: 10.0 },  // short: a "yes" is one word
-            Segment { start: 11.0, end: 14.0 }, // nothing at all: skipped
-        ];
-        let words: Vec<Word> =
-            [0.1, 0.5, 1.0, 1.5, 2.0, 2.5, 5.0, 9.2].iter().map(|&t| w("word", t)).collect();
-        let sparse = sparse_segments(&segments, &words);
-        assert_eq!(sparse, [segments[1], segments[3]]);
     }
 
     #[test]

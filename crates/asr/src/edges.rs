@@ -46,6 +46,11 @@ pub const HEADROOM_DB: f64 = 25.0;
 /// above it.
 pub const FLOOR_MARGIN_DB: f64 = 6.0;
 
+/// The lowest level a word's edge reaches (dBFS): well under a quiet line's
+/// soft syllables (a channel recorded 15 dB low has them near -75 dBFS), above
+/// 16-bit quantisation noise.
+pub const EDGE_FLOOR_DBFS: f64 = -80.0;
+
 /// The level measurement for word edges: 10 ms frames; voiced means above the
 /// VAD's noise-floor margin and no more than [`DYNAMIC_RANGE_DB`] below the
 /// channel's loud speech (and voiced, whatever the floor, within [`HEADROOM_DB`]
@@ -53,11 +58,11 @@ pub const FLOOR_MARGIN_DB: f64 = 6.0;
 /// is 5–10 dB quieter than a studio file of the same call) loses no more of a
 /// word's soft edges than a loud one. The VAD's absolute floor (-50 dBFS, there
 /// to ignore faint crosstalk when deciding what to transcribe) is lowered to
-/// -70 dBFS: here only words already heard are fitted.
+/// [`EDGE_FLOOR_DBFS`]: here only words already heard are fitted.
 pub fn levels(vad: &VadSettings) -> VadSettings {
     VadSettings {
         frame_s: FRAME_S,
-        absolute_floor_dbfs: -70.0,
+        absolute_floor_dbfs: EDGE_FLOOR_DBFS,
         dynamic_range_db: DYNAMIC_RANGE_DB,
         headroom_db: HEADROOM_DB,
         headroom_floor_margin_db: FLOOR_MARGIN_DB,

@@ -139,6 +139,13 @@ fn drop_annotations(words: Vec<Word>) -> Vec<Word> {
 
 /// Silero's speech frames must stand this many dB above the channel's noise floor.
 pub const NEURAL_MARGIN_DB: f64 = 6.0;
+/// Silero's frames must stand above the absolute floor of the energy detector
+/// (`-50 dBFS`), or, on a quiet line, above the channel's loud frames (its
+/// 95th-percentile frame) less this many dB (on the dev set, loud frames sit
+/// 27-31 dB above -50 dBFS) ...
+pub const QUIET_LINE_RANGE_DB: f64 = 30.0;
+/// ... but never below this.
+pub const QUIET_LINE_FLOOR_DBFS: f64 = -65.0;
 /// A party's channel where Silero hears speech in more of the frames than
 /// this has voices in the background (on the dev set: at most 0.54 on clean,
 /// pink, brown and telephone-line channels; 0.73–1.0 with babble at SNR
@@ -418,7 +425,12 @@ impl Session<'_> {
         let mut sorted = levels.clone();
         sorted.sort_by(f64::total_cmp);
         let noise_floor = sorted.get(sorted.len() / 10).copied().unwrap_or(f64::NEG_INFINITY);
-        let threshold = vad.absolute_floor_dbfs.max(noise_floor + margin);
+        // The absolute floor follows a quiet line down: a channel recorded
+        // 15 dB low (its loud frames near -37 dBFS) would otherwise lose the
+        // soft ends of every phrase under -50 dBFS.
+        let loud = sorted.get(sorted.len() * 95 / 100).copied().unwrap_or(f64::NEG_INFINITY);
+        let absolute = vad.absolute_floor_dbfs.min((loud - QUIET_LINE_RANGE_DB).max(QUIET_LINE_FLOOR_DBFS));
+        let threshold = absolute.max(noise_floor + margin);
         for (v, level) in frames.speech.iter_mut().zip(levels) {
             *v &= level >= threshold;
         }

@@ -35,6 +35,33 @@ pub(crate) struct Config {
     pub(crate) ingest: IngestConfig,
     /// Mono diarization.
     pub(crate) diarize: DiarizeConfig,
+    /// How long calls are kept (`callscope retention`).
+    pub(crate) retention: RetentionConfig,
+}
+
+/// `[retention]`: how long calls are kept, counted from their start, by the
+/// team stored with each call. 0 days: kept forever.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RetentionConfig {
+    /// Days for calls of a team not listed in `teams`; 0 keeps them forever.
+    pub(crate) default_days: u32,
+    /// Days per team, overriding `default_days`; 0 keeps that team's calls forever.
+    #[serde(default)]
+    pub(crate) teams: std::collections::BTreeMap<String, u32>,
+}
+
+impl RetentionConfig {
+    /// Days a call of `team` is kept; `None`: forever.
+    pub(crate) fn days_for(&self, team: &str) -> Option<u32> {
+        let days = self.teams.get(team).copied().unwrap_or(self.default_days);
+        (days > 0).then_some(days)
+    }
+
+    /// The shortest period configured; `None` when every call is kept forever.
+    pub(crate) fn shortest_days(&self) -> Option<u32> {
+        std::iter::once(self.default_days).chain(self.teams.values().copied()).filter(|d| *d > 0).min()
+    }
 }
 
 /// `[diarize]`: speakers of mono recordings.

@@ -18,6 +18,8 @@
 //! - `worker`: `callscope worker`, the ingest worker (Kafka or a folder).
 //! - `demo`: `callscope demo`, the sample calls end to end on one machine.
 //! - `enroll`: `callscope enroll`, sellers' voiceprints for mono calls.
+//! - `erase`: `callscope delete` and `callscope retention`, erasure of calls
+//!   and their recordings.
 //! - `eval`: `callscope eval`, quality against an evaluation set (the scorers
 //!   are the `callscope-eval` library).
 
@@ -25,6 +27,7 @@ mod analyze;
 mod config;
 mod demo;
 mod enroll;
+mod erase;
 mod eval;
 mod import;
 mod migrate;
@@ -68,6 +71,10 @@ enum Command {
     Demo(demo::DemoArgs),
     /// Learn a seller's voiceprint, to find the seller in mono calls.
     Enroll(enroll::EnrollArgs),
+    /// Erase calls and every trace of them (rows, comments, recordings): by call, seller or start.
+    Delete(erase::DeleteArgs),
+    /// Erase the calls older than their team's retention period (`[retention]`); run it daily.
+    Retention(erase::RetentionArgs),
 }
 
 fn main() -> ExitCode {
@@ -81,6 +88,8 @@ fn main() -> ExitCode {
         Command::Worker(args) => worker::run(&args, &config),
         Command::Demo(args) => demo::run(&args, &config),
         Command::Enroll(args) => enroll::run(&args, &config),
+        Command::Delete(args) => erase::run_delete(&args, &config),
+        Command::Retention(args) => erase::run_retention(&args, &config),
     });
     match result {
         Ok(code) => code,

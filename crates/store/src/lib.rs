@@ -166,6 +166,24 @@ pub trait Store: Send + Sync {
     /// caller may is the caller's business (the API lets only the author).
     async fn delete_comment(&self, comment_id: &str) -> Result<bool>;
 
+    /// Erases calls and every trace of them: the call row, its utterances,
+    /// mentions, action items, customer keywords and comments; the sellers'
+    /// daily aggregates and the phrase document frequencies of the days
+    /// touched are recomputed from the calls that remain. Returns what was
+    /// removed, including the calls' audio URIs (deleting the files is the
+    /// caller's job). `dry_run`: only reports what would be removed.
+    ///
+    /// Idempotent, and safe to rerun after a crash in the middle: the
+    /// aggregates are recomputed from the remaining calls (never by
+    /// subtraction) and the `calls` rows go last, so a rerun finds whatever an
+    /// interrupted run left. A second run removes nothing.
+    ///
+    /// The default, for test doubles, refuses.
+    async fn erase(&self, scope: &EraseScope, dry_run: bool) -> Result<Erasure> {
+        let _ = (scope, dry_run);
+        Err(StoreError::Database(format!("the {} store cannot erase calls", self.backend())))
+    }
+
     /// How often tracked terms of one kind were mentioned in a seller's calls.
     async fn term_counts(
         &self,

@@ -349,3 +349,54 @@ mod tests {
         assert_eq!(r.previous(), DateRange::new(day(3), day(9)));
     }
 }
+
+/// Which calls an erasure removes ([`crate::Store::erase`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EraseScope {
+    /// These calls (unknown ids are ignored).
+    Calls(Vec<String>),
+    /// Every call of one seller.
+    Seller(String),
+    /// Every call that started strictly before this instant.
+    StartedBefore(DateTime<Utc>),
+}
+
+/// A call an erasure removed (or, in a dry run, would remove).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ErasedCall {
+    /// The call.
+    pub call_id: String,
+    /// Its seller.
+    pub seller_id: String,
+    /// Its team ("" when unknown).
+    pub team: String,
+    /// When it started.
+    pub started_at: DateTime<Utc>,
+    /// Its recording, as stored (`file:///…` for a local file); `None` if none.
+    pub audio_uri: Option<String>,
+}
+
+/// What an erasure removed (or, in a dry run, would remove).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Erasure {
+    /// The calls, oldest first.
+    pub calls: Vec<ErasedCall>,
+    /// Rows removed per table (`calls`, `utterances`, `mentions`,
+    /// `action_items`, `customer_keywords`, `comments`), tables with none
+    /// left out. On ClickHouse the counts include superseded versions.
+    pub rows: Vec<(String, u64)>,
+    /// The (seller, day) aggregates recomputed from the calls that remain.
+    pub days_recomputed: usize,
+}
+
+impl Erasure {
+    /// Whether there was nothing to erase.
+    pub fn is_empty(&self) -> bool {
+        self.calls.is_empty() && self.rows.iter().all(|(_, n)| *n == 0)
+    }
+
+    /// Rows removed from `table`.
+    pub fn rows_of(&self, table: &str) -> u64 {
+        self.rows.iter().find(|(t, _)| t == table).map_or(0, |(_, n)| *n)
+    }
+}

@@ -85,3 +85,81 @@ async fn missing_schema_is_a_schema_mismatch() {
     // The deployment's fault, not the call's: workers wait for `callscope migrate`.
     assert_eq!(err.retry(), callscope_store::Retry::WithBackoff);
 }
+
+/// Erasure on ClickHouse, then a scan of every table of the database (every
+/// physical row, tombstones and superseded versions included) for the erased
+/// calls and seller.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn erasure_leaves_no_trace() {
+    let Some(url) = url() else { return };
+    let database = format!("cs_erase_{}", std::process::id());
+    let store = ClickHouseStore::new(&ClickHouseConfig {
+        url: url.clone(),
+        database: database.clone(),
+        ..Default::default()
+    });
+    store.migrate().await.expect("migrate");
+    let (calls, seller) = common::erasure_leaves_no_trace(&store).await;
+    let client = clickhouse::Client::default().with_url(&url).with_database(&database);
+    #[derive(Debug, clickhouse::Row, serde::Deserialize)]
+    struct Column {
+        table: String,
+        name: String,
+    }
+    let columns: Vec<Column> = client
+        .query(
+            "SELECT table, name FROM system.columns WHERE database = ? AND name IN ('call_id', 'seller_id') \
+             AND table IN (SELECT name FROM system.tables WHERE database = ? AND engine LIKE '%MergeTree')",
+        )
+        .bind(&database)
+        .bind(&database)
+        .fetch_all()
+        .await
+        .expect("columns");
+    assert!(columns.len() >= 6, "{columns:?}");
+    for c in &columns {
+        let values = if c.name == "call_id" { calls.clone() } else { vec![seller.clone()] };
+        let left: u64 = client
+            .query(&format!("SELECT count() FROM `{}` WHERE `{}` IN ?", c.table, c.name))
+            .bind(&values)
+            .fetch_one()
+            .await
+            .expect("count");
+        assert_eq!(left, 0, "{}.{} still holds erased rows", c.table, c.name);
+    }
+}
+
+/// An erasure interrupted after it deleted a call's comments and pieces but
+/// before its `calls` rows (the last step): a rerun finishes it, and the
+/// aggregates equal those of a store that never had the call.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interrupted_erasure_is_finished_by_a_rerun() {
+    use callscope_store::{EraseScope, SellerFilter};
+    let Some(url) = url() else { return };
+    let database = format!("cs_erase_rerun_{}", std::process::id());
+    let store = ClickHouseStore::new(&ClickHouseConfig {
+        url: url.clone(),
+        database: database.clone(),
+        ..Default::default()
+    });
+    store.migrate().await.expect("migrate");
+    let keep = common::analysis("k-1", "s-ana", "emea", common::at(3, 9), 0);
+    store.write(std::slice::from_ref(&keep)).await.expect("write");
+    let fresh = store.daily(&SellerFilter::All, common::november()).await.expect("daily");
+    store.write(&[common::analysis("z-1", "s-ana", "emea", common::at(3, 11), 1)]).await.expect("write");
+    assert_eq!(store.daily(&SellerFilter::All, common::november()).await.expect("daily")[0].calls, 2);
+    // The first steps of an erasure that then died.
+    let raw = clickhouse::Client::default().with_url(&url).with_database(&database);
+    for table in ["comments", "utterances", "mentions", "action_items", "customer_keywords"] {
+        raw.query(&format!("DELETE FROM {table} WHERE call_id = 'z-1'")).execute().await.expect("delete");
+    }
+    let rerun = store.erase(&EraseScope::Calls(vec!["z-1".into()]), false).await.expect("rerun");
+    assert_eq!(rerun.calls.len(), 1);
+    assert!(store.call("z-1").await.expect("read").is_none());
+    let after = store.daily(&SellerFilter::All, common::november()).await.expect("daily");
+    assert_eq!(after.len(), fresh.len());
+    assert_eq!(after[0].calls, fresh[0].calls);
+    assert!((after[0].duration_s - fresh[0].duration_s).abs() < 1e-9);
+    let again = store.erase(&EraseScope::Calls(vec!["z-1".into()]), false).await.expect("again");
+    assert!(again.is_empty(), "{again:?}");
+}

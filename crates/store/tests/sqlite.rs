@@ -36,3 +36,45 @@ conformance!(
     team_rows_cover_its_sellers,
     comments_round_trip,
 );
+
+/// Erasure on SQLite, then a scan of every table of the file for the erased
+/// calls and seller.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn erasure_leaves_no_trace() {
+    let (store, dir) = store().await;
+    let (calls, seller) = common::erasure_leaves_no_trace(&store).await;
+    let conn = rusqlite::Connection::open(dir.path().join("callscope.db")).expect("open");
+    let tables: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
+        .expect("tables")
+        .query_map([], |r| r.get(0))
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("names");
+    let mut scanned = 0;
+    for table in &tables {
+        let columns: Vec<String> = conn
+            .prepare(&format!("SELECT name FROM pragma_table_info('{table}')"))
+            .expect("columns")
+            .query_map([], |r| r.get(0))
+            .expect("query")
+            .collect::<Result<_, _>>()
+            .expect("names");
+        for (column, values) in [("call_id", calls.clone()), ("seller_id", vec![seller.clone()])] {
+            if !columns.iter().any(|c| c == column) {
+                continue;
+            }
+            scanned += 1;
+            let list = vec!["?"; values.len()].join(", ");
+            let left: i64 = conn
+                .query_row(
+                    &format!("SELECT count(*) FROM {table} WHERE {column} IN ({list})"),
+                    rusqlite::params_from_iter(values.iter()),
+                    |r| r.get(0),
+                )
+                .expect("count");
+            assert_eq!(left, 0, "{table}.{column} still holds erased rows");
+        }
+    }
+    assert!(scanned >= 6, "scanned {scanned} columns of {tables:?}");
+}

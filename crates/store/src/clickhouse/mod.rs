@@ -30,9 +30,11 @@
 //!   [`ClickHouseStore::check_schema`];
 //! - `write.rs`: the batch write above, comments, `seller_daily` recomputation;
 //! - `read.rs`: the queries;
+//! - `erase.rs`: erasure of calls and every row about them, crash-safe;
 //! - `tls.rs`: [`ClickHouseTls`], the CA bundle and client certificate for
 //!   `https://` URLs.
 
+mod erase;
 mod migrate;
 mod read;
 mod tls;
@@ -331,6 +333,10 @@ impl Store for ClickHouseStore {
 
     async fn delete_comment(&self, comment_id: &str) -> Result<bool> {
         write::delete_comment(self, comment_id).await
+    }
+
+    async fn erase(&self, scope: &EraseScope, dry_run: bool) -> Result<Erasure> {
+        erase::erase(self, scope, dry_run).await
     }
 }
 

@@ -26,7 +26,7 @@ struct StoredKey {
 /// and sentiment count only calls whose speaker attribution is trusted
 /// (`attribution_low_confidence = 0`); flagged calls count in `calls`,
 /// `low_confidence_calls`, `duration_s` and won/lost.
-const DAILY_SUMS: &str = "count() AS calls, \
+pub(super) const DAILY_SUMS: &str = "count() AS calls, \
      countIf(attribution_low_confidence != 0) AS low_confidence_calls, \
      sum(duration_s) AS duration_s, \
      sumIf(ifNull(talk_ratio, 0), attribution_low_confidence = 0) AS talk_ratio_sum, \

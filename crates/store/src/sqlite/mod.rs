@@ -14,8 +14,10 @@
 //!   on the blocking pool as one synchronous function of:
 //! - `migrate.rs`: [`MIGRATIONS`] from `schemas/sqlite/`;
 //! - `write.rs`: the batch write and comments;
+//! - `erase.rs`: erasure of calls and every row about them;
 //! - `read.rs`: the queries.
 
+mod erase;
 mod migrate;
 mod read;
 mod write;
@@ -210,6 +212,11 @@ impl Store for SqliteStore {
     async fn delete_comment(&self, comment_id: &str) -> Result<bool> {
         let id = comment_id.to_owned();
         self.with(move |conn| write::delete_comment(conn, &id)).await
+    }
+
+    async fn erase(&self, scope: &EraseScope, dry_run: bool) -> Result<Erasure> {
+        let scope = scope.clone();
+        self.with(move |conn| erase::erase(conn, &scope, dry_run)).await
     }
 }
 

@@ -477,3 +477,143 @@ pub(crate) async fn comments_round_trip(store: &dyn Store) {
     assert!(!store.delete_comment(&first.comment_id).await.expect("again"), "already deleted");
     assert_eq!(store.comments("c-1").await.expect("list"), vec![reply]);
 }
+
+/// October and November 2026, the range the erasure checks read.
+fn autumn() -> DateRange {
+    DateRange::new(NaiveDate::from_ymd_opt(2026, 10, 1).expect("valid date"), day(30))
+}
+
+fn october(d: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 10, d, 9, 0, 0).single().expect("valid time")
+}
+
+/// Rounds every float of a JSON value (sums may be added up in another order).
+fn rounded(v: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match v {
+        Value::Number(n) if n.is_f64() => {
+            serde_json::json!((n.as_f64().unwrap_or_default() * 1e6).round() / 1e6)
+        }
+        Value::Array(a) => Value::Array(a.into_iter().map(rounded).collect()),
+        Value::Object(o) => Value::Object(o.into_iter().map(|(k, v)| (k, rounded(v))).collect()),
+        other @ (Value::Null | Value::Bool(_) | Value::Number(_) | Value::String(_)) => other,
+    }
+}
+
+/// Everything the insights page reads about the sellers of the erasure checks.
+async fn read_everything(store: &dyn Store) -> serde_json::Value {
+    let mut out = serde_json::Map::new();
+    let mut daily = store.daily(&SellerFilter::All, autumn()).await.expect("daily");
+    daily.sort_by(|a, b| (&a.seller_id, a.day).cmp(&(&b.seller_id, b.day)));
+    out.insert("daily".into(), serde_json::to_value(daily).expect("json"));
+    out.insert(
+        "sellers".into(),
+        serde_json::to_value(store.sellers().await.expect("sellers")).expect("json"),
+    );
+    for seller in ["s-ana", "s-ben", "s-cid", "s-dan"] {
+        let mentions = store.mention_counts(seller, autumn()).await.expect("mentions");
+        let keywords = store.customer_keywords(seller, autumn()).await.expect("keywords");
+        let query = HistoryQuery { range: autumn(), ..history(seller) };
+        let page = store.call_history(&query).await.expect("history");
+        let comments = store.seller_comments(seller, autumn(), 100).await.expect("comments");
+        out.insert(format!("{seller}/mentions"), serde_json::to_value(mentions).expect("json"));
+        out.insert(format!("{seller}/keywords"), serde_json::to_value(keywords).expect("json"));
+        out.insert(format!("{seller}/history"), serde_json::to_value(page).expect("json"));
+        out.insert(format!("{seller}/comments"), serde_json::to_value(comments).expect("json"));
+    }
+    rounded(serde_json::Value::Object(out))
+}
+
+fn comment_on(call_id: &str, text: &str) -> NewComment {
+    NewComment {
+        call_id: call_id.into(),
+        author: "m-maria".into(),
+        author_role: "manager".into(),
+        at_s: Some(3.0),
+        text: text.into(),
+        parent_id: None,
+    }
+}
+
+/// Erasure by call, by seller and by start date: every erased call is gone
+/// (row, pieces, comments), everything the page reads equals a store that
+/// never had them (a fresh recomputation), a dry run removes nothing, and a
+/// second run is a no-op. Returns the erased call ids and the erased seller,
+/// for the backend's scan of its raw tables.
+pub(crate) async fn erasure_leaves_no_trace(store: &dyn Store) -> (Vec<String>, String) {
+    // What stays: written first, read as the reference.
+    let keep = vec![
+        analysis("r-1", "s-ana", "emea", at(2, 9), 0),
+        analysis("r-2", "s-ana", "emea", at(3, 9), 1),
+        analysis("r-3", "s-ben", "emea", at(3, 10), 2),
+        analysis("r-4", "s-cid", "apac", at(5, 9), 3),
+    ];
+    store.write(&keep).await.expect("write kept calls");
+    store.add_comment(comment_on("r-1", "stays")).await.expect("comment");
+    let fresh = read_everything(store).await;
+
+    // What goes: on the same days and sellers, a seller of its own, October.
+    let x1_moved = analysis("x-1", "s-ben", "emea", at(4, 9), 4);
+    store.write(&[x1_moved]).await.expect("write x-1");
+    let doomed = vec![
+        analysis("x-1", "s-ana", "emea", at(3, 11), 5), // reprocessed: moved seller and day
+        analysis("x-2", "s-dan", "emea", at(6, 9), 0),
+        analysis("x-3", "s-dan", "emea", at(7, 9), 1),
+        analysis("x-4", "s-ben", "emea", october(20), 2),
+        analysis("x-5", "s-ana", "emea", october(25), 3),
+    ];
+    store.write(&doomed).await.expect("write erased calls");
+    for id in ["x-1", "x-2", "x-4"] {
+        store.add_comment(comment_on(id, "goes")).await.expect("comment");
+    }
+    assert_ne!(read_everything(store).await, fresh);
+
+    // A dry run says what would go and removes nothing.
+    let preview = store.erase(&EraseScope::Calls(vec!["x-1".into()]), true).await.expect("dry run");
+    assert_eq!(preview.calls.iter().map(|c| c.call_id.as_str()).collect::<Vec<_>>(), ["x-1"]);
+    assert!(store.call("x-1").await.expect("read").is_some(), "a dry run removes nothing");
+
+    // By call.
+    let by_call =
+        store.erase(&EraseScope::Calls(vec!["x-1".into(), "nope".into()]), false).await.expect("erase");
+    assert_eq!(by_call.calls.len(), 1);
+    let call = &by_call.calls[0];
+    assert_eq!((call.call_id.as_str(), call.seller_id.as_str()), ("x-1", "s-ana"));
+    assert_eq!(call.started_at, at(3, 11));
+    assert_eq!(call.audio_uri.as_deref(), Some("file:///calls/x-1.flac"));
+    assert!(by_call.rows_of("calls") >= 1);
+    assert!(by_call.rows_of("utterances") > 0, "{:?}", by_call.rows);
+    assert_eq!(by_call.rows_of("comments"), 1, "{:?}", by_call.rows);
+
+    // By seller.
+    let by_seller = store.erase(&EraseScope::Seller("s-dan".into()), false).await.expect("erase seller");
+    assert_eq!(by_seller.calls.iter().map(|c| c.call_id.as_str()).collect::<Vec<_>>(), ["x-2", "x-3"]);
+    assert_eq!(by_seller.rows_of("comments"), 1);
+
+    // By start: everything before November.
+    let november_1 = at(1, 0);
+    let preview = store.erase(&EraseScope::StartedBefore(november_1), true).await.expect("dry run");
+    assert_eq!(preview.calls.iter().map(|c| c.call_id.as_str()).collect::<Vec<_>>(), ["x-4", "x-5"]);
+    let before = store.erase(&EraseScope::StartedBefore(november_1), false).await.expect("erase before");
+    assert_eq!(before.calls, preview.calls);
+    assert_eq!(before.calls[0].team, "emea");
+
+    for id in ["x-1", "x-2", "x-3", "x-4", "x-5"] {
+        assert!(store.call(id).await.expect("read").is_none(), "{id} is gone");
+        assert!(store.comments(id).await.expect("comments").is_empty(), "{id}'s comments are gone");
+    }
+    assert_eq!(store.comments("r-1").await.expect("comments").len(), 1, "other calls' comments stay");
+    assert_eq!(read_everything(store).await, fresh, "equal to a store that never had the erased calls");
+
+    // Again: nothing to do, nothing changes.
+    for scope in [
+        EraseScope::Calls(vec!["x-1".into()]),
+        EraseScope::Seller("s-dan".into()),
+        EraseScope::StartedBefore(november_1),
+    ] {
+        let again = store.erase(&scope, false).await.expect("erase again");
+        assert!(again.is_empty(), "{scope:?}: {again:?}");
+    }
+    assert_eq!(read_everything(store).await, fresh, "a second run is a no-op");
+    (["x-1", "x-2", "x-3", "x-4", "x-5"].map(String::from).to_vec(), "s-dan".into())
+}

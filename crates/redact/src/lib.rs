@@ -22,10 +22,10 @@
 //! Checksums do most of the work: cards must pass Luhn, IBANs mod-97, Finnish
 //! identity codes (henkilötunnus) their check character, and US SSNs the SSA's
 //! structural rules. Phone numbers need a phone shape (a leading `+`, or three
-//! or more written groups, or a leading zero) or a word such as "phone" or
-//! "call" just before them. A plain run of digits is redacted as `[digits]`
+//! or more written groups, or a spoken leading zero) or words such as "phone",
+//! "call" or "my number" just before them ("order number" is not one). A plain run of digits is redacted as `[digits]`
 //! only when it is long (see [`RedactionConfig::min_run_digits`]) and either
-//! spoken or written in many groups, so years, prices (`$35`), quantities
+//! spoken or at least ten digits, so years, prices (`$35`), quantities
 //! (`2,200`), dates (`2024-05-12`), times and short order numbers are left as
 //! they are. The test set in `tests/data/redaction_cases.json` measures it.
 //!
@@ -346,8 +346,25 @@ impl Redactor {
         let i = run.from;
         let c = &self.config;
         let n = run.digits.len();
-        let context =
-            |words: &[&str]| toks[i.saturating_sub(6)..i].iter().any(|t| words.contains(&t.core.as_str()));
+        let before = &toks[i.saturating_sub(6)..i];
+        let context = |words: &[&str]| before.iter().any(|t| words.contains(&t.core.as_str()));
+        // "my number", "phone number": yes; "order number", "customer number": no.
+        let my_number = before.windows(2).any(|w| {
+            w[1].core == "number"
+                && matches!(
+                    w[0].core.as_str(),
+                    "my" | "your"
+                        | "his"
+                        | "her"
+                        | "our"
+                        | "their"
+                        | "phone"
+                        | "mobile"
+                        | "cell"
+                        | "contact"
+                        | "direct"
+                )
+        });
         // A leading plus is a phone number's country code.
         if run.plus && c.wants(EntityKind::Phone) && (7..=15).contains(&n) {
             return Some(run.whole(EntityKind::Phone));
@@ -375,19 +392,16 @@ impl Redactor {
                 && run.groups.iter().all(|g| (1..=4).contains(g))
                 && run.groups.last().is_some_and(|&g| g >= 2)
                 && (9..=13).contains(&n);
-            let asked = context(&[
-                "phone", "number", "call", "mobile", "cell", "reach", "text", "dial", "puhelin", "numero",
-                "landline",
-            ]) && (7..=13).contains(&n);
+            let asked = (context(&[
+                "phone", "call", "mobile", "cell", "reach", "text", "dial", "puhelin", "numero", "landline",
+            ]) || my_number)
+                && (7..=13).contains(&n);
             let trunk = run.digits.starts_with('0') && run.spoken > 0 && (9..=11).contains(&n);
             if shaped || asked || trunk {
                 return Some(run.whole(EntityKind::Phone));
             }
         }
-        if c.wants(EntityKind::Digits)
-            && n >= c.min_run_digits
-            && (run.spoken > 0 || n >= 10 || run.groups.len() >= 3)
-        {
+        if c.wants(EntityKind::Digits) && n >= c.min_run_digits && (run.spoken > 0 || n >= 10) {
             return Some(run.whole(EntityKind::Digits));
         }
         None

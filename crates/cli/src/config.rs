@@ -35,6 +35,8 @@ pub(crate) struct Config {
     pub(crate) ingest: IngestConfig,
     /// Mono diarization.
     pub(crate) diarize: DiarizeConfig,
+    /// Personal data replaced by placeholders before analysis and storage.
+    pub(crate) redaction: callscope_redact::RedactionConfig,
 }
 
 /// `[diarize]`: speakers of mono recordings.
@@ -368,6 +370,25 @@ mod tests {
             assert_eq!(config.signals.max_customer_keywords, 20);
             assert_eq!(config.store.clickhouse_url, None);
             assert_eq!(config.store.clickhouse_database, "callscope");
+            // Redaction is on, for every kind, unless switched off.
+            assert_eq!(config.redaction, callscope_redact::RedactionConfig::default());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn redaction_switches_from_file_and_env() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "c.toml",
+                "[redaction]
+phones = false
+",
+            )?;
+            jail.set_env("CALLSCOPE__REDACTION__DIGIT_RUNS", "false");
+            let config = Config::load(Some(Path::new("c.toml"))).expect("valid");
+            assert!(!config.redaction.phones && !config.redaction.digit_runs);
+            assert!(config.redaction.cards && config.redaction.id_codes && config.redaction.enabled);
             Ok(())
         });
     }

@@ -159,6 +159,7 @@ impl Harness {
             signals: SignalSettings::default(),
             transcriber: None,
             diarizer: None,
+            redaction: Some(callscope_redact::Redactor::default()),
         };
         let engine = Engine::start(models, store.clone(), config, Metrics::new(), health.clone(), stop_rx);
         Harness { engine, store, health, stop }

@@ -470,6 +470,11 @@ impl Tok {
         matches!(self.core.as_str(), "-" | "dash" | "hyphen" | "minus" | "viiva")
     }
 
+    /// A hesitation ("uh", "um"), which a digit run reads through.
+    fn is_filler(&self) -> bool {
+        matches!(self.core.as_str(), "uh" | "um" | "er" | "erm" | "ah" | "hmm" | "öö" | "tota")
+    }
+
     fn is_plus(&self) -> bool {
         matches!(self.core.as_str(), "+" | "plus")
     }
@@ -548,7 +553,7 @@ impl DigitRun {
                     run.groups.push(g.len());
                 }
                 j += 1;
-            } else if t.is_dash()
+            } else if (t.is_dash() || t.is_filler())
                 && !run.digits.is_empty()
                 && toks.get(j + 1).is_some_and(|n| n.spoken_digit().is_some() || n.written_groups().is_some())
             {

@@ -72,6 +72,7 @@ fn start_worker(run: &mut Run, transcriber: Option<Arc<callscope_asr::Transcribe
             signals: callscope_signals::SignalSettings::default(),
             transcriber,
             diarizer: None,
+            redaction: Some(callscope_redact::Redactor::default()),
         },
         run.store.clone(),
         EngineConfig { batch_max_calls: 256, ..EngineConfig::default() },

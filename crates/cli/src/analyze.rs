@@ -90,6 +90,7 @@ fn analyzer(args: &AnalyzeArgs, config: &Config) -> Option<Analyzer> {
     match setup::analyzer(
         args.trackers.as_ref().or(config.signals.trackers.as_ref()),
         config.signals.settings(),
+        &config.redaction,
     ) {
         Ok(analyzer) => Some(analyzer),
         Err(err) => {

@@ -37,6 +37,8 @@ pub(crate) struct Config {
     pub(crate) diarize: DiarizeConfig,
     /// How long calls are kept (`callscope retention`).
     pub(crate) retention: RetentionConfig,
+    /// Personal data replaced by placeholders before analysis and storage.
+    pub(crate) redaction: callscope_redact::RedactionConfig,
 }
 
 /// `[retention]`: how long calls are kept, counted from their start, by the
@@ -395,6 +397,25 @@ mod tests {
             assert_eq!(config.signals.max_customer_keywords, 20);
             assert_eq!(config.store.clickhouse_url, None);
             assert_eq!(config.store.clickhouse_database, "callscope");
+            // Redaction is on, for every kind, unless switched off.
+            assert_eq!(config.redaction, callscope_redact::RedactionConfig::default());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn redaction_switches_from_file_and_env() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "c.toml",
+                "[redaction]
+phones = false
+",
+            )?;
+            jail.set_env("CALLSCOPE__REDACTION__DIGIT_RUNS", "false");
+            let config = Config::load(Some(Path::new("c.toml"))).expect("valid");
+            assert!(!config.redaction.phones && !config.redaction.digit_runs);
+            assert!(config.redaction.cards && config.redaction.id_codes && config.redaction.enabled);
             Ok(())
         });
     }

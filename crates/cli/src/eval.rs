@@ -262,8 +262,11 @@ pub(crate) fn run(args: &EvalArgs, config: &Config) -> Result<ExitCode> {
                     d.voiceprints.insert(sellers[i].0.clone(), print);
                 }
             }
+            // Word error rates compare against reference transcripts as
+            // spoken, so evaluation keeps the words unredacted.
             let analyzer = Analyzer::new(&callscope_signals::Trackers::default(), config.signals.settings())
-                .with_diarizer(diarizer.clone());
+                .with_diarizer(diarizer.clone())
+                .with_redaction(None);
             let r = eval_call(dir, args, &analyzer, session.as_mut(), &model)?;
             if args.json {
                 println!(

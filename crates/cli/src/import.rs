@@ -110,8 +110,11 @@ fn prepare(
 }
 
 pub(crate) fn run(args: &ImportArgs, config: &Config) -> Result<ExitCode> {
-    let analyzer =
-        analyzer(args.trackers.as_ref().or(config.signals.trackers.as_ref()), config.signals.settings())?;
+    let analyzer = analyzer(
+        args.trackers.as_ref().or(config.signals.trackers.as_ref()),
+        config.signals.settings(),
+        &config.redaction,
+    )?;
     let directory = config.app.directory.as_ref().map(|_| load_directory(&config.app)).transpose()?;
     let mut failed = 0usize;
     let inputs = expand_inputs(&args.transcripts, &mut failed);

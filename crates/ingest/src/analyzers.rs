@@ -18,6 +18,7 @@ use std::sync::{Arc, Mutex};
 use callscope_diarize::mono::Diarizer;
 use callscope_model::TrackerKind;
 use callscope_pipeline::Analyzer;
+use callscope_redact::Redactor;
 use callscope_signals::{SignalSettings, Term, Trackers};
 
 /// Analyzers kept for per-call terms.
@@ -33,6 +34,8 @@ pub(crate) struct Analyzers {
     signals: SignalSettings,
     /// Mono diarization, shared by every analyzer built.
     diarizer: Option<Arc<Diarizer>>,
+    /// Redaction of every analyzer built.
+    redaction: Option<Redactor>,
     /// Analyzers for per-call terms, most recently used first.
     cache: Mutex<VecDeque<Entry>>,
     /// Most entries in `cache`.
@@ -57,10 +60,23 @@ impl Analyzers {
         trackers: Trackers,
         signals: SignalSettings,
         diarizer: Option<Arc<Diarizer>>,
+        redaction: Option<Redactor>,
         capacity: usize,
     ) -> Self {
-        let base = Arc::new(Analyzer::new(&trackers, signals.clone()).with_diarizer(diarizer.clone()));
-        Analyzers { base, trackers, signals, diarizer, cache: Mutex::new(VecDeque::new()), capacity }
+        let base = Arc::new(
+            Analyzer::new(&trackers, signals.clone())
+                .with_diarizer(diarizer.clone())
+                .with_redaction(redaction.clone()),
+        );
+        Analyzers {
+            base,
+            trackers,
+            signals,
+            diarizer,
+            redaction,
+            cache: Mutex::new(VecDeque::new()),
+            capacity,
+        }
     }
 
     /// The analyzer for a call with these extra terms (none: the configured one).
@@ -78,8 +94,11 @@ impl Analyzers {
         };
         trackers.extend(terms(TrackerKind::Keyword, keywords));
         trackers.extend(terms(TrackerKind::Competitor, competitors));
-        let built =
-            Arc::new(Analyzer::new(&trackers, self.signals.clone()).with_diarizer(self.diarizer.clone()));
+        let built = Arc::new(
+            Analyzer::new(&trackers, self.signals.clone())
+                .with_diarizer(self.diarizer.clone())
+                .with_redaction(self.redaction.clone()),
+        );
         // Another call may have built the same one meanwhile: keep the first.
         if let Some(a) = self.cached(keywords, competitors) {
             return a;
@@ -118,7 +137,13 @@ mod tests {
     }
 
     fn analyzers(capacity: usize) -> Analyzers {
-        Analyzers::new(Trackers::default(), SignalSettings::default(), None, capacity)
+        Analyzers::new(
+            Trackers::default(),
+            SignalSettings::default(),
+            None,
+            Some(Redactor::default()),
+            capacity,
+        )
     }
 
     #[test]

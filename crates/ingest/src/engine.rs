@@ -189,6 +189,9 @@ pub struct Models {
     pub transcriber: Option<Arc<Transcriber>>,
     /// Mono diarization; `None`: mono calls are one speaker, flagged.
     pub diarizer: Option<Arc<callscope_diarize::mono::Diarizer>>,
+    /// Redaction of personal data before anything is analysed, stored,
+    /// logged or dead-lettered; `None`: words are kept as spoken.
+    pub redaction: Option<callscope_redact::Redactor>,
 }
 
 /// What this worker lacks for a call: the event is fine, but this worker
@@ -313,6 +316,7 @@ impl Engine {
                     models.trackers,
                     models.signals,
                     models.diarizer,
+                    models.redaction,
                     crate::analyzers::CACHE_CAPACITY,
                 ),
                 model_name,

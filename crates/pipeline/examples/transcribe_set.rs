@@ -52,7 +52,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let transcriber = Transcriber::load(settings.clone())?;
     let mut session = transcriber.session()?;
     let load_s = t0.elapsed().as_secs_f64();
-    let analyzer = Analyzer::new(&Trackers::default(), SignalSettings::default());
+    // Scored against reference transcripts as spoken: no redaction.
+    let analyzer = Analyzer::new(&Trackers::default(), SignalSettings::default()).with_redaction(None);
     let name = callscope_asr::model_name(&settings.model);
     println!(
         "model {name}, {} thread(s), gpu {}; loaded in {load_s:.2} s",

@@ -13,6 +13,11 @@
 //! own crate. Turns are segmented once here and carried in the
 //! [`CallAnalysis`], so the KPIs, the signals and the store all see the same
 //! ones.
+//!
+//! Personal data is redacted ([`callscope_redact`]) first thing in
+//! [`Analyzer::analyze_transcript`], right after attribution (audio) or
+//! validation (a transcript): the turns, KPIs, signals (sentiment, keywords,
+//! mentions) and the store only ever see placeholders such as `[card]`.
 
 use callscope_asr::Session;
 use callscope_audio::{Audio, TARGET_RATE};
@@ -20,6 +25,7 @@ use std::sync::Arc;
 
 use callscope_diarize::mono::Diarizer;
 use callscope_model::{CallAnalysis, CallMeta, Provenance, SellerChannel, Transcript};
+use callscope_redact::Redactor;
 use callscope_signals::{SignalExtractor, SignalSettings, TrackerMatcher, Trackers};
 
 /// The version of this pipeline, stored with every analysis.
@@ -72,6 +78,9 @@ pub struct AudioReport {
 pub struct Analyzer {
     signals: SignalExtractor,
     diarizer: Option<Arc<Diarizer>>,
+    /// Replaces personal data before any stage reads the words; `None`: the
+    /// words are kept as spoken (evaluation against reference transcripts).
+    redactor: Option<Redactor>,
 }
 
 impl Analyzer {
@@ -81,9 +90,22 @@ impl Analyzer {
     }
 
     /// An analyzer with trackers the caller already compiled (and reported the
-    /// warnings of).
+    /// warnings of). It redacts every kind of personal data
+    /// ([`Redactor::default`]) until told otherwise with
+    /// [`with_redaction`](Self::with_redaction).
     pub fn with_matcher(matcher: TrackerMatcher, settings: SignalSettings) -> Self {
-        Analyzer { signals: SignalExtractor::new(matcher, settings), diarizer: None }
+        Analyzer {
+            signals: SignalExtractor::new(matcher, settings),
+            diarizer: None,
+            redactor: Some(Redactor::default()),
+        }
+    }
+
+    /// Redacts personal data with `redactor`; `None` keeps every word as
+    /// spoken.
+    pub fn with_redaction(mut self, redactor: Option<Redactor>) -> Self {
+        self.redactor = redactor;
+        self
     }
 
     /// Diarizes mono recordings with `diarizer` (without one, a mono call is
@@ -166,16 +188,23 @@ impl Analyzer {
         Ok((analysis, report))
     }
 
-    /// Analyzes a validated transcript: KPIs, then signals (on the same turns).
+    /// Analyzes a validated transcript: redaction, then KPIs and signals (on
+    /// the same turns).
     ///
-    /// The call's duration is the transcript's `duration_s`, or the end of its
+    /// Each redacted entity becomes one placeholder word with the entity's
+    /// time span, so talk time and turns are unchanged and the word count
+    /// (and words per minute) drops by the entity's words less one. The
+    /// call's duration is the transcript's `duration_s`, or the end of its
     /// last word.
     pub fn analyze_transcript(
         &self,
         meta: CallMeta,
-        transcript: Transcript,
+        mut transcript: Transcript,
         audio_uri: Option<String>,
     ) -> CallAnalysis {
+        if let Some(redactor) = &self.redactor {
+            redactor.redact(&mut transcript);
+        }
         let words = callscope_kpi::sorted_words(&transcript);
         let seg = callscope_kpi::segment_turns(&words);
         let signals = self.signals.extract_segmented(&transcript, &words, &seg);
@@ -233,5 +262,55 @@ mod tests {
         assert_eq!(a.provenance.sentiment_model, "vader-sales-v1");
         let turns: Vec<(Role, &str)> = a.turns.iter().map(|t| (t.role, t.text.as_str())).collect();
         assert_eq!(turns, [(Role::Seller, "How are you?"), (Role::Customer, "Great thanks")]);
+    }
+
+    fn said(words: &[(&str, &str)]) -> Transcript {
+        let mut t = Transcript::default();
+        t.speakers.insert("a".into(), Role::Seller);
+        t.speakers.insert("b".into(), Role::Customer);
+        for (i, (spk, text)) in words.iter().enumerate() {
+            let start = i as f64;
+            t.words.push(Word::unattributed(*text, start, start + 0.5, None).said_by(spk));
+        }
+        t
+    }
+
+    #[test]
+    fn card_numbers_and_identity_codes_never_reach_the_analysis() {
+        let words = [
+            ("a", "Your"),
+            ("a", "card"),
+            ("a", "number?"),
+            ("b", "4111"),
+            ("b", "1111"),
+            ("b", "1111"),
+            ("b", "1111"),
+            ("b", "and"),
+            ("b", "my"),
+            ("b", "henkilötunnus"),
+            ("b", "is"),
+            ("b", "131052-308T."),
+        ];
+        let analyzer = Analyzer::new(&Trackers::default(), SignalSettings::default());
+        let meta = CallMeta { call_id: "c-2".into(), seller_id: "s".into(), ..CallMeta::default() };
+        let a = analyzer.analyze_transcript(meta.clone(), said(&words), None);
+        let text: Vec<&str> = a.transcript.words.iter().map(|w| w.text.as_str()).collect();
+        assert_eq!(
+            text,
+            ["Your", "card", "number?", "[card]", "and", "my", "henkilötunnus", "is", "[id_code]."]
+        );
+        let card = &a.transcript.words[3];
+        assert_eq!((card.start, card.end, card.speaker.as_str()), (3.0, 6.5, "b"));
+        // Nothing downstream (turns, keywords, the JSON that is stored) holds the values.
+        let json = serde_json::to_string(&a).expect("serializes");
+        for raw in ["4111", "1111", "131052", "308T"] {
+            assert!(!json.contains(raw), "{raw} leaked: {json}");
+        }
+        assert_eq!(a.turns[1].text, "[card] and my henkilötunnus is [id_code].");
+
+        // Switched off, the words are kept as spoken.
+        let plain = Analyzer::new(&Trackers::default(), SignalSettings::default()).with_redaction(None);
+        let a = plain.analyze_transcript(meta, said(&words), None);
+        assert!(serde_json::to_string(&a).expect("serializes").contains("131052-308T"));
     }
 }

@@ -44,7 +44,10 @@ pub(crate) fn customer_keywords<'a>(
             run.clear();
         };
         for (word, tok) in sentence {
+            // A bracketed word is a redaction placeholder (`[card]`) or a
+            // whisper tag (`[MUSIC]`): not something the customer said.
             let keep = tok.chars().count() >= MIN_WORD_LEN
+                && !word.trim_start().starts_with('[')
                 && !is_stop_word(tok)
                 && !tok.chars().all(|c| c.is_ascii_digit() || c == '\'');
             if keep {
@@ -160,6 +163,16 @@ mod tests {
         assert!(got.contains(&KeywordCount { phrase: "freight".into(), count: 1 }), "{got:?}");
         assert!(!got.iter().any(|k| k.phrase == "rates"), "{got:?}");
         assert!(!got.iter().any(|k| ["the", "our", "too", "um"].contains(&k.phrase.as_str())));
+    }
+
+    #[test]
+    fn placeholders_are_not_keywords_and_end_phrases() {
+        let got = kw(&["my email is [email] and card [card].", "billing [email] address"]);
+        assert!(!got.iter().any(|k| k.phrase.contains("card") && k.phrase != "card"), "{got:?}");
+        assert!(got.contains(&KeywordCount { phrase: "email".into(), count: 1 }), "{got:?}");
+        assert!(got.contains(&KeywordCount { phrase: "card".into(), count: 1 }), "{got:?}");
+        assert!(got.contains(&KeywordCount { phrase: "billing".into(), count: 1 }), "{got:?}");
+        assert!(!got.iter().any(|k| k.phrase.contains("billing email")), "{got:?}");
     }
 
     #[test]

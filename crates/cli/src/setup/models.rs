@@ -13,6 +13,7 @@ use callscope_diarize::onnx::load_embedder;
 use callscope_diarize::overlap::OverlapDetector;
 use callscope_model::SellerChannel;
 use callscope_pipeline::Analyzer;
+use callscope_redact::{RedactionConfig, Redactor};
 use callscope_signals::{SignalSettings, TrackerMatcher, Trackers};
 use serde::{Deserialize, Serialize};
 
@@ -37,9 +38,22 @@ pub(crate) fn read_trackers(path: Option<&PathBuf>) -> Result<(Trackers, Tracker
     Ok((trackers, matcher))
 }
 
-/// An analyzer with the trackers of `trackers` (none: no tracked terms).
-pub(crate) fn analyzer(trackers: Option<&PathBuf>, settings: SignalSettings) -> Result<Analyzer> {
-    Ok(Analyzer::with_matcher(read_trackers(trackers)?.1, settings))
+/// An analyzer with the trackers of `trackers` (none: no tracked terms) that
+/// redacts as `redaction` says.
+pub(crate) fn analyzer(
+    trackers: Option<&PathBuf>,
+    settings: SignalSettings,
+    redaction: &RedactionConfig,
+) -> Result<Analyzer> {
+    Ok(Analyzer::with_matcher(read_trackers(trackers)?.1, settings).with_redaction(redactor(redaction)?))
+}
+
+/// The redactor of `[redaction]`; `None` when it is switched off.
+pub(crate) fn redactor(redaction: &RedactionConfig) -> Result<Option<Redactor>> {
+    if !redaction.enabled {
+        return Ok(None);
+    }
+    Ok(Some(Redactor::new(redaction.clone())?))
 }
 
 /// Loads the whisper model of `asr.model` (or `model`, when given) and the

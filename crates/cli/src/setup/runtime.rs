@@ -102,7 +102,8 @@ pub(crate) async fn engine(
         fault_panic_call_id: test_panic_call_id(),
     };
     let diarizer = if ingest.transcripts_only { None } else { diarizer(&config.diarize, None)? };
-    let models = Models { trackers, signals: config.signals.settings(), transcriber, diarizer };
+    let redaction = super::models::redactor(&config.redaction)?;
+    let models = Models { trackers, signals: config.signals.settings(), transcriber, diarizer, redaction };
     Ok(Engine::start(models, store, engine_config, metrics, health, stop))
 }
 

@@ -31,6 +31,8 @@ struct TestStore {
     attempts: Mutex<Vec<Vec<String>>>,
     /// The call ids stored.
     stored: Mutex<Vec<String>>,
+    /// Every call stored, as the JSON of its analysis (what a backend writes).
+    rows: Mutex<Vec<String>>,
 }
 
 impl TestStore {
@@ -68,6 +70,10 @@ impl TestStore {
             });
         }
         self.stored.lock().expect("lock").extend(ids.iter().cloned());
+        self.rows
+            .lock()
+            .expect("lock")
+            .extend(calls.iter().map(|c| serde_json::to_string(c).expect("serializes")));
         Ok(WriteReceipt { call_ids: ids, replaced: 0 })
     }
 }
@@ -159,6 +165,7 @@ impl Harness {
             signals: SignalSettings::default(),
             transcriber: None,
             diarizer: None,
+            redaction: Some(callscope_redact::Redactor::default()),
         };
         let engine = Engine::start(models, store.clone(), config, Metrics::new(), health.clone(), stop_rx);
         Harness { engine, store, health, stop }
@@ -366,6 +373,42 @@ async fn store_retries_are_logged_in_the_calls_span() {
         .unwrap_or_else(|| panic!("no retry line in the call's span:\n{text}"));
     assert!(retry.contains("seller_id=s-1"), "{retry}");
     assert!(retry.contains("store_unavailable"), "the kind: {retry}");
+}
+
+#[tokio::test]
+async fn personal_data_is_redacted_before_the_store_and_the_logs() {
+    let logs = Logs::capture();
+    // The first write fails, so the call's retry is logged too.
+    let h = Harness::new(Faults { unavailable: 1, ..Faults::default() });
+    let words: Vec<serde_json::Value> = [
+        "my",
+        "card",
+        "is",
+        "4111",
+        "1111",
+        "1111",
+        "1111",
+        "and",
+        "hetu",
+        "131052-308T",
+        "thanks",
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, w)| serde_json::json!({"text": w, "start": i as f64, "end": i as f64 + 0.5, "speaker": "b"}))
+    .collect();
+    let event = serde_json::json!({
+        "schema_version": 1, "call_id": "c-pii", "seller_id": "s-1", "started_at": "2026-11-02T10:00:00Z",
+        "transcript": {"speakers": {"a": "seller", "b": "customer"}, "words": words},
+    });
+    assert_eq!(h.process(event.to_string()).await, Outcome::Stored);
+    let rows = h.store.rows.lock().expect("lock").join("\n");
+    assert!(rows.contains("[card]") && rows.contains("[id_code]"), "{rows}");
+    let text = logs.text();
+    for raw in ["4111", "1111", "131052", "308T"] {
+        assert!(!rows.contains(raw), "{raw} reached the store: {rows}");
+        assert!(!text.contains(raw), "{raw} reached the logs: {text}");
+    }
 }
 
 #[tokio::test]

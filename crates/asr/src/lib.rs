@@ -492,11 +492,16 @@ impl Session<'_> {
             if again.len() >= before + RETRY_MIN_GAIN
                 && (again.len() as f64) <= RETRY_MAX_WORDS_PER_S * speech_s
             {
+                // The second reading takes the first one's place; every other
+                // word keeps whisper's order, which the edge fit relies on
+                // (sorting by start instead moved words between runs where
+                // DTW times are not monotonic: +6.4 s of one party's talk on
+                // one telephone call).
                 words.retain(|w| !inside(w));
-                words.extend(again);
+                let at = words.iter().position(|w| w.start >= piece[0].start).unwrap_or(words.len());
+                words.splice(at..at, again);
             }
         }
-        words.sort_by(|a, b| a.start.total_cmp(&b.start));
         // A word whisper placed wholly outside the speaker's speech, and is
         // unsure of, was heard in noise or in the other party's leak.
         let near = speech.dilated(edges::SPEECH_SLACK_S);

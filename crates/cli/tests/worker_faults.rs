@@ -25,17 +25,8 @@ use common::*;
 /// lifted, every call is stored once and every offset committed.
 async fn a_store_fault_is_waited_out(name: &str, fault: Fault) {
     let Some(world) = World::new(name, 2).await else { return };
-    let port = free_port();
-    let mut worker =
-        world.spawn_worker("w", &[("CALLSCOPE__INGEST__METRICS_LISTEN", format!("127.0.0.1:{port}"))]);
     let events = transcript_events(name, 8);
-    world.produce(&events[..1]).await;
-    wait_until("first call stored", Duration::from_secs(60), || async {
-        world.aggregated_calls().await >= 1
-    })
-    .await;
-    world.wait_committed_all(2).await;
-    let before = world.committed(2);
+    let (mut worker, port, before) = world.worker_past_first_call(&events).await;
 
     world.proxy.set_fault(fault);
     world.produce(&events[1..]).await;

@@ -125,18 +125,9 @@ async fn a_poison_event_is_dead_lettered_and_the_rest_are_processed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_store_outage_holds_offsets_until_the_store_is_back() {
     let Some(world) = World::new("outage", 2).await else { return };
-    let port = free_port();
-    let mut worker =
-        world.spawn_worker("w", &[("CALLSCOPE__INGEST__METRICS_LISTEN", format!("127.0.0.1:{port}"))]);
     // A first call proves the worker is up and writing.
     let events = transcript_events("outage", 12);
-    world.produce(&events[..1]).await;
-    wait_until("first call stored", Duration::from_secs(60), || async {
-        world.aggregated_calls().await >= 1
-    })
-    .await;
-    world.wait_committed_all(2).await;
-    let before = world.committed(2);
+    let (mut worker, port, before) = world.worker_past_first_call(&events).await;
 
     world.proxy.set_up(false);
     world.produce(&events[1..]).await;

@@ -105,6 +105,26 @@ impl World {
         })
     }
 
+    /// Starts a worker with its metrics on a free port, stores the first of
+    /// `events` (proving the worker is up and writing) and waits until its
+    /// offset is committed. Returns the worker, its metrics port and the
+    /// committed offsets of both partitions then.
+    pub(crate) async fn worker_past_first_call(
+        &self,
+        events: &[(String, Vec<u8>)],
+    ) -> (Worker, u16, Vec<i64>) {
+        let port = free_port();
+        let worker =
+            self.spawn_worker("w", &[("CALLSCOPE__INGEST__METRICS_LISTEN", format!("127.0.0.1:{port}"))]);
+        self.produce(&events[..1]).await;
+        wait_until("first call stored", Duration::from_secs(60), || async {
+            self.aggregated_calls().await >= 1
+        })
+        .await;
+        self.wait_committed_all(2).await;
+        (worker, port, self.committed(2))
+    }
+
     pub(crate) fn spawn_worker(&self, name: &str, extra: &[(&str, String)]) -> Worker {
         let log = self.dir.path().join(format!("{name}.log"));
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_callscope"));

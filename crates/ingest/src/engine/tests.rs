@@ -338,8 +338,13 @@ impl Logs {
         LOGS.get_or_init(|| {
             let logs = Logs::default();
             let sink = logs.clone();
-            let subscriber =
-                tracing_subscriber::fmt().with_ansi(false).with_writer(move || sink.clone()).finish();
+            // No timestamps: the tests look for digits that must not reach the
+            // logs ("4111"), and a time such as 34.741114Z would hold them.
+            let subscriber = tracing_subscriber::fmt()
+                .with_ansi(false)
+                .without_time()
+                .with_writer(move || sink.clone())
+                .finish();
             tracing::subscriber::set_global_default(subscriber).expect("the only global subscriber");
             logs
         })

@@ -82,7 +82,19 @@ async fn a_poison_event_is_dead_lettered_and_the_rest_are_processed() {
     flac.extend([0u8, 0, 0, 34]);
     flac.extend([0x5a; 64]);
     let corrupt_audio = inline("poison-noise", &flac, "flac");
+    // An invalid transcript (a word by an undeclared speaker) that reads out
+    // a card number and an identity code: dead-lettered, redacted.
+    let pii_words: Vec<serde_json::Value> = ["card", "4111", "1111", "1111", "1111", "hetu", "131052-308T"]
+        .iter()
+        .enumerate()
+        .map(|(i, w)| serde_json::json!({"text": w, "start": i, "end": i as f64 + 0.5, "speaker": "x"}))
+        .collect();
+    let pii = serde_json::json!({
+        "schema_version": 1, "call_id": "poison-pii", "seller_id": "s-0", "started_at": "2026-11-02T10:00:00Z",
+        "transcript": {"speakers": {"a": "seller"}, "words": pii_words}
+    });
     let mut events = vec![good[0].clone(), ("bad-json".to_owned(), b"{not json".to_vec())];
+    events.push(("poison-pii".to_owned(), serde_json::to_vec(&pii).expect("json")));
     events.push(corrupt_audio);
     events.push(good[1].clone());
     events.push(corrupt);
@@ -102,15 +114,28 @@ async fn a_poison_event_is_dead_lettered_and_the_rest_are_processed() {
     worker.terminate();
     world.assert_each_call_stored_once(&good).await;
 
-    let dead = world.dead_letters(3);
-    assert_eq!(dead.len(), 3, "three poison events dead-lettered: {dead:?}");
+    let dead = world.dead_letters(4);
+    assert_eq!(dead.len(), 4, "four poison events dead-lettered: {dead:?}");
     let by_key =
         |k: &str| dead.iter().find(|d| d.key == k).unwrap_or_else(|| panic!("{k} in the DLQ: {dead:?}"));
     let d = by_key("bad-json");
-    assert_eq!(d.payload, b"{not json", "the original payload travels");
+    // Not JSON, so it cannot be redacted: dropped, with a note (privacy.md).
+    assert!(d.payload.is_empty(), "an unreadable payload is not kept: {:?}", d.payload);
+    assert!(d.payload_dropped.contains("not a JSON object"), "{}", d.payload_dropped);
     assert_eq!((d.stage.as_str(), d.kind.as_str()), ("parse", "malformed_event"));
     assert!(d.error.contains("malformed"), "{}", d.error);
     assert_eq!(d.attempts, "1");
+    let d = by_key("poison-pii");
+    assert_eq!(d.kind, "invalid_transcript");
+    let payload = String::from_utf8_lossy(&d.payload);
+    for raw in ["4111", "1111", "131052", "308T"] {
+        assert!(!payload.contains(raw) && !d.error.contains(raw), "{raw} in the DLQ: {payload} {}", d.error);
+    }
+    assert!(
+        payload.contains("[card]") && payload.contains("[id_code]") && payload.contains("poison-pii"),
+        "{payload}"
+    );
+    assert_eq!(d.redacted, "card=1,id_code=1");
     for key in ["poison-noise", "poison-corrupt"] {
         let d = by_key(key);
         if model.is_some() {

@@ -146,7 +146,10 @@ pub async fn run(
                             Ok(event) => engine.process(event).await,
                             Err(f) => Outcome::Failed(f),
                         },
-                        Err(f) => Outcome::Failed(f),
+                        Err(mut f) => {
+                            f.reason = engine.redact_text(&f.reason);
+                            Outcome::Failed(f)
+                        }
                     };
                     (c, outcome, started.elapsed())
                 });

@@ -48,6 +48,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tracing::{Instrument, Span};
 
 use crate::analyzers::Analyzers;
+use crate::dead_letter::DeadLetter;
 use crate::errors::{Action, Classify, ErrorClass};
 use crate::event::{AudioRef, CallEvent, Content};
 use crate::fetch::{FetchSettings, Fetched, Fetcher};
@@ -274,6 +275,9 @@ struct Inner {
     retrier: Retrier,
     config: EngineConfig,
     metrics: Metrics,
+    /// The analyzers' redactor, also applied to what leaves the worker as a
+    /// failure (the reason, the dead-letter payload).
+    redaction: Option<callscope_redact::Redactor>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -316,7 +320,7 @@ impl Engine {
                     models.trackers,
                     models.signals,
                     models.diarizer,
-                    models.redaction,
+                    models.redaction.clone(),
                     crate::analyzers::CACHE_CAPACITY,
                 ),
                 model_name,
@@ -330,6 +334,7 @@ impl Engine {
                 retrier,
                 config,
                 metrics,
+                redaction: models.redaction,
             }),
         }
     }
@@ -340,13 +345,29 @@ impl Engine {
     }
 
     /// Parses an event's payload; a bad one is a permanent [`Failure`] at the
-    /// `parse` stage (and counted as such).
+    /// `parse` stage (and counted as such), its reason redacted.
     pub fn parse(&self, payload: &[u8]) -> Result<CallEvent, Failure> {
         CallEvent::from_json_slice(payload).map_err(|e| {
-            let failure = Failure::of(Stage::Parse, &e, 1);
+            let mut failure = Failure::of(Stage::Parse, &e, 1);
             failure.count(&self.inner.metrics);
+            failure.reason = self.redact_text(&failure.reason);
             failure
         })
+    }
+
+    /// `text` with personal data redacted by the configured redactor (for a
+    /// failure's reason, which may quote the event); unchanged without one.
+    pub fn redact_text(&self, text: &str) -> String {
+        match &self.inner.redaction {
+            Some(r) => r.redact_text(text).0,
+            None => text.to_owned(),
+        }
+    }
+
+    /// The dead-letter copy of a failed event's `payload`: personal data
+    /// redacted, inline audio dropped (see [`crate::dead_letter`]).
+    pub fn dead_letter(&self, payload: &[u8], failure: &Failure) -> DeadLetter {
+        crate::dead_letter::prepare(payload, &failure.reason, self.inner.redaction.as_ref())
     }
 
     /// Processes one event to the end: stored, failed, or abandoned at shutdown.
@@ -355,10 +376,13 @@ impl Engine {
         let metrics = &self.inner.metrics;
         metrics.in_flight.inc();
         let span = call_span(&event);
-        let outcome = self.run(event).instrument(span).await;
+        let mut outcome = self.run(event).instrument(span).await;
         metrics.in_flight.dec();
-        match &outcome {
-            Outcome::Failed(f) => f.count(metrics),
+        match &mut outcome {
+            Outcome::Failed(f) => {
+                f.count(metrics);
+                f.reason = self.redact_text(&f.reason);
+            }
             Outcome::Stored | Outcome::Abandoned => {}
         }
         outcome
@@ -459,7 +483,9 @@ impl Engine {
     ) -> Result<T, CpuEnd> {
         let (tx, rx) = oneshot::channel();
         let span = Span::current();
+        let redactor = self.inner.redaction.clone();
         let job: CpuJob = Box::new(move |s| {
+            let redactor = redactor.as_ref();
             let _entered = span.enter();
             enter_stage(Stage::Analyze);
             match std::panic::catch_unwind(AssertUnwindSafe(|| f(s))) {
@@ -469,7 +495,10 @@ impl Engine {
                 }
                 Err(payload) => {
                     let stage = CPU_STAGE.with(Cell::get);
-                    let error = WorkerError::Panic(panic_message(payload.as_ref()));
+                    let error = WorkerError::Panic(redactor.map_or_else(
+                        || panic_message(payload.as_ref()),
+                        |r| r.redact_text(&panic_message(payload.as_ref())).0,
+                    ));
                     tracing::error!(stage = stage.as_str(), %error, "the call's analysis panicked; it is dead-lettered and the thread goes on");
                     let _ = tx.send(Err(CpuEnd::Panicked(Failure::of(stage, &error, 1))));
                     false

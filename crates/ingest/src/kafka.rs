@@ -17,7 +17,10 @@
 //!   and committed before they go; calls still running for them finish but
 //!   commit nothing (the new owner redoes them, idempotently).
 //! - **Poison events** go to the dead-letter topic with the original key,
-//!   payload and headers, plus `callscope.error`, `callscope.error.kind`,
+//!   headers and payload, the payload with its personal data redacted and any
+//!   inline audio removed ([`crate::dead_letter`]: `callscope.redacted`,
+//!   `callscope.audio_dropped`, `callscope.payload_dropped` say what changed),
+//!   plus `callscope.error`, `callscope.error.kind`,
 //!   `callscope.stage`, `callscope.attempts` and `callscope.source`
 //!   (`topic/partition/offset`). Only then does the offset move. Dead-lettering
 //!   logs in the call's span ([`call_span`]), like the engine's work on it.
@@ -384,9 +387,10 @@ async fn dead_letter(
     mut stop: watch::Receiver<bool>,
 ) -> Outcome {
     let attempts = failure.attempts.to_string();
+    let redacted = engine.dead_letter(&env.payload, failure);
     let mut headers = env.headers.clone().unwrap_or_default();
     for (key, value) in [
-        ("callscope.error", failure.reason.as_str()),
+        ("callscope.error", redacted.reason.as_str()),
         ("callscope.error.kind", failure.kind),
         ("callscope.stage", failure.stage.as_str()),
         ("callscope.attempts", attempts.as_str()),
@@ -394,8 +398,11 @@ async fn dead_letter(
     ] {
         headers = headers.insert(Header { key, value: Some(value) });
     }
-    tracing::warn!(source = %env.source, stage = failure.stage.as_str(), kind = failure.kind, reason = %failure.reason, "dead-lettering");
-    let mut payload: &[u8] = &env.payload;
+    for (key, value) in &redacted.notes {
+        headers = headers.insert(Header { key, value: Some(value.as_str()) });
+    }
+    tracing::warn!(source = %env.source, stage = failure.stage.as_str(), kind = failure.kind, reason = %redacted.reason, "dead-lettering");
+    let mut payload: &[u8] = &redacted.payload;
     let mut dlq_attempt = 0;
     loop {
         dlq_attempt += 1;

@@ -32,11 +32,14 @@
 //! - [`kafka`]: the consumer-group source and the dead-letter producer.
 //! - [`kafka_client`]: the librdkafka settings both use (security, SASL,
 //!   compression pass through) and what the linked librdkafka supports.
+//! - [`dead_letter`]: the redacted copy of a failed event for the dead-letter
+//!   topic.
 //! - [`dir`]: the folder source.
 //! - [`fetch`]: recordings by URI (`file://`, `s3://`, `http(s)://`).
 //! - [`metrics`]: Prometheus metrics, `/healthz`, `/readyz`.
 
 mod analyzers;
+pub mod dead_letter;
 pub mod dir;
 pub mod engine;
 pub mod errors;

@@ -214,6 +214,15 @@ impl Report {
     }
 }
 
+/// One entity [`Redactor::find`] found: its kind and the indices of its words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    /// What it is.
+    pub kind: EntityKind,
+    /// Indices into the words read, in the speaker's time order.
+    pub words: Vec<usize>,
+}
+
 /// Finds and replaces personal data. Build once; share by reference. The
 /// default redacts every kind (see [`RedactionConfig::default`]).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -239,15 +248,15 @@ impl Redactor {
         &self.config
     }
 
-    /// Replaces every entity in `transcript`'s words with its placeholder, in
-    /// place. Each speaker's words are read in time order; the placeholder
-    /// takes the place of the entity's first word in the vector.
-    pub fn redact(&self, transcript: &mut Transcript) -> Report {
-        let mut report = Report::default();
-        if !self.config.enabled || transcript.words.is_empty() {
-            return report;
+    /// The entities in `words`, without changing anything: each one's kind
+    /// and the indices (into `words`) of the words it spans. Each speaker's
+    /// words are read in time order. What [`Redactor::redact`] replaces, for
+    /// callers that must edit another representation of the same words (the
+    /// dead-letter copy of an event).
+    pub fn find(&self, words: &[Word]) -> Vec<Found> {
+        if !self.config.enabled || words.is_empty() {
+            return Vec::new();
         }
-        let words = &transcript.words;
         let mut order: Vec<usize> = (0..words.len()).collect();
         order.sort_by(|&a, &b| {
             words[a]
@@ -257,15 +266,14 @@ impl Redactor {
                 .then(words[a].end.total_cmp(&words[b].end))
                 .then(a.cmp(&b))
         });
-        // (first index in the vector, kind, the entity's word indices)
-        let mut spans: Vec<(EntityKind, Vec<usize>)> = Vec::new();
+        let mut spans = Vec::new();
         for run in order.chunk_by(|&a, &b| words[a].speaker == words[b].speaker) {
             let toks: Vec<Tok> = run.iter().map(|&i| Tok::new(&words[i].text)).collect();
             let mut i = 0;
             while i < toks.len() {
                 match self.match_at(&toks, i) {
                     Ok(m) => {
-                        spans.push((m.kind, run[m.from..m.to].to_vec()));
+                        spans.push(Found { kind: m.kind, words: run[m.from..m.to].to_vec() });
                         i = m.to;
                     }
                     // A run of digits that is nothing is not read again from
@@ -274,9 +282,45 @@ impl Redactor {
                 }
             }
         }
+        spans
+    }
+
+    /// Redacts free text (an error message, a metadata field): the text is
+    /// read as one speaker's words, split at whitespace, and each entity's
+    /// words become one placeholder. Text without an entity comes back
+    /// unchanged; text with one comes back with single spaces between words.
+    pub fn redact_text(&self, text: &str) -> (String, Report) {
+        let words: Vec<Word> = text
+            .split_whitespace()
+            .enumerate()
+            .map(|(i, w)| Word {
+                text: w.to_owned(),
+                start: i as f64,
+                end: i as f64 + 0.5,
+                speaker: String::new(),
+                confidence: None,
+            })
+            .collect();
+        let mut t = Transcript { words, ..Transcript::default() };
+        let report = self.redact(&mut t);
+        if report.entities.is_empty() {
+            return (text.to_owned(), report);
+        }
+        let out: Vec<String> = t.words.into_iter().map(|w| w.text).collect();
+        (out.join(" "), report)
+    }
+
+    /// Replaces every entity in `transcript`'s words with its placeholder, in
+    /// place. Each speaker's words are read in time order; the placeholder
+    /// takes the place of the entity's first word in the vector.
+    pub fn redact(&self, transcript: &mut Transcript) -> Report {
+        let mut report = Report::default();
+        let spans: Vec<(EntityKind, Vec<usize>)> =
+            self.find(&transcript.words).into_iter().map(|f| (f.kind, f.words)).collect();
         if spans.is_empty() {
             return report;
         }
+        let words = &transcript.words;
         let mut replace: Vec<Option<Word>> = vec![None; words.len()];
         let mut drop = vec![false; words.len()];
         for (kind, idx) in &spans {
@@ -959,5 +1003,22 @@ mod tests {
         Redactor::default().redact(&mut t);
         let texts: Vec<&str> = t.words.iter().map(|w| w.text.as_str()).collect();
         assert_eq!(texts, ["[card]", "okay"]);
+    }
+
+    #[test]
+    fn free_text_is_redacted_and_left_alone_without_entities() {
+        let r = Redactor::default();
+        let (out, report) = r.redact_text("words[3].text: \"4111 1111 1111 1111\" and hetu 131052-308T, ok");
+        assert_eq!(out, "words[3].text: [card] and hetu [id_code], ok");
+        assert_eq!(report.entities.len(), 2);
+        let plain = "invalid  started_at:\n not a date";
+        assert_eq!(r.redact_text(plain).0, plain, "unchanged, whitespace kept");
+    }
+
+    #[test]
+    fn find_names_the_words_redact_replaces() {
+        let t = transcript("my card 4111 1111 1111 1111 thanks");
+        let found = Redactor::default().find(&t.words);
+        assert_eq!(found, [Found { kind: EntityKind::Card, words: vec![2, 3, 4, 5] }]);
     }
 }

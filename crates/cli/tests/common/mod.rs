@@ -332,6 +332,10 @@ pub(crate) struct DeadLetter {
     pub(crate) kind: String,
     pub(crate) error: String,
     pub(crate) attempts: String,
+    /// `callscope.payload_dropped`: why the payload is empty, if it is.
+    pub(crate) payload_dropped: String,
+    /// `callscope.redacted`: what was redacted (`card=1,…`).
+    pub(crate) redacted: String,
 }
 
 impl World {
@@ -370,6 +374,8 @@ impl World {
                     kind: header("callscope.error.kind"),
                     error: header("callscope.error"),
                     attempts: header("callscope.attempts"),
+                    payload_dropped: header("callscope.payload_dropped"),
+                    redacted: header("callscope.redacted"),
                 });
             }
         }

@@ -184,6 +184,36 @@ pub trait Store: Send + Sync {
         Err(StoreError::Database(format!("the {} store cannot erase calls", self.backend())))
     }
 
+    /// Appends entries to the audit trail (`audit_log`). The default, for
+    /// test doubles, refuses.
+    async fn record_audit(&self, entries: &[AuditEntry]) -> Result<()> {
+        let _ = entries;
+        Err(StoreError::Database(format!("the {} store keeps no audit trail", self.backend())))
+    }
+
+    /// Audit entries matching `query`, newest first. The default, for test
+    /// doubles, refuses.
+    async fn audit_log(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>> {
+        let _ = query;
+        Err(StoreError::Database(format!("the {} store keeps no audit trail", self.backend())))
+    }
+
+    /// Deletes audit entries older than `before` (the audit trail's own
+    /// retention) and returns how many there were; `dry_run`: only counts.
+    /// The default, for test doubles, refuses.
+    async fn expire_audit(&self, before: DateTime<Utc>, dry_run: bool) -> Result<u64> {
+        let _ = (before, dry_run);
+        Err(StoreError::Database(format!("the {} store keeps no audit trail", self.backend())))
+    }
+
+    /// Keeps audit entries `days` days in the database itself, where it can
+    /// (a ClickHouse table TTL; 0 removes it), as a backstop between runs of
+    /// `callscope retention`. The default does nothing (SQLite has no TTL).
+    async fn set_audit_ttl(&self, days: u32) -> Result<()> {
+        let _ = days;
+        Ok(())
+    }
+
     /// How often tracked terms of one kind were mentioned in a seller's calls.
     async fn term_counts(
         &self,

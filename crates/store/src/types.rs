@@ -400,3 +400,73 @@ impl Erasure {
         self.rows.iter().find(|(t, _)| t == table).map_or(0, |(_, n)| *n)
     }
 }
+
+/// What a user did with a call, as the audit trail records it. The names
+/// are stored in `audit_log.action` and are a public interface.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuditAction {
+    /// Opened a call (`GET /api/calls/{id}`): its details **and its
+    /// transcript**, which the call details carry (there is no separate
+    /// transcript endpoint), so this is also "read the transcript".
+    OpenCall,
+    /// Played (downloaded any byte range of) a call's recording.
+    PlayAudio,
+    /// Erased a call (`DELETE /api/admin/calls/{id}`).
+    EraseCall,
+    /// Erased every call of a seller (`DELETE /api/admin/sellers/{id}`).
+    EraseSeller,
+}
+
+impl AuditAction {
+    /// Every action.
+    pub const ALL: [AuditAction; 4] =
+        [AuditAction::OpenCall, AuditAction::PlayAudio, AuditAction::EraseCall, AuditAction::EraseSeller];
+
+    /// The stored name (`open_call`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditAction::OpenCall => "open_call",
+            AuditAction::PlayAudio => "play_audio",
+            AuditAction::EraseCall => "erase_call",
+            AuditAction::EraseSeller => "erase_seller",
+        }
+    }
+
+    /// The action a stored name stands for.
+    pub fn parse(name: &str) -> Option<AuditAction> {
+        AuditAction::ALL.into_iter().find(|a| a.as_str() == name)
+    }
+}
+
+/// One entry of the audit trail (`audit_log`): who did what to which call, when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    /// When (UTC, millisecond precision).
+    pub at: DateTime<Utc>,
+    /// The signed-in user's id.
+    pub user_id: String,
+    /// Their role at the time (`admin`, `manager`, `seller`).
+    pub user_role: String,
+    /// What they did.
+    pub action: AuditAction,
+    /// The call ("" for an action on a seller).
+    pub call_id: String,
+    /// The call's seller, or the seller acted on ("" when unknown).
+    pub seller_id: String,
+}
+
+/// Which audit entries to read: all filters optional, newest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditQuery {
+    /// Entries at or after this instant.
+    pub from: Option<DateTime<Utc>>,
+    /// Entries strictly before this instant.
+    pub to: Option<DateTime<Utc>>,
+    /// Only this user's entries.
+    pub user_id: Option<String>,
+    /// Only entries about this call.
+    pub call_id: Option<String>,
+    /// At most this many entries.
+    pub limit: usize,
+}

@@ -29,7 +29,7 @@ async fn store(url: &str) -> ClickHouseStore {
     let store = ClickHouseStore::new(&ClickHouseConfig { url: url.into(), database, ..Default::default() });
     assert_eq!(
         store.migrate().await.expect("migrate"),
-        ["001_init", "002_attribution", "003_daily_trusted_kpis"]
+        ["001_init", "002_attribution", "003_daily_trusted_kpis", "004_audit_log"]
     );
     store.check_schema().await.expect("schema complete");
     store
@@ -48,6 +48,7 @@ macro_rules! conformance {
 
 conformance!(
     migrate_is_idempotent,
+    audit_log_round_trip,
     write_and_read_back,
     attribution_is_kept,
     flagged_calls_stay_out_of_kpis,

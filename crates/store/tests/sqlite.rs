@@ -7,7 +7,7 @@ use callscope_store::{SqliteStore, Store};
 async fn store() -> (SqliteStore, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = SqliteStore::open(dir.path().join("callscope.db")).expect("open");
-    assert_eq!(store.migrate().await.expect("migrate"), ["001_init", "002_attribution"]);
+    assert_eq!(store.migrate().await.expect("migrate"), ["001_init", "002_attribution", "003_audit_log"]);
     (store, dir)
 }
 
@@ -23,6 +23,7 @@ macro_rules! conformance {
 
 conformance!(
     migrate_is_idempotent,
+    audit_log_round_trip,
     write_and_read_back,
     attribution_is_kept,
     flagged_calls_stay_out_of_kpis,

@@ -31,9 +31,11 @@
 //! - `write.rs`: the batch write above, comments, `seller_daily` recomputation;
 //! - `read.rs`: the queries;
 //! - `erase.rs`: erasure of calls and every row about them, crash-safe;
+//! - `audit.rs`: the audit trail (`audit_log`), its expiry and TTL;
 //! - `tls.rs`: [`ClickHouseTls`], the CA bundle and client certificate for
 //!   `https://` URLs.
 
+mod audit;
 mod erase;
 mod migrate;
 mod read;
@@ -337,6 +339,22 @@ impl Store for ClickHouseStore {
 
     async fn erase(&self, scope: &EraseScope, dry_run: bool) -> Result<Erasure> {
         erase::erase(self, scope, dry_run).await
+    }
+
+    async fn record_audit(&self, entries: &[AuditEntry]) -> Result<()> {
+        audit::record(self, entries).await
+    }
+
+    async fn audit_log(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>> {
+        audit::read(self, query).await
+    }
+
+    async fn expire_audit(&self, before: DateTime<Utc>, dry_run: bool) -> Result<u64> {
+        audit::expire(self, before, dry_run).await
+    }
+
+    async fn set_audit_ttl(&self, days: u32) -> Result<()> {
+        audit::set_ttl(self, days).await
     }
 }
 

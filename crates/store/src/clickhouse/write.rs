@@ -45,7 +45,7 @@ pub(super) const DAILY_SUMS: &str = "count() AS calls, \
      countIf(outcome = 'won') AS won, countIf(outcome = 'lost') AS lost";
 
 impl ClickHouseStore {
-    async fn insert_rows<T>(&self, table: &str, rows: &[T]) -> Result<()>
+    pub(super) async fn insert_rows<T>(&self, table: &str, rows: &[T]) -> Result<()>
     where
         T: clickhouse::Row + clickhouse::RowWrite + serde::Serialize,
         for<'a> T: clickhouse::Row<Value<'a> = T>,

@@ -11,6 +11,7 @@ use crate::{Result, split_statements};
 pub const MIGRATIONS: &[(u32, &str, &str)] = &[
     (1, "001_init", include_str!("../../../../schemas/sqlite/001_init.sql")),
     (2, "002_attribution", include_str!("../../../../schemas/sqlite/002_attribution.sql")),
+    (3, "003_audit_log", include_str!("../../../../schemas/sqlite/003_audit_log.sql")),
 ];
 
 /// Applies the migrations not applied yet; returns their names.

@@ -17,6 +17,7 @@
 //! - `erase.rs`: erasure of calls and every row about them;
 //! - `read.rs`: the queries.
 
+mod audit;
 mod erase;
 mod migrate;
 mod read;
@@ -217,6 +218,20 @@ impl Store for SqliteStore {
     async fn erase(&self, scope: &EraseScope, dry_run: bool) -> Result<Erasure> {
         let scope = scope.clone();
         self.with(move |conn| erase::erase(conn, &scope, dry_run)).await
+    }
+
+    async fn record_audit(&self, entries: &[AuditEntry]) -> Result<()> {
+        let entries = entries.to_vec();
+        self.with(move |conn| audit::record(conn, &entries)).await
+    }
+
+    async fn audit_log(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>> {
+        let query = query.clone();
+        self.with(move |conn| audit::read(conn, &query)).await
+    }
+
+    async fn expire_audit(&self, before: DateTime<Utc>, dry_run: bool) -> Result<u64> {
+        self.with(move |conn| audit::expire(conn, before, dry_run)).await
     }
 }
 

@@ -617,3 +617,61 @@ pub(crate) async fn erasure_leaves_no_trace(store: &dyn Store) -> (Vec<String>, 
     assert_eq!(read_everything(store).await, fresh, "a second run is a no-op");
     (["x-1", "x-2", "x-3", "x-4", "x-5"].map(String::from).to_vec(), "s-dan".into())
 }
+
+/// The audit trail: entries come back newest first, filtered by time, user
+/// and call, limited; expiry removes what is older than its cut-off (a dry run
+/// only counts, a second run finds nothing); the TTL can be set and removed.
+pub(crate) async fn audit_log_round_trip(store: &dyn Store) {
+    let entry = |day: u32, hour: u32, user: &str, role: &str, action: AuditAction, call: &str| AuditEntry {
+        at: at(day, hour),
+        user_id: user.into(),
+        user_role: role.into(),
+        action,
+        call_id: call.into(),
+        seller_id: "s-ana".into(),
+    };
+    let entries = vec![
+        entry(2, 9, "m-maria", "manager", AuditAction::OpenCall, "c-1"),
+        entry(2, 10, "m-maria", "manager", AuditAction::PlayAudio, "c-1"),
+        entry(5, 9, "s-ana", "seller", AuditAction::OpenCall, "c-2"),
+        entry(9, 9, "a-admin", "admin", AuditAction::EraseSeller, ""),
+    ];
+    store.record_audit(&entries).await.expect("record");
+    let all = AuditQuery { limit: 100, ..AuditQuery::default() };
+    let read = store.audit_log(&all).await.expect("read");
+    let mut newest_first = entries.clone();
+    newest_first.reverse();
+    assert_eq!(read, newest_first);
+    let maria = store
+        .audit_log(&AuditQuery { user_id: Some("m-maria".into()), ..all.clone() })
+        .await
+        .expect("by user");
+    assert_eq!(
+        maria.iter().map(|e| e.action).collect::<Vec<_>>(),
+        [AuditAction::PlayAudio, AuditAction::OpenCall]
+    );
+    let c2 =
+        store.audit_log(&AuditQuery { call_id: Some("c-2".into()), ..all.clone() }).await.expect("by call");
+    assert_eq!(c2, [entries[2].clone()]);
+    let window = AuditQuery { from: Some(at(2, 10)), to: Some(at(9, 9)), ..all.clone() };
+    assert_eq!(store.audit_log(&window).await.expect("window"), [entries[2].clone(), entries[1].clone()]);
+    let one = store.audit_log(&AuditQuery { limit: 1, ..all.clone() }).await.expect("limit");
+    assert_eq!(one, [entries[3].clone()]);
+
+    assert_eq!(store.expire_audit(at(5, 0), true).await.expect("dry run"), 2);
+    assert_eq!(store.audit_log(&all).await.expect("read").len(), 4, "a dry run removes nothing");
+    assert_eq!(store.expire_audit(at(5, 0), false).await.expect("expire"), 2);
+    assert_eq!(store.audit_log(&all).await.expect("read"), [entries[3].clone(), entries[2].clone()]);
+    assert_eq!(store.expire_audit(at(5, 0), false).await.expect("again"), 0, "a second run is a no-op");
+
+    // Periods far longer than the entries' age, whatever today's date; the
+    // longest would wrap ClickHouse's DateTime (after 2106), so it sets none.
+    store.set_audit_ttl(3650).await.expect("ttl");
+    store.set_audit_ttl(3650).await.expect("ttl again");
+    assert_eq!(store.audit_log(&all).await.expect("read").len(), 2, "a TTL keeps recent entries");
+    store.set_audit_ttl(36_500).await.expect("a period past 2106");
+    assert_eq!(store.audit_log(&all).await.expect("read").len(), 2, "no wrapped expiry");
+    store.set_audit_ttl(0).await.expect("no ttl");
+    store.set_audit_ttl(0).await.expect("no ttl again");
+    assert_eq!(store.audit_log(&all).await.expect("read").len(), 2, "setting the TTL keeps recent entries");
+}

@@ -22,8 +22,11 @@
 //! - [`auth`]: bearer tokens and the dev login; [`jwks`]: the identity
 //!   provider's keys, cached and refreshed.
 //! - [`observe`]: request metrics, request logs, security headers.
+//! - [`audit`]: the audit trail the handlers write, its admin view, and the
+//!   admin erasure endpoints.
 //! - [`directory`], [`error`].
 
+pub mod audit;
 pub mod auth;
 pub mod directory;
 pub mod error;

@@ -23,7 +23,9 @@ use axum::http::header::{
 };
 use axum::http::{HeaderName, HeaderValue, Response};
 use axum::middleware::Next;
-use prometheus::{Encoder, HistogramOpts, HistogramVec, IntGaugeVec, Opts, Registry, TextEncoder};
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder,
+};
 use tower_http::classify::{ServerErrorsAsFailures, SharedClassifier};
 use tower_http::trace::{DefaultOnRequest, TraceLayer};
 use tracing::Span;
@@ -51,6 +53,9 @@ pub struct ApiMetrics {
     pub request_seconds: HistogramVec,
     /// Always 1, labelled with the version.
     pub build_info: IntGaugeVec,
+    /// Audit-trail writes that failed (the request was served anyway), by
+    /// action and error kind; never by user or call.
+    pub audit_write_failures: IntCounterVec,
 }
 
 impl Default for ApiMetrics {
@@ -77,14 +82,23 @@ impl ApiMetrics {
             &["version"],
         )
         .expect("a static, valid metric definition");
+        let audit_write_failures = IntCounterVec::new(
+            Opts::new(
+                "callscope_api_audit_write_failures_total",
+                "Audit-trail writes that failed or timed out (the request was served anyway), by action and error",
+            ),
+            &["action", "error"],
+        )
+        .expect("a static, valid metric definition");
         for m in [
             Box::new(request_seconds.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(build_info.clone()),
+            Box::new(audit_write_failures.clone()),
         ] {
             registry.register(m).expect("metric names are unique");
         }
         build_info.with_label_values(&[env!("CARGO_PKG_VERSION")]).set(1);
-        ApiMetrics { registry, request_seconds, build_info }
+        ApiMetrics { registry, request_seconds, build_info, audit_write_failures }
     }
 
     /// The Prometheus text exposition.

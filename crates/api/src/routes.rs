@@ -14,11 +14,14 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router, middleware};
 use callscope_model::TrackerKind;
-use callscope_store::{DateRange, HistoryQuery, HistorySort, NewComment, SellerFilter};
+use callscope_store::{
+    AuditAction, AuditEntry, DateRange, EraseScope, HistoryQuery, HistorySort, NewComment, SellerFilter,
+};
 use chrono::{Days, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::AppState;
+use crate::audit::{self, AuditParams, ErasureReport};
 use crate::auth::{CurrentUser, SESSION_TTL_S};
 use crate::directory::{AppRole, User};
 use crate::error::ApiError;
@@ -51,6 +54,9 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/api/calls/{call_id}/audio", get(audio))
         .route("/api/calls/{call_id}/comments", get(comments).post(add_comment))
         .route("/api/calls/{call_id}/comments/{comment_id}", delete(delete_comment))
+        .route("/api/admin/audit", get(admin_audit))
+        .route("/api/admin/calls/{call_id}", delete(admin_erase_call))
+        .route("/api/admin/sellers/{seller_id}", delete(admin_erase_seller))
         .with_state(state)
         // Layers run outside in: headers on everything, then the request log,
         // then the timing (inside the log, so the histogram sees the handler's status).
@@ -469,12 +475,15 @@ async fn team_coaching(
 
 // ---------- calls ----------
 
+/// The call with its transcript; recorded in the audit trail (`open_call`).
 async fn call(
     State(state): St,
     CurrentUser(user): CurrentUser,
     Path(call_id): Path<String>,
 ) -> AppResult<Json<callscope_store::CallDetail>> {
-    Ok(Json(visible_call(&state, &user, &call_id).await?))
+    let call = visible_call(&state, &user, &call_id).await?;
+    audit::record(&state, &user, AuditAction::OpenCall, &call_id, &call.summary.seller_id).await;
+    Ok(Json(call))
 }
 
 async fn comments(
@@ -515,11 +524,7 @@ async fn add_comment(
     if body.at_s.is_some_and(|t| !t.is_finite() || t < 0.0) {
         return Err(ApiError::BadRequest("at_s: a non-negative number of seconds".into()));
     }
-    let role = match user.role {
-        AppRole::Seller => "seller",
-        AppRole::Manager => "manager",
-        AppRole::Admin => "admin",
-    };
+    let role = audit::role_name(user.role);
     let comment = state
         .store
         .add_comment(NewComment {
@@ -554,6 +559,52 @@ async fn delete_comment(
         true => Ok(StatusCode::NO_CONTENT),
         false => Err(ApiError::NotFound(format!("comment {comment_id}"))),
     }
+}
+
+// ---------- admin: audit trail and erasure ----------
+
+/// The audit trail, newest first; admins only.
+async fn admin_audit(
+    State(state): St,
+    CurrentUser(user): CurrentUser,
+    Query(params): Query<AuditParams>,
+) -> AppResult<Json<Vec<AuditEntry>>> {
+    audit::require_admin(&user)?;
+    Ok(Json(state.store.audit_log(&params.query()?).await?))
+}
+
+/// Erases one call and every trace of it (`callscope delete --call`); admins
+/// only; idempotent (a second request erases nothing and answers the same
+/// way, with no calls); recorded in the audit trail (`erase_call`).
+async fn admin_erase_call(
+    State(state): St,
+    CurrentUser(user): CurrentUser,
+    Path(call_id): Path<String>,
+) -> AppResult<Json<ErasureReport>> {
+    audit::require_admin(&user)?;
+    if call_id.trim().is_empty() {
+        return Err(ApiError::BadRequest("call id: must not be empty".into()));
+    }
+    let seller = state.store.call(&call_id).await?.map(|c| c.summary.seller_id).unwrap_or_default();
+    let report = audit::erase(&state, &EraseScope::Calls(vec![call_id.clone()])).await?;
+    audit::record(&state, &user, AuditAction::EraseCall, &call_id, &seller).await;
+    Ok(Json(report))
+}
+
+/// Erases every call of a seller (`callscope delete --seller`); admins only;
+/// idempotent; recorded in the audit trail (`erase_seller`).
+async fn admin_erase_seller(
+    State(state): St,
+    CurrentUser(user): CurrentUser,
+    Path(seller_id): Path<String>,
+) -> AppResult<Json<ErasureReport>> {
+    audit::require_admin(&user)?;
+    if seller_id.trim().is_empty() {
+        return Err(ApiError::BadRequest("seller id: must not be empty".into()));
+    }
+    let report = audit::erase(&state, &EraseScope::Seller(seller_id.clone())).await?;
+    audit::record(&state, &user, AuditAction::EraseSeller, "", &seller_id).await;
+    Ok(Json(report))
 }
 
 // ---------- audio ----------
@@ -627,6 +678,9 @@ async fn audio(
             }
         },
     };
+    // Every request of the recording is recorded (`play_audio`), ranges too:
+    // a player that seeks asks again, and each answer serves the audio.
+    audit::record(&state, &user, AuditAction::PlayAudio, &call_id, &call.summary.seller_id).await;
     let size = if len == 0 { 0 } else { end - start + 1 };
     file.seek(std::io::SeekFrom::Start(start)).await.map_err(|e| ApiError::Internal(e.to_string()))?;
     let body =

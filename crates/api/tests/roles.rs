@@ -255,6 +255,188 @@ async fn role_matrix() {
     assert_eq!(send(&f.app, "GET", "/api/calls/c-rachel", Some("m-kenji"), None).await.0, StatusCode::OK);
 }
 
+/// (user, role, action, call) of each audit entry, sorted (entries of one
+/// millisecond may come in either order); checks that they came newest first.
+fn audit_rows(entries: &Value) -> Vec<(String, String, String, String)> {
+    let field = |e: &Value, k: &str| e[k].as_str().expect("a string field").to_owned();
+    let entries = entries.as_array().expect("entries");
+    let times: Vec<chrono::DateTime<chrono::FixedOffset>> = entries
+        .iter()
+        .map(|e| chrono::DateTime::parse_from_rfc3339(&field(e, "at")).expect("an RFC 3339 time"))
+        .collect();
+    assert!(times.windows(2).all(|w| w[0] >= w[1]), "newest first: {times:?}");
+    let mut rows: Vec<_> = entries
+        .iter()
+        .map(|e| (field(e, "user_id"), field(e, "user_role"), field(e, "action"), field(e, "call_id")))
+        .collect();
+    rows.sort();
+    rows
+}
+
+fn row(user: &str, role: &str, action: &str, call: &str) -> (String, String, String, String) {
+    (user.into(), role.into(), action.into(), call.into())
+}
+
+#[tokio::test]
+async fn the_audit_trail_records_access_and_only_admins_read_it() {
+    let f = fixture().await;
+    assert_eq!(send(&f.app, "GET", "/api/calls/c-daniel", Some("m-maria"), None).await.0, StatusCode::OK);
+    assert_eq!(
+        send(&f.app, "GET", "/api/calls/c-daniel/audio", Some("m-maria"), None).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(send(&f.app, "GET", "/api/calls/c-daniel", Some("s-daniel"), None).await.0, StatusCode::OK);
+    // Refused requests open nothing, so they record nothing.
+    assert_eq!(
+        send(&f.app, "GET", "/api/calls/c-daniel", Some("s-rachel"), None).await.0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        send(&f.app, "GET", "/api/calls/c-daniel-2/audio", Some("s-daniel"), None).await.0,
+        StatusCode::FORBIDDEN
+    );
+
+    // Server-side role check: only admins read the trail.
+    use StatusCode as S;
+    let uri = "/api/admin/audit";
+    for (user, want) in [
+        (Some("s-daniel"), S::FORBIDDEN),
+        (Some("m-maria"), S::FORBIDDEN),
+        (Some("m-kenji"), S::FORBIDDEN),
+        (None, S::UNAUTHORIZED),
+    ] {
+        let (status, body) = send(&f.app, "GET", uri, user, None).await;
+        assert_eq!(status, want, "{user:?}");
+        assert!(body.as_array().is_none(), "{user:?} got entries: {body}");
+    }
+    let (status, all) = send(&f.app, "GET", uri, Some("a-admin"), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        audit_rows(&all),
+        [
+            row("m-maria", "manager", "open_call", "c-daniel"),
+            row("m-maria", "manager", "play_audio", "c-daniel"),
+            row("s-daniel", "seller", "open_call", "c-daniel"),
+        ]
+    );
+    assert!(
+        all.as_array().expect("entries").iter().all(|e| e["seller_id"] == "s-daniel" && e["at"].is_string())
+    );
+    let (_, maria) =
+        send(&f.app, "GET", "/api/admin/audit?user=m-maria&limit=1", Some("a-admin"), None).await;
+    assert_eq!(audit_rows(&maria).len(), 1, "limit=1: {maria}");
+    assert_eq!(audit_rows(&maria)[0].0, "m-maria");
+    let today = Utc::now().date_naive();
+    let window = format!("/api/admin/audit?call=c-daniel&from={today}&to={today}");
+    assert_eq!(audit_rows(&send(&f.app, "GET", &window, Some("a-admin"), None).await.1).len(), 3);
+    let (_, none) = send(&f.app, "GET", "/api/admin/audit?call=c-rachel", Some("a-admin"), None).await;
+    assert_eq!(none, json!([]));
+    for bad in ["from=yesterday", "limit=0", "limit=100000", "from=2026-11-30&to=2026-11-01"] {
+        let (status, _) =
+            send(&f.app, "GET", &format!("/api/admin/audit?{bad}"), Some("a-admin"), None).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
+    }
+}
+
+#[tokio::test]
+async fn erasure_requires_an_admin_is_idempotent_and_is_audited() {
+    let f = fixture().await;
+    let recording = f._audio.path().join("c-daniel.mp3");
+    use StatusCode as S;
+    for uri in ["/api/admin/calls/c-daniel", "/api/admin/sellers/s-daniel"] {
+        for (user, want) in [
+            (Some("s-daniel"), S::FORBIDDEN),
+            (Some("m-maria"), S::FORBIDDEN),
+            (Some("m-kenji"), S::FORBIDDEN),
+            (None, S::UNAUTHORIZED),
+        ] {
+            assert_eq!(send(&f.app, "DELETE", uri, user, None).await.0, want, "DELETE {uri} as {user:?}");
+        }
+    }
+    assert!(f.store.call("c-daniel").await.expect("read").is_some(), "refused requests erase nothing");
+    assert!(recording.exists());
+
+    let (status, report) = send(&f.app, "DELETE", "/api/admin/calls/c-daniel", Some("a-admin"), None).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["calls"], json!(["c-daniel"]));
+    assert!(report["rows"]["utterances"].as_u64().is_some_and(|n| n > 0), "{report}");
+    assert_eq!(report["recordings_deleted"], 1);
+    assert!(!recording.exists(), "the local recording is deleted");
+    assert!(f.store.call("c-daniel").await.expect("read").is_none());
+    assert_eq!(
+        send(&f.app, "GET", "/api/calls/c-daniel", Some("a-admin"), None).await.0,
+        StatusCode::NOT_FOUND
+    );
+    // Idempotent: again, nothing to erase, the same status.
+    let (status, again) = send(&f.app, "DELETE", "/api/admin/calls/c-daniel", Some("a-admin"), None).await;
+    assert_eq!((status, &again["calls"], &again["rows"]), (StatusCode::OK, &json!([]), &json!({})));
+
+    let (status, seller) = send(&f.app, "DELETE", "/api/admin/sellers/s-daniel", Some("a-admin"), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(seller["calls"], json!(["c-daniel-2"]));
+    assert_eq!(seller["recordings_kept"].as_array().map(Vec::len), Some(1), "outside the folder: {seller}");
+    assert!(f.store.call("c-rachel").await.expect("read").is_some(), "another seller's call stays");
+    let (status, _) = send(&f.app, "DELETE", "/api/admin/sellers/s-daniel", Some("a-admin"), None).await;
+    assert_eq!(status, StatusCode::OK);
+
+    let (_, trail) = send(&f.app, "GET", "/api/admin/audit", Some("a-admin"), None).await;
+    let rows = audit_rows(&trail);
+    let erasures: Vec<_> = rows.iter().filter(|r| r.2.starts_with("erase")).cloned().collect();
+    assert_eq!(
+        erasures,
+        [
+            row("a-admin", "admin", "erase_call", "c-daniel"),
+            row("a-admin", "admin", "erase_call", "c-daniel"),
+            row("a-admin", "admin", "erase_seller", ""),
+            row("a-admin", "admin", "erase_seller", ""),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_failed_audit_write_is_counted_and_the_page_still_opens() {
+    // An app on a database file whose audit table is gone.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("callscope.db");
+    let store = SqliteStore::open(&path).expect("open");
+    store.migrate().await.expect("migrate");
+    let analyzer = analyzer();
+    let call = analyzer.analyze_transcript(
+        call_meta("c-1", "s-daniel", "crm", 2),
+        transcript("dev-01-crm-discovery"),
+        None,
+    );
+    store.write(&[call]).await.expect("write");
+    rusqlite::Connection::open(&path).expect("open").execute_batch("DROP TABLE audit_log").expect("drop");
+    let metrics = ApiMetrics::new();
+    let state = AppState {
+        store: Arc::new(store),
+        directory: Directory::from_toml_str(DIRECTORY).expect("directory"),
+        auth: AuthSettings {
+            jwt: Some(hs256_settings()),
+            dev_login: false,
+            session_secret: b"session-secret-of-this-test".to_vec(),
+            cookie_security: CookieSecurity::Auto,
+        },
+        coaching: CoachingRules::defaults(),
+        audio_root: None,
+        chat_url_template: None,
+        metrics: metrics.clone(),
+    };
+    let app = app(Arc::new(state));
+    let (status, call) = send(&app, "GET", "/api/calls/c-1", Some("m-maria"), None).await;
+    assert_eq!(status, StatusCode::OK, "the page opens: {call}");
+    assert_eq!(call["summary"]["call_id"], "c-1");
+    assert_eq!(metrics.audit_write_failures.with_label_values(&["open_call", "schema_mismatch"]).get(), 1);
+    let text = metrics.render();
+    assert!(
+        text.contains(
+            "callscope_api_audit_write_failures_total{action=\"open_call\",error=\"schema_mismatch\"} 1"
+        ),
+        "{text}"
+    );
+}
+
 #[tokio::test]
 async fn picker_lists_only_visible_sellers() {
     let f = fixture().await;
@@ -450,10 +632,13 @@ async fn openapi_documents_every_api_route() {
         "/api/calls/{call_id}/audio",
         "/api/calls/{call_id}/comments",
         "/api/calls/{call_id}/comments/{comment_id}",
+        "/api/admin/audit",
+        "/api/admin/calls/{call_id}",
+        "/api/admin/sellers/{seller_id}",
     ] {
         assert!(paths.contains_key(route), "openapi.json lacks {route}");
     }
-    assert_eq!(paths.len(), 13, "a route in openapi.json that the router does not have?");
+    assert_eq!(paths.len(), 16, "a route in openapi.json that the router does not have?");
 }
 
 async fn status_with(app: &axum::Router, uri: &str, auth: Option<String>) -> StatusCode {

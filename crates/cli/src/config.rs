@@ -51,6 +51,11 @@ pub(crate) struct RetentionConfig {
     /// Days per team, overriding `default_days`; 0 keeps that team's calls forever.
     #[serde(default)]
     pub(crate) teams: std::collections::BTreeMap<String, u32>,
+    /// Days the audit trail (`audit_log`) is kept, counted from each entry;
+    /// 0 keeps it forever. Its own period: an erased call's access record
+    /// outlives the call.
+    #[serde(default)]
+    pub(crate) audit_days: u32,
 }
 
 impl RetentionConfig {

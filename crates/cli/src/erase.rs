@@ -1,6 +1,7 @@
 //! `callscope delete` (erasure on request) and `callscope retention` (expired
-//! calls): both erase calls through [`Store::erase`] and delete their local
-//! recordings under `app.audio_root`.
+//! calls, and audit entries past `retention.audit_days`): both erase calls
+//! through [`Store::erase`] and delete their local recordings under
+//! `app.audio_root`.
 //!
 //! Order, so that a rerun after a crash finishes the job: the store is asked
 //! first what it would erase (a dry run), the recordings of those calls are
@@ -89,16 +90,19 @@ pub(crate) fn run_delete(args: &DeleteArgs, config: &Config) -> Result<ExitCode>
 
 pub(crate) fn run_retention(args: &RetentionArgs, config: &Config) -> Result<ExitCode> {
     let retention = &config.retention;
+    let store = open_store(&config.store)?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let now = Utc::now();
+    runtime
+        .block_on(expire_audit(&*store, retention.audit_days, now, args.dry_run))
+        .with_context(|| format!("expiring the audit trail in {}", describe(&config.store)))?;
     let Some(shortest) = retention.shortest_days() else {
         println!(
             "retention: no period configured ([retention] default_days = 0, no team set): every call is kept"
         );
         return Ok(ExitCode::SUCCESS);
     };
-    let store = open_store(&config.store)?;
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let audio_root = config.app.audio_root.as_deref();
-    let now = Utc::now();
     let candidates = runtime
         .block_on(store.erase(&EraseScope::StartedBefore(cutoff(now, shortest)), true))
         .with_context(|| format!("finding expired calls in {}", describe(&config.store)))?;
@@ -119,6 +123,23 @@ pub(crate) fn run_retention(args: &RetentionArgs, config: &Config) -> Result<Exi
     }
     print_report(&total, args.dry_run, audio_root);
     Ok(ExitCode::SUCCESS)
+}
+
+/// The audit trail's own retention: entries older than `days` are deleted,
+/// and the store keeps the same period itself where it can (a ClickHouse TTL,
+/// removed again when `days` is 0).
+async fn expire_audit(store: &dyn Store, days: u32, now: DateTime<Utc>, dry_run: bool) -> Result<()> {
+    if !dry_run {
+        store.set_audit_ttl(days).await?;
+    }
+    if days == 0 {
+        println!("audit trail: kept forever ([retention] audit_days = 0)");
+        return Ok(());
+    }
+    let n = store.expire_audit(cutoff(now, days), dry_run).await?;
+    let verb = if dry_run { "would remove" } else { "removed" };
+    println!("audit trail: {verb} {n} entries older than {days} days");
+    Ok(())
 }
 
 /// `days` days before `now`.
@@ -298,6 +319,7 @@ mod tests {
         let retention = RetentionConfig {
             default_days: 30,
             teams: [("crm".to_owned(), 90), ("legal".to_owned(), 0)].into_iter().collect(),
+            audit_days: 0,
         };
         assert_eq!(retention.shortest_days(), Some(30));
         let calls = [
@@ -309,7 +331,7 @@ mod tests {
             call("f", "", 31, now),
         ];
         assert_eq!(expired(&calls, &retention, now), ["a", "d", "f"]);
-        let forever = RetentionConfig { default_days: 0, teams: Default::default() };
+        let forever = RetentionConfig { default_days: 0, teams: Default::default(), audit_days: 0 };
         assert_eq!(forever.shortest_days(), None);
         assert!(expired(&calls, &forever, now).is_empty());
     }

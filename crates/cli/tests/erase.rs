@@ -88,3 +88,42 @@ fn retention_erases_only_expired_teams() {
     let again = stdout(&callscope(dir.path(), Some(&config), &["retention"]));
     assert!(again.contains("no expired call"), "{again}");
 }
+
+#[test]
+fn retention_expires_the_audit_trail_on_its_own_period() {
+    use callscope_store::{AuditAction, AuditEntry, AuditQuery, SqliteStore, Store};
+    let dir = imported();
+    let db = dir.path().join("c.db");
+    let now = chrono::Utc::now();
+    let entry = |days_ago: i64, call: &str| AuditEntry {
+        at: now - chrono::Duration::days(days_ago),
+        user_id: "m-maria".into(),
+        user_role: "manager".into(),
+        action: AuditAction::OpenCall,
+        call_id: call.into(),
+        seller_id: "s-daniel".into(),
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let store = SqliteStore::open(&db).expect("open");
+    runtime.block_on(store.record_audit(&[entry(40, "old"), entry(2, "recent")])).expect("record");
+    let calls = |store: &SqliteStore| {
+        let all = AuditQuery { limit: 10, ..AuditQuery::default() };
+        let entries = runtime.block_on(store.audit_log(&all)).expect("read");
+        entries.into_iter().map(|e| e.call_id).collect::<Vec<_>>()
+    };
+    let config = dir.path().join("retention.toml");
+    // No call period at all: the audit trail's period applies on its own.
+    std::fs::write(&config, "[retention]\ndefault_days = 0\naudit_days = 30\n").expect("write");
+    let dry = stdout(&callscope(dir.path(), Some(&config), &["retention", "--dry-run"]));
+    assert!(dry.contains("audit trail: would remove 1 entries older than 30 days"), "{dry}");
+    assert_eq!(calls(&store), ["recent", "old"], "a dry run removes nothing");
+    let done = stdout(&callscope(dir.path(), Some(&config), &["retention"]));
+    assert!(done.contains("audit trail: removed 1 entries"), "{done}");
+    assert!(done.contains("every call is kept"), "{done}");
+    assert_eq!(calls(&store), ["recent"]);
+    let again = stdout(&callscope(dir.path(), Some(&config), &["retention"]));
+    assert!(again.contains("audit trail: removed 0 entries"), "{again}");
+    // 0: kept forever.
+    let forever = stdout(&callscope(dir.path(), None, &["retention"]));
+    assert!(forever.contains("audit trail: kept forever"), "{forever}");
+}

@@ -17,7 +17,8 @@
 //! Personal data is redacted ([`callscope_redact`]) first thing in
 //! [`Analyzer::analyze_transcript`], right after attribution (audio) or
 //! validation (a transcript): the turns, KPIs, signals (sentiment, keywords,
-//! mentions) and the store only ever see placeholders such as `[card]`.
+//! mentions) and the store only ever see placeholders such as `[card]`. The
+//! call's free-text metadata (`customer`, `outcome`) is redacted there too.
 
 use callscope_asr::Session;
 use callscope_audio::{Audio, TARGET_RATE};
@@ -198,12 +199,17 @@ impl Analyzer {
     /// last word.
     pub fn analyze_transcript(
         &self,
-        meta: CallMeta,
+        mut meta: CallMeta,
         mut transcript: Transcript,
         audio_uri: Option<String>,
     ) -> CallAnalysis {
         if let Some(redactor) = &self.redactor {
             redactor.redact(&mut transcript);
+            // Free-text metadata is stored too: a producer that puts a
+            // customer's number in `customer` or `outcome` must not store it.
+            for text in [&mut meta.customer, &mut meta.outcome].into_iter().flatten() {
+                *text = redactor.redact_text(text).0;
+            }
         }
         let words = callscope_kpi::sorted_words(&transcript);
         let seg = callscope_kpi::segment_turns(&words);
@@ -292,8 +298,16 @@ mod tests {
             ("b", "131052-308T."),
         ];
         let analyzer = Analyzer::new(&Trackers::default(), SignalSettings::default());
-        let meta = CallMeta { call_id: "c-2".into(), seller_id: "s".into(), ..CallMeta::default() };
+        let meta = CallMeta {
+            call_id: "c-2".into(),
+            seller_id: "s".into(),
+            customer: Some("Acme, call 040 123 4567".into()),
+            outcome: Some("won".into()),
+            ..CallMeta::default()
+        };
         let a = analyzer.analyze_transcript(meta.clone(), said(&words), None);
+        assert_eq!(a.meta.customer.as_deref(), Some("Acme, call [phone]"), "metadata text is redacted");
+        assert_eq!(a.meta.outcome.as_deref(), Some("won"));
         let text: Vec<&str> = a.transcript.words.iter().map(|w| w.text.as_str()).collect();
         assert_eq!(
             text,

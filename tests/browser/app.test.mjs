@@ -8,6 +8,9 @@ import { chromium } from 'playwright-core';
 const BASE = process.env.CALLSCOPE_URL;
 const SHOTS = process.env.SCREENSHOT_DIR || 'screenshots';
 const RANGE = 'from=2026-10-01&to=2026-10-31';
+// Two months against the two before: the generated calls (samples/team-calls)
+// give every seller enough calls in both for trends and coaching.
+const LONG = 'from=2026-10-01&to=2026-11-30';
 assert.ok(BASE, 'CALLSCOPE_URL is not set');
 mkdirSync(SHOTS, { recursive: true });
 
@@ -69,21 +72,52 @@ await test('manager sees a seller page whose KPIs match the store', async (page)
   // Competitors mentioned and keywords, from the store; a click filters the history.
   const competitors = body.competitors.map((c) => c.term);
   assert.ok(competitors.includes('HubSpot'), `competitors: ${competitors}`);
+  const hubspot = body.competitors.find((c) => c.term === 'HubSpot');
   await page.locator('[data-term="HubSpot"]').click();
   await page.waitForSelector('#hist-filter #clear');
-  assert.match(await page.locator('#history').innerText(), /1 call\(s\)/);
+  assert.match(await page.locator('#history').innerText(), new RegExp(`\\b${hubspot.calls} call\\(s\\)`));
   // The seller picker lists only Maria's team.
   const options = await page.locator('#seller option').allInnerTexts();
-  assert.deepEqual(options.sort(), ['Daniel Price', 'Sofia Marin']);
+  assert.deepEqual(options.sort(), ['Daniel Price', 'Lena Fischer', 'Omar Haddad', 'Sofia Marin']);
   // Coaching section renders for a manager.
   await page.waitForSelector('#coaching h3');
   await page.screenshot({ path: `${SHOTS}/manager-view.png`, fullPage: true });
 });
 
+await test('trends, coaching flags and the top performers match the store', async (page) => {
+  await login(page, 'Maria Lopez');
+  await page.goto(`${BASE}/#/seller/s-daniel?${LONG}&preset=custom`);
+  await page.waitForSelector('#coaching table');
+  const { body } = await api(page, `/api/sellers/s-daniel/insights?${LONG}`);
+  assert.ok(body.summary.calls >= 3 && body.previous.calls >= 3, 'enough calls in both periods');
+  assert.ok(body.trends.length >= 1, `trends: ${body.trends_note}`);
+  // Every trend sentence of the API is on the page, with its numbers.
+  const trends = await page.locator('.trends li').allInnerTexts();
+  assert.deepEqual(trends, body.trends.map((t) => t.text));
+  const talk = body.trends.find((t) => t.kpi === 'avg_talk_ratio');
+  assert.ok(talk, 'the talk ratio changed');
+  assert.ok(trends.some((x) => x.startsWith(`Talk ratio rose from ${pct(talk.previous)} to ${pct(talk.current)}`)), trends.join(' | '));
+  // Coaching: the flags and the top performers' table, against the API.
+  const coaching = (await api(page, `/api/teams/crm/coaching?${LONG}`)).body;
+  const me = (await api(page, '/api/me')).body;
+  const name = (id) => me.sellers.find((u) => u.id === id).name;
+  const daniel = coaching.sellers.find((x) => x.seller_id === 's-daniel');
+  assert.ok(daniel.flags.length >= 1, 'Daniel is flagged');
+  const flags = await page.locator('#coaching [data-seller="s-daniel"] .flag > div:first-child').allInnerTexts();
+  assert.deepEqual(flags, daniel.flags.map((f) => f.reason));
+  assert.ok(coaching.top_performers.length >= 1, 'a top performer');
+  const topLine = await page.locator('#coaching #top-line').innerText();
+  for (const id of coaching.top_performers) assert.ok(topLine.includes(name(id)), `${name(id)} in "${topLine}"`);
+  const rows = await page.locator('#coaching table tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.cells].map((c) => c.innerText)));
+  const fmt = (kpi, v) => (kpi === 'avg_talk_ratio' || kpi === 'positive_share' ? pct(v) : v.toFixed(1));
+  assert.deepEqual(rows, coaching.differences.map((d) => [d.label, fmt(d.kpi, d.top_performers), fmt(d.kpi, d.others)]));
+  await page.screenshot({ path: `${SHOTS}/coaching-view.png`, fullPage: true });
+});
+
 await test('call page plays audio and a transcript word seeks', async (page) => {
   await login(page, 'Maria Lopez');
   await page.goto(`${BASE}/#/seller/s-daniel?${RANGE}&preset=custom`);
-  await page.locator('#history a').first().click();
+  await page.locator('#history a[href="#/call/dev-01-crm-discovery"]').click();
   await page.waitForSelector('#player');
   const player = page.locator('#player');
   await page.waitForFunction(() => document.querySelector('#player').readyState >= 1, null, { timeout: 15000 });

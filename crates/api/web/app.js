@@ -250,12 +250,12 @@ async function loadCoaching(team, from, to) {
   const el = $main.querySelector('#coaching');
   if (!el) return; // navigated away meanwhile
   const name = (id) => (ME.sellers.find((u) => u.id === id) || { name: id }).name;
-  const sellers = r.sellers.map((s) => `<div><strong>${esc(name(s.seller_id))}</strong> <span class="small muted">${s.calls} call(s)${s.top_performer ? ' · top performer' : ''}</span>
+  const sellers = r.sellers.map((s) => `<div data-seller="${esc(s.seller_id)}"><strong>${esc(name(s.seller_id))}</strong> <span class="small muted">${s.calls} call(s)${s.top_performer ? ' · top performer' : ''}</span>
       ${s.note ? `<p class="empty small">${esc(s.note)}</p>` : s.flags.length ? s.flags.map((f) => `<div class="flag"><div>${esc(f.reason)}</div><div class="small muted">${esc(f.advice)}</div></div>`).join('') : '<p class="small muted">Within the team\'s typical range on every KPI.</p>'}</div>`).join('');
   const diffs = r.differences.length ? `<table><thead><tr><th>KPI</th><th>Top performers</th><th>Others</th></tr></thead><tbody>
       ${r.differences.map((d) => { const f = d.kpi === 'avg_talk_ratio' || d.kpi === 'positive_share' ? pct : num; return `<tr><td>${esc(d.label)}</td><td>${f(d.top_performers)}</td><td>${f(d.others)}</td></tr>`; }).join('')}</tbody></table>`
     : '<p class="empty">Not enough sellers with enough calls to compare.</p>';
-  el.innerHTML = `<p class="small muted">Top performers by ${esc(r.top_performers_by.replace('_', ' '))}: ${r.top_performers.map((id) => esc(name(id))).join(', ') || 'none yet'}.</p>
+  el.innerHTML = `<p class="small muted" id="top-line">Top performers by ${esc(r.top_performers_by.replace('_', ' '))}: ${r.top_performers.map((id) => esc(name(id))).join(', ') || 'none yet'}.</p>
     <h3 class="small">Who may need coaching</h3>${sellers || '<p class="empty">No calls in this range.</p>'}
     <h3 class="small">What top performers do differently</h3>${diffs}`;
 }

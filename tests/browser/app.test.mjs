@@ -69,19 +69,33 @@ await test('manager sees a seller page whose KPIs match the store', async (page)
   assert.equal(await card('Switches per conversation'), s.switches_per_call.toFixed(1));
   assert.equal(await card('Longest customer monologue'), `${s.avg_longest_customer_monologue_s.toFixed(1)} s`);
   assert.equal(await card('Average pause'), `${s.avg_pause_s.toFixed(1)} s`);
-  // Competitors mentioned and keywords, from the store; a click filters the history.
-  const competitors = body.competitors.map((c) => c.term);
-  assert.ok(competitors.includes('HubSpot'), `competitors: ${competitors}`);
-  const hubspot = body.competitors.find((c) => c.term === 'HubSpot');
-  await page.locator('[data-term="HubSpot"]').click();
+  // Competitors customers mention, from the store; a click filters the history
+  // to the calls where the customer said it.
+  assert.equal(body.competitors_said_by, 'customer');
+  assert.ok(body.competitors.length >= 1, 'a competitor said by a customer');
+  const chipCounts = async () => page.locator('[data-competitor]').evaluateAll((bs) => bs.map((b) => [b.dataset.competitor, Number(b.querySelector('.count').innerText)]));
+  assert.deepEqual(await chipCounts(), body.competitors.map((c) => [c.term, c.by_customer]));
+  const first = body.competitors[0];
+  await page.locator(`[data-competitor="${first.term}"]`).click();
   await page.waitForSelector('#hist-filter #clear');
-  assert.match(await page.locator('#history').innerText(), new RegExp(`\\b${hubspot.calls} call\\(s\\)`));
+  assert.match(await page.locator('#hist-filter').innerText(), /where the customer mentions/);
+  assert.match(await page.locator('#history').innerText(), new RegExp(`\\b${first.customer_calls} call\\(s\\)`));
+  // Names, not user ids; contact links for another user's page.
+  assert.equal(await page.locator('#style-top').count(), 1);
+  assert.doesNotMatch(await page.locator('main').innerText(), /\b[sma]-[a-z]+\b/, 'no user ids on the page');
+  assert.equal(await page.locator('#contact a[href^="mailto:"]').count(), 1, 'the manager can email the seller');
   // The seller picker lists only Maria's team.
   const options = await page.locator('#seller option').allInnerTexts();
   assert.deepEqual(options.sort(), ['Daniel Price', 'Lena Fischer', 'Omar Haddad', 'Sofia Marin']);
   // Coaching section renders for a manager.
   await page.waitForSelector('#coaching h3');
   await page.screenshot({ path: `${SHOTS}/manager-view.png`, fullPage: true });
+  // On request, the seller's own mentions count too.
+  await page.locator('#seller-mentions').check();
+  await page.waitForSelector('#comp-h:has-text("Competitors mentioned")');
+  const all = (await api(page, `/api/sellers/s-daniel/insights?${RANGE}&competitors_said_by=anyone`)).body;
+  assert.deepEqual(await chipCounts(), all.competitors.map((c) => [c.term, c.mentions]));
+  assert.ok(all.competitors.some((c) => c.mentions > c.by_customer), 'Daniel names competitors himself too');
 });
 
 await test('trends, coaching flags and the top performers match the store', async (page) => {
@@ -119,6 +133,7 @@ await test('call page plays audio and a transcript word seeks', async (page) => 
   await page.goto(`${BASE}/#/seller/s-daniel?${RANGE}&preset=custom`);
   await page.locator('#history a[href="#/call/dev-01-crm-discovery"]').click();
   await page.waitForSelector('#player');
+  assert.match(await page.locator('h1').innerText(), /Daniel Price/, 'the seller by name');
   const player = page.locator('#player');
   await page.waitForFunction(() => document.querySelector('#player').readyState >= 1, null, { timeout: 15000 });
   const duration = await player.evaluate((a) => a.duration);
@@ -152,10 +167,18 @@ await test('manager comments on the transcript and the seller sees it', async (p
   // The seller lands on their own page, with no seller picker.
   await page.waitForSelector('#preset');
   assert.equal(await page.locator('#seller').count(), 0, 'no seller picker for a seller');
-  await page.goto(`${BASE}/#/seller/s-daniel?${RANGE}&preset=custom`);
+  await page.goto(`${BASE}/#/seller/s-daniel?${LONG}&preset=custom`);
   await page.waitForSelector('[data-kpi="Talk-to-listen ratio"]');
-  // The manager's comment is on the seller's own page too.
+  // The manager's comment is on the seller's own page too, under her name.
   await page.waitForSelector(`#seller-comments .comment:has-text("${COMMENT}")`);
+  assert.match(await page.locator(`#seller-comments .comment:has-text("${COMMENT}")`).innerText(), /Maria Lopez/);
+  // The seller sees their own coaching areas, and no contact links to themselves.
+  const own = (await api(page, `/api/sellers/s-daniel/insights?${LONG}`)).body;
+  assert.ok(own.coaching && own.coaching.flags.length >= 1, 'Daniel has coaching areas');
+  assert.equal(await page.locator('#own-h').innerText(), 'Your coaching areas');
+  assert.deepEqual(await page.locator('#own-coaching .flag > div:first-child').allInnerTexts(), own.coaching.flags.map((f) => f.reason));
+  assert.equal(await page.locator('#contact').count(), 0, 'no Email/Chat to oneself');
+  assert.doesNotMatch(await page.locator('main').innerText(), /\b[sma]-[a-z]+\b/, 'no user ids on the page');
   await page.screenshot({ path: `${SHOTS}/seller-view.png`, fullPage: true });
   await page.goto(`${BASE}/#/call/dev-01-crm-discovery`);
   await page.waitForSelector(`.comment:has-text("${COMMENT}")`);

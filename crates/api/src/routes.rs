@@ -251,6 +251,32 @@ struct RangeQuery {
     to: Option<String>,
 }
 
+/// The seller page's query: the range, and whose competitor mentions count.
+#[derive(Debug, Deserialize)]
+struct InsightsQuery {
+    from: Option<String>,
+    to: Option<String>,
+    /// `customer` (default): the competitors customers mention; `anyone`:
+    /// the seller's mentions too.
+    competitors_said_by: Option<SaidBy>,
+}
+
+/// Whose mentions of a tracked term count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+enum SaidBy {
+    /// The customer's only.
+    #[default]
+    Customer,
+    /// Anyone's (the seller's too).
+    Anyone,
+}
+
+/// A user's display name from the directory; the id for someone it does not know.
+fn display_name(state: &AppState, id: &str) -> String {
+    state.directory.user(id).map_or_else(|| id.to_owned(), |u| u.name.clone())
+}
+
 fn parse_day(s: &str, name: &str) -> AppResult<NaiveDate> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d")
         .map_err(|_| ApiError::BadRequest(format!("{name}: expected YYYY-MM-DD, got {s:?}")))
@@ -288,6 +314,8 @@ struct TeamView {
     overall: SellerSummary,
     bands: std::collections::BTreeMap<Kpi, insights::KpiBand>,
     top_performers: Vec<String>,
+    /// Their names, from the directory, in the same order.
+    top_performer_names: Vec<String>,
     top_performers_by: String,
     /// Top performers' average per KPI.
     top: std::collections::BTreeMap<Kpi, f64>,
@@ -306,8 +334,15 @@ struct Insights {
     sentiment_over_time: Vec<TrendPoint>,
     sentiment_bucket: Bucket,
     customer_keywords: Vec<insights::KeywordRank>,
+    /// Competitors, most mentioned first: by the customer (the default; only
+    /// terms a customer said, ranked by `by_customer`), or by anyone.
     competitors: Vec<callscope_store::TermCount>,
+    /// Whose mentions `competitors` counts.
+    competitors_said_by: SaidBy,
     tracked_keywords: Vec<callscope_store::TermCount>,
+    /// The seller's own coaching areas (flags with advice), when the team
+    /// has figures; a seller sees theirs too.
+    coaching: Option<coaching::SellerCoaching>,
 }
 
 fn url_encode(s: &str) -> String {
@@ -325,7 +360,7 @@ async fn seller_insights(
     State(state): St,
     CurrentUser(user): CurrentUser,
     Path(seller_id): Path<String>,
-    Query(q): Query<RangeQuery>,
+    Query(q): Query<InsightsQuery>,
 ) -> AppResult<Json<Insights>> {
     let seller = seller_for(&state, &user, &seller_id)?;
     let range = range(q.from.as_deref(), q.to.as_deref())?;
@@ -356,14 +391,22 @@ async fn seller_insights(
     let previous = SellerSummary::from_daily(&seller_id, &previous_rows);
     let sentiment_over_time = TrendPoint::from_daily(&current_rows, bucket);
     let customer_keywords = insights::rank_keywords(&customer_keywords, 20);
-    let (competitors, tracked_keywords): (Vec<_>, Vec<_>) =
+    let (mut competitors, tracked_keywords): (Vec<_>, Vec<_>) =
         mentions.into_iter().partition(|t| t.kind == TrackerKind::Competitor);
+    let competitors_said_by = q.competitors_said_by.unwrap_or_default();
+    if competitors_said_by == SaidBy::Customer {
+        competitors.retain(|t| t.by_customer > 0);
+        competitors.sort_by(|a, b| b.by_customer.cmp(&a.by_customer).then_with(|| a.term.cmp(&b.term)));
+    }
+    let mut own_coaching = None;
     let team_view = team.as_ref().map(|t| {
         let report = coaching::assess(t, &state.coaching);
+        own_coaching = report.sellers.iter().find(|s| s.seller_id == seller_id).cloned();
         TeamView {
             overall: t.overall.clone(),
             bands: t.bands.clone(),
             top: report.differences.iter().map(|d| (d.kpi, d.top_performers)).collect(),
+            top_performer_names: report.top_performers.iter().map(|id| display_name(&state, id)).collect(),
             top_performers: report.top_performers,
             top_performers_by: report.top_performers_by,
         }
@@ -385,10 +428,11 @@ async fn seller_insights(
         .as_ref()
         .and_then(|t| state.directory.teams.iter().find(|x| &x.id == t))
         .map(|t| t.name.clone());
+    // No contact links to oneself.
     let chat_url = state
         .chat_url_template
         .as_ref()
-        .filter(|_| !seller.email.is_empty())
+        .filter(|_| !seller.email.is_empty() && seller.id != user.id)
         .map(|tpl| tpl.replace("{email}", &url_encode(&seller.email)));
     Ok(Json(Insights {
         seller: SellerInfo { user: PublicUser::from(seller), team_name, chat_url },
@@ -403,7 +447,9 @@ async fn seller_insights(
         sentiment_bucket: bucket,
         customer_keywords,
         competitors,
+        competitors_said_by,
         tracked_keywords,
+        coaching: own_coaching,
     }))
 }
 
@@ -416,6 +462,8 @@ struct CallsQuery {
     page: Option<u32>,
     page_size: Option<u32>,
     term: Option<String>,
+    /// With `term`: whose mentions count (default `anyone`).
+    said_by: Option<SaidBy>,
     keyword: Option<String>,
 }
 
@@ -434,9 +482,26 @@ async fn seller_calls(
         page: q.page.unwrap_or(0),
         page_size: q.page_size.unwrap_or(20).clamp(1, 200),
         term: q.term.filter(|t| !t.is_empty()),
+        term_role: (q.said_by == Some(SaidBy::Customer)).then_some(callscope_model::Role::Customer),
         keyword: q.keyword.filter(|k| !k.is_empty()),
     };
     Ok(Json(state.store.call_history(&query).await?))
+}
+
+/// A comment as the API shows it: with its author's name.
+#[derive(Serialize)]
+struct CommentView {
+    #[serde(flatten)]
+    comment: callscope_store::Comment,
+    /// The author's name, from the directory.
+    author_name: String,
+}
+
+fn comment_views(state: &AppState, comments: Vec<callscope_store::Comment>) -> Vec<CommentView> {
+    comments
+        .into_iter()
+        .map(|c| CommentView { author_name: display_name(state, &c.comment.author), comment: c })
+        .collect()
 }
 
 async fn seller_comments(
@@ -444,10 +509,10 @@ async fn seller_comments(
     CurrentUser(user): CurrentUser,
     Path(seller_id): Path<String>,
     Query(q): Query<RangeQuery>,
-) -> AppResult<Json<Vec<callscope_store::Comment>>> {
+) -> AppResult<Json<Vec<CommentView>>> {
     seller_for(&state, &user, &seller_id)?;
     let range = range(q.from.as_deref(), q.to.as_deref())?;
-    Ok(Json(state.store.seller_comments(&seller_id, range, 50).await?))
+    Ok(Json(comment_views(&state, state.store.seller_comments(&seller_id, range, 50).await?)))
 }
 
 async fn team_coaching(
@@ -469,21 +534,31 @@ async fn team_coaching(
 
 // ---------- calls ----------
 
+/// A call as the API shows it: with its seller's name.
+#[derive(Serialize)]
+struct CallView {
+    #[serde(flatten)]
+    call: callscope_store::CallDetail,
+    /// The seller's name, from the directory.
+    seller_name: String,
+}
+
 async fn call(
     State(state): St,
     CurrentUser(user): CurrentUser,
     Path(call_id): Path<String>,
-) -> AppResult<Json<callscope_store::CallDetail>> {
-    Ok(Json(visible_call(&state, &user, &call_id).await?))
+) -> AppResult<Json<CallView>> {
+    let call = visible_call(&state, &user, &call_id).await?;
+    Ok(Json(CallView { seller_name: display_name(&state, &call.summary.seller_id), call }))
 }
 
 async fn comments(
     State(state): St,
     CurrentUser(user): CurrentUser,
     Path(call_id): Path<String>,
-) -> AppResult<Json<Vec<callscope_store::Comment>>> {
+) -> AppResult<Json<Vec<CommentView>>> {
     visible_call(&state, &user, &call_id).await?;
-    Ok(Json(state.store.comments(&call_id).await?))
+    Ok(Json(comment_views(&state, state.store.comments(&call_id).await?)))
 }
 
 #[derive(Deserialize)]
@@ -498,7 +573,7 @@ async fn add_comment(
     CurrentUser(user): CurrentUser,
     Path(call_id): Path<String>,
     Json(body): Json<CommentBody>,
-) -> AppResult<(StatusCode, Json<callscope_store::Comment>)> {
+) -> AppResult<(StatusCode, Json<CommentView>)> {
     let call = visible_call(&state, &user, &call_id).await?;
     // Managers coach on their team's calls; a seller may reply on their own.
     let allowed = match user.role {
@@ -531,7 +606,7 @@ async fn add_comment(
             parent_id: body.parent_id,
         })
         .await?;
-    Ok((StatusCode::CREATED, Json(comment)))
+    Ok((StatusCode::CREATED, Json(CommentView { author_name: user.name.clone(), comment })))
 }
 
 async fn delete_comment(

@@ -61,6 +61,10 @@ name = "Admin"
 role = "admin"
 "#;
 
+fn day(y: i32, m: u32, d: u32) -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(y, m, d).expect("date")
+}
+
 fn samples() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../samples")
 }
@@ -413,11 +417,77 @@ async fn insights_match_the_store() {
     assert_eq!(v["seller"]["chat_url"], "https://chat.example.com/?to=daniel@example.com");
     assert!(v["trends"].as_array().expect("array").is_empty());
     assert!(v["trends_note"].as_str().expect("note").contains("Not enough calls"), "{}", v["trends_note"]);
-    let competitors: Vec<&str> =
-        v["competitors"].as_array().expect("array").iter().filter_map(|c| c["term"].as_str()).collect();
-    assert!(competitors.contains(&"HubSpot") && competitors.contains(&"Pipedrive"), "{competitors:?}");
+    // Competitors: what customers said, by default; everyone's on request.
+    let store_terms = f
+        .store
+        .term_counts(
+            "s-daniel",
+            callscope_store::DateRange::new(day(2026, 11, 1), day(2026, 11, 30)),
+            callscope_model::TrackerKind::Competitor,
+        )
+        .await
+        .expect("terms");
+    let said = |v: &Value| -> Vec<(String, u64)> {
+        v["competitors"]
+            .as_array()
+            .expect("array")
+            .iter()
+            .map(|c| {
+                (c["term"].as_str().expect("term").to_owned(), c["by_customer"].as_u64().expect("count"))
+            })
+            .collect()
+    };
+    let mut by_customer: Vec<(String, u64)> =
+        store_terms.iter().filter(|t| t.by_customer > 0).map(|t| (t.term.clone(), t.by_customer)).collect();
+    by_customer.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    assert!(!by_customer.is_empty());
+    assert_eq!(said(&v), by_customer);
+    assert_eq!(v["competitors_said_by"], "customer");
+    let (_, all) = send(
+        &f.app,
+        "GET",
+        &format!("/api/sellers/s-daniel/insights?{RANGE}&competitors_said_by=anyone"),
+        Some("m-maria"),
+        None,
+    )
+    .await;
+    assert_eq!(all["competitors_said_by"], "anyone");
+    let all_terms: Vec<String> = said(&all).into_iter().map(|t| t.0).collect();
+    assert_eq!(all_terms, store_terms.iter().map(|t| t.term.clone()).collect::<Vec<_>>());
+    assert!(
+        store_terms.iter().any(|t| t.by_customer < t.mentions),
+        "the fixture has seller mentions of competitors: {store_terms:?}"
+    );
+    // The history filtered to calls where the customer said the term.
+    let top = &store_terms.iter().find(|t| t.by_customer > 0).expect("a customer mention").term;
+    let (_, page) = send(
+        &f.app,
+        "GET",
+        &format!("/api/sellers/s-daniel/calls?{RANGE}&term={top}&said_by=customer"),
+        Some("m-maria"),
+        None,
+    )
+    .await;
+    let expected = store_terms.iter().find(|t| &t.term == top).expect("term").customer_calls;
+    assert_eq!(page["total"], expected);
     assert!(!v["customer_keywords"].as_array().expect("array").is_empty());
     assert_eq!(v["team"]["overall"]["calls"], 2);
+    // Names, not ids: the top performers, a call's seller, a comment's author.
+    let names = v["team"]["top_performer_names"].as_array().expect("names").clone();
+    assert_eq!(names.len(), v["team"]["top_performers"].as_array().expect("ids").len());
+    assert_eq!(call["seller_name"], "Daniel");
+    let (_, posted) =
+        send(&f.app, "POST", "/api/calls/c-daniel/comments", Some("m-maria"), Some(json!({"text": "Nice"})))
+            .await;
+    assert_eq!(posted["author_name"], "Maria");
+    let (_, listed) = send(&f.app, "GET", "/api/calls/c-daniel/comments", Some("s-daniel"), None).await;
+    assert_eq!(listed[0]["author_name"], "Maria");
+    // The seller's own page: their coaching areas, and no chat link to themselves.
+    let (_, own) =
+        send(&f.app, "GET", &format!("/api/sellers/s-daniel/insights?{RANGE}"), Some("s-daniel"), None).await;
+    assert_eq!(own["coaching"]["seller_id"], "s-daniel", "{}", own["coaching"]);
+    assert_eq!(own["coaching"], v["coaching"], "the manager sees the same areas");
+    assert!(own["seller"]["chat_url"].is_null(), "no chat link to oneself");
 
     let (status, err) =
         send(&f.app, "GET", "/api/sellers/s-daniel/insights?from=2026-13-01", Some("m-maria"), None).await;

@@ -116,14 +116,24 @@ function sentimentOverTime(points, bucket) {
     <div class="legend"><span><i style="background:var(--pos)"></i>Positive</span><span><i style="background:var(--neu)"></i>Neutral</span><span><i style="background:var(--neg)"></i>Negative</span><span>one bar per ${bucket}</span></div>`;
 }
 
-function chips(items, key, filter) {
+function chips(items, key, filter, count = (k) => k.count ?? k.mentions) {
   if (!items.length) return '<p class="empty">None in this range.</p>';
-  return `<ul class="chips">${items.map((k) => `<li><button data-${filter}="${esc(k[key])}" title="Show the calls">${esc(k[key])}<span class="count">${k.count ?? k.mentions}</span></button></li>`).join('')}</ul>`;
+  return `<ul class="chips">${items.map((k) => `<li><button data-${filter}="${esc(k[key])}" title="Show the calls">${esc(k[key])}<span class="count">${count(k)}</span></button></li>`).join('')}</ul>`;
+}
+
+// The seller's own coaching areas: the flags of the team's coaching rules, with advice.
+function ownCoaching(c, isSelf) {
+  if (!c) return '<p class="empty">No team figures to compare with in this range.</p>';
+  if (c.note) return `<p class="empty">${esc(c.note)}</p>`;
+  const top = c.top_performer ? `<p class="small">${isSelf ? 'You are' : 'A'} top performer of the team in this range.</p>` : '';
+  if (!c.flags.length) return `${top}<p class="small muted">Within the team's typical range on every KPI.</p>`;
+  return top + c.flags.map((f) => `<div class="flag"><div>${esc(f.reason)}</div><div class="small muted">${esc(f.advice)}</div></div>`).join('');
 }
 
 async function showSeller(sellerId, params) {
   const [from, to] = currentRange(params);
   const q = new URLSearchParams({ from, to });
+  if (params.get('said') === 'anyone') q.set('competitors_said_by', 'anyone');
   let data;
   const view = location.hash;
   try { data = await api(`/api/sellers/${encodeURIComponent(sellerId)}/insights?${q}`); }
@@ -131,6 +141,9 @@ async function showSeller(sellerId, params) {
   // The user moved on while this loaded: a newer render owns the page.
   if (location.hash !== view) return;
   const s = data.summary, t = data.team, isManager = ME.user.role !== 'seller';
+  const isSelf = sellerId === ME.user.id;
+  const saidBy = data.competitors_said_by;
+  const anyone = saidBy === 'anyone';
   const top = (k, f) => (t && t.top[k] != null ? f(t.top[k]) : 'n/a');
   const team = (v, f) => (t ? f(v) : 'n/a');
   const picker = isManager ? `<label>Seller<select id="seller">${ME.sellers.map((u) => `<option value="${esc(u.id)}" ${u.id === sellerId ? 'selected' : ''}>${esc(u.name)}</option>`).join('')}</select></label>` : '';
@@ -145,10 +158,10 @@ async function showSeller(sellerId, params) {
       <button id="apply">Apply</button>
       ${picker}
       <span class="muted small">${s.calls} call(s) · ${secs(s.total_duration_s)} in total${s.low_confidence_calls ? ` · <span id="left-out" title="Mono recordings where who said what is uncertain: counted as calls, left out of the KPIs and sentiment">${s.low_confidence_calls} left out of the KPIs (speakers uncertain)</span>` : ''}</span>
-      <span style="margin-left:auto">
+      ${isSelf ? '' : `<span style="margin-left:auto" id="contact">
         ${data.seller.email ? `<a class="button" href="mailto:${esc(data.seller.email)}">Email</a>` : ''}
         ${data.seller.chat_url ? ` · <a href="${esc(data.seller.chat_url)}" target="_blank" rel="noopener">Chat</a>` : ''}
-      </span>
+      </span>`}
     </div>
     ${tooFew}
     <section class="card" aria-labelledby="style-h"><h2 id="style-h">Conversation style</h2>
@@ -160,8 +173,9 @@ async function showSeller(sellerId, params) {
         ${kpiCard('Talk-to-listen ratio', pct(s.avg_talk_ratio), team(t && t.overall.avg_talk_ratio, pct), top('avg_talk_ratio', pct), 'seller share of talk time')}
         ${kpiCard('Questions per call', num(s.questions_per_call), team(t && t.overall.questions_per_call, num), top('questions_per_call', num))}
       </div>
-      ${t ? `<p class="small muted">Top performers: ${t.top_performers.length ? esc(t.top_performers.join(', ')) : 'none yet'} (by ${esc(t.top_performers_by.replace('_', ' '))}).</p>` : ''}
+      ${t ? `<p class="small muted" id="style-top">Top performers: ${t.top_performer_names.length ? esc(t.top_performer_names.join(', ')) : 'none yet'} (by ${esc(t.top_performers_by.replace('_', ' '))}).</p>` : ''}
     </section>
+    <section class="card" aria-labelledby="own-h"><h2 id="own-h">${isSelf ? 'Your coaching areas' : 'Coaching areas'}</h2><div id="own-coaching">${ownCoaching(data.coaching, isSelf)}</div></section>
     <div class="grid">
       <section class="card" aria-labelledby="ins-h"><h2 id="ins-h">Insights</h2>
         ${data.trends.length ? `<ul class="trends">${data.trends.map((x) => `<li>${esc(x.text)}</li>`).join('')}</ul>` : `<p class="empty">${esc(data.trends_note || 'No notable change against the previous period.')}</p>`}
@@ -175,7 +189,9 @@ async function showSeller(sellerId, params) {
     <section class="card" aria-labelledby="sot-h"><h2 id="sot-h">Sentiment over time</h2>${sentimentOverTime(data.sentiment_over_time, data.sentiment_bucket)}</section>
     <div class="grid">
       <section class="card" aria-labelledby="kw-h"><h2 id="kw-h">Keywords customers use</h2>${chips(data.customer_keywords, 'phrase', 'keyword')}</section>
-      <section class="card" aria-labelledby="comp-h"><h2 id="comp-h">Competitors mentioned</h2>${chips(data.competitors, 'term', 'term')}
+      <section class="card" aria-labelledby="comp-h"><h2 id="comp-h">Competitors ${anyone ? 'mentioned' : 'customers mention'}</h2>
+        <label class="small muted"><input type="checkbox" id="seller-mentions" ${anyone ? 'checked' : ''}> include the seller's mentions</label>
+        ${chips(data.competitors, 'term', 'competitor', (k) => (anyone ? k.mentions : k.by_customer))}
         <h2 style="margin-top:12px">Tracked keywords</h2>${chips(data.tracked_keywords, 'term', 'term')}</section>
     </div>
     <section class="card" aria-labelledby="cm-h"><h2 id="cm-h">${isManager ? 'Latest comments on these calls' : 'Comments from your manager'}</h2><div id="seller-comments"><p class="loading">Loading…</p></div></section>
@@ -194,9 +210,16 @@ async function showSeller(sellerId, params) {
   });
   const sel = $main.querySelector('#seller');
   if (sel) sel.addEventListener('change', () => go(`/seller/${sel.value}`, params));
-  const history = { sort: 'started_at', desc: true, page: 0, term: '', keyword: '' };
+  const history = { sort: 'started_at', desc: true, page: 0, term: '', saidBy: '', keyword: '' };
   $main.querySelectorAll('[data-keyword]').forEach((b) => b.addEventListener('click', () => { history.keyword = b.dataset.keyword; history.term = ''; history.page = 0; loadHistory(sellerId, from, to, history); }));
-  $main.querySelectorAll('[data-term]').forEach((b) => b.addEventListener('click', () => { history.term = b.dataset.term; history.keyword = ''; history.page = 0; loadHistory(sellerId, from, to, history); }));
+  $main.querySelectorAll('[data-term]').forEach((b) => b.addEventListener('click', () => { history.term = b.dataset.term; history.saidBy = ''; history.keyword = ''; history.page = 0; loadHistory(sellerId, from, to, history); }));
+  // A competitor filters to the calls where it was said by whom the card counts.
+  $main.querySelectorAll('[data-competitor]').forEach((b) => b.addEventListener('click', () => { history.term = b.dataset.competitor; history.saidBy = anyone ? '' : 'customer'; history.keyword = ''; history.page = 0; loadHistory(sellerId, from, to, history); }));
+  $main.querySelector('#seller-mentions').addEventListener('change', (ev) => {
+    const p = new URLSearchParams(params);
+    if (ev.target.checked) p.set('said', 'anyone'); else p.delete('said');
+    go(`/seller/${sellerId}`, p);
+  });
   loadHistory(sellerId, from, to, history);
   loadSellerComments(sellerId, from, to);
   if (isManager && data.seller.team) loadCoaching(data.seller.team, from, to);
@@ -206,12 +229,13 @@ async function loadHistory(sellerId, from, to, h) {
   const el = $main.querySelector('#history');
   const q = new URLSearchParams({ from, to, sort: h.sort, desc: h.desc, page: h.page, page_size: 10 });
   if (h.term) q.set('term', h.term);
+  if (h.term && h.saidBy) q.set('said_by', h.saidBy);
   if (h.keyword) q.set('keyword', h.keyword);
   const page = await api(`/api/sellers/${encodeURIComponent(sellerId)}/calls?${q}`);
   // The user may have moved on while this loaded: then there is nothing to fill.
   const filter = $main.querySelector('#hist-filter');
   if (!filter || !$main.querySelector('#history')) return;
-  filter.innerHTML = h.term || h.keyword ? `mentioning “${esc(h.term || h.keyword)}” · <button class="link" id="clear">show all</button>` : '';
+  filter.innerHTML = h.term || h.keyword ? `${h.saidBy === 'customer' ? 'where the customer mentions' : 'mentioning'} “${esc(h.term || h.keyword)}” · <button class="link" id="clear">show all</button>` : '';
   if (h.term || h.keyword) filter.querySelector('#clear').addEventListener('click', () => { h.term = h.keyword = ''; loadHistory(sellerId, from, to, h); });
   if (!page.items.length) { el.innerHTML = '<p class="empty">No calls match.</p>'; return; }
   const th = (key, label, cls = '') => `<th class="${cls}" aria-sort="${h.sort === key ? (h.desc ? 'descending' : 'ascending') : 'none'}"><button data-sort="${key}">${label}${h.sort === key ? (h.desc ? ' ▼' : ' ▲') : ''}</button></th>`;
@@ -238,7 +262,7 @@ async function loadSellerComments(sellerId, from, to) {
   const el = $main.querySelector('#seller-comments');
   if (!el) return; // navigated away meanwhile
   if (!list.length) { el.innerHTML = '<p class="empty">No comments on calls of this range yet.</p>'; return; }
-  el.innerHTML = list.slice(0, 8).map((c) => `<div class="comment"><div class="small muted"><strong>${esc(c.author)}</strong> (${esc(c.author_role)}) on
+  el.innerHTML = list.slice(0, 8).map((c) => `<div class="comment"><div class="small muted"><strong>${esc(c.author_name)}</strong> (${esc(c.author_role)}) on
       <a href="#/call/${encodeURIComponent(c.call_id)}">${esc(c.call_id)}</a>${c.at_s != null ? ` at ${clock(c.at_s)}` : ''} · ${esc(c.created_at.slice(0, 16).replace('T', ' '))}</div>
       <div>${esc(c.text)}</div></div>`).join('');
 }
@@ -291,7 +315,7 @@ async function showCall(callId) {
   const marks = markers.map((m) => `<g class="marker" data-seek="${m.t}" style="cursor:pointer"><line x1="${(m.t / duration) * W}" x2="${(m.t / duration) * W}" y1="100" y2="118" stroke="${color[m.kind]}" stroke-width="3"></line><title>${esc(m.label)} (${clock(m.t)})</title></g>`).join('');
   $main.innerHTML = `
     <p><a href="javascript:history.back()">← Back</a></p>
-    <h1>${esc(s.customer || 'Call')} <span class="muted small">${esc(s.started_at.slice(0, 16).replace('T', ' '))} · ${secs(s.duration_s)} · ${esc(s.seller_id)}${s.outcome ? ' · ' + esc(s.outcome) : ''}</span></h1>
+    <h1>${esc(s.customer || 'Call')} <span class="muted small">${esc(s.started_at.slice(0, 16).replace('T', ' '))} · ${secs(s.duration_s)} · ${esc(c.seller_name)}${s.outcome ? ' · ' + esc(s.outcome) : ''}</span></h1>
     ${c.attribution && c.attribution.low_confidence ? `<p class="empty" id="attribution-note">Who said what is uncertain in this recording (speakers found by voice, confidence ${Math.round(c.attribution.confidence * 100)} %): its KPIs and sentiment are left out of the seller's figures.</p>` : ''}
     <section class="card" aria-labelledby="play-h"><h2 id="play-h">Recording</h2>
       ${c.audio_uri ? `<audio id="player" controls preload="metadata" src="/api/calls/${encodeURIComponent(callId)}/audio"></audio>` : '<p class="empty">No recording is stored for this call (it was analysed from a transcript).</p>'}
@@ -346,7 +370,7 @@ function renderComments(callId, comments) {
   const el = $main.querySelector('#comments');
   if (!comments.length) { el.innerHTML = '<p class="empty">No comments yet. Managers comment on a moment of the call; the seller sees it and can reply.</p>'; return; }
   el.innerHTML = comments.map((c) => `<div class="comment ${c.parent_id ? 'reply' : ''}" data-comment="${esc(c.comment_id)}">
-      <div class="small muted"><strong>${esc(c.author)}</strong> (${esc(c.author_role)}) · ${esc(c.created_at.slice(0, 16).replace('T', ' '))}${c.at_s != null ? ` · at <button class="link" data-seek="${c.at_s}">${clock(c.at_s)}</button>` : ''}</div>
+      <div class="small muted"><strong>${esc(c.author_name)}</strong> (${esc(c.author_role)}) · ${esc(c.created_at.slice(0, 16).replace('T', ' '))}${c.at_s != null ? ` · at <button class="link" data-seek="${c.at_s}">${clock(c.at_s)}</button>` : ''}</div>
       <div class="text">${esc(c.text)}</div>
       ${c.author === ME.user.id ? `<button class="link small" data-delete="${esc(c.comment_id)}">Delete</button>` : ''}</div>`).join('');
   el.querySelectorAll('[data-delete]').forEach((b) => b.addEventListener('click', async () => {

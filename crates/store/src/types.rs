@@ -157,6 +157,9 @@ pub struct HistoryQuery {
     pub page_size: u32,
     /// Only calls that mention this tracked term (canonical name).
     pub term: Option<String>,
+    /// With `term`: only mentions by this role count (the customer, for
+    /// "competitors customers mention"); `None`: anyone's.
+    pub term_role: Option<callscope_model::Role>,
     /// Only calls whose customer keywords include this phrase.
     pub keyword: Option<String>,
 }
@@ -248,6 +251,9 @@ pub struct TermCount {
     pub by_customer: u64,
     /// Calls with at least one mention.
     pub calls: u64,
+    /// Calls with at least one mention by the customer.
+    #[serde(default)]
+    pub customer_calls: u64,
 }
 
 /// What ranking a seller's customer keywords needs (TF-IDF against every call

@@ -153,8 +153,9 @@ pub(super) async fn call_history(store: &ClickHouseStore, query: &HistoryQuery) 
     if query.term.is_some() {
         filter.push_str(
             " AND call_id IN (SELECT call_id FROM mentions WHERE seller_id = ? AND term = ? \
-             AND (call_id, version) IN (SELECT call_id, version FROM calls FINAL WHERE seller_id = ?))",
+             AND (call_id, version) IN (SELECT call_id, version FROM calls FINAL WHERE seller_id = ?)",
         );
+        filter.push_str(if query.term_role.is_some() { " AND role = ?)" } else { ")" });
     }
     if query.keyword.is_some() {
         filter.push_str(
@@ -167,6 +168,9 @@ pub(super) async fn call_history(store: &ClickHouseStore, query: &HistoryQuery) 
         q = q.bind(&query.seller_id).bind(&from).bind(&to);
         if let Some(term) = &query.term {
             q = q.bind(&query.seller_id).bind(term).bind(&query.seller_id);
+            if let Some(role) = query.term_role {
+                q = q.bind(role_str(role));
+            }
         }
         if let Some(keyword) = &query.keyword {
             q = q.bind(&query.seller_id).bind(keyword).bind(&query.seller_id);
@@ -217,6 +221,7 @@ pub(super) async fn mention_counts(
         mentions: u64,
         by_customer: u64,
         calls: u64,
+        customer_calls: u64,
     }
     let (from, to) = ClickHouseStore::bounds(range);
     let rows: Vec<Row> = store
@@ -225,7 +230,8 @@ pub(super) async fn mention_counts(
                 .client
                 .query(
                     "SELECT kind, term, count() AS mentions, countIf(role = 'customer') AS by_customer, \
-                     uniqExact(call_id) AS calls FROM mentions \
+                     uniqExact(call_id) AS calls, uniqExactIf(call_id, role = 'customer') AS customer_calls \
+                     FROM mentions \
                      WHERE seller_id = ? AND started_at >= ? AND started_at < ? \
                      AND (call_id, version) IN (SELECT call_id, version FROM calls FINAL \
                           WHERE seller_id = ? AND started_at >= ? AND started_at < ?) \
@@ -248,6 +254,7 @@ pub(super) async fn mention_counts(
             mentions: r.mentions,
             by_customer: r.by_customer,
             calls: r.calls,
+            customer_calls: r.customer_calls,
         })
         .collect())
 }

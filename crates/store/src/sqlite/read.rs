@@ -174,9 +174,14 @@ pub(super) fn call_history(conn: &Connection, q: &HistoryQuery) -> Result<Page<C
     if let Some(term) = &q.term {
         args.push(Box::new(term.clone()));
         filter.push_str(&format!(
-            " AND call_id IN (SELECT call_id FROM mentions WHERE seller_id = ?1 AND term = ?{})",
+            " AND call_id IN (SELECT call_id FROM mentions WHERE seller_id = ?1 AND term = ?{}",
             args.len()
         ));
+        if let Some(role) = q.term_role {
+            args.push(Box::new(role_str(role)));
+            filter.push_str(&format!(" AND role = ?{}", args.len()));
+        }
+        filter.push(')');
     }
     if let Some(keyword) = &q.keyword {
         args.push(Box::new(keyword.clone()));
@@ -216,7 +221,8 @@ pub(super) fn call(conn: &Connection, call_id: &str) -> Result<Option<CallDetail
 pub(super) fn mention_counts(conn: &Connection, seller: &str, range: DateRange) -> Result<Vec<TermCount>> {
     let mut stmt = conn
         .prepare_cached(
-            "SELECT kind, term, count(*), total(role = 'customer'), count(DISTINCT call_id) FROM mentions \
+            "SELECT kind, term, count(*), total(role = 'customer'), count(DISTINCT call_id), \
+             count(DISTINCT CASE WHEN role = 'customer' THEN call_id END) FROM mentions \
              WHERE seller_id = ? AND started_at >= ? AND started_at < ? \
              GROUP BY kind, term ORDER BY count(*) DESC, term",
         )
@@ -229,6 +235,7 @@ pub(super) fn mention_counts(conn: &Connection, seller: &str, range: DateRange) 
                 mentions: u64::try_from(r.get::<_, i64>(2)?).unwrap_or(0),
                 by_customer: r.get::<_, f64>(3)? as u64,
                 calls: u64::try_from(r.get::<_, i64>(4)?).unwrap_or(0),
+                customer_calls: u64::try_from(r.get::<_, i64>(5)?).unwrap_or(0),
             })
         })
         .map_err(db_err)?;

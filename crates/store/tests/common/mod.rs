@@ -105,6 +105,7 @@ fn history(seller: &str) -> HistoryQuery {
         page: 0,
         page_size: 50,
         term: None,
+        term_role: None,
         keyword: None,
     }
 }
@@ -357,7 +358,16 @@ pub(crate) async fn terms_and_keywords(store: &dyn Store) {
     assert_eq!(terms.len(), expected.len(), "{terms:?}");
     for t in &terms {
         assert_eq!((t.mentions, t.by_customer), expected[&t.term], "{}", t.term);
+        let said_by_customer = |c: &CallAnalysis| {
+            c.signals.mentions.iter().any(|m| m.term == t.term && m.role == callscope_model::Role::Customer)
+        };
+        let customer_calls = calls[..2].iter().filter(|c| said_by_customer(c)).count() as u64;
+        assert_eq!(t.customer_calls, customer_calls, "{}", t.term);
     }
+    assert!(
+        terms.iter().any(|t| t.customer_calls > 0 && t.customer_calls <= t.calls),
+        "the fixture has customer mentions: {terms:?}"
+    );
     assert!(terms.windows(2).all(|w| w[0].mentions >= w[1].mentions), "most mentioned first");
 
     // The raw figures of every phrase of the seller's customers: count and
@@ -392,6 +402,16 @@ pub(crate) async fn terms_and_keywords(store: &dyn Store) {
         .await
         .expect("history");
     assert_eq!(with_term.total, terms[0].calls);
+    // The same term said by the customer only: the calls where the customer said it.
+    let by_customer = store
+        .call_history(&HistoryQuery {
+            term: Some(term.clone()),
+            term_role: Some(callscope_model::Role::Customer),
+            ..history("s-ana")
+        })
+        .await
+        .expect("history");
+    assert_eq!(by_customer.total, terms[0].customer_calls);
     let with_keyword = store
         .call_history(&HistoryQuery { keyword: Some(top.phrase.clone()), ..history("s-ana") })
         .await

@@ -154,13 +154,46 @@ await test('call page plays audio and a transcript word seeks', async (page) => 
 });
 
 const COMMENT = `Good discovery question here — ask about budget next time (${Date.now()})`;
-await test('manager comments on the transcript and the seller sees it', async (page, context) => {
+const WORDS_COMMENT = `These words: slow down here (${Date.now()})`;
+// A transcript-only call (no recording): comments sit on its lines all the same.
+const CALL = 'tc-daniel-10';
+await test('a comment on a transcript line shows on that line for the seller, and a reply is threaded', async (page) => {
   await login(page, 'Maria Lopez');
-  await page.goto(`${BASE}/#/call/dev-01-crm-discovery`);
-  await page.waitForSelector('#comment-text');
-  await page.fill('#comment-text', COMMENT);
-  await page.getByRole('button', { name: 'Post comment' }).click();
-  await page.waitForSelector(`.comment:has-text("${COMMENT}")`);
+  await page.goto(`${BASE}/#/call/${CALL}`);
+  await page.waitForSelector('#transcript .turn');
+  assert.equal(await page.locator('#player').count(), 0, 'no recording for this call');
+  // A line: "Comment" beside it.
+  await page.locator('[data-comment-line="2"]').click();
+  await page.fill('#line-2 .line-form textarea', COMMENT);
+  await page.locator('#line-2 .line-form button[type="submit"]').click();
+  await page.waitForSelector(`#line-2 .thread .comment:has-text("${COMMENT}")`);
+  await page.waitForSelector('#line-2 .line-form', { state: 'detached' });
+  const call = (await api(page, `/api/calls/${CALL}`)).body;
+  const turn2 = call.signals.sentiment.timeline[2];
+  let comments = (await api(page, `/api/calls/${CALL}/comments`)).body;
+  const root = comments.find((c) => c.text === COMMENT);
+  assert.deepEqual([root.turn, root.start_s, root.end_s], [2, turn2.start, turn2.end], 'stored on line 2 with its times');
+  assert.ok(await page.locator(`.comment-marker[data-goto="${root.comment_id}"]`).count() === 1, 'a marker on the timeline');
+  // Words: select two words of line 3, then "Comment on the selected words".
+  const picked = await page.evaluate(() => {
+    const ws = [...document.querySelectorAll('.turn[data-turn="3"] .w')].slice(1, 3);
+    const r = document.createRange();
+    r.setStartBefore(ws[0]); r.setEndAfter(ws[1]);
+    const sel = window.getSelection(); sel.removeAllRanges(); sel.addRange(r);
+    document.querySelector('#transcript').dispatchEvent(new MouseEvent('mouseup', { bubbles: true }));
+    return { start: Number(ws[0].dataset.start), end: Number(ws[1].dataset.end), text: `${ws[0].textContent} ${ws[1].textContent}` };
+  });
+  await page.locator('[data-comment-words="3"]').click();
+  await page.fill('#line-3 .line-form textarea', WORDS_COMMENT);
+  await page.locator('#line-3 .line-form button[type="submit"]').click();
+  await page.waitForSelector(`#line-3 .thread .comment:has-text("${WORDS_COMMENT}")`);
+  assert.equal(await page.locator(`#line-3 .thread .quote`).innerText(), picked.text);
+  comments = (await api(page, `/api/calls/${CALL}/comments`)).body;
+  const words = comments.find((c) => c.text === WORDS_COMMENT);
+  assert.deepEqual([words.turn, words.start_s, words.end_s], [3, picked.start, picked.end]);
+  assert.equal(await page.locator('.turn[data-turn="3"] .w.commented').count(), 2, 'the words are marked');
+  await page.screenshot({ path: `${SHOTS}/call-comments.png`, fullPage: true });
+
   await page.locator('#logout').click();
   await page.waitForSelector('text=Demo login');
   await login(page, 'Daniel Price');
@@ -180,12 +213,37 @@ await test('manager comments on the transcript and the seller sees it', async (p
   assert.equal(await page.locator('#contact').count(), 0, 'no Email/Chat to oneself');
   assert.doesNotMatch(await page.locator('main').innerText(), /\b[sma]-[a-z]+\b/, 'no user ids on the page');
   await page.screenshot({ path: `${SHOTS}/seller-view.png`, fullPage: true });
+  // On the call, the comment is beside line 2; the seller replies in its thread.
+  await page.goto(`${BASE}/#/call/${CALL}`);
+  await page.waitForSelector(`#line-2 .thread .comment:has-text("${COMMENT}")`);
+  await page.locator(`#line-2 [data-thread="${root.comment_id}"] [data-reply]`).click();
+  await page.fill('#line-2 .reply-form textarea', 'Thanks, will do.');
+  await page.getByRole('button', { name: 'Post reply' }).click();
+  await page.waitForSelector(`#line-2 [data-thread="${root.comment_id}"] .comment.reply:has-text("Thanks, will do.")`);
+  comments = (await api(page, `/api/calls/${CALL}/comments`)).body;
+  const reply = comments.find((c) => c.text === 'Thanks, will do.');
+  assert.equal(reply.parent_id, root.comment_id, 'threaded under the manager\'s comment');
+  assert.equal(reply.turn, 2);
+  // The seller edits their own reply; the manager's comment offers them no Edit.
+  assert.equal(await page.locator(`[data-comment="${root.comment_id}"] [data-edit]`).count(), 0);
+  await page.locator(`[data-comment="${reply.comment_id}"] [data-edit]`).click();
+  await page.fill(`[data-comment="${reply.comment_id}"] .edit-form textarea`, 'Thanks, will do on the next call.');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.waitForSelector(`[data-comment="${reply.comment_id}"]:has-text("Thanks, will do on the next call.")`);
+  assert.match(await page.locator(`[data-comment="${reply.comment_id}"]`).innerText(), /edited/);
+});
+
+await test('a general comment at the playback time on a recorded call', async (page) => {
+  await login(page, 'Maria Lopez');
   await page.goto(`${BASE}/#/call/dev-01-crm-discovery`);
-  await page.waitForSelector(`.comment:has-text("${COMMENT}")`);
-  // The seller may reply.
-  await page.fill('#comment-text', 'Thanks, will do.');
+  await page.waitForSelector('#comment-text');
+  const text = `On the whole call (${Date.now()})`;
+  await page.fill('#comment-text', text);
   await page.getByRole('button', { name: 'Post comment' }).click();
-  await page.waitForSelector('.comment:has-text("Thanks, will do.")');
+  await page.waitForSelector(`#comments .comment:has-text("${text}")`);
+  // Its author may delete it.
+  await page.locator(`#comments .comment:has-text("${text}") [data-delete]`).click();
+  await page.waitForSelector(`#comments .comment:has-text("${text}")`, { state: 'detached' });
 });
 
 await test("a seller cannot reach another seller's call", async (page) => {

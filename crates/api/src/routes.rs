@@ -50,7 +50,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/api/calls/{call_id}", get(call))
         .route("/api/calls/{call_id}/audio", get(audio))
         .route("/api/calls/{call_id}/comments", get(comments).post(add_comment))
-        .route("/api/calls/{call_id}/comments/{comment_id}", delete(delete_comment))
+        .route("/api/calls/{call_id}/comments/{comment_id}", delete(delete_comment).patch(edit_comment))
         .with_state(state)
         // Layers run outside in: headers on everything, then the request log,
         // then the timing (inside the log, so the histogram sees the handler's status).
@@ -566,6 +566,84 @@ struct CommentBody {
     text: String,
     at_s: Option<f64>,
     parent_id: Option<String>,
+    /// The transcript line (turn index) it is about.
+    turn: Option<u32>,
+    /// The words it is about: the first one's start and the last one's end, seconds.
+    start_s: Option<f64>,
+    end_s: Option<f64>,
+}
+
+/// Slack on a word range's bounds against the call's turns, seconds (times
+/// are rounded to milliseconds on the way).
+const ANCHOR_SLACK_S: f64 = 0.5;
+
+/// Where a comment sits, as stored.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+struct Anchor {
+    turn: Option<u32>,
+    start_s: Option<f64>,
+    end_s: Option<f64>,
+    at_s: Option<f64>,
+}
+
+/// Where a comment sits, checked against the call. A line alone gets the
+/// line's times; words alone get the line they start in; a reply takes its
+/// thread's anchor unless it gives one.
+fn anchor(
+    call: &callscope_store::CallDetail,
+    body: &CommentBody,
+    parent: Option<&callscope_store::Comment>,
+) -> AppResult<Anchor> {
+    let bad = |m: &str| Err(ApiError::BadRequest(m.to_owned()));
+    if body.at_s.is_some_and(|t| !t.is_finite() || t < 0.0) {
+        return bad("at_s: a non-negative number of seconds");
+    }
+    if body.turn.is_none() && body.start_s.is_none() && body.end_s.is_none() {
+        if let Some(p) = parent {
+            let c = &p.comment;
+            return Ok(Anchor {
+                turn: c.turn,
+                start_s: c.start_s,
+                end_s: c.end_s,
+                at_s: body.at_s.or(c.at_s),
+            });
+        }
+        return Ok(Anchor { at_s: body.at_s, ..Anchor::default() });
+    }
+    let turns = &call.signals.sentiment.timeline;
+    let words = match (body.start_s, body.end_s) {
+        (None, None) => None,
+        (Some(s), Some(e)) if s.is_finite() && e.is_finite() && 0.0 <= s && s <= e => Some((s, e)),
+        _ => return bad("start_s, end_s: both, with 0 <= start_s <= end_s"),
+    };
+    let turn = match (body.turn, words) {
+        (Some(t), _) => {
+            let Some(point) = turns.get(t as usize) else {
+                return bad(&format!("turn: the call has {} line(s)", turns.len()));
+            };
+            if let Some((s, e)) = words
+                && (s < point.start - ANCHOR_SLACK_S || e > point.end + ANCHOR_SLACK_S)
+            {
+                return bad("start_s, end_s: the words must lie within the line");
+            }
+            t
+        }
+        (None, Some((s, _))) => {
+            let found =
+                turns.iter().position(|p| p.start - ANCHOR_SLACK_S <= s && s <= p.end + ANCHOR_SLACK_S);
+            let Some(i) = found else { return bad("start_s: no line of the call is at that time") };
+            u32::try_from(i).map_err(|_| ApiError::BadRequest("turn: out of range".into()))?
+        }
+        (None, None) => return bad("turn or start_s and end_s: where the comment sits"),
+    };
+    let point = &turns[turn as usize];
+    let (start, end) = words.unwrap_or((point.start, point.end));
+    Ok(Anchor {
+        turn: Some(turn),
+        start_s: Some(start),
+        end_s: Some(end),
+        at_s: Some(body.at_s.unwrap_or(start)),
+    })
 }
 
 async fn add_comment(
@@ -583,13 +661,23 @@ async fn add_comment(
     if !allowed {
         return Err(ApiError::Forbidden);
     }
-    let text = body.text.trim();
-    if text.is_empty() || text.len() > 5000 {
-        return Err(ApiError::BadRequest("text: 1 to 5000 characters".into()));
-    }
-    if body.at_s.is_some_and(|t| !t.is_finite() || t < 0.0) {
-        return Err(ApiError::BadRequest("at_s: a non-negative number of seconds".into()));
-    }
+    let text = comment_text(&body.text)?;
+    // A reply answers a comment of this call; threads are one level deep, so
+    // a reply to a reply joins its thread.
+    let parent = match &body.parent_id {
+        None => None,
+        Some(id) => {
+            let parent = state.store.comment(id).await?.filter(|c| c.comment.call_id == call_id);
+            let Some(parent) = parent else {
+                return Err(ApiError::BadRequest(format!("parent_id: no comment {id} on this call")));
+            };
+            match &parent.comment.parent_id {
+                Some(root) => state.store.comment(root).await?.or(Some(parent)),
+                None => Some(parent),
+            }
+        }
+    };
+    let Anchor { turn, start_s, end_s, at_s } = anchor(&call, &body, parent.as_ref())?;
     let role = match user.role {
         AppRole::Seller => "seller",
         AppRole::Manager => "manager",
@@ -601,12 +689,56 @@ async fn add_comment(
             call_id,
             author: user.id.clone(),
             author_role: role.into(),
-            at_s: body.at_s,
+            at_s,
             text: text.to_owned(),
-            parent_id: body.parent_id,
+            parent_id: parent.map(|p| p.comment_id),
+            turn,
+            start_s,
+            end_s,
         })
         .await?;
     Ok((StatusCode::CREATED, Json(CommentView { author_name: user.name.clone(), comment })))
+}
+
+/// A comment's text, trimmed: 1 to 5000 characters.
+fn comment_text(text: &str) -> AppResult<&str> {
+    let text = text.trim();
+    if text.is_empty() || text.len() > 5000 {
+        return Err(ApiError::BadRequest("text: 1 to 5000 characters".into()));
+    }
+    Ok(text)
+}
+
+#[derive(Deserialize)]
+struct CommentEdit {
+    text: String,
+}
+
+/// Edits a comment's text: its author only (managers included), on a call
+/// the author may still see.
+async fn edit_comment(
+    State(state): St,
+    CurrentUser(user): CurrentUser,
+    Path((call_id, comment_id)): Path<(String, String)>,
+    Json(body): Json<CommentEdit>,
+) -> AppResult<Json<CommentView>> {
+    visible_call(&state, &user, &call_id).await?;
+    let comment = state
+        .store
+        .comment(&comment_id)
+        .await?
+        .filter(|c| c.comment.call_id == call_id)
+        .ok_or_else(|| ApiError::NotFound(format!("comment {comment_id}")))?;
+    if comment.comment.author != user.id {
+        return Err(ApiError::NotAuthor(comment_id));
+    }
+    let text = comment_text(&body.text)?;
+    let edited = state
+        .store
+        .edit_comment(&comment_id, text)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("comment {comment_id}")))?;
+    Ok(Json(CommentView { author_name: user.name.clone(), comment: edited }))
 }
 
 async fn delete_comment(

@@ -223,6 +223,10 @@ async fn role_matrix() {
     let actors: [Option<&str>; 5] =
         [Some("s-daniel"), Some("s-rachel"), Some("m-maria"), Some("m-kenji"), None];
     let post = json!({"text": "hello"});
+    // On a transcript line, and a reply in Maria's thread.
+    let on_line = json!({"text": "this line", "turn": 1});
+    let reply = json!({"text": "a reply", "parent_id": comment_id});
+    let patch = json!({"text": "Ask about budget first"});
     #[rustfmt::skip]
     let matrix: Vec<(&str, String, Option<Value>, [S; 5])> = vec![
         ("GET", format!("/api/sellers/s-daniel/insights?{RANGE}"), None, [S::OK, S::FORBIDDEN, S::OK, S::FORBIDDEN, S::UNAUTHORIZED]),
@@ -232,6 +236,10 @@ async fn role_matrix() {
         ("GET", "/api/calls/c-daniel/audio".into(), None, [S::OK, S::NOT_FOUND, S::OK, S::NOT_FOUND, S::UNAUTHORIZED]),
         ("GET", "/api/calls/c-daniel/comments".into(), None, [S::OK, S::NOT_FOUND, S::OK, S::NOT_FOUND, S::UNAUTHORIZED]),
         ("POST", "/api/calls/c-daniel/comments".into(), Some(post.clone()), [S::CREATED, S::NOT_FOUND, S::CREATED, S::NOT_FOUND, S::UNAUTHORIZED]),
+        ("POST", "/api/calls/c-daniel/comments".into(), Some(on_line.clone()), [S::CREATED, S::NOT_FOUND, S::CREATED, S::NOT_FOUND, S::UNAUTHORIZED]),
+        ("POST", "/api/calls/c-daniel/comments".into(), Some(reply.clone()), [S::CREATED, S::NOT_FOUND, S::CREATED, S::NOT_FOUND, S::UNAUTHORIZED]),
+        // Editing Maria's comment: only Maria may.
+        ("PATCH", format!("/api/calls/c-daniel/comments/{comment_id}"), Some(patch.clone()), [S::FORBIDDEN, S::NOT_FOUND, S::OK, S::NOT_FOUND, S::UNAUTHORIZED]),
         ("GET", format!("/api/teams/crm/coaching?{RANGE}"), None, [S::FORBIDDEN, S::FORBIDDEN, S::OK, S::FORBIDDEN, S::UNAUTHORIZED]),
         ("GET", "/api/me".into(), None, [S::OK, S::OK, S::OK, S::OK, S::UNAUTHORIZED]),
         ("GET", "/api/sellers".into(), None, [S::OK, S::OK, S::OK, S::OK, S::UNAUTHORIZED]),
@@ -257,6 +265,82 @@ async fn role_matrix() {
     assert_eq!(send(&f.app, "GET", "/api/calls/c-rachel", Some("a-admin"), None).await.0, StatusCode::OK);
     assert_eq!(send(&f.app, "GET", "/api/calls/c-rachel", Some("s-rachel"), None).await.0, StatusCode::OK);
     assert_eq!(send(&f.app, "GET", "/api/calls/c-rachel", Some("m-kenji"), None).await.0, StatusCode::OK);
+}
+
+/// Comments on the transcript: anchored to a line or to words, checked
+/// against the call; replies join their thread and take its anchor; the
+/// author edits and deletes their own, nobody else's.
+#[tokio::test]
+async fn comments_are_anchored_threaded_and_edited_by_their_author() {
+    let f = fixture().await;
+    let (_, call) = send(&f.app, "GET", "/api/calls/c-rachel", Some("m-kenji"), None).await;
+    let timeline = call["signals"]["sentiment"]["timeline"].as_array().expect("timeline").clone();
+    assert!(timeline.len() >= 3);
+    let (s2, e2) = (timeline[2]["start"].as_f64().expect("start"), timeline[2]["end"].as_f64().expect("end"));
+    let post = |who: &'static str, body: Value| {
+        let app = f.app.clone();
+        async move { send(&app, "POST", "/api/calls/c-rachel/comments", Some(who), Some(body)).await }
+    };
+    // A line: its times come with it.
+    let (status, line) = post("m-kenji", json!({"text": "Good question", "turn": 2})).await;
+    assert_eq!(status, StatusCode::CREATED, "{line}");
+    assert_eq!(
+        (line["turn"].as_u64(), line["start_s"].as_f64(), line["end_s"].as_f64()),
+        (Some(2), Some(s2), Some(e2))
+    );
+    assert_eq!(line["at_s"].as_f64(), Some(s2));
+    assert_eq!(line["author_name"], "Kenji");
+    // Words: the line they start in.
+    let (w0, w1) = (s2 + (e2 - s2) * 0.25, s2 + (e2 - s2) * 0.5);
+    let (status, words) = post("m-kenji", json!({"text": "These words", "start_s": w0, "end_s": w1})).await;
+    assert_eq!(status, StatusCode::CREATED, "{words}");
+    assert_eq!(
+        (words["turn"].as_u64(), words["start_s"].as_f64(), words["end_s"].as_f64()),
+        (Some(2), Some(w0), Some(w1))
+    );
+    // Anchors that do not fit the call are refused.
+    for bad in [
+        json!({"text": "x", "turn": timeline.len()}),
+        json!({"text": "x", "start_s": w1, "end_s": w0}),
+        json!({"text": "x", "start_s": w0}),
+        json!({"text": "x", "turn": 0, "start_s": s2, "end_s": e2}),
+        json!({"text": "x", "start_s": 99999.0, "end_s": 99999.5}),
+        json!({"text": "x", "parent_id": "cm-unknown"}),
+    ] {
+        let (status, err) = post("m-kenji", bad.clone()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad} -> {err}");
+    }
+    // A reply from the seller, and a reply to that reply: both in the line's thread, on its line.
+    let line_id = line["comment_id"].as_str().expect("id").to_owned();
+    let (status, r1) = post("s-rachel", json!({"text": "Thanks", "parent_id": line_id})).await;
+    assert_eq!(status, StatusCode::CREATED, "{r1}");
+    assert_eq!((r1["parent_id"].as_str(), r1["turn"].as_u64()), (Some(line_id.as_str()), Some(2)));
+    let (_, r2) = post("m-kenji", json!({"text": "Keep it up", "parent_id": r1["comment_id"]})).await;
+    assert_eq!(r2["parent_id"].as_str(), Some(line_id.as_str()), "threads are one level deep");
+    // A comment of another call is no parent.
+    let (_, other) =
+        send(&f.app, "POST", "/api/calls/c-daniel/comments", Some("m-maria"), Some(json!({"text": "x"})))
+            .await;
+    let (status, _) = post("m-kenji", json!({"text": "x", "parent_id": other["comment_id"]})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    // Edit: the author only; the anchor stays, the edit time is set.
+    let uri = format!("/api/calls/c-rachel/comments/{line_id}");
+    let (status, _) = send(&f.app, "PATCH", &uri, Some("s-rachel"), Some(json!({"text": "mine now"}))).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, edited) =
+        send(&f.app, "PATCH", &uri, Some("m-kenji"), Some(json!({"text": "Great question"}))).await;
+    assert_eq!(status, StatusCode::OK, "{edited}");
+    assert_eq!((edited["text"].as_str(), edited["turn"].as_u64()), (Some("Great question"), Some(2)));
+    assert!(edited["edited_at"].is_string(), "{edited}");
+    let (status, _) = send(&f.app, "PATCH", &uri, Some("m-kenji"), Some(json!({"text": "  "}))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (_, list) = send(&f.app, "GET", "/api/calls/c-rachel/comments", Some("s-rachel"), None).await;
+    let texts: Vec<&str> = list.as_array().expect("list").iter().filter_map(|c| c["text"].as_str()).collect();
+    assert_eq!(texts, ["Great question", "These words", "Thanks", "Keep it up"]);
+    // Delete: the seller's own reply, by the seller.
+    let r1_uri = format!("/api/calls/c-rachel/comments/{}", r1["comment_id"].as_str().expect("id"));
+    assert_eq!(send(&f.app, "DELETE", &r1_uri, Some("m-kenji"), None).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(send(&f.app, "DELETE", &r1_uri, Some("s-rachel"), None).await.0, StatusCode::NO_CONTENT);
 }
 
 #[tokio::test]

@@ -263,7 +263,7 @@ async function loadSellerComments(sellerId, from, to) {
   if (!el) return; // navigated away meanwhile
   if (!list.length) { el.innerHTML = '<p class="empty">No comments on calls of this range yet.</p>'; return; }
   el.innerHTML = list.slice(0, 8).map((c) => `<div class="comment"><div class="small muted"><strong>${esc(c.author_name)}</strong> (${esc(c.author_role)}) on
-      <a href="#/call/${encodeURIComponent(c.call_id)}">${esc(c.call_id)}</a>${c.at_s != null ? ` at ${clock(c.at_s)}` : ''} · ${esc(c.created_at.slice(0, 16).replace('T', ' '))}</div>
+      <a href="#/call/${encodeURIComponent(c.call_id)}">${esc(c.call_id)}</a>${c.turn != null ? `, line ${c.turn + 1}` : ''}${c.at_s != null ? ` at ${clock(c.at_s)}` : ''} · ${esc(c.created_at.slice(0, 16).replace('T', ' '))}</div>
       <div>${esc(c.text)}</div></div>`).join('');
 }
 
@@ -320,9 +320,9 @@ async function showCall(callId) {
     <section class="card" aria-labelledby="play-h"><h2 id="play-h">Recording</h2>
       ${c.audio_uri ? `<audio id="player" controls preload="metadata" src="/api/calls/${encodeURIComponent(callId)}/audio"></audio>` : '<p class="empty">No recording is stored for this call (it was analysed from a transcript).</p>'}
       <div class="timeline"><svg viewBox="0 0 ${W} ${H}" role="img" aria-label="Sentiment per turn and signal markers over the call">
-        <line x1="0" x2="${W}" y1="${mid}" y2="${mid}" stroke="#d9dee5"></line>${line}${marks}</svg></div>
+        <line x1="0" x2="${W}" y1="${mid}" y2="${mid}" stroke="#d9dee5"></line>${line}${marks}<g id="comment-marks"></g></svg></div>
       <div class="legend"><span><i style="background:var(--pos)"></i>positive</span><span><i style="background:var(--neg)"></i>negative</span><span>faded: seller turns</span>
-        <span><i style="background:#c0392b"></i>competitor</span><span><i style="background:#2457c5"></i>keyword</span><span><i style="background:#8e44ad"></i>question</span><span><i style="background:#b45f06"></i>action item</span></div>
+        <span><i style="background:#c0392b"></i>competitor</span><span><i style="background:#2457c5"></i>keyword</span><span><i style="background:#8e44ad"></i>question</span><span><i style="background:#b45f06"></i>action item</span><span><i style="background:#e0a800"></i>comment</span></div>
     </section>
     <div class="grid">
       <section class="card" aria-labelledby="sum-h"><h2 id="sum-h">Summary</h2>
@@ -331,14 +331,17 @@ async function showCall(callId) {
         <h3 class="small">Action items</h3>${sig.action_items.length ? `<ul>${sig.action_items.map((a) => `<li><button class="link" data-seek="${a.start}">${clock(a.start)}</button> <strong>${esc(a.owner)}</strong>: ${esc(a.text)}</li>`).join('')}</ul>` : '<p class="empty">None.</p>'}
         <h3 class="small">Signals</h3>${sig.mentions.length ? `<ul>${sig.mentions.map((m) => `<li><button class="link" data-seek="${m.start}">${clock(m.start)}</button> ${esc(m.kind)} <strong>${esc(m.term)}</strong> by ${esc(m.role)}: “${esc(m.context)}”</li>`).join('')}</ul>` : '<p class="empty">No tracked keywords or competitors.</p>'}
       </section>
-      <section class="card" aria-labelledby="com-h"><h2 id="com-h">Comments</h2><div id="comments"></div>
-        ${canComment ? `<form id="comment-form"><label for="comment-text" class="small muted">Comment${ME.user.role === 'seller' ? ' (reply to your manager)' : ''} at the current playback time</label>
+      <section class="card" aria-labelledby="com-h"><h2 id="com-h">Comments</h2>
+        <p class="small muted" id="line-count"></p><div id="comments"></div>
+        ${canComment ? `<form id="comment-form"><label for="comment-text" class="small muted">Comment on the whole call${c.audio_uri ? ' (at the current playback time)' : ''}; to comment on a line, use “Comment” beside it in the transcript, or select words there</label>
           <textarea id="comment-text" rows="3" style="width:100%" required></textarea><button type="submit">Post comment</button></form>` : ''}
       </section>
     </div>
     <section class="card" aria-labelledby="tr-h"><h2 id="tr-h">Transcript</h2><div class="transcript" id="transcript">
-      ${turns.map((p) => `<div class="turn ${esc(p.role)}"><div class="meta"><button class="link" data-seek="${p.start}">${clock(p.start)}</button><br><span class="role">${esc(p.role)}</span><br><span class="sent ${p.label}">${p.label}</span></div>
-        <div>${p.words.map((w) => `<span class="w" data-start="${w.start}">${esc(w.text)}</span>`).join(' ')}</div></div>`).join('')}
+      ${turns.map((p, i) => `<div class="turn ${esc(p.role)}" data-turn="${i}"><div class="meta"><button class="link" data-seek="${p.start}">${clock(p.start)}</button><br><span class="role">${esc(p.role)}</span><br><span class="sent ${p.label}">${p.label}</span></div>
+        <div class="line"><div class="words">${p.words.map((w) => `<span class="w" data-start="${w.start}" data-end="${w.end}">${esc(w.text)}</span>`).join(' ')}</div>
+        ${canComment ? `<div class="line-actions"><button class="link small" data-comment-line="${i}">Comment</button> <button class="link small sel-comment" data-comment-words="${i}" hidden>Comment on the selected words</button></div>` : ''}</div>
+        <div class="line-comments" id="line-${i}" aria-label="Comments on this line"></div></div>`).join('')}
     </div></section>`;
 
   const player = $main.querySelector('#player');
@@ -352,33 +355,149 @@ async function showCall(callId) {
       spans.forEach((sp) => sp.classList.toggle('now', Number(sp.dataset.start) <= now && now < Number(sp.dataset.start) + 0.6));
     });
   }
-  renderComments(callId, comments);
+  const ctx = { callId, turns, words, duration, canComment, player };
+  renderComments(ctx, comments);
   const form = $main.querySelector('#comment-form');
   if (form) form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     const text = $main.querySelector('#comment-text').value;
     try {
-      await api(`/api/calls/${encodeURIComponent(callId)}/comments`, { method: 'POST', body: JSON.stringify({ text, at_s: player ? player.currentTime : null }) });
+      await postComment(ctx, { text, at_s: player ? player.currentTime : null });
       $main.querySelector('#comment-text').value = '';
-      renderComments(callId, await api(`/api/calls/${encodeURIComponent(callId)}/comments`));
       flash('Comment posted');
     } catch (e) { flash(e.message); }
   });
+  // A line: "Comment" beside it. Words: select them in the transcript.
+  $main.querySelectorAll('[data-comment-line]').forEach((b) => b.addEventListener('click', () => {
+    const i = Number(b.dataset.commentLine);
+    openLineForm(ctx, i, { turn: i });
+  }));
+  $main.querySelectorAll('[data-comment-words]').forEach((b) => b.addEventListener('click', () => {
+    const i = Number(b.dataset.commentWords);
+    if (b.selection) openLineForm(ctx, i, { turn: i, start_s: b.selection.start, end_s: b.selection.end }, b.selection.text);
+  }));
+  const transcript = $main.querySelector('#transcript');
+  const onSelect = () => {
+    $main.querySelectorAll('.sel-comment').forEach((b) => { b.hidden = true; b.selection = null; });
+    const sel = window.getSelection();
+    if (!sel || sel.isCollapsed || !sel.rangeCount) return;
+    const picked = [...transcript.querySelectorAll('.w')].filter((w) => sel.containsNode(w, true));
+    if (!picked.length) return;
+    const turnEl = picked[0].closest('.turn');
+    const inTurn = picked.filter((w) => w.closest('.turn') === turnEl);
+    const b = turnEl.querySelector('.sel-comment');
+    if (!b) return;
+    b.selection = { start: Number(inTurn[0].dataset.start), end: Number(inTurn[inTurn.length - 1].dataset.end), text: inTurn.map((w) => w.textContent).join(' ') };
+    b.hidden = false;
+  };
+  transcript.addEventListener('mouseup', onSelect);
+  transcript.addEventListener('keyup', onSelect);
 }
 
-function renderComments(callId, comments) {
-  const el = $main.querySelector('#comments');
-  if (!comments.length) { el.innerHTML = '<p class="empty">No comments yet. Managers comment on a moment of the call; the seller sees it and can reply.</p>'; return; }
-  el.innerHTML = comments.map((c) => `<div class="comment ${c.parent_id ? 'reply' : ''}" data-comment="${esc(c.comment_id)}">
-      <div class="small muted"><strong>${esc(c.author_name)}</strong> (${esc(c.author_role)}) · ${esc(c.created_at.slice(0, 16).replace('T', ' '))}${c.at_s != null ? ` · at <button class="link" data-seek="${c.at_s}">${clock(c.at_s)}</button>` : ''}</div>
+async function postComment(ctx, body) {
+  await api(`/api/calls/${encodeURIComponent(ctx.callId)}/comments`, { method: 'POST', body: JSON.stringify(body) });
+  renderComments(ctx, await api(`/api/calls/${encodeURIComponent(ctx.callId)}/comments`));
+}
+
+// The form beside a transcript line, for a comment on the line or on some of its words.
+function openLineForm(ctx, i, anchor, quote) {
+  const box = $main.querySelector(`#line-${i}`);
+  box.querySelectorAll('.line-form').forEach((f) => f.remove());
+  const form = document.createElement('form');
+  form.className = 'line-form';
+  form.innerHTML = `${quote ? `<q class="quote">${esc(quote)}</q>` : ''}
+    <textarea rows="2" aria-label="Comment on line ${i + 1}${quote ? ': the selected words' : ''}" required></textarea>
+    <button type="submit">Post</button> <button type="button" class="ghost cancel">Cancel</button>`;
+  box.prepend(form);
+  form.querySelector('textarea').focus();
+  form.querySelector('.cancel').addEventListener('click', () => form.remove());
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    try { await postComment(ctx, { text: form.querySelector('textarea').value, ...anchor }); form.remove(); flash('Comment posted'); }
+    catch (e) { flash(e.message); }
+  });
+}
+
+// Threads: a comment and its replies. A thread on a transcript line shows
+// beside that line, with a marker on the timeline; the others (on the whole
+// call, or from before comments had lines) in the Comments card.
+function renderComments(ctx, comments) {
+  const byId = new Map(comments.map((c) => [c.comment_id, c]));
+  const roots = comments.filter((c) => !c.parent_id || !byId.has(c.parent_id));
+  const replies = (root) => comments.filter((c) => c.parent_id === root.comment_id);
+  $main.querySelectorAll('.line-comments').forEach((el) => { el.querySelectorAll('.thread').forEach((t) => t.remove()); });
+  $main.querySelectorAll('.w.commented').forEach((w) => w.classList.remove('commented'));
+  const general = $main.querySelector('#comments');
+  const one = (c) => `<div class="comment ${c.parent_id ? 'reply' : ''}" data-comment="${esc(c.comment_id)}">
+      <div class="small muted"><strong>${esc(c.author_name)}</strong> (${esc(c.author_role)}) · ${esc(c.created_at.slice(0, 16).replace('T', ' '))}${c.edited_at ? ' · edited' : ''}${!c.parent_id && c.turn == null && c.at_s != null ? ` · at <button class="link" data-seek="${c.at_s}">${clock(c.at_s)}</button>` : ''}</div>
+      ${!c.parent_id && c.turn != null && c.start_s != null && quoteOf(ctx, c) ? `<q class="quote">${esc(quoteOf(ctx, c))}</q>` : ''}
       <div class="text">${esc(c.text)}</div>
-      ${c.author === ME.user.id ? `<button class="link small" data-delete="${esc(c.comment_id)}">Delete</button>` : ''}</div>`).join('');
-  el.querySelectorAll('[data-delete]').forEach((b) => b.addEventListener('click', async () => {
-    await api(`/api/calls/${encodeURIComponent(callId)}/comments/${encodeURIComponent(b.dataset.delete)}`, { method: 'DELETE' });
-    renderComments(callId, await api(`/api/calls/${encodeURIComponent(callId)}/comments`));
+      ${c.author === ME.user.id ? `<button class="link small" data-edit="${esc(c.comment_id)}">Edit</button> <button class="link small" data-delete="${esc(c.comment_id)}">Delete</button>` : ''}</div>`;
+  const thread = (root) => `<div class="thread" data-thread="${esc(root.comment_id)}">${one(root)}${replies(root).map(one).join('')}
+      ${ctx.canComment ? `<button class="link small" data-reply="${esc(root.comment_id)}">Reply</button>` : ''}</div>`;
+  const onLine = roots.filter((r) => r.turn != null && $main.querySelector(`#line-${r.turn}`));
+  const elsewhere = roots.filter((r) => !onLine.includes(r));
+  onLine.forEach((r) => {
+    $main.querySelector(`#line-${r.turn}`).insertAdjacentHTML('beforeend', thread(r));
+    const [s, e] = r.start_s != null ? [r.start_s, r.end_s] : [ctx.turns[r.turn].start, ctx.turns[r.turn].end];
+    $main.querySelectorAll(`.turn[data-turn="${r.turn}"] .w`).forEach((w) => {
+      if (Number(w.dataset.start) >= s - 1e-3 && Number(w.dataset.end) <= e + 1e-3) w.classList.add('commented');
+    });
+  });
+  general.innerHTML = elsewhere.length ? elsewhere.map(thread).join('')
+    : '<p class="empty">No comments on the whole call. Managers comment on a line of the transcript (or on words of it); the seller sees it there and can reply.</p>';
+  $main.querySelector('#line-count').textContent = onLine.length ? `${onLine.length} thread(s) on transcript lines (marked on the timeline).` : '';
+  // Markers on the timeline: one per thread on a line; a click shows the thread.
+  const W = 800;
+  $main.querySelector('#comment-marks').innerHTML = onLine.map((r) => {
+    const t = r.start_s ?? ctx.turns[r.turn].start, x = (t / ctx.duration) * W;
+    return `<g class="comment-marker" data-goto="${esc(r.comment_id)}" style="cursor:pointer"><polygon points="${x - 6},0 ${x + 6},0 ${x},12" fill="#e0a800"></polygon><title>${esc(r.author_name)} (${clock(t)}): ${esc(r.text)}</title></g>`;
+  }).join('');
+  $main.querySelectorAll('[data-goto]').forEach((g) => g.addEventListener('click', () => {
+    const el = $main.querySelector(`[data-thread="${g.dataset.goto}"]`);
+    if (el) { el.scrollIntoView({ block: 'center' }); el.classList.add('flash'); setTimeout(() => el.classList.remove('flash'), 1500); }
+    const r = byId.get(g.dataset.goto);
+    if (ctx.player && r) { ctx.player.currentTime = Number(r.start_s ?? r.at_s ?? 0); }
   }));
-  const player = $main.querySelector('#player');
-  el.querySelectorAll('[data-seek]').forEach((b) => b.addEventListener('click', () => { if (player) { player.currentTime = Number(b.dataset.seek); player.play().catch(() => {}); } }));
+  const url = (id) => `/api/calls/${encodeURIComponent(ctx.callId)}/comments/${encodeURIComponent(id)}`;
+  const reload = async () => renderComments(ctx, await api(`/api/calls/${encodeURIComponent(ctx.callId)}/comments`));
+  $main.querySelectorAll('#comments [data-delete], .line-comments [data-delete]').forEach((b) => b.addEventListener('click', async () => {
+    try { await api(url(b.dataset.delete), { method: 'DELETE' }); await reload(); flash('Comment deleted'); } catch (e) { flash(e.message); }
+  }));
+  $main.querySelectorAll('#comments [data-edit], .line-comments [data-edit]').forEach((b) => b.addEventListener('click', () => {
+    const el = b.closest('.comment'), c = byId.get(b.dataset.edit);
+    const form = document.createElement('form');
+    form.className = 'edit-form';
+    form.innerHTML = `<textarea rows="2" aria-label="Edit your comment" required>${esc(c.text)}</textarea><button type="submit">Save</button> <button type="button" class="ghost cancel">Cancel</button>`;
+    el.querySelector('.text').replaceWith(form);
+    form.querySelector('.cancel').addEventListener('click', reload);
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      try { await api(url(c.comment_id), { method: 'PATCH', body: JSON.stringify({ text: form.querySelector('textarea').value }) }); await reload(); flash('Comment saved'); }
+      catch (e) { flash(e.message); }
+    });
+  }));
+  $main.querySelectorAll('#comments [data-reply], .line-comments [data-reply]').forEach((b) => b.addEventListener('click', () => {
+    const form = document.createElement('form');
+    form.className = 'reply-form';
+    form.innerHTML = '<textarea rows="2" aria-label="Your reply" required></textarea><button type="submit">Post reply</button> <button type="button" class="ghost cancel">Cancel</button>';
+    b.replaceWith(form);
+    form.querySelector('textarea').focus();
+    form.querySelector('.cancel').addEventListener('click', reload);
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      try { await postComment(ctx, { text: form.querySelector('textarea').value, parent_id: b.dataset.reply }); flash('Reply posted'); }
+      catch (e) { flash(e.message); }
+    });
+  }));
+  $main.querySelectorAll('#comments [data-seek]').forEach((b) => b.addEventListener('click', () => { if (ctx.player) { ctx.player.currentTime = Number(b.dataset.seek); ctx.player.play().catch(() => {}); } }));
+}
+
+// The words a comment is about, as text (empty for a whole line).
+function quoteOf(ctx, c) {
+  const turn = ctx.turns[c.turn];
+  if (!turn || (Math.abs(c.start_s - turn.start) < 1e-3 && Math.abs(c.end_s - turn.end) < 1e-3)) return '';
+  return turn.words.filter((w) => w.start >= c.start_s - 1e-3 && w.end <= c.end_s + 1e-3).map((w) => w.text).join(' ');
 }
 
 function showError(e) {

@@ -166,6 +166,15 @@ pub trait Store: Send + Sync {
     /// caller may is the caller's business (the API lets only the author).
     async fn delete_comment(&self, comment_id: &str) -> Result<bool>;
 
+    /// Replaces a comment's text and stamps `edited_at`; everything else
+    /// (author, anchor, `created_at`) stays. `Ok(None)` if there is no such
+    /// comment. Whether the caller may is the caller's business (the API lets
+    /// only the author). The default, for test doubles, refuses.
+    async fn edit_comment(&self, comment_id: &str, text: &str) -> Result<Option<Comment>> {
+        let _ = (comment_id, text);
+        Err(StoreError::Database(format!("the {} store cannot edit comments", self.backend())))
+    }
+
     /// Erases calls and every trace of them: the call row, its utterances,
     /// mentions, action items, customer keywords and comments; the sellers'
     /// daily aggregates and the phrase document frequencies of the days

@@ -294,6 +294,17 @@ pub struct NewComment {
     pub text: String,
     /// The comment this replies to.
     pub parent_id: Option<String>,
+    /// The transcript line it is about: the turn's index, as `utterances.turn`
+    /// (and the sentiment timeline's point). `None`: the whole call, or a
+    /// comment from before anchors (with `at_s` only).
+    #[serde(default)]
+    pub turn: Option<u32>,
+    /// The words it is about: the first one's start, seconds.
+    #[serde(default)]
+    pub start_s: Option<f64>,
+    /// The words it is about: the last one's end, seconds.
+    #[serde(default)]
+    pub end_s: Option<f64>,
 }
 
 /// A stored comment.
@@ -303,6 +314,9 @@ pub struct Comment {
     pub comment_id: String,
     /// When it was written.
     pub created_at: DateTime<Utc>,
+    /// When its author last edited it, if ever.
+    #[serde(default)]
+    pub edited_at: Option<DateTime<Utc>>,
     /// What was written.
     #[serde(flatten)]
     pub comment: NewComment,

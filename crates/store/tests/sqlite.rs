@@ -7,7 +7,10 @@ use callscope_store::{SqliteStore, Store};
 async fn store() -> (SqliteStore, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = SqliteStore::open(dir.path().join("callscope.db")).expect("open");
-    assert_eq!(store.migrate().await.expect("migrate"), ["001_init", "002_attribution"]);
+    assert_eq!(
+        store.migrate().await.expect("migrate"),
+        ["001_init", "002_attribution", "003_comment_anchors"]
+    );
     (store, dir)
 }
 

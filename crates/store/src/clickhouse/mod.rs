@@ -335,6 +335,10 @@ impl Store for ClickHouseStore {
         write::delete_comment(self, comment_id).await
     }
 
+    async fn edit_comment(&self, comment_id: &str, text: &str) -> Result<Option<Comment>> {
+        write::edit_comment(self, comment_id, text).await
+    }
+
     async fn erase(&self, scope: &EraseScope, dry_run: bool) -> Result<Erasure> {
         erase::erase(self, scope, dry_run).await
     }

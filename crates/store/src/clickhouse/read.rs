@@ -52,11 +52,16 @@ pub(super) struct CommentRow {
     pub(super) created_at: DateTime<Utc>,
     pub(super) version: u64,
     pub(super) is_deleted: u8,
+    pub(super) turn: Option<u32>,
+    pub(super) start_s: Option<f64>,
+    pub(super) end_s: Option<f64>,
+    #[serde(with = "clickhouse::serde::chrono::datetime64::millis::option")]
+    pub(super) edited_at: Option<DateTime<Utc>>,
 }
 
 /// The columns [`CommentRow`] reads.
-const COMMENT_COLUMNS: &str =
-    "comment_id, call_id, author, author_role, at_s, text, parent_id, created_at, version, is_deleted";
+const COMMENT_COLUMNS: &str = "comment_id, call_id, author, author_role, at_s, text, parent_id, created_at, \
+     version, is_deleted, turn, start_s, end_s, edited_at";
 
 impl CommentRow {
     /// The stored comment.
@@ -64,6 +69,7 @@ impl CommentRow {
         Comment {
             comment_id: self.comment_id,
             created_at: self.created_at,
+            edited_at: self.edited_at,
             comment: NewComment {
                 call_id: self.call_id,
                 author: self.author,
@@ -71,6 +77,9 @@ impl CommentRow {
                 at_s: self.at_s,
                 text: self.text,
                 parent_id: self.parent_id,
+                turn: self.turn,
+                start_s: self.start_s,
+                end_s: self.end_s,
             },
         }
     }

@@ -218,9 +218,35 @@ pub(super) async fn add_comment(store: &ClickHouseStore, comment: NewComment) ->
         created_at: truncate_millis(created_at),
         version,
         is_deleted: 0,
+        turn: comment.turn,
+        start_s: comment.start_s,
+        end_s: comment.end_s,
+        edited_at: None,
     };
     store.insert_rows("comments", std::slice::from_ref(&row)).await?;
-    Ok(Comment { comment_id, created_at: row.created_at, comment })
+    Ok(Comment { comment_id, created_at: row.created_at, edited_at: None, comment })
+}
+
+/// Edits a comment: a new version of its row with the new text and
+/// `edited_at`; `None` if there is no such comment.
+pub(super) async fn edit_comment(
+    store: &ClickHouseStore,
+    comment_id: &str,
+    text: &str,
+) -> Result<Option<Comment>> {
+    if text.trim().is_empty() {
+        return Err(StoreError::InvalidInput {
+            call_id: String::new(),
+            field: "text",
+            reason: "a comment needs text".into(),
+        });
+    }
+    let Some(mut row) = super::read::comment_row(store, comment_id).await? else { return Ok(None) };
+    row.version = store.versions.next();
+    row.text = text.to_owned();
+    row.edited_at = Some(truncate_millis(Utc::now()));
+    store.insert_rows("comments", std::slice::from_ref(&row)).await?;
+    Ok(Some(row.into_comment()))
 }
 
 /// Deletes a comment with a tombstone; `false` if there is none.

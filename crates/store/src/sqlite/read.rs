@@ -66,12 +66,12 @@ fn call_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CallRow> {
     })
 }
 
-/// Reads a [`Comment`] from `SELECT comment_id, call_id, author, author_role,
-/// at_s, text, parent_id, created_at`.
+/// Reads a [`Comment`] from `SELECT` [`COMMENT_COLUMNS`].
 fn comment_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Comment> {
     Ok(Comment {
         comment_id: r.get(0)?,
         created_at: from_millis(r.get(7)?),
+        edited_at: r.get::<_, Option<i64>>(11)?.map(from_millis),
         comment: NewComment {
             call_id: r.get(1)?,
             author: r.get(2)?,
@@ -79,12 +79,15 @@ fn comment_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Comment> {
             at_s: r.get(4)?,
             text: r.get(5)?,
             parent_id: r.get(6)?,
+            turn: r.get::<_, Option<i64>>(8)?.and_then(|t| u32::try_from(t).ok()),
+            start_s: r.get(9)?,
+            end_s: r.get(10)?,
         },
     })
 }
 
-/// The columns [`comment_row`] reads.
-const COMMENT_COLUMNS: &str = "comment_id, call_id, author, author_role, at_s, text, parent_id, created_at";
+/// The columns [`comment_row`] reads (prefixed with `c.` where comments are joined).
+const COMMENT_COLUMNS: &str = "comment_id, call_id, author, author_role, at_s, text, parent_id, created_at, turn, start_s, end_s, edited_at";
 
 /// Per-seller, per-day sums, computed from `calls`.
 pub(super) fn daily(
@@ -299,7 +302,8 @@ pub(super) fn seller_comments(
 ) -> Result<Vec<Comment>> {
     let mut stmt = conn
         .prepare_cached(
-            "SELECT c.comment_id, c.call_id, c.author, c.author_role, c.at_s, c.text, c.parent_id, c.created_at \
+            "SELECT c.comment_id, c.call_id, c.author, c.author_role, c.at_s, c.text, c.parent_id, c.created_at, \
+             c.turn, c.start_s, c.end_s, c.edited_at \
              FROM comments c JOIN calls k ON k.call_id = c.call_id \
              WHERE k.seller_id = ? AND k.started_at >= ? AND k.started_at < ? \
              ORDER BY c.created_at DESC, c.comment_id DESC LIMIT ?",

@@ -155,8 +155,8 @@ pub(super) fn calls(conn: &mut Connection, calls: &[CallAnalysis], version: u64)
 pub(super) fn add_comment(conn: &mut Connection, row: &Comment) -> Result<()> {
     let c = &row.comment;
     conn.execute(
-        "INSERT INTO comments (comment_id, call_id, author, author_role, at_s, text, parent_id, created_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO comments (comment_id, call_id, author, author_role, at_s, text, parent_id, created_at, \
+         turn, start_s, end_s, edited_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         params![
             row.comment_id,
             c.call_id,
@@ -165,11 +165,31 @@ pub(super) fn add_comment(conn: &mut Connection, row: &Comment) -> Result<()> {
             c.at_s,
             c.text,
             c.parent_id,
-            millis(row.created_at)
+            millis(row.created_at),
+            c.turn,
+            c.start_s,
+            c.end_s,
+            row.edited_at.map(millis)
         ],
     )
     .map_err(db_err)?;
     Ok(())
+}
+
+/// Replaces a comment's text and stamps `edited_at`; `false` if there is none.
+pub(super) fn edit_comment(
+    conn: &mut Connection,
+    comment_id: &str,
+    text: &str,
+    edited_at: chrono::DateTime<chrono::Utc>,
+) -> Result<bool> {
+    let changed = conn
+        .execute(
+            "UPDATE comments SET text = ?, edited_at = ? WHERE comment_id = ?",
+            params![text, millis(edited_at), comment_id],
+        )
+        .map_err(db_err)?;
+    Ok(changed > 0)
 }
 
 /// Deletes a comment; `false` if there was none.

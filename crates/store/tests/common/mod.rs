@@ -471,6 +471,9 @@ pub(crate) async fn comments_round_trip(store: &dyn Store) {
         at_s: Some(12.5),
         text: text.into(),
         parent_id: None,
+        turn: None,
+        start_s: None,
+        end_s: None,
     };
     let first = store.add_comment(new("m-maria", "Ask about budget here")).await.expect("add");
     let reply = store
@@ -495,7 +498,39 @@ pub(crate) async fn comments_round_trip(store: &dyn Store) {
     assert!(!store.delete_comment("cm-unknown").await.expect("unknown"));
     assert_eq!(store.comment(&first.comment_id).await.expect("read"), None, "deleted");
     assert!(!store.delete_comment(&first.comment_id).await.expect("again"), "already deleted");
-    assert_eq!(store.comments("c-1").await.expect("list"), vec![reply]);
+    assert_eq!(store.comments("c-1").await.expect("list"), vec![reply.clone()]);
+
+    // Anchored to the transcript: a line (turn) and a word range, kept as given.
+    let anchored = store
+        .add_comment(NewComment {
+            turn: Some(3),
+            start_s: Some(14.25),
+            end_s: Some(16.5),
+            at_s: Some(14.25),
+            ..new("m-maria", "This question, exactly")
+        })
+        .await
+        .expect("anchored");
+    let read = store.comment(&anchored.comment_id).await.expect("read").expect("stored");
+    assert_eq!(read, anchored);
+    assert_eq!(
+        (read.comment.turn, read.comment.start_s, read.comment.end_s),
+        (Some(3), Some(14.25), Some(16.5))
+    );
+    assert_eq!(read.edited_at, None);
+    // Edited by its author: new text and an edit time; anchor, author and creation time stay.
+    let edited = store.edit_comment(&anchored.comment_id, "This question, exactly. Ask it earlier.").await;
+    let edited = edited.expect("edit").expect("exists");
+    assert_eq!(edited.comment.text, "This question, exactly. Ask it earlier.");
+    assert!(edited.edited_at.is_some_and(|t| t >= anchored.created_at), "{edited:?}");
+    assert_eq!(
+        (edited.created_at, &edited.comment.author, edited.comment.turn, edited.comment.start_s),
+        (anchored.created_at, &anchored.comment.author, Some(3), Some(14.25))
+    );
+    assert_eq!(store.comment(&anchored.comment_id).await.expect("read"), Some(edited.clone()));
+    assert_eq!(store.comments("c-1").await.expect("list"), vec![reply, edited]);
+    assert_eq!(store.edit_comment("cm-unknown", "x").await.expect("unknown"), None);
+    assert!(store.edit_comment(&anchored.comment_id, " ").await.is_err(), "empty text is rejected");
 }
 
 /// October and November 2026, the range the erasure checks read.
@@ -552,6 +587,9 @@ fn comment_on(call_id: &str, text: &str) -> NewComment {
         at_s: Some(3.0),
         text: text.into(),
         parent_id: None,
+        turn: None,
+        start_s: None,
+        end_s: None,
     }
 }
 

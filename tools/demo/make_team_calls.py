@@ -207,7 +207,9 @@ def make_call(seller, team, profile, later, day, index, rng):
             asked.add(q)
             lines = [q] if p["pitch"] <= 2 else [rng.pick(PITCH[team]), q]
         else:
-            lines = [rng.pick(PITCH[team]) for _ in range(p["pitch"])]
+            # Distinct statements: consecutive ones from a random start.
+            first_pitch = int(rng.random() * len(PITCH[team]))
+            lines = [PITCH[team][(first_pitch + k) % len(PITCH[team])] for k in range(p["pitch"])]
             if rng.chance(0.15):
                 lines.append(SELLER_ON_COMPETITOR.format(c=competitor))
         s.say("seller", lines)

@@ -246,6 +246,46 @@ await test('a general comment at the playback time on a recorded call', async (p
   await page.waitForSelector(`#comments .comment:has-text("${text}")`, { state: 'detached' });
 });
 
+const NOTE = `Listen to how Daniel opens (${Date.now()})`;
+await test('a shared clip opens for another seller of the team and not for a seller of another team', async (page) => {
+  await login(page, 'Maria Lopez');
+  await page.goto(`${BASE}/#/call/${CALL}`);
+  await page.waitForSelector('#share-form');
+  await page.locator('#share-team').check();
+  await page.fill('#share-from', '2');
+  await page.fill('#share-to', '9.5');
+  await page.fill('#share-note', NOTE);
+  await page.getByRole('button', { name: 'Share', exact: true }).click();
+  await page.waitForSelector(`#shares li:has-text("the whole team")`);
+  const shares = (await api(page, `/api/calls/${CALL}/shares`)).body;
+  const share = shares.find((x) => x.note === NOTE);
+  assert.deepEqual([share.recipients, share.start_s, share.end_s], [['team:crm'], 2, 9.5]);
+  await page.locator('#logout').click();
+  await page.waitForSelector('text=Demo login');
+  // Sofia, of Daniel's team: on her page, and it opens at the clip, without Daniel's comments.
+  await login(page, 'Sofia Marin');
+  await page.waitForSelector(`#shared li[data-share="${share.share_id}"]`);
+  assert.match(await page.locator(`#shared li[data-share="${share.share_id}"]`).innerText(), new RegExp(`clip 0:02–0:09 · shared by Maria Lopez[\\s\\S]*${NOTE.replace(/[()]/g, '\\$&')}`));
+  await page.locator(`#shared li[data-share="${share.share_id}"] a`).click();
+  await page.waitForSelector('#shared-banner');
+  assert.match(await page.locator('#shared-banner').innerText(), /Shared with you by Maria Lopez — a clip, 0:02–0:09/);
+  assert.ok((await page.locator('#transcript .turn').count()) > 3, 'the transcript is there');
+  const clip = await page.locator('#transcript .w.clip').evaluateAll((ws) => ws.map((w) => [Number(w.dataset.start), Number(w.dataset.end)]));
+  assert.ok(clip.length >= 3 && clip.every(([s, e]) => s >= 2 && e <= 9.5), `the clip's words are marked: ${JSON.stringify(clip)}`);
+  assert.equal(await page.locator('#comments').count(), 0, "no comments of Daniel's");
+  assert.equal((await api(page, `/api/calls/${CALL}/comments`)).status, 404);
+  assert.equal((await api(page, '/api/sellers/s-daniel/insights')).status, 403, "nothing else of Daniel's");
+  await page.screenshot({ path: `${SHOTS}/shared-clip.png`, fullPage: true });
+  await page.locator('#logout').click();
+  await page.waitForSelector('text=Demo login');
+  // Rachel, of another team: nothing shared, and the call does not exist for her.
+  await login(page, 'Rachel Stone');
+  await page.waitForSelector('#shared .empty');
+  await page.goto(`${BASE}/#/call/${CALL}`);
+  await page.waitForSelector('h1:has-text("Not found")');
+  assert.equal((await api(page, `/api/calls/${CALL}`)).status, 404);
+});
+
 await test("a seller cannot reach another seller's call", async (page) => {
   await login(page, 'Daniel Price');
   await page.goto(`${BASE}/#/call/dev-02-security-renewal-unhappy`);

@@ -51,6 +51,9 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/api/calls/{call_id}/audio", get(audio))
         .route("/api/calls/{call_id}/comments", get(comments).post(add_comment))
         .route("/api/calls/{call_id}/comments/{comment_id}", delete(delete_comment).patch(edit_comment))
+        .route("/api/calls/{call_id}/shares", get(call_shares).post(add_share))
+        .route("/api/calls/{call_id}/shares/{share_id}", delete(revoke_share))
+        .route("/api/shared", get(shared_with_me))
         .with_state(state)
         // Layers run outside in: headers on everything, then the request log,
         // then the timing (inside the log, so the histogram sees the handler's status).
@@ -215,6 +218,47 @@ async fn visible_call(
         .await?
         .filter(|call| state.directory.can_view_seller(user, &call.summary.seller_id))
         .ok_or_else(|| ApiError::NotFound(format!("call {call_id}")))
+}
+
+/// The recipient keys that name `user` in shares: their id, and their
+/// team's `team:<id>` (per the directory, now) for a seller.
+fn share_keys(state: &AppState, user: &User) -> Vec<String> {
+    let mut keys = vec![user.id.clone()];
+    if user.role == AppRole::Seller
+        && let Some(team) = state.directory.team_of(&user.id)
+    {
+        keys.push(format!("team:{team}"));
+    }
+    keys
+}
+
+/// The call, if `user` may see it (as [`visible_call`]) or it was shared with
+/// them (a seller of the team it was shared with, or one named). The second
+/// value holds the shares that let them in: empty for their own (or their
+/// team's) calls. Anything else is the same 404 as a call that does not exist.
+async fn readable_call(
+    state: &AppState,
+    user: &User,
+    call_id: &str,
+) -> AppResult<(callscope_store::CallDetail, Vec<callscope_store::Share>)> {
+    match visible_call(state, user, call_id).await {
+        Ok(call) => return Ok((call, Vec::new())),
+        Err(ApiError::NotFound(_)) => {}
+        Err(e) => return Err(e),
+    }
+    let shares: Vec<_> = state
+        .store
+        .shares_for(&share_keys(state, user))
+        .await?
+        .into_iter()
+        .filter(|s| s.share.call_id == call_id)
+        .collect();
+    if shares.is_empty() {
+        return Err(ApiError::NotFound(format!("call {call_id}")));
+    }
+    let call =
+        state.store.call(call_id).await?.ok_or_else(|| ApiError::NotFound(format!("call {call_id}")))?;
+    Ok((call, shares))
 }
 
 /// A team's daily rows: the rows of the team's sellers *per the directory*,
@@ -541,6 +585,11 @@ struct CallView {
     call: callscope_store::CallDetail,
     /// The seller's name, from the directory.
     seller_name: String,
+    /// `own`: the user's own or their team's call (comments included);
+    /// `shared`: shared with them (no comments).
+    access: &'static str,
+    /// The shares that let the user in (for `shared`).
+    shared: Vec<ShareView>,
 }
 
 async fn call(
@@ -548,8 +597,165 @@ async fn call(
     CurrentUser(user): CurrentUser,
     Path(call_id): Path<String>,
 ) -> AppResult<Json<CallView>> {
+    let (call, shares) = readable_call(&state, &user, &call_id).await?;
+    Ok(Json(CallView {
+        seller_name: display_name(&state, &call.summary.seller_id),
+        access: if shares.is_empty() { "own" } else { "shared" },
+        shared: shares.into_iter().map(|s| share_view(&state, s, None)).collect(),
+        call,
+    }))
+}
+
+// ---------- sharing ----------
+
+/// A share as the API shows it: with names, and the call's summary where listed.
+#[derive(Serialize)]
+struct ShareView {
+    #[serde(flatten)]
+    share: callscope_store::Share,
+    /// Who shared it, by name.
+    created_by_name: String,
+    /// The call's seller, by name.
+    seller_name: String,
+    /// The call (in the "shared with me" list).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    call: Option<callscope_store::CallSummary>,
+}
+
+fn share_view(
+    state: &AppState,
+    share: callscope_store::Share,
+    call: Option<callscope_store::CallSummary>,
+) -> ShareView {
+    ShareView {
+        created_by_name: display_name(state, &share.share.created_by),
+        seller_name: display_name(state, &share.share.seller_id),
+        share,
+        call,
+    }
+}
+
+#[derive(Deserialize)]
+struct ShareBody {
+    /// Sellers of the call's team to share with.
+    #[serde(default)]
+    sellers: Vec<String>,
+    /// Share with every seller of the call's team (as the directory says when
+    /// they open it).
+    #[serde(default)]
+    team: bool,
+    /// A clip: start and end, seconds; neither for the whole call.
+    start_s: Option<f64>,
+    end_s: Option<f64>,
+    #[serde(default)]
+    note: String,
+}
+
+/// Shares a call or a clip with sellers of its team: managers of the team and
+/// admins only.
+async fn add_share(
+    State(state): St,
+    CurrentUser(user): CurrentUser,
+    Path(call_id): Path<String>,
+    Json(body): Json<ShareBody>,
+) -> AppResult<(StatusCode, Json<ShareView>)> {
     let call = visible_call(&state, &user, &call_id).await?;
-    Ok(Json(CallView { seller_name: display_name(&state, &call.summary.seller_id), call }))
+    if user.role == AppRole::Seller {
+        return Err(ApiError::Forbidden);
+    }
+    let seller = &call.summary.seller_id;
+    let team = state
+        .directory
+        .team_of(seller)
+        .ok_or_else(|| ApiError::BadRequest("the call's seller has no team in the directory".into()))?
+        .to_owned();
+    let mut recipients = Vec::new();
+    if body.team {
+        recipients.push(format!("team:{team}"));
+    }
+    for id in &body.sellers {
+        if state.directory.team_of(id) != Some(team.as_str()) {
+            return Err(ApiError::BadRequest(format!("sellers: {id} is not a seller of team {team}")));
+        }
+        if !recipients.contains(id) {
+            recipients.push(id.clone());
+        }
+    }
+    if recipients.is_empty() {
+        return Err(ApiError::BadRequest("share with the team or with sellers of it".into()));
+    }
+    match (body.start_s, body.end_s) {
+        (None, None) => {}
+        (Some(s), Some(e))
+            if s.is_finite() && e.is_finite() && 0.0 <= s && s < e && e <= call.summary.duration_s + 1.0 => {}
+        _ => {
+            return Err(ApiError::BadRequest(
+                "start_s, end_s: a clip within the call, start before end (or neither)".into(),
+            ));
+        }
+    }
+    let note = body.note.trim();
+    if note.len() > 1000 {
+        return Err(ApiError::BadRequest("note: at most 1000 characters".into()));
+    }
+    let share = state
+        .store
+        .add_share(callscope_store::NewShare {
+            call_id,
+            seller_id: seller.clone(),
+            start_s: body.start_s,
+            end_s: body.end_s,
+            note: note.to_owned(),
+            created_by: user.id.clone(),
+            recipients,
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(share_view(&state, share, None))))
+}
+
+/// A call's shares: for whoever may see the call itself (its seller too).
+async fn call_shares(
+    State(state): St,
+    CurrentUser(user): CurrentUser,
+    Path(call_id): Path<String>,
+) -> AppResult<Json<Vec<ShareView>>> {
+    visible_call(&state, &user, &call_id).await?;
+    let shares = state.store.call_shares(&call_id).await?;
+    Ok(Json(shares.into_iter().map(|s| share_view(&state, s, None)).collect()))
+}
+
+/// Revokes a share: who shared it, or an admin.
+async fn revoke_share(
+    State(state): St,
+    CurrentUser(user): CurrentUser,
+    Path((call_id, share_id)): Path<(String, String)>,
+) -> AppResult<StatusCode> {
+    visible_call(&state, &user, &call_id).await?;
+    let share = state
+        .store
+        .share(&share_id)
+        .await?
+        .filter(|s| s.share.call_id == call_id)
+        .ok_or_else(|| ApiError::NotFound(format!("share {share_id}")))?;
+    if share.share.created_by != user.id && user.role != AppRole::Admin {
+        return Err(ApiError::Forbidden);
+    }
+    match state.store.revoke_share(&share_id).await? {
+        true => Ok(StatusCode::NO_CONTENT),
+        false => Err(ApiError::NotFound(format!("share {share_id}"))),
+    }
+}
+
+/// What is shared with the user (named, or through their team), newest first.
+async fn shared_with_me(State(state): St, CurrentUser(user): CurrentUser) -> AppResult<Json<Vec<ShareView>>> {
+    let shares = state.store.shares_for(&share_keys(&state, &user)).await?;
+    let mut out = Vec::with_capacity(shares.len());
+    for s in shares.into_iter().take(100) {
+        // A share of a call that is gone (erased) is left out.
+        let Some(call) = state.store.call(&s.share.call_id).await? else { continue };
+        out.push(share_view(&state, s, Some(call.summary)));
+    }
+    Ok(Json(out))
 }
 
 async fn comments(
@@ -818,7 +1024,7 @@ async fn audio(
     headers: HeaderMap,
 ) -> AppResult<Response> {
     use tokio::io::{AsyncReadExt, AsyncSeekExt};
-    let call = visible_call(&state, &user, &call_id).await?;
+    let (call, _) = readable_call(&state, &user, &call_id).await?;
     let uri = call.audio_uri.ok_or_else(|| ApiError::NotFound("recording of this call".into()))?;
     let path = local_audio(state.audio_root.as_ref(), &uri)?;
     let mut file = tokio::fs::File::open(&path).await.map_err(|_| ApiError::NotFound("recording".into()))?;

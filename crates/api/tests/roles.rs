@@ -51,6 +51,11 @@ email = "daniel@example.com"
 role = "seller"
 team = "crm"
 [[user]]
+id = "s-sofia"
+name = "Sofia"
+role = "seller"
+team = "crm"
+[[user]]
 id = "s-rachel"
 name = "Rachel"
 role = "seller"
@@ -227,6 +232,7 @@ async fn role_matrix() {
     let on_line = json!({"text": "this line", "turn": 1});
     let reply = json!({"text": "a reply", "parent_id": comment_id});
     let patch = json!({"text": "Ask about budget first"});
+    let share = json!({"team": true, "start_s": 1.0, "end_s": 5.0, "note": "a good opening"});
     #[rustfmt::skip]
     let matrix: Vec<(&str, String, Option<Value>, [S; 5])> = vec![
         ("GET", format!("/api/sellers/s-daniel/insights?{RANGE}"), None, [S::OK, S::FORBIDDEN, S::OK, S::FORBIDDEN, S::UNAUTHORIZED]),
@@ -238,6 +244,10 @@ async fn role_matrix() {
         ("POST", "/api/calls/c-daniel/comments".into(), Some(post.clone()), [S::CREATED, S::NOT_FOUND, S::CREATED, S::NOT_FOUND, S::UNAUTHORIZED]),
         ("POST", "/api/calls/c-daniel/comments".into(), Some(on_line.clone()), [S::CREATED, S::NOT_FOUND, S::CREATED, S::NOT_FOUND, S::UNAUTHORIZED]),
         ("POST", "/api/calls/c-daniel/comments".into(), Some(reply.clone()), [S::CREATED, S::NOT_FOUND, S::CREATED, S::NOT_FOUND, S::UNAUTHORIZED]),
+        // Sharing: managers of the team (and admins) only; the list of a call's shares for whoever sees the call.
+        ("POST", "/api/calls/c-daniel/shares".into(), Some(share.clone()), [S::FORBIDDEN, S::NOT_FOUND, S::CREATED, S::NOT_FOUND, S::UNAUTHORIZED]),
+        ("GET", "/api/calls/c-daniel/shares".into(), None, [S::OK, S::NOT_FOUND, S::OK, S::NOT_FOUND, S::UNAUTHORIZED]),
+        ("GET", "/api/shared".into(), None, [S::OK, S::OK, S::OK, S::OK, S::UNAUTHORIZED]),
         // Editing Maria's comment: only Maria may.
         ("PATCH", format!("/api/calls/c-daniel/comments/{comment_id}"), Some(patch.clone()), [S::FORBIDDEN, S::NOT_FOUND, S::OK, S::NOT_FOUND, S::UNAUTHORIZED]),
         ("GET", format!("/api/teams/crm/coaching?{RANGE}"), None, [S::FORBIDDEN, S::FORBIDDEN, S::OK, S::FORBIDDEN, S::UNAUTHORIZED]),
@@ -343,17 +353,108 @@ async fn comments_are_anchored_threaded_and_edited_by_their_author() {
     assert_eq!(send(&f.app, "DELETE", &r1_uri, Some("s-rachel"), None).await.0, StatusCode::NO_CONTENT);
 }
 
+/// Shared calls and clips: they open for the sellers they were shared with
+/// (by name, or every seller of the team), never for another team's seller;
+/// a revoked share opens for nobody; nothing else of the call's seller opens.
+#[tokio::test]
+async fn shared_calls_open_for_their_team_only() {
+    let f = fixture().await;
+    let status = |uri: &'static str, who: &'static str| {
+        let app = f.app.clone();
+        async move { send(&app, "GET", uri, Some(who), None).await.0 }
+    };
+    // Before any share: Sofia (Daniel's team) and Rachel (another team) see nothing of Daniel's.
+    assert_eq!(status("/api/calls/c-daniel", "s-sofia").await, StatusCode::NOT_FOUND);
+    // Maria shares a clip of c-daniel with her whole team.
+    let (code, share) = send(
+        &f.app,
+        "POST",
+        "/api/calls/c-daniel/shares",
+        Some("m-maria"),
+        Some(json!({"team": true, "start_s": 2.0, "end_s": 9.5, "note": "Listen to the opening"})),
+    )
+    .await;
+    assert_eq!(code, StatusCode::CREATED, "{share}");
+    assert_eq!(share["recipients"], json!(["team:crm"]));
+    assert_eq!(
+        (share["created_by_name"].as_str(), share["seller_name"].as_str()),
+        (Some("Maria"), Some("Daniel"))
+    );
+    let share_id = share["share_id"].as_str().expect("id").to_owned();
+    // Sofia: the call and its recording open, marked as shared with the clip.
+    let (code, call) = send(&f.app, "GET", "/api/calls/c-daniel", Some("s-sofia"), None).await;
+    assert_eq!(code, StatusCode::OK);
+    assert_eq!(call["access"], "shared");
+    assert_eq!(
+        (call["shared"][0]["start_s"].as_f64(), call["shared"][0]["end_s"].as_f64()),
+        (Some(2.0), Some(9.5))
+    );
+    assert_eq!(status("/api/calls/c-daniel/audio", "s-sofia").await, StatusCode::OK);
+    let (_, list) = send(&f.app, "GET", "/api/shared", Some("s-sofia"), None).await;
+    assert_eq!(list[0]["share_id"].as_str(), Some(share_id.as_str()));
+    assert_eq!(list[0]["call"]["call_id"], "c-daniel");
+    assert_eq!(list[0]["note"], "Listen to the opening");
+    // ... but nothing else: not the comments, not Daniel's page, not his other calls.
+    assert_eq!(status("/api/calls/c-daniel/comments", "s-sofia").await, StatusCode::NOT_FOUND);
+    let (code, _) =
+        send(&f.app, "POST", "/api/calls/c-daniel/comments", Some("s-sofia"), Some(json!({"text": "hi"})))
+            .await;
+    assert_eq!(code, StatusCode::NOT_FOUND);
+    assert_eq!(status("/api/calls/c-daniel/shares", "s-sofia").await, StatusCode::NOT_FOUND);
+    assert_eq!(status("/api/calls/c-daniel-2", "s-sofia").await, StatusCode::NOT_FOUND);
+    assert_eq!(status("/api/sellers/s-daniel/insights", "s-sofia").await, StatusCode::FORBIDDEN);
+    // Rachel, of another team: nothing, exactly like a call that does not exist.
+    assert_eq!(status("/api/calls/c-daniel", "s-rachel").await, StatusCode::NOT_FOUND);
+    assert_eq!(status("/api/calls/c-daniel/audio", "s-rachel").await, StatusCode::NOT_FOUND);
+    let (_, list) = send(&f.app, "GET", "/api/shared", Some("s-rachel"), None).await;
+    assert_eq!(list, json!([]));
+    // The call's own seller sees it as their own.
+    let (_, own) = send(&f.app, "GET", "/api/calls/c-daniel", Some("s-daniel"), None).await;
+    assert_eq!(own["access"], "own");
+    // Who may share what, with whom.
+    let share_with = |who: &'static str, call: &'static str, body: Value| {
+        let app = f.app.clone();
+        async move { send(&app, "POST", &format!("/api/calls/{call}/shares"), Some(who), Some(body)).await.0 }
+    };
+    assert_eq!(
+        share_with("m-maria", "c-daniel", json!({"sellers": ["s-rachel"]})).await,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(share_with("m-maria", "c-daniel", json!({"sellers": []})).await, StatusCode::BAD_REQUEST);
+    let reversed = json!({"team": true, "start_s": 9.0, "end_s": 2.0});
+    assert_eq!(share_with("m-maria", "c-daniel", reversed).await, StatusCode::BAD_REQUEST);
+    assert_eq!(share_with("m-kenji", "c-daniel", json!({"team": true})).await, StatusCode::NOT_FOUND);
+    assert_eq!(share_with("s-daniel", "c-daniel", json!({"team": true})).await, StatusCode::FORBIDDEN);
+    // Kenji shares Rachel's call with Rachel's team: Sofia (crm) still cannot open it.
+    assert_eq!(share_with("m-kenji", "c-rachel", json!({"team": true})).await, StatusCode::CREATED);
+    assert_eq!(status("/api/calls/c-rachel", "s-sofia").await, StatusCode::NOT_FOUND);
+    // Revoked: only by who shared it (or an admin); then it opens for nobody.
+    let uri = format!("/api/calls/c-daniel/shares/{share_id}");
+    assert_eq!(send(&f.app, "DELETE", &uri, Some("s-daniel"), None).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(send(&f.app, "DELETE", &uri, Some("m-kenji"), None).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(send(&f.app, "DELETE", &uri, Some("m-maria"), None).await.0, StatusCode::NO_CONTENT);
+    assert_eq!(status("/api/calls/c-daniel", "s-sofia").await, StatusCode::NOT_FOUND);
+    assert_eq!(status("/api/calls/c-daniel/audio", "s-sofia").await, StatusCode::NOT_FOUND);
+    // Shared with Sofia by name: Sofia only.
+    assert_eq!(share_with("m-maria", "c-daniel", json!({"sellers": ["s-sofia"]})).await, StatusCode::CREATED);
+    assert_eq!(status("/api/calls/c-daniel", "s-sofia").await, StatusCode::OK);
+    assert_eq!(status("/api/calls/c-daniel", "s-rachel").await, StatusCode::NOT_FOUND);
+}
+
 #[tokio::test]
 async fn picker_lists_only_visible_sellers() {
     let f = fixture().await;
     let ids = |v: Value| -> Vec<String> {
         v.as_array().expect("array").iter().map(|u| u["id"].as_str().expect("id").to_owned()).collect()
     };
-    assert_eq!(ids(send(&f.app, "GET", "/api/sellers", Some("m-maria"), None).await.1), ["s-daniel"]);
+    assert_eq!(
+        ids(send(&f.app, "GET", "/api/sellers", Some("m-maria"), None).await.1),
+        ["s-daniel", "s-sofia"]
+    );
     assert_eq!(ids(send(&f.app, "GET", "/api/sellers", Some("s-rachel"), None).await.1), ["s-rachel"]);
     assert_eq!(
         ids(send(&f.app, "GET", "/api/sellers", Some("a-admin"), None).await.1),
-        ["s-daniel", "s-rachel"]
+        ["s-daniel", "s-sofia", "s-rachel"]
     );
 }
 
@@ -604,10 +705,13 @@ async fn openapi_documents_every_api_route() {
         "/api/calls/{call_id}/audio",
         "/api/calls/{call_id}/comments",
         "/api/calls/{call_id}/comments/{comment_id}",
+        "/api/calls/{call_id}/shares",
+        "/api/calls/{call_id}/shares/{share_id}",
+        "/api/shared",
     ] {
         assert!(paths.contains_key(route), "openapi.json lacks {route}");
     }
-    assert_eq!(paths.len(), 13, "a route in openapi.json that the router does not have?");
+    assert_eq!(paths.len(), 16, "a route in openapi.json that the router does not have?");
 }
 
 async fn status_with(app: &axum::Router, uri: &str, auth: Option<String>) -> StatusCode {

@@ -195,6 +195,7 @@ async function showSeller(sellerId, params) {
         <h2 style="margin-top:12px">Tracked keywords</h2>${chips(data.tracked_keywords, 'term', 'term')}</section>
     </div>
     <section class="card" aria-labelledby="cm-h"><h2 id="cm-h">${isManager ? 'Latest comments on these calls' : 'Comments from your manager'}</h2><div id="seller-comments"><p class="loading">Loading…</p></div></section>
+    ${isSelf ? '<section class="card" aria-labelledby="sh-h"><h2 id="sh-h">Shared with you</h2><div id="shared"><p class="loading">Loading…</p></div></section>' : ''}
     <section class="card" aria-labelledby="hist-h"><h2 id="hist-h">Call history <span id="hist-filter" class="small muted"></span></h2><div id="history"></div></section>
     ${isManager && data.seller.team ? `<section class="card" aria-labelledby="coach-h"><h2 id="coach-h">Coaching — ${esc(data.seller.team_name || data.seller.team)}</h2><div id="coaching"><p class="loading">Loading…</p></div></section>` : ''}`;
 
@@ -222,6 +223,7 @@ async function showSeller(sellerId, params) {
   });
   loadHistory(sellerId, from, to, history);
   loadSellerComments(sellerId, from, to);
+  if (isSelf) loadShared();
   if (isManager && data.seller.team) loadCoaching(data.seller.team, from, to);
 }
 
@@ -267,6 +269,17 @@ async function loadSellerComments(sellerId, from, to) {
       <div>${esc(c.text)}</div></div>`).join('');
 }
 
+// Calls and clips managers shared with this seller (from other sellers of the team).
+async function loadShared() {
+  const list = await api('/api/shared');
+  const el = $main.querySelector('#shared');
+  if (!el) return; // navigated away meanwhile
+  if (!list.length) { el.innerHTML = '<p class="empty">Nothing shared with you yet. Your manager can share a call or a moment of one with you.</p>'; return; }
+  el.innerHTML = `<ul class="shared">${list.map((x) => `<li data-share="${esc(x.share_id)}"><a href="#/call/${encodeURIComponent(x.call_id)}?share=${encodeURIComponent(x.share_id)}">${esc(x.call.customer || 'Call')}</a>
+      <span class="small muted">${esc(x.seller_name)}'s call of ${esc(x.call.started_at.slice(0, 10))}${x.start_s != null ? ` · clip ${clock(x.start_s)}–${clock(x.end_s)}` : ''} · shared by ${esc(x.created_by_name)}</span>
+      ${x.note ? `<div>${esc(x.note)}</div>` : ''}</li>`).join('')}</ul>`;
+}
+
 async function loadCoaching(team, from, to) {
   let r;
   try { r = await api(`/api/teams/${encodeURIComponent(team)}/coaching?${new URLSearchParams({ from, to })}`); }
@@ -285,11 +298,14 @@ async function loadCoaching(team, from, to) {
 }
 
 // ---------- call page ----------
-async function showCall(callId) {
-  let c, comments;
+async function showCall(callId, params) {
+  let c, comments = [];
   const view = location.hash;
-  try { [c, comments] = await Promise.all([api(`/api/calls/${encodeURIComponent(callId)}`), api(`/api/calls/${encodeURIComponent(callId)}/comments`)]); }
-  catch (e) { return location.hash === view && showError(e); }
+  try {
+    c = await api(`/api/calls/${encodeURIComponent(callId)}`);
+    // A call shared with the user opens without its comments (they are the seller's).
+    if (c.access !== 'shared') comments = await api(`/api/calls/${encodeURIComponent(callId)}/comments`);
+  } catch (e) { return location.hash === view && showError(e); }
   // The user moved on while this loaded: a newer render owns the page.
   if (location.hash !== view) return;
   const s = c.summary, sig = c.signals, t = c.transcript;
@@ -303,7 +319,10 @@ async function showCall(callId) {
     if (turn) turn.words.push(w);
   });
   const duration = c.summary.duration_s || (words.length ? words[words.length - 1].end : 1);
-  const canComment = ME.user.role !== 'seller' || s.seller_id === ME.user.id;
+  const shared = c.access === 'shared';
+  const canComment = !shared && (ME.user.role !== 'seller' || s.seller_id === ME.user.id);
+  const canShare = !shared && ME.user.role !== 'seller';
+  const via = shared ? (c.shared.find((x) => x.share_id === params.get('share')) || c.shared[0]) : null;
   const markers = [
     ...sig.mentions.map((m) => ({ t: m.start, kind: m.kind, label: `${m.kind}: ${m.term}` })),
     ...sig.questions.map((q) => ({ t: q.start, kind: 'question', label: `question: ${q.text}` })),
@@ -316,6 +335,7 @@ async function showCall(callId) {
   $main.innerHTML = `
     <p><a href="javascript:history.back()">← Back</a></p>
     <h1>${esc(s.customer || 'Call')} <span class="muted small">${esc(s.started_at.slice(0, 16).replace('T', ' '))} · ${secs(s.duration_s)} · ${esc(c.seller_name)}${s.outcome ? ' · ' + esc(s.outcome) : ''}</span></h1>
+    ${via ? `<div class="banner" id="shared-banner" role="note"><strong>Shared with you by ${esc(via.created_by_name)}</strong>${via.start_s != null ? ` — a clip, ${clock(via.start_s)}–${clock(via.end_s)} <button class="link" data-seek="${via.start_s}">play it</button>` : ' — the whole call'}${via.note ? `: ${esc(via.note)}` : ''}</div>` : ''}
     ${c.attribution && c.attribution.low_confidence ? `<p class="empty" id="attribution-note">Who said what is uncertain in this recording (speakers found by voice, confidence ${Math.round(c.attribution.confidence * 100)} %): its KPIs and sentiment are left out of the seller's figures.</p>` : ''}
     <section class="card" aria-labelledby="play-h"><h2 id="play-h">Recording</h2>
       ${c.audio_uri ? `<audio id="player" controls preload="metadata" src="/api/calls/${encodeURIComponent(callId)}/audio"></audio>` : '<p class="empty">No recording is stored for this call (it was analysed from a transcript).</p>'}
@@ -331,12 +351,20 @@ async function showCall(callId) {
         <h3 class="small">Action items</h3>${sig.action_items.length ? `<ul>${sig.action_items.map((a) => `<li><button class="link" data-seek="${a.start}">${clock(a.start)}</button> <strong>${esc(a.owner)}</strong>: ${esc(a.text)}</li>`).join('')}</ul>` : '<p class="empty">None.</p>'}
         <h3 class="small">Signals</h3>${sig.mentions.length ? `<ul>${sig.mentions.map((m) => `<li><button class="link" data-seek="${m.start}">${clock(m.start)}</button> ${esc(m.kind)} <strong>${esc(m.term)}</strong> by ${esc(m.role)}: “${esc(m.context)}”</li>`).join('')}</ul>` : '<p class="empty">No tracked keywords or competitors.</p>'}
       </section>
-      <section class="card" aria-labelledby="com-h"><h2 id="com-h">Comments</h2>
+      ${shared ? '' : `<section class="card" aria-labelledby="com-h"><h2 id="com-h">Comments</h2>
         <p class="small muted" id="line-count"></p><div id="comments"></div>
         ${canComment ? `<form id="comment-form"><label for="comment-text" class="small muted">Comment on the whole call${c.audio_uri ? ' (at the current playback time)' : ''}; to comment on a line, use “Comment” beside it in the transcript, or select words there</label>
           <textarea id="comment-text" rows="3" style="width:100%" required></textarea><button type="submit">Post comment</button></form>` : ''}
-      </section>
+      </section>`}
     </div>
+    ${canShare ? `<section class="card" aria-labelledby="share-h"><h2 id="share-h">Share with sellers of the team</h2>
+      <form id="share-form"><div class="small muted">A call, or a clip of it, that other sellers should hear. They open it (and its recording) from their page, and nothing else of ${esc(c.seller_name)}'s.</div>
+        <label class="small"><input type="checkbox" id="share-team"> the whole team</label>
+        <span id="share-sellers">${ME.sellers.filter((u) => u.team === (ME.sellers.find((x) => x.id === s.seller_id) || {}).team && u.id !== s.seller_id).map((u) => `<label class="small"><input type="checkbox" value="${esc(u.id)}"> ${esc(u.name)}</label>`).join(' ')}</span>
+        <div class="small">Clip (optional, seconds): from <input id="share-from" type="number" min="0" step="0.1" style="width:6em"> to <input id="share-to" type="number" min="0" step="0.1" style="width:6em"> <button type="button" class="link" id="share-selection">use the selected words</button></div>
+        <label class="small" for="share-note">Note</label><textarea id="share-note" rows="2" style="width:100%" maxlength="1000"></textarea>
+        <button type="submit">Share</button></form>
+      <div id="shares"></div></section>` : ''}
     <section class="card" aria-labelledby="tr-h"><h2 id="tr-h">Transcript</h2><div class="transcript" id="transcript">
       ${turns.map((p, i) => `<div class="turn ${esc(p.role)}" data-turn="${i}"><div class="meta"><button class="link" data-seek="${p.start}">${clock(p.start)}</button><br><span class="role">${esc(p.role)}</span><br><span class="sent ${p.label}">${p.label}</span></div>
         <div class="line"><div class="words">${p.words.map((w) => `<span class="w" data-start="${w.start}" data-end="${w.end}">${esc(w.text)}</span>`).join(' ')}</div>
@@ -356,7 +384,15 @@ async function showCall(callId) {
     });
   }
   const ctx = { callId, turns, words, duration, canComment, player };
-  renderComments(ctx, comments);
+  if (!shared) renderComments(ctx, comments);
+  if (canShare) setUpSharing(callId);
+  if (via && via.start_s != null) {
+    // The clip: its words marked, in view, and the player at its start.
+    const clipWords = [...$main.querySelectorAll('#transcript .w')].filter((w) => Number(w.dataset.start) >= via.start_s - 1e-3 && Number(w.dataset.end) <= via.end_s + 1e-3);
+    clipWords.forEach((w) => w.classList.add('clip'));
+    if (clipWords.length) clipWords[0].closest('.turn').scrollIntoView({ block: 'nearest' });
+    if (player) player.currentTime = via.start_s;
+  }
   const form = $main.querySelector('#comment-form');
   if (form) form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
@@ -392,6 +428,41 @@ async function showCall(callId) {
   };
   transcript.addEventListener('mouseup', onSelect);
   transcript.addEventListener('keyup', onSelect);
+}
+
+async function setUpSharing(callId) {
+  const url = `/api/calls/${encodeURIComponent(callId)}/shares`;
+  const list = async () => {
+    const shares = await api(url);
+    const el = $main.querySelector('#shares');
+    if (!el) return;
+    const who = (r) => (r.startsWith('team:') ? 'the whole team' : (ME.sellers.find((u) => u.id === r) || { name: r }).name);
+    el.innerHTML = shares.length ? `<ul>${shares.map((x) => `<li data-share="${esc(x.share_id)}">${x.recipients.map((r) => esc(who(r))).join(', ')}${x.start_s != null ? ` · clip ${clock(x.start_s)}–${clock(x.end_s)}` : ' · whole call'}${x.note ? ` · “${esc(x.note)}”` : ''} <span class="small muted">by ${esc(x.created_by_name)}</span>
+        ${x.created_by === ME.user.id || ME.user.role === 'admin' ? `<button class="link small" data-revoke="${esc(x.share_id)}">Revoke</button>` : ''}</li>`).join('')}</ul>` : '<p class="empty small">Not shared yet.</p>';
+    el.querySelectorAll('[data-revoke]').forEach((b) => b.addEventListener('click', async () => {
+      try { await api(`${url}/${encodeURIComponent(b.dataset.revoke)}`, { method: 'DELETE' }); await list(); flash('Share revoked'); } catch (e) { flash(e.message); }
+    }));
+  };
+  $main.querySelector('#share-selection').addEventListener('click', () => {
+    const sel = window.getSelection();
+    const picked = [...$main.querySelectorAll('#transcript .w')].filter((w) => sel && !sel.isCollapsed && sel.containsNode(w, true));
+    if (!picked.length) { flash('Select words in the transcript first'); return; }
+    $main.querySelector('#share-from').value = picked[0].dataset.start;
+    $main.querySelector('#share-to').value = picked[picked.length - 1].dataset.end;
+  });
+  $main.querySelector('#share-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const num = (id) => { const v = $main.querySelector(id).value; return v === '' ? null : Number(v); };
+    const body = {
+      team: $main.querySelector('#share-team').checked,
+      sellers: [...$main.querySelectorAll('#share-sellers input:checked')].map((i) => i.value),
+      start_s: num('#share-from'), end_s: num('#share-to'),
+      note: $main.querySelector('#share-note').value,
+    };
+    try { await api(url, { method: 'POST', body: JSON.stringify(body) }); ev.target.reset(); await list(); flash('Shared'); }
+    catch (e) { flash(e.message); }
+  });
+  await list();
 }
 
 async function postComment(ctx, body) {
@@ -516,7 +587,7 @@ async function render() {
   $who.innerHTML = `${esc(ME.user.name)} (${esc(ME.user.role)}) <button class="ghost" id="logout">Sign out</button>`;
   $who.querySelector('#logout').addEventListener('click', async () => { await api('/api/auth/logout', { method: 'POST' }); ME = null; location.hash = '#/'; render(); });
   const { parts, params } = route();
-  if (parts[0] === 'call' && parts[1]) return showCall(decodeURIComponent(parts[1]));
+  if (parts[0] === 'call' && parts[1]) return showCall(decodeURIComponent(parts[1]), params);
   if (parts[0] === 'seller' && parts[1]) return showSeller(decodeURIComponent(parts[1]), params);
   const first = ME.user.role === 'seller' ? ME.user.id : (ME.sellers[0] && ME.sellers[0].id);
   if (!first) { $main.innerHTML = '<h1>No sellers</h1><p class="empty">Your directory entry leads no team with sellers yet.</p>'; return; }

@@ -322,6 +322,38 @@ pub struct Comment {
     pub comment: NewComment,
 }
 
+/// A call, or a clip of it, shared with sellers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewShare {
+    /// The call.
+    pub call_id: String,
+    /// The call's seller.
+    pub seller_id: String,
+    /// A clip's start, seconds; `None` with `end_s` for the whole call.
+    pub start_s: Option<f64>,
+    /// A clip's end, seconds.
+    pub end_s: Option<f64>,
+    /// Why it is worth a look.
+    pub note: String,
+    /// Who shared it (user id).
+    pub created_by: String,
+    /// Who may open it: sellers' user ids, or `team:<team id>` for every
+    /// seller of a team. At least one.
+    pub recipients: Vec<String>,
+}
+
+/// A stored share.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Share {
+    /// Unique id.
+    pub share_id: String,
+    /// When it was shared.
+    pub created_at: DateTime<Utc>,
+    /// What was shared, with whom.
+    #[serde(flatten)]
+    pub share: NewShare,
+}
+
 /// What a write committed.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct WriteReceipt {

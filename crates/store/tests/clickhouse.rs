@@ -29,7 +29,7 @@ async fn store(url: &str) -> ClickHouseStore {
     let store = ClickHouseStore::new(&ClickHouseConfig { url: url.into(), database, ..Default::default() });
     assert_eq!(
         store.migrate().await.expect("migrate"),
-        ["001_init", "002_attribution", "003_daily_trusted_kpis", "004_comment_anchors"]
+        ["001_init", "002_attribution", "003_daily_trusted_kpis", "004_comment_anchors", "005_shares"]
     );
     store.check_schema().await.expect("schema complete");
     store
@@ -60,6 +60,7 @@ conformance!(
     history_sorts_and_pages,
     team_rows_cover_its_sellers,
     comments_round_trip,
+    shares_round_trip,
 );
 
 #[tokio::test]
@@ -146,14 +147,16 @@ async fn comments_from_before_anchors_stay_readable() {
     let raw = clickhouse::Client::default().with_url(&url).with_database(&database);
     for sql in [
         "ALTER TABLE comments DROP COLUMN turn, DROP COLUMN start_s, DROP COLUMN end_s, DROP COLUMN edited_at",
-        "ALTER TABLE callscope_migrations DELETE WHERE version = 4 SETTINGS mutations_sync = 1",
+        "DROP TABLE shares",
+        "DROP VIEW v_shares",
+        "ALTER TABLE callscope_migrations DELETE WHERE version >= 4 SETTINGS mutations_sync = 1",
         "INSERT INTO comments (comment_id, call_id, author, author_role, at_s, text, parent_id, created_at, \
          version, is_deleted) VALUES ('cm-old', 'c-1', 'm-maria', 'manager', 12.5, 'Ask about budget', NULL, \
          '2026-11-02 10:00:00.000', 1, 0)",
     ] {
         raw.query(sql).execute().await.expect(sql);
     }
-    assert_eq!(store.migrate().await.expect("upgrade"), ["004_comment_anchors"]);
+    assert_eq!(store.migrate().await.expect("upgrade"), ["004_comment_anchors", "005_shares"]);
     store.check_schema().await.expect("schema complete");
     let comments = store.comments("c-1").await.expect("read");
     assert_eq!(comments.len(), 1);

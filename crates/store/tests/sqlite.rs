@@ -9,7 +9,7 @@ async fn store() -> (SqliteStore, tempfile::TempDir) {
     let store = SqliteStore::open(dir.path().join("callscope.db")).expect("open");
     assert_eq!(
         store.migrate().await.expect("migrate"),
-        ["001_init", "002_attribution", "003_comment_anchors"]
+        ["001_init", "002_attribution", "003_comment_anchors", "004_shares"]
     );
     (store, dir)
 }
@@ -38,6 +38,7 @@ conformance!(
     history_sorts_and_pages,
     team_rows_cover_its_sellers,
     comments_round_trip,
+    shares_round_trip,
 );
 
 /// Erasure on SQLite, then a scan of every table of the file for the erased

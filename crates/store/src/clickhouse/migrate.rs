@@ -10,6 +10,7 @@ pub const MIGRATIONS: &[(u32, &str, &str)] = &[
     (2, "002_attribution", include_str!("../../../../schemas/clickhouse/002_attribution.sql")),
     (3, "003_daily_trusted_kpis", include_str!("../../../../schemas/clickhouse/003_daily_trusted_kpis.sql")),
     (4, "004_comment_anchors", include_str!("../../../../schemas/clickhouse/004_comment_anchors.sql")),
+    (5, "005_shares", include_str!("../../../../schemas/clickhouse/005_shares.sql")),
 ];
 
 /// The migration after which every `seller_daily` row is recomputed (its sums

@@ -85,6 +85,82 @@ impl CommentRow {
     }
 }
 
+/// A row of `shares` (one per recipient).
+#[derive(Debug, Clone, clickhouse::Row, serde::Serialize, Deserialize)]
+pub(super) struct ShareRow {
+    pub(super) share_id: String,
+    pub(super) recipient: String,
+    pub(super) call_id: String,
+    pub(super) seller_id: String,
+    pub(super) start_s: Option<f64>,
+    pub(super) end_s: Option<f64>,
+    pub(super) note: String,
+    pub(super) created_by: String,
+    #[serde(with = "clickhouse::serde::chrono::datetime64::millis")]
+    pub(super) created_at: DateTime<Utc>,
+    pub(super) version: u64,
+    pub(super) is_deleted: u8,
+}
+
+/// The columns [`ShareRow`] reads.
+const SHARE_COLUMNS: &str = "share_id, recipient, call_id, seller_id, start_s, end_s, note, created_by, created_at, version, is_deleted";
+
+/// Rows (ordered by share) grouped into shares, in first-seen order.
+fn group_shares(rows: Vec<ShareRow>) -> Vec<Share> {
+    let mut out: Vec<Share> = Vec::new();
+    for r in rows {
+        match out.last_mut() {
+            Some(last) if last.share_id == r.share_id => last.share.recipients.push(r.recipient),
+            _ => out.push(Share {
+                share_id: r.share_id,
+                created_at: r.created_at,
+                share: NewShare {
+                    call_id: r.call_id,
+                    seller_id: r.seller_id,
+                    start_s: r.start_s,
+                    end_s: r.end_s,
+                    note: r.note,
+                    created_by: r.created_by,
+                    recipients: vec![r.recipient],
+                },
+            }),
+        }
+    }
+    out
+}
+
+/// The rows of one share (not revoked).
+pub(super) async fn share_rows(store: &ClickHouseStore, share_id: &str) -> Result<Vec<ShareRow>> {
+    let sql = format!("SELECT {SHARE_COLUMNS} FROM shares FINAL WHERE share_id = ? ORDER BY recipient");
+    store.timed(store.client.query(&sql).bind(share_id).fetch_all()).await
+}
+
+/// One share, if it exists and is not revoked.
+pub(super) async fn share(store: &ClickHouseStore, share_id: &str) -> Result<Option<Share>> {
+    Ok(group_shares(share_rows(store, share_id).await?).pop())
+}
+
+/// A call's shares, oldest first.
+pub(super) async fn call_shares(store: &ClickHouseStore, call_id: &str) -> Result<Vec<Share>> {
+    let sql = format!(
+        "SELECT {SHARE_COLUMNS} FROM shares FINAL WHERE call_id = ? ORDER BY created_at, share_id, recipient"
+    );
+    Ok(group_shares(store.timed(store.client.query(&sql).bind(call_id).fetch_all()).await?))
+}
+
+/// The shares naming any of the recipients, newest first.
+pub(super) async fn shares_for(store: &ClickHouseStore, recipients: &[String]) -> Result<Vec<Share>> {
+    if recipients.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT {SHARE_COLUMNS} FROM shares FINAL WHERE share_id IN \
+         (SELECT share_id FROM shares FINAL WHERE recipient IN ?) \
+         ORDER BY created_at DESC, share_id DESC, recipient"
+    );
+    Ok(group_shares(store.timed(store.client.query(&sql).bind(recipients).fetch_all()).await?))
+}
+
 /// Per-seller, per-day sums from `seller_daily`.
 pub(super) async fn daily(
     store: &ClickHouseStore,

@@ -249,6 +249,48 @@ pub(super) async fn edit_comment(
     Ok(Some(row.into_comment()))
 }
 
+/// Adds a share: one row per recipient, in one insert.
+pub(super) async fn add_share(store: &ClickHouseStore, share: NewShare) -> Result<Share> {
+    crate::validate_share(&share)?;
+    let version = store.versions.next();
+    let created_at = truncate_millis(Utc::now());
+    let share_id = format!("sh-{version:x}");
+    let rows: Vec<super::read::ShareRow> = share
+        .recipients
+        .iter()
+        .map(|recipient| super::read::ShareRow {
+            share_id: share_id.clone(),
+            recipient: recipient.clone(),
+            call_id: share.call_id.clone(),
+            seller_id: share.seller_id.clone(),
+            start_s: share.start_s,
+            end_s: share.end_s,
+            note: share.note.clone(),
+            created_by: share.created_by.clone(),
+            created_at,
+            version,
+            is_deleted: 0,
+        })
+        .collect();
+    store.insert_rows("shares", &rows).await?;
+    Ok(Share { share_id, created_at, share })
+}
+
+/// Revokes a share with a tombstone per row; `false` if there is none.
+pub(super) async fn revoke_share(store: &ClickHouseStore, share_id: &str) -> Result<bool> {
+    let mut rows = super::read::share_rows(store, share_id).await?;
+    if rows.is_empty() {
+        return Ok(false);
+    }
+    let version = store.versions.next();
+    for r in &mut rows {
+        r.version = version;
+        r.is_deleted = 1;
+    }
+    store.insert_rows("shares", &rows).await?;
+    Ok(true)
+}
+
 /// Deletes a comment with a tombstone; `false` if there is none.
 pub(super) async fn delete_comment(store: &ClickHouseStore, comment_id: &str) -> Result<bool> {
     let Some(mut row) = super::read::comment_row(store, comment_id).await? else { return Ok(false) };

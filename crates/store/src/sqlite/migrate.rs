@@ -12,6 +12,7 @@ pub const MIGRATIONS: &[(u32, &str, &str)] = &[
     (1, "001_init", include_str!("../../../../schemas/sqlite/001_init.sql")),
     (2, "002_attribution", include_str!("../../../../schemas/sqlite/002_attribution.sql")),
     (3, "003_comment_anchors", include_str!("../../../../schemas/sqlite/003_comment_anchors.sql")),
+    (4, "004_shares", include_str!("../../../../schemas/sqlite/004_shares.sql")),
 ];
 
 /// Applies the migrations not applied yet; returns their names.
@@ -88,7 +89,7 @@ mod tests {
             [],
         )
         .expect("old comment");
-        assert_eq!(run(&mut conn).expect("upgrade"), ["003_comment_anchors"]);
+        assert_eq!(run(&mut conn).expect("upgrade"), ["003_comment_anchors", "004_shares"]);
         let comments = super::super::read::comments(&conn, "c-1").expect("read");
         assert_eq!(comments.len(), 1);
         let c = &comments[0];

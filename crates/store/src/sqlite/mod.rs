@@ -233,6 +233,35 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn add_share(&self, share: NewShare) -> Result<Share> {
+        crate::validate_share(&share)?;
+        let share_id = format!("sh-{:x}", self.versions.next());
+        let stored = Share { share_id, created_at: truncate_millis(Utc::now()), share };
+        let row = stored.clone();
+        self.with(move |conn| write::add_share(conn, &row)).await?;
+        Ok(stored)
+    }
+
+    async fn share(&self, share_id: &str) -> Result<Option<Share>> {
+        let id = share_id.to_owned();
+        self.with(move |conn| read::share(conn, &id)).await
+    }
+
+    async fn call_shares(&self, call_id: &str) -> Result<Vec<Share>> {
+        let id = call_id.to_owned();
+        self.with(move |conn| read::call_shares(conn, &id)).await
+    }
+
+    async fn shares_for(&self, recipients: &[String]) -> Result<Vec<Share>> {
+        let recipients = recipients.to_vec();
+        self.with(move |conn| read::shares_for(conn, &recipients)).await
+    }
+
+    async fn revoke_share(&self, share_id: &str) -> Result<bool> {
+        let id = share_id.to_owned();
+        self.with(move |conn| write::revoke_share(conn, &id)).await
+    }
+
     async fn erase(&self, scope: &EraseScope, dry_run: bool) -> Result<Erasure> {
         let scope = scope.clone();
         self.with(move |conn| erase::erase(conn, &scope, dry_run)).await

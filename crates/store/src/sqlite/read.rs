@@ -278,6 +278,77 @@ pub(super) fn customer_keywords(conn: &Connection, seller: &str, range: DateRang
     Ok(KeywordFigures { range_calls: u64::try_from(range_calls).unwrap_or(0), phrases })
 }
 
+/// The columns of `shares` that [`shares_from`] reads.
+const SHARE_COLUMNS: &str =
+    "share_id, recipient, call_id, seller_id, start_s, end_s, note, created_by, created_at";
+
+/// Rows of `shares` (ordered by share) grouped into shares, in first-seen order.
+fn shares_from(
+    stmt: &mut rusqlite::CachedStatement<'_>,
+    params: impl rusqlite::Params,
+) -> Result<Vec<Share>> {
+    let rows = stmt
+        .query_map(params, |r| {
+            Ok(Share {
+                share_id: r.get(0)?,
+                created_at: from_millis(r.get(8)?),
+                share: NewShare {
+                    recipients: vec![r.get(1)?],
+                    call_id: r.get(2)?,
+                    seller_id: r.get(3)?,
+                    start_s: r.get(4)?,
+                    end_s: r.get(5)?,
+                    note: r.get(6)?,
+                    created_by: r.get(7)?,
+                },
+            })
+        })
+        .map_err(db_err)?;
+    let mut out: Vec<Share> = Vec::new();
+    for row in rows {
+        let row = row.map_err(db_err)?;
+        match out.last_mut() {
+            Some(last) if last.share_id == row.share_id => last.share.recipients.extend(row.share.recipients),
+            _ => out.push(row),
+        }
+    }
+    Ok(out)
+}
+
+/// One share, if it exists.
+pub(super) fn share(conn: &Connection, share_id: &str) -> Result<Option<Share>> {
+    let mut stmt = conn
+        .prepare_cached(&format!("SELECT {SHARE_COLUMNS} FROM shares WHERE share_id = ? ORDER BY recipient"))
+        .map_err(db_err)?;
+    Ok(shares_from(&mut stmt, [share_id])?.pop())
+}
+
+/// A call's shares, oldest first.
+pub(super) fn call_shares(conn: &Connection, call_id: &str) -> Result<Vec<Share>> {
+    let mut stmt = conn
+        .prepare_cached(&format!(
+            "SELECT {SHARE_COLUMNS} FROM shares WHERE call_id = ? ORDER BY created_at, share_id, recipient"
+        ))
+        .map_err(db_err)?;
+    shares_from(&mut stmt, [call_id])
+}
+
+/// The shares naming any of the recipients, newest first.
+pub(super) fn shares_for(conn: &Connection, recipients: &[String]) -> Result<Vec<Share>> {
+    if recipients.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list = vec!["?"; recipients.len()].join(", ");
+    let mut stmt = conn
+        .prepare_cached(&format!(
+            "SELECT {SHARE_COLUMNS} FROM shares WHERE share_id IN \
+             (SELECT share_id FROM shares WHERE recipient IN ({list})) \
+             ORDER BY created_at DESC, share_id DESC, recipient"
+        ))
+        .map_err(db_err)?;
+    shares_from(&mut stmt, rusqlite::params_from_iter(recipients.iter()))
+}
+
 /// One comment, if it exists.
 pub(super) fn comment(conn: &Connection, comment_id: &str) -> Result<Option<Comment>> {
     let sql = format!("SELECT {COMMENT_COLUMNS} FROM comments WHERE comment_id = ?");

@@ -192,6 +192,41 @@ pub(super) fn edit_comment(
     Ok(changed > 0)
 }
 
+/// Adds a share: one row per recipient.
+pub(super) fn add_share(conn: &mut Connection, row: &Share) -> Result<()> {
+    let tx = conn.transaction().map_err(db_err)?;
+    {
+        let mut stmt = tx
+            .prepare_cached(
+                "INSERT INTO shares (share_id, recipient, call_id, seller_id, start_s, end_s, note, created_by, \
+                 created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .map_err(db_err)?;
+        let s = &row.share;
+        for recipient in &s.recipients {
+            stmt.execute(params![
+                row.share_id,
+                recipient,
+                s.call_id,
+                s.seller_id,
+                s.start_s,
+                s.end_s,
+                s.note,
+                s.created_by,
+                millis(row.created_at)
+            ])
+            .map_err(db_err)?;
+        }
+    }
+    tx.commit().map_err(db_err)
+}
+
+/// Revokes a share (deletes its rows); `false` if there was none.
+pub(super) fn revoke_share(conn: &mut Connection, share_id: &str) -> Result<bool> {
+    let deleted = conn.execute("DELETE FROM shares WHERE share_id = ?", [share_id]).map_err(db_err)?;
+    Ok(deleted > 0)
+}
+
 /// Deletes a comment; `false` if there was none.
 pub(super) fn delete_comment(conn: &mut Connection, comment_id: &str) -> Result<bool> {
     let deleted = conn.execute("DELETE FROM comments WHERE comment_id = ?", [comment_id]).map_err(db_err)?;

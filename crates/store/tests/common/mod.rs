@@ -579,6 +579,57 @@ async fn read_everything(store: &dyn Store) -> serde_json::Value {
     rounded(serde_json::Value::Object(out))
 }
 
+fn share_of(call_id: &str, seller: &str, recipients: &[&str]) -> NewShare {
+    NewShare {
+        call_id: call_id.into(),
+        seller_id: seller.into(),
+        start_s: None,
+        end_s: None,
+        note: "worth a listen".into(),
+        created_by: "m-maria".into(),
+        recipients: recipients.iter().map(|r| (*r).to_owned()).collect(),
+    }
+}
+
+/// Shares: stored with every recipient, found by any recipient key, by call,
+/// and by id; revoked ones are gone; bad shares are refused.
+pub(crate) async fn shares_round_trip(store: &dyn Store) {
+    store
+        .write(&[
+            analysis("c-1", "s-ana", "emea", at(2, 9), 0),
+            analysis("c-2", "s-ana", "emea", at(3, 9), 1),
+        ])
+        .await
+        .expect("write");
+    let whole = store.add_share(share_of("c-1", "s-ana", &["team:emea"])).await.expect("share");
+    let clip = store
+        .add_share(NewShare {
+            start_s: Some(10.5),
+            end_s: Some(20.25),
+            ..share_of("c-2", "s-ana", &["s-ben", "s-cid"])
+        })
+        .await
+        .expect("clip");
+    assert_eq!(store.share(&clip.share_id).await.expect("read"), Some(clip.clone()));
+    assert_eq!(store.call_shares("c-2").await.expect("by call"), vec![clip.clone()]);
+    // By recipient: a seller's own id and their team's key; newest first.
+    let for_ben = store.shares_for(&["s-ben".into(), "team:emea".into()]).await.expect("for ben");
+    assert_eq!(for_ben, vec![clip.clone(), whole.clone()]);
+    let for_dan = store.shares_for(&["s-dan".into(), "team:apac".into()]).await.expect("for dan");
+    assert!(for_dan.is_empty(), "{for_dan:?}");
+    assert!(store.shares_for(&[]).await.expect("nobody").is_empty());
+    // Revoked: gone for everyone.
+    assert!(store.revoke_share(&clip.share_id).await.expect("revoke"));
+    assert!(!store.revoke_share(&clip.share_id).await.expect("again"), "already revoked");
+    assert_eq!(store.share(&clip.share_id).await.expect("read"), None);
+    assert_eq!(store.shares_for(&["s-cid".into()]).await.expect("for cid"), vec![]);
+    assert_eq!(store.shares_for(&["s-ben".into(), "team:emea".into()]).await.expect("for ben"), vec![whole]);
+    // Refused: no recipient, a clip with its ends reversed.
+    assert!(store.add_share(share_of("c-1", "s-ana", &[])).await.is_err());
+    let reversed = NewShare { start_s: Some(5.0), end_s: Some(1.0), ..share_of("c-1", "s-ana", &["s-ben"]) };
+    assert!(store.add_share(reversed).await.is_err());
+}
+
 fn comment_on(call_id: &str, text: &str) -> NewComment {
     NewComment {
         call_id: call_id.into(),
@@ -608,6 +659,7 @@ pub(crate) async fn erasure_leaves_no_trace(store: &dyn Store) -> (Vec<String>, 
     ];
     store.write(&keep).await.expect("write kept calls");
     store.add_comment(comment_on("r-1", "stays")).await.expect("comment");
+    store.add_share(share_of("r-1", "s-ana", &["s-ben"])).await.expect("share");
     let fresh = read_everything(store).await;
 
     // What goes: on the same days and sellers, a seller of its own, October.
@@ -624,6 +676,7 @@ pub(crate) async fn erasure_leaves_no_trace(store: &dyn Store) -> (Vec<String>, 
     for id in ["x-1", "x-2", "x-4"] {
         store.add_comment(comment_on(id, "goes")).await.expect("comment");
     }
+    store.add_share(share_of("x-2", "s-dan", &["s-ana", "team:emea"])).await.expect("share");
     assert_ne!(read_everything(store).await, fresh);
 
     // A dry run says what would go and removes nothing.
@@ -647,6 +700,7 @@ pub(crate) async fn erasure_leaves_no_trace(store: &dyn Store) -> (Vec<String>, 
     let by_seller = store.erase(&EraseScope::Seller("s-dan".into()), false).await.expect("erase seller");
     assert_eq!(by_seller.calls.iter().map(|c| c.call_id.as_str()).collect::<Vec<_>>(), ["x-2", "x-3"]);
     assert_eq!(by_seller.rows_of("comments"), 1);
+    assert_eq!(by_seller.rows_of("shares"), 2, "{:?}", by_seller.rows);
 
     // By start: everything before November.
     let november_1 = at(1, 0);
@@ -661,6 +715,8 @@ pub(crate) async fn erasure_leaves_no_trace(store: &dyn Store) -> (Vec<String>, 
         assert!(store.comments(id).await.expect("comments").is_empty(), "{id}'s comments are gone");
     }
     assert_eq!(store.comments("r-1").await.expect("comments").len(), 1, "other calls' comments stay");
+    assert!(store.call_shares("x-2").await.expect("shares").is_empty(), "the erased call's shares are gone");
+    assert_eq!(store.call_shares("r-1").await.expect("shares").len(), 1, "other calls' shares stay");
     assert_eq!(read_everything(store).await, fresh, "equal to a store that never had the erased calls");
 
     // Again: nothing to do, nothing changes.

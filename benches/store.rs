@@ -179,6 +179,7 @@ async fn read_path(store: &dyn Store, label: &str, calls: u64, sellers: u64, ran
                 page: 0,
                 page_size: 25,
                 term: None,
+                term_role: None,
                 keyword: None,
             })
             .await

@@ -8,6 +8,9 @@ import { chromium } from 'playwright-core';
 const BASE = process.env.CALLSCOPE_URL;
 const SHOTS = process.env.SCREENSHOT_DIR || 'screenshots';
 const RANGE = 'from=2026-10-01&to=2026-10-31';
+// Two months against the two before: the generated calls (samples/team-calls)
+// give every seller enough calls in both for trends and coaching.
+const LONG = 'from=2026-10-01&to=2026-11-30';
 assert.ok(BASE, 'CALLSCOPE_URL is not set');
 mkdirSync(SHOTS, { recursive: true });
 
@@ -66,25 +69,71 @@ await test('manager sees a seller page whose KPIs match the store', async (page)
   assert.equal(await card('Switches per conversation'), s.switches_per_call.toFixed(1));
   assert.equal(await card('Longest customer monologue'), `${s.avg_longest_customer_monologue_s.toFixed(1)} s`);
   assert.equal(await card('Average pause'), `${s.avg_pause_s.toFixed(1)} s`);
-  // Competitors mentioned and keywords, from the store; a click filters the history.
-  const competitors = body.competitors.map((c) => c.term);
-  assert.ok(competitors.includes('HubSpot'), `competitors: ${competitors}`);
-  await page.locator('[data-term="HubSpot"]').click();
+  // Competitors customers mention, from the store; a click filters the history
+  // to the calls where the customer said it.
+  assert.equal(body.competitors_said_by, 'customer');
+  assert.ok(body.competitors.length >= 1, 'a competitor said by a customer');
+  const chipCounts = async () => page.locator('[data-competitor]').evaluateAll((bs) => bs.map((b) => [b.dataset.competitor, Number(b.querySelector('.count').innerText)]));
+  assert.deepEqual(await chipCounts(), body.competitors.map((c) => [c.term, c.by_customer]));
+  const first = body.competitors[0];
+  await page.locator(`[data-competitor="${first.term}"]`).click();
   await page.waitForSelector('#hist-filter #clear');
-  assert.match(await page.locator('#history').innerText(), /1 call\(s\)/);
+  assert.match(await page.locator('#hist-filter').innerText(), /where the customer mentions/);
+  assert.match(await page.locator('#history').innerText(), new RegExp(`\\b${first.customer_calls} call\\(s\\)`));
+  // Names, not user ids; contact links for another user's page.
+  assert.equal(await page.locator('#style-top').count(), 1);
+  assert.doesNotMatch(await page.locator('main').innerText(), /\b[sma]-[a-z]+\b/, 'no user ids on the page');
+  assert.equal(await page.locator('#contact a[href^="mailto:"]').count(), 1, 'the manager can email the seller');
   // The seller picker lists only Maria's team.
   const options = await page.locator('#seller option').allInnerTexts();
-  assert.deepEqual(options.sort(), ['Daniel Price', 'Sofia Marin']);
+  assert.deepEqual(options.sort(), ['Daniel Price', 'Lena Fischer', 'Omar Haddad', 'Sofia Marin']);
   // Coaching section renders for a manager.
   await page.waitForSelector('#coaching h3');
   await page.screenshot({ path: `${SHOTS}/manager-view.png`, fullPage: true });
+  // On request, the seller's own mentions count too.
+  await page.locator('#seller-mentions').check();
+  await page.waitForSelector('#comp-h:has-text("Competitors mentioned")');
+  const all = (await api(page, `/api/sellers/s-daniel/insights?${RANGE}&competitors_said_by=anyone`)).body;
+  assert.deepEqual(await chipCounts(), all.competitors.map((c) => [c.term, c.mentions]));
+  assert.ok(all.competitors.some((c) => c.mentions > c.by_customer), 'Daniel names competitors himself too');
+});
+
+await test('trends, coaching flags and the top performers match the store', async (page) => {
+  await login(page, 'Maria Lopez');
+  await page.goto(`${BASE}/#/seller/s-daniel?${LONG}&preset=custom`);
+  await page.waitForSelector('#coaching table');
+  const { body } = await api(page, `/api/sellers/s-daniel/insights?${LONG}`);
+  assert.ok(body.summary.calls >= 3 && body.previous.calls >= 3, 'enough calls in both periods');
+  assert.ok(body.trends.length >= 1, `trends: ${body.trends_note}`);
+  // Every trend sentence of the API is on the page, with its numbers.
+  const trends = await page.locator('.trends li').allInnerTexts();
+  assert.deepEqual(trends, body.trends.map((t) => t.text));
+  const talk = body.trends.find((t) => t.kpi === 'avg_talk_ratio');
+  assert.ok(talk, 'the talk ratio changed');
+  assert.ok(trends.some((x) => x.startsWith(`Talk ratio rose from ${pct(talk.previous)} to ${pct(talk.current)}`)), trends.join(' | '));
+  // Coaching: the flags and the top performers' table, against the API.
+  const coaching = (await api(page, `/api/teams/crm/coaching?${LONG}`)).body;
+  const me = (await api(page, '/api/me')).body;
+  const name = (id) => me.sellers.find((u) => u.id === id).name;
+  const daniel = coaching.sellers.find((x) => x.seller_id === 's-daniel');
+  assert.ok(daniel.flags.length >= 1, 'Daniel is flagged');
+  const flags = await page.locator('#coaching [data-seller="s-daniel"] .flag > div:first-child').allInnerTexts();
+  assert.deepEqual(flags, daniel.flags.map((f) => f.reason));
+  assert.ok(coaching.top_performers.length >= 1, 'a top performer');
+  const topLine = await page.locator('#coaching #top-line').innerText();
+  for (const id of coaching.top_performers) assert.ok(topLine.includes(name(id)), `${name(id)} in "${topLine}"`);
+  const rows = await page.locator('#coaching table tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.cells].map((c) => c.innerText)));
+  const fmt = (kpi, v) => (kpi === 'avg_talk_ratio' || kpi === 'positive_share' ? pct(v) : v.toFixed(1));
+  assert.deepEqual(rows, coaching.differences.map((d) => [d.label, fmt(d.kpi, d.top_performers), fmt(d.kpi, d.others)]));
+  await page.screenshot({ path: `${SHOTS}/coaching-view.png`, fullPage: true });
 });
 
 await test('call page plays audio and a transcript word seeks', async (page) => {
   await login(page, 'Maria Lopez');
   await page.goto(`${BASE}/#/seller/s-daniel?${RANGE}&preset=custom`);
-  await page.locator('#history a').first().click();
+  await page.locator('#history a[href="#/call/dev-01-crm-discovery"]').click();
   await page.waitForSelector('#player');
+  assert.match(await page.locator('h1').innerText(), /Daniel Price/, 'the seller by name');
   const player = page.locator('#player');
   await page.waitForFunction(() => document.querySelector('#player').readyState >= 1, null, { timeout: 15000 });
   const duration = await player.evaluate((a) => a.duration);
@@ -105,30 +154,136 @@ await test('call page plays audio and a transcript word seeks', async (page) => 
 });
 
 const COMMENT = `Good discovery question here — ask about budget next time (${Date.now()})`;
-await test('manager comments on the transcript and the seller sees it', async (page, context) => {
+const WORDS_COMMENT = `These words: slow down here (${Date.now()})`;
+// A transcript-only call (no recording): comments sit on its lines all the same.
+const CALL = 'tc-daniel-10';
+await test('a comment on a transcript line shows on that line for the seller, and a reply is threaded', async (page) => {
   await login(page, 'Maria Lopez');
-  await page.goto(`${BASE}/#/call/dev-01-crm-discovery`);
-  await page.waitForSelector('#comment-text');
-  await page.fill('#comment-text', COMMENT);
-  await page.getByRole('button', { name: 'Post comment' }).click();
-  await page.waitForSelector(`.comment:has-text("${COMMENT}")`);
+  await page.goto(`${BASE}/#/call/${CALL}`);
+  await page.waitForSelector('#transcript .turn');
+  assert.equal(await page.locator('#player').count(), 0, 'no recording for this call');
+  // A line: "Comment" beside it.
+  await page.locator('[data-comment-line="2"]').click();
+  await page.fill('#line-2 .line-form textarea', COMMENT);
+  await page.locator('#line-2 .line-form button[type="submit"]').click();
+  await page.waitForSelector(`#line-2 .thread .comment:has-text("${COMMENT}")`);
+  await page.waitForSelector('#line-2 .line-form', { state: 'detached' });
+  const call = (await api(page, `/api/calls/${CALL}`)).body;
+  const turn2 = call.signals.sentiment.timeline[2];
+  let comments = (await api(page, `/api/calls/${CALL}/comments`)).body;
+  const root = comments.find((c) => c.text === COMMENT);
+  assert.deepEqual([root.turn, root.start_s, root.end_s], [2, turn2.start, turn2.end], 'stored on line 2 with its times');
+  assert.ok(await page.locator(`.comment-marker[data-goto="${root.comment_id}"]`).count() === 1, 'a marker on the timeline');
+  // Words: select two words of line 3, then "Comment on the selected words".
+  const picked = await page.evaluate(() => {
+    const ws = [...document.querySelectorAll('.turn[data-turn="3"] .w')].slice(1, 3);
+    const r = document.createRange();
+    r.setStartBefore(ws[0]); r.setEndAfter(ws[1]);
+    const sel = window.getSelection(); sel.removeAllRanges(); sel.addRange(r);
+    document.querySelector('#transcript').dispatchEvent(new MouseEvent('mouseup', { bubbles: true }));
+    return { start: Number(ws[0].dataset.start), end: Number(ws[1].dataset.end), text: `${ws[0].textContent} ${ws[1].textContent}` };
+  });
+  await page.locator('[data-comment-words="3"]').click();
+  await page.fill('#line-3 .line-form textarea', WORDS_COMMENT);
+  await page.locator('#line-3 .line-form button[type="submit"]').click();
+  await page.waitForSelector(`#line-3 .thread .comment:has-text("${WORDS_COMMENT}")`);
+  assert.equal(await page.locator(`#line-3 .thread .quote`).innerText(), picked.text);
+  comments = (await api(page, `/api/calls/${CALL}/comments`)).body;
+  const words = comments.find((c) => c.text === WORDS_COMMENT);
+  assert.deepEqual([words.turn, words.start_s, words.end_s], [3, picked.start, picked.end]);
+  assert.equal(await page.locator('.turn[data-turn="3"] .w.commented').count(), 2, 'the words are marked');
+  await page.screenshot({ path: `${SHOTS}/call-comments.png`, fullPage: true });
+
   await page.locator('#logout').click();
   await page.waitForSelector('text=Demo login');
   await login(page, 'Daniel Price');
   // The seller lands on their own page, with no seller picker.
   await page.waitForSelector('#preset');
   assert.equal(await page.locator('#seller').count(), 0, 'no seller picker for a seller');
-  await page.goto(`${BASE}/#/seller/s-daniel?${RANGE}&preset=custom`);
+  await page.goto(`${BASE}/#/seller/s-daniel?${LONG}&preset=custom`);
   await page.waitForSelector('[data-kpi="Talk-to-listen ratio"]');
-  // The manager's comment is on the seller's own page too.
+  // The manager's comment is on the seller's own page too, under her name.
   await page.waitForSelector(`#seller-comments .comment:has-text("${COMMENT}")`);
+  assert.match(await page.locator(`#seller-comments .comment:has-text("${COMMENT}")`).innerText(), /Maria Lopez/);
+  // The seller sees their own coaching areas, and no contact links to themselves.
+  const own = (await api(page, `/api/sellers/s-daniel/insights?${LONG}`)).body;
+  assert.ok(own.coaching && own.coaching.flags.length >= 1, 'Daniel has coaching areas');
+  assert.equal(await page.locator('#own-h').innerText(), 'Your coaching areas');
+  assert.deepEqual(await page.locator('#own-coaching .flag > div:first-child').allInnerTexts(), own.coaching.flags.map((f) => f.reason));
+  assert.equal(await page.locator('#contact').count(), 0, 'no Email/Chat to oneself');
+  assert.doesNotMatch(await page.locator('main').innerText(), /\b[sma]-[a-z]+\b/, 'no user ids on the page');
   await page.screenshot({ path: `${SHOTS}/seller-view.png`, fullPage: true });
+  // On the call, the comment is beside line 2; the seller replies in its thread.
+  await page.goto(`${BASE}/#/call/${CALL}`);
+  await page.waitForSelector(`#line-2 .thread .comment:has-text("${COMMENT}")`);
+  await page.locator(`#line-2 [data-thread="${root.comment_id}"] [data-reply]`).click();
+  await page.fill('#line-2 .reply-form textarea', 'Thanks, will do.');
+  await page.getByRole('button', { name: 'Post reply' }).click();
+  await page.waitForSelector(`#line-2 [data-thread="${root.comment_id}"] .comment.reply:has-text("Thanks, will do.")`);
+  comments = (await api(page, `/api/calls/${CALL}/comments`)).body;
+  const reply = comments.find((c) => c.text === 'Thanks, will do.');
+  assert.equal(reply.parent_id, root.comment_id, 'threaded under the manager\'s comment');
+  assert.equal(reply.turn, 2);
+  // The seller edits their own reply; the manager's comment offers them no Edit.
+  assert.equal(await page.locator(`[data-comment="${root.comment_id}"] [data-edit]`).count(), 0);
+  await page.locator(`[data-comment="${reply.comment_id}"] [data-edit]`).click();
+  await page.fill(`[data-comment="${reply.comment_id}"] .edit-form textarea`, 'Thanks, will do on the next call.');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.waitForSelector(`[data-comment="${reply.comment_id}"]:has-text("Thanks, will do on the next call.")`);
+  assert.match(await page.locator(`[data-comment="${reply.comment_id}"]`).innerText(), /edited/);
+});
+
+await test('a general comment at the playback time on a recorded call', async (page) => {
+  await login(page, 'Maria Lopez');
   await page.goto(`${BASE}/#/call/dev-01-crm-discovery`);
-  await page.waitForSelector(`.comment:has-text("${COMMENT}")`);
-  // The seller may reply.
-  await page.fill('#comment-text', 'Thanks, will do.');
+  await page.waitForSelector('#comment-text');
+  const text = `On the whole call (${Date.now()})`;
+  await page.fill('#comment-text', text);
   await page.getByRole('button', { name: 'Post comment' }).click();
-  await page.waitForSelector('.comment:has-text("Thanks, will do.")');
+  await page.waitForSelector(`#comments .comment:has-text("${text}")`);
+  // Its author may delete it.
+  await page.locator(`#comments .comment:has-text("${text}") [data-delete]`).click();
+  await page.waitForSelector(`#comments .comment:has-text("${text}")`, { state: 'detached' });
+});
+
+const NOTE = `Listen to how Daniel opens (${Date.now()})`;
+await test('a shared clip opens for another seller of the team and not for a seller of another team', async (page) => {
+  await login(page, 'Maria Lopez');
+  await page.goto(`${BASE}/#/call/${CALL}`);
+  await page.waitForSelector('#share-form');
+  await page.locator('#share-team').check();
+  await page.fill('#share-from', '2');
+  await page.fill('#share-to', '9.5');
+  await page.fill('#share-note', NOTE);
+  await page.getByRole('button', { name: 'Share', exact: true }).click();
+  await page.waitForSelector(`#shares li:has-text("the whole team")`);
+  const shares = (await api(page, `/api/calls/${CALL}/shares`)).body;
+  const share = shares.find((x) => x.note === NOTE);
+  assert.deepEqual([share.recipients, share.start_s, share.end_s], [['team:crm'], 2, 9.5]);
+  await page.locator('#logout').click();
+  await page.waitForSelector('text=Demo login');
+  // Sofia, of Daniel's team: on her page, and it opens at the clip, without Daniel's comments.
+  await login(page, 'Sofia Marin');
+  await page.waitForSelector(`#shared li[data-share="${share.share_id}"]`);
+  assert.match(await page.locator(`#shared li[data-share="${share.share_id}"]`).innerText(), new RegExp(`clip 0:02–0:09 · shared by Maria Lopez[\\s\\S]*${NOTE.replace(/[()]/g, '\\$&')}`));
+  await page.locator(`#shared li[data-share="${share.share_id}"] a`).click();
+  await page.waitForSelector('#shared-banner');
+  assert.match(await page.locator('#shared-banner').innerText(), /Shared with you by Maria Lopez — a clip, 0:02–0:09/);
+  assert.ok((await page.locator('#transcript .turn').count()) > 3, 'the transcript is there');
+  const clip = await page.locator('#transcript .w.clip').evaluateAll((ws) => ws.map((w) => [Number(w.dataset.start), Number(w.dataset.end)]));
+  assert.ok(clip.length >= 3 && clip.every(([s, e]) => s >= 2 && e <= 9.5), `the clip's words are marked: ${JSON.stringify(clip)}`);
+  assert.equal(await page.locator('#comments').count(), 0, "no comments of Daniel's");
+  assert.equal((await api(page, `/api/calls/${CALL}/comments`)).status, 404);
+  assert.equal((await api(page, '/api/sellers/s-daniel/insights')).status, 403, "nothing else of Daniel's");
+  await page.screenshot({ path: `${SHOTS}/shared-clip.png`, fullPage: true });
+  await page.locator('#logout').click();
+  await page.waitForSelector('text=Demo login');
+  // Rachel, of another team: nothing shared, and the call does not exist for her.
+  await login(page, 'Rachel Stone');
+  await page.waitForSelector('#shared .empty');
+  await page.goto(`${BASE}/#/call/${CALL}`);
+  await page.waitForSelector('h1:has-text("Not found")');
+  assert.equal((await api(page, `/api/calls/${CALL}`)).status, 404);
 });
 
 await test("a seller cannot reach another seller's call", async (page) => {

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Starts `callscope serve` on 127.0.0.1 with the sample calls in a fresh SQLite
+# Starts `callscope serve` on 127.0.0.1 with the sample calls (samples/transcripts
+# and the generated months of samples/team-calls) in a fresh SQLite
 # store, and runs the browser tests against it. Needs /usr/bin/chromium and npm.
 # Usage: tests/browser/run.sh [SCREENSHOT_DIR]   (default target/screenshots)
 set -euo pipefail
@@ -20,7 +21,9 @@ directory = "$ROOT/samples/users.toml"
 dev_login = true
 audio_root = "$ROOT/samples/audio"
 CONF
-"$BIN" --config "$TMP/config.toml" import --transcript samples/transcripts
+"$BIN" --config "$TMP/config.toml" import --transcript samples/transcripts samples/team-calls >"$TMP/import.log" 2>&1 \
+  || { cat "$TMP/import.log"; exit 1; }
+tail -1 "$TMP/import.log"
 "$BIN" --config "$TMP/config.toml" serve >"$TMP/serve.log" 2>&1 &
 PID=$!
 trap 'kill $PID 2>/dev/null || true; wait $PID 2>/dev/null || true; rm -rf "$TMP"' EXIT

@@ -15,7 +15,7 @@ trap '[ -n "$SERVE_PID" ] && kill $SERVE_PID 2>/dev/null; rm -rf "$DATA"' EXIT
 
 "$BIN" demo --no-serve --data-dir "$DATA"
 
-EXPECTED=$(ls samples/calls/*.meta.json | wc -l)
+EXPECTED=$(ls samples/calls/*.meta.json samples/team-calls/*.meta.json | wc -l)
 python3 - "$DATA/callscope.db" "$EXPECTED" <<'PY'
 import json, sqlite3, sys
 db, expected = sys.argv[1], int(sys.argv[2])
@@ -56,6 +56,21 @@ calls = page.get("summary", page).get("calls") if isinstance(page.get("summary",
 assert "talk_ratio" in text or "talk" in text, "KPIs present"
 assert "Salesforce" in text or "HubSpot" in text or "Pipedrive" in text, "competitors present"
 print("API: seller page for s-daniel answered, with KPIs and competitors")
+PY
+# The generated months make the coaching parts appear: trends for Daniel, and
+# for his manager flags and top performers.
+curl -fsS -b "$JAR" "http://127.0.0.1:$PORT/api/sellers/s-daniel/insights?from=2026-10-01&to=2026-11-30" >"$DATA/trends.json"
+curl -fsS -c "$JAR.m" -H 'content-type: application/json' -d '{"user_id":"m-maria"}' \
+  "http://127.0.0.1:$PORT/api/auth/dev-login" >/dev/null
+curl -fsS -b "$JAR.m" "http://127.0.0.1:$PORT/api/teams/crm/coaching?from=2026-10-01&to=2026-11-30" >"$DATA/coaching.json"
+python3 - "$DATA/trends.json" "$DATA/coaching.json" <<'PY'
+import json, sys
+page, coaching = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+assert page["trends"], f"no trends for s-daniel: {page['trends_note']}"
+assert coaching["top_performers"], "no top performers"
+assert any(s["flags"] for s in coaching["sellers"]), "no coaching flags"
+assert coaching["differences"], "no differences"
+print(f"API: {len(page['trends'])} trend(s) for s-daniel; top performers {coaching['top_performers']}")
 PY
 CODE=$(curl -s -o /dev/null -w '%{http_code}' -b "$JAR" "http://127.0.0.1:$PORT/api/sellers/s-sofia/insights?from=2026-10-01&to=2026-11-30")
 [ "$CODE" = 403 ] || [ "$CODE" = 404 ] || { echo "a seller read another seller's page (HTTP $CODE)" >&2; exit 1; }

@@ -53,7 +53,10 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/api/calls/{call_id}", get(call))
         .route("/api/calls/{call_id}/audio", get(audio))
         .route("/api/calls/{call_id}/comments", get(comments).post(add_comment))
-        .route("/api/calls/{call_id}/comments/{comment_id}", delete(delete_comment))
+        .route("/api/calls/{call_id}/comments/{comment_id}", delete(delete_comment).patch(edit_comment))
+        .route("/api/calls/{call_id}/shares", get(call_shares).post(add_share))
+        .route("/api/calls/{call_id}/shares/{share_id}", delete(revoke_share))
+        .route("/api/shared", get(shared_with_me))
         .route("/api/admin/audit", get(admin_audit))
         .route("/api/admin/calls/{call_id}", delete(admin_erase_call))
         .route("/api/admin/sellers/{seller_id}", delete(admin_erase_seller))
@@ -223,6 +226,47 @@ async fn visible_call(
         .ok_or_else(|| ApiError::NotFound(format!("call {call_id}")))
 }
 
+/// The recipient keys that name `user` in shares: their id, and their
+/// team's `team:<id>` (per the directory, now) for a seller.
+fn share_keys(state: &AppState, user: &User) -> Vec<String> {
+    let mut keys = vec![user.id.clone()];
+    if user.role == AppRole::Seller
+        && let Some(team) = state.directory.team_of(&user.id)
+    {
+        keys.push(format!("team:{team}"));
+    }
+    keys
+}
+
+/// The call, if `user` may see it (as [`visible_call`]) or it was shared with
+/// them (a seller of the team it was shared with, or one named). The second
+/// value holds the shares that let them in: empty for their own (or their
+/// team's) calls. Anything else is the same 404 as a call that does not exist.
+async fn readable_call(
+    state: &AppState,
+    user: &User,
+    call_id: &str,
+) -> AppResult<(callscope_store::CallDetail, Vec<callscope_store::Share>)> {
+    match visible_call(state, user, call_id).await {
+        Ok(call) => return Ok((call, Vec::new())),
+        Err(ApiError::NotFound(_)) => {}
+        Err(e) => return Err(e),
+    }
+    let shares: Vec<_> = state
+        .store
+        .shares_for(&share_keys(state, user))
+        .await?
+        .into_iter()
+        .filter(|s| s.share.call_id == call_id)
+        .collect();
+    if shares.is_empty() {
+        return Err(ApiError::NotFound(format!("call {call_id}")));
+    }
+    let call =
+        state.store.call(call_id).await?.ok_or_else(|| ApiError::NotFound(format!("call {call_id}")))?;
+    Ok((call, shares))
+}
+
 /// A team's daily rows: the rows of the team's sellers *per the directory*,
 /// whatever `team` their call events carried (a seller who moved teams, or an
 /// event with a wrong or missing team, counts where the directory says). One
@@ -255,6 +299,32 @@ const TEAM_QUERY_CONCURRENCY: usize = 4;
 struct RangeQuery {
     from: Option<String>,
     to: Option<String>,
+}
+
+/// The seller page's query: the range, and whose competitor mentions count.
+#[derive(Debug, Deserialize)]
+struct InsightsQuery {
+    from: Option<String>,
+    to: Option<String>,
+    /// `customer` (default): the competitors customers mention; `anyone`:
+    /// the seller's mentions too.
+    competitors_said_by: Option<SaidBy>,
+}
+
+/// Whose mentions of a tracked term count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+enum SaidBy {
+    /// The customer's only.
+    #[default]
+    Customer,
+    /// Anyone's (the seller's too).
+    Anyone,
+}
+
+/// A user's display name from the directory; the id for someone it does not know.
+fn display_name(state: &AppState, id: &str) -> String {
+    state.directory.user(id).map_or_else(|| id.to_owned(), |u| u.name.clone())
 }
 
 fn parse_day(s: &str, name: &str) -> AppResult<NaiveDate> {
@@ -294,6 +364,8 @@ struct TeamView {
     overall: SellerSummary,
     bands: std::collections::BTreeMap<Kpi, insights::KpiBand>,
     top_performers: Vec<String>,
+    /// Their names, from the directory, in the same order.
+    top_performer_names: Vec<String>,
     top_performers_by: String,
     /// Top performers' average per KPI.
     top: std::collections::BTreeMap<Kpi, f64>,
@@ -312,8 +384,15 @@ struct Insights {
     sentiment_over_time: Vec<TrendPoint>,
     sentiment_bucket: Bucket,
     customer_keywords: Vec<insights::KeywordRank>,
+    /// Competitors, most mentioned first: by the customer (the default; only
+    /// terms a customer said, ranked by `by_customer`), or by anyone.
     competitors: Vec<callscope_store::TermCount>,
+    /// Whose mentions `competitors` counts.
+    competitors_said_by: SaidBy,
     tracked_keywords: Vec<callscope_store::TermCount>,
+    /// The seller's own coaching areas (flags with advice), when the team
+    /// has figures; a seller sees theirs too.
+    coaching: Option<coaching::SellerCoaching>,
 }
 
 fn url_encode(s: &str) -> String {
@@ -331,7 +410,7 @@ async fn seller_insights(
     State(state): St,
     CurrentUser(user): CurrentUser,
     Path(seller_id): Path<String>,
-    Query(q): Query<RangeQuery>,
+    Query(q): Query<InsightsQuery>,
 ) -> AppResult<Json<Insights>> {
     let seller = seller_for(&state, &user, &seller_id)?;
     let range = range(q.from.as_deref(), q.to.as_deref())?;
@@ -362,14 +441,22 @@ async fn seller_insights(
     let previous = SellerSummary::from_daily(&seller_id, &previous_rows);
     let sentiment_over_time = TrendPoint::from_daily(&current_rows, bucket);
     let customer_keywords = insights::rank_keywords(&customer_keywords, 20);
-    let (competitors, tracked_keywords): (Vec<_>, Vec<_>) =
+    let (mut competitors, tracked_keywords): (Vec<_>, Vec<_>) =
         mentions.into_iter().partition(|t| t.kind == TrackerKind::Competitor);
+    let competitors_said_by = q.competitors_said_by.unwrap_or_default();
+    if competitors_said_by == SaidBy::Customer {
+        competitors.retain(|t| t.by_customer > 0);
+        competitors.sort_by(|a, b| b.by_customer.cmp(&a.by_customer).then_with(|| a.term.cmp(&b.term)));
+    }
+    let mut own_coaching = None;
     let team_view = team.as_ref().map(|t| {
         let report = coaching::assess(t, &state.coaching);
+        own_coaching = report.sellers.iter().find(|s| s.seller_id == seller_id).cloned();
         TeamView {
             overall: t.overall.clone(),
             bands: t.bands.clone(),
             top: report.differences.iter().map(|d| (d.kpi, d.top_performers)).collect(),
+            top_performer_names: report.top_performers.iter().map(|id| display_name(&state, id)).collect(),
             top_performers: report.top_performers,
             top_performers_by: report.top_performers_by,
         }
@@ -391,10 +478,11 @@ async fn seller_insights(
         .as_ref()
         .and_then(|t| state.directory.teams.iter().find(|x| &x.id == t))
         .map(|t| t.name.clone());
+    // No contact links to oneself.
     let chat_url = state
         .chat_url_template
         .as_ref()
-        .filter(|_| !seller.email.is_empty())
+        .filter(|_| !seller.email.is_empty() && seller.id != user.id)
         .map(|tpl| tpl.replace("{email}", &url_encode(&seller.email)));
     Ok(Json(Insights {
         seller: SellerInfo { user: PublicUser::from(seller), team_name, chat_url },
@@ -409,7 +497,9 @@ async fn seller_insights(
         sentiment_bucket: bucket,
         customer_keywords,
         competitors,
+        competitors_said_by,
         tracked_keywords,
+        coaching: own_coaching,
     }))
 }
 
@@ -422,6 +512,8 @@ struct CallsQuery {
     page: Option<u32>,
     page_size: Option<u32>,
     term: Option<String>,
+    /// With `term`: whose mentions count (default `anyone`).
+    said_by: Option<SaidBy>,
     keyword: Option<String>,
 }
 
@@ -440,9 +532,26 @@ async fn seller_calls(
         page: q.page.unwrap_or(0),
         page_size: q.page_size.unwrap_or(20).clamp(1, 200),
         term: q.term.filter(|t| !t.is_empty()),
+        term_role: (q.said_by == Some(SaidBy::Customer)).then_some(callscope_model::Role::Customer),
         keyword: q.keyword.filter(|k| !k.is_empty()),
     };
     Ok(Json(state.store.call_history(&query).await?))
+}
+
+/// A comment as the API shows it: with its author's name.
+#[derive(Serialize)]
+struct CommentView {
+    #[serde(flatten)]
+    comment: callscope_store::Comment,
+    /// The author's name, from the directory.
+    author_name: String,
+}
+
+fn comment_views(state: &AppState, comments: Vec<callscope_store::Comment>) -> Vec<CommentView> {
+    comments
+        .into_iter()
+        .map(|c| CommentView { author_name: display_name(state, &c.comment.author), comment: c })
+        .collect()
 }
 
 async fn seller_comments(
@@ -450,10 +559,10 @@ async fn seller_comments(
     CurrentUser(user): CurrentUser,
     Path(seller_id): Path<String>,
     Query(q): Query<RangeQuery>,
-) -> AppResult<Json<Vec<callscope_store::Comment>>> {
+) -> AppResult<Json<Vec<CommentView>>> {
     seller_for(&state, &user, &seller_id)?;
     let range = range(q.from.as_deref(), q.to.as_deref())?;
-    Ok(Json(state.store.seller_comments(&seller_id, range, 50).await?))
+    Ok(Json(comment_views(&state, state.store.seller_comments(&seller_id, range, 50).await?)))
 }
 
 async fn team_coaching(
@@ -475,24 +584,195 @@ async fn team_coaching(
 
 // ---------- calls ----------
 
+/// A call as the API shows it: with its seller's name.
+#[derive(Serialize)]
+struct CallView {
+    #[serde(flatten)]
+    call: callscope_store::CallDetail,
+    /// The seller's name, from the directory.
+    seller_name: String,
+    /// `own`: the user's own or their team's call (comments included);
+    /// `shared`: shared with them (no comments).
+    access: &'static str,
+    /// The shares that let the user in (for `shared`).
+    shared: Vec<ShareView>,
+}
+
 /// The call with its transcript; recorded in the audit trail (`open_call`).
 async fn call(
     State(state): St,
     CurrentUser(user): CurrentUser,
     Path(call_id): Path<String>,
-) -> AppResult<Json<callscope_store::CallDetail>> {
-    let call = visible_call(&state, &user, &call_id).await?;
+) -> AppResult<Json<CallView>> {
+    let (call, shares) = readable_call(&state, &user, &call_id).await?;
     audit::record(&state, &user, AuditAction::OpenCall, &call_id, &call.summary.seller_id).await;
-    Ok(Json(call))
+    Ok(Json(CallView {
+        seller_name: display_name(&state, &call.summary.seller_id),
+        access: if shares.is_empty() { "own" } else { "shared" },
+        shared: shares.into_iter().map(|s| share_view(&state, s, None)).collect(),
+        call,
+    }))
+}
+
+// ---------- sharing ----------
+
+/// A share as the API shows it: with names, and the call's summary where listed.
+#[derive(Serialize)]
+struct ShareView {
+    #[serde(flatten)]
+    share: callscope_store::Share,
+    /// Who shared it, by name.
+    created_by_name: String,
+    /// The call's seller, by name.
+    seller_name: String,
+    /// The call (in the "shared with me" list).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    call: Option<callscope_store::CallSummary>,
+}
+
+fn share_view(
+    state: &AppState,
+    share: callscope_store::Share,
+    call: Option<callscope_store::CallSummary>,
+) -> ShareView {
+    ShareView {
+        created_by_name: display_name(state, &share.share.created_by),
+        seller_name: display_name(state, &share.share.seller_id),
+        share,
+        call,
+    }
+}
+
+#[derive(Deserialize)]
+struct ShareBody {
+    /// Sellers of the call's team to share with.
+    #[serde(default)]
+    sellers: Vec<String>,
+    /// Share with every seller of the call's team (as the directory says when
+    /// they open it).
+    #[serde(default)]
+    team: bool,
+    /// A clip: start and end, seconds; neither for the whole call.
+    start_s: Option<f64>,
+    end_s: Option<f64>,
+    #[serde(default)]
+    note: String,
+}
+
+/// Shares a call or a clip with sellers of its team: managers of the team and
+/// admins only.
+async fn add_share(
+    State(state): St,
+    CurrentUser(user): CurrentUser,
+    Path(call_id): Path<String>,
+    Json(body): Json<ShareBody>,
+) -> AppResult<(StatusCode, Json<ShareView>)> {
+    let call = visible_call(&state, &user, &call_id).await?;
+    if user.role == AppRole::Seller {
+        return Err(ApiError::Forbidden);
+    }
+    let seller = &call.summary.seller_id;
+    let team = state
+        .directory
+        .team_of(seller)
+        .ok_or_else(|| ApiError::BadRequest("the call's seller has no team in the directory".into()))?
+        .to_owned();
+    let mut recipients = Vec::new();
+    if body.team {
+        recipients.push(format!("team:{team}"));
+    }
+    for id in &body.sellers {
+        if state.directory.team_of(id) != Some(team.as_str()) {
+            return Err(ApiError::BadRequest(format!("sellers: {id} is not a seller of team {team}")));
+        }
+        if !recipients.contains(id) {
+            recipients.push(id.clone());
+        }
+    }
+    if recipients.is_empty() {
+        return Err(ApiError::BadRequest("share with the team or with sellers of it".into()));
+    }
+    match (body.start_s, body.end_s) {
+        (None, None) => {}
+        (Some(s), Some(e))
+            if s.is_finite() && e.is_finite() && 0.0 <= s && s < e && e <= call.summary.duration_s + 1.0 => {}
+        _ => {
+            return Err(ApiError::BadRequest(
+                "start_s, end_s: a clip within the call, start before end (or neither)".into(),
+            ));
+        }
+    }
+    let note = body.note.trim();
+    if note.len() > 1000 {
+        return Err(ApiError::BadRequest("note: at most 1000 characters".into()));
+    }
+    let share = state
+        .store
+        .add_share(callscope_store::NewShare {
+            call_id,
+            seller_id: seller.clone(),
+            start_s: body.start_s,
+            end_s: body.end_s,
+            note: note.to_owned(),
+            created_by: user.id.clone(),
+            recipients,
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(share_view(&state, share, None))))
+}
+
+/// A call's shares: for whoever may see the call itself (its seller too).
+async fn call_shares(
+    State(state): St,
+    CurrentUser(user): CurrentUser,
+    Path(call_id): Path<String>,
+) -> AppResult<Json<Vec<ShareView>>> {
+    visible_call(&state, &user, &call_id).await?;
+    let shares = state.store.call_shares(&call_id).await?;
+    Ok(Json(shares.into_iter().map(|s| share_view(&state, s, None)).collect()))
+}
+
+/// Revokes a share: who shared it, or an admin.
+async fn revoke_share(
+    State(state): St,
+    CurrentUser(user): CurrentUser,
+    Path((call_id, share_id)): Path<(String, String)>,
+) -> AppResult<StatusCode> {
+    visible_call(&state, &user, &call_id).await?;
+    let share = state
+        .store
+        .share(&share_id)
+        .await?
+        .filter(|s| s.share.call_id == call_id)
+        .ok_or_else(|| ApiError::NotFound(format!("share {share_id}")))?;
+    if share.share.created_by != user.id && user.role != AppRole::Admin {
+        return Err(ApiError::Forbidden);
+    }
+    match state.store.revoke_share(&share_id).await? {
+        true => Ok(StatusCode::NO_CONTENT),
+        false => Err(ApiError::NotFound(format!("share {share_id}"))),
+    }
+}
+
+/// What is shared with the user (named, or through their team), newest first.
+async fn shared_with_me(State(state): St, CurrentUser(user): CurrentUser) -> AppResult<Json<Vec<ShareView>>> {
+    let shares = state.store.shares_for(&share_keys(&state, &user)).await?;
+    let mut out = Vec::with_capacity(shares.len());
+    for s in shares.into_iter().take(100) {
+        // A share of a call that is gone (erased) is left out.
+        let Some(call) = state.store.call(&s.share.call_id).await? else { continue };
+        out.push(share_view(&state, s, Some(call.summary)));
+    }
+    Ok(Json(out))
 }
 
 async fn comments(
     State(state): St,
     CurrentUser(user): CurrentUser,
     Path(call_id): Path<String>,
-) -> AppResult<Json<Vec<callscope_store::Comment>>> {
+) -> AppResult<Json<Vec<CommentView>>> {
     visible_call(&state, &user, &call_id).await?;
-    Ok(Json(state.store.comments(&call_id).await?))
+    Ok(Json(comment_views(&state, state.store.comments(&call_id).await?)))
 }
 
 #[derive(Deserialize)]
@@ -500,6 +780,84 @@ struct CommentBody {
     text: String,
     at_s: Option<f64>,
     parent_id: Option<String>,
+    /// The transcript line (turn index) it is about.
+    turn: Option<u32>,
+    /// The words it is about: the first one's start and the last one's end, seconds.
+    start_s: Option<f64>,
+    end_s: Option<f64>,
+}
+
+/// Slack on a word range's bounds against the call's turns, seconds (times
+/// are rounded to milliseconds on the way).
+const ANCHOR_SLACK_S: f64 = 0.5;
+
+/// Where a comment sits, as stored.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+struct Anchor {
+    turn: Option<u32>,
+    start_s: Option<f64>,
+    end_s: Option<f64>,
+    at_s: Option<f64>,
+}
+
+/// Where a comment sits, checked against the call. A line alone gets the
+/// line's times; words alone get the line they start in; a reply takes its
+/// thread's anchor unless it gives one.
+fn anchor(
+    call: &callscope_store::CallDetail,
+    body: &CommentBody,
+    parent: Option<&callscope_store::Comment>,
+) -> AppResult<Anchor> {
+    let bad = |m: &str| Err(ApiError::BadRequest(m.to_owned()));
+    if body.at_s.is_some_and(|t| !t.is_finite() || t < 0.0) {
+        return bad("at_s: a non-negative number of seconds");
+    }
+    if body.turn.is_none() && body.start_s.is_none() && body.end_s.is_none() {
+        if let Some(p) = parent {
+            let c = &p.comment;
+            return Ok(Anchor {
+                turn: c.turn,
+                start_s: c.start_s,
+                end_s: c.end_s,
+                at_s: body.at_s.or(c.at_s),
+            });
+        }
+        return Ok(Anchor { at_s: body.at_s, ..Anchor::default() });
+    }
+    let turns = &call.signals.sentiment.timeline;
+    let words = match (body.start_s, body.end_s) {
+        (None, None) => None,
+        (Some(s), Some(e)) if s.is_finite() && e.is_finite() && 0.0 <= s && s <= e => Some((s, e)),
+        _ => return bad("start_s, end_s: both, with 0 <= start_s <= end_s"),
+    };
+    let turn = match (body.turn, words) {
+        (Some(t), _) => {
+            let Some(point) = turns.get(t as usize) else {
+                return bad(&format!("turn: the call has {} line(s)", turns.len()));
+            };
+            if let Some((s, e)) = words
+                && (s < point.start - ANCHOR_SLACK_S || e > point.end + ANCHOR_SLACK_S)
+            {
+                return bad("start_s, end_s: the words must lie within the line");
+            }
+            t
+        }
+        (None, Some((s, _))) => {
+            let found =
+                turns.iter().position(|p| p.start - ANCHOR_SLACK_S <= s && s <= p.end + ANCHOR_SLACK_S);
+            let Some(i) = found else { return bad("start_s: no line of the call is at that time") };
+            u32::try_from(i).map_err(|_| ApiError::BadRequest("turn: out of range".into()))?
+        }
+        (None, None) => return bad("turn or start_s and end_s: where the comment sits"),
+    };
+    let point = &turns[turn as usize];
+    let (start, end) = words.unwrap_or((point.start, point.end));
+    Ok(Anchor {
+        turn: Some(turn),
+        start_s: Some(start),
+        end_s: Some(end),
+        at_s: Some(body.at_s.unwrap_or(start)),
+    })
 }
 
 async fn add_comment(
@@ -507,7 +865,7 @@ async fn add_comment(
     CurrentUser(user): CurrentUser,
     Path(call_id): Path<String>,
     Json(body): Json<CommentBody>,
-) -> AppResult<(StatusCode, Json<callscope_store::Comment>)> {
+) -> AppResult<(StatusCode, Json<CommentView>)> {
     let call = visible_call(&state, &user, &call_id).await?;
     // Managers coach on their team's calls; a seller may reply on their own.
     let allowed = match user.role {
@@ -517,13 +875,23 @@ async fn add_comment(
     if !allowed {
         return Err(ApiError::Forbidden);
     }
-    let text = body.text.trim();
-    if text.is_empty() || text.len() > 5000 {
-        return Err(ApiError::BadRequest("text: 1 to 5000 characters".into()));
-    }
-    if body.at_s.is_some_and(|t| !t.is_finite() || t < 0.0) {
-        return Err(ApiError::BadRequest("at_s: a non-negative number of seconds".into()));
-    }
+    let text = comment_text(&body.text)?;
+    // A reply answers a comment of this call; threads are one level deep, so
+    // a reply to a reply joins its thread.
+    let parent = match &body.parent_id {
+        None => None,
+        Some(id) => {
+            let parent = state.store.comment(id).await?.filter(|c| c.comment.call_id == call_id);
+            let Some(parent) = parent else {
+                return Err(ApiError::BadRequest(format!("parent_id: no comment {id} on this call")));
+            };
+            match &parent.comment.parent_id {
+                Some(root) => state.store.comment(root).await?.or(Some(parent)),
+                None => Some(parent),
+            }
+        }
+    };
+    let Anchor { turn, start_s, end_s, at_s } = anchor(&call, &body, parent.as_ref())?;
     let role = audit::role_name(user.role);
     let comment = state
         .store
@@ -531,12 +899,56 @@ async fn add_comment(
             call_id,
             author: user.id.clone(),
             author_role: role.into(),
-            at_s: body.at_s,
+            at_s,
             text: text.to_owned(),
-            parent_id: body.parent_id,
+            parent_id: parent.map(|p| p.comment_id),
+            turn,
+            start_s,
+            end_s,
         })
         .await?;
-    Ok((StatusCode::CREATED, Json(comment)))
+    Ok((StatusCode::CREATED, Json(CommentView { author_name: user.name.clone(), comment })))
+}
+
+/// A comment's text, trimmed: 1 to 5000 characters.
+fn comment_text(text: &str) -> AppResult<&str> {
+    let text = text.trim();
+    if text.is_empty() || text.len() > 5000 {
+        return Err(ApiError::BadRequest("text: 1 to 5000 characters".into()));
+    }
+    Ok(text)
+}
+
+#[derive(Deserialize)]
+struct CommentEdit {
+    text: String,
+}
+
+/// Edits a comment's text: its author only (managers included), on a call
+/// the author may still see.
+async fn edit_comment(
+    State(state): St,
+    CurrentUser(user): CurrentUser,
+    Path((call_id, comment_id)): Path<(String, String)>,
+    Json(body): Json<CommentEdit>,
+) -> AppResult<Json<CommentView>> {
+    visible_call(&state, &user, &call_id).await?;
+    let comment = state
+        .store
+        .comment(&comment_id)
+        .await?
+        .filter(|c| c.comment.call_id == call_id)
+        .ok_or_else(|| ApiError::NotFound(format!("comment {comment_id}")))?;
+    if comment.comment.author != user.id {
+        return Err(ApiError::NotAuthor(comment_id));
+    }
+    let text = comment_text(&body.text)?;
+    let edited = state
+        .store
+        .edit_comment(&comment_id, text)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("comment {comment_id}")))?;
+    Ok(Json(CommentView { author_name: user.name.clone(), comment: edited }))
 }
 
 async fn delete_comment(
@@ -662,7 +1074,7 @@ async fn audio(
     headers: HeaderMap,
 ) -> AppResult<Response> {
     use tokio::io::{AsyncReadExt, AsyncSeekExt};
-    let call = visible_call(&state, &user, &call_id).await?;
+    let (call, _) = readable_call(&state, &user, &call_id).await?;
     let uri = call.audio_uri.ok_or_else(|| ApiError::NotFound("recording of this call".into()))?;
     let path = local_audio(state.audio_root.as_ref(), &uri)?;
     let mut file = tokio::fs::File::open(&path).await.map_err(|_| ApiError::NotFound("recording".into()))?;

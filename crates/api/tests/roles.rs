@@ -51,6 +51,11 @@ email = "daniel@example.com"
 role = "seller"
 team = "crm"
 [[user]]
+id = "s-sofia"
+name = "Sofia"
+role = "seller"
+team = "crm"
+[[user]]
 id = "s-rachel"
 name = "Rachel"
 role = "seller"
@@ -60,6 +65,10 @@ id = "a-admin"
 name = "Admin"
 role = "admin"
 "#;
+
+fn day(y: i32, m: u32, d: u32) -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(y, m, d).expect("date")
+}
 
 fn samples() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../samples")
@@ -219,6 +228,11 @@ async fn role_matrix() {
     let actors: [Option<&str>; 5] =
         [Some("s-daniel"), Some("s-rachel"), Some("m-maria"), Some("m-kenji"), None];
     let post = json!({"text": "hello"});
+    // On a transcript line, and a reply in Maria's thread.
+    let on_line = json!({"text": "this line", "turn": 1});
+    let reply = json!({"text": "a reply", "parent_id": comment_id});
+    let patch = json!({"text": "Ask about budget first"});
+    let share = json!({"team": true, "start_s": 1.0, "end_s": 5.0, "note": "a good opening"});
     #[rustfmt::skip]
     let matrix: Vec<(&str, String, Option<Value>, [S; 5])> = vec![
         ("GET", format!("/api/sellers/s-daniel/insights?{RANGE}"), None, [S::OK, S::FORBIDDEN, S::OK, S::FORBIDDEN, S::UNAUTHORIZED]),
@@ -228,6 +242,14 @@ async fn role_matrix() {
         ("GET", "/api/calls/c-daniel/audio".into(), None, [S::OK, S::NOT_FOUND, S::OK, S::NOT_FOUND, S::UNAUTHORIZED]),
         ("GET", "/api/calls/c-daniel/comments".into(), None, [S::OK, S::NOT_FOUND, S::OK, S::NOT_FOUND, S::UNAUTHORIZED]),
         ("POST", "/api/calls/c-daniel/comments".into(), Some(post.clone()), [S::CREATED, S::NOT_FOUND, S::CREATED, S::NOT_FOUND, S::UNAUTHORIZED]),
+        ("POST", "/api/calls/c-daniel/comments".into(), Some(on_line.clone()), [S::CREATED, S::NOT_FOUND, S::CREATED, S::NOT_FOUND, S::UNAUTHORIZED]),
+        ("POST", "/api/calls/c-daniel/comments".into(), Some(reply.clone()), [S::CREATED, S::NOT_FOUND, S::CREATED, S::NOT_FOUND, S::UNAUTHORIZED]),
+        // Sharing: managers of the team (and admins) only; the list of a call's shares for whoever sees the call.
+        ("POST", "/api/calls/c-daniel/shares".into(), Some(share.clone()), [S::FORBIDDEN, S::NOT_FOUND, S::CREATED, S::NOT_FOUND, S::UNAUTHORIZED]),
+        ("GET", "/api/calls/c-daniel/shares".into(), None, [S::OK, S::NOT_FOUND, S::OK, S::NOT_FOUND, S::UNAUTHORIZED]),
+        ("GET", "/api/shared".into(), None, [S::OK, S::OK, S::OK, S::OK, S::UNAUTHORIZED]),
+        // Editing Maria's comment: only Maria may.
+        ("PATCH", format!("/api/calls/c-daniel/comments/{comment_id}"), Some(patch.clone()), [S::FORBIDDEN, S::NOT_FOUND, S::OK, S::NOT_FOUND, S::UNAUTHORIZED]),
         ("GET", format!("/api/teams/crm/coaching?{RANGE}"), None, [S::FORBIDDEN, S::FORBIDDEN, S::OK, S::FORBIDDEN, S::UNAUTHORIZED]),
         ("GET", "/api/me".into(), None, [S::OK, S::OK, S::OK, S::OK, S::UNAUTHORIZED]),
         ("GET", "/api/sellers".into(), None, [S::OK, S::OK, S::OK, S::OK, S::UNAUTHORIZED]),
@@ -437,17 +459,184 @@ async fn a_failed_audit_write_is_counted_and_the_page_still_opens() {
     );
 }
 
+/// Comments on the transcript: anchored to a line or to words, checked
+/// against the call; replies join their thread and take its anchor; the
+/// author edits and deletes their own, nobody else's.
+#[tokio::test]
+async fn comments_are_anchored_threaded_and_edited_by_their_author() {
+    let f = fixture().await;
+    let (_, call) = send(&f.app, "GET", "/api/calls/c-rachel", Some("m-kenji"), None).await;
+    let timeline = call["signals"]["sentiment"]["timeline"].as_array().expect("timeline").clone();
+    assert!(timeline.len() >= 3);
+    let (s2, e2) = (timeline[2]["start"].as_f64().expect("start"), timeline[2]["end"].as_f64().expect("end"));
+    let post = |who: &'static str, body: Value| {
+        let app = f.app.clone();
+        async move { send(&app, "POST", "/api/calls/c-rachel/comments", Some(who), Some(body)).await }
+    };
+    // A line: its times come with it.
+    let (status, line) = post("m-kenji", json!({"text": "Good question", "turn": 2})).await;
+    assert_eq!(status, StatusCode::CREATED, "{line}");
+    assert_eq!(
+        (line["turn"].as_u64(), line["start_s"].as_f64(), line["end_s"].as_f64()),
+        (Some(2), Some(s2), Some(e2))
+    );
+    assert_eq!(line["at_s"].as_f64(), Some(s2));
+    assert_eq!(line["author_name"], "Kenji");
+    // Words: the line they start in.
+    let (w0, w1) = (s2 + (e2 - s2) * 0.25, s2 + (e2 - s2) * 0.5);
+    let (status, words) = post("m-kenji", json!({"text": "These words", "start_s": w0, "end_s": w1})).await;
+    assert_eq!(status, StatusCode::CREATED, "{words}");
+    assert_eq!(
+        (words["turn"].as_u64(), words["start_s"].as_f64(), words["end_s"].as_f64()),
+        (Some(2), Some(w0), Some(w1))
+    );
+    // Anchors that do not fit the call are refused.
+    for bad in [
+        json!({"text": "x", "turn": timeline.len()}),
+        json!({"text": "x", "start_s": w1, "end_s": w0}),
+        json!({"text": "x", "start_s": w0}),
+        json!({"text": "x", "turn": 0, "start_s": s2, "end_s": e2}),
+        json!({"text": "x", "start_s": 99999.0, "end_s": 99999.5}),
+        json!({"text": "x", "parent_id": "cm-unknown"}),
+    ] {
+        let (status, err) = post("m-kenji", bad.clone()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad} -> {err}");
+    }
+    // A reply from the seller, and a reply to that reply: both in the line's thread, on its line.
+    let line_id = line["comment_id"].as_str().expect("id").to_owned();
+    let (status, r1) = post("s-rachel", json!({"text": "Thanks", "parent_id": line_id})).await;
+    assert_eq!(status, StatusCode::CREATED, "{r1}");
+    assert_eq!((r1["parent_id"].as_str(), r1["turn"].as_u64()), (Some(line_id.as_str()), Some(2)));
+    let (_, r2) = post("m-kenji", json!({"text": "Keep it up", "parent_id": r1["comment_id"]})).await;
+    assert_eq!(r2["parent_id"].as_str(), Some(line_id.as_str()), "threads are one level deep");
+    // A comment of another call is no parent.
+    let (_, other) =
+        send(&f.app, "POST", "/api/calls/c-daniel/comments", Some("m-maria"), Some(json!({"text": "x"})))
+            .await;
+    let (status, _) = post("m-kenji", json!({"text": "x", "parent_id": other["comment_id"]})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    // Edit: the author only; the anchor stays, the edit time is set.
+    let uri = format!("/api/calls/c-rachel/comments/{line_id}");
+    let (status, _) = send(&f.app, "PATCH", &uri, Some("s-rachel"), Some(json!({"text": "mine now"}))).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, edited) =
+        send(&f.app, "PATCH", &uri, Some("m-kenji"), Some(json!({"text": "Great question"}))).await;
+    assert_eq!(status, StatusCode::OK, "{edited}");
+    assert_eq!((edited["text"].as_str(), edited["turn"].as_u64()), (Some("Great question"), Some(2)));
+    assert!(edited["edited_at"].is_string(), "{edited}");
+    let (status, _) = send(&f.app, "PATCH", &uri, Some("m-kenji"), Some(json!({"text": "  "}))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (_, list) = send(&f.app, "GET", "/api/calls/c-rachel/comments", Some("s-rachel"), None).await;
+    let texts: Vec<&str> = list.as_array().expect("list").iter().filter_map(|c| c["text"].as_str()).collect();
+    assert_eq!(texts, ["Great question", "These words", "Thanks", "Keep it up"]);
+    // Delete: the seller's own reply, by the seller.
+    let r1_uri = format!("/api/calls/c-rachel/comments/{}", r1["comment_id"].as_str().expect("id"));
+    assert_eq!(send(&f.app, "DELETE", &r1_uri, Some("m-kenji"), None).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(send(&f.app, "DELETE", &r1_uri, Some("s-rachel"), None).await.0, StatusCode::NO_CONTENT);
+}
+
+/// Shared calls and clips: they open for the sellers they were shared with
+/// (by name, or every seller of the team), never for another team's seller;
+/// a revoked share opens for nobody; nothing else of the call's seller opens.
+#[tokio::test]
+async fn shared_calls_open_for_their_team_only() {
+    let f = fixture().await;
+    let status = |uri: &'static str, who: &'static str| {
+        let app = f.app.clone();
+        async move { send(&app, "GET", uri, Some(who), None).await.0 }
+    };
+    // Before any share: Sofia (Daniel's team) and Rachel (another team) see nothing of Daniel's.
+    assert_eq!(status("/api/calls/c-daniel", "s-sofia").await, StatusCode::NOT_FOUND);
+    // Maria shares a clip of c-daniel with her whole team.
+    let (code, share) = send(
+        &f.app,
+        "POST",
+        "/api/calls/c-daniel/shares",
+        Some("m-maria"),
+        Some(json!({"team": true, "start_s": 2.0, "end_s": 9.5, "note": "Listen to the opening"})),
+    )
+    .await;
+    assert_eq!(code, StatusCode::CREATED, "{share}");
+    assert_eq!(share["recipients"], json!(["team:crm"]));
+    assert_eq!(
+        (share["created_by_name"].as_str(), share["seller_name"].as_str()),
+        (Some("Maria"), Some("Daniel"))
+    );
+    let share_id = share["share_id"].as_str().expect("id").to_owned();
+    // Sofia: the call and its recording open, marked as shared with the clip.
+    let (code, call) = send(&f.app, "GET", "/api/calls/c-daniel", Some("s-sofia"), None).await;
+    assert_eq!(code, StatusCode::OK);
+    assert_eq!(call["access"], "shared");
+    assert_eq!(
+        (call["shared"][0]["start_s"].as_f64(), call["shared"][0]["end_s"].as_f64()),
+        (Some(2.0), Some(9.5))
+    );
+    assert_eq!(status("/api/calls/c-daniel/audio", "s-sofia").await, StatusCode::OK);
+    let (_, list) = send(&f.app, "GET", "/api/shared", Some("s-sofia"), None).await;
+    assert_eq!(list[0]["share_id"].as_str(), Some(share_id.as_str()));
+    assert_eq!(list[0]["call"]["call_id"], "c-daniel");
+    assert_eq!(list[0]["note"], "Listen to the opening");
+    // ... but nothing else: not the comments, not Daniel's page, not his other calls.
+    assert_eq!(status("/api/calls/c-daniel/comments", "s-sofia").await, StatusCode::NOT_FOUND);
+    let (code, _) =
+        send(&f.app, "POST", "/api/calls/c-daniel/comments", Some("s-sofia"), Some(json!({"text": "hi"})))
+            .await;
+    assert_eq!(code, StatusCode::NOT_FOUND);
+    assert_eq!(status("/api/calls/c-daniel/shares", "s-sofia").await, StatusCode::NOT_FOUND);
+    assert_eq!(status("/api/calls/c-daniel-2", "s-sofia").await, StatusCode::NOT_FOUND);
+    assert_eq!(status("/api/sellers/s-daniel/insights", "s-sofia").await, StatusCode::FORBIDDEN);
+    // Rachel, of another team: nothing, exactly like a call that does not exist.
+    assert_eq!(status("/api/calls/c-daniel", "s-rachel").await, StatusCode::NOT_FOUND);
+    assert_eq!(status("/api/calls/c-daniel/audio", "s-rachel").await, StatusCode::NOT_FOUND);
+    let (_, list) = send(&f.app, "GET", "/api/shared", Some("s-rachel"), None).await;
+    assert_eq!(list, json!([]));
+    // The call's own seller sees it as their own.
+    let (_, own) = send(&f.app, "GET", "/api/calls/c-daniel", Some("s-daniel"), None).await;
+    assert_eq!(own["access"], "own");
+    // Who may share what, with whom.
+    let share_with = |who: &'static str, call: &'static str, body: Value| {
+        let app = f.app.clone();
+        async move { send(&app, "POST", &format!("/api/calls/{call}/shares"), Some(who), Some(body)).await.0 }
+    };
+    assert_eq!(
+        share_with("m-maria", "c-daniel", json!({"sellers": ["s-rachel"]})).await,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(share_with("m-maria", "c-daniel", json!({"sellers": []})).await, StatusCode::BAD_REQUEST);
+    let reversed = json!({"team": true, "start_s": 9.0, "end_s": 2.0});
+    assert_eq!(share_with("m-maria", "c-daniel", reversed).await, StatusCode::BAD_REQUEST);
+    assert_eq!(share_with("m-kenji", "c-daniel", json!({"team": true})).await, StatusCode::NOT_FOUND);
+    assert_eq!(share_with("s-daniel", "c-daniel", json!({"team": true})).await, StatusCode::FORBIDDEN);
+    // Kenji shares Rachel's call with Rachel's team: Sofia (crm) still cannot open it.
+    assert_eq!(share_with("m-kenji", "c-rachel", json!({"team": true})).await, StatusCode::CREATED);
+    assert_eq!(status("/api/calls/c-rachel", "s-sofia").await, StatusCode::NOT_FOUND);
+    // Revoked: only by who shared it (or an admin); then it opens for nobody.
+    let uri = format!("/api/calls/c-daniel/shares/{share_id}");
+    assert_eq!(send(&f.app, "DELETE", &uri, Some("s-daniel"), None).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(send(&f.app, "DELETE", &uri, Some("m-kenji"), None).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(send(&f.app, "DELETE", &uri, Some("m-maria"), None).await.0, StatusCode::NO_CONTENT);
+    assert_eq!(status("/api/calls/c-daniel", "s-sofia").await, StatusCode::NOT_FOUND);
+    assert_eq!(status("/api/calls/c-daniel/audio", "s-sofia").await, StatusCode::NOT_FOUND);
+    // Shared with Sofia by name: Sofia only.
+    assert_eq!(share_with("m-maria", "c-daniel", json!({"sellers": ["s-sofia"]})).await, StatusCode::CREATED);
+    assert_eq!(status("/api/calls/c-daniel", "s-sofia").await, StatusCode::OK);
+    assert_eq!(status("/api/calls/c-daniel", "s-rachel").await, StatusCode::NOT_FOUND);
+}
+
 #[tokio::test]
 async fn picker_lists_only_visible_sellers() {
     let f = fixture().await;
     let ids = |v: Value| -> Vec<String> {
         v.as_array().expect("array").iter().map(|u| u["id"].as_str().expect("id").to_owned()).collect()
     };
-    assert_eq!(ids(send(&f.app, "GET", "/api/sellers", Some("m-maria"), None).await.1), ["s-daniel"]);
+    assert_eq!(
+        ids(send(&f.app, "GET", "/api/sellers", Some("m-maria"), None).await.1),
+        ["s-daniel", "s-sofia"]
+    );
     assert_eq!(ids(send(&f.app, "GET", "/api/sellers", Some("s-rachel"), None).await.1), ["s-rachel"]);
     assert_eq!(
         ids(send(&f.app, "GET", "/api/sellers", Some("a-admin"), None).await.1),
-        ["s-daniel", "s-rachel"]
+        ["s-daniel", "s-sofia", "s-rachel"]
     );
 }
 
@@ -595,11 +784,77 @@ async fn insights_match_the_store() {
     assert_eq!(v["seller"]["chat_url"], "https://chat.example.com/?to=daniel@example.com");
     assert!(v["trends"].as_array().expect("array").is_empty());
     assert!(v["trends_note"].as_str().expect("note").contains("Not enough calls"), "{}", v["trends_note"]);
-    let competitors: Vec<&str> =
-        v["competitors"].as_array().expect("array").iter().filter_map(|c| c["term"].as_str()).collect();
-    assert!(competitors.contains(&"HubSpot") && competitors.contains(&"Pipedrive"), "{competitors:?}");
+    // Competitors: what customers said, by default; everyone's on request.
+    let store_terms = f
+        .store
+        .term_counts(
+            "s-daniel",
+            callscope_store::DateRange::new(day(2026, 11, 1), day(2026, 11, 30)),
+            callscope_model::TrackerKind::Competitor,
+        )
+        .await
+        .expect("terms");
+    let said = |v: &Value| -> Vec<(String, u64)> {
+        v["competitors"]
+            .as_array()
+            .expect("array")
+            .iter()
+            .map(|c| {
+                (c["term"].as_str().expect("term").to_owned(), c["by_customer"].as_u64().expect("count"))
+            })
+            .collect()
+    };
+    let mut by_customer: Vec<(String, u64)> =
+        store_terms.iter().filter(|t| t.by_customer > 0).map(|t| (t.term.clone(), t.by_customer)).collect();
+    by_customer.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    assert!(!by_customer.is_empty());
+    assert_eq!(said(&v), by_customer);
+    assert_eq!(v["competitors_said_by"], "customer");
+    let (_, all) = send(
+        &f.app,
+        "GET",
+        &format!("/api/sellers/s-daniel/insights?{RANGE}&competitors_said_by=anyone"),
+        Some("m-maria"),
+        None,
+    )
+    .await;
+    assert_eq!(all["competitors_said_by"], "anyone");
+    let all_terms: Vec<String> = said(&all).into_iter().map(|t| t.0).collect();
+    assert_eq!(all_terms, store_terms.iter().map(|t| t.term.clone()).collect::<Vec<_>>());
+    assert!(
+        store_terms.iter().any(|t| t.by_customer < t.mentions),
+        "the fixture has seller mentions of competitors: {store_terms:?}"
+    );
+    // The history filtered to calls where the customer said the term.
+    let top = &store_terms.iter().find(|t| t.by_customer > 0).expect("a customer mention").term;
+    let (_, page) = send(
+        &f.app,
+        "GET",
+        &format!("/api/sellers/s-daniel/calls?{RANGE}&term={top}&said_by=customer"),
+        Some("m-maria"),
+        None,
+    )
+    .await;
+    let expected = store_terms.iter().find(|t| &t.term == top).expect("term").customer_calls;
+    assert_eq!(page["total"], expected);
     assert!(!v["customer_keywords"].as_array().expect("array").is_empty());
     assert_eq!(v["team"]["overall"]["calls"], 2);
+    // Names, not ids: the top performers, a call's seller, a comment's author.
+    let names = v["team"]["top_performer_names"].as_array().expect("names").clone();
+    assert_eq!(names.len(), v["team"]["top_performers"].as_array().expect("ids").len());
+    assert_eq!(call["seller_name"], "Daniel");
+    let (_, posted) =
+        send(&f.app, "POST", "/api/calls/c-daniel/comments", Some("m-maria"), Some(json!({"text": "Nice"})))
+            .await;
+    assert_eq!(posted["author_name"], "Maria");
+    let (_, listed) = send(&f.app, "GET", "/api/calls/c-daniel/comments", Some("s-daniel"), None).await;
+    assert_eq!(listed[0]["author_name"], "Maria");
+    // The seller's own page: their coaching areas, and no chat link to themselves.
+    let (_, own) =
+        send(&f.app, "GET", &format!("/api/sellers/s-daniel/insights?{RANGE}"), Some("s-daniel"), None).await;
+    assert_eq!(own["coaching"]["seller_id"], "s-daniel", "{}", own["coaching"]);
+    assert_eq!(own["coaching"], v["coaching"], "the manager sees the same areas");
+    assert!(own["seller"]["chat_url"].is_null(), "no chat link to oneself");
 
     let (status, err) =
         send(&f.app, "GET", "/api/sellers/s-daniel/insights?from=2026-13-01", Some("m-maria"), None).await;
@@ -635,10 +890,13 @@ async fn openapi_documents_every_api_route() {
         "/api/admin/audit",
         "/api/admin/calls/{call_id}",
         "/api/admin/sellers/{seller_id}",
+        "/api/calls/{call_id}/shares",
+        "/api/calls/{call_id}/shares/{share_id}",
+        "/api/shared",
     ] {
         assert!(paths.contains_key(route), "openapi.json lacks {route}");
     }
-    assert_eq!(paths.len(), 16, "a route in openapi.json that the router does not have?");
+    assert_eq!(paths.len(), 19, "a route in openapi.json that the router does not have?");
 }
 
 async fn status_with(app: &axum::Router, uri: &str, auth: Option<String>) -> StatusCode {

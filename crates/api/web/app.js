@@ -116,14 +116,24 @@ function sentimentOverTime(points, bucket) {
     <div class="legend"><span><i style="background:var(--pos)"></i>Positive</span><span><i style="background:var(--neu)"></i>Neutral</span><span><i style="background:var(--neg)"></i>Negative</span><span>one bar per ${bucket}</span></div>`;
 }
 
-function chips(items, key, filter) {
+function chips(items, key, filter, count = (k) => k.count ?? k.mentions) {
   if (!items.length) return '<p class="empty">None in this range.</p>';
-  return `<ul class="chips">${items.map((k) => `<li><button data-${filter}="${esc(k[key])}" title="Show the calls">${esc(k[key])}<span class="count">${k.count ?? k.mentions}</span></button></li>`).join('')}</ul>`;
+  return `<ul class="chips">${items.map((k) => `<li><button data-${filter}="${esc(k[key])}" title="Show the calls">${esc(k[key])}<span class="count">${count(k)}</span></button></li>`).join('')}</ul>`;
+}
+
+// The seller's own coaching areas: the flags of the team's coaching rules, with advice.
+function ownCoaching(c, isSelf) {
+  if (!c) return '<p class="empty">No team figures to compare with in this range.</p>';
+  if (c.note) return `<p class="empty">${esc(c.note)}</p>`;
+  const top = c.top_performer ? `<p class="small">${isSelf ? 'You are' : 'A'} top performer of the team in this range.</p>` : '';
+  if (!c.flags.length) return `${top}<p class="small muted">Within the team's typical range on every KPI.</p>`;
+  return top + c.flags.map((f) => `<div class="flag"><div>${esc(f.reason)}</div><div class="small muted">${esc(f.advice)}</div></div>`).join('');
 }
 
 async function showSeller(sellerId, params) {
   const [from, to] = currentRange(params);
   const q = new URLSearchParams({ from, to });
+  if (params.get('said') === 'anyone') q.set('competitors_said_by', 'anyone');
   let data;
   const view = location.hash;
   try { data = await api(`/api/sellers/${encodeURIComponent(sellerId)}/insights?${q}`); }
@@ -131,6 +141,9 @@ async function showSeller(sellerId, params) {
   // The user moved on while this loaded: a newer render owns the page.
   if (location.hash !== view) return;
   const s = data.summary, t = data.team, isManager = ME.user.role !== 'seller';
+  const isSelf = sellerId === ME.user.id;
+  const saidBy = data.competitors_said_by;
+  const anyone = saidBy === 'anyone';
   const top = (k, f) => (t && t.top[k] != null ? f(t.top[k]) : 'n/a');
   const team = (v, f) => (t ? f(v) : 'n/a');
   const picker = isManager ? `<label>Seller<select id="seller">${ME.sellers.map((u) => `<option value="${esc(u.id)}" ${u.id === sellerId ? 'selected' : ''}>${esc(u.name)}</option>`).join('')}</select></label>` : '';
@@ -145,10 +158,10 @@ async function showSeller(sellerId, params) {
       <button id="apply">Apply</button>
       ${picker}
       <span class="muted small">${s.calls} call(s) · ${secs(s.total_duration_s)} in total${s.low_confidence_calls ? ` · <span id="left-out" title="Mono recordings where who said what is uncertain: counted as calls, left out of the KPIs and sentiment">${s.low_confidence_calls} left out of the KPIs (speakers uncertain)</span>` : ''}</span>
-      <span style="margin-left:auto">
+      ${isSelf ? '' : `<span style="margin-left:auto" id="contact">
         ${data.seller.email ? `<a class="button" href="mailto:${esc(data.seller.email)}">Email</a>` : ''}
         ${data.seller.chat_url ? ` · <a href="${esc(data.seller.chat_url)}" target="_blank" rel="noopener">Chat</a>` : ''}
-      </span>
+      </span>`}
     </div>
     ${tooFew}
     <section class="card" aria-labelledby="style-h"><h2 id="style-h">Conversation style</h2>
@@ -160,8 +173,9 @@ async function showSeller(sellerId, params) {
         ${kpiCard('Talk-to-listen ratio', pct(s.avg_talk_ratio), team(t && t.overall.avg_talk_ratio, pct), top('avg_talk_ratio', pct), 'seller share of talk time')}
         ${kpiCard('Questions per call', num(s.questions_per_call), team(t && t.overall.questions_per_call, num), top('questions_per_call', num))}
       </div>
-      ${t ? `<p class="small muted">Top performers: ${t.top_performers.length ? esc(t.top_performers.join(', ')) : 'none yet'} (by ${esc(t.top_performers_by.replace('_', ' '))}).</p>` : ''}
+      ${t ? `<p class="small muted" id="style-top">Top performers: ${t.top_performer_names.length ? esc(t.top_performer_names.join(', ')) : 'none yet'} (by ${esc(t.top_performers_by.replace('_', ' '))}).</p>` : ''}
     </section>
+    <section class="card" aria-labelledby="own-h"><h2 id="own-h">${isSelf ? 'Your coaching areas' : 'Coaching areas'}</h2><div id="own-coaching">${ownCoaching(data.coaching, isSelf)}</div></section>
     <div class="grid">
       <section class="card" aria-labelledby="ins-h"><h2 id="ins-h">Insights</h2>
         ${data.trends.length ? `<ul class="trends">${data.trends.map((x) => `<li>${esc(x.text)}</li>`).join('')}</ul>` : `<p class="empty">${esc(data.trends_note || 'No notable change against the previous period.')}</p>`}
@@ -175,10 +189,13 @@ async function showSeller(sellerId, params) {
     <section class="card" aria-labelledby="sot-h"><h2 id="sot-h">Sentiment over time</h2>${sentimentOverTime(data.sentiment_over_time, data.sentiment_bucket)}</section>
     <div class="grid">
       <section class="card" aria-labelledby="kw-h"><h2 id="kw-h">Keywords customers use</h2>${chips(data.customer_keywords, 'phrase', 'keyword')}</section>
-      <section class="card" aria-labelledby="comp-h"><h2 id="comp-h">Competitors mentioned</h2>${chips(data.competitors, 'term', 'term')}
+      <section class="card" aria-labelledby="comp-h"><h2 id="comp-h">Competitors ${anyone ? 'mentioned' : 'customers mention'}</h2>
+        <label class="small muted"><input type="checkbox" id="seller-mentions" ${anyone ? 'checked' : ''}> include the seller's mentions</label>
+        ${chips(data.competitors, 'term', 'competitor', (k) => (anyone ? k.mentions : k.by_customer))}
         <h2 style="margin-top:12px">Tracked keywords</h2>${chips(data.tracked_keywords, 'term', 'term')}</section>
     </div>
     <section class="card" aria-labelledby="cm-h"><h2 id="cm-h">${isManager ? 'Latest comments on these calls' : 'Comments from your manager'}</h2><div id="seller-comments"><p class="loading">Loading…</p></div></section>
+    ${isSelf ? '<section class="card" aria-labelledby="sh-h"><h2 id="sh-h">Shared with you</h2><div id="shared"><p class="loading">Loading…</p></div></section>' : ''}
     <section class="card" aria-labelledby="hist-h"><h2 id="hist-h">Call history <span id="hist-filter" class="small muted"></span></h2><div id="history"></div></section>
     ${isManager && data.seller.team ? `<section class="card" aria-labelledby="coach-h"><h2 id="coach-h">Coaching — ${esc(data.seller.team_name || data.seller.team)}</h2><div id="coaching"><p class="loading">Loading…</p></div></section>` : ''}`;
 
@@ -194,11 +211,19 @@ async function showSeller(sellerId, params) {
   });
   const sel = $main.querySelector('#seller');
   if (sel) sel.addEventListener('change', () => go(`/seller/${sel.value}`, params));
-  const history = { sort: 'started_at', desc: true, page: 0, term: '', keyword: '' };
+  const history = { sort: 'started_at', desc: true, page: 0, term: '', saidBy: '', keyword: '' };
   $main.querySelectorAll('[data-keyword]').forEach((b) => b.addEventListener('click', () => { history.keyword = b.dataset.keyword; history.term = ''; history.page = 0; loadHistory(sellerId, from, to, history); }));
-  $main.querySelectorAll('[data-term]').forEach((b) => b.addEventListener('click', () => { history.term = b.dataset.term; history.keyword = ''; history.page = 0; loadHistory(sellerId, from, to, history); }));
+  $main.querySelectorAll('[data-term]').forEach((b) => b.addEventListener('click', () => { history.term = b.dataset.term; history.saidBy = ''; history.keyword = ''; history.page = 0; loadHistory(sellerId, from, to, history); }));
+  // A competitor filters to the calls where it was said by whom the card counts.
+  $main.querySelectorAll('[data-competitor]').forEach((b) => b.addEventListener('click', () => { history.term = b.dataset.competitor; history.saidBy = anyone ? '' : 'customer'; history.keyword = ''; history.page = 0; loadHistory(sellerId, from, to, history); }));
+  $main.querySelector('#seller-mentions').addEventListener('change', (ev) => {
+    const p = new URLSearchParams(params);
+    if (ev.target.checked) p.set('said', 'anyone'); else p.delete('said');
+    go(`/seller/${sellerId}`, p);
+  });
   loadHistory(sellerId, from, to, history);
   loadSellerComments(sellerId, from, to);
+  if (isSelf) loadShared();
   if (isManager && data.seller.team) loadCoaching(data.seller.team, from, to);
 }
 
@@ -206,12 +231,13 @@ async function loadHistory(sellerId, from, to, h) {
   const el = $main.querySelector('#history');
   const q = new URLSearchParams({ from, to, sort: h.sort, desc: h.desc, page: h.page, page_size: 10 });
   if (h.term) q.set('term', h.term);
+  if (h.term && h.saidBy) q.set('said_by', h.saidBy);
   if (h.keyword) q.set('keyword', h.keyword);
   const page = await api(`/api/sellers/${encodeURIComponent(sellerId)}/calls?${q}`);
   // The user may have moved on while this loaded: then there is nothing to fill.
   const filter = $main.querySelector('#hist-filter');
   if (!filter || !$main.querySelector('#history')) return;
-  filter.innerHTML = h.term || h.keyword ? `mentioning “${esc(h.term || h.keyword)}” · <button class="link" id="clear">show all</button>` : '';
+  filter.innerHTML = h.term || h.keyword ? `${h.saidBy === 'customer' ? 'where the customer mentions' : 'mentioning'} “${esc(h.term || h.keyword)}” · <button class="link" id="clear">show all</button>` : '';
   if (h.term || h.keyword) filter.querySelector('#clear').addEventListener('click', () => { h.term = h.keyword = ''; loadHistory(sellerId, from, to, h); });
   if (!page.items.length) { el.innerHTML = '<p class="empty">No calls match.</p>'; return; }
   const th = (key, label, cls = '') => `<th class="${cls}" aria-sort="${h.sort === key ? (h.desc ? 'descending' : 'ascending') : 'none'}"><button data-sort="${key}">${label}${h.sort === key ? (h.desc ? ' ▼' : ' ▲') : ''}</button></th>`;
@@ -238,9 +264,20 @@ async function loadSellerComments(sellerId, from, to) {
   const el = $main.querySelector('#seller-comments');
   if (!el) return; // navigated away meanwhile
   if (!list.length) { el.innerHTML = '<p class="empty">No comments on calls of this range yet.</p>'; return; }
-  el.innerHTML = list.slice(0, 8).map((c) => `<div class="comment"><div class="small muted"><strong>${esc(c.author)}</strong> (${esc(c.author_role)}) on
-      <a href="#/call/${encodeURIComponent(c.call_id)}">${esc(c.call_id)}</a>${c.at_s != null ? ` at ${clock(c.at_s)}` : ''} · ${esc(c.created_at.slice(0, 16).replace('T', ' '))}</div>
+  el.innerHTML = list.slice(0, 8).map((c) => `<div class="comment"><div class="small muted"><strong>${esc(c.author_name)}</strong> (${esc(c.author_role)}) on
+      <a href="#/call/${encodeURIComponent(c.call_id)}">${esc(c.call_id)}</a>${c.turn != null ? `, line ${c.turn + 1}` : ''}${c.at_s != null ? ` at ${clock(c.at_s)}` : ''} · ${esc(c.created_at.slice(0, 16).replace('T', ' '))}</div>
       <div>${esc(c.text)}</div></div>`).join('');
+}
+
+// Calls and clips managers shared with this seller (from other sellers of the team).
+async function loadShared() {
+  const list = await api('/api/shared');
+  const el = $main.querySelector('#shared');
+  if (!el) return; // navigated away meanwhile
+  if (!list.length) { el.innerHTML = '<p class="empty">Nothing shared with you yet. Your manager can share a call or a moment of one with you.</p>'; return; }
+  el.innerHTML = `<ul class="shared">${list.map((x) => `<li data-share="${esc(x.share_id)}"><a href="#/call/${encodeURIComponent(x.call_id)}?share=${encodeURIComponent(x.share_id)}">${esc(x.call.customer || 'Call')}</a>
+      <span class="small muted">${esc(x.seller_name)}'s call of ${esc(x.call.started_at.slice(0, 10))}${x.start_s != null ? ` · clip ${clock(x.start_s)}–${clock(x.end_s)}` : ''} · shared by ${esc(x.created_by_name)}</span>
+      ${x.note ? `<div>${esc(x.note)}</div>` : ''}</li>`).join('')}</ul>`;
 }
 
 async function loadCoaching(team, from, to) {
@@ -250,22 +287,25 @@ async function loadCoaching(team, from, to) {
   const el = $main.querySelector('#coaching');
   if (!el) return; // navigated away meanwhile
   const name = (id) => (ME.sellers.find((u) => u.id === id) || { name: id }).name;
-  const sellers = r.sellers.map((s) => `<div><strong>${esc(name(s.seller_id))}</strong> <span class="small muted">${s.calls} call(s)${s.top_performer ? ' · top performer' : ''}</span>
+  const sellers = r.sellers.map((s) => `<div data-seller="${esc(s.seller_id)}"><strong>${esc(name(s.seller_id))}</strong> <span class="small muted">${s.calls} call(s)${s.top_performer ? ' · top performer' : ''}</span>
       ${s.note ? `<p class="empty small">${esc(s.note)}</p>` : s.flags.length ? s.flags.map((f) => `<div class="flag"><div>${esc(f.reason)}</div><div class="small muted">${esc(f.advice)}</div></div>`).join('') : '<p class="small muted">Within the team\'s typical range on every KPI.</p>'}</div>`).join('');
   const diffs = r.differences.length ? `<table><thead><tr><th>KPI</th><th>Top performers</th><th>Others</th></tr></thead><tbody>
       ${r.differences.map((d) => { const f = d.kpi === 'avg_talk_ratio' || d.kpi === 'positive_share' ? pct : num; return `<tr><td>${esc(d.label)}</td><td>${f(d.top_performers)}</td><td>${f(d.others)}</td></tr>`; }).join('')}</tbody></table>`
     : '<p class="empty">Not enough sellers with enough calls to compare.</p>';
-  el.innerHTML = `<p class="small muted">Top performers by ${esc(r.top_performers_by.replace('_', ' '))}: ${r.top_performers.map((id) => esc(name(id))).join(', ') || 'none yet'}.</p>
+  el.innerHTML = `<p class="small muted" id="top-line">Top performers by ${esc(r.top_performers_by.replace('_', ' '))}: ${r.top_performers.map((id) => esc(name(id))).join(', ') || 'none yet'}.</p>
     <h3 class="small">Who may need coaching</h3>${sellers || '<p class="empty">No calls in this range.</p>'}
     <h3 class="small">What top performers do differently</h3>${diffs}`;
 }
 
 // ---------- call page ----------
-async function showCall(callId) {
-  let c, comments;
+async function showCall(callId, params) {
+  let c, comments = [];
   const view = location.hash;
-  try { [c, comments] = await Promise.all([api(`/api/calls/${encodeURIComponent(callId)}`), api(`/api/calls/${encodeURIComponent(callId)}/comments`)]); }
-  catch (e) { return location.hash === view && showError(e); }
+  try {
+    c = await api(`/api/calls/${encodeURIComponent(callId)}`);
+    // A call shared with the user opens without its comments (they are the seller's).
+    if (c.access !== 'shared') comments = await api(`/api/calls/${encodeURIComponent(callId)}/comments`);
+  } catch (e) { return location.hash === view && showError(e); }
   // The user moved on while this loaded: a newer render owns the page.
   if (location.hash !== view) return;
   const s = c.summary, sig = c.signals, t = c.transcript;
@@ -279,7 +319,10 @@ async function showCall(callId) {
     if (turn) turn.words.push(w);
   });
   const duration = c.summary.duration_s || (words.length ? words[words.length - 1].end : 1);
-  const canComment = ME.user.role !== 'seller' || s.seller_id === ME.user.id;
+  const shared = c.access === 'shared';
+  const canComment = !shared && (ME.user.role !== 'seller' || s.seller_id === ME.user.id);
+  const canShare = !shared && ME.user.role !== 'seller';
+  const via = shared ? (c.shared.find((x) => x.share_id === params.get('share')) || c.shared[0]) : null;
   const markers = [
     ...sig.mentions.map((m) => ({ t: m.start, kind: m.kind, label: `${m.kind}: ${m.term}` })),
     ...sig.questions.map((q) => ({ t: q.start, kind: 'question', label: `question: ${q.text}` })),
@@ -291,14 +334,15 @@ async function showCall(callId) {
   const marks = markers.map((m) => `<g class="marker" data-seek="${m.t}" style="cursor:pointer"><line x1="${(m.t / duration) * W}" x2="${(m.t / duration) * W}" y1="100" y2="118" stroke="${color[m.kind]}" stroke-width="3"></line><title>${esc(m.label)} (${clock(m.t)})</title></g>`).join('');
   $main.innerHTML = `
     <p><a href="javascript:history.back()">← Back</a></p>
-    <h1>${esc(s.customer || 'Call')} <span class="muted small">${esc(s.started_at.slice(0, 16).replace('T', ' '))} · ${secs(s.duration_s)} · ${esc(s.seller_id)}${s.outcome ? ' · ' + esc(s.outcome) : ''}</span></h1>
+    <h1>${esc(s.customer || 'Call')} <span class="muted small">${esc(s.started_at.slice(0, 16).replace('T', ' '))} · ${secs(s.duration_s)} · ${esc(c.seller_name)}${s.outcome ? ' · ' + esc(s.outcome) : ''}</span></h1>
+    ${via ? `<div class="banner" id="shared-banner" role="note"><strong>Shared with you by ${esc(via.created_by_name)}</strong>${via.start_s != null ? ` — a clip, ${clock(via.start_s)}–${clock(via.end_s)} <button class="link" data-seek="${via.start_s}">play it</button>` : ' — the whole call'}${via.note ? `: ${esc(via.note)}` : ''}</div>` : ''}
     ${c.attribution && c.attribution.low_confidence ? `<p class="empty" id="attribution-note">Who said what is uncertain in this recording (speakers found by voice, confidence ${Math.round(c.attribution.confidence * 100)} %): its KPIs and sentiment are left out of the seller's figures.</p>` : ''}
     <section class="card" aria-labelledby="play-h"><h2 id="play-h">Recording</h2>
       ${c.audio_uri ? `<audio id="player" controls preload="metadata" src="/api/calls/${encodeURIComponent(callId)}/audio"></audio>` : '<p class="empty">No recording is stored for this call (it was analysed from a transcript).</p>'}
       <div class="timeline"><svg viewBox="0 0 ${W} ${H}" role="img" aria-label="Sentiment per turn and signal markers over the call">
-        <line x1="0" x2="${W}" y1="${mid}" y2="${mid}" stroke="#d9dee5"></line>${line}${marks}</svg></div>
+        <line x1="0" x2="${W}" y1="${mid}" y2="${mid}" stroke="#d9dee5"></line>${line}${marks}<g id="comment-marks"></g></svg></div>
       <div class="legend"><span><i style="background:var(--pos)"></i>positive</span><span><i style="background:var(--neg)"></i>negative</span><span>faded: seller turns</span>
-        <span><i style="background:#c0392b"></i>competitor</span><span><i style="background:#2457c5"></i>keyword</span><span><i style="background:#8e44ad"></i>question</span><span><i style="background:#b45f06"></i>action item</span></div>
+        <span><i style="background:#c0392b"></i>competitor</span><span><i style="background:#2457c5"></i>keyword</span><span><i style="background:#8e44ad"></i>question</span><span><i style="background:#b45f06"></i>action item</span><span><i style="background:#e0a800"></i>comment</span></div>
     </section>
     <div class="grid">
       <section class="card" aria-labelledby="sum-h"><h2 id="sum-h">Summary</h2>
@@ -307,14 +351,25 @@ async function showCall(callId) {
         <h3 class="small">Action items</h3>${sig.action_items.length ? `<ul>${sig.action_items.map((a) => `<li><button class="link" data-seek="${a.start}">${clock(a.start)}</button> <strong>${esc(a.owner)}</strong>: ${esc(a.text)}</li>`).join('')}</ul>` : '<p class="empty">None.</p>'}
         <h3 class="small">Signals</h3>${sig.mentions.length ? `<ul>${sig.mentions.map((m) => `<li><button class="link" data-seek="${m.start}">${clock(m.start)}</button> ${esc(m.kind)} <strong>${esc(m.term)}</strong> by ${esc(m.role)}: “${esc(m.context)}”</li>`).join('')}</ul>` : '<p class="empty">No tracked keywords or competitors.</p>'}
       </section>
-      <section class="card" aria-labelledby="com-h"><h2 id="com-h">Comments</h2><div id="comments"></div>
-        ${canComment ? `<form id="comment-form"><label for="comment-text" class="small muted">Comment${ME.user.role === 'seller' ? ' (reply to your manager)' : ''} at the current playback time</label>
+      ${shared ? '' : `<section class="card" aria-labelledby="com-h"><h2 id="com-h">Comments</h2>
+        <p class="small muted" id="line-count"></p><div id="comments"></div>
+        ${canComment ? `<form id="comment-form"><label for="comment-text" class="small muted">Comment on the whole call${c.audio_uri ? ' (at the current playback time)' : ''}; to comment on a line, use “Comment” beside it in the transcript, or select words there</label>
           <textarea id="comment-text" rows="3" style="width:100%" required></textarea><button type="submit">Post comment</button></form>` : ''}
-      </section>
+      </section>`}
     </div>
+    ${canShare ? `<section class="card" aria-labelledby="share-h"><h2 id="share-h">Share with sellers of the team</h2>
+      <form id="share-form"><div class="small muted">A call, or a clip of it, that other sellers should hear. They open it (and its recording) from their page, and nothing else of ${esc(c.seller_name)}'s.</div>
+        <label class="small"><input type="checkbox" id="share-team"> the whole team</label>
+        <span id="share-sellers">${ME.sellers.filter((u) => u.team === (ME.sellers.find((x) => x.id === s.seller_id) || {}).team && u.id !== s.seller_id).map((u) => `<label class="small"><input type="checkbox" value="${esc(u.id)}"> ${esc(u.name)}</label>`).join(' ')}</span>
+        <div class="small">Clip (optional, seconds): from <input id="share-from" type="number" min="0" step="0.1" style="width:6em"> to <input id="share-to" type="number" min="0" step="0.1" style="width:6em"> <button type="button" class="link" id="share-selection">use the selected words</button></div>
+        <label class="small" for="share-note">Note</label><textarea id="share-note" rows="2" style="width:100%" maxlength="1000"></textarea>
+        <button type="submit">Share</button></form>
+      <div id="shares"></div></section>` : ''}
     <section class="card" aria-labelledby="tr-h"><h2 id="tr-h">Transcript</h2><div class="transcript" id="transcript">
-      ${turns.map((p) => `<div class="turn ${esc(p.role)}"><div class="meta"><button class="link" data-seek="${p.start}">${clock(p.start)}</button><br><span class="role">${esc(p.role)}</span><br><span class="sent ${p.label}">${p.label}</span></div>
-        <div>${p.words.map((w) => `<span class="w" data-start="${w.start}">${esc(w.text)}</span>`).join(' ')}</div></div>`).join('')}
+      ${turns.map((p, i) => `<div class="turn ${esc(p.role)}" data-turn="${i}"><div class="meta"><button class="link" data-seek="${p.start}">${clock(p.start)}</button><br><span class="role">${esc(p.role)}</span><br><span class="sent ${p.label}">${p.label}</span></div>
+        <div class="line"><div class="words">${p.words.map((w) => `<span class="w" data-start="${w.start}" data-end="${w.end}">${esc(w.text)}</span>`).join(' ')}</div>
+        ${canComment ? `<div class="line-actions"><button class="link small" data-comment-line="${i}">Comment</button> <button class="link small sel-comment" data-comment-words="${i}" hidden>Comment on the selected words</button></div>` : ''}</div>
+        <div class="line-comments" id="line-${i}" aria-label="Comments on this line"></div></div>`).join('')}
     </div></section>`;
 
   const player = $main.querySelector('#player');
@@ -328,33 +383,192 @@ async function showCall(callId) {
       spans.forEach((sp) => sp.classList.toggle('now', Number(sp.dataset.start) <= now && now < Number(sp.dataset.start) + 0.6));
     });
   }
-  renderComments(callId, comments);
+  const ctx = { callId, turns, words, duration, canComment, player };
+  if (!shared) renderComments(ctx, comments);
+  if (canShare) setUpSharing(callId);
+  if (via && via.start_s != null) {
+    // The clip: its words marked, in view, and the player at its start.
+    const clipWords = [...$main.querySelectorAll('#transcript .w')].filter((w) => Number(w.dataset.start) >= via.start_s - 1e-3 && Number(w.dataset.end) <= via.end_s + 1e-3);
+    clipWords.forEach((w) => w.classList.add('clip'));
+    if (clipWords.length) clipWords[0].closest('.turn').scrollIntoView({ block: 'nearest' });
+    if (player) player.currentTime = via.start_s;
+  }
   const form = $main.querySelector('#comment-form');
   if (form) form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     const text = $main.querySelector('#comment-text').value;
     try {
-      await api(`/api/calls/${encodeURIComponent(callId)}/comments`, { method: 'POST', body: JSON.stringify({ text, at_s: player ? player.currentTime : null }) });
+      await postComment(ctx, { text, at_s: player ? player.currentTime : null });
       $main.querySelector('#comment-text').value = '';
-      renderComments(callId, await api(`/api/calls/${encodeURIComponent(callId)}/comments`));
       flash('Comment posted');
     } catch (e) { flash(e.message); }
   });
+  // A line: "Comment" beside it. Words: select them in the transcript.
+  $main.querySelectorAll('[data-comment-line]').forEach((b) => b.addEventListener('click', () => {
+    const i = Number(b.dataset.commentLine);
+    openLineForm(ctx, i, { turn: i });
+  }));
+  $main.querySelectorAll('[data-comment-words]').forEach((b) => b.addEventListener('click', () => {
+    const i = Number(b.dataset.commentWords);
+    if (b.selection) openLineForm(ctx, i, { turn: i, start_s: b.selection.start, end_s: b.selection.end }, b.selection.text);
+  }));
+  const transcript = $main.querySelector('#transcript');
+  const onSelect = () => {
+    $main.querySelectorAll('.sel-comment').forEach((b) => { b.hidden = true; b.selection = null; });
+    const sel = window.getSelection();
+    if (!sel || sel.isCollapsed || !sel.rangeCount) return;
+    const picked = [...transcript.querySelectorAll('.w')].filter((w) => sel.containsNode(w, true));
+    if (!picked.length) return;
+    const turnEl = picked[0].closest('.turn');
+    const inTurn = picked.filter((w) => w.closest('.turn') === turnEl);
+    const b = turnEl.querySelector('.sel-comment');
+    if (!b) return;
+    b.selection = { start: Number(inTurn[0].dataset.start), end: Number(inTurn[inTurn.length - 1].dataset.end), text: inTurn.map((w) => w.textContent).join(' ') };
+    b.hidden = false;
+  };
+  transcript.addEventListener('mouseup', onSelect);
+  transcript.addEventListener('keyup', onSelect);
 }
 
-function renderComments(callId, comments) {
-  const el = $main.querySelector('#comments');
-  if (!comments.length) { el.innerHTML = '<p class="empty">No comments yet. Managers comment on a moment of the call; the seller sees it and can reply.</p>'; return; }
-  el.innerHTML = comments.map((c) => `<div class="comment ${c.parent_id ? 'reply' : ''}" data-comment="${esc(c.comment_id)}">
-      <div class="small muted"><strong>${esc(c.author)}</strong> (${esc(c.author_role)}) · ${esc(c.created_at.slice(0, 16).replace('T', ' '))}${c.at_s != null ? ` · at <button class="link" data-seek="${c.at_s}">${clock(c.at_s)}</button>` : ''}</div>
+async function setUpSharing(callId) {
+  const url = `/api/calls/${encodeURIComponent(callId)}/shares`;
+  const list = async () => {
+    const shares = await api(url);
+    const el = $main.querySelector('#shares');
+    if (!el) return;
+    const who = (r) => (r.startsWith('team:') ? 'the whole team' : (ME.sellers.find((u) => u.id === r) || { name: r }).name);
+    el.innerHTML = shares.length ? `<ul>${shares.map((x) => `<li data-share="${esc(x.share_id)}">${x.recipients.map((r) => esc(who(r))).join(', ')}${x.start_s != null ? ` · clip ${clock(x.start_s)}–${clock(x.end_s)}` : ' · whole call'}${x.note ? ` · “${esc(x.note)}”` : ''} <span class="small muted">by ${esc(x.created_by_name)}</span>
+        ${x.created_by === ME.user.id || ME.user.role === 'admin' ? `<button class="link small" data-revoke="${esc(x.share_id)}">Revoke</button>` : ''}</li>`).join('')}</ul>` : '<p class="empty small">Not shared yet.</p>';
+    el.querySelectorAll('[data-revoke]').forEach((b) => b.addEventListener('click', async () => {
+      try { await api(`${url}/${encodeURIComponent(b.dataset.revoke)}`, { method: 'DELETE' }); await list(); flash('Share revoked'); } catch (e) { flash(e.message); }
+    }));
+  };
+  $main.querySelector('#share-selection').addEventListener('click', () => {
+    const sel = window.getSelection();
+    const picked = [...$main.querySelectorAll('#transcript .w')].filter((w) => sel && !sel.isCollapsed && sel.containsNode(w, true));
+    if (!picked.length) { flash('Select words in the transcript first'); return; }
+    $main.querySelector('#share-from').value = picked[0].dataset.start;
+    $main.querySelector('#share-to').value = picked[picked.length - 1].dataset.end;
+  });
+  $main.querySelector('#share-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const num = (id) => { const v = $main.querySelector(id).value; return v === '' ? null : Number(v); };
+    const body = {
+      team: $main.querySelector('#share-team').checked,
+      sellers: [...$main.querySelectorAll('#share-sellers input:checked')].map((i) => i.value),
+      start_s: num('#share-from'), end_s: num('#share-to'),
+      note: $main.querySelector('#share-note').value,
+    };
+    try { await api(url, { method: 'POST', body: JSON.stringify(body) }); ev.target.reset(); await list(); flash('Shared'); }
+    catch (e) { flash(e.message); }
+  });
+  await list();
+}
+
+async function postComment(ctx, body) {
+  await api(`/api/calls/${encodeURIComponent(ctx.callId)}/comments`, { method: 'POST', body: JSON.stringify(body) });
+  renderComments(ctx, await api(`/api/calls/${encodeURIComponent(ctx.callId)}/comments`));
+}
+
+// The form beside a transcript line, for a comment on the line or on some of its words.
+function openLineForm(ctx, i, anchor, quote) {
+  const box = $main.querySelector(`#line-${i}`);
+  box.querySelectorAll('.line-form').forEach((f) => f.remove());
+  const form = document.createElement('form');
+  form.className = 'line-form';
+  form.innerHTML = `${quote ? `<q class="quote">${esc(quote)}</q>` : ''}
+    <textarea rows="2" aria-label="Comment on line ${i + 1}${quote ? ': the selected words' : ''}" required></textarea>
+    <button type="submit">Post</button> <button type="button" class="ghost cancel">Cancel</button>`;
+  box.prepend(form);
+  form.querySelector('textarea').focus();
+  form.querySelector('.cancel').addEventListener('click', () => form.remove());
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    try { await postComment(ctx, { text: form.querySelector('textarea').value, ...anchor }); form.remove(); flash('Comment posted'); }
+    catch (e) { flash(e.message); }
+  });
+}
+
+// Threads: a comment and its replies. A thread on a transcript line shows
+// beside that line, with a marker on the timeline; the others (on the whole
+// call, or from before comments had lines) in the Comments card.
+function renderComments(ctx, comments) {
+  const byId = new Map(comments.map((c) => [c.comment_id, c]));
+  const roots = comments.filter((c) => !c.parent_id || !byId.has(c.parent_id));
+  const replies = (root) => comments.filter((c) => c.parent_id === root.comment_id);
+  $main.querySelectorAll('.line-comments').forEach((el) => { el.querySelectorAll('.thread').forEach((t) => t.remove()); });
+  $main.querySelectorAll('.w.commented').forEach((w) => w.classList.remove('commented'));
+  const general = $main.querySelector('#comments');
+  const one = (c) => `<div class="comment ${c.parent_id ? 'reply' : ''}" data-comment="${esc(c.comment_id)}">
+      <div class="small muted"><strong>${esc(c.author_name)}</strong> (${esc(c.author_role)}) · ${esc(c.created_at.slice(0, 16).replace('T', ' '))}${c.edited_at ? ' · edited' : ''}${!c.parent_id && c.turn == null && c.at_s != null ? ` · at <button class="link" data-seek="${c.at_s}">${clock(c.at_s)}</button>` : ''}</div>
+      ${!c.parent_id && c.turn != null && c.start_s != null && quoteOf(ctx, c) ? `<q class="quote">${esc(quoteOf(ctx, c))}</q>` : ''}
       <div class="text">${esc(c.text)}</div>
-      ${c.author === ME.user.id ? `<button class="link small" data-delete="${esc(c.comment_id)}">Delete</button>` : ''}</div>`).join('');
-  el.querySelectorAll('[data-delete]').forEach((b) => b.addEventListener('click', async () => {
-    await api(`/api/calls/${encodeURIComponent(callId)}/comments/${encodeURIComponent(b.dataset.delete)}`, { method: 'DELETE' });
-    renderComments(callId, await api(`/api/calls/${encodeURIComponent(callId)}/comments`));
+      ${c.author === ME.user.id ? `<button class="link small" data-edit="${esc(c.comment_id)}">Edit</button> <button class="link small" data-delete="${esc(c.comment_id)}">Delete</button>` : ''}</div>`;
+  const thread = (root) => `<div class="thread" data-thread="${esc(root.comment_id)}">${one(root)}${replies(root).map(one).join('')}
+      ${ctx.canComment ? `<button class="link small" data-reply="${esc(root.comment_id)}">Reply</button>` : ''}</div>`;
+  const onLine = roots.filter((r) => r.turn != null && $main.querySelector(`#line-${r.turn}`));
+  const elsewhere = roots.filter((r) => !onLine.includes(r));
+  onLine.forEach((r) => {
+    $main.querySelector(`#line-${r.turn}`).insertAdjacentHTML('beforeend', thread(r));
+    const [s, e] = r.start_s != null ? [r.start_s, r.end_s] : [ctx.turns[r.turn].start, ctx.turns[r.turn].end];
+    $main.querySelectorAll(`.turn[data-turn="${r.turn}"] .w`).forEach((w) => {
+      if (Number(w.dataset.start) >= s - 1e-3 && Number(w.dataset.end) <= e + 1e-3) w.classList.add('commented');
+    });
+  });
+  general.innerHTML = elsewhere.length ? elsewhere.map(thread).join('')
+    : '<p class="empty">No comments on the whole call. Managers comment on a line of the transcript (or on words of it); the seller sees it there and can reply.</p>';
+  $main.querySelector('#line-count').textContent = onLine.length ? `${onLine.length} thread(s) on transcript lines (marked on the timeline).` : '';
+  // Markers on the timeline: one per thread on a line; a click shows the thread.
+  const W = 800;
+  $main.querySelector('#comment-marks').innerHTML = onLine.map((r) => {
+    const t = r.start_s ?? ctx.turns[r.turn].start, x = (t / ctx.duration) * W;
+    return `<g class="comment-marker" data-goto="${esc(r.comment_id)}" style="cursor:pointer"><polygon points="${x - 6},0 ${x + 6},0 ${x},12" fill="#e0a800"></polygon><title>${esc(r.author_name)} (${clock(t)}): ${esc(r.text)}</title></g>`;
+  }).join('');
+  $main.querySelectorAll('[data-goto]').forEach((g) => g.addEventListener('click', () => {
+    const el = $main.querySelector(`[data-thread="${g.dataset.goto}"]`);
+    if (el) { el.scrollIntoView({ block: 'center' }); el.classList.add('flash'); setTimeout(() => el.classList.remove('flash'), 1500); }
+    const r = byId.get(g.dataset.goto);
+    if (ctx.player && r) { ctx.player.currentTime = Number(r.start_s ?? r.at_s ?? 0); }
   }));
-  const player = $main.querySelector('#player');
-  el.querySelectorAll('[data-seek]').forEach((b) => b.addEventListener('click', () => { if (player) { player.currentTime = Number(b.dataset.seek); player.play().catch(() => {}); } }));
+  const url = (id) => `/api/calls/${encodeURIComponent(ctx.callId)}/comments/${encodeURIComponent(id)}`;
+  const reload = async () => renderComments(ctx, await api(`/api/calls/${encodeURIComponent(ctx.callId)}/comments`));
+  $main.querySelectorAll('#comments [data-delete], .line-comments [data-delete]').forEach((b) => b.addEventListener('click', async () => {
+    try { await api(url(b.dataset.delete), { method: 'DELETE' }); await reload(); flash('Comment deleted'); } catch (e) { flash(e.message); }
+  }));
+  $main.querySelectorAll('#comments [data-edit], .line-comments [data-edit]').forEach((b) => b.addEventListener('click', () => {
+    const el = b.closest('.comment'), c = byId.get(b.dataset.edit);
+    const form = document.createElement('form');
+    form.className = 'edit-form';
+    form.innerHTML = `<textarea rows="2" aria-label="Edit your comment" required>${esc(c.text)}</textarea><button type="submit">Save</button> <button type="button" class="ghost cancel">Cancel</button>`;
+    el.querySelector('.text').replaceWith(form);
+    form.querySelector('.cancel').addEventListener('click', reload);
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      try { await api(url(c.comment_id), { method: 'PATCH', body: JSON.stringify({ text: form.querySelector('textarea').value }) }); await reload(); flash('Comment saved'); }
+      catch (e) { flash(e.message); }
+    });
+  }));
+  $main.querySelectorAll('#comments [data-reply], .line-comments [data-reply]').forEach((b) => b.addEventListener('click', () => {
+    const form = document.createElement('form');
+    form.className = 'reply-form';
+    form.innerHTML = '<textarea rows="2" aria-label="Your reply" required></textarea><button type="submit">Post reply</button> <button type="button" class="ghost cancel">Cancel</button>';
+    b.replaceWith(form);
+    form.querySelector('textarea').focus();
+    form.querySelector('.cancel').addEventListener('click', reload);
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      try { await postComment(ctx, { text: form.querySelector('textarea').value, parent_id: b.dataset.reply }); flash('Reply posted'); }
+      catch (e) { flash(e.message); }
+    });
+  }));
+  $main.querySelectorAll('#comments [data-seek]').forEach((b) => b.addEventListener('click', () => { if (ctx.player) { ctx.player.currentTime = Number(b.dataset.seek); ctx.player.play().catch(() => {}); } }));
+}
+
+// The words a comment is about, as text (empty for a whole line).
+function quoteOf(ctx, c) {
+  const turn = ctx.turns[c.turn];
+  if (!turn || (Math.abs(c.start_s - turn.start) < 1e-3 && Math.abs(c.end_s - turn.end) < 1e-3)) return '';
+  return turn.words.filter((w) => w.start >= c.start_s - 1e-3 && w.end <= c.end_s + 1e-3).map((w) => w.text).join(' ');
 }
 
 function showError(e) {
@@ -373,7 +587,7 @@ async function render() {
   $who.innerHTML = `${esc(ME.user.name)} (${esc(ME.user.role)}) <button class="ghost" id="logout">Sign out</button>`;
   $who.querySelector('#logout').addEventListener('click', async () => { await api('/api/auth/logout', { method: 'POST' }); ME = null; location.hash = '#/'; render(); });
   const { parts, params } = route();
-  if (parts[0] === 'call' && parts[1]) return showCall(decodeURIComponent(parts[1]));
+  if (parts[0] === 'call' && parts[1]) return showCall(decodeURIComponent(parts[1]), params);
   if (parts[0] === 'seller' && parts[1]) return showSeller(decodeURIComponent(parts[1]), params);
   const first = ME.user.role === 'seller' ? ME.user.id : (ME.sellers[0] && ME.sellers[0].id);
   if (!first) { $main.innerHTML = '<h1>No sellers</h1><p class="empty">Your directory entry leads no team with sellers yet.</p>'; return; }

@@ -26,6 +26,11 @@ pub(crate) struct DemoArgs {
     /// Folder of sample calls (recordings with NAME.meta.json sidecars).
     #[arg(long, value_name = "DIR", default_value = "samples/calls")]
     samples: PathBuf,
+    /// Folder of transcript-only calls (NAME.json with NAME.meta.json): the
+    /// generated months of two teams that make trends and coaching appear
+    /// (`tools/demo/make_team_calls.py`).
+    #[arg(long, value_name = "DIR", default_value = "samples/team-calls")]
+    transcripts: PathBuf,
     /// Where the demo keeps its inbox and store.
     #[arg(long, value_name = "DIR", default_value = "callscope-demo")]
     data_dir: PathBuf,
@@ -84,6 +89,12 @@ pub(crate) fn run(args: &DemoArgs, config: &Config) -> Result<ExitCode> {
         repo_file("samples/calls")
             .context("no sample calls: run from the repository, or give --samples DIR")?
     };
+    // The transcript-only calls are optional: a missing folder adds none.
+    let transcripts = if args.transcripts.is_dir() {
+        Some(args.transcripts.clone())
+    } else {
+        repo_file("samples/team-calls")
+    };
     let mut config = config.clone();
     ensure_model(&config)?;
 
@@ -91,13 +102,15 @@ pub(crate) fn run(args: &DemoArgs, config: &Config) -> Result<ExitCode> {
     let inbox = args.data_dir.join("calls");
     std::fs::create_dir_all(&inbox).with_context(|| format!("creating {}", inbox.display()))?;
     let mut copied = 0;
-    for entry in std::fs::read_dir(&samples).with_context(|| format!("reading {}", samples.display()))? {
-        let path = entry?.path();
-        let Some(name) = path.file_name() else { continue };
-        let target = inbox.join(name);
-        if path.is_file() && !target.exists() {
-            std::fs::copy(&path, &target).with_context(|| format!("copying {}", path.display()))?;
-            copied += 1;
+    for folder in std::iter::once(&samples).chain(transcripts.as_ref()) {
+        for entry in std::fs::read_dir(folder).with_context(|| format!("reading {}", folder.display()))? {
+            let path = entry?.path();
+            let Some(name) = path.file_name() else { continue };
+            let target = inbox.join(name);
+            if path.is_file() && !target.exists() {
+                std::fs::copy(&path, &target).with_context(|| format!("copying {}", path.display()))?;
+                copied += 1;
+            }
         }
     }
     eprintln!("==> {copied} sample files copied to {}", inbox.display());
@@ -115,7 +128,7 @@ pub(crate) fn run(args: &DemoArgs, config: &Config) -> Result<ExitCode> {
     config.ingest.transcripts_only = false;
 
     eprintln!(
-        "==> analysing the sample calls (decode, whisper {}, KPIs, signals)",
+        "==> analysing the sample calls (recordings: decode, whisper {}; transcripts: KPIs, signals)",
         config.asr.model.display()
     );
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
@@ -156,6 +169,9 @@ pub(crate) fn run(args: &DemoArgs, config: &Config) -> Result<ExitCode> {
     eprintln!("==> open http://{}/ and sign in as the manager Maria Lopez (m-maria),", args.listen);
     eprintln!(
         "    or as one of her sellers, Daniel Price (s-daniel) or Sofia Marin (s-sofia). Ctrl-C stops."
+    );
+    eprintln!(
+        "    The calls run from August to November 2026: pick that range (Custom) to see trends and coaching."
     );
     serve_app(&config, &config.app.listen, args.insecure_dev_login)?;
     Ok(ExitCode::SUCCESS)

@@ -166,8 +166,50 @@ pub trait Store: Send + Sync {
     /// caller may is the caller's business (the API lets only the author).
     async fn delete_comment(&self, comment_id: &str) -> Result<bool>;
 
+    /// Replaces a comment's text and stamps `edited_at`; everything else
+    /// (author, anchor, `created_at`) stays. `Ok(None)` if there is no such
+    /// comment. Whether the caller may is the caller's business (the API lets
+    /// only the author). The default, for test doubles, refuses.
+    async fn edit_comment(&self, comment_id: &str, text: &str) -> Result<Option<Comment>> {
+        let _ = (comment_id, text);
+        Err(StoreError::Database(format!("the {} store cannot edit comments", self.backend())))
+    }
+
+    /// Shares a call or a clip with recipients (sellers, or `team:<id>`).
+    /// The default, for test doubles, refuses.
+    async fn add_share(&self, share: NewShare) -> Result<Share> {
+        let _ = share;
+        Err(StoreError::Database(format!("the {} store cannot share calls", self.backend())))
+    }
+
+    /// One share, unless unknown or revoked.
+    async fn share(&self, share_id: &str) -> Result<Option<Share>> {
+        let _ = share_id;
+        Ok(None)
+    }
+
+    /// A call's shares (not revoked), oldest first.
+    async fn call_shares(&self, call_id: &str) -> Result<Vec<Share>> {
+        let _ = call_id;
+        Ok(Vec::new())
+    }
+
+    /// The shares (not revoked) naming any of `recipients`, newest first,
+    /// each with all its recipients.
+    async fn shares_for(&self, recipients: &[String]) -> Result<Vec<Share>> {
+        let _ = recipients;
+        Ok(Vec::new())
+    }
+
+    /// Revokes a share. `Ok(false)` if there is no such share (or it was
+    /// revoked already). Whether the caller may is the caller's business.
+    async fn revoke_share(&self, share_id: &str) -> Result<bool> {
+        let _ = share_id;
+        Ok(false)
+    }
+
     /// Erases calls and every trace of them: the call row, its utterances,
-    /// mentions, action items, customer keywords and comments; the sellers'
+    /// mentions, action items, customer keywords, comments and shares; the sellers'
     /// daily aggregates and the phrase document frequencies of the days
     /// touched are recomputed from the calls that remain. Returns what was
     /// removed, including the calls' audio URIs (deleting the files is the
@@ -282,6 +324,30 @@ pub fn validate(call: &CallAnalysis) -> Result<()> {
         return Err(invalid("signals.sentiment", "the customer sentiment score must be finite"));
     }
     Ok(())
+}
+
+/// Checks a share before it is stored: a call, a seller, someone who shares,
+/// at least one recipient, and a clip (if any) with both ends in order.
+pub(crate) fn validate_share(share: &NewShare) -> Result<()> {
+    let invalid = |field: &'static str, reason: &str| StoreError::InvalidInput {
+        call_id: share.call_id.clone(),
+        field,
+        reason: reason.to_owned(),
+    };
+    if share.call_id.trim().is_empty()
+        || share.seller_id.trim().is_empty()
+        || share.created_by.trim().is_empty()
+    {
+        return Err(invalid("share", "call_id, seller_id and created_by are required"));
+    }
+    if share.recipients.is_empty() || share.recipients.iter().any(|r| r.trim().is_empty()) {
+        return Err(invalid("recipients", "at least one, none empty"));
+    }
+    match (share.start_s, share.end_s) {
+        (None, None) => Ok(()),
+        (Some(s), Some(e)) if s.is_finite() && e.is_finite() && 0.0 <= s && s < e => Ok(()),
+        _ => Err(invalid("start_s", "a clip needs 0 <= start_s < end_s")),
+    }
 }
 
 /// Millisecond precision, as both backends store times.

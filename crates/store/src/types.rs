@@ -157,6 +157,9 @@ pub struct HistoryQuery {
     pub page_size: u32,
     /// Only calls that mention this tracked term (canonical name).
     pub term: Option<String>,
+    /// With `term`: only mentions by this role count (the customer, for
+    /// "competitors customers mention"); `None`: anyone's.
+    pub term_role: Option<callscope_model::Role>,
     /// Only calls whose customer keywords include this phrase.
     pub keyword: Option<String>,
 }
@@ -248,6 +251,9 @@ pub struct TermCount {
     pub by_customer: u64,
     /// Calls with at least one mention.
     pub calls: u64,
+    /// Calls with at least one mention by the customer.
+    #[serde(default)]
+    pub customer_calls: u64,
 }
 
 /// What ranking a seller's customer keywords needs (TF-IDF against every call
@@ -288,6 +294,17 @@ pub struct NewComment {
     pub text: String,
     /// The comment this replies to.
     pub parent_id: Option<String>,
+    /// The transcript line it is about: the turn's index, as `utterances.turn`
+    /// (and the sentiment timeline's point). `None`: the whole call, or a
+    /// comment from before anchors (with `at_s` only).
+    #[serde(default)]
+    pub turn: Option<u32>,
+    /// The words it is about: the first one's start, seconds.
+    #[serde(default)]
+    pub start_s: Option<f64>,
+    /// The words it is about: the last one's end, seconds.
+    #[serde(default)]
+    pub end_s: Option<f64>,
 }
 
 /// A stored comment.
@@ -297,9 +314,44 @@ pub struct Comment {
     pub comment_id: String,
     /// When it was written.
     pub created_at: DateTime<Utc>,
+    /// When its author last edited it, if ever.
+    #[serde(default)]
+    pub edited_at: Option<DateTime<Utc>>,
     /// What was written.
     #[serde(flatten)]
     pub comment: NewComment,
+}
+
+/// A call, or a clip of it, shared with sellers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewShare {
+    /// The call.
+    pub call_id: String,
+    /// The call's seller.
+    pub seller_id: String,
+    /// A clip's start, seconds; `None` with `end_s` for the whole call.
+    pub start_s: Option<f64>,
+    /// A clip's end, seconds.
+    pub end_s: Option<f64>,
+    /// Why it is worth a look.
+    pub note: String,
+    /// Who shared it (user id).
+    pub created_by: String,
+    /// Who may open it: sellers' user ids, or `team:<team id>` for every
+    /// seller of a team. At least one.
+    pub recipients: Vec<String>,
+}
+
+/// A stored share.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Share {
+    /// Unique id.
+    pub share_id: String,
+    /// When it was shared.
+    pub created_at: DateTime<Utc>,
+    /// What was shared, with whom.
+    #[serde(flatten)]
+    pub share: NewShare,
 }
 
 /// What a write committed.

@@ -29,7 +29,14 @@ async fn store(url: &str) -> ClickHouseStore {
     let store = ClickHouseStore::new(&ClickHouseConfig { url: url.into(), database, ..Default::default() });
     assert_eq!(
         store.migrate().await.expect("migrate"),
-        ["001_init", "002_attribution", "003_daily_trusted_kpis", "004_audit_log"]
+        [
+            "001_init",
+            "002_attribution",
+            "003_daily_trusted_kpis",
+            "004_audit_log",
+            "005_comment_anchors",
+            "006_shares"
+        ]
     );
     store.check_schema().await.expect("schema complete");
     store
@@ -61,6 +68,7 @@ conformance!(
     history_sorts_and_pages,
     team_rows_cover_its_sellers,
     comments_round_trip,
+    shares_round_trip,
 );
 
 #[tokio::test]
@@ -128,6 +136,41 @@ async fn erasure_leaves_no_trace() {
             .expect("count");
         assert_eq!(left, 0, "{}.{} still holds erased rows", c.table, c.name);
     }
+}
+
+/// A database migrated before comment anchors (004), with a comment: the
+/// upgrade keeps it readable, with its moment and no anchor, and new comments
+/// carry their anchors.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn comments_from_before_anchors_stay_readable() {
+    let Some(url) = url() else { return };
+    let database = format!("cs_anchor_upgrade_{}", std::process::id());
+    let store = ClickHouseStore::new(&ClickHouseConfig {
+        url: url.clone(),
+        database: database.clone(),
+        ..Default::default()
+    });
+    store.migrate().await.expect("migrate");
+    // Back to the schema before 005, with a comment written then.
+    let raw = clickhouse::Client::default().with_url(&url).with_database(&database);
+    for sql in [
+        "ALTER TABLE comments DROP COLUMN turn, DROP COLUMN start_s, DROP COLUMN end_s, DROP COLUMN edited_at",
+        "DROP TABLE shares",
+        "DROP VIEW v_shares",
+        "ALTER TABLE callscope_migrations DELETE WHERE version >= 5 SETTINGS mutations_sync = 1",
+        "INSERT INTO comments (comment_id, call_id, author, author_role, at_s, text, parent_id, created_at, \
+         version, is_deleted) VALUES ('cm-old', 'c-1', 'm-maria', 'manager', 12.5, 'Ask about budget', NULL, \
+         '2026-11-02 10:00:00.000', 1, 0)",
+    ] {
+        raw.query(sql).execute().await.expect(sql);
+    }
+    assert_eq!(store.migrate().await.expect("upgrade"), ["005_comment_anchors", "006_shares"]);
+    store.check_schema().await.expect("schema complete");
+    let comments = store.comments("c-1").await.expect("read");
+    assert_eq!(comments.len(), 1);
+    let c = &comments[0];
+    assert_eq!((c.comment.at_s, c.comment.text.as_str()), (Some(12.5), "Ask about budget"));
+    assert_eq!((c.comment.turn, c.comment.start_s, c.comment.end_s, c.edited_at), (None, None, None, None));
 }
 
 /// An erasure interrupted after it deleted a call's comments and pieces but

@@ -7,7 +7,10 @@ use callscope_store::{SqliteStore, Store};
 async fn store() -> (SqliteStore, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = SqliteStore::open(dir.path().join("callscope.db")).expect("open");
-    assert_eq!(store.migrate().await.expect("migrate"), ["001_init", "002_attribution", "003_audit_log"]);
+    assert_eq!(
+        store.migrate().await.expect("migrate"),
+        ["001_init", "002_attribution", "003_audit_log", "004_comment_anchors", "005_shares"]
+    );
     (store, dir)
 }
 
@@ -36,6 +39,7 @@ conformance!(
     history_sorts_and_pages,
     team_rows_cover_its_sellers,
     comments_round_trip,
+    shares_round_trip,
 );
 
 /// Erasure on SQLite, then a scan of every table of the file for the erased

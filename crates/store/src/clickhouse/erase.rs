@@ -7,7 +7,7 @@
 //!    as a write does: the aggregates equal a fresh recomputation;
 //! 3. physically delete the aggregate rows of keys with nothing left, so no
 //!    tombstone keeps a seller id or a customer's phrase;
-//! 4. delete comments, then the child rows, then the `calls` rows, last:
+//! 4. delete comments and shares, then the child rows, then the `calls` rows, last:
 //!    until they are gone a rerun finds the scope again and redoes 2–4, which
 //!    is harmless (recomputed, not subtracted).
 
@@ -124,6 +124,7 @@ pub(super) async fn erase(store: &ClickHouseStore, scope: &EraseScope, dry_run: 
         erasure.rows.push(count(table, cond.to_owned()).await?);
     }
     erasure.rows.push(count("comments", comments_cond.clone()).await?);
+    erasure.rows.push(count("shares", comments_cond.clone()).await?);
     erasure.rows.retain(|(_, n)| *n > 0);
     if dry_run || erasure.is_empty() {
         return Ok(erasure);
@@ -189,6 +190,7 @@ pub(super) async fn erase(store: &ClickHouseStore, scope: &EraseScope, dry_run: 
 
     // 4. The rows of the calls, `calls` last.
     store.execute(&format!("DELETE FROM comments WHERE {comments_cond}"), |q| bind(q, scope)).await?;
+    store.execute(&format!("DELETE FROM shares WHERE {comments_cond}"), |q| bind(q, scope)).await?;
     for table in CHILD_TABLES {
         store.execute(&format!("DELETE FROM {table} WHERE {cond}"), |q| bind(q, scope)).await?;
     }

@@ -10,6 +10,8 @@ pub const MIGRATIONS: &[(u32, &str, &str)] = &[
     (2, "002_attribution", include_str!("../../../../schemas/clickhouse/002_attribution.sql")),
     (3, "003_daily_trusted_kpis", include_str!("../../../../schemas/clickhouse/003_daily_trusted_kpis.sql")),
     (4, "004_audit_log", include_str!("../../../../schemas/clickhouse/004_audit_log.sql")),
+    (5, "005_comment_anchors", include_str!("../../../../schemas/clickhouse/005_comment_anchors.sql")),
+    (6, "006_shares", include_str!("../../../../schemas/clickhouse/006_shares.sql")),
 ];
 
 /// The migration after which every `seller_daily` row is recomputed (its sums

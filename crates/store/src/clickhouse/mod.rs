@@ -337,6 +337,30 @@ impl Store for ClickHouseStore {
         write::delete_comment(self, comment_id).await
     }
 
+    async fn edit_comment(&self, comment_id: &str, text: &str) -> Result<Option<Comment>> {
+        write::edit_comment(self, comment_id, text).await
+    }
+
+    async fn add_share(&self, share: NewShare) -> Result<Share> {
+        write::add_share(self, share).await
+    }
+
+    async fn share(&self, share_id: &str) -> Result<Option<Share>> {
+        read::share(self, share_id).await
+    }
+
+    async fn call_shares(&self, call_id: &str) -> Result<Vec<Share>> {
+        read::call_shares(self, call_id).await
+    }
+
+    async fn shares_for(&self, recipients: &[String]) -> Result<Vec<Share>> {
+        read::shares_for(self, recipients).await
+    }
+
+    async fn revoke_share(&self, share_id: &str) -> Result<bool> {
+        write::revoke_share(self, share_id).await
+    }
+
     async fn erase(&self, scope: &EraseScope, dry_run: bool) -> Result<Erasure> {
         erase::erase(self, scope, dry_run).await
     }

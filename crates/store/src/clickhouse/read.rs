@@ -52,11 +52,16 @@ pub(super) struct CommentRow {
     pub(super) created_at: DateTime<Utc>,
     pub(super) version: u64,
     pub(super) is_deleted: u8,
+    pub(super) turn: Option<u32>,
+    pub(super) start_s: Option<f64>,
+    pub(super) end_s: Option<f64>,
+    #[serde(with = "clickhouse::serde::chrono::datetime64::millis::option")]
+    pub(super) edited_at: Option<DateTime<Utc>>,
 }
 
 /// The columns [`CommentRow`] reads.
-const COMMENT_COLUMNS: &str =
-    "comment_id, call_id, author, author_role, at_s, text, parent_id, created_at, version, is_deleted";
+const COMMENT_COLUMNS: &str = "comment_id, call_id, author, author_role, at_s, text, parent_id, created_at, \
+     version, is_deleted, turn, start_s, end_s, edited_at";
 
 impl CommentRow {
     /// The stored comment.
@@ -64,6 +69,7 @@ impl CommentRow {
         Comment {
             comment_id: self.comment_id,
             created_at: self.created_at,
+            edited_at: self.edited_at,
             comment: NewComment {
                 call_id: self.call_id,
                 author: self.author,
@@ -71,9 +77,88 @@ impl CommentRow {
                 at_s: self.at_s,
                 text: self.text,
                 parent_id: self.parent_id,
+                turn: self.turn,
+                start_s: self.start_s,
+                end_s: self.end_s,
             },
         }
     }
+}
+
+/// A row of `shares` (one per recipient).
+#[derive(Debug, Clone, clickhouse::Row, serde::Serialize, Deserialize)]
+pub(super) struct ShareRow {
+    pub(super) share_id: String,
+    pub(super) recipient: String,
+    pub(super) call_id: String,
+    pub(super) seller_id: String,
+    pub(super) start_s: Option<f64>,
+    pub(super) end_s: Option<f64>,
+    pub(super) note: String,
+    pub(super) created_by: String,
+    #[serde(with = "clickhouse::serde::chrono::datetime64::millis")]
+    pub(super) created_at: DateTime<Utc>,
+    pub(super) version: u64,
+    pub(super) is_deleted: u8,
+}
+
+/// The columns [`ShareRow`] reads.
+const SHARE_COLUMNS: &str = "share_id, recipient, call_id, seller_id, start_s, end_s, note, created_by, created_at, version, is_deleted";
+
+/// Rows (ordered by share) grouped into shares, in first-seen order.
+fn group_shares(rows: Vec<ShareRow>) -> Vec<Share> {
+    let mut out: Vec<Share> = Vec::new();
+    for r in rows {
+        match out.last_mut() {
+            Some(last) if last.share_id == r.share_id => last.share.recipients.push(r.recipient),
+            _ => out.push(Share {
+                share_id: r.share_id,
+                created_at: r.created_at,
+                share: NewShare {
+                    call_id: r.call_id,
+                    seller_id: r.seller_id,
+                    start_s: r.start_s,
+                    end_s: r.end_s,
+                    note: r.note,
+                    created_by: r.created_by,
+                    recipients: vec![r.recipient],
+                },
+            }),
+        }
+    }
+    out
+}
+
+/// The rows of one share (not revoked).
+pub(super) async fn share_rows(store: &ClickHouseStore, share_id: &str) -> Result<Vec<ShareRow>> {
+    let sql = format!("SELECT {SHARE_COLUMNS} FROM shares FINAL WHERE share_id = ? ORDER BY recipient");
+    store.timed(store.client.query(&sql).bind(share_id).fetch_all()).await
+}
+
+/// One share, if it exists and is not revoked.
+pub(super) async fn share(store: &ClickHouseStore, share_id: &str) -> Result<Option<Share>> {
+    Ok(group_shares(share_rows(store, share_id).await?).pop())
+}
+
+/// A call's shares, oldest first.
+pub(super) async fn call_shares(store: &ClickHouseStore, call_id: &str) -> Result<Vec<Share>> {
+    let sql = format!(
+        "SELECT {SHARE_COLUMNS} FROM shares FINAL WHERE call_id = ? ORDER BY created_at, share_id, recipient"
+    );
+    Ok(group_shares(store.timed(store.client.query(&sql).bind(call_id).fetch_all()).await?))
+}
+
+/// The shares naming any of the recipients, newest first.
+pub(super) async fn shares_for(store: &ClickHouseStore, recipients: &[String]) -> Result<Vec<Share>> {
+    if recipients.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT {SHARE_COLUMNS} FROM shares FINAL WHERE share_id IN \
+         (SELECT share_id FROM shares FINAL WHERE recipient IN ?) \
+         ORDER BY created_at DESC, share_id DESC, recipient"
+    );
+    Ok(group_shares(store.timed(store.client.query(&sql).bind(recipients).fetch_all()).await?))
 }
 
 /// Per-seller, per-day sums from `seller_daily`.
@@ -153,8 +238,9 @@ pub(super) async fn call_history(store: &ClickHouseStore, query: &HistoryQuery) 
     if query.term.is_some() {
         filter.push_str(
             " AND call_id IN (SELECT call_id FROM mentions WHERE seller_id = ? AND term = ? \
-             AND (call_id, version) IN (SELECT call_id, version FROM calls FINAL WHERE seller_id = ?))",
+             AND (call_id, version) IN (SELECT call_id, version FROM calls FINAL WHERE seller_id = ?)",
         );
+        filter.push_str(if query.term_role.is_some() { " AND role = ?)" } else { ")" });
     }
     if query.keyword.is_some() {
         filter.push_str(
@@ -167,6 +253,9 @@ pub(super) async fn call_history(store: &ClickHouseStore, query: &HistoryQuery) 
         q = q.bind(&query.seller_id).bind(&from).bind(&to);
         if let Some(term) = &query.term {
             q = q.bind(&query.seller_id).bind(term).bind(&query.seller_id);
+            if let Some(role) = query.term_role {
+                q = q.bind(role_str(role));
+            }
         }
         if let Some(keyword) = &query.keyword {
             q = q.bind(&query.seller_id).bind(keyword).bind(&query.seller_id);
@@ -217,6 +306,7 @@ pub(super) async fn mention_counts(
         mentions: u64,
         by_customer: u64,
         calls: u64,
+        customer_calls: u64,
     }
     let (from, to) = ClickHouseStore::bounds(range);
     let rows: Vec<Row> = store
@@ -225,7 +315,8 @@ pub(super) async fn mention_counts(
                 .client
                 .query(
                     "SELECT kind, term, count() AS mentions, countIf(role = 'customer') AS by_customer, \
-                     uniqExact(call_id) AS calls FROM mentions \
+                     uniqExact(call_id) AS calls, uniqExactIf(call_id, role = 'customer') AS customer_calls \
+                     FROM mentions \
                      WHERE seller_id = ? AND started_at >= ? AND started_at < ? \
                      AND (call_id, version) IN (SELECT call_id, version FROM calls FINAL \
                           WHERE seller_id = ? AND started_at >= ? AND started_at < ?) \
@@ -248,6 +339,7 @@ pub(super) async fn mention_counts(
             mentions: r.mentions,
             by_customer: r.by_customer,
             calls: r.calls,
+            customer_calls: r.customer_calls,
         })
         .collect())
 }

@@ -218,9 +218,77 @@ pub(super) async fn add_comment(store: &ClickHouseStore, comment: NewComment) ->
         created_at: truncate_millis(created_at),
         version,
         is_deleted: 0,
+        turn: comment.turn,
+        start_s: comment.start_s,
+        end_s: comment.end_s,
+        edited_at: None,
     };
     store.insert_rows("comments", std::slice::from_ref(&row)).await?;
-    Ok(Comment { comment_id, created_at: row.created_at, comment })
+    Ok(Comment { comment_id, created_at: row.created_at, edited_at: None, comment })
+}
+
+/// Edits a comment: a new version of its row with the new text and
+/// `edited_at`; `None` if there is no such comment.
+pub(super) async fn edit_comment(
+    store: &ClickHouseStore,
+    comment_id: &str,
+    text: &str,
+) -> Result<Option<Comment>> {
+    if text.trim().is_empty() {
+        return Err(StoreError::InvalidInput {
+            call_id: String::new(),
+            field: "text",
+            reason: "a comment needs text".into(),
+        });
+    }
+    let Some(mut row) = super::read::comment_row(store, comment_id).await? else { return Ok(None) };
+    row.version = store.versions.next();
+    row.text = text.to_owned();
+    row.edited_at = Some(truncate_millis(Utc::now()));
+    store.insert_rows("comments", std::slice::from_ref(&row)).await?;
+    Ok(Some(row.into_comment()))
+}
+
+/// Adds a share: one row per recipient, in one insert.
+pub(super) async fn add_share(store: &ClickHouseStore, share: NewShare) -> Result<Share> {
+    crate::validate_share(&share)?;
+    let version = store.versions.next();
+    let created_at = truncate_millis(Utc::now());
+    let share_id = format!("sh-{version:x}");
+    let rows: Vec<super::read::ShareRow> = share
+        .recipients
+        .iter()
+        .map(|recipient| super::read::ShareRow {
+            share_id: share_id.clone(),
+            recipient: recipient.clone(),
+            call_id: share.call_id.clone(),
+            seller_id: share.seller_id.clone(),
+            start_s: share.start_s,
+            end_s: share.end_s,
+            note: share.note.clone(),
+            created_by: share.created_by.clone(),
+            created_at,
+            version,
+            is_deleted: 0,
+        })
+        .collect();
+    store.insert_rows("shares", &rows).await?;
+    Ok(Share { share_id, created_at, share })
+}
+
+/// Revokes a share with a tombstone per row; `false` if there is none.
+pub(super) async fn revoke_share(store: &ClickHouseStore, share_id: &str) -> Result<bool> {
+    let mut rows = super::read::share_rows(store, share_id).await?;
+    if rows.is_empty() {
+        return Ok(false);
+    }
+    let version = store.versions.next();
+    for r in &mut rows {
+        r.version = version;
+        r.is_deleted = 1;
+    }
+    store.insert_rows("shares", &rows).await?;
+    Ok(true)
 }
 
 /// Deletes a comment with a tombstone; `false` if there is none.

@@ -92,6 +92,7 @@ pub(super) fn erase(conn: &mut Connection, scope: &EraseScope, dry_run: bool) ->
             erasure.rows.push(((*table).to_owned(), count(table, &cond)?));
         }
         erasure.rows.push(("comments".to_owned(), count("comments", &comments_cond)?));
+        erasure.rows.push(("shares".to_owned(), count("shares", &comments_cond)?));
         erasure.rows.retain(|(_, n)| *n > 0);
         if dry_run || erasure.is_empty() {
             return Ok(erasure);
@@ -105,6 +106,7 @@ pub(super) fn erase(conn: &mut Connection, scope: &EraseScope, dry_run: bool) ->
                 .map_err(db_err)
         };
         delete("comments", &comments_cond)?;
+        delete("shares", &comments_cond)?;
         for table in CHILD_TABLES {
             delete(table, &cond)?;
         }

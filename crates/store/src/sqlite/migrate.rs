@@ -12,6 +12,8 @@ pub const MIGRATIONS: &[(u32, &str, &str)] = &[
     (1, "001_init", include_str!("../../../../schemas/sqlite/001_init.sql")),
     (2, "002_attribution", include_str!("../../../../schemas/sqlite/002_attribution.sql")),
     (3, "003_audit_log", include_str!("../../../../schemas/sqlite/003_audit_log.sql")),
+    (4, "004_comment_anchors", include_str!("../../../../schemas/sqlite/004_comment_anchors.sql")),
+    (5, "005_shares", include_str!("../../../../schemas/sqlite/005_shares.sql")),
 ];
 
 /// Applies the migrations not applied yet; returns their names.
@@ -63,5 +65,39 @@ mod tests {
         let mut table: Vec<&str> = columns::of(Backend::Sqlite).map(|c| c.name).collect();
         table.sort_unstable();
         assert_eq!(migrated, table);
+    }
+
+    /// A store migrated before comment anchors, with a comment: the upgrade
+    /// keeps it readable, with its moment and no anchor.
+    #[test]
+    fn comments_from_before_anchors_stay_readable() {
+        let mut conn = Connection::open_in_memory().expect("open");
+        conn.execute_batch(
+            "CREATE TABLE callscope_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, \
+             applied_at INTEGER NOT NULL)",
+        )
+        .expect("migrations table");
+        for (version, name, sql) in &MIGRATIONS[..2] {
+            for statement in split_statements(sql) {
+                conn.execute_batch(&statement).expect("old migration");
+            }
+            conn.execute("INSERT INTO callscope_migrations VALUES (?, ?, 0)", params![version, name])
+                .expect("record");
+        }
+        conn.execute(
+            "INSERT INTO comments (comment_id, call_id, author, author_role, at_s, text, parent_id, created_at) \
+             VALUES ('cm-old', 'c-1', 'm-maria', 'manager', 12.5, 'Ask about budget', NULL, 1700000000000)",
+            [],
+        )
+        .expect("old comment");
+        assert_eq!(run(&mut conn).expect("upgrade"), ["003_audit_log", "004_comment_anchors", "005_shares"]);
+        let comments = super::super::read::comments(&conn, "c-1").expect("read");
+        assert_eq!(comments.len(), 1);
+        let c = &comments[0];
+        assert_eq!((c.comment.at_s, c.comment.text.as_str()), (Some(12.5), "Ask about budget"));
+        assert_eq!(
+            (c.comment.turn, c.comment.start_s, c.comment.end_s, c.edited_at),
+            (None, None, None, None)
+        );
     }
 }

@@ -189,7 +189,7 @@ impl Store for SqliteStore {
         }
         let comment_id = format!("cm-{:x}", self.versions.next());
         let created_at = truncate_millis(Utc::now());
-        let stored = Comment { comment_id, created_at, comment };
+        let stored = Comment { comment_id, created_at, edited_at: None, comment };
         let row = stored.clone();
         self.with(move |conn| write::add_comment(conn, &row)).await?;
         Ok(stored)
@@ -213,6 +213,54 @@ impl Store for SqliteStore {
     async fn delete_comment(&self, comment_id: &str) -> Result<bool> {
         let id = comment_id.to_owned();
         self.with(move |conn| write::delete_comment(conn, &id)).await
+    }
+
+    async fn edit_comment(&self, comment_id: &str, text: &str) -> Result<Option<Comment>> {
+        if text.trim().is_empty() {
+            return Err(StoreError::InvalidInput {
+                call_id: String::new(),
+                field: "text",
+                reason: "a comment needs text".into(),
+            });
+        }
+        let (id, text) = (comment_id.to_owned(), text.to_owned());
+        let edited_at = truncate_millis(Utc::now());
+        self.with(move |conn| {
+            if !write::edit_comment(conn, &id, &text, edited_at)? {
+                return Ok(None);
+            }
+            read::comment(conn, &id)
+        })
+        .await
+    }
+
+    async fn add_share(&self, share: NewShare) -> Result<Share> {
+        crate::validate_share(&share)?;
+        let share_id = format!("sh-{:x}", self.versions.next());
+        let stored = Share { share_id, created_at: truncate_millis(Utc::now()), share };
+        let row = stored.clone();
+        self.with(move |conn| write::add_share(conn, &row)).await?;
+        Ok(stored)
+    }
+
+    async fn share(&self, share_id: &str) -> Result<Option<Share>> {
+        let id = share_id.to_owned();
+        self.with(move |conn| read::share(conn, &id)).await
+    }
+
+    async fn call_shares(&self, call_id: &str) -> Result<Vec<Share>> {
+        let id = call_id.to_owned();
+        self.with(move |conn| read::call_shares(conn, &id)).await
+    }
+
+    async fn shares_for(&self, recipients: &[String]) -> Result<Vec<Share>> {
+        let recipients = recipients.to_vec();
+        self.with(move |conn| read::shares_for(conn, &recipients)).await
+    }
+
+    async fn revoke_share(&self, share_id: &str) -> Result<bool> {
+        let id = share_id.to_owned();
+        self.with(move |conn| write::revoke_share(conn, &id)).await
     }
 
     async fn erase(&self, scope: &EraseScope, dry_run: bool) -> Result<Erasure> {

@@ -66,12 +66,12 @@ fn call_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CallRow> {
     })
 }
 
-/// Reads a [`Comment`] from `SELECT comment_id, call_id, author, author_role,
-/// at_s, text, parent_id, created_at`.
+/// Reads a [`Comment`] from `SELECT` [`COMMENT_COLUMNS`].
 fn comment_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Comment> {
     Ok(Comment {
         comment_id: r.get(0)?,
         created_at: from_millis(r.get(7)?),
+        edited_at: r.get::<_, Option<i64>>(11)?.map(from_millis),
         comment: NewComment {
             call_id: r.get(1)?,
             author: r.get(2)?,
@@ -79,12 +79,15 @@ fn comment_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Comment> {
             at_s: r.get(4)?,
             text: r.get(5)?,
             parent_id: r.get(6)?,
+            turn: r.get::<_, Option<i64>>(8)?.and_then(|t| u32::try_from(t).ok()),
+            start_s: r.get(9)?,
+            end_s: r.get(10)?,
         },
     })
 }
 
-/// The columns [`comment_row`] reads.
-const COMMENT_COLUMNS: &str = "comment_id, call_id, author, author_role, at_s, text, parent_id, created_at";
+/// The columns [`comment_row`] reads (prefixed with `c.` where comments are joined).
+const COMMENT_COLUMNS: &str = "comment_id, call_id, author, author_role, at_s, text, parent_id, created_at, turn, start_s, end_s, edited_at";
 
 /// Per-seller, per-day sums, computed from `calls`.
 pub(super) fn daily(
@@ -174,9 +177,14 @@ pub(super) fn call_history(conn: &Connection, q: &HistoryQuery) -> Result<Page<C
     if let Some(term) = &q.term {
         args.push(Box::new(term.clone()));
         filter.push_str(&format!(
-            " AND call_id IN (SELECT call_id FROM mentions WHERE seller_id = ?1 AND term = ?{})",
+            " AND call_id IN (SELECT call_id FROM mentions WHERE seller_id = ?1 AND term = ?{}",
             args.len()
         ));
+        if let Some(role) = q.term_role {
+            args.push(Box::new(role_str(role)));
+            filter.push_str(&format!(" AND role = ?{}", args.len()));
+        }
+        filter.push(')');
     }
     if let Some(keyword) = &q.keyword {
         args.push(Box::new(keyword.clone()));
@@ -216,7 +224,8 @@ pub(super) fn call(conn: &Connection, call_id: &str) -> Result<Option<CallDetail
 pub(super) fn mention_counts(conn: &Connection, seller: &str, range: DateRange) -> Result<Vec<TermCount>> {
     let mut stmt = conn
         .prepare_cached(
-            "SELECT kind, term, count(*), total(role = 'customer'), count(DISTINCT call_id) FROM mentions \
+            "SELECT kind, term, count(*), total(role = 'customer'), count(DISTINCT call_id), \
+             count(DISTINCT CASE WHEN role = 'customer' THEN call_id END) FROM mentions \
              WHERE seller_id = ? AND started_at >= ? AND started_at < ? \
              GROUP BY kind, term ORDER BY count(*) DESC, term",
         )
@@ -229,6 +238,7 @@ pub(super) fn mention_counts(conn: &Connection, seller: &str, range: DateRange) 
                 mentions: u64::try_from(r.get::<_, i64>(2)?).unwrap_or(0),
                 by_customer: r.get::<_, f64>(3)? as u64,
                 calls: u64::try_from(r.get::<_, i64>(4)?).unwrap_or(0),
+                customer_calls: u64::try_from(r.get::<_, i64>(5)?).unwrap_or(0),
             })
         })
         .map_err(db_err)?;
@@ -268,6 +278,77 @@ pub(super) fn customer_keywords(conn: &Connection, seller: &str, range: DateRang
     Ok(KeywordFigures { range_calls: u64::try_from(range_calls).unwrap_or(0), phrases })
 }
 
+/// The columns of `shares` that [`shares_from`] reads.
+const SHARE_COLUMNS: &str =
+    "share_id, recipient, call_id, seller_id, start_s, end_s, note, created_by, created_at";
+
+/// Rows of `shares` (ordered by share) grouped into shares, in first-seen order.
+fn shares_from(
+    stmt: &mut rusqlite::CachedStatement<'_>,
+    params: impl rusqlite::Params,
+) -> Result<Vec<Share>> {
+    let rows = stmt
+        .query_map(params, |r| {
+            Ok(Share {
+                share_id: r.get(0)?,
+                created_at: from_millis(r.get(8)?),
+                share: NewShare {
+                    recipients: vec![r.get(1)?],
+                    call_id: r.get(2)?,
+                    seller_id: r.get(3)?,
+                    start_s: r.get(4)?,
+                    end_s: r.get(5)?,
+                    note: r.get(6)?,
+                    created_by: r.get(7)?,
+                },
+            })
+        })
+        .map_err(db_err)?;
+    let mut out: Vec<Share> = Vec::new();
+    for row in rows {
+        let row = row.map_err(db_err)?;
+        match out.last_mut() {
+            Some(last) if last.share_id == row.share_id => last.share.recipients.extend(row.share.recipients),
+            _ => out.push(row),
+        }
+    }
+    Ok(out)
+}
+
+/// One share, if it exists.
+pub(super) fn share(conn: &Connection, share_id: &str) -> Result<Option<Share>> {
+    let mut stmt = conn
+        .prepare_cached(&format!("SELECT {SHARE_COLUMNS} FROM shares WHERE share_id = ? ORDER BY recipient"))
+        .map_err(db_err)?;
+    Ok(shares_from(&mut stmt, [share_id])?.pop())
+}
+
+/// A call's shares, oldest first.
+pub(super) fn call_shares(conn: &Connection, call_id: &str) -> Result<Vec<Share>> {
+    let mut stmt = conn
+        .prepare_cached(&format!(
+            "SELECT {SHARE_COLUMNS} FROM shares WHERE call_id = ? ORDER BY created_at, share_id, recipient"
+        ))
+        .map_err(db_err)?;
+    shares_from(&mut stmt, [call_id])
+}
+
+/// The shares naming any of the recipients, newest first.
+pub(super) fn shares_for(conn: &Connection, recipients: &[String]) -> Result<Vec<Share>> {
+    if recipients.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list = vec!["?"; recipients.len()].join(", ");
+    let mut stmt = conn
+        .prepare_cached(&format!(
+            "SELECT {SHARE_COLUMNS} FROM shares WHERE share_id IN \
+             (SELECT share_id FROM shares WHERE recipient IN ({list})) \
+             ORDER BY created_at DESC, share_id DESC, recipient"
+        ))
+        .map_err(db_err)?;
+    shares_from(&mut stmt, rusqlite::params_from_iter(recipients.iter()))
+}
+
 /// One comment, if it exists.
 pub(super) fn comment(conn: &Connection, comment_id: &str) -> Result<Option<Comment>> {
     let sql = format!("SELECT {COMMENT_COLUMNS} FROM comments WHERE comment_id = ?");
@@ -292,7 +373,8 @@ pub(super) fn seller_comments(
 ) -> Result<Vec<Comment>> {
     let mut stmt = conn
         .prepare_cached(
-            "SELECT c.comment_id, c.call_id, c.author, c.author_role, c.at_s, c.text, c.parent_id, c.created_at \
+            "SELECT c.comment_id, c.call_id, c.author, c.author_role, c.at_s, c.text, c.parent_id, c.created_at, \
+             c.turn, c.start_s, c.end_s, c.edited_at \
              FROM comments c JOIN calls k ON k.call_id = c.call_id \
              WHERE k.seller_id = ? AND k.started_at >= ? AND k.started_at < ? \
              ORDER BY c.created_at DESC, c.comment_id DESC LIMIT ?",

@@ -155,8 +155,8 @@ pub(super) fn calls(conn: &mut Connection, calls: &[CallAnalysis], version: u64)
 pub(super) fn add_comment(conn: &mut Connection, row: &Comment) -> Result<()> {
     let c = &row.comment;
     conn.execute(
-        "INSERT INTO comments (comment_id, call_id, author, author_role, at_s, text, parent_id, created_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO comments (comment_id, call_id, author, author_role, at_s, text, parent_id, created_at, \
+         turn, start_s, end_s, edited_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         params![
             row.comment_id,
             c.call_id,
@@ -165,11 +165,66 @@ pub(super) fn add_comment(conn: &mut Connection, row: &Comment) -> Result<()> {
             c.at_s,
             c.text,
             c.parent_id,
-            millis(row.created_at)
+            millis(row.created_at),
+            c.turn,
+            c.start_s,
+            c.end_s,
+            row.edited_at.map(millis)
         ],
     )
     .map_err(db_err)?;
     Ok(())
+}
+
+/// Replaces a comment's text and stamps `edited_at`; `false` if there is none.
+pub(super) fn edit_comment(
+    conn: &mut Connection,
+    comment_id: &str,
+    text: &str,
+    edited_at: chrono::DateTime<chrono::Utc>,
+) -> Result<bool> {
+    let changed = conn
+        .execute(
+            "UPDATE comments SET text = ?, edited_at = ? WHERE comment_id = ?",
+            params![text, millis(edited_at), comment_id],
+        )
+        .map_err(db_err)?;
+    Ok(changed > 0)
+}
+
+/// Adds a share: one row per recipient.
+pub(super) fn add_share(conn: &mut Connection, row: &Share) -> Result<()> {
+    let tx = conn.transaction().map_err(db_err)?;
+    {
+        let mut stmt = tx
+            .prepare_cached(
+                "INSERT INTO shares (share_id, recipient, call_id, seller_id, start_s, end_s, note, created_by, \
+                 created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .map_err(db_err)?;
+        let s = &row.share;
+        for recipient in &s.recipients {
+            stmt.execute(params![
+                row.share_id,
+                recipient,
+                s.call_id,
+                s.seller_id,
+                s.start_s,
+                s.end_s,
+                s.note,
+                s.created_by,
+                millis(row.created_at)
+            ])
+            .map_err(db_err)?;
+        }
+    }
+    tx.commit().map_err(db_err)
+}
+
+/// Revokes a share (deletes its rows); `false` if there was none.
+pub(super) fn revoke_share(conn: &mut Connection, share_id: &str) -> Result<bool> {
+    let deleted = conn.execute("DELETE FROM shares WHERE share_id = ?", [share_id]).map_err(db_err)?;
+    Ok(deleted > 0)
 }
 
 /// Deletes a comment; `false` if there was none.

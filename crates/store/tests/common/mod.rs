@@ -105,6 +105,7 @@ fn history(seller: &str) -> HistoryQuery {
         page: 0,
         page_size: 50,
         term: None,
+        term_role: None,
         keyword: None,
     }
 }
@@ -357,7 +358,16 @@ pub(crate) async fn terms_and_keywords(store: &dyn Store) {
     assert_eq!(terms.len(), expected.len(), "{terms:?}");
     for t in &terms {
         assert_eq!((t.mentions, t.by_customer), expected[&t.term], "{}", t.term);
+        let said_by_customer = |c: &CallAnalysis| {
+            c.signals.mentions.iter().any(|m| m.term == t.term && m.role == callscope_model::Role::Customer)
+        };
+        let customer_calls = calls[..2].iter().filter(|c| said_by_customer(c)).count() as u64;
+        assert_eq!(t.customer_calls, customer_calls, "{}", t.term);
     }
+    assert!(
+        terms.iter().any(|t| t.customer_calls > 0 && t.customer_calls <= t.calls),
+        "the fixture has customer mentions: {terms:?}"
+    );
     assert!(terms.windows(2).all(|w| w[0].mentions >= w[1].mentions), "most mentioned first");
 
     // The raw figures of every phrase of the seller's customers: count and
@@ -392,6 +402,16 @@ pub(crate) async fn terms_and_keywords(store: &dyn Store) {
         .await
         .expect("history");
     assert_eq!(with_term.total, terms[0].calls);
+    // The same term said by the customer only: the calls where the customer said it.
+    let by_customer = store
+        .call_history(&HistoryQuery {
+            term: Some(term.clone()),
+            term_role: Some(callscope_model::Role::Customer),
+            ..history("s-ana")
+        })
+        .await
+        .expect("history");
+    assert_eq!(by_customer.total, terms[0].customer_calls);
     let with_keyword = store
         .call_history(&HistoryQuery { keyword: Some(top.phrase.clone()), ..history("s-ana") })
         .await
@@ -451,6 +471,9 @@ pub(crate) async fn comments_round_trip(store: &dyn Store) {
         at_s: Some(12.5),
         text: text.into(),
         parent_id: None,
+        turn: None,
+        start_s: None,
+        end_s: None,
     };
     let first = store.add_comment(new("m-maria", "Ask about budget here")).await.expect("add");
     let reply = store
@@ -475,7 +498,39 @@ pub(crate) async fn comments_round_trip(store: &dyn Store) {
     assert!(!store.delete_comment("cm-unknown").await.expect("unknown"));
     assert_eq!(store.comment(&first.comment_id).await.expect("read"), None, "deleted");
     assert!(!store.delete_comment(&first.comment_id).await.expect("again"), "already deleted");
-    assert_eq!(store.comments("c-1").await.expect("list"), vec![reply]);
+    assert_eq!(store.comments("c-1").await.expect("list"), vec![reply.clone()]);
+
+    // Anchored to the transcript: a line (turn) and a word range, kept as given.
+    let anchored = store
+        .add_comment(NewComment {
+            turn: Some(3),
+            start_s: Some(14.25),
+            end_s: Some(16.5),
+            at_s: Some(14.25),
+            ..new("m-maria", "This question, exactly")
+        })
+        .await
+        .expect("anchored");
+    let read = store.comment(&anchored.comment_id).await.expect("read").expect("stored");
+    assert_eq!(read, anchored);
+    assert_eq!(
+        (read.comment.turn, read.comment.start_s, read.comment.end_s),
+        (Some(3), Some(14.25), Some(16.5))
+    );
+    assert_eq!(read.edited_at, None);
+    // Edited by its author: new text and an edit time; anchor, author and creation time stay.
+    let edited = store.edit_comment(&anchored.comment_id, "This question, exactly. Ask it earlier.").await;
+    let edited = edited.expect("edit").expect("exists");
+    assert_eq!(edited.comment.text, "This question, exactly. Ask it earlier.");
+    assert!(edited.edited_at.is_some_and(|t| t >= anchored.created_at), "{edited:?}");
+    assert_eq!(
+        (edited.created_at, &edited.comment.author, edited.comment.turn, edited.comment.start_s),
+        (anchored.created_at, &anchored.comment.author, Some(3), Some(14.25))
+    );
+    assert_eq!(store.comment(&anchored.comment_id).await.expect("read"), Some(edited.clone()));
+    assert_eq!(store.comments("c-1").await.expect("list"), vec![reply, edited]);
+    assert_eq!(store.edit_comment("cm-unknown", "x").await.expect("unknown"), None);
+    assert!(store.edit_comment(&anchored.comment_id, " ").await.is_err(), "empty text is rejected");
 }
 
 /// October and November 2026, the range the erasure checks read.
@@ -524,6 +579,57 @@ async fn read_everything(store: &dyn Store) -> serde_json::Value {
     rounded(serde_json::Value::Object(out))
 }
 
+fn share_of(call_id: &str, seller: &str, recipients: &[&str]) -> NewShare {
+    NewShare {
+        call_id: call_id.into(),
+        seller_id: seller.into(),
+        start_s: None,
+        end_s: None,
+        note: "worth a listen".into(),
+        created_by: "m-maria".into(),
+        recipients: recipients.iter().map(|r| (*r).to_owned()).collect(),
+    }
+}
+
+/// Shares: stored with every recipient, found by any recipient key, by call,
+/// and by id; revoked ones are gone; bad shares are refused.
+pub(crate) async fn shares_round_trip(store: &dyn Store) {
+    store
+        .write(&[
+            analysis("c-1", "s-ana", "emea", at(2, 9), 0),
+            analysis("c-2", "s-ana", "emea", at(3, 9), 1),
+        ])
+        .await
+        .expect("write");
+    let whole = store.add_share(share_of("c-1", "s-ana", &["team:emea"])).await.expect("share");
+    let clip = store
+        .add_share(NewShare {
+            start_s: Some(10.5),
+            end_s: Some(20.25),
+            ..share_of("c-2", "s-ana", &["s-ben", "s-cid"])
+        })
+        .await
+        .expect("clip");
+    assert_eq!(store.share(&clip.share_id).await.expect("read"), Some(clip.clone()));
+    assert_eq!(store.call_shares("c-2").await.expect("by call"), vec![clip.clone()]);
+    // By recipient: a seller's own id and their team's key; newest first.
+    let for_ben = store.shares_for(&["s-ben".into(), "team:emea".into()]).await.expect("for ben");
+    assert_eq!(for_ben, vec![clip.clone(), whole.clone()]);
+    let for_dan = store.shares_for(&["s-dan".into(), "team:apac".into()]).await.expect("for dan");
+    assert!(for_dan.is_empty(), "{for_dan:?}");
+    assert!(store.shares_for(&[]).await.expect("nobody").is_empty());
+    // Revoked: gone for everyone.
+    assert!(store.revoke_share(&clip.share_id).await.expect("revoke"));
+    assert!(!store.revoke_share(&clip.share_id).await.expect("again"), "already revoked");
+    assert_eq!(store.share(&clip.share_id).await.expect("read"), None);
+    assert_eq!(store.shares_for(&["s-cid".into()]).await.expect("for cid"), vec![]);
+    assert_eq!(store.shares_for(&["s-ben".into(), "team:emea".into()]).await.expect("for ben"), vec![whole]);
+    // Refused: no recipient, a clip with its ends reversed.
+    assert!(store.add_share(share_of("c-1", "s-ana", &[])).await.is_err());
+    let reversed = NewShare { start_s: Some(5.0), end_s: Some(1.0), ..share_of("c-1", "s-ana", &["s-ben"]) };
+    assert!(store.add_share(reversed).await.is_err());
+}
+
 fn comment_on(call_id: &str, text: &str) -> NewComment {
     NewComment {
         call_id: call_id.into(),
@@ -532,6 +638,9 @@ fn comment_on(call_id: &str, text: &str) -> NewComment {
         at_s: Some(3.0),
         text: text.into(),
         parent_id: None,
+        turn: None,
+        start_s: None,
+        end_s: None,
     }
 }
 
@@ -550,6 +659,7 @@ pub(crate) async fn erasure_leaves_no_trace(store: &dyn Store) -> (Vec<String>, 
     ];
     store.write(&keep).await.expect("write kept calls");
     store.add_comment(comment_on("r-1", "stays")).await.expect("comment");
+    store.add_share(share_of("r-1", "s-ana", &["s-ben"])).await.expect("share");
     let fresh = read_everything(store).await;
 
     // What goes: on the same days and sellers, a seller of its own, October.
@@ -566,6 +676,7 @@ pub(crate) async fn erasure_leaves_no_trace(store: &dyn Store) -> (Vec<String>, 
     for id in ["x-1", "x-2", "x-4"] {
         store.add_comment(comment_on(id, "goes")).await.expect("comment");
     }
+    store.add_share(share_of("x-2", "s-dan", &["s-ana", "team:emea"])).await.expect("share");
     assert_ne!(read_everything(store).await, fresh);
 
     // A dry run says what would go and removes nothing.
@@ -589,6 +700,7 @@ pub(crate) async fn erasure_leaves_no_trace(store: &dyn Store) -> (Vec<String>, 
     let by_seller = store.erase(&EraseScope::Seller("s-dan".into()), false).await.expect("erase seller");
     assert_eq!(by_seller.calls.iter().map(|c| c.call_id.as_str()).collect::<Vec<_>>(), ["x-2", "x-3"]);
     assert_eq!(by_seller.rows_of("comments"), 1);
+    assert_eq!(by_seller.rows_of("shares"), 2, "{:?}", by_seller.rows);
 
     // By start: everything before November.
     let november_1 = at(1, 0);
@@ -603,6 +715,8 @@ pub(crate) async fn erasure_leaves_no_trace(store: &dyn Store) -> (Vec<String>, 
         assert!(store.comments(id).await.expect("comments").is_empty(), "{id}'s comments are gone");
     }
     assert_eq!(store.comments("r-1").await.expect("comments").len(), 1, "other calls' comments stay");
+    assert!(store.call_shares("x-2").await.expect("shares").is_empty(), "the erased call's shares are gone");
+    assert_eq!(store.call_shares("r-1").await.expect("shares").len(), 1, "other calls' shares stay");
     assert_eq!(read_everything(store).await, fresh, "equal to a store that never had the erased calls");
 
     // Again: nothing to do, nothing changes.

@@ -154,6 +154,11 @@ pub const BABBLE_SHARE: f64 = 0.7;
 /// ... and there Silero's frames must stand this many dB above the noise floor.
 pub const BABBLE_MARGIN_DB: f64 = 10.0;
 
+/// The share of frames that are speech.
+fn share(frames: &SpeechFrames) -> f64 {
+    frames.speech.iter().filter(|v| **v).count() as f64 / frames.speech.len().max(1) as f64
+}
+
 /// How to transcribe.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AsrSettings {
@@ -419,8 +424,8 @@ impl Session<'_> {
             return Ok(SpeechFrames::measure(samples, TARGET_RATE, vad));
         };
         let mut frames = silero.frames(samples)?;
-        let share = frames.speech.iter().filter(|v| **v).count() as f64 / frames.speech.len().max(1) as f64;
-        let margin = if one_party && share > BABBLE_SHARE { BABBLE_MARGIN_DB } else { NEURAL_MARGIN_DB };
+        let margin =
+            if one_party && share(&frames) > BABBLE_SHARE { BABBLE_MARGIN_DB } else { NEURAL_MARGIN_DB };
         let (_, levels) = levels_db(&voice_band(samples, TARGET_RATE), TARGET_RATE, frames.frame_s);
         let mut sorted = levels.clone();
         sorted.sort_by(f64::total_cmp);
@@ -512,8 +517,25 @@ impl Session<'_> {
         if self.settings.fit_word_edges {
             // Voiced by level, within reach of the speaker's speech.
             let band = voice_band(samples, TARGET_RATE);
-            let voiced = SpeechFrames::measure(&band, TARGET_RATE, &edges::levels(&self.settings.vad))
-                .and(&speech.dilated(edges::SPEECH_SLACK_S));
+            let near_speech = speech.dilated(edges::SPEECH_SLACK_S);
+            let heard = match self.vad {
+                Some(silero) => Some(silero.frames(samples)?).filter(|f| share(f) <= BABBLE_SHARE),
+                None => None,
+            };
+            let voiced = match heard {
+                // One party's channel with Silero: Silero decides, the level
+                // only keeps digital silence out (see `edges`).
+                Some(heard) => {
+                    let level = SpeechFrames::measure(
+                        &band,
+                        TARGET_RATE,
+                        &edges::levels_on_a_noisy_line(&self.settings.vad),
+                    );
+                    heard.resampled(edges::FRAME_S, level.speech.len()).and(&near_speech).and(&level)
+                }
+                None => SpeechFrames::measure(&band, TARGET_RATE, &edges::levels(&self.settings.vad))
+                    .and(&near_speech),
+            };
             edges::fit_to_speech(&mut words, &voiced);
         }
         Ok(words)

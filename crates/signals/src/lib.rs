@@ -4,12 +4,14 @@
 //! Managers coach on these, so every signal is explainable: a mention carries
 //! the exact words and a context snippet, a sentiment point its turn and score,
 //! an action item its sentence. All of it is computed from the transcript alone,
-//! synchronously and without I/O, so the same code runs on a laptop, in a Kafka
+//! synchronously and without I/O (the neural sentiment model is loaded once,
+//! beforehand), so the same code runs on a laptop, in a Kafka
 //! worker and in tests.
 //!
 //! # Layout
 //! - [`trackers`]: the TOML trackers file and the Aho-Corasick matcher.
 //! - [`sentiment`]: the [`SentimentModel`] trait and the lexicon model.
+//! - [`neural`]: the neural sentiment model (MiniLM embeddings + a head, via ONNX Runtime).
 //! - [`keywords`]: per-call customer keywords and TF-IDF ranking across calls.
 //! - `questions`, `actions`: rule-based question and commitment detection.
 //!

@@ -1,10 +1,10 @@
 //! Sentiment of utterances: a [`SentimentModel`] trait and a lexicon model.
 //!
-//! No neural sentiment model can be obtained where callscope is built (no model
-//! hub), so the default model is [`LexiconSentiment`]: a port of VADER
-//! (Hutto & Gilbert, 2014; its lexicon ships in `data/`, MIT) with rules adapted
-//! to sales speech. The trait lets a neural model replace it later without
-//! touching the callers.
+//! [`LexiconSentiment`] is a port of VADER (Hutto & Gilbert, 2014; its lexicon
+//! ships in `data/`, MIT) with rules adapted to sales speech. It is the
+//! fallback: when its files are present, the neural model
+//! ([`crate::neural::NeuralSentiment`]) scores sentiment instead, through the
+//! same trait.
 //!
 //! # VADER, as implemented here
 //! Each token's valence comes from the lexicon; up to three preceding tokens

@@ -215,11 +215,16 @@ fn neural_model_matches_the_training_script() {
 #[test]
 fn customer_sentiment_quality() {
     let lexicon = evaluate("lexicon", Arc::new(LexiconSentiment::new()));
-    // The lexicon's figures, recorded in docs/signals.md; the neural model must beat them.
     let Some(model) = neural_model() else { return };
     let neural = evaluate("neural", Arc::new(model));
     eprintln!(
         "call-level accuracy [train, test, dev]: lexicon {:?}, neural {:?}",
         lexicon.calls, neural.calls
     );
+    // Guards against regressions of the figures in docs/signals.md (test split
+    // 14/18, eval-dev 6/6); the target (85 %) is not met on the test
+    // split, so it is not asserted there.
+    assert!(neural.calls[1] >= 14.0 / 18.0 - 1e-9, "test split: {:?}", neural.calls);
+    assert!(neural.calls[2] >= 5.0 / 6.0 - 1e-9, "eval-dev: {:?}", neural.calls);
+    assert!(neural.calls[1] > lexicon.calls[1], "the neural model must beat the lexicon on the test split");
 }

@@ -73,6 +73,7 @@ fn start_worker(run: &mut Run, transcriber: Option<Arc<callscope_asr::Transcribe
             transcriber,
             diarizer: None,
             redaction: Some(callscope_redact::Redactor::default()),
+            sentiment: None,
         },
         run.store.clone(),
         EngineConfig { batch_max_calls: 256, ..EngineConfig::default() },

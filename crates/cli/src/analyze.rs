@@ -87,11 +87,15 @@ struct Line<'a> {
 /// The analyzer for `--trackers` (or `signals.trackers`); a bad trackers file
 /// is reported and gives `None` (exit code 2).
 fn analyzer(args: &AnalyzeArgs, config: &Config) -> Option<Analyzer> {
-    match setup::analyzer(
-        args.trackers.as_ref().or(config.signals.trackers.as_ref()),
-        config.signals.settings(),
-        &config.redaction,
-    ) {
+    let built = setup::sentiment(&config.signals, &config.diarize).and_then(|sentiment| {
+        setup::analyzer(
+            args.trackers.as_ref().or(config.signals.trackers.as_ref()),
+            config.signals.settings(),
+            &config.redaction,
+            sentiment,
+        )
+    });
+    match built {
         Ok(analyzer) => Some(analyzer),
         Err(err) => {
             eprintln!("error: {err:#}");

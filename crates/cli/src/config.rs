@@ -353,6 +353,11 @@ pub(crate) struct SignalsConfig {
     pub(crate) max_customer_keywords: usize,
     /// Words of context on each side of a mention.
     pub(crate) context_words: usize,
+    /// Sentiment encoder (ONNX); empty: the lexicon (VADER), also used, with
+    /// a warning, when the file is missing.
+    pub(crate) sentiment_model: PathBuf,
+    /// The encoder's WordPiece vocabulary.
+    pub(crate) sentiment_vocab: PathBuf,
 }
 
 impl SignalsConfig {

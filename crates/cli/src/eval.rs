@@ -241,6 +241,7 @@ pub(crate) fn run(args: &EvalArgs, config: &Config) -> Result<ExitCode> {
         }
     };
     let mut session = transcriber.as_ref().map(|t| t.session()).transpose()?;
+    let sentiment = setup::sentiment(&config.signals, &config.diarize)?;
     let mut summaries = Vec::new();
     for (n, (condition, set)) in sets.iter().enumerate() {
         if let Some(c) = condition {
@@ -266,7 +267,8 @@ pub(crate) fn run(args: &EvalArgs, config: &Config) -> Result<ExitCode> {
             // spoken, so evaluation keeps the words unredacted.
             let analyzer = Analyzer::new(&callscope_signals::Trackers::default(), config.signals.settings())
                 .with_diarizer(diarizer.clone())
-                .with_redaction(None);
+                .with_redaction(None)
+                .with_sentiment(sentiment.clone());
             let r = eval_call(dir, args, &analyzer, session.as_mut(), &model)?;
             if args.json {
                 println!(

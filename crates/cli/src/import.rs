@@ -114,6 +114,7 @@ pub(crate) fn run(args: &ImportArgs, config: &Config) -> Result<ExitCode> {
         args.trackers.as_ref().or(config.signals.trackers.as_ref()),
         config.signals.settings(),
         &config.redaction,
+        crate::setup::sentiment(&config.signals, &config.diarize)?,
     )?;
     let directory = config.app.directory.as_ref().map(|_| load_directory(&config.app)).transpose()?;
     let mut failed = 0usize;

@@ -266,3 +266,52 @@ fn bad_trackers_file_names_line_and_field() {
     assert!(out.status.success(), "a collision is a warning, not an error");
     assert!(stderr(&out).contains("warning:") && stderr(&out).contains("line 4"), "{}", stderr(&out));
 }
+
+/// Where the sentiment model is: `CALLSCOPE_TEST_SENTIMENT_DIR`, else the
+/// repository's `models/` (tools/models/fetch_sentiment.sh, fetch_diarize.sh).
+fn sentiment_dir() -> PathBuf {
+    std::env::var_os("CALLSCOPE_TEST_SENTIMENT_DIR")
+        .map_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models"), PathBuf::from)
+}
+
+fn analyze_with_sentiment(dir: &Path, transcript: &Path) -> Output {
+    let file = |name: &str| dir.join(name).to_str().expect("utf-8").to_owned();
+    Command::new(env!("CARGO_BIN_EXE_callscope"))
+        .args(["analyze", "--transcript", transcript.to_str().expect("utf-8")])
+        .env("CALLSCOPE__SIGNALS__SENTIMENT_MODEL", file("sentiment-minilm-l6.int8.onnx"))
+        .env("CALLSCOPE__SIGNALS__SENTIMENT_VOCAB", file("sentiment-vocab.txt"))
+        .env("CALLSCOPE__DIARIZE__ONNXRUNTIME", file("libonnxruntime.so.1.32.0"))
+        .stdin(Stdio::null())
+        .output()
+        .expect("run callscope")
+}
+
+/// `analyze` scores sentiment with the neural model when its files are there
+/// (CI fetches them): no fallback warning, and the unhappy renewal call's
+/// customer is negative.
+#[test]
+fn analyze_uses_the_sentiment_model_when_present() {
+    let dir = sentiment_dir();
+    if !dir.join("sentiment-minilm-l6.int8.onnx").is_file() {
+        assert!(std::env::var_os("CI").is_none(), "no sentiment model in {} under CI", dir.display());
+        eprintln!("SKIPPED: no sentiment model in {} (tools/models/fetch_sentiment.sh)", dir.display());
+        return;
+    }
+    let call = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../signals/tests/dev/dev-02-security-renewal-unhappy.transcript.json");
+    let out = analyze_with_sentiment(&dir, &call);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("lexicon"), "{}", stderr(&out));
+    let line = &stdout_lines(&out)[0];
+    assert_eq!(line["signals"]["sentiment"]["customer"]["label"], "negative", "{line}");
+}
+
+/// Without the model files, `analyze` falls back to the lexicon and says so.
+#[test]
+fn analyze_falls_back_to_the_lexicon_without_the_model() {
+    let empty = tempfile::tempdir().expect("tempdir");
+    let out = analyze_with_sentiment(empty.path(), &sample());
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("warning: sentiment is scored by the lexicon"), "{}", stderr(&out));
+    assert!(stdout_lines(&out)[0]["signals"]["sentiment"]["customer"]["label"].is_string());
+}

@@ -19,7 +19,7 @@ use callscope_diarize::mono::Diarizer;
 use callscope_model::TrackerKind;
 use callscope_pipeline::Analyzer;
 use callscope_redact::Redactor;
-use callscope_signals::{SignalSettings, Term, Trackers};
+use callscope_signals::{SentimentModel, SignalSettings, Term, Trackers};
 
 /// Analyzers kept for per-call terms.
 pub(crate) const CACHE_CAPACITY: usize = 32;
@@ -36,6 +36,8 @@ pub(crate) struct Analyzers {
     diarizer: Option<Arc<Diarizer>>,
     /// Redaction of every analyzer built.
     redaction: Option<Redactor>,
+    /// The sentiment model of every analyzer built (`None`: the lexicon).
+    sentiment: Option<Arc<dyn SentimentModel>>,
     /// Analyzers for per-call terms, most recently used first.
     cache: Mutex<VecDeque<Entry>>,
     /// Most entries in `cache`.
@@ -54,6 +56,23 @@ impl Entry {
     }
 }
 
+/// An analyzer with these parts.
+fn build(
+    trackers: &Trackers,
+    signals: &SignalSettings,
+    diarizer: &Option<Arc<Diarizer>>,
+    redaction: &Option<Redactor>,
+    sentiment: &Option<Arc<dyn SentimentModel>>,
+) -> Analyzer {
+    let analyzer = Analyzer::new(trackers, signals.clone())
+        .with_diarizer(diarizer.clone())
+        .with_redaction(redaction.clone());
+    match sentiment {
+        Some(model) => analyzer.with_sentiment(model.clone()),
+        None => analyzer,
+    }
+}
+
 impl Analyzers {
     /// Builds the configured analyzer; per-call ones are built when first asked for.
     pub(crate) fn new(
@@ -61,19 +80,17 @@ impl Analyzers {
         signals: SignalSettings,
         diarizer: Option<Arc<Diarizer>>,
         redaction: Option<Redactor>,
+        sentiment: Option<Arc<dyn SentimentModel>>,
         capacity: usize,
     ) -> Self {
-        let base = Arc::new(
-            Analyzer::new(&trackers, signals.clone())
-                .with_diarizer(diarizer.clone())
-                .with_redaction(redaction.clone()),
-        );
+        let base = Arc::new(build(&trackers, &signals, &diarizer, &redaction, &sentiment));
         Analyzers {
             base,
             trackers,
             signals,
             diarizer,
             redaction,
+            sentiment,
             cache: Mutex::new(VecDeque::new()),
             capacity,
         }
@@ -94,11 +111,8 @@ impl Analyzers {
         };
         trackers.extend(terms(TrackerKind::Keyword, keywords));
         trackers.extend(terms(TrackerKind::Competitor, competitors));
-        let built = Arc::new(
-            Analyzer::new(&trackers, self.signals.clone())
-                .with_diarizer(self.diarizer.clone())
-                .with_redaction(self.redaction.clone()),
-        );
+        let built =
+            Arc::new(build(&trackers, &self.signals, &self.diarizer, &self.redaction, &self.sentiment));
         // Another call may have built the same one meanwhile: keep the first.
         if let Some(a) = self.cached(keywords, competitors) {
             return a;
@@ -142,6 +156,7 @@ mod tests {
             SignalSettings::default(),
             None,
             Some(Redactor::default()),
+            None,
             capacity,
         )
     }

@@ -193,6 +193,8 @@ pub struct Models {
     /// Redaction of personal data before anything is analysed, stored,
     /// logged or dead-lettered; `None`: words are kept as spoken.
     pub redaction: Option<callscope_redact::Redactor>,
+    /// The sentiment model; `None`: the lexicon (VADER).
+    pub sentiment: Option<Arc<dyn callscope_signals::SentimentModel>>,
 }
 
 /// What this worker lacks for a call: the event is fine, but this worker
@@ -321,6 +323,7 @@ impl Engine {
                     models.signals,
                     models.diarizer,
                     models.redaction.clone(),
+                    models.sentiment,
                     crate::analyzers::CACHE_CAPACITY,
                 ),
                 model_name,

@@ -27,7 +27,9 @@ use std::sync::Arc;
 use callscope_diarize::mono::Diarizer;
 use callscope_model::{CallAnalysis, CallMeta, Provenance, SellerChannel, Transcript};
 use callscope_redact::Redactor;
-use callscope_signals::{SignalExtractor, SignalSettings, TrackerMatcher, Trackers};
+use callscope_signals::{
+    LexiconSentiment, SentimentModel, SignalExtractor, SignalSettings, TrackerMatcher, Trackers,
+};
 
 /// The version of this pipeline, stored with every analysis.
 pub const PIPELINE_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -77,7 +79,7 @@ pub struct AudioReport {
 /// Runs the per-call stages. Build once; share across threads.
 #[derive(Debug)]
 pub struct Analyzer {
-    signals: SignalExtractor,
+    signals: SignalExtractor<Arc<dyn SentimentModel>>,
     diarizer: Option<Arc<Diarizer>>,
     /// Replaces personal data before any stage reads the words; `None`: the
     /// words are kept as spoken (evaluation against reference transcripts).
@@ -96,10 +98,17 @@ impl Analyzer {
     /// [`with_redaction`](Self::with_redaction).
     pub fn with_matcher(matcher: TrackerMatcher, settings: SignalSettings) -> Self {
         Analyzer {
-            signals: SignalExtractor::new(matcher, settings),
+            signals: SignalExtractor::with_model(matcher, Arc::new(LexiconSentiment::new()), settings),
             diarizer: None,
             redactor: Some(Redactor::default()),
         }
+    }
+
+    /// Scores sentiment with `model` (the default is the lexicon,
+    /// [`LexiconSentiment`]); its name is stored with every analysis.
+    pub fn with_sentiment(self, model: Arc<dyn SentimentModel>) -> Self {
+        let Analyzer { signals, diarizer, redactor } = self;
+        Analyzer { signals: signals.with_sentiment(model), diarizer, redactor }
     }
 
     /// Redacts personal data with `redactor`; `None` keeps every word as

@@ -4,12 +4,14 @@
 //! Managers coach on these, so every signal is explainable: a mention carries
 //! the exact words and a context snippet, a sentiment point its turn and score,
 //! an action item its sentence. All of it is computed from the transcript alone,
-//! synchronously and without I/O, so the same code runs on a laptop, in a Kafka
+//! synchronously and without I/O (the neural sentiment model is loaded once,
+//! beforehand), so the same code runs on a laptop, in a Kafka
 //! worker and in tests.
 //!
 //! # Layout
 //! - [`trackers`]: the TOML trackers file and the Aho-Corasick matcher.
 //! - [`sentiment`]: the [`SentimentModel`] trait and the lexicon model.
+//! - [`neural`]: the neural sentiment model (MiniLM embeddings + a head, via ONNX Runtime).
 //! - [`keywords`]: per-call customer keywords and TF-IDF ranking across calls.
 //! - `questions`, `actions`: rule-based question and commitment detection.
 //!
@@ -25,6 +27,7 @@
 
 mod actions;
 pub mod keywords;
+pub mod neural;
 mod questions;
 pub mod sentiment;
 mod text;
@@ -36,7 +39,8 @@ use callscope_model::{
 };
 
 pub use keywords::{RankedKeyword, rank_distinctive, tf_idf};
-pub use sentiment::{LexiconSentiment, SentimentModel};
+pub use neural::NeuralSentiment;
+pub use sentiment::{CustomerTurn, LexiconSentiment, SentimentModel};
 pub use trackers::{SaidBy, Term, TrackerError, TrackerMatcher, TrackerWarning, Trackers};
 
 /// Settings of signal extraction.
@@ -164,9 +168,23 @@ impl<S: SentimentModel> SignalExtractor<S> {
         self.sentiment.name()
     }
 
-    /// The sentiment of an utterance (a turn, or any text): the mean of its
+    /// The sentiment model.
+    pub fn model(&self) -> &S {
+        &self.sentiment
+    }
+
+    /// The same extractor with another sentiment model.
+    pub fn with_sentiment<T: SentimentModel>(self, sentiment: T) -> SignalExtractor<T> {
+        SignalExtractor { matcher: self.matcher, sentiment, settings: self.settings }
+    }
+
+    /// The sentiment of an utterance (a turn, or any text): the model's score
+    /// of the whole text when it reads whole turns, else the mean of its
     /// sentences' scores, bare acknowledgements left out (see the crate docs).
     pub fn utterance_sentiment(&self, text: &str) -> SentimentScore {
+        if self.sentiment.whole_turns() {
+            return self.sentiment.score(text);
+        }
         let mut scores = Vec::new();
         let mut sentence: Vec<&str> = Vec::new();
         for word in text.split_whitespace() {
@@ -233,9 +251,12 @@ impl<S: SentimentModel> SignalExtractor<S> {
         // Questions and action items, sentence by sentence, clause by clause.
         let mut questions = Vec::new();
         let mut action_items = Vec::new();
+        // Whether each turn's last sentence is a question.
+        let mut turn_asks = vec![false; seg.turns.len()];
         for s in &sentences {
             let last = s.words.last().map(|&p| call.text(p));
             let question = questions::is_question(last, &call.tokens(&s.words));
+            turn_asks[s.turn] = question;
             if question {
                 let (start, end) = call.span(&s.words);
                 questions.push(Question {
@@ -267,40 +288,59 @@ impl<S: SentimentModel> SignalExtractor<S> {
             }
         }
 
-        // Sentiment: a turn's score is the mean of its sentences' scores, leaving
-        // out bare acknowledgements ("Great." "Thanks."), which are politeness,
-        // not opinion, unless the turn has nothing else. The customer's overall
-        // sentiment is the word-weighted mean of their turns.
-        let mut sentence_scores: Vec<Vec<(f64, bool)>> = vec![Vec::new(); seg.turns.len()];
+        // Sentiment of each turn: a model that reads whole turns scores the
+        // turn's text (all turns of the call in one batch); otherwise a turn's
+        // score is the mean of its sentences' scores, leaving out bare
+        // acknowledgements ("Great." "Thanks."), which are politeness, not
+        // opinion, unless the turn has nothing else. The customer's overall
+        // sentiment is the model's aggregation of their turns
+        // ([`SentimentModel::call_sentiment`]).
+        let mut acknowledgements = vec![true; seg.turns.len()];
         for s in &sentences {
-            sentence_scores[s.turn].push(self.sentence_score(&call.written(&s.words)));
+            acknowledgements[s.turn] &= sentiment::is_acknowledgement(&call.written(&s.words));
         }
+        let turn_scores: Vec<SentimentScore> = if self.sentiment.whole_turns() {
+            let texts: Vec<String> = turn_words.iter().map(|p| call.joined(p)).collect();
+            let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
+            self.sentiment.score_many(&texts)
+        } else {
+            let mut sentence_scores: Vec<Vec<(f64, bool)>> = vec![Vec::new(); seg.turns.len()];
+            for s in &sentences {
+                sentence_scores[s.turn].push(self.sentence_score(&call.written(&s.words)));
+            }
+            sentence_scores
+                .iter()
+                .map(|scores| {
+                    let score = utterance_score(scores);
+                    SentimentScore { label: sentiment::label_for(score), score }
+                })
+                .collect()
+        };
         let mut timeline = Vec::with_capacity(seg.turns.len());
-        let (mut weighted, mut weight) = (0.0, 0.0);
+        let mut customer_turns = Vec::new();
         let mut counts = [0u32; 3];
-        for (t, turn) in seg.turns.iter().enumerate() {
-            let score = utterance_score(&sentence_scores[t]);
-            let label = sentiment::label_for(score);
+        for (t, (turn, score)) in seg.turns.iter().zip(turn_scores).enumerate() {
             if turn.role == Role::Customer {
-                weighted += score * f64::from(turn.words);
-                weight += f64::from(turn.words);
-                counts[label as usize] += 1;
+                counts[score.label as usize] += 1;
+                customer_turns.push(CustomerTurn {
+                    score,
+                    words: turn.words,
+                    acknowledgement: acknowledgements[t],
+                    question: turn_asks[t],
+                });
             }
             timeline.push(callscope_model::SentimentPoint {
                 turn: t as u32,
                 role: turn.role,
                 start: turn.start,
                 end: turn.end,
-                label,
-                score,
+                label: score.label,
+                score: score.score,
             });
         }
-        let customer_turns: u32 = counts.iter().sum();
-        let share = |n: u32| if customer_turns == 0 { 0.0 } else { f64::from(n) / f64::from(customer_turns) };
-        let customer = (weight > 0.0).then(|| {
-            let score = weighted / weight;
-            SentimentScore { label: sentiment::label_for(score), score }
-        });
+        let n_customer: u32 = counts.iter().sum();
+        let share = |n: u32| if n_customer == 0 { 0.0 } else { f64::from(n) / f64::from(n_customer) };
+        let customer = self.sentiment.call_sentiment(&customer_turns);
 
         let customer_keywords = keywords::customer_keywords(
             sentences

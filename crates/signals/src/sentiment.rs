@@ -1,10 +1,10 @@
 //! Sentiment of utterances: a [`SentimentModel`] trait and a lexicon model.
 //!
-//! No neural sentiment model can be obtained where callscope is built (no model
-//! hub), so the default model is [`LexiconSentiment`]: a port of VADER
-//! (Hutto & Gilbert, 2014; its lexicon ships in `data/`, MIT) with rules adapted
-//! to sales speech. The trait lets a neural model replace it later without
-//! touching the callers.
+//! [`LexiconSentiment`] is a port of VADER (Hutto & Gilbert, 2014; its lexicon
+//! ships in `data/`, MIT) with rules adapted to sales speech. It is the
+//! fallback: when its files are present, the neural model
+//! ([`crate::neural::NeuralSentiment`]) scores sentiment instead, through the
+//! same trait.
 //!
 //! # VADER, as implemented here
 //! Each token's valence comes from the lexicon; up to three preceding tokens
@@ -35,11 +35,63 @@ use crate::text::token;
 
 /// Scores one utterance. Implementations must be cheap to call per turn and
 /// safe to share across worker threads.
-pub trait SentimentModel: Send + Sync {
+pub trait SentimentModel: Send + Sync + std::fmt::Debug {
     /// Short name stored with results, so a model change is visible in the data.
     fn name(&self) -> &'static str;
     /// The sentiment of `text`, a turn or sentence as spoken.
     fn score(&self, text: &str) -> SentimentScore;
+    /// The sentiments of several texts; a model that runs in batches
+    /// overrides it.
+    fn score_many(&self, texts: &[&str]) -> Vec<SentimentScore> {
+        texts.iter().map(|t| self.score(t)).collect()
+    }
+    /// Whether the model reads a whole turn at once (a neural model, which
+    /// sees context) rather than each sentence, the turn being the mean of its
+    /// sentences leaving out acknowledgements (the lexicon).
+    fn whole_turns(&self) -> bool {
+        false
+    }
+    /// The customer's call sentiment from their turns, in call order;
+    /// `None` when the customer did not speak. The default is the
+    /// word-weighted mean of the turn scores, labelled with [`label_for`].
+    fn call_sentiment(&self, turns: &[CustomerTurn]) -> Option<SentimentScore> {
+        let weight: f64 = turns.iter().map(|t| f64::from(t.words)).sum();
+        (weight > 0.0).then(|| {
+            let score = turns.iter().map(|t| t.score.score * f64::from(t.words)).sum::<f64>() / weight;
+            SentimentScore { label: label_for(score), score }
+        })
+    }
+}
+
+/// A customer turn as the call-level aggregation sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CustomerTurn {
+    /// The turn's sentiment.
+    pub score: SentimentScore,
+    /// Its words.
+    pub words: u32,
+    /// Every sentence of it is a bare acknowledgement ("Okay." "Thanks.").
+    pub acknowledgement: bool,
+    /// It ends in a question.
+    pub question: bool,
+}
+
+impl<T: SentimentModel + ?Sized> SentimentModel for std::sync::Arc<T> {
+    fn name(&self) -> &'static str {
+        (**self).name()
+    }
+    fn score(&self, text: &str) -> SentimentScore {
+        (**self).score(text)
+    }
+    fn score_many(&self, texts: &[&str]) -> Vec<SentimentScore> {
+        (**self).score_many(texts)
+    }
+    fn whole_turns(&self) -> bool {
+        (**self).whole_turns()
+    }
+    fn call_sentiment(&self, turns: &[CustomerTurn]) -> Option<SentimentScore> {
+        (**self).call_sentiment(turns)
+    }
 }
 
 /// Compound at or above which a text is positive.

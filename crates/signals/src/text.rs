@@ -54,6 +54,23 @@ pub(crate) fn ends_sentence(text: &str) -> bool {
     t.ends_with(['.', '?', '!'])
 }
 
+/// A text cut after each word that ends a sentence ([`ends_sentence`]); the
+/// pieces keep their words as written.
+pub(crate) fn sentences(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = None;
+    let mut end = 0;
+    for (i, word) in text.split_whitespace().map(|w| (w.as_ptr() as usize - text.as_ptr() as usize, w)) {
+        start.get_or_insert(i);
+        end = i + word.len();
+        if ends_sentence(word) {
+            out.extend(start.take().map(|s| &text[s..end]));
+        }
+    }
+    out.extend(start.map(|s| &text[s..end]));
+    out
+}
+
 /// Whether a written word ends a clause: a sentence end, or `,` `;` `:`.
 pub(crate) fn ends_clause(text: &str) -> bool {
     ends_sentence(text) || text.trim_end().ends_with([',', ';', ':'])

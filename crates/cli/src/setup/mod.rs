@@ -24,7 +24,8 @@ mod store;
 pub(crate) use app::serve_app;
 pub(crate) use inputs::{expand_inputs, load_transcript, seller_channel_arg};
 pub(crate) use models::{
-    Voiceprints, analyzer, diarizer, read_trackers, seller_speech, transcriber, voiceprint_embedder,
+    Voiceprints, analyzer, diarizer, read_trackers, seller_speech, sentiment, transcriber,
+    voiceprint_embedder,
 };
 pub(crate) use runtime::{engine, init_cli_logging, init_logging, shutdown_signal};
 pub(crate) use store::{describe, load_directory, open_store};

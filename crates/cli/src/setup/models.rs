@@ -14,10 +14,12 @@ use callscope_diarize::overlap::OverlapDetector;
 use callscope_model::SellerChannel;
 use callscope_pipeline::Analyzer;
 use callscope_redact::{RedactionConfig, Redactor};
-use callscope_signals::{SignalSettings, TrackerMatcher, Trackers};
+use callscope_signals::{
+    LexiconSentiment, NeuralSentiment, SentimentModel, SignalSettings, TrackerMatcher, Trackers,
+};
 use serde::{Deserialize, Serialize};
 
-use crate::config::{AsrConfig, Config, DiarizeConfig};
+use crate::config::{AsrConfig, Config, DiarizeConfig, SignalsConfig};
 
 /// Reads and checks a trackers file (none: no trackers), reporting its
 /// warnings (parse and compile) on stderr.
@@ -39,13 +41,37 @@ pub(crate) fn read_trackers(path: Option<&PathBuf>) -> Result<(Trackers, Tracker
 }
 
 /// An analyzer with the trackers of `trackers` (none: no tracked terms) that
-/// redacts as `redaction` says.
+/// redacts as `redaction` says and scores sentiment with `sentiment`.
 pub(crate) fn analyzer(
     trackers: Option<&PathBuf>,
     settings: SignalSettings,
     redaction: &RedactionConfig,
+    sentiment: Arc<dyn SentimentModel>,
 ) -> Result<Analyzer> {
-    Ok(Analyzer::with_matcher(read_trackers(trackers)?.1, settings).with_redaction(redactor(redaction)?))
+    Ok(Analyzer::with_matcher(read_trackers(trackers)?.1, settings)
+        .with_redaction(redactor(redaction)?)
+        .with_sentiment(sentiment))
+}
+
+/// The sentiment model of `signals.sentiment_model`: the neural model when
+/// its files and ONNX Runtime (`diarize.onnxruntime`) are there; else the
+/// lexicon, with a warning unless the model is configured empty. Files that
+/// are there but do not load are an error.
+pub(crate) fn sentiment(signals: &SignalsConfig, d: &DiarizeConfig) -> Result<Arc<dyn SentimentModel>> {
+    if signals.sentiment_model.as_os_str().is_empty() {
+        return Ok(Arc::new(LexiconSentiment::new()));
+    }
+    let files = [&signals.sentiment_model, &signals.sentiment_vocab, &d.onnxruntime];
+    if let Some(missing) = files.iter().find(|f| !f.is_file()) {
+        eprintln!(
+            "warning: sentiment is scored by the lexicon (VADER, less accurate): {} is missing (run tools/models/fetch_sentiment.sh and fetch_diarize.sh)",
+            missing.display()
+        );
+        return Ok(Arc::new(LexiconSentiment::new()));
+    }
+    let model = NeuralSentiment::load(&signals.sentiment_model, &signals.sentiment_vocab, &d.onnxruntime, 1)
+        .with_context(|| format!("{}: cannot load the sentiment model", signals.sentiment_model.display()))?;
+    Ok(Arc::new(model))
 }
 
 /// The redactor of `[redaction]`; `None` when it is switched off.

@@ -103,7 +103,9 @@ pub(crate) async fn engine(
     };
     let diarizer = if ingest.transcripts_only { None } else { diarizer(&config.diarize, None)? };
     let redaction = super::models::redactor(&config.redaction)?;
-    let models = Models { trackers, signals: config.signals.settings(), transcriber, diarizer, redaction };
+    let sentiment = Some(super::sentiment(&config.signals, &config.diarize)?);
+    let models =
+        Models { trackers, signals: config.signals.settings(), transcriber, diarizer, redaction, sentiment };
     Ok(Engine::start(models, store, engine_config, metrics, health, stop))
 }
 

@@ -166,6 +166,7 @@ impl Harness {
             transcriber: None,
             diarizer: None,
             redaction: Some(callscope_redact::Redactor::default()),
+            sentiment: None,
         };
         let engine = Engine::start(models, store.clone(), config, Metrics::new(), health.clone(), stop_rx);
         Harness { engine, store, health, stop }

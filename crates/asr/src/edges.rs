@@ -299,6 +299,37 @@ mod tests {
         assert_eq!(spans(&w), vec![(0.0, 0.5), (1.0, 1.0), (1.0, 1.5)]);
     }
 
+    /// A line with noise at a steady level, speech 20 dB over it, and a
+    /// soft sound 3 dB over it (a word's fading end).
+    #[test]
+    fn on_a_noisy_line_a_soft_sound_just_over_the_noise_is_voiced() {
+        let rate = 16_000;
+        let mut seed = 1u32;
+        let mut noise = || {
+            seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            (f64::from(seed >> 8) / f64::from(1u32 << 24) - 0.5) as f32
+        };
+        let amplitude = |db: f64| 10f64.powf(db / 20.0) as f32;
+        // 10 ms frames: 60 of noise, 40 of speech, 10 of the soft sound.
+        let mut samples = Vec::new();
+        for (frames, db) in [(60, None), (40, Some(20.0)), (10, Some(3.0)), (60, None)] {
+            for i in 0..frames * 160 {
+                let tone = (i as f32 * 0.2).sin() * std::f32::consts::SQRT_2;
+                // The noise's RMS is 1/sqrt(12) of its amplitude: -10.8 dB.
+                let over = db.map_or(0.0, |db: f64| amplitude(db - 10.8) * tone);
+                samples.push(0.01 * (noise() + over));
+            }
+        }
+        let vad = VadSettings { margin_db: 12.0, ..VadSettings::default() };
+        let plain = SpeechFrames::measure(&samples, rate, &levels(&vad));
+        let relieved = SpeechFrames::measure(&samples, rate, &levels_on_a_noisy_line(&vad));
+        let voiced = |f: &SpeechFrames, r: std::ops::Range<usize>| r.filter(|&i| f.speech[i]).count();
+        assert_eq!(voiced(&plain, 60..100), 40, "the speech is voiced either way");
+        assert_eq!(voiced(&relieved, 60..100), 40);
+        assert!(voiced(&plain, 100..110) <= 2, "under the plain rule the soft sound is lost");
+        assert!(voiced(&relieved, 100..110) >= 8, "with the relief it is kept");
+    }
+
     #[test]
     fn no_words_or_no_frames_are_fine() {
         fit_to_speech(&mut [], &frames("###"));

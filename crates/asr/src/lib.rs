@@ -309,6 +309,17 @@ impl Transcriber {
     }
 }
 
+/// Where one channel holds speech.
+#[derive(Debug, Clone)]
+pub struct PartySpeech {
+    /// The frames to transcribe: Silero's speech above the noise-floor margin
+    /// (or the energy detector's, without Silero).
+    pub speech: SpeechFrames,
+    /// Silero's own decisions, before the level margin (none without Silero):
+    /// what word edges are fitted to on a noisy line ([`edges`]).
+    pub heard: Option<SpeechFrames>,
+}
+
 /// One thread's transcription state.
 pub struct Session<'a> {
     state: WhisperState,
@@ -405,7 +416,7 @@ impl Session<'_> {
     /// voice is louder. And never below the energy detector's absolute floor,
     /// so faint crosstalk on an idle channel stays silence.
     pub fn speech(&self, samples: &[f32]) -> Result<SpeechFrames, AsrError> {
-        self.speech_of(samples, false)
+        Ok(self.speech_of(samples, false)?.speech)
     }
 
     /// [`Session::speech`] for one party's channel of a stereo call. One
@@ -414,16 +425,17 @@ impl Session<'_> {
     /// background (babble): there the margin over the noise floor is
     /// [`BABBLE_MARGIN_DB`]. (A mono mix of two parties is speech most of the
     /// time by itself, so it keeps the plain margin.)
-    pub fn party_speech(&self, samples: &[f32]) -> Result<SpeechFrames, AsrError> {
+    pub fn party_speech(&self, samples: &[f32]) -> Result<PartySpeech, AsrError> {
         self.speech_of(samples, true)
     }
 
-    fn speech_of(&self, samples: &[f32], one_party: bool) -> Result<SpeechFrames, AsrError> {
+    fn speech_of(&self, samples: &[f32], one_party: bool) -> Result<PartySpeech, AsrError> {
         let vad = &self.settings.vad;
         let Some(silero) = self.vad else {
-            return Ok(SpeechFrames::measure(samples, TARGET_RATE, vad));
+            return Ok(PartySpeech { speech: SpeechFrames::measure(samples, TARGET_RATE, vad), heard: None });
         };
         let mut frames = silero.frames(samples)?;
+        let heard = frames.clone();
         let margin =
             if one_party && share(&frames) > BABBLE_SHARE { BABBLE_MARGIN_DB } else { NEURAL_MARGIN_DB };
         let (_, levels) = levels_db(&voice_band(samples, TARGET_RATE), TARGET_RATE, frames.frame_s);
@@ -439,22 +451,25 @@ impl Session<'_> {
         for (v, level) in frames.speech.iter_mut().zip(levels) {
             *v &= level >= threshold;
         }
-        Ok(frames)
+        Ok(PartySpeech { speech: frames, heard: Some(heard) })
     }
 
     /// Transcribes one channel (16 kHz mono) into words on its own timeline,
     /// where [`Session::speech`] finds speech.
     pub fn transcribe(&mut self, samples: &[f32]) -> Result<Vec<Word>, AsrError> {
-        let speech = self.speech(samples)?;
-        self.transcribe_speech(samples, &speech)
+        let PartySpeech { speech, heard } = self.speech_of(samples, false)?;
+        self.transcribe_speech(samples, &speech, heard.as_ref())
     }
 
     /// Transcribes one channel where `speech` says its speaker speaks (for a
-    /// stereo call: [`Session::speech`] less the other party's leak).
+    /// stereo call: [`Session::party_speech`] less the other party's leak).
+    /// `heard` is Silero's own decision ([`PartySpeech::heard`]): with it, word
+    /// edges hold up on a noisy line ([`edges`]).
     pub fn transcribe_speech(
         &mut self,
         samples: &[f32],
         speech: &SpeechFrames,
+        heard: Option<&SpeechFrames>,
     ) -> Result<Vec<Word>, AsrError> {
         let total_s = samples.len() as f64 / f64::from(TARGET_RATE);
         let segments = speech.segments(&self.settings.vad, total_s);
@@ -518,10 +533,7 @@ impl Session<'_> {
             // Voiced by level, within reach of the speaker's speech.
             let band = voice_band(samples, TARGET_RATE);
             let near_speech = speech.dilated(edges::SPEECH_SLACK_S);
-            let heard = match self.vad {
-                Some(silero) => Some(silero.frames(samples)?).filter(|f| share(f) <= BABBLE_SHARE),
-                None => None,
-            };
+            let heard = heard.filter(|f| share(f) <= BABBLE_SHARE);
             let voiced = match heard {
                 // One party's channel with Silero: Silero decides, the level
                 // only keeps digital silence out (see `edges`).

@@ -149,11 +149,15 @@ impl Analyzer {
             let speech = [session.party_speech(channels[0])?, session.party_speech(channels[1])?];
             // Each channel's own speaker only: the other party's leak is not
             // sent to whisper (it would come back as that party's words here).
-            let (own, _) = callscope_audio::leak::own_speech(channels, TARGET_RATE, [&speech[0], &speech[1]]);
+            let (own, _) = callscope_audio::leak::own_speech(
+                channels,
+                TARGET_RATE,
+                [&speech[0].speech, &speech[1].speech],
+            );
             let mut words = Vec::with_capacity(2);
             for (i, (channel, own)) in channels.iter().zip(&own).enumerate() {
                 progress(&format!("transcribing channel {} of 2 ({:.0} s)", i + 1, audio.duration_s()));
-                words.push(session.transcribe_speech(channel, own)?);
+                words.push(session.transcribe_speech(channel, own, speech[i].heard.as_ref())?);
             }
             callscope_diarize::attribute_stereo(
                 [&words[0], &words[1]],

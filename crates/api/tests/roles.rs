@@ -172,6 +172,24 @@ async fn fixture_with(jwt: Option<JwtSettings>) -> Fixture {
     Fixture { app: app(Arc::new(state)), store, _audio: audio }
 }
 
+/// An app's state on `store`: the test directory, JWT only, no audio folder.
+fn plain_state(store: Arc<dyn Store>, metrics: ApiMetrics) -> AppState {
+    AppState {
+        store,
+        directory: Directory::from_toml_str(DIRECTORY).expect("directory"),
+        auth: AuthSettings {
+            jwt: Some(hs256_settings()),
+            dev_login: false,
+            session_secret: b"session-secret-of-this-test".to_vec(),
+            cookie_security: CookieSecurity::Auto,
+        },
+        coaching: CoachingRules::defaults(),
+        audio_root: None,
+        chat_url_template: None,
+        metrics,
+    }
+}
+
 fn token(sub: &str, iss: &str, exp_offset: i64) -> String {
     let claims =
         json!({ "sub": sub, "iss": iss, "aud": "callscope", "exp": Utc::now().timestamp() + exp_offset });
@@ -431,21 +449,7 @@ async fn a_failed_audit_write_is_counted_and_the_page_still_opens() {
     store.write(&[call]).await.expect("write");
     rusqlite::Connection::open(&path).expect("open").execute_batch("DROP TABLE audit_log").expect("drop");
     let metrics = ApiMetrics::new();
-    let state = AppState {
-        store: Arc::new(store),
-        directory: Directory::from_toml_str(DIRECTORY).expect("directory"),
-        auth: AuthSettings {
-            jwt: Some(hs256_settings()),
-            dev_login: false,
-            session_secret: b"session-secret-of-this-test".to_vec(),
-            cookie_security: CookieSecurity::Auto,
-        },
-        coaching: CoachingRules::defaults(),
-        audio_root: None,
-        chat_url_template: None,
-        metrics: metrics.clone(),
-    };
-    let app = app(Arc::new(state));
+    let app = app(Arc::new(plain_state(Arc::new(store), metrics.clone())));
     let (status, call) = send(&app, "GET", "/api/calls/c-1", Some("m-maria"), None).await;
     assert_eq!(status, StatusCode::OK, "the page opens: {call}");
     assert_eq!(call["summary"]["call_id"], "c-1");
@@ -1105,21 +1109,7 @@ async fn readiness_checks_the_store_and_liveness_does_not() {
     assert_eq!(status_with(&f.app, "/healthz", None).await, StatusCode::OK);
     // A store that cannot serve reads (never migrated): not ready, yet alive.
     let unmigrated = SqliteStore::in_memory().expect("store");
-    let state = AppState {
-        store: Arc::new(unmigrated),
-        directory: Directory::from_toml_str(DIRECTORY).expect("directory"),
-        auth: AuthSettings {
-            jwt: Some(hs256_settings()),
-            dev_login: false,
-            session_secret: b"session-secret-of-this-test".to_vec(),
-            cookie_security: CookieSecurity::Auto,
-        },
-        coaching: CoachingRules::defaults(),
-        audio_root: None,
-        chat_url_template: None,
-        metrics: ApiMetrics::new(),
-    };
-    let broken = app(Arc::new(state));
+    let broken = app(Arc::new(plain_state(Arc::new(unmigrated), ApiMetrics::new())));
     assert_eq!(status_with(&broken, "/readyz", None).await, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(status_with(&broken, "/healthz", None).await, StatusCode::OK);
 }

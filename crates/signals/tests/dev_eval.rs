@@ -12,6 +12,9 @@ use callscope_model::{CallSignals, Role, SentimentLabel, Transcript};
 use callscope_signals::{SignalExtractor, SignalSettings, TrackerMatcher, Trackers};
 use serde_json::Value;
 
+mod common;
+use common::confusion_table;
+
 fn dev_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/dev")
 }
@@ -94,20 +97,6 @@ fn add(a: (usize, usize, usize), b: (usize, usize, usize)) -> (usize, usize, usi
     (a.0 + b.0, a.1 + b.1, a.2 + b.2)
 }
 
-fn confusion_table(rows: &[(SentimentLabel, SentimentLabel)]) -> String {
-    let labels = [SentimentLabel::Positive, SentimentLabel::Neutral, SentimentLabel::Negative];
-    let mut out = String::from("  truth \\ predicted   positive  neutral  negative\n");
-    for t in labels {
-        let counts: Vec<usize> =
-            labels.iter().map(|p| rows.iter().filter(|r| r.0 == t && r.1 == *p).count()).collect();
-        out += &format!("  {:<20} {:>8} {:>8} {:>9}\n", t.as_str(), counts[0], counts[1], counts[2]);
-    }
-    let correct = rows.iter().filter(|r| r.0 == r.1).count();
-    out +=
-        &format!("  accuracy {correct}/{} = {:.3}\n", rows.len(), correct as f64 / rows.len().max(1) as f64);
-    out
-}
-
 #[test]
 fn dev_set_quality() {
     let calls = calls();
@@ -186,9 +175,9 @@ fn dev_set_quality() {
     eprintln!("\nmentions:         precision {mp:.3} recall {mr:.3}  (tp/pred/exp {mentions:?})");
     eprintln!("seller questions: precision {qp:.3} recall {qr:.3}  (tp/pred/exp {questions:?})");
     eprintln!("action items:     precision {ap:.3} recall {ar:.3}  (tp/pred/exp {actions:?})");
-    eprintln!("\ncustomer call sentiment:\n{}", confusion_table(&call_sentiment));
-    eprintln!("customer lines:\n{}", confusion_table(&customer_line_sentiment));
-    eprintln!("all labelled lines:\n{}", confusion_table(&line_sentiment));
+    eprintln!("\ncustomer call sentiment:\n{}", confusion_table(&call_sentiment).0);
+    eprintln!("customer lines:\n{}", confusion_table(&customer_line_sentiment).0);
+    eprintln!("all labelled lines:\n{}", confusion_table(&line_sentiment).0);
 
     assert!(mp >= 0.95 && mr >= 0.95, "mentions below target: precision {mp:.3}, recall {mr:.3}");
 }

@@ -19,6 +19,9 @@ use callscope_signals::{
 };
 use serde_json::{Value, json};
 
+mod common;
+use common::confusion_table;
+
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
@@ -50,20 +53,6 @@ fn label(v: &Value) -> SentimentLabel {
         Some("neutral") => SentimentLabel::Neutral,
         other => panic!("not a label: {other:?}"),
     }
-}
-
-fn confusion_table(rows: &[(SentimentLabel, SentimentLabel)]) -> (String, f64) {
-    let labels = [SentimentLabel::Positive, SentimentLabel::Neutral, SentimentLabel::Negative];
-    let mut out = String::from("  truth \\ predicted   positive  neutral  negative\n");
-    for t in labels {
-        let counts: Vec<usize> =
-            labels.iter().map(|p| rows.iter().filter(|r| r.0 == t && r.1 == *p).count()).collect();
-        out += &format!("  {:<20} {:>8} {:>8} {:>9}\n", t.as_str(), counts[0], counts[1], counts[2]);
-    }
-    let correct = rows.iter().filter(|r| r.0 == r.1).count();
-    let accuracy = correct as f64 / rows.len().max(1) as f64;
-    out += &format!("  accuracy {correct}/{} = {accuracy:.3}\n", rows.len());
-    (out, accuracy)
 }
 
 /// The labelled set's calls.

@@ -182,6 +182,11 @@ pub struct AsrSettings {
     /// Fit word spans to the voiced frames of the channel ([`edges`]), so
     /// that pauses are nobody's talk time.
     pub fit_word_edges: bool,
+    /// A stereo call longer than this (seconds) is transcribed in windows of
+    /// about this length, cut where both parties are quiet, so that memory
+    /// stays bounded whatever the call's length (`callscope-pipeline`); a
+    /// last window may run to 1.5 times this.
+    pub window_s: f64,
 }
 
 impl Default for AsrSettings {
@@ -196,6 +201,7 @@ impl Default for AsrSettings {
             join_gap_s: 0.3,
             gpu: true,
             fit_word_edges: true,
+            window_s: 600.0,
         }
     }
 }
@@ -408,6 +414,11 @@ fn map_in_chunk(chunk: &(usize, usize, usize), t: f64) -> f64 {
 }
 
 impl Session<'_> {
+    /// The settings this session transcribes with.
+    pub fn settings(&self) -> &AsrSettings {
+        self.settings
+    }
+
     /// Where `samples` (one channel, 16 kHz) hold speech: Silero VAD's frames
     /// when it is loaded, else the energy detector's. Silero's frames must
     /// also stand [`NEURAL_MARGIN_DB`] above the channel's noise floor (its

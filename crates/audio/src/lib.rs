@@ -20,11 +20,12 @@
 //! a file with no decodable audio is an error, never a panic.
 //!
 //! Memory: files are streamed from disk and every decoded packet is resampled to
-//! 16 kHz as it arrives, so what stays in memory is the 16 kHz `f32` output:
-//! 64 kB per second per channel, whatever the source's rate (a 2-hour stereo
-//! call is about 920 MB). Transcribing in windows would bound that too; the
-//! whole-call API is kept for now and its cost documented. The output grows
-//! with what has actually been decoded (doubling, capped at the length the
+//! 16 kHz as it arrives. [`AudioStream`] hands the 16 kHz output over a block
+//! at a time, so a caller that works in windows (the pipeline's stereo path)
+//! holds one window, whatever the call's length; [`decode_file`] and
+//! [`decode_bytes`] read a stream to its end and hold the whole output, 64 kB
+//! per second per channel (a 2-hour stereo call is about 920 MB). The output
+//! grows with what has actually been decoded (doubling, capped at the length the
 //! header declares), never from the header alone: a header claiming ten hours
 //! in a file of ten bytes allocates nothing. [`DecodeLimits`] stops a decode
 //! that runs past a maximum duration ([`AudioError::TooLong`]).
@@ -137,12 +138,7 @@ pub fn decode_file(path: &Path) -> Result<Audio, AudioError> {
 
 /// [`decode_file`] within `limits`.
 pub fn decode_file_with(path: &Path, limits: DecodeLimits) -> Result<Audio, AudioError> {
-    let file = std::fs::File::open(path)?;
-    if file.metadata()?.len() == 0 {
-        return Err(AudioError::Empty);
-    }
-    let mss = MediaSourceStream::new(Box::new(file), Default::default());
-    decode_source(mss, path.extension().and_then(|e| e.to_str()), limits)
+    AudioStream::open_file(path, limits)?.read_all()
 }
 
 fn codec_name(codec: symphonia::core::codecs::CodecType) -> String {
@@ -165,87 +161,237 @@ pub fn decode_bytes_with(
     extension: Option<&str>,
     limits: DecodeLimits,
 ) -> Result<Audio, AudioError> {
-    if bytes.is_empty() {
-        return Err(AudioError::Empty);
-    }
-    let mss = MediaSourceStream::new(Box::new(std::io::Cursor::new(bytes)), Default::default());
-    decode_source(mss, extension, limits)
+    AudioStream::open_bytes(bytes, extension, limits)?.read_all()
 }
 
-/// Decodes from any media source. Decoded samples are resampled to 16 kHz as
-/// they come, so memory holds only the 16 kHz output (64 kB per channel-second),
-/// whatever the source rate.
-#[allow(clippy::wildcard_enum_match_arm)] // symphonia's error enum is foreign
-fn decode_source(
-    mss: MediaSourceStream,
-    extension: Option<&str>,
-    limits: DecodeLimits,
-) -> Result<Audio, AudioError> {
-    let mut hint = Hint::new();
-    if let Some(ext) = extension {
-        hint.with_extension(ext);
-    }
-    let probed = symphonia::default::get_probe()
-        .format(&hint, mss, &FormatOptions::default(), &MetadataOptions::default())
-        .map_err(|e| match e {
-            SymError::Unsupported(what) => {
-                AudioError::Unsupported(format!("not a known audio format ({what})"))
-            }
-            SymError::IoError(_) => AudioError::Corrupt("the file ends before its header does".into()),
-            other => AudioError::Corrupt(other.to_string()),
-        })?;
-    let mut format = probed.format;
-    let track = format
-        .tracks()
-        .iter()
-        .find(|t| t.codec_params.codec != CODEC_TYPE_NULL)
-        .cloned()
-        .ok_or(AudioError::Empty)?;
-    let params = &track.codec_params;
-    let rate = params.sample_rate.ok_or(AudioError::SampleRate(0))?;
-    if !(MIN_RATE..=MAX_RATE).contains(&rate) {
-        return Err(AudioError::SampleRate(rate));
-    }
-    let n_channels = params.channels.map_or(1, |c| c.count()).max(1);
-    let codec = codec_name(params.codec);
+/// The decoder of the track being read.
+enum TrackDecoder {
+    /// Everything symphonia decodes, with its sample buffer.
+    Symphonia(Box<dyn symphonia::core::codecs::Decoder>, Option<SampleBuffer<f32>>),
+    /// Ogg Opus through libopus at 48 kHz: one frame's buffer, and the
+    /// pre-skip samples still to drop.
+    Opus(opus::Decoder, Vec<f32>, usize),
+}
 
-    let opus = params.codec == CODEC_TYPE_OPUS;
-    let sink_rate = if opus { 48_000 } else { rate };
-    // A declared length past the limit fails before anything is decoded; the
-    // sink checks again as it goes (headers lie, or declare nothing).
-    if let Some(frames) = params.n_frames
-        && limits.exceeded(frames, rate)
-    {
-        return Err(limits.error());
+/// A recording being decoded: 16 kHz samples per channel, a block at a time
+/// ([`AudioStream::read`]), so that a long call never has to be in memory
+/// whole. [`decode_file`] and [`decode_bytes`] read one to the end.
+pub struct AudioStream {
+    format: Box<dyn symphonia::core::formats::FormatReader>,
+    track_id: u32,
+    decoder: TrackDecoder,
+    sink: Resampling,
+    declared_frames: Option<u64>,
+    n_channels: usize,
+    source_rate: u32,
+    codec: String,
+    truncated: bool,
+    ended: bool,
+}
+
+impl std::fmt::Debug for AudioStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AudioStream")
+            .field("channels", &self.n_channels)
+            .field("source_rate", &self.source_rate)
+            .field("codec", &self.codec)
+            .field("ended", &self.ended)
+            .finish_non_exhaustive()
     }
-    let mut sink = Resampling::new(n_channels, sink_rate, limits);
-    if let Some(frames) = params.n_frames {
-        // Growth stops at the declared size instead of doubling past it; the
-        // memory itself is taken as samples actually arrive.
-        sink.expect((frames as f64 * f64::from(TARGET_RATE) / f64::from(rate)) as usize + 4096);
+}
+
+impl AudioStream {
+    /// Opens a recording file (read as it is decoded; the extension helps
+    /// pick the format). Reads the header only.
+    pub fn open_file(path: &Path, limits: DecodeLimits) -> Result<Self, AudioError> {
+        let file = std::fs::File::open(path)?;
+        if file.metadata()?.len() == 0 {
+            return Err(AudioError::Empty);
+        }
+        let mss = MediaSourceStream::new(Box::new(file), Default::default());
+        Self::open(mss, path.extension().and_then(|e| e.to_str()), limits)
     }
-    let mut truncated = false;
-    if opus {
-        truncated = decode_opus(&mut *format, &track, n_channels, &mut sink)?;
-    } else {
-        let mut decoder = symphonia::default::get_codecs()
-            .make(params, &DecoderOptions::default())
-            .map_err(|_| AudioError::Unsupported(format!("codec {codec}")))?;
-        let mut buf: Option<SampleBuffer<f32>> = None;
-        loop {
-            let packet = match format.next_packet() {
-                Ok(p) => p,
-                Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => break,
-                Err(SymError::ResetRequired) => break,
-                Err(_) => {
-                    truncated = true;
-                    break;
+
+    /// Opens a recording held in memory; `extension` is a hint (`wav`, `flac`, ...).
+    pub fn open_bytes(
+        bytes: Vec<u8>,
+        extension: Option<&str>,
+        limits: DecodeLimits,
+    ) -> Result<Self, AudioError> {
+        if bytes.is_empty() {
+            return Err(AudioError::Empty);
+        }
+        let mss = MediaSourceStream::new(Box::new(std::io::Cursor::new(bytes)), Default::default());
+        Self::open(mss, extension, limits)
+    }
+
+    #[allow(clippy::wildcard_enum_match_arm)] // symphonia's error enum is foreign
+    fn open(
+        mss: MediaSourceStream,
+        extension: Option<&str>,
+        limits: DecodeLimits,
+    ) -> Result<Self, AudioError> {
+        let mut hint = Hint::new();
+        if let Some(ext) = extension {
+            hint.with_extension(ext);
+        }
+        let probed = symphonia::default::get_probe()
+            .format(&hint, mss, &FormatOptions::default(), &MetadataOptions::default())
+            .map_err(|e| match e {
+                SymError::Unsupported(what) => {
+                    AudioError::Unsupported(format!("not a known audio format ({what})"))
                 }
+                SymError::IoError(_) => AudioError::Corrupt("the file ends before its header does".into()),
+                other => AudioError::Corrupt(other.to_string()),
+            })?;
+        let format = probed.format;
+        let track = format
+            .tracks()
+            .iter()
+            .find(|t| t.codec_params.codec != CODEC_TYPE_NULL)
+            .cloned()
+            .ok_or(AudioError::Empty)?;
+        let params = &track.codec_params;
+        let rate = params.sample_rate.ok_or(AudioError::SampleRate(0))?;
+        if !(MIN_RATE..=MAX_RATE).contains(&rate) {
+            return Err(AudioError::SampleRate(rate));
+        }
+        let n_channels = params.channels.map_or(1, |c| c.count()).max(1);
+        let codec = codec_name(params.codec);
+        let opus = params.codec == CODEC_TYPE_OPUS;
+        // A declared length past the limit fails before anything is decoded; the
+        // sink checks again as it goes (headers lie, or declare nothing).
+        if let Some(frames) = params.n_frames
+            && limits.exceeded(frames, rate)
+        {
+            return Err(limits.error());
+        }
+        let decoder = if opus {
+            let channels = match n_channels {
+                1 => opus::Channels::Mono,
+                2 => opus::Channels::Stereo,
+                n => return Err(AudioError::Unsupported(format!("Opus with {n} channels"))),
             };
-            if packet.track_id() != track.id {
-                continue;
+            // OpusHead: bytes 10..12 hold the pre-skip (samples at 48 kHz to drop).
+            let pre_skip = params
+                .extra_data
+                .as_deref()
+                .filter(|h| h.len() >= 12 && h.starts_with(b"OpusHead"))
+                .map_or(0, |h| usize::from(u16::from_le_bytes([h[10], h[11]])));
+            let decoder = opus::Decoder::new(48_000, channels)
+                .map_err(|e| AudioError::Unsupported(format!("libopus: {e}")))?;
+            TrackDecoder::Opus(decoder, vec![0f32; 5760 * n_channels], pre_skip)
+        } else {
+            let decoder = symphonia::default::get_codecs()
+                .make(params, &DecoderOptions::default())
+                .map_err(|_| AudioError::Unsupported(format!("codec {codec}")))?;
+            TrackDecoder::Symphonia(decoder, None)
+        };
+        let mut sink = Resampling::new(n_channels, if opus { 48_000 } else { rate }, limits);
+        if let Some(frames) = params.n_frames {
+            // Growth stops at the declared size instead of doubling past it; the
+            // memory itself is taken as samples actually arrive.
+            sink.expect((frames as f64 * f64::from(TARGET_RATE) / f64::from(rate)) as usize + 4096);
+        }
+        Ok(AudioStream {
+            format,
+            track_id: track.id,
+            decoder,
+            sink,
+            declared_frames: params.n_frames.filter(|_| !opus),
+            n_channels,
+            source_rate: rate,
+            codec,
+            truncated: false,
+            ended: false,
+        })
+    }
+
+    /// The number of channels.
+    pub fn channels(&self) -> usize {
+        self.n_channels
+    }
+
+    /// The source's sample rate.
+    pub fn source_rate(&self) -> u32 {
+        self.source_rate
+    }
+
+    /// The codec, for logs and errors.
+    pub fn codec(&self) -> &str {
+        &self.codec
+    }
+
+    /// Whether decoding stopped early at damaged or missing data (known for
+    /// certain once the stream has ended).
+    pub fn truncated(&self) -> bool {
+        self.truncated
+    }
+
+    /// Decodes on until at least `min_samples` 16 kHz samples per channel are
+    /// ready, or to the end, and takes what is ready: one buffer per channel,
+    /// all of the same length, following on from the last read. `None` once
+    /// everything has been read. A recording with no decodable audio at all
+    /// is an error on the first read.
+    pub fn read(&mut self, min_samples: usize) -> Result<Option<Vec<Vec<f32>>>, AudioError> {
+        if self.ended && self.sink.is_empty() {
+            return Ok(None);
+        }
+        while !self.ended && self.sink.ready() < min_samples.max(1) {
+            if !self.step()? {
+                self.end()?;
             }
-            match decoder.decode(&packet) {
+        }
+        let block = self.sink.take();
+        Ok(Some(block).filter(|b| b.first().is_some_and(|c| !c.is_empty()) || !self.ended))
+    }
+
+    /// Reads the whole recording.
+    pub fn read_all(mut self) -> Result<Audio, AudioError> {
+        let channels = self.read(usize::MAX)?.unwrap_or_else(|| vec![Vec::new(); self.n_channels]);
+        Ok(Audio { channels, source_rate: self.source_rate, codec: self.codec, truncated: self.truncated })
+    }
+
+    /// The end of the input: flushes the resamplers; checks that anything decoded.
+    fn end(&mut self) -> Result<(), AudioError> {
+        self.ended = true;
+        // A declared length longer than what decoded: the file was cut short.
+        if let Some(frames) = self.declared_frames
+            && self.sink.frames_in + 1 < frames
+        {
+            self.truncated = true;
+        }
+        if self.sink.frames_in == 0 {
+            return Err(if self.truncated {
+                AudioError::Corrupt("no audio could be decoded".into())
+            } else {
+                AudioError::Empty
+            });
+        }
+        self.sink.finish();
+        Ok(())
+    }
+
+    /// Decodes one packet into the sink; `false` at the end of the input (or
+    /// at damage that ends it).
+    #[allow(clippy::wildcard_enum_match_arm)] // symphonia's error enum is foreign
+    fn step(&mut self) -> Result<bool, AudioError> {
+        let packet = match self.format.next_packet() {
+            Ok(p) => p,
+            Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(false),
+            Err(SymError::ResetRequired) if matches!(self.decoder, TrackDecoder::Symphonia(..)) => {
+                return Ok(false);
+            }
+            Err(_) => {
+                self.truncated = true;
+                return Ok(false);
+            }
+        };
+        if packet.track_id() != self.track_id {
+            return Ok(true);
+        }
+        match &mut self.decoder {
+            TrackDecoder::Symphonia(decoder, buf) => match decoder.decode(&packet) {
                 Ok(decoded) => {
                     let spec = *decoded.spec();
                     let b = buf.get_or_insert_with(|| SampleBuffer::new(decoded.capacity() as u64, spec));
@@ -253,95 +399,42 @@ fn decode_source(
                         *b = SampleBuffer::new(decoded.capacity() as u64, spec);
                     }
                     b.copy_interleaved_ref(decoded);
-                    sink.push_interleaved(b.samples())?;
+                    self.sink.push_interleaved(b.samples())?;
                 }
                 // A damaged packet: skip it, remember that the audio is not whole.
-                Err(SymError::DecodeError(_)) => truncated = true,
+                Err(SymError::DecodeError(_)) => self.truncated = true,
                 Err(SymError::IoError(_)) => {
-                    truncated = true;
-                    break;
+                    self.truncated = true;
+                    return Ok(false);
                 }
                 Err(e) => return Err(AudioError::Corrupt(e.to_string())),
+            },
+            TrackDecoder::Opus(decoder, frame, to_skip) => {
+                match decoder.decode_float(&packet.data, frame, false) {
+                    Ok(n) => {
+                        let skip = (*to_skip).min(n);
+                        *to_skip -= skip;
+                        self.sink.push_interleaved(&frame[skip * self.n_channels..n * self.n_channels])?;
+                    }
+                    Err(_) => self.truncated = true,
+                }
             }
         }
-        // A declared length longer than what decoded: the file was cut short.
-        if let Some(frames) = params.n_frames
-            && sink.frames_in + 1 < frames
-        {
-            truncated = true;
-        }
+        Ok(true)
     }
-    if sink.frames_in == 0 {
-        return Err(if truncated {
-            AudioError::Corrupt("no audio could be decoded".into())
-        } else {
-            AudioError::Empty
-        });
-    }
-    Ok(Audio { channels: sink.finish(), source_rate: rate, codec, truncated })
 }
 
-/// Decodes an Ogg Opus track with libopus at 48 kHz; returns whether it was cut short.
-fn decode_opus(
-    format: &mut dyn symphonia::core::formats::FormatReader,
-    track: &symphonia::core::formats::Track,
-    n_channels: usize,
-    sink: &mut Resampling,
-) -> Result<bool, AudioError> {
-    let channels = match n_channels {
-        1 => opus::Channels::Mono,
-        2 => opus::Channels::Stereo,
-        n => return Err(AudioError::Unsupported(format!("Opus with {n} channels"))),
-    };
-    // OpusHead: bytes 10..12 hold the pre-skip (samples at 48 kHz to drop).
-    let pre_skip = track
-        .codec_params
-        .extra_data
-        .as_deref()
-        .filter(|h| h.len() >= 12 && h.starts_with(b"OpusHead"))
-        .map_or(0, |h| usize::from(u16::from_le_bytes([h[10], h[11]])));
-    let mut decoder =
-        opus::Decoder::new(48_000, channels).map_err(|e| AudioError::Unsupported(format!("libopus: {e}")))?;
-    let mut frame = vec![0f32; 5760 * n_channels];
-    let mut truncated = false;
-    let mut to_skip = pre_skip;
-    loop {
-        let packet = match format.next_packet() {
-            Ok(p) => p,
-            Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => break,
-            Err(_) => {
-                truncated = true;
-                break;
-            }
-        };
-        if packet.track_id() != track.id {
-            continue;
-        }
-        match decoder.decode_float(&packet.data, &mut frame, false) {
-            Ok(n) => {
-                let skip = to_skip.min(n);
-                to_skip -= skip;
-                sink.push_interleaved(&frame[skip * n_channels..n * n_channels])?;
-            }
-            Err(_) => truncated = true,
-        }
-    }
-    Ok(truncated)
-}
-
-/// Resamples one channel with rubato's FFT resampler; the output has
-/// `round(len × to / from)` samples, aligned with the input (delay removed).
-pub fn resample(samples: &[f32], from: u32, to: u32) -> Vec<f32> {
-    let mut r = StreamResampler::new(from, to);
-    r.push(samples);
-    r.finish()
-}
-
-/// One channel resampled as its samples arrive.
+/// One channel resampled as its samples arrive; the output is taken as it
+/// is ready ([`StreamResampler::take`]) or at the end.
 struct StreamResampler {
     inner: Option<rubato::FftFixedIn<f32>>,
     pending: Vec<f32>,
+    /// Output not taken yet (the resampler's delay already dropped).
     out: Vec<f32>,
+    /// Output samples still to drop: the resampler's delay.
+    to_skip: usize,
+    /// Output samples taken so far.
+    taken: usize,
     /// The output length the header declares, if any: growth stops there.
     declared: Option<usize>,
     total_in: usize,
@@ -371,54 +464,91 @@ impl StreamResampler {
         let inner = (from != to)
             .then(|| rubato::FftFixedIn::<f32>::new(from as usize, to as usize, Self::CHUNK, 2, 1).ok())
             .flatten();
-        StreamResampler { inner, pending: Vec::new(), out: Vec::new(), declared: None, total_in: 0, from, to }
+        let to_skip = inner.as_ref().map_or(0, |r| {
+            use rubato::Resampler;
+            r.output_delay()
+        });
+        StreamResampler {
+            inner,
+            pending: Vec::new(),
+            out: Vec::new(),
+            to_skip,
+            taken: 0,
+            declared: None,
+            total_in: 0,
+            from,
+            to,
+        }
+    }
+
+    /// Appends resampled output, less what is left of the delay.
+    fn emit(&mut self, samples: &[f32]) {
+        let skip = self.to_skip.min(samples.len());
+        self.to_skip -= skip;
+        grow(&mut self.out, samples.len() - skip, self.declared);
+        self.out.extend_from_slice(&samples[skip..]);
     }
 
     fn push(&mut self, samples: &[f32]) {
         use rubato::Resampler;
         self.total_in += samples.len();
-        let Some(r) = self.inner.as_mut() else {
-            grow(&mut self.out, samples.len(), self.declared);
-            self.out.extend_from_slice(samples);
+        if self.inner.is_none() {
+            self.emit(samples);
             return;
-        };
+        }
         self.pending.extend_from_slice(samples);
         let mut used = 0;
-        while self.pending.len() - used >= r.input_frames_next() {
+        while let Some(r) = self.inner.as_mut()
+            && self.pending.len() - used >= r.input_frames_next()
+        {
             let n = r.input_frames_next();
-            if let Ok(o) = r.process(&[&self.pending[used..used + n]], None) {
-                grow(&mut self.out, o[0].len(), self.declared);
-                self.out.extend_from_slice(&o[0]);
-            }
+            let out = r.process(&[&self.pending[used..used + n]], None);
             used += n;
+            if let Ok(o) = out {
+                self.emit(&o[0]);
+            }
         }
         self.pending.drain(..used);
     }
 
-    fn finish(mut self) -> Vec<f32> {
+    /// Takes the first `n` samples of the output not taken yet.
+    fn take(&mut self, n: usize) -> Vec<f32> {
+        self.taken += n;
+        if n >= self.out.len() { std::mem::take(&mut self.out) } else { self.out.drain(..n).collect() }
+    }
+
+    /// The end of the input: flushes the resampler, so that the whole
+    /// output has `round(len × to / from)` samples, aligned with the input.
+    fn finish(&mut self) {
         use rubato::Resampler;
-        let Some(r) = self.inner.as_mut() else { return self.out };
+        let Some(mut r) = self.inner.take() else { return };
         let expected = (self.total_in as f64 * f64::from(self.to) / f64::from(self.from)).round() as usize;
-        let delay = r.output_delay();
         if !self.pending.is_empty()
             && let Ok(o) = r.process_partial(Some(&[&self.pending]), None)
         {
-            self.out.extend_from_slice(&o[0]);
+            self.emit(&o[0]);
         }
-        while self.out.len() < expected + delay {
+        self.pending = Vec::new();
+        while self.taken + self.out.len() < expected {
             match r.process_partial::<&[f32]>(None, None) {
-                Ok(o) if !o[0].is_empty() => self.out.extend_from_slice(&o[0]),
+                Ok(o) if !o[0].is_empty() => self.emit(&o[0]),
                 _ => break,
             }
         }
-        // Drop the resampler's delay in place (no second buffer).
-        self.out.drain(..delay.min(self.out.len()));
-        self.out.resize(expected, 0.0);
-        self.out
+        self.out.resize(expected.saturating_sub(self.taken), 0.0);
     }
 }
 
-/// Interleaved samples in, one 16 kHz buffer per channel out.
+/// Resamples one channel with rubato's FFT resampler; the output has
+/// `round(len × to / from)` samples, aligned with the input (delay removed).
+pub fn resample(samples: &[f32], from: u32, to: u32) -> Vec<f32> {
+    let mut r = StreamResampler::new(from, to);
+    r.push(samples);
+    r.finish();
+    r.take(usize::MAX)
+}
+
+/// Interleaved samples in, 16 kHz samples per channel out.
 struct Resampling {
     channels: Vec<StreamResampler>,
     scratch: Vec<f32>,
@@ -462,8 +592,23 @@ impl Resampling {
         Ok(())
     }
 
-    fn finish(self) -> Vec<Vec<f32>> {
-        self.channels.into_iter().map(StreamResampler::finish).collect()
+    /// Output samples ready in every channel.
+    fn ready(&self) -> usize {
+        self.channels.iter().map(|c| c.out.len()).min().unwrap_or(0)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.channels.iter().all(|c| c.out.is_empty())
+    }
+
+    /// Takes what is ready, the same length from every channel.
+    fn take(&mut self) -> Vec<Vec<f32>> {
+        let n = self.ready();
+        self.channels.iter_mut().map(|c| c.take(n)).collect()
+    }
+
+    fn finish(&mut self) {
+        self.channels.iter_mut().for_each(StreamResampler::finish);
     }
 }
 

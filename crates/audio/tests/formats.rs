@@ -6,7 +6,7 @@
 use std::f32::consts::PI;
 use std::path::Path;
 
-use callscope_audio::{AudioError, TARGET_RATE, decode_bytes, decode_file};
+use callscope_audio::{AudioError, AudioStream, DecodeLimits, TARGET_RATE, decode_bytes, decode_file};
 
 fn tone(rate: u32, secs: f32) -> Vec<f32> {
     (0..(rate as f32 * secs) as usize)
@@ -253,4 +253,62 @@ fn bad_input_gets_clear_errors() {
     assert!(matches!(err, AudioError::Unsupported(_) | AudioError::Corrupt(_) | AudioError::Empty), "{err}");
     // A missing file.
     assert!(matches!(decode_file(Path::new("/nonexistent.wav")), Err(AudioError::Io(_))));
+}
+
+/// Reads a stream in blocks of `block` samples (16 kHz) per channel.
+fn blocks(mut stream: AudioStream, block: usize) -> (Vec<Vec<f32>>, usize) {
+    let mut channels = vec![Vec::new(); stream.channels()];
+    let mut reads = 0;
+    while let Some(b) = stream.read(block).expect("reads") {
+        assert_eq!(b.len(), channels.len());
+        assert!(b.iter().all(|c| c.len() == b[0].len()), "every channel hands over the same length");
+        for (c, part) in channels.iter_mut().zip(b) {
+            c.extend(part);
+        }
+        reads += 1;
+    }
+    assert!(stream.read(block).expect("after the end").is_none(), "the end stays the end");
+    (channels, reads)
+}
+
+#[test]
+fn a_stream_read_in_blocks_is_the_whole_decode() {
+    // Resampled (48 kHz WAV), native 16 kHz (FLAC) and libopus (Ogg Opus):
+    // the blocks joined are the whole decode, sample for sample.
+    let spec = hound::WavSpec {
+        channels: 2,
+        sample_rate: 48_000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let wav48 = wav(spec, &tone(48_000, 7.3));
+    let flac = std::fs::read(samples_dir().join("dev-06-stereo16k.flac")).expect("flac");
+    for (name, bytes, ext) in
+        [("wav 48 kHz", wav48, "wav"), ("flac", flac, "flac"), ("opus", ogg_opus(2), "opus")]
+    {
+        let whole = decode_bytes(bytes.clone(), Some(ext)).expect(name);
+        for block in [1_000, 16_000, 160_000] {
+            let stream =
+                AudioStream::open_bytes(bytes.clone(), Some(ext), DecodeLimits::default()).expect(name);
+            let (joined, reads) = blocks(stream, block);
+            assert_eq!(joined, whole.channels, "{name}, blocks of {block}");
+            let expected = whole.channels[0].len().div_ceil(block);
+            assert!(reads <= expected + 1, "{name}: {reads} reads of {block} for {expected} blocks");
+        }
+    }
+}
+
+#[test]
+fn a_stream_fails_where_decoding_does() {
+    let bytes = std::fs::read(samples_dir().join("dev-06-stereo16k.flac")).expect("flac");
+    let mut stream =
+        AudioStream::open_bytes(bytes[..bytes.len() / 2].to_vec(), Some("flac"), DecodeLimits::default())
+            .expect("the header is whole");
+    while stream.read(16_000).expect("the first half decodes").is_some() {}
+    assert!(stream.truncated(), "a cut file is reported as truncated once read");
+    // A length past the limit fails at once when the header declares it
+    // (symphonia declares a length for every format written here).
+    let limits = DecodeLimits { max_duration_s: Some(30.0) };
+    let err = AudioStream::open_bytes(bytes, Some("flac"), limits).expect_err("declared too long");
+    assert!(matches!(err, AudioError::TooLong { .. }), "{err}");
 }

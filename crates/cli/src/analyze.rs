@@ -71,6 +71,8 @@ struct AudioInfo<'a> {
     truncated: bool,
     crosstalk_dropped: usize,
     realtime_factor: f64,
+    /// The windows a stereo call was transcribed in (`asr.window_s`; 0 for mono).
+    windows: usize,
     model: &'a str,
 }
 
@@ -257,17 +259,18 @@ fn run_audio(args: &AnalyzeArgs, config: &Config) -> Result<ExitCode> {
     let mut out = io::BufWriter::new(stdout.lock());
     for path in &args.audio {
         let source = path.display().to_string();
-        let audio = match callscope_audio::decode_file(path) {
-            Ok(a) => a,
-            Err(err) => {
-                failed += 1;
-                eprintln!("error: {source}: {err}");
-                continue;
-            }
-        };
-        if audio.truncated {
-            eprintln!("warning: {source}: the recording is cut short or damaged; analysing what decodes");
-        }
+        // Decoded as it is analysed: a long stereo call is never in memory whole.
+        let stream =
+            match callscope_audio::AudioStream::open_file(path, callscope_audio::DecodeLimits::default()) {
+                Ok(s) => s,
+                Err(err) => {
+                    failed += 1;
+                    eprintln!("error: {source}: {err}");
+                    continue;
+                }
+            };
+        let (source_rate, codec, channels) =
+            (stream.source_rate(), stream.codec().to_owned(), stream.channels());
         let call_id = path.file_stem().and_then(|s| s.to_str()).unwrap_or("call").to_owned();
         let meta = callscope_model::CallMeta {
             call_id: call_id.clone(),
@@ -280,17 +283,24 @@ fn run_audio(args: &AnalyzeArgs, config: &Config) -> Result<ExitCode> {
             }
         };
         let recording =
-            callscope_pipeline::Recording { meta, audio: &audio, seller_channel, audio_uri: None };
+            callscope_pipeline::Recording { meta, audio: stream.into(), seller_channel, audio_uri: None };
         let (analysis, report) = match analyzer.analyze_audio(recording, &mut session, &model, &mut progress)
         {
             Ok(r) => r,
-            Err(err @ callscope_pipeline::PipelineError::MonoWithStereoRoles) => {
+            Err(
+                err @ (callscope_pipeline::PipelineError::MonoWithStereoRoles
+                | callscope_pipeline::PipelineError::Audio(_)),
+            ) => {
                 failed += 1;
                 eprintln!("error: {source}: {err}");
                 continue;
             }
             Err(err) => return Err(err.into()),
         };
+        if report.truncated {
+            eprintln!("warning: {source}: the recording is cut short or damaged; analysed what decodes");
+        }
+        let duration_s = analysis.duration_s;
         match format {
             Format::Json => {
                 let line = AudioLine {
@@ -301,13 +311,14 @@ fn run_audio(args: &AnalyzeArgs, config: &Config) -> Result<ExitCode> {
                     signals: &analysis.signals,
                     attribution: analysis.attribution.as_ref(),
                     audio: AudioInfo {
-                        duration_s: audio.duration_s(),
-                        source_rate: audio.source_rate,
-                        codec: &audio.codec,
-                        channels: audio.channels.len(),
-                        truncated: audio.truncated,
+                        duration_s,
+                        source_rate,
+                        codec: &codec,
+                        channels,
+                        truncated: report.truncated,
                         crosstalk_dropped: report.crosstalk_dropped,
                         realtime_factor: report.realtime_factor,
+                        windows: report.windows,
                         model: &model,
                     },
                     source: &source,
@@ -320,10 +331,10 @@ fn run_audio(args: &AnalyzeArgs, config: &Config) -> Result<ExitCode> {
                 writeln!(
                     out,
                     "  Audio: {:.1} s, {} channel(s), {} at {} Hz; {} words; transcribed at {:.1}x real time with {model}",
-                    audio.duration_s(),
-                    audio.channels.len(),
-                    audio.codec,
-                    audio.source_rate,
+                    duration_s,
+                    channels,
+                    codec,
+                    source_rate,
                     analysis.transcript.words.len(),
                     report.realtime_factor
                 )?;

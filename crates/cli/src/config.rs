@@ -225,6 +225,8 @@ pub(crate) struct AsrConfig {
     pub(crate) gpu: bool,
     /// Fit word spans to the voiced frames (pauses are nobody's talk time).
     pub(crate) fit_word_edges: bool,
+    /// Stereo calls are transcribed in windows of about this many seconds.
+    pub(crate) window_s: f64,
     /// Silero VAD (ONNX); empty, or a missing file, falls back to the energy detector.
     pub(crate) vad_model: PathBuf,
 }
@@ -240,6 +242,7 @@ impl AsrConfig {
             dtw: self.dtw,
             gpu: self.gpu,
             fit_word_edges: self.fit_word_edges,
+            window_s: self.window_s,
             ..callscope_asr::AsrSettings::default()
         }
     }

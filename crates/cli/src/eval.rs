@@ -96,11 +96,13 @@ fn eval_call(
                 realtime_factor: f64::NAN,
                 truncated: false,
                 diarize_s: 0.0,
+                decode_s: 0.0,
+                windows: 0,
             };
             (analyzer.analyze_transcript(meta, t, None), report)
         }
         (Some(session), None) => {
-            let recording = Recording { meta, audio: &audio, seller_channel, audio_uri: None };
+            let recording = Recording { meta, audio: (&audio).into(), seller_channel, audio_uri: None };
             analyzer.analyze_audio(recording, session, model, &mut |_| {})?
         }
         (None, None) => anyhow::bail!("no transcriber and no --transcripts"),

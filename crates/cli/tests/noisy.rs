@@ -267,3 +267,68 @@ fn a_dead_channel_or_one_of_only_leak_gives_that_side_no_words() {
         assert!(words_of(&v, "seller") > 100, "{name}: the seller's words are kept");
     }
 }
+
+/// A long stereo call is transcribed in windows (`asr.window_s`) that a
+/// reader of the report cannot tell from one pass: dev-06 twice over
+/// (122 s, the copies joined without a pause added), in 60-second windows
+/// against one window, gives the same call: every copy's words, no word
+/// twice at a seam, the same KPIs.
+#[test]
+fn a_long_call_in_windows_is_the_same_call() {
+    let Some(models) = models() else { return };
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("dev-06-twice.wav");
+    let [seller, customer] = dev06();
+    let copies = |c: &[f32]| c.repeat(2);
+    write_wav(&path, &[copies(&seller), copies(&customer)], 16_000, false);
+    let whole = analyze(&models, &path);
+    // (An environment value, carried in the models' list.)
+    let mut windowed_env = models.clone();
+    windowed_env.push(("CALLSCOPE__ASR__WINDOW_S", PathBuf::from("60")));
+    let windowed = analyze(&windowed_env, &path);
+    assert_eq!(whole["audio"]["windows"], 1, "under 1.5 windows of 600 s: one pass");
+    // Cut in the last 30 s of the first 60; the rest is one window when under 90 s.
+    let windows = windowed["audio"]["windows"].as_u64().expect("windows");
+    assert!((2..=3).contains(&windows), "122 s in windows of about 60 s: {windows}");
+    for v in [&whole, &windowed] {
+        let d = v["audio"]["duration_s"].as_f64().expect("duration");
+        assert!((d - 2.0 * 61.01).abs() < 0.01, "duration {d}");
+    }
+    // Every copy's words, in both runs.
+    let starts = |v: &Value| -> Vec<(f64, String, String)> {
+        let words = v["transcript"]["words"].as_array().expect("words");
+        words
+            .iter()
+            .map(|w| {
+                let text = w["text"].as_str().expect("text").to_lowercase();
+                (
+                    w["start"].as_f64().expect("start"),
+                    text,
+                    w["speaker"].as_str().expect("speaker").to_owned(),
+                )
+            })
+            .collect()
+    };
+    let (a, b) = (starts(&whole), starts(&windowed));
+    for copy in 0..2 {
+        let span = |t: f64| t >= 61.01 * f64::from(copy) && t < 61.01 * f64::from(copy + 1);
+        let (na, nb) = (a.iter().filter(|w| span(w.0)).count(), b.iter().filter(|w| span(w.0)).count());
+        assert!(na > 100, "copy {copy}: {na} words in one pass");
+        assert!(nb.abs_diff(na) * 20 <= na, "copy {copy}: {nb} words in windows against {na} in one pass");
+    }
+    // Time order, and no word read twice where two windows meet.
+    assert!(b.windows(2).all(|p| p[0].0 <= p[1].0), "words in time order");
+    let twice =
+        b.windows(2).filter(|p| p[0].1 == p[1].1 && p[0].2 == p[1].2 && p[1].0 - p[0].0 < 0.1).count();
+    assert_eq!(twice, 0, "no word twice at a seam");
+    for key in ["talk_ratio", "switches", "seller_wpm", "longest_customer_monologue_s"] {
+        let (x, y) = (kpi(&whole, key), kpi(&windowed, key));
+        let tolerance = match key {
+            "talk_ratio" => 0.02,
+            "switches" => 2.0,
+            "seller_wpm" => 0.05 * x,
+            _ => 1.0,
+        };
+        assert!((x - y).abs() <= tolerance, "{key}: {y} in windows against {x} in one pass");
+    }
+}

@@ -102,31 +102,84 @@ pub fn attribute_by_channel(a: Channel<'_>, b: Channel<'_>) -> (Transcript, usiz
 /// A stereo call: each channel is one party, the seller's channel is
 /// `seller`. Returns the transcript (speakers `seller` and `customer`), its
 /// attribution (`channel`, with the [`stereo_confidence`] of the line) and
-/// the words dropped as bleed.
+/// the words dropped as bleed. [`StereoCall`] does the same a window at a
+/// time.
 pub fn attribute_stereo(
     words: [&[Word]; 2],
     samples: [&[f32]; 2],
     rate: u32,
     seller: SellerChannel,
 ) -> (Transcript, Attribution, usize) {
-    let channel = |i: usize| {
-        let is_seller = i == seller.index();
-        Channel {
-            label: if is_seller { "seller" } else { "customer" },
-            role: if is_seller { Role::Seller } else { Role::Customer },
-            words: words[i],
-            samples: samples[i],
-            rate,
+    let mut call = StereoCall::new(seller);
+    call.push(words, samples, rate, 0.0);
+    call.finish()
+}
+
+/// A stereo call attributed window by window (a long call is transcribed in
+/// windows, so that it never has to be in memory whole): bleed is judged
+/// within each window, where both channels' words and samples are at hand;
+/// the line's SNR is the windows' mean, weighted by their length.
+#[derive(Debug, Clone)]
+pub struct StereoCall {
+    seller: SellerChannel,
+    transcript: Transcript,
+    dropped: usize,
+    /// Per channel: (sum of SNR × seconds, seconds) over the windows, and
+    /// whether the channel has any word.
+    snr: [(f64, f64, bool); 2],
+}
+
+impl StereoCall {
+    /// An empty call whose seller is on channel `seller`.
+    pub fn new(seller: SellerChannel) -> Self {
+        let mut transcript = Transcript::default();
+        transcript.speakers.insert("seller".into(), Role::Seller);
+        transcript.speakers.insert("customer".into(), Role::Customer);
+        StereoCall { seller, transcript, dropped: 0, snr: [(0.0, 0.0, false); 2] }
+    }
+
+    /// Adds one window: each channel's words and samples, on the window's
+    /// own timeline, which starts `offset_s` into the call.
+    pub fn push(&mut self, words: [&[Word]; 2], samples: [&[f32]; 2], rate: u32, offset_s: f64) {
+        let channel = |i: usize| {
+            let is_seller = i == self.seller.index();
+            Channel {
+                label: if is_seller { "seller" } else { "customer" },
+                role: if is_seller { Role::Seller } else { Role::Customer },
+                words: words[i],
+                samples: samples[i],
+                rate,
+            }
+        };
+        let (t, dropped) = attribute_by_channel(channel(0), channel(1));
+        self.dropped += dropped;
+        self.transcript.words.extend(t.words.into_iter().map(|mut w| {
+            w.start += offset_s;
+            w.end += offset_s;
+            w
+        }));
+        for (i, snr) in self.snr.iter_mut().enumerate() {
+            let secs = samples[i].len() as f64 / f64::from(rate.max(1));
+            snr.0 += callscope_audio::snr_db(samples[i], rate) * secs;
+            snr.1 += secs;
+            snr.2 |= !words[i].is_empty();
         }
-    };
-    let (t, dropped) = attribute_by_channel(channel(0), channel(1));
-    let snr = [0, 1]
-        .into_iter()
-        .filter(|&i| !words[i].is_empty())
-        .map(|i| callscope_audio::snr_db(samples[i], rate))
-        .fold(f64::INFINITY, f64::min);
-    let confidence = stereo_confidence(snr, mean_word_confidence(&t.words));
-    (t, Attribution::new("channel", confidence), dropped)
+    }
+
+    /// The transcript, its attribution and the words dropped as bleed.
+    pub fn finish(mut self) -> (Transcript, Attribution, usize) {
+        let snr = self
+            .snr
+            .iter()
+            .filter(|(_, secs, has_words)| *has_words && *secs > 0.0)
+            .map(|(sum, secs, _)| sum / secs)
+            .fold(f64::INFINITY, f64::min);
+        let confidence = stereo_confidence(snr, mean_word_confidence(&self.transcript.words));
+        // Windows arrive in order and each is sorted; a stable sort keeps
+        // equal times in the order the channels gave them.
+        self.transcript.words.sort_by(|x, y| x.start.total_cmp(&y.start).then(x.end.total_cmp(&y.end)));
+        (self.transcript, Attribution::new("channel", confidence), self.dropped)
+    }
 }
 
 /// Below this line SNR (dB, [`callscope_audio::snr_db`], the worse channel

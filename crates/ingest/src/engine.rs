@@ -40,8 +40,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use callscope_asr::{Session, Transcriber};
+use callscope_audio::AudioStream;
 use callscope_model::CallAnalysis;
-use callscope_pipeline::{Analyzer, Recording};
+use callscope_pipeline::{Analyzer, PipelineError, Recording};
 use callscope_signals::{SignalSettings, Trackers};
 use callscope_store::Store;
 use tokio::sync::{mpsc, oneshot, watch};
@@ -676,25 +677,31 @@ fn analyze_audio(
     metrics: &Metrics,
 ) -> Result<CallAnalysis, Failure> {
     let started = Instant::now();
-    let decoded = match fetched {
-        Fetched::Path(p) => callscope_audio::decode_file_with(&p, limits),
-        // The temporary file is deleted at the end of this arm, once decoded.
-        Fetched::Download(p) => callscope_audio::decode_file_with(&p, limits),
-        Fetched::Bytes(b, ext) => callscope_audio::decode_bytes_with(b, ext.as_deref(), limits),
+    // Decoded as it is analysed: a long stereo call is read a window at a
+    // time (the temporary file of a download is deleted when `_download`
+    // goes, at the end of this function).
+    let (stream, _download) = match fetched {
+        Fetched::Path(p) => (AudioStream::open_file(&p, limits), None),
+        Fetched::Download(p) => (AudioStream::open_file(&p, limits), Some(p)),
+        Fetched::Bytes(b, ext) => (AudioStream::open_bytes(b, ext.as_deref(), limits), None),
     };
-    let audio = decoded.map_err(|e| Failure::of(Stage::Decode, &e, 1))?;
-    metrics.stage_seconds.with_label_values(&["decode"]).observe(secs(started));
+    let stream = stream.map_err(|e| Failure::of(Stage::Decode, &e, 1))?;
+    let opened_s = secs(started);
     let Some(session) = session else {
         return Err(Failure::of(Stage::Transcribe, &WorkerError::NoSession, 1));
     };
     enter_stage(Stage::Transcribe);
-    let started = Instant::now();
-    let recording = Recording { meta, audio: &audio, seller_channel, audio_uri };
-    let (analysis, report) = analyzer
-        .analyze_audio(recording, session, model, &mut |_| {})
-        .map_err(|e| Failure::of(Stage::Transcribe, &e, 1))?;
-    metrics.stage_seconds.with_label_values(&["transcribe"]).observe(secs(started));
-    metrics.audio_seconds.inc_by(audio.duration_s());
+    let recording = Recording { meta, audio: stream.into(), seller_channel, audio_uri };
+    let (analysis, report) = analyzer.analyze_audio(recording, session, model, &mut |_| {}).map_err(|e| {
+        let stage = if matches!(e, PipelineError::Audio(_)) { Stage::Decode } else { Stage::Transcribe };
+        Failure::of(stage, &e, 1)
+    })?;
+    metrics.stage_seconds.with_label_values(&["decode"]).observe(opened_s + report.decode_s);
+    metrics
+        .stage_seconds
+        .with_label_values(&["transcribe"])
+        .observe((secs(started) - opened_s - report.decode_s).max(0.0));
+    metrics.audio_seconds.inc_by(analysis.duration_s);
     if report.realtime_factor.is_finite() {
         metrics.realtime_factor.observe(report.realtime_factor);
     }

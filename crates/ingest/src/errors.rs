@@ -100,6 +100,8 @@ impl Classify for AudioError {
 impl Classify for PipelineError {
     fn class(&self) -> ErrorClass {
         ErrorClass::dead_letter(match self {
+            // A streamed recording fails to decode in the middle of its analysis.
+            PipelineError::Audio(e) => return e.class(),
             PipelineError::Asr(_) => "asr_failed",
             PipelineError::Diarize(_) => "diarization_failed",
             PipelineError::MonoWithStereoRoles => "mono_with_stereo_roles",

@@ -14,6 +14,10 @@
 //! [`CallAnalysis`], so the KPIs, the signals and the store all see the same
 //! ones.
 //!
+//! A stereo call is read and transcribed a window at a time
+//! ([`Analyzer::analyze_audio`]), so memory stays bounded for any length;
+//! the windows of a call under 15 minutes (the default) are one.
+//!
 //! Personal data is redacted ([`callscope_redact`]) first thing in
 //! [`Analyzer::analyze_transcript`], right after attribution (audio) or
 //! validation (a transcript): the turns, KPIs, signals (sentiment, keywords,
@@ -21,9 +25,10 @@
 //! call's free-text metadata (`customer`, `outcome`) is redacted there too.
 
 use callscope_asr::Session;
-use callscope_audio::{Audio, TARGET_RATE};
+use callscope_audio::{Audio, AudioError, AudioStream, TARGET_RATE};
 use std::sync::Arc;
 
+use callscope_diarize::StereoCall;
 use callscope_diarize::mono::Diarizer;
 use callscope_model::{CallAnalysis, CallMeta, Provenance, SellerChannel, Transcript};
 use callscope_redact::Redactor;
@@ -37,6 +42,10 @@ pub const PIPELINE_VERSION: &str = env!("CARGO_PKG_VERSION");
 /// Why a recording could not be analysed.
 #[derive(Debug, thiserror::Error)]
 pub enum PipelineError {
+    /// The recording could not be decoded (a streamed recording fails as
+    /// it is read).
+    #[error(transparent)]
+    Audio(#[from] callscope_audio::AudioError),
     /// Transcription failed.
     #[error(transparent)]
     Asr(#[from] callscope_asr::AsrError),
@@ -51,16 +60,124 @@ pub enum PipelineError {
 }
 
 /// A recording to analyse, with what is known about it.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Recording<'a> {
     /// The call's metadata.
     pub meta: CallMeta,
-    /// The decoded audio.
-    pub audio: &'a Audio,
+    /// The audio: decoded already, or decoded as it is analysed.
+    pub audio: AudioInput<'a>,
     /// The seller's channel of a stereo recording (left when `None`).
     pub seller_channel: Option<SellerChannel>,
     /// Where the recording is stored, for playback.
     pub audio_uri: Option<String>,
+}
+
+/// The audio of a [`Recording`].
+#[derive(Debug)]
+pub enum AudioInput<'a> {
+    /// Decoded whole (evaluation, tests, short files).
+    Decoded {
+        /// The audio.
+        audio: &'a Audio,
+        /// Samples handed out so far.
+        read: usize,
+    },
+    /// Decoded as the analysis goes: a stereo call is read a window at a
+    /// time and never held whole.
+    Stream(AudioStream),
+}
+
+impl<'a> From<&'a Audio> for AudioInput<'a> {
+    fn from(audio: &'a Audio) -> Self {
+        AudioInput::Decoded { audio, read: 0 }
+    }
+}
+
+impl From<AudioStream> for AudioInput<'_> {
+    fn from(stream: AudioStream) -> Self {
+        AudioInput::Stream(stream)
+    }
+}
+
+impl AudioInput<'_> {
+    fn channels(&self) -> usize {
+        match self {
+            AudioInput::Decoded { audio, .. } => audio.channels.len(),
+            AudioInput::Stream(s) => s.channels(),
+        }
+    }
+
+    fn truncated(&self) -> bool {
+        match self {
+            AudioInput::Decoded { audio, .. } => audio.truncated,
+            AudioInput::Stream(s) => s.truncated(),
+        }
+    }
+
+    /// The next `n` samples per channel (fewer at the end, more from a
+    /// stream); `None` at the end.
+    fn read(&mut self, n: usize) -> Result<Option<Vec<Vec<f32>>>, AudioError> {
+        match self {
+            AudioInput::Decoded { audio, read } => {
+                let len = audio.channels.first().map_or(0, Vec::len);
+                if *read >= len {
+                    return Ok(None);
+                }
+                let end = read.saturating_add(n.max(1)).min(len);
+                let block = audio.channels.iter().map(|c| c[*read..end].to_vec()).collect();
+                *read = end;
+                Ok(Some(block))
+            }
+            AudioInput::Stream(s) => s.read(n),
+        }
+    }
+
+    /// The rest of the recording mixed to one channel.
+    fn mono(&mut self) -> Result<Vec<f32>, AudioError> {
+        if let AudioInput::Decoded { audio, read: 0 } = self {
+            return Ok(audio.mono());
+        }
+        let mut mono = Vec::new();
+        while let Some(block) = self.read(WINDOW_READ_S * TARGET_RATE as usize)? {
+            let n = block.len().max(1) as f32;
+            let len = block.first().map_or(0, Vec::len);
+            mono.extend((0..len).map(|i| block.iter().map(|c| c[i]).sum::<f32>() / n));
+        }
+        Ok(mono)
+    }
+}
+
+/// A stream is read in blocks of this many seconds.
+const WINDOW_READ_S: usize = 60;
+/// A window is cut at the quietest stretch (both channels together) of its
+/// last this many seconds ...
+pub const CUT_SEARCH_S: f64 = 30.0;
+/// ... the quietest stretch this long (seconds), cut in its middle: a pause
+/// between turns, not the gap inside a word.
+pub const CUT_QUIET_S: f64 = 0.5;
+/// Windows are never shorter than this (seconds), whatever the setting.
+pub const MIN_WINDOW_S: f64 = 60.0;
+
+/// Where to end a window of `window` samples of `channels`: the middle of
+/// the quietest [`CUT_QUIET_S`] in its last [`CUT_SEARCH_S`].
+fn quiet_cut(channels: [&[f32]; 2], window: usize) -> usize {
+    let rate = TARGET_RATE as usize;
+    let frame = rate / 100;
+    let from = window.saturating_sub((CUT_SEARCH_S * rate as f64) as usize);
+    let energy: Vec<f64> = (from / frame..window / frame)
+        .map(|f| {
+            let r = f * frame..(f + 1) * frame;
+            channels.iter().map(|c| c[r.clone()].iter().map(|x| f64::from(*x).powi(2)).sum::<f64>()).sum()
+        })
+        .collect();
+    let stretch = ((CUT_QUIET_S * 100.0) as usize).clamp(1, energy.len().max(1));
+    let best = energy
+        .windows(stretch)
+        .map(|w| w.iter().sum::<f64>())
+        .enumerate()
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .map_or(energy.len(), |(i, _)| i + stretch / 2);
+    (from / frame + best) * frame
 }
 
 /// What the audio stages add to the analysis.
@@ -74,6 +191,32 @@ pub struct AudioReport {
     pub truncated: bool,
     /// Seconds spent on mono diarization (0 when there was none).
     pub diarize_s: f64,
+    /// Seconds spent decoding a streamed recording (0 when it came decoded).
+    pub decode_s: f64,
+    /// The windows a stereo call was transcribed in (1 for most calls; 0 for mono).
+    pub windows: usize,
+}
+
+/// An [`AudioInput`] that counts the seconds spent reading (decoding) it.
+struct Timed<'a> {
+    input: AudioInput<'a>,
+    secs: f64,
+}
+
+impl Timed<'_> {
+    fn read(&mut self, n: usize) -> Result<Option<Vec<Vec<f32>>>, AudioError> {
+        let t0 = std::time::Instant::now();
+        let block = self.input.read(n);
+        self.secs += t0.elapsed().as_secs_f64();
+        block
+    }
+
+    fn mono(&mut self) -> Result<Vec<f32>, AudioError> {
+        let t0 = std::time::Instant::now();
+        let mono = self.input.mono();
+        self.secs += t0.elapsed().as_secs_f64();
+        mono
+    }
 }
 
 /// Runs the per-call stages. Build once; share across threads.
@@ -133,6 +276,14 @@ impl Analyzer {
     /// one speaker of role `other`, flagged; asking for a seller channel is an
     /// error. More channels are mixed to mono. `progress` hears about each step,
     /// for long files on a terminal.
+    ///
+    /// A stereo call longer than the session's `window_s` (1.5 times it) is
+    /// transcribed in windows of about `window_s`, each cut in the quietest
+    /// half second (both channels) of its last [`CUT_SEARCH_S`]; voice
+    /// activity, leak and bleed are judged within each window. From an
+    /// [`AudioInput::Stream`] only the window at hand is in memory, so a call
+    /// of any length runs in bounded memory. A mono call is diarized over the
+    /// whole call, so it is read whole.
     pub fn analyze_audio(
         &self,
         recording: Recording<'_>,
@@ -142,35 +293,21 @@ impl Analyzer {
     ) -> Result<(CallAnalysis, AudioReport), PipelineError> {
         let Recording { meta, audio, seller_channel, audio_uri } = recording;
         let started = std::time::Instant::now();
+        let mut input = Timed { input: audio, secs: 0.0 };
         let mut diarize_s = 0.0;
-        let (mut transcript, attribution, dropped) = if audio.channels.len() == 2 {
-            progress(&format!("finding speech ({:.0} s, 2 channels)", audio.duration_s()));
-            let channels = [audio.channels[0].as_slice(), audio.channels[1].as_slice()];
-            let speech = [session.party_speech(channels[0])?, session.party_speech(channels[1])?];
-            // Each channel's own speaker only: the other party's leak is not
-            // sent to whisper (it would come back as that party's words here).
-            let (own, _) = callscope_audio::leak::own_speech(
-                channels,
-                TARGET_RATE,
-                [&speech[0].speech, &speech[1].speech],
-            );
-            let mut words = Vec::with_capacity(2);
-            for (i, (channel, own)) in channels.iter().zip(&own).enumerate() {
-                progress(&format!("transcribing channel {} of 2 ({:.0} s)", i + 1, audio.duration_s()));
-                words.push(session.transcribe_speech(channel, own, speech[i].heard.as_ref())?);
-            }
-            callscope_diarize::attribute_stereo(
-                [&words[0], &words[1]],
-                [&audio.channels[0], &audio.channels[1]],
-                TARGET_RATE,
-                seller_channel.unwrap_or_default(),
-            )
+        let mut windows = 0;
+        let (mut transcript, attribution, dropped, duration_s) = if input.input.channels() == 2 {
+            let (t, a, dropped, call_windows, samples) =
+                Self::stereo(&mut input, session, seller_channel.unwrap_or_default(), progress)?;
+            windows = call_windows;
+            (t, a, dropped, samples as f64 / f64::from(TARGET_RATE))
         } else {
-            if audio.channels.len() == 1 && seller_channel.is_some() {
+            if input.input.channels() == 1 && seller_channel.is_some() {
                 return Err(PipelineError::MonoWithStereoRoles);
             }
-            progress(&format!("transcribing ({:.0} s, mono)", audio.duration_s()));
-            let mono = audio.mono();
+            let mono = input.mono()?;
+            let duration_s = mono.len() as f64 / f64::from(TARGET_RATE);
+            progress(&format!("transcribing ({duration_s:.0} s, mono)"));
             let words = session.transcribe(&mono)?;
             let (t, a) = match &self.diarizer {
                 Some(d) => {
@@ -182,24 +319,97 @@ impl Analyzer {
                 }
                 None => callscope_diarize::single_speaker(&words),
             };
-            (t, a, 0)
+            (t, a, 0, duration_s)
         };
         let elapsed = started.elapsed().as_secs_f64();
         transcript.call_id = Some(meta.call_id.clone()).filter(|id| !id.is_empty());
         transcript.seller_id = Some(meta.seller_id.clone()).filter(|id| !id.is_empty());
         transcript.started_at = meta.started_at;
-        transcript.duration_s = Some(audio.duration_s());
+        transcript.duration_s = Some(duration_s);
         progress("computing KPIs and signals");
         let mut analysis = self.analyze_transcript(meta, transcript, audio_uri);
         analysis.provenance.asr_model = Some(model.to_owned());
         analysis.attribution = Some(attribution);
         let report = AudioReport {
             crosstalk_dropped: dropped,
-            realtime_factor: if elapsed > 0.0 { audio.duration_s() / elapsed } else { f64::INFINITY },
-            truncated: audio.truncated,
+            realtime_factor: if elapsed > 0.0 { duration_s / elapsed } else { f64::INFINITY },
+            truncated: input.input.truncated(),
             diarize_s,
+            decode_s: input.secs,
+            windows,
         };
         Ok((analysis, report))
+    }
+
+    /// A stereo call, window by window (see [`AsrSettings::window_s`]): each
+    /// channel's speech, less the other party's leak, transcribed on its own
+    /// and attributed by channel. Returns the transcript, its attribution,
+    /// the words dropped as bleed, the number of windows and the call's
+    /// length in samples.
+    ///
+    /// [`AsrSettings::window_s`]: callscope_asr::AsrSettings::window_s
+    fn stereo(
+        input: &mut Timed<'_>,
+        session: &mut Session<'_>,
+        seller: SellerChannel,
+        progress: &mut dyn FnMut(&str),
+    ) -> Result<(Transcript, callscope_model::Attribution, usize, usize, usize), PipelineError> {
+        let rate = TARGET_RATE as usize;
+        let window = (session.settings().window_s.max(MIN_WINDOW_S) * rate as f64) as usize;
+        let longest = window + window / 2;
+        let mut call = StereoCall::new(seller);
+        let mut buffer: [Vec<f32>; 2] = [Vec::new(), Vec::new()];
+        let (mut offset, mut windows, mut ended) = (0usize, 0usize, false);
+        loop {
+            while !ended && buffer[0].len() <= longest {
+                match input.read((longest + 1 - buffer[0].len()).min(WINDOW_READ_S * rate))? {
+                    Some(block) => buffer.iter_mut().zip(block).for_each(|(b, c)| b.extend_from_slice(&c)),
+                    None => ended = true,
+                }
+            }
+            if buffer[0].is_empty() {
+                break;
+            }
+            let len = buffer[0].len().min(buffer[1].len());
+            let cut = if len <= longest { len } else { quiet_cut([&buffer[0], &buffer[1]], window) };
+            let channels = [&buffer[0][..cut], &buffer[1][..cut]];
+            let secs = |samples: usize| samples as f64 / rate as f64;
+            let whole = windows == 0 && ended;
+            let step = |what: &str| {
+                if whole {
+                    format!("{what} ({:.0} s, 2 channels)", secs(cut))
+                } else {
+                    format!(
+                        "{what} (window {}, {:.0}–{:.0} s)",
+                        windows + 1,
+                        secs(offset),
+                        secs(offset + cut)
+                    )
+                }
+            };
+            progress(&step("finding speech"));
+            let speech = [session.party_speech(channels[0])?, session.party_speech(channels[1])?];
+            // Each channel's own speaker only: the other party's leak is not
+            // sent to whisper (it would come back as that party's words here).
+            let (own, _) = callscope_audio::leak::own_speech(
+                channels,
+                TARGET_RATE,
+                [&speech[0].speech, &speech[1].speech],
+            );
+            let mut words = Vec::with_capacity(2);
+            for (i, (channel, own)) in channels.iter().zip(&own).enumerate() {
+                progress(&step(&format!("transcribing channel {} of 2", i + 1)));
+                words.push(session.transcribe_speech(channel, own, speech[i].heard.as_ref())?);
+            }
+            call.push([&words[0], &words[1]], channels, TARGET_RATE, secs(offset));
+            buffer.iter_mut().for_each(|b| {
+                b.drain(..cut);
+            });
+            offset += cut;
+            windows += 1;
+        }
+        let (transcript, attribution, dropped) = call.finish();
+        Ok((transcript, attribution, dropped, windows, offset))
     }
 
     /// Analyzes a validated transcript: redaction, then KPIs and signals (on

@@ -218,3 +218,65 @@ async fn a_second_worker_takes_partitions_without_duplicates() {
     assert!(stored(&log_b) > 0, "b processed calls:\n{log_b}");
     assert!(stored(&log_a) + stored(&log_b) >= 40, "a {} + b {}", stored(&log_a), stored(&log_b));
 }
+
+/// The worker's two-calls mode: with two CPU threads (`ingest.cpu_threads`)
+/// and one whisper thread each (`asr.threads`), two recordings are analysed
+/// at once, each on its own thread, and both are stored once and committed.
+/// Needs the whisper model (`CALLSCOPE_TEST_MODEL`; skipped without it,
+/// except under CI).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_audio_calls_are_analysed_at_once() {
+    let Some(model) = std::env::var_os("CALLSCOPE_TEST_MODEL") else {
+        assert!(std::env::var_os("CI").is_none(), "under CI the whisper model must be present");
+        eprintln!("SKIPPED: set CALLSCOPE_TEST_MODEL");
+        return;
+    };
+    let Some(world) = World::new("twocalls", 1).await else { return };
+    // By reference: the recording is larger than a Kafka message may be.
+    let dev06 = root().join("crates/audio/tests/data/dev-06-stereo16k.flac").canonicalize().expect("dev-06");
+    let uri = format!("file://{}", dev06.display());
+    let events: Vec<(String, Vec<u8>)> = ["twocalls-a", "twocalls-b"]
+        .iter()
+        .enumerate()
+        .map(|(i, id)| {
+            let event = serde_json::json!({
+                "schema_version": 1, "call_id": id, "seller_id": format!("s-{i}"),
+                "started_at": "2026-11-02T10:00:00Z",
+                "audio": {"uri": uri}
+            });
+            ((*id).to_owned(), serde_json::to_vec(&event).expect("json"))
+        })
+        .collect();
+    world.produce(&events).await;
+    let models = root().join("models");
+    let file = |name: &str| models.join(name).display().to_string();
+    let mut worker = world.spawn_worker(
+        "w",
+        &[
+            ("CALLSCOPE__INGEST__TRANSCRIPTS_ONLY", "false".into()),
+            ("CALLSCOPE__INGEST__CPU_THREADS", "2".into()),
+            ("CALLSCOPE__ASR__THREADS", "1".into()),
+            ("CALLSCOPE__ASR__MODEL", model.to_string_lossy().into_owned()),
+            ("CALLSCOPE__ASR__VAD_MODEL", file("silero-vad-16k.onnx")),
+            ("CALLSCOPE__DIARIZE__ONNXRUNTIME", file("libonnxruntime.so.1.32.0")),
+            ("CALLSCOPE__SIGNALS__SENTIMENT_MODEL", file("sentiment-minilm-l6.int8.onnx")),
+            ("CALLSCOPE__SIGNALS__SENTIMENT_VOCAB", file("sentiment-vocab.txt")),
+        ],
+    );
+    wait_until("2 audio calls stored", Duration::from_secs(300), || async {
+        world.aggregated_calls().await >= 2
+    })
+    .await;
+    world.wait_committed_all(1).await;
+    let log = worker.terminate();
+    world.assert_each_call_stored_once(&events).await;
+    // Both analyses started before either ended, on two different threads.
+    let lines: Vec<&str> = log.lines().collect();
+    let at = |what: &str| -> Vec<usize> { (0..lines.len()).filter(|&i| lines[i].contains(what)).collect() };
+    let (started, done) = (at("analysis started"), at("analysed"));
+    assert_eq!((started.len(), done.len()), (2, 2), "{log}");
+    assert!(started[1] < done[0], "the second call started before the first ended:\n{log}");
+    for thread in ["callscope-cpu-0", "callscope-cpu-1"] {
+        assert!(done.iter().any(|&i| lines[i].contains(thread)), "{thread} analysed a call:\n{log}");
+    }
+}

@@ -492,8 +492,16 @@ impl Engine {
             let redactor = redactor.as_ref();
             let _entered = span.enter();
             enter_stage(Stage::Analyze);
+            let started = Instant::now();
+            let thread = std::thread::current();
+            tracing::debug!(thread = thread.name().unwrap_or_default(), "analysis started");
             match std::panic::catch_unwind(AssertUnwindSafe(|| f(s))) {
                 Ok(v) => {
+                    tracing::info!(
+                        thread = thread.name().unwrap_or_default(),
+                        secs = format_args!("{:.2}", secs(started)),
+                        "analysed"
+                    );
                     let _ = tx.send(Ok(v));
                     true
                 }

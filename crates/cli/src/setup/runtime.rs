@@ -82,10 +82,15 @@ pub(crate) async fn engine(
         store.migrate().await.with_context(|| format!("preparing {}", describe(&config.store)))?;
     }
     tracing::info!(store = %describe(&config.store), model = ?transcriber.as_ref().map(|t| t.settings().model.display().to_string()), "engine ready");
+    // One call per whisper's worth of cores: whisper's threads spin while
+    // they wait for each other, so more threads than cores slow every call.
+    let cores = std::thread::available_parallelism().map_or(2, usize::from);
     let cpu_threads = match ingest.cpu_threads {
-        0 => std::thread::available_parallelism().map_or(2, usize::from),
+        0 if ingest.transcripts_only => cores,
+        0 => (cores / config.asr.threads.max(1)).max(1),
         n => n,
     };
+    tracing::info!(calls_at_once = cpu_threads, whisper_threads = config.asr.threads, "CPU pool");
     let engine_config = EngineConfig {
         cpu_threads,
         batch_max_calls: ingest.batch_max_calls.max(1),

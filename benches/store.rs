@@ -112,6 +112,7 @@ fn call_from(template: &CallAnalysis, n: usize, sellers: usize) -> CallAnalysis 
         direction: None,
         outcome: n.is_multiple_of(7).then(|| "won".to_owned()),
         customer: Some(format!("Customer {}", n % 5000)),
+        language: None,
     };
     c
 }

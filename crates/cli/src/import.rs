@@ -105,6 +105,7 @@ fn prepare(
         direction: side.direction,
         outcome: side.outcome,
         customer: side.customer,
+        language: transcript.language,
     };
     Ok((meta, transcript, audio))
 }

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use base64::Engine as _;
-use callscope_model::{CallMeta, Direction, SellerChannel, Transcript};
+use callscope_model::{CallMeta, Direction, Language, SellerChannel, Transcript};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
@@ -72,6 +72,8 @@ struct Wire {
     outcome: Option<String>,
     #[serde(default)]
     customer: Option<String>,
+    #[serde(default)]
+    language: Option<String>,
     #[serde(default)]
     crm_ids: BTreeMap<String, String>,
     #[serde(default)]
@@ -212,6 +214,12 @@ impl CallEvent {
                 },
             ),
         };
+        let language = w
+            .language
+            .as_deref()
+            .map(Language::parse)
+            .transpose()
+            .map_err(|e| invalid("language", &e.to_string()))?;
         let mut started_at = w.started_at;
         let content = match (w.audio, w.transcript) {
             (Some(_), Some(_)) => return Err(invalid("audio", "give audio or transcript, not both")),
@@ -221,6 +229,8 @@ impl CallEvent {
                 t.call_id = Some(w.call_id.clone());
                 t.seller_id = Some(w.seller_id.clone());
                 t.started_at = w.started_at.or(t.started_at);
+                // The event's language, when it names one, is the call's.
+                t.language = language.or(t.language);
                 started_at = t.started_at;
                 Content::Transcript(Box::new(t))
             }
@@ -244,6 +254,7 @@ impl CallEvent {
                 direction: w.direction,
                 outcome: w.outcome,
                 customer: w.customer,
+                language,
             },
             crm_ids: w.crm_ids,
             layout,
@@ -309,6 +320,34 @@ mod tests {
         let Content::Transcript(t) = e.content else { panic!("transcript") };
         assert_eq!(t.call_id.as_deref(), Some("c-1"));
         assert_eq!(t.words.len(), 1);
+    }
+
+    #[test]
+    fn language_comes_from_the_event_before_the_transcript() {
+        let e = CallEvent::from_json_slice(
+            event(r#","language":"fi-FI","audio":{"uri":"s3://b/k.flac"}"#).as_bytes(),
+        )
+        .expect("valid");
+        assert_eq!(e.meta.language, Some(Language::FINNISH));
+        let words = r#""speakers":{"a":"seller"},"words":[{"text":"moi","start":0,"end":0.5,"speaker":"a"}]"#;
+        let e = CallEvent::from_json_slice(
+            event(&format!(r#","transcript":{{"language":"sv",{words}}}"#)).as_bytes(),
+        )
+        .expect("valid");
+        let Content::Transcript(t) = e.content else { panic!("transcript") };
+        assert_eq!(t.language.map(Language::code), Some("sv"), "the transcript's own");
+        let e = CallEvent::from_json_slice(
+            event(&format!(r#","language":"fi","transcript":{{"language":"sv",{words}}}"#)).as_bytes(),
+        )
+        .expect("valid");
+        let Content::Transcript(t) = e.content else { panic!("transcript") };
+        assert_eq!(t.language, Some(Language::FINNISH), "the event's wins");
+        let err = CallEvent::from_json_slice(
+            event(r#","language":"klingon","audio":{"uri":"s3://b/k"}"#).as_bytes(),
+        )
+        .unwrap_err();
+        assert!(err.to_string().starts_with("invalid language: unknown language code \"klingon\""), "{err}");
+        assert_eq!(err.class(), ErrorClass::dead_letter("invalid_event"));
     }
 
     #[test]

@@ -109,6 +109,10 @@ pub struct CallMeta {
     /// The customer (account or contact name) shown in the call history.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub customer: Option<String>,
+    /// The language spoken, when the producer knows it; otherwise the
+    /// worker's configured language, or detection (`asr.language = "auto"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<crate::Language>,
 }
 
 /// Versions of what produced an analysis, stored with it so that data made by

@@ -12,6 +12,7 @@
 //! - [`kpi`]: [`CallKpis`] and [`KpiReport`], the per-call conversation KPIs.
 //! - [`signals`]: [`CallSignals`]: mentions, customer keywords, sentiment,
 //!   questions and action items.
+//! - [`language`]: [`Language`], a language code whisper knows, checked on the way in.
 //! - [`call`]: [`CallMeta`], the metadata that travels with a recording;
 //!   [`CallAnalysis`], everything the pipeline makes of a call (with its
 //!   [`Turn`]s and [`Attribution`]); [`SellerChannel`].
@@ -24,11 +25,13 @@
 
 pub mod call;
 pub mod kpi;
+pub mod language;
 pub mod signals;
 pub mod transcript;
 
 pub use call::{Attribution, CallAnalysis, CallMeta, Direction, Provenance, SellerChannel, TimeSpan, Turn};
 pub use kpi::{CallKpis, KpiReport};
+pub use language::{Language, LanguageError};
 pub use signals::{
     ActionItem, CallSentiment, CallSignals, KeywordCount, Mention, Question, SentimentLabel, SentimentPoint,
     SentimentScore, SentimentShares, TrackerKind,

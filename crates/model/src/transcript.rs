@@ -15,6 +15,8 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::Language;
+
 /// Which side of the conversation a speaker is on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -94,6 +96,15 @@ pub struct Transcript {
     /// Length of the recording in seconds; used as the call duration when given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration_s: Option<f64>,
+    /// The language spoken (`en`, `fi`): given by the producer, or detected
+    /// by the recogniser. Signals (tracker matching, questions, action items,
+    /// sentiment) follow it; absent means English.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<Language>,
+    /// How sure language detection was (0 to 1); absent when the language was
+    /// given rather than detected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language_probability: Option<f32>,
     /// Speaker label → role. Labels are free-form (`spk_0`, `agent`, `A`).
     pub speakers: BTreeMap<String, Role>,
     /// The words, in any order (consumers sort by `(start, end)`).
@@ -270,6 +281,15 @@ mod tests {
         .expect("valid");
         assert_eq!(t.role_of("spk_0"), Some(Role::Seller));
         assert_eq!(t.started_at.map(|d| d.to_rfc3339()), Some("2026-11-02T14:00:00+00:00".to_owned()));
+    }
+
+    #[test]
+    fn language_is_read_and_checked() {
+        let t = parse(r#"{"language": "fi-FI", "speakers": {}, "words": []}"#).expect("valid");
+        assert_eq!(t.language, Some(Language::FINNISH));
+        assert_eq!(serde_json::to_value(&t).expect("serializes")["language"], "fi");
+        let err = parse(r#"{"language": "suomi", "speakers": {}, "words": []}"#).unwrap_err();
+        assert!(err.to_string().starts_with("language: unknown language code \"suomi\""), "{err}");
     }
 
     #[test]

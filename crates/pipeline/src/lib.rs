@@ -434,11 +434,16 @@ impl Analyzer {
                 *text = redactor.redact_text(text).0;
             }
         }
+        // The call's language: the transcript's own, else the metadata's;
+        // both say the same from here on.
+        transcript.language = transcript.language.or(meta.language);
+        meta.language = transcript.language;
         let words = callscope_kpi::sorted_words(&transcript);
         let seg = callscope_kpi::segment_turns(&words);
         let signals = self.signals.extract_segmented(&transcript, &words, &seg);
         let kpis = callscope_kpi::report_segmented(&transcript, &words, &seg);
         let turns = callscope_kpi::turns_with_text(&transcript, &words, &seg);
+        let sentiment_model = self.signals.sentiment_model_for(meta.language).to_owned();
         let duration_s = transcript
             .duration_s
             .unwrap_or_else(|| transcript.words.iter().map(|w| w.end).fold(0.0, f64::max));
@@ -453,7 +458,7 @@ impl Analyzer {
             provenance: Provenance {
                 pipeline_version: PIPELINE_VERSION.to_owned(),
                 asr_model: None,
-                sentiment_model: self.signals.sentiment_model().to_owned(),
+                sentiment_model,
             },
             attribution: None,
         }

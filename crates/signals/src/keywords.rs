@@ -15,8 +15,6 @@ use std::collections::HashMap;
 
 use callscope_model::KeywordCount;
 
-use crate::text::is_stop_word;
-
 /// The shortest word that can be a keyword on its own.
 const MIN_WORD_LEN: usize = 3;
 
@@ -25,6 +23,7 @@ const MIN_WORD_LEN: usize = 3;
 pub(crate) fn customer_keywords<'a>(
     sentences: impl Iterator<Item = Vec<(&'a str, &'a str)>>,
     limit: usize,
+    is_stop_word: impl Fn(&str) -> bool,
 ) -> Vec<KeywordCount> {
     let mut unigrams: HashMap<String, u32> = HashMap::new();
     let mut bigrams: HashMap<(String, String), u32> = HashMap::new();
@@ -149,7 +148,11 @@ mod tests {
     fn kw(text: &[&str]) -> Vec<KeywordCount> {
         let tokenized: Vec<Vec<(&str, String)>> =
             text.iter().map(|s| s.split_whitespace().map(|w| (w, crate::text::token(w))).collect()).collect();
-        customer_keywords(tokenized.iter().map(|s| s.iter().map(|(w, t)| (*w, t.as_str())).collect()), 10)
+        customer_keywords(
+            tokenized.iter().map(|s| s.iter().map(|(w, t)| (*w, t.as_str())).collect()),
+            10,
+            crate::text::is_stop_word,
+        )
     }
 
     #[test]

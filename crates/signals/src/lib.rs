@@ -26,7 +26,9 @@
 //! seller talks did mention it.
 
 mod actions;
+mod finnish;
 pub mod keywords;
+mod lang;
 pub mod neural;
 mod questions;
 pub mod sentiment;
@@ -35,8 +37,10 @@ pub mod trackers;
 
 use callscope_kpi::{Segmentation, TimedWord};
 use callscope_model::{
-    ActionItem, CallSentiment, CallSignals, Question, Role, SentimentScore, SentimentShares, Transcript,
+    ActionItem, CallSentiment, CallSignals, Language, Question, Role, SentimentScore, SentimentShares,
+    Transcript,
 };
+use lang::Lang;
 
 pub use keywords::{RankedKeyword, rank_distinctive, tf_idf};
 pub use neural::NeuralSentiment;
@@ -83,6 +87,7 @@ struct Sentence {
 
 /// The call's words by sorted position, with the helpers every signal needs.
 struct CallText<'a> {
+    lang: Lang,
     transcript: &'a Transcript,
     words: &'a [TimedWord],
     /// Each word's lowercase token ([`text::token`]), computed once per call.
@@ -129,12 +134,13 @@ impl CallText<'_> {
         clause: &[usize],
         owner: Role,
         in_question: bool,
+        conditional: bool,
         after_commitment: bool,
     ) -> Option<ActionItem> {
         let first = *clause.first()?;
         let tokens = self.tokens(clause);
-        let continued = after_commitment && !in_question && actions::continues_commitment(&tokens);
-        if !continued && !actions::is_action_item(&tokens, in_question) {
+        let continued = after_commitment && !in_question && self.lang.continues_commitment(&tokens);
+        if !continued && !self.lang.is_action_item(&tokens, in_question, conditional) {
             return None;
         }
         let (start, end) = self.span(clause);
@@ -166,6 +172,13 @@ impl<S: SentimentModel> SignalExtractor<S> {
     /// The sentiment model's name, to store with results.
     pub fn sentiment_model(&self) -> &'static str {
         self.sentiment.name()
+    }
+
+    /// The name stored with a call in `language`: the model's, or `none`
+    /// when the model does not read that language (the call has no
+    /// sentiment).
+    pub fn sentiment_model_for(&self, language: Option<Language>) -> &'static str {
+        if language.is_none_or(|l| self.sentiment.supports(l)) { self.sentiment.name() } else { "none" }
     }
 
     /// The sentiment model.
@@ -221,7 +234,8 @@ impl<S: SentimentModel> SignalExtractor<S> {
         seg: &Segmentation,
     ) -> CallSignals {
         let tokens = words.iter().map(|w| text::token(&transcript.words[w.index].text)).collect();
-        let call = CallText { transcript, words, tokens };
+        let lang = Lang::of(transcript);
+        let call = CallText { lang, transcript, words, tokens };
 
         // Each turn's words, in time order, cut into sentences.
         let mut turn_words: Vec<Vec<usize>> = vec![Vec::new(); seg.turns.len()];
@@ -255,7 +269,9 @@ impl<S: SentimentModel> SignalExtractor<S> {
         let mut turn_asks = vec![false; seg.turns.len()];
         for s in &sentences {
             let last = s.words.last().map(|&p| call.text(p));
-            let question = questions::is_question(last, &call.tokens(&s.words));
+            let sentence_tokens = call.tokens(&s.words);
+            let question = lang.is_question(last, &sentence_tokens);
+            let conditional = lang.is_conditional(&sentence_tokens);
             turn_asks[s.turn] = question;
             if question {
                 let (start, end) = call.span(&s.words);
@@ -271,16 +287,16 @@ impl<S: SentimentModel> SignalExtractor<S> {
             let mut after_commitment = false;
             for (i, &pos) in s.words.iter().enumerate() {
                 let next = s.words.get(i + 1).map(|&p| call.token(p));
-                let cut_before = !clause.is_empty() && actions::starts_new_clause(call.token(pos), next);
+                let cut_before = !clause.is_empty() && lang.starts_new_clause(call.token(pos), next);
                 if cut_before {
-                    let item = call.action_item(&clause, s.role, question, after_commitment);
+                    let item = call.action_item(&clause, s.role, question, conditional, after_commitment);
                     after_commitment = item.is_some();
                     action_items.extend(item);
                     clause.clear();
                 }
                 clause.push(pos);
                 if next.is_none() || text::ends_clause(call.text(pos)) {
-                    let item = call.action_item(&clause, s.role, question, after_commitment);
+                    let item = call.action_item(&clause, s.role, question, conditional, after_commitment);
                     after_commitment = item.is_some();
                     action_items.extend(item);
                     clause.clear();
@@ -299,7 +315,12 @@ impl<S: SentimentModel> SignalExtractor<S> {
         for s in &sentences {
             acknowledgements[s.turn] &= sentiment::is_acknowledgement(&call.written(&s.words));
         }
-        let turn_scores: Vec<SentimentScore> = if self.sentiment.whole_turns() {
+        // A language the model does not read gets no sentiment (no scores,
+        // no timeline, no call label), never numbers made from unknown words.
+        let scored = transcript.language.is_none_or(|l| self.sentiment.supports(l));
+        let turn_scores: Vec<SentimentScore> = if !scored {
+            Vec::new()
+        } else if self.sentiment.whole_turns() {
             let texts: Vec<String> = turn_words.iter().map(|p| call.joined(p)).collect();
             let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
             self.sentiment.score_many(&texts)
@@ -340,7 +361,7 @@ impl<S: SentimentModel> SignalExtractor<S> {
         }
         let n_customer: u32 = counts.iter().sum();
         let share = |n: u32| if n_customer == 0 { 0.0 } else { f64::from(n) / f64::from(n_customer) };
-        let customer = self.sentiment.call_sentiment(&customer_turns);
+        let customer = if scored { self.sentiment.call_sentiment(&customer_turns) } else { None };
 
         let customer_keywords = keywords::customer_keywords(
             sentences
@@ -348,6 +369,7 @@ impl<S: SentimentModel> SignalExtractor<S> {
                 .filter(|s| s.role == Role::Customer)
                 .map(|s| s.words.iter().map(|&p| (call.text(p), call.token(p))).collect()),
             self.settings.max_customer_keywords,
+            |t| lang.is_stop_word(t),
         );
 
         CallSignals {

@@ -29,7 +29,7 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use callscope_model::{SentimentLabel, SentimentScore};
+use callscope_model::{Language, SentimentLabel, SentimentScore};
 
 use crate::text::token;
 
@@ -44,6 +44,12 @@ pub trait SentimentModel: Send + Sync + std::fmt::Debug {
     /// overrides it.
     fn score_many(&self, texts: &[&str]) -> Vec<SentimentScore> {
         texts.iter().map(|t| self.score(t)).collect()
+    }
+    /// Whether the model reads `language`. A call in a language the model
+    /// does not read gets no sentiment at all (no call label, no timeline),
+    /// never a score made from words it does not know. The default: English.
+    fn supports(&self, language: Language) -> bool {
+        language == Language::ENGLISH
     }
     /// Whether the model reads a whole turn at once (a neural model, which
     /// sees context) rather than each sentence, the turn being the mean of its
@@ -88,6 +94,9 @@ impl<T: SentimentModel + ?Sized> SentimentModel for std::sync::Arc<T> {
     }
     fn whole_turns(&self) -> bool {
         (**self).whole_turns()
+    }
+    fn supports(&self, language: Language) -> bool {
+        (**self).supports(language)
     }
     fn call_sentiment(&self, turns: &[CustomerTurn]) -> Option<SentimentScore> {
         (**self).call_sentiment(turns)

@@ -36,6 +36,8 @@ use callscope_kpi::TimedWord;
 use callscope_model::{Mention, Role, TrackerKind, Transcript};
 use serde::Deserialize;
 
+use crate::finnish::Vocabulary;
+use crate::lang::Lang;
 use crate::text::{stem, word_key};
 
 /// Who must have said a term for it to count (Gong's "said by").
@@ -199,21 +201,53 @@ impl Trackers {
 }
 
 /// The key of a name or alias: each word keyed and stemmed, concatenated.
-fn phrase_key(phrase: &str) -> String {
+fn phrase_words(phrase: &str) -> impl Iterator<Item = String> + '_ {
     phrase
         .split(|c: char| c.is_whitespace() || c == '-' || c == '_' || c == '/')
         .map(word_key)
         .filter(|k| !k.is_empty())
-        .map(|k| stem(&k).into_owned())
-        .collect()
+}
+
+fn phrase_key(phrase: &str) -> String {
+    phrase_words(phrase).map(|k| stem(&k).into_owned()).collect()
+}
+
+/// A phrase's key without English stemming (the key of a language other
+/// than English).
+fn plain_key(phrase: &str) -> String {
+    phrase_words(phrase).collect()
+}
+
+/// One Aho-Corasick automaton over alias keys, and the term of each pattern.
+#[derive(Debug, Clone, Default)]
+struct Patterns {
+    automaton: Option<AhoCorasick>,
+    term: Vec<usize>,
+}
+
+impl Patterns {
+    fn new(patterns: &[String], term: Vec<usize>) -> Self {
+        // Standard semantics: overlapping search needs it; we pick among hits ourselves.
+        let automaton = (!patterns.is_empty()).then(|| {
+            AhoCorasick::builder()
+                .match_kind(MatchKind::Standard)
+                .build(patterns)
+                .expect("patterns are non-empty strings; automaton size is bounded by the tracker list")
+        });
+        Patterns { automaton, term }
+    }
 }
 
 /// Finds tracker mentions in transcripts. Build once, use for many calls.
 #[derive(Debug, Clone)]
 pub struct TrackerMatcher {
-    automaton: Option<AhoCorasick>,
-    /// Pattern id → index into `terms`.
-    pattern_term: Vec<usize>,
+    /// English: keys lightly stemmed ([`stem`]).
+    english: Patterns,
+    /// Other languages: keys as written (a Finnish word is first brought
+    /// back to the tracker word it inflects, [`Vocabulary`]).
+    plain: Patterns,
+    /// Every word of every alias, for Finnish base forms.
+    finnish: Vocabulary,
     terms: Vec<Term>,
 }
 
@@ -266,18 +300,33 @@ impl TrackerMatcher {
                 }
             }
         }
-        let automaton = if patterns.is_empty() {
-            None
-        } else {
-            // Standard semantics: overlapping search needs it; we pick among hits ourselves.
-            Some(
-                AhoCorasick::builder()
-                    .match_kind(MatchKind::Standard)
-                    .build(&patterns)
-                    .expect("patterns are non-empty strings; automaton size is bounded by the tracker list"),
-            )
+        // The same aliases unstemmed, for other languages; a collision
+        // there is one of the English keys' (already warned of) or harmless.
+        let mut plain_owner: HashMap<String, usize> = HashMap::new();
+        let (mut plain, mut plain_term) = (Vec::new(), Vec::new());
+        for (t, term) in trackers.terms.iter().enumerate() {
+            for alias in std::iter::once(&term.name).chain(&term.aliases) {
+                let key = plain_key(alias);
+                if !key.is_empty() && !plain_owner.contains_key(&key) {
+                    plain_owner.insert(key.clone(), t);
+                    plain.push(key);
+                    plain_term.push(t);
+                }
+            }
+        }
+        let words: Vec<String> = trackers
+            .terms
+            .iter()
+            .flat_map(|term| std::iter::once(&term.name).chain(&term.aliases))
+            .flat_map(|alias| phrase_words(alias).collect::<Vec<_>>())
+            .collect();
+        let matcher = TrackerMatcher {
+            english: Patterns::new(&patterns, pattern_term),
+            plain: Patterns::new(&plain, plain_term),
+            finnish: Vocabulary::new(words.iter().map(String::as_str)),
+            terms: trackers.terms.clone(),
         };
-        (TrackerMatcher { automaton, pattern_term, terms: trackers.terms.clone() }, warnings)
+        (matcher, warnings)
     }
 
     /// Number of tracked terms.
@@ -293,8 +342,17 @@ impl TrackerMatcher {
     /// Finds every mention in a call, in time order. `words` is the call's
     /// sorted, role-resolved word list ([`callscope_kpi::sorted_words`]).
     pub fn find(&self, transcript: &Transcript, words: &[TimedWord], context_words: usize) -> Vec<Mention> {
-        let Some(automaton) = &self.automaton else {
+        let lang = Lang::of(transcript);
+        let patterns = if lang == Lang::English { &self.english } else { &self.plain };
+        let Some(automaton) = &patterns.automaton else {
             return Vec::new();
+        };
+        let normalize = |key: &str| -> String {
+            match lang {
+                Lang::English => stem(key).into_owned(),
+                Lang::Finnish => self.finnish.lemma(key).into_owned(),
+                Lang::Other => key.to_owned(),
+            }
         };
         let mut mentions = Vec::new();
         // Each word's speaker, as an index into the declared labels, looked up
@@ -321,7 +379,7 @@ impl TrackerMatcher {
                     continue;
                 }
                 starts.push(haystack.len());
-                haystack.push_str(&stem(&key));
+                haystack.push_str(&normalize(&key));
                 ends.push(haystack.len());
                 keyed.push(pos);
             }
@@ -330,7 +388,7 @@ impl TrackerMatcher {
                 .filter_map(|m| {
                     let first = starts.binary_search(&m.start()).ok()?;
                     let last = ends.binary_search(&m.end()).ok()?;
-                    Some(Hit { first, last, term: self.pattern_term[m.pattern().as_usize()] })
+                    Some(Hit { first, last, term: patterns.term[m.pattern().as_usize()] })
                 })
                 .collect();
             // Leftmost first, then longest, then the term defined first.
@@ -424,6 +482,46 @@ aliases = ["yearly contract"]
 [[keyword]]
 name = "contract"
 "#;
+
+    #[test]
+    fn finnish_calls_meet_inflected_forms() {
+        let m = matcher(
+            r#"
+[[competitor]]
+name = "Salesforce"
+[[competitor]]
+name = "HubSpot"
+[[competitor]]
+name = "Microsoft Dynamics"
+[[keyword]]
+name = "alennus"
+[[keyword]]
+name = "hinnoittelu"
+"#,
+        );
+        let mut t = call(&[
+            ("C", "Käytämme nyt Salesforcea, mutta siirrymme ehkä HubSpotiin."),
+            ("S", "Mitä mieltä olette Microsoft Dynamicsista? Voimme puhua alennuksesta."),
+            ("C", "Hinnoittelusta haluaisin kuulla lisää, ja alennuksen pitäisi olla iso."),
+        ]);
+        t.language = Some(callscope_model::Language::FINNISH);
+        let got = find(&m, &t);
+        let terms: Vec<(&str, &str)> = got.iter().map(|(t, m, _)| (t.as_str(), m.as_str())).collect();
+        assert_eq!(
+            terms,
+            [
+                ("Salesforce", "Salesforcea"),
+                ("HubSpot", "HubSpotiin"),
+                ("Microsoft Dynamics", "Microsoft Dynamicsista"),
+                ("alennus", "alennuksesta"),
+                ("hinnoittelu", "Hinnoittelusta"),
+                ("alennus", "alennuksen"),
+            ]
+        );
+        // Read as English, the Finnish endings hide every term but none is invented.
+        t.language = None;
+        assert!(find(&m, &t).is_empty(), "{:?}", find(&m, &t));
+    }
 
     #[test]
     fn spacing_case_and_punctuation_are_ignored() {

@@ -60,6 +60,7 @@ pub(crate) fn analysis(
         direction: None,
         outcome: if n.is_multiple_of(2) { Some("won".into()) } else { None },
         customer: Some(format!("Customer {n}")),
+        language: None,
     };
     a.audio_uri = Some(format!("file:///calls/{call_id}.flac"));
     a

@@ -40,6 +40,7 @@ use std::sync::Arc;
 
 use callscope_audio::silero::SileroVad;
 use callscope_audio::{Segment, SpeechFrames, TARGET_RATE, VadSettings, levels_db, voice_band};
+use callscope_model::Language;
 use sha2::{Digest, Sha256};
 use whisper_rs::{FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters, WhisperState};
 
@@ -63,6 +64,26 @@ pub enum AsrError {
     /// The neural voice activity detector failed.
     #[error("voice activity: {0}")]
     Vad(#[from] callscope_audio::onnx::OnnxError),
+    /// A language (`asr.language`, a key of `asr.models`) that is not a code whisper knows.
+    #[error("asr: {0}")]
+    Language(#[from] callscope_model::LanguageError),
+    /// A call in a language no configured model transcribes.
+    #[error(
+        "no model for language {language}: {model} transcribes English only (set asr.models.{language}, or \
+         asr.models.\"*\", to a multilingual model such as base: tools/models/fetch.sh base)"
+    )]
+    NoModelFor {
+        /// The call's language.
+        language: Language,
+        /// The English-only model that would have been used.
+        model: String,
+    },
+    /// Language detection was asked for without a multilingual model.
+    #[error(
+        "asr.language = \"auto\" detects the language with a multilingual model, and none is configured \
+         ({0} is English-only): set asr.models.\"*\" to one, such as base (tools/models/fetch.sh base)"
+    )]
+    NoDetector(String),
 }
 
 /// A segment whisper itself thinks is probably not speech ...
@@ -164,8 +185,13 @@ fn share(frames: &SpeechFrames) -> f64 {
 pub struct AsrSettings {
     /// The ggml model file.
     pub model: PathBuf,
-    /// Language code (`en`), or `auto` to detect it.
+    /// Language code (`en`), or `auto` to detect it from the first speech of
+    /// each call whose event does not say. `model` is this language's model.
     pub language: String,
+    /// Models for other languages: a language code, or `*` for every language
+    /// without its own, to a ggml model file. `model` serves what none of
+    /// them does; a language whose model is English-only is an error.
+    pub models: std::collections::BTreeMap<String, PathBuf>,
     /// whisper.cpp threads per session.
     pub threads: usize,
     /// Beam size; 1 means greedy decoding.
@@ -194,6 +220,7 @@ impl Default for AsrSettings {
         AsrSettings {
             model: PathBuf::from("models/ggml-tiny.en-q8_0.bin"),
             language: "en".into(),
+            models: std::collections::BTreeMap::new(),
             threads: 2,
             beam_size: 1,
             dtw: true,
@@ -231,9 +258,29 @@ pub fn check_model(path: &Path) -> Result<(), AsrError> {
     Ok(())
 }
 
-/// The loaded model. Share it (`&Transcriber` or `Arc`) across threads.
-pub struct Transcriber {
+/// One loaded model.
+struct Model {
+    /// Its short name ([`model_name`]).
+    name: String,
     ctx: WhisperContext,
+    /// Whether it reads languages other than English (not a `.en` model).
+    multilingual: bool,
+}
+
+/// The loaded models. Share it (`&Transcriber` or `Arc`) across threads.
+///
+/// One model serves `asr.language` (`asr.model`); `asr.models` may add one
+/// per language and one for every other language (`*`). A call is
+/// transcribed by the model of its language ([`Session::start_call`]).
+pub struct Transcriber {
+    /// `asr.model` first, then each other file of `asr.models`.
+    models: Vec<Model>,
+    /// Language code or `*` → index into `models`.
+    by_language: std::collections::BTreeMap<String, usize>,
+    /// The language of calls that do not say; `None`: detect it.
+    default_language: Option<Language>,
+    /// The multilingual model that detects languages, when one is loaded.
+    detector: Option<usize>,
     settings: AsrSettings,
     vad: Option<Arc<SileroVad>>,
 }
@@ -250,46 +297,105 @@ pub fn model_name(path: &Path) -> String {
     stem.strip_prefix("ggml-").unwrap_or(stem).to_owned()
 }
 
+/// Checks and loads one model file.
+fn load_model(path: &Path, settings: &AsrSettings) -> Result<Model, AsrError> {
+    check_model(path)?;
+    let mut params = WhisperContextParameters::default();
+    // whisper-rs turns the GPU on only when its own `cuda` feature is
+    // compiled in; say it, so a whisper.cpp linked with CUDA another way
+    // (a shared library) uses it too. A CPU-only build has no GPU device
+    // and runs on the CPU whatever this says.
+    params.use_gpu(settings.gpu);
+    let name = model_name(path);
+    if settings.dtw {
+        use whisper_rs::{DtwMode, DtwModelPreset, DtwParameters};
+        // `tiny.en-q8_0` is tiny.en with quantized weights: same alignment heads.
+        let preset = match name.split('-').next().unwrap_or_default() {
+            "tiny.en" => Some(DtwModelPreset::TinyEn),
+            "tiny" => Some(DtwModelPreset::Tiny),
+            "base.en" => Some(DtwModelPreset::BaseEn),
+            "base" => Some(DtwModelPreset::Base),
+            "small.en" => Some(DtwModelPreset::SmallEn),
+            "small" => Some(DtwModelPreset::Small),
+            "medium.en" => Some(DtwModelPreset::MediumEn),
+            "medium" => Some(DtwModelPreset::Medium),
+            _ => None,
+        };
+        if let Some(model_preset) = preset {
+            params.dtw_parameters(DtwParameters {
+                mode: DtwMode::ModelPreset { model_preset },
+                ..DtwParameters::default()
+            });
+        }
+    }
+    let file = path.to_str().ok_or_else(|| AsrError::ModelMissing(path.to_path_buf()))?;
+    let ctx = WhisperContext::new_with_params(file, params).map_err(|e| AsrError::ModelCorrupt {
+        path: path.to_path_buf(),
+        reason: format!("whisper.cpp could not load it: {e}"),
+    })?;
+    let multilingual = ctx.is_multilingual();
+    Ok(Model { name, ctx, multilingual })
+}
+
 impl Transcriber {
-    /// Checks and loads the model.
+    /// Checks and loads the models, and checks that the configured
+    /// languages have a model that reads them (an error names the key to set).
     pub fn load(settings: AsrSettings) -> Result<Self, AsrError> {
-        check_model(&settings.model)?;
         // whisper.cpp's own log lines go to `tracing` (target `whisper_rs`),
         // not straight to stderr, so they follow the program's log settings.
         static HOOKS: std::sync::Once = std::sync::Once::new();
         HOOKS.call_once(whisper_rs::install_logging_hooks);
-        let mut params = WhisperContextParameters::default();
-        // whisper-rs turns the GPU on only when its own `cuda` feature is
-        // compiled in; say it, so a whisper.cpp linked with CUDA another way
-        // (a shared library) uses it too. A CPU-only build has no GPU device
-        // and runs on the CPU whatever this says.
-        params.use_gpu(settings.gpu);
-        if settings.dtw {
-            use whisper_rs::{DtwMode, DtwModelPreset, DtwParameters};
-            // `tiny.en-q8_0` is tiny.en with quantized weights: same alignment heads.
-            let name = model_name(&settings.model);
-            let preset = match name.split('-').next().unwrap_or_default() {
-                "tiny.en" => Some(DtwModelPreset::TinyEn),
-                "tiny" => Some(DtwModelPreset::Tiny),
-                "base.en" => Some(DtwModelPreset::BaseEn),
-                "base" => Some(DtwModelPreset::Base),
-                "small.en" => Some(DtwModelPreset::SmallEn),
-                "small" => Some(DtwModelPreset::Small),
-                _ => None,
+        let mut models = vec![load_model(&settings.model, &settings)?];
+        let mut paths = vec![settings.model.clone()];
+        let mut by_language = std::collections::BTreeMap::new();
+        for (key, path) in &settings.models {
+            let key = if key == "*" { key.clone() } else { Language::parse(key)?.code().to_owned() };
+            let index = match paths.iter().position(|p| p == path) {
+                Some(i) => i,
+                None => {
+                    models.push(load_model(path, &settings)?);
+                    paths.push(path.clone());
+                    models.len() - 1
+                }
             };
-            if let Some(model_preset) = preset {
-                params.dtw_parameters(DtwParameters {
-                    mode: DtwMode::ModelPreset { model_preset },
-                    ..DtwParameters::default()
-                });
-            }
+            by_language.insert(key, index);
         }
-        let path = settings.model.to_str().ok_or_else(|| AsrError::ModelMissing(settings.model.clone()))?;
-        let ctx = WhisperContext::new_with_params(path, params).map_err(|e| AsrError::ModelCorrupt {
-            path: settings.model.clone(),
-            reason: format!("whisper.cpp could not load it: {e}"),
-        })?;
-        Ok(Transcriber { ctx, settings, vad: None })
+        let default_language =
+            if settings.language == "auto" { None } else { Some(Language::parse(&settings.language)?) };
+        let detector = [by_language.get("*").copied(), Some(0)]
+            .into_iter()
+            .flatten()
+            .chain(0..models.len())
+            .find(|&i| models[i].multilingual);
+        let t = Transcriber { models, by_language, default_language, detector, settings, vad: None };
+        match t.default_language {
+            Some(language) => {
+                t.model_for(language)?;
+            }
+            None if t.detector.is_none() => return Err(AsrError::NoDetector(t.models[0].name.clone())),
+            None => {}
+        }
+        Ok(t)
+    }
+
+    /// The model that transcribes `language`.
+    fn model_for(&self, language: Language) -> Result<usize, AsrError> {
+        let i =
+            self.by_language.get(language.code()).or_else(|| self.by_language.get("*")).copied().unwrap_or(0);
+        if language != Language::ENGLISH && !self.models[i].multilingual {
+            return Err(AsrError::NoModelFor { language, model: self.models[i].name.clone() });
+        }
+        Ok(i)
+    }
+
+    /// The name of the model that transcribes `language` (`None`: the
+    /// language of calls that do not say), or the error a call in it gets.
+    pub fn model_name_for(&self, language: Option<Language>) -> Result<&str, AsrError> {
+        let i = match language.or(self.default_language) {
+            Some(l) => self.model_for(l)?,
+            None => self.detector.unwrap_or(0),
+        };
+        Ok(&self.models[i].name)
     }
 
     /// Uses Silero VAD to find speech (instead of the energy detector).
@@ -308,10 +414,27 @@ impl Transcriber {
         &self.settings
     }
 
-    /// A session for one worker thread.
+    /// A session for one worker thread, ready for a call in the default
+    /// language.
     pub fn session(&self) -> Result<Session<'_>, AsrError> {
-        let state = self.ctx.create_state().map_err(|e| AsrError::Whisper(e.to_string()))?;
-        Ok(Session { state, settings: &self.settings, vad: self.vad.as_deref() })
+        let mut states: Vec<Option<WhisperState>> = self.models.iter().map(|_| None).collect();
+        let current = match self.default_language {
+            Some(l) => self.model_for(l)?,
+            None => self.detector.unwrap_or(0),
+        };
+        states[current] = Some(self.state(current)?);
+        Ok(Session {
+            states,
+            current,
+            language: self.default_language,
+            transcriber: self,
+            settings: &self.settings,
+            vad: self.vad.as_deref(),
+        })
+    }
+
+    fn state(&self, model: usize) -> Result<WhisperState, AsrError> {
+        self.models[model].ctx.create_state().map_err(|e| AsrError::Whisper(e.to_string()))
     }
 }
 
@@ -328,7 +451,13 @@ pub struct PartySpeech {
 
 /// One thread's transcription state.
 pub struct Session<'a> {
-    state: WhisperState,
+    /// A decoder state per model, made when the model is first used.
+    states: Vec<Option<WhisperState>>,
+    /// The model of the call at hand.
+    current: usize,
+    /// The call's language; `None` until detected (whisper then guesses per window).
+    language: Option<Language>,
+    transcriber: &'a Transcriber,
     settings: &'a AsrSettings,
     vad: Option<&'a SileroVad>,
 }
@@ -413,10 +542,94 @@ fn map_in_chunk(chunk: &(usize, usize, usize), t: f64) -> f64 {
     (orig + pos.saturating_sub(joined).min(len)) as f64 / rate
 }
 
+/// Language detection reads at most this many seconds of speech (whisper's window).
+pub const DETECT_SPEECH_S: f64 = 30.0;
+
 impl Session<'_> {
     /// The settings this session transcribes with.
     pub fn settings(&self) -> &AsrSettings {
         self.settings
+    }
+
+    /// Prepares for a call in `language` (`None`: the call does not say, so
+    /// `asr.language` applies, or detection when that is `auto`): picks the
+    /// language's model. A language no model reads is an error
+    /// ([`AsrError::NoModelFor`]).
+    pub fn start_call(&mut self, language: Option<Language>) -> Result<(), AsrError> {
+        match language.or(self.transcriber.default_language) {
+            Some(l) => self.set_language(l),
+            None => {
+                self.language = None;
+                self.select(self.transcriber.detector.unwrap_or(0))
+            }
+        }
+    }
+
+    /// The call's language; `None` while it is still to be detected
+    /// ([`Session::detect_language`]).
+    pub fn language(&self) -> Option<Language> {
+        self.language
+    }
+
+    /// The short name of the model transcribing the call.
+    pub fn model_name(&self) -> &str {
+        &self.transcriber.models[self.current].name
+    }
+
+    fn set_language(&mut self, language: Language) -> Result<(), AsrError> {
+        let model = self.transcriber.model_for(language)?;
+        self.language = Some(language);
+        self.select(model)
+    }
+
+    fn select(&mut self, model: usize) -> Result<(), AsrError> {
+        if self.states[model].is_none() {
+            self.states[model] = Some(self.transcriber.state(model)?);
+        }
+        self.current = model;
+        Ok(())
+    }
+
+    fn state(&mut self) -> &mut WhisperState {
+        self.states[self.current].as_mut().expect("a selected model has a state")
+    }
+
+    /// Detects the language from the first [`DETECT_SPEECH_S`] seconds of
+    /// speech in `samples` (16 kHz mono: a mono call, or a mix of a stereo
+    /// call's channels) with the multilingual model, then switches to that
+    /// language's model. Returns the language and whisper's probability for
+    /// it, or `None` when `samples` hold no speech (the language stays
+    /// undecided).
+    pub fn detect_language(&mut self, samples: &[f32]) -> Result<Option<(Language, f32)>, AsrError> {
+        let detector = self
+            .transcriber
+            .detector
+            .ok_or_else(|| AsrError::NoDetector(self.transcriber.models[0].name.clone()))?;
+        let total_s = samples.len() as f64 / f64::from(TARGET_RATE);
+        let mut segments = self.speech(samples)?.segments(&self.settings.vad, total_s);
+        let mut kept = 0.0;
+        segments.retain(|s| {
+            let keep = kept < DETECT_SPEECH_S;
+            kept += s.end - s.start;
+            keep
+        });
+        if segments.is_empty() {
+            return Ok(None);
+        }
+        let gap = (self.settings.join_gap_s * f64::from(TARGET_RATE)) as usize;
+        let (mut joined, _) = join_speech(samples, &segments, gap);
+        joined.truncate((DETECT_SPEECH_S * f64::from(TARGET_RATE)) as usize);
+        self.select(detector)?;
+        let threads = self.settings.threads.max(1);
+        let whisper = |e: whisper_rs::WhisperError| AsrError::Whisper(e.to_string());
+        self.state().pcm_to_mel(&joined, threads).map_err(whisper)?;
+        let (id, probs) = self.state().lang_detect(0, threads).map_err(whisper)?;
+        let code = whisper_rs::get_lang_str(id)
+            .ok_or_else(|| AsrError::Whisper(format!("language detection returned id {id}")))?;
+        let language = Language::parse(code)?;
+        let probability = usize::try_from(id).ok().and_then(|i| probs.get(i)).copied().unwrap_or(0.0);
+        self.set_language(language)?;
+        Ok(Some((language, probability)))
     }
 
     /// Where `samples` (one channel, 16 kHz) hold speech: Silero VAD's frames
@@ -620,8 +833,7 @@ impl Session<'_> {
         };
         let mut params = FullParams::new(strategy);
         params.set_n_threads(self.settings.threads.max(1) as i32);
-        let language = (self.settings.language != "auto").then_some(self.settings.language.as_str());
-        params.set_language(language);
+        params.set_language(Some(self.language.map_or("auto", Language::code)));
         params.set_token_timestamps(true);
         params.set_print_progress(false);
         params.set_print_realtime(false);
@@ -629,14 +841,15 @@ impl Session<'_> {
         params.set_print_special(false);
         params.set_suppress_blank(true);
         params.set_no_context(true);
-        self.state.full(params, samples).map_err(|e| AsrError::Whisper(e.to_string()))?;
+        self.state().full(params, samples).map_err(|e| AsrError::Whisper(e.to_string()))?;
 
         let mut words: Vec<Word> = Vec::new();
         let mut probs: Vec<f32> = Vec::new();
         let dtw = self.settings.dtw;
         // Where the previous segment's words start.
         let mut previous: Option<usize> = None;
-        for segment in self.state.as_iter() {
+        let state = self.states[self.current].as_ref().expect("a selected model has a state");
+        for segment in state.as_iter() {
             let mut first = words.len();
             let (mut logprob, mut tokens) = (0.0f64, 0usize);
             // With DTW, a token's `t_dtw` is where the alignment path leaves it:

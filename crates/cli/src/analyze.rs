@@ -47,6 +47,11 @@ pub(crate) struct AnalyzeArgs {
     /// The call's seller (mono: found by their enrolled voiceprint, if any).
     #[arg(long, value_name = "ID")]
     seller: Option<String>,
+    /// The language spoken (`en`, `fi`, ...): picks its model (`asr.models`)
+    /// and the signals' rules. Default: `asr.language` (detection when `auto`);
+    /// for `--transcript`, the transcript's own `language`.
+    #[arg(long, value_name = "CODE", value_parser = |s: &str| callscope_model::Language::parse(s))]
+    language: Option<callscope_model::Language>,
 }
 
 /// One line of JSON output for a recording.
@@ -128,7 +133,8 @@ pub(crate) fn run(args: &AnalyzeArgs, config: &Config) -> Result<ExitCode> {
         let source = path.display().to_string();
         match load_transcript(path) {
             Ok(transcript) => {
-                let analysis = analyzer.analyze_transcript(Default::default(), transcript, None);
+                let meta = callscope_model::CallMeta { language: args.language, ..Default::default() };
+                let analysis = analyzer.analyze_transcript(meta, transcript, None);
                 let (report, signals) = (analysis.kpis, analysis.signals);
                 match format {
                     Format::Json => {
@@ -275,6 +281,7 @@ fn run_audio(args: &AnalyzeArgs, config: &Config) -> Result<ExitCode> {
         let meta = callscope_model::CallMeta {
             call_id: call_id.clone(),
             seller_id: args.seller.clone().unwrap_or_default(),
+            language: args.language,
             ..Default::default()
         };
         let mut progress = |step: &str| {
@@ -284,8 +291,7 @@ fn run_audio(args: &AnalyzeArgs, config: &Config) -> Result<ExitCode> {
         };
         let recording =
             callscope_pipeline::Recording { meta, audio: stream.into(), seller_channel, audio_uri: None };
-        let (analysis, report) = match analyzer.analyze_audio(recording, &mut session, &model, &mut progress)
-        {
+        let (analysis, report) = match analyzer.analyze_audio(recording, &mut session, &mut progress) {
             Ok(r) => r,
             Err(
                 err @ (callscope_pipeline::PipelineError::MonoWithStereoRoles

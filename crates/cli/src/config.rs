@@ -215,6 +215,9 @@ pub(crate) struct AsrConfig {
     pub(crate) model: PathBuf,
     /// Language code, or `auto`.
     pub(crate) language: String,
+    /// Models per language (`fi`, `*` for every other language).
+    #[serde(default)]
+    pub(crate) models: std::collections::BTreeMap<String, PathBuf>,
     /// whisper.cpp threads.
     pub(crate) threads: usize,
     /// Beam size (1 = greedy).
@@ -237,6 +240,7 @@ impl AsrConfig {
         callscope_asr::AsrSettings {
             model: self.model.clone(),
             language: self.language.clone(),
+            models: self.models.clone(),
             threads: self.threads,
             beam_size: self.beam_size,
             dtw: self.dtw,

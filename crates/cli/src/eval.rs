@@ -69,7 +69,6 @@ fn eval_call(
     args: &EvalArgs,
     analyzer: &Analyzer,
     session: Option<&mut callscope_asr::Session<'_>>,
-    model: &str,
 ) -> Result<CallEval> {
     let id = dir.file_name().and_then(|n| n.to_str()).unwrap_or("?").to_owned();
     let truth: serde_json::Value =
@@ -83,6 +82,9 @@ fn eval_call(
     let meta = callscope_model::CallMeta {
         call_id: id.clone(),
         seller_id: truth["seller_id"].as_str().unwrap_or_default().to_owned(),
+        // A set in another language says so (`"language": "fi"`); the
+        // transcriber then uses that language's model.
+        language: truth["language"].as_str().map(callscope_model::Language::parse).transpose()?,
         ..Default::default()
     };
     let (analysis, report) = match (session, &args.transcripts) {
@@ -103,7 +105,7 @@ fn eval_call(
         }
         (Some(session), None) => {
             let recording = Recording { meta, audio: (&audio).into(), seller_channel, audio_uri: None };
-            analyzer.analyze_audio(recording, session, model, &mut |_| {})?
+            analyzer.analyze_audio(recording, session, &mut |_| {})?
         }
         (None, None) => anyhow::bail!("no transcriber and no --transcripts"),
     };
@@ -271,7 +273,7 @@ pub(crate) fn run(args: &EvalArgs, config: &Config) -> Result<ExitCode> {
                 .with_diarizer(diarizer.clone())
                 .with_redaction(None)
                 .with_sentiment(sentiment.clone());
-            let r = eval_call(dir, args, &analyzer, session.as_mut(), &model)?;
+            let r = eval_call(dir, args, &analyzer, session.as_mut())?;
             if args.json {
                 println!(
                     "{}",

@@ -436,9 +436,9 @@ impl Engine {
                         Err(outcome) => return outcome,
                     };
                 inner.metrics.stage_seconds.with_label_values(&["fetch"]).observe(secs(started));
-                let Some(model) = inner.model_name.clone() else {
+                if inner.model_name.is_none() {
                     return Outcome::Failed(Failure::of(Stage::Transcribe, &WorkerError::NoModel, 1));
-                };
+                }
                 let metrics = inner.metrics.clone();
                 let meta = event.meta;
                 let seller_channel = event.seller_channel;
@@ -455,7 +455,6 @@ impl Engine {
                             meta,
                             seller_channel,
                             audio_uri,
-                            &model,
                             &metrics,
                         )
                     })
@@ -681,7 +680,6 @@ fn analyze_audio(
     meta: callscope_model::CallMeta,
     seller_channel: Option<callscope_model::SellerChannel>,
     audio_uri: Option<String>,
-    model: &str,
     metrics: &Metrics,
 ) -> Result<CallAnalysis, Failure> {
     let started = Instant::now();
@@ -700,7 +698,7 @@ fn analyze_audio(
     };
     enter_stage(Stage::Transcribe);
     let recording = Recording { meta, audio: stream.into(), seller_channel, audio_uri };
-    let (analysis, report) = analyzer.analyze_audio(recording, session, model, &mut |_| {}).map_err(|e| {
+    let (analysis, report) = analyzer.analyze_audio(recording, session, &mut |_| {}).map_err(|e| {
         let stage = if matches!(e, PipelineError::Audio(_)) { Stage::Decode } else { Stage::Transcribe };
         Failure::of(stage, &e, 1)
     })?;

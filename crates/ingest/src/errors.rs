@@ -102,6 +102,9 @@ impl Classify for PipelineError {
         ErrorClass::dead_letter(match self {
             // A streamed recording fails to decode in the middle of its analysis.
             PipelineError::Audio(e) => return e.class(),
+            // A call in a language no configured model reads: dead-lettered
+            // with the key to set (a retry would fail the same way).
+            PipelineError::Asr(callscope_asr::AsrError::NoModelFor { .. }) => "no_model_for_language",
             PipelineError::Asr(_) => "asr_failed",
             PipelineError::Diarize(_) => "diarization_failed",
             PipelineError::MonoWithStereoRoles => "mono_with_stereo_roles",

@@ -72,7 +72,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let meta = CallMeta { call_id: id.clone(), ..CallMeta::default() };
         let recording =
             Recording { meta, audio: (&audio).into(), seller_channel: Some(seller_channel), audio_uri: None };
-        let (analysis, _) = analyzer.analyze_audio(recording, &mut session, &name, &mut |_| {})?;
+        let (analysis, _) = analyzer.analyze_audio(recording, &mut session, &mut |_| {})?;
         let wall = started.elapsed().as_secs_f64();
         std::fs::write(out.join(format!("{id}.json")), serde_json::to_vec(&analysis.transcript)?)?;
         let duration = audio.duration_s();

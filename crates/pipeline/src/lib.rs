@@ -288,17 +288,25 @@ impl Analyzer {
         &self,
         recording: Recording<'_>,
         session: &mut Session<'_>,
-        model: &str,
         progress: &mut dyn FnMut(&str),
     ) -> Result<(CallAnalysis, AudioReport), PipelineError> {
         let Recording { meta, audio, seller_channel, audio_uri } = recording;
         let started = std::time::Instant::now();
+        // The call's language picks its model; without one (and with
+        // `asr.language = "auto"`) it is detected from the first speech.
+        session.start_call(meta.language)?;
+        let mut detected = None;
         let mut input = Timed { input: audio, secs: 0.0 };
         let mut diarize_s = 0.0;
         let mut windows = 0;
         let (mut transcript, attribution, dropped, duration_s) = if input.input.channels() == 2 {
-            let (t, a, dropped, call_windows, samples) =
-                Self::stereo(&mut input, session, seller_channel.unwrap_or_default(), progress)?;
+            let (t, a, dropped, call_windows, samples) = Self::stereo(
+                &mut input,
+                session,
+                seller_channel.unwrap_or_default(),
+                &mut detected,
+                progress,
+            )?;
             windows = call_windows;
             (t, a, dropped, samples as f64 / f64::from(TARGET_RATE))
         } else {
@@ -307,6 +315,7 @@ impl Analyzer {
             }
             let mono = input.mono()?;
             let duration_s = mono.len() as f64 / f64::from(TARGET_RATE);
+            detect_language(session, &mono, &mut detected, progress)?;
             progress(&format!("transcribing ({duration_s:.0} s, mono)"));
             let words = session.transcribe(&mono)?;
             let (t, a) = match &self.diarizer {
@@ -326,9 +335,11 @@ impl Analyzer {
         transcript.seller_id = Some(meta.seller_id.clone()).filter(|id| !id.is_empty());
         transcript.started_at = meta.started_at;
         transcript.duration_s = Some(duration_s);
+        transcript.language = session.language();
+        transcript.language_probability = detected;
         progress("computing KPIs and signals");
         let mut analysis = self.analyze_transcript(meta, transcript, audio_uri);
-        analysis.provenance.asr_model = Some(model.to_owned());
+        analysis.provenance.asr_model = Some(session.model_name().to_owned());
         analysis.attribution = Some(attribution);
         let report = AudioReport {
             crosstalk_dropped: dropped,
@@ -352,6 +363,7 @@ impl Analyzer {
         input: &mut Timed<'_>,
         session: &mut Session<'_>,
         seller: SellerChannel,
+        detected: &mut Option<f32>,
         progress: &mut dyn FnMut(&str),
     ) -> Result<(Transcript, callscope_model::Attribution, usize, usize, usize), PipelineError> {
         let rate = TARGET_RATE as usize;
@@ -387,6 +399,11 @@ impl Analyzer {
                     )
                 }
             };
+            if windows == 0 {
+                // Both parties' speech, for language detection.
+                let mix: Vec<f32> = channels[0].iter().zip(channels[1]).map(|(a, b)| 0.5 * (a + b)).collect();
+                detect_language(session, &mix, detected, progress)?;
+            }
             progress(&step("finding speech"));
             let speech = [session.party_speech(channels[0])?, session.party_speech(channels[1])?];
             // Each channel's own speaker only: the other party's leak is not
@@ -463,6 +480,25 @@ impl Analyzer {
             attribution: None,
         }
     }
+}
+
+/// Detects the call's language from `samples` when nobody said it (the
+/// session's language is undecided), and records the probability.
+fn detect_language(
+    session: &mut Session<'_>,
+    samples: &[f32],
+    detected: &mut Option<f32>,
+    progress: &mut dyn FnMut(&str),
+) -> Result<(), PipelineError> {
+    if session.language().is_some() {
+        return Ok(());
+    }
+    progress("detecting the language");
+    if let Some((language, probability)) = session.detect_language(samples)? {
+        progress(&format!("language: {language} (p = {probability:.2}), model {}", session.model_name()));
+        *detected = Some(probability);
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -100,6 +100,8 @@ pub(crate) const CALLS: &[Column] = &[
     col("attribution_method", |r| Cell::Text(&r.attribution_method)),
     col("attribution_confidence", |r| Cell::OptReal(r.attribution_confidence)),
     col("attribution_low_confidence", |r| int(r.attribution_low_confidence)),
+    col("language", |r| Cell::Text(&r.language)),
+    col("language_probability", |r| Cell::OptReal(r.language_probability)),
     Column { heavy: true, ..col("transcript", |r| Cell::Text(&r.transcript)) },
     Column { heavy: true, ..col("signals", |r| Cell::Text(&r.signals)) },
     // Write versions are nanoseconds: they fit an i64 until 2262.
@@ -182,7 +184,7 @@ mod tests {
     fn sqlite_insert_binds_every_column() {
         let insert = sqlite_insert();
         let n = of(Backend::Sqlite).count();
-        assert_eq!(n, 44);
+        assert_eq!(n, 46);
         assert!(insert.ends_with(&format!("?{n})")), "{insert}");
         assert!(!insert.contains("is_deleted"));
     }

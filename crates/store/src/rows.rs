@@ -51,6 +51,8 @@ pub(crate) struct CallRow {
     pub attribution_method: String,
     pub attribution_confidence: Option<f64>,
     pub attribution_low_confidence: u8,
+    pub language: String,
+    pub language_probability: Option<f64>,
     pub transcript: String,
     pub signals: String,
     pub version: u64,
@@ -181,6 +183,8 @@ pub(crate) fn flatten(c: &CallAnalysis, version: u64, now: DateTime<Utc>) -> Fla
         attribution_method: c.attribution.as_ref().map(|a| a.method.clone()).unwrap_or_default(),
         attribution_confidence: c.attribution.as_ref().map(|a| a.confidence),
         attribution_low_confidence: u8::from(c.attribution.as_ref().is_some_and(|a| a.low_confidence)),
+        language: m.language.or(c.transcript.language).map(|l| l.code().to_owned()).unwrap_or_default(),
+        language_probability: c.transcript.language_probability.map(f64::from),
         transcript: serde_json::to_string(&c.transcript).unwrap_or_default(),
         signals: serde_json::to_string(&c.signals).unwrap_or_default(),
         version,
@@ -285,6 +289,7 @@ impl CallRow {
             action_items: self.action_items,
             questions: self.questions,
             low_confidence: self.attribution_low_confidence != 0,
+            language: non_empty(&self.language),
         }
     }
 

@@ -213,6 +213,10 @@ pub struct CallSummary {
     /// call's KPIs and sentiment are left out of the seller's figures.
     #[serde(default)]
     pub low_confidence: bool,
+    /// The language spoken (`en`, `fi`), when the call says; absent: English
+    /// assumed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
 }
 
 /// Everything about one call.

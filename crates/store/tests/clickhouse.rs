@@ -35,7 +35,8 @@ async fn store(url: &str) -> ClickHouseStore {
             "003_daily_trusted_kpis",
             "004_audit_log",
             "005_comment_anchors",
-            "006_shares"
+            "006_shares",
+            "007_language"
         ]
     );
     store.check_schema().await.expect("schema complete");
@@ -58,6 +59,7 @@ conformance!(
     audit_log_round_trip,
     write_and_read_back,
     attribution_is_kept,
+    language_is_kept,
     flagged_calls_stay_out_of_kpis,
     summary_matches_the_calls,
     reprocessing_never_double_counts,
@@ -164,7 +166,7 @@ async fn comments_from_before_anchors_stay_readable() {
     ] {
         raw.query(sql).execute().await.expect(sql);
     }
-    assert_eq!(store.migrate().await.expect("upgrade"), ["005_comment_anchors", "006_shares"]);
+    assert_eq!(store.migrate().await.expect("upgrade"), ["005_comment_anchors", "006_shares", "007_language"]);
     store.check_schema().await.expect("schema complete");
     let comments = store.comments("c-1").await.expect("read");
     assert_eq!(comments.len(), 1);

@@ -9,7 +9,7 @@ async fn store() -> (SqliteStore, tempfile::TempDir) {
     let store = SqliteStore::open(dir.path().join("callscope.db")).expect("open");
     assert_eq!(
         store.migrate().await.expect("migrate"),
-        ["001_init", "002_attribution", "003_audit_log", "004_comment_anchors", "005_shares"]
+        ["001_init", "002_attribution", "003_audit_log", "004_comment_anchors", "005_shares", "006_language"]
     );
     (store, dir)
 }
@@ -29,6 +29,7 @@ conformance!(
     audit_log_round_trip,
     write_and_read_back,
     attribution_is_kept,
+    language_is_kept,
     flagged_calls_stay_out_of_kpis,
     summary_matches_the_calls,
     reprocessing_never_double_counts,

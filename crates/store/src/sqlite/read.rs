@@ -58,6 +58,8 @@ fn call_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CallRow> {
         attribution_method: r.get(at())?,
         attribution_confidence: r.get(at())?,
         attribution_low_confidence: r.get(at())?,
+        language: r.get(at())?,
+        language_probability: r.get(at())?,
         transcript: r.get(at())?,
         signals: r.get(at())?,
         version: u64::try_from(r.get::<_, i64>(at())?).unwrap_or(0),

@@ -157,6 +157,27 @@ pub(crate) async fn attribution_is_kept(store: &dyn Store) {
     assert_eq!(store.call("c-plain").await.expect("read").expect("stored").attribution, None);
 }
 
+/// The call's language (and detection's probability) are stored, returned
+/// with the call and in the history, and a call without one reads as none.
+pub(crate) async fn language_is_kept(store: &dyn Store) {
+    let mut finnish = analysis("c-fi", "s-ana", "emea", at(3, 9), 0);
+    finnish.meta.language = Some(callscope_model::Language::FINNISH);
+    finnish.transcript.language = Some(callscope_model::Language::FINNISH);
+    finnish.transcript.language_probability = Some(0.97);
+    let plain = analysis("c-en", "s-ana", "emea", at(3, 10), 1);
+    store.write(&[finnish, plain]).await.expect("write");
+    let detail = store.call("c-fi").await.expect("read").expect("stored");
+    assert_eq!(detail.summary.language.as_deref(), Some("fi"));
+    assert_eq!(detail.transcript.language, Some(callscope_model::Language::FINNISH));
+    assert_eq!(detail.transcript.language_probability, Some(0.97));
+    let plain = store.call("c-en").await.expect("read").expect("stored");
+    assert_eq!((plain.summary.language, plain.transcript.language), (None, None));
+    let history = store.call_history(&history("s-ana")).await.expect("history");
+    let languages: Vec<(&str, Option<&str>)> =
+        history.items.iter().map(|c| (c.call_id.as_str(), c.language.as_deref())).collect();
+    assert!(languages.contains(&("c-fi", Some("fi"))) && languages.contains(&("c-en", None)), "{languages:?}");
+}
+
 /// A call whose speaker attribution is flagged counts as a call (and in the
 /// duration) but not in the KPIs or sentiment: its numbers may be anyone's.
 pub(crate) async fn flagged_calls_stay_out_of_kpis(store: &dyn Store) {

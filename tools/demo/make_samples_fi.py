@@ -7,7 +7,8 @@ Aino Virtanen `s-aino` on the left channel), raises them to the English samples'
 tools/demo/make_samples.py does for the English calls. Their transcripts and truth stay in
 tests/eval-fi (same call audio, so the set's truth applies: word times, mentions, questions).
 
-Needs the Python packages soundfile and numpy. Deterministic for a given libopus.
+Needs the Python packages soundfile and numpy. The Opus files differ from run to run in
+their Ogg stream serial numbers (libsndfile picks them at random); the audio is the same.
 
     python3 tools/demo/make_samples_fi.py [tests/eval-fi] [samples/calls-fi]
 """
@@ -39,6 +40,7 @@ def main():
         sf.write(path, x, sr, format="OGG", subtype="OPUS")
         meta = {
             "seller_id": truth["seller_id"],
+            "language": truth["language"],
             "team": "fi-crm",
             "started_at": truth["started_at"],
             "direction": "outbound",

@@ -256,7 +256,7 @@ fn run_audio(args: &AnalyzeArgs, config: &Config) -> Result<ExitCode> {
         return Ok(ExitCode::from(EXIT_BAD_INPUT));
     };
     let analyzer = analyzer.with_diarizer(setup::diarizer(&config.diarize, args.speakers)?);
-    let (transcriber, model) = setup::transcriber(config, args.model.as_ref())?;
+    let (transcriber, _) = setup::transcriber(config, args.model.as_ref())?;
     let mut session = transcriber.session()?;
     let seller_channel = args.seller_channel;
     let verbose = io::stderr().is_terminal();
@@ -295,7 +295,8 @@ fn run_audio(args: &AnalyzeArgs, config: &Config) -> Result<ExitCode> {
             Ok(r) => r,
             Err(
                 err @ (callscope_pipeline::PipelineError::MonoWithStereoRoles
-                | callscope_pipeline::PipelineError::Audio(_)),
+                | callscope_pipeline::PipelineError::Audio(_)
+                | callscope_pipeline::PipelineError::Asr(callscope_asr::AsrError::NoModelFor { .. })),
             ) => {
                 failed += 1;
                 eprintln!("error: {source}: {err}");
@@ -306,6 +307,12 @@ fn run_audio(args: &AnalyzeArgs, config: &Config) -> Result<ExitCode> {
         if report.truncated {
             eprintln!("warning: {source}: the recording is cut short or damaged; analysed what decodes");
         }
+        let model = analysis.provenance.asr_model.as_deref().unwrap_or_default();
+        let language = match (analysis.transcript.language, analysis.transcript.language_probability) {
+            (Some(l), Some(p)) => format!(", language {l} (detected, p = {p:.2})"),
+            (Some(l), None) => format!(", language {l}"),
+            (None, _) => String::new(),
+        };
         let duration_s = analysis.duration_s;
         match format {
             Format::Json => {
@@ -325,7 +332,7 @@ fn run_audio(args: &AnalyzeArgs, config: &Config) -> Result<ExitCode> {
                         crosstalk_dropped: report.crosstalk_dropped,
                         realtime_factor: report.realtime_factor,
                         windows: report.windows,
-                        model: &model,
+                        model,
                     },
                     source: &source,
                 };
@@ -336,13 +343,14 @@ fn run_audio(args: &AnalyzeArgs, config: &Config) -> Result<ExitCode> {
                 write_table(&mut out, &source, &analysis.kpis)?;
                 writeln!(
                     out,
-                    "  Audio: {:.1} s, {} channel(s), {} at {} Hz; {} words; transcribed at {:.1}x real time with {model}",
+                    "  Audio: {:.1} s, {} channel(s), {} at {} Hz; {} words; transcribed at {:.1}x real time with {model}{}",
                     duration_s,
                     channels,
                     codec,
                     source_rate,
                     analysis.transcript.words.len(),
-                    report.realtime_factor
+                    report.realtime_factor,
+                    language
                 )?;
                 write_signals(&mut out, &analysis.signals)?;
             }

@@ -137,3 +137,91 @@ fn bad_audio_and_missing_models_are_clear_errors() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn languages_without_a_model_are_clear_errors() {
+    let Some(model) = model() else { return };
+    let call = root().join("crates/audio/tests/data/dev-06-stereo16k.flac");
+    let run = |args: &[&str], env: &[(&str, &str)]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_callscope"))
+            .arg("analyze")
+            .args(args)
+            .arg("--model")
+            .arg(&model)
+            .arg(&call)
+            .envs(env.iter().copied())
+            .output()
+            .expect("run");
+        (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let (code, err) = run(&["--language", "klingon"], &[]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("unknown language code \"klingon\""), "{err}");
+    // tiny.en reads English only: a Finnish call is refused, naming the key to set.
+    let (code, err) = run(&["--language", "fi"], &[]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("no model for language fi: tiny.en-q8_0 transcribes English only"), "{err}");
+    assert!(err.contains("asr.models.fi"), "{err}");
+    // Detection needs a multilingual model.
+    let (code, err) = run(&[], &[("CALLSCOPE__ASR__LANGUAGE", "auto")]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("asr.language = \"auto\" detects the language with a multilingual model"), "{err}");
+}
+
+/// The multilingual model for the Finnish call (`tools/models/fetch.sh base`);
+/// `.ci/run` sets it.
+fn multilingual_model() -> Option<PathBuf> {
+    match std::env::var_os("CALLSCOPE_TEST_MODEL_MULTILINGUAL") {
+        Some(p) => Some(PathBuf::from(p)),
+        None if std::env::var_os("CI").is_some() => {
+            panic!("CALLSCOPE_TEST_MODEL_MULTILINGUAL is not set under CI")
+        }
+        None => {
+            eprintln!("SKIPPED: set CALLSCOPE_TEST_MODEL_MULTILINGUAL to a multilingual ggml model (base)");
+            None
+        }
+    }
+}
+
+/// A Finnish stereo call (tests/eval-fi fi-01, synthesized) end to end: the
+/// language is detected, the multilingual model transcribes it (English calls
+/// would keep tiny.en), the KPIs meet the English tolerances, and the
+/// Finnish signals run on the words.
+#[test]
+fn a_finnish_call_is_detected_and_transcribed_by_its_model() {
+    let (Some(english), Some(multilingual)) = (model(), multilingual_model()) else { return };
+    let dir = root().join("tests/eval-fi/calls/fi-01-crm-discovery");
+    let out = Command::new(env!("CARGO_BIN_EXE_callscope"))
+        .args(["analyze", "--format", "json", "--trackers"])
+        .arg(root().join("samples/trackers-fi.toml"))
+        .arg(dir.join("stereo16k.flac"))
+        .env("CALLSCOPE__ASR__MODEL", &english)
+        .env("CALLSCOPE__ASR__LANGUAGE", "auto")
+        .env("CALLSCOPE__ASR__MODELS__FI", &multilingual)
+        .output()
+        .expect("run callscope");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    let t = &v["transcript"];
+    assert_eq!(t["language"], "fi");
+    assert!(t["language_probability"].as_f64().expect("probability") > 0.9, "{}", t["language_probability"]);
+    let name = multilingual.file_stem().and_then(|s| s.to_str()).expect("name");
+    assert_eq!(v["audio"]["model"].as_str(), name.strip_prefix("ggml-"), "the Finnish model transcribed it");
+    let truth: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("truth.json")).expect("truth")).expect("json");
+    let expected = &truth["expected_kpis_v1"];
+    let k = &v["kpis"];
+    let ratio = k["talk_ratio"].as_f64().expect("ratio");
+    let true_ratio = expected["talk_ratio"].as_f64().expect("truth ratio");
+    assert!((ratio - true_ratio).abs() < 0.05, "talk ratio {ratio} (truth {true_ratio})");
+    let switches = k["switches"].as_i64().expect("switches");
+    assert!((switches - expected["switches"].as_i64().expect("truth")).abs() <= 2, "switches {switches}");
+    // Finnish words, and the Finnish rules on them: -ko/-kö questions,
+    // keywords in inflected forms, no sentiment (no Finnish model).
+    let questions = v["signals"]["questions"].as_array().expect("questions");
+    assert!(questions.len() >= 3, "{questions:?}");
+    let mentions: Vec<&str> =
+        v["signals"]["mentions"].as_array().expect("mentions").iter().filter_map(|m| m["term"].as_str()).collect();
+    assert!(mentions.contains(&"kokeilu") && mentions.contains(&"tarjous"), "{mentions:?}");
+    assert!(v["signals"]["sentiment"]["customer"].is_null());
+}

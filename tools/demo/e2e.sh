@@ -15,7 +15,7 @@ trap '[ -n "$SERVE_PID" ] && kill $SERVE_PID 2>/dev/null; rm -rf "$DATA"' EXIT
 
 "$BIN" demo --no-serve --data-dir "$DATA"
 
-EXPECTED=$(ls samples/calls/*.meta.json samples/team-calls/*.meta.json | wc -l)
+EXPECTED=$(ls samples/calls/*.meta.json samples/team-calls/*.meta.json samples/calls-fi/*.meta.json | wc -l)
 python3 - "$DATA/callscope.db" "$EXPECTED" <<'PY'
 import json, sqlite3, sys
 db, expected = sys.argv[1], int(sys.argv[2])
@@ -28,7 +28,16 @@ for (call_id, seller) in calls:
 mentions = c.execute("SELECT count(*) FROM mentions").fetchone()[0]
 competitors = c.execute("SELECT count(DISTINCT term) FROM mentions WHERE kind = 'competitor'").fetchone()[0]
 assert mentions >= 20 and competitors >= 3, f"{mentions} mentions, {competitors} competitors"
-print(f"store: {len(calls)} calls, {mentions} tracked mentions ({competitors} competitors)")
+# The Finnish calls: detected or given as Finnish, transcribed by the multilingual
+# model, Finnish keywords found in their inflected forms, no sentiment.
+fi = c.execute("SELECT call_id, asr_model, sentiment_model, customer_sentiment FROM calls WHERE language = 'fi'").fetchall()
+assert len(fi) == 2, f"Finnish calls: {fi}"
+for call_id, asr_model, sentiment_model, sentiment in fi:
+    assert not asr_model.endswith(".en") and ".en-" not in asr_model, f"{call_id}: {asr_model}"
+    assert sentiment_model == "none" and sentiment == "", f"{call_id}: {sentiment_model} {sentiment!r}"
+fi_mentions = c.execute("SELECT count(*) FROM mentions WHERE call_id IN (SELECT call_id FROM calls WHERE language = 'fi')").fetchone()[0]
+assert fi_mentions >= 2, f"{fi_mentions} mentions in the Finnish calls"
+print(f"store: {len(calls)} calls, {mentions} tracked mentions ({competitors} competitors); Finnish: {len(fi)} calls, {fi_mentions} mentions")
 PY
 
 cat >"$DATA/serve.toml" <<CONF

@@ -31,6 +31,14 @@ pub(crate) struct DemoArgs {
     /// (`tools/demo/make_team_calls.py`).
     #[arg(long, value_name = "DIR", default_value = "samples/team-calls")]
     transcripts: PathBuf,
+    /// Folder of Finnish sample calls (a Finnish-speaking seller). They are
+    /// transcribed by a multilingual model: `asr.models.fi` (or `*`) when
+    /// configured, else base next to `asr.model` (fetched once, about 80 MB).
+    #[arg(long, value_name = "DIR", default_value = "samples/calls-fi")]
+    samples_fi: PathBuf,
+    /// Leave the Finnish calls out (and the multilingual model with them).
+    #[arg(long)]
+    skip_finnish: bool,
     /// Where the demo keeps its inbox and store.
     #[arg(long, value_name = "DIR", default_value = "callscope-demo")]
     data_dir: PathBuf,
@@ -58,8 +66,9 @@ fn repo_file(rel: &str) -> Option<PathBuf> {
     exe.ancestors().map(|a| a.join(rel)).find(|p| p.exists())
 }
 
-fn ensure_model(config: &Config) -> Result<()> {
-    let model = &config.asr.model;
+/// Fetches `model` with `tools/models/fetch.sh` when it is missing (the
+/// model's name says which: `ggml-base-q8_0.bin` is base).
+fn ensure_model(model: &Path) -> Result<()> {
     if callscope_asr::check_model(model).is_ok() {
         return Ok(());
     }
@@ -96,13 +105,32 @@ pub(crate) fn run(args: &DemoArgs, config: &Config) -> Result<ExitCode> {
         repo_file("samples/team-calls")
     };
     let mut config = config.clone();
-    ensure_model(&config)?;
+    ensure_model(&config.asr.model)?;
+    // The Finnish calls need a model that reads Finnish.
+    let finnish = if args.skip_finnish {
+        None
+    } else if args.samples_fi.is_dir() {
+        Some(args.samples_fi.clone())
+    } else {
+        repo_file("samples/calls-fi")
+    };
+    if finnish.is_some() {
+        let model = match config.asr.models.get("fi").or_else(|| config.asr.models.get("*")) {
+            Some(m) => m.clone(),
+            None => {
+                let m = config.asr.model.parent().unwrap_or(Path::new("models")).join("ggml-base-q8_0.bin");
+                config.asr.models.insert("fi".into(), m.clone());
+                m
+            }
+        };
+        ensure_model(&model)?;
+    }
 
     // The demo's own data: an inbox with copies of the samples, and the store.
     let inbox = args.data_dir.join("calls");
     std::fs::create_dir_all(&inbox).with_context(|| format!("creating {}", inbox.display()))?;
     let mut copied = 0;
-    for folder in std::iter::once(&samples).chain(transcripts.as_ref()) {
+    for folder in std::iter::once(&samples).chain(transcripts.as_ref()).chain(finnish.as_ref()) {
         for entry in std::fs::read_dir(folder).with_context(|| format!("reading {}", folder.display()))? {
             let path = entry?.path();
             let Some(name) = path.file_name() else { continue };
@@ -173,6 +201,11 @@ pub(crate) fn run(args: &DemoArgs, config: &Config) -> Result<ExitCode> {
     eprintln!(
         "    The calls run from August to November 2026: pick that range (Custom) to see trends and coaching."
     );
+    if finnish.is_some() {
+        eprintln!(
+            "    Finnish calls: the manager Kaisa Korhonen (m-kaisa) and her seller Aino Virtanen (s-aino), October 2026."
+        );
+    }
     serve_app(&config, &config.app.listen, args.insecure_dev_login)?;
     Ok(ExitCode::SUCCESS)
 }

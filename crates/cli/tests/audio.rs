@@ -220,8 +220,12 @@ fn a_finnish_call_is_detected_and_transcribed_by_its_model() {
     // keywords in inflected forms, no sentiment (no Finnish model).
     let questions = v["signals"]["questions"].as_array().expect("questions");
     assert!(questions.len() >= 3, "{questions:?}");
-    let mentions: Vec<&str> =
-        v["signals"]["mentions"].as_array().expect("mentions").iter().filter_map(|m| m["term"].as_str()).collect();
+    let mentions: Vec<&str> = v["signals"]["mentions"]
+        .as_array()
+        .expect("mentions")
+        .iter()
+        .filter_map(|m| m["term"].as_str())
+        .collect();
     assert!(mentions.contains(&"kokeilu") && mentions.contains(&"tarjous"), "{mentions:?}");
     assert!(v["signals"]["sentiment"]["customer"].is_null());
 }

@@ -707,6 +707,12 @@ fn analyze_audio(
         .stage_seconds
         .with_label_values(&["transcribe"])
         .observe((secs(started) - opened_s - report.decode_s).max(0.0));
+    tracing::debug!(
+        language = analysis.transcript.language.map(|l| l.code()),
+        probability = analysis.transcript.language_probability,
+        model = analysis.provenance.asr_model.as_deref(),
+        "transcribed"
+    );
     metrics.audio_seconds.inc_by(analysis.duration_s);
     if report.realtime_factor.is_finite() {
         metrics.realtime_factor.observe(report.realtime_factor);

@@ -147,6 +147,11 @@ mod tests {
             PipelineError::MonoWithStereoRoles.class(),
             ErrorClass::dead_letter("mono_with_stereo_roles")
         );
+        let finnish = callscope_asr::AsrError::NoModelFor {
+            language: callscope_model::Language::FINNISH,
+            model: "tiny.en".into(),
+        };
+        assert_eq!(PipelineError::Asr(finnish).class(), ErrorClass::dead_letter("no_model_for_language"));
         let invalid = StoreError::InvalidInput { call_id: "c".into(), field: "f", reason: "r".into() };
         assert_eq!(invalid.class(), ErrorClass::dead_letter("invalid_call"));
         assert_eq!(StoreError::Unavailable("down".into()).class(), ErrorClass::retry("store_unavailable"));

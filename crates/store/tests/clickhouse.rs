@@ -166,7 +166,10 @@ async fn comments_from_before_anchors_stay_readable() {
     ] {
         raw.query(sql).execute().await.expect(sql);
     }
-    assert_eq!(store.migrate().await.expect("upgrade"), ["005_comment_anchors", "006_shares", "007_language"]);
+    assert_eq!(
+        store.migrate().await.expect("upgrade"),
+        ["005_comment_anchors", "006_shares", "007_language"]
+    );
     store.check_schema().await.expect("schema complete");
     let comments = store.comments("c-1").await.expect("read");
     assert_eq!(comments.len(), 1);

@@ -81,7 +81,13 @@ pub(crate) async fn engine(
     if config.store.clickhouse_url.is_none() {
         store.migrate().await.with_context(|| format!("preparing {}", describe(&config.store)))?;
     }
-    tracing::info!(store = %describe(&config.store), model = ?transcriber.as_ref().map(|t| t.settings().model.display().to_string()), "engine ready");
+    tracing::info!(
+        store = %describe(&config.store),
+        model = ?transcriber.as_ref().map(|t| t.settings().model.display().to_string()),
+        language = %config.asr.language,
+        models = ?config.asr.models,
+        "engine ready"
+    );
     // One call per whisper's worth of cores: whisper's threads spin while
     // they wait for each other, so more threads than cores slow every call.
     let cores = std::thread::available_parallelism().map_or(2, usize::from);

@@ -175,7 +175,10 @@ pub(crate) async fn language_is_kept(store: &dyn Store) {
     let history = store.call_history(&history("s-ana")).await.expect("history");
     let languages: Vec<(&str, Option<&str>)> =
         history.items.iter().map(|c| (c.call_id.as_str(), c.language.as_deref())).collect();
-    assert!(languages.contains(&("c-fi", Some("fi"))) && languages.contains(&("c-en", None)), "{languages:?}");
+    assert!(
+        languages.contains(&("c-fi", Some("fi"))) && languages.contains(&("c-en", None)),
+        "{languages:?}"
+    );
 }
 
 /// A call whose speaker attribution is flagged counts as a call (and in the

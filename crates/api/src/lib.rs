@@ -18,7 +18,7 @@
 //!   answers) and `/metrics`, and recordings streamed from disk with HTTP Range
 //!   support.
 //! - [`insights`]: the insight arithmetic; [`insights::coaching`]: who may
-//!   need coaching.
+//!   need coaching; [`insights::message`]: sentences as data.
 //! - [`auth`]: bearer tokens and the dev login; [`jwks`]: the identity
 //!   provider's keys, cached and refreshed.
 //! - [`observe`]: request metrics, request logs, security headers.

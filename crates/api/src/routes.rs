@@ -381,6 +381,8 @@ struct Insights {
     team: Option<TeamView>,
     trends: Vec<insights::Trend>,
     trends_note: Option<String>,
+    /// `trends_note` as data (`trends.too_few_calls`).
+    trends_note_message: Option<insights::Message>,
     sentiment_over_time: Vec<TrendPoint>,
     sentiment_bucket: Bucket,
     customer_keywords: Vec<insights::KeywordRank>,
@@ -465,15 +467,7 @@ async fn seller_insights(
         || insights::trends(&summary, &previous, &SellerSummary::default()),
         |t| insights::trends(&summary, &previous, &t.overall),
     );
-    let trends_note = (summary.calls < insights::MIN_CALLS_FOR_TRENDS || previous.calls < insights::MIN_CALLS_FOR_TRENDS)
-        .then(|| {
-            format!(
-                "Not enough calls to compare with the previous period: {} now and {} before (at least {} each).",
-                summary.calls,
-                previous.calls,
-                insights::MIN_CALLS_FOR_TRENDS
-            )
-        });
+    let (trends_note, trends_note_message) = insights::too_few_calls_for_trends(&summary, &previous).unzip();
     let team_name = team_id
         .as_ref()
         .and_then(|t| state.directory.teams.iter().find(|x| &x.id == t))
@@ -493,6 +487,7 @@ async fn seller_insights(
         team: team_view,
         trends,
         trends_note,
+        trends_note_message,
         sentiment_over_time,
         sentiment_bucket: bucket,
         customer_keywords,

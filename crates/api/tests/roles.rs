@@ -788,6 +788,12 @@ async fn insights_match_the_store() {
     assert_eq!(v["seller"]["chat_url"], "https://chat.example.com/?to=daniel@example.com");
     assert!(v["trends"].as_array().expect("array").is_empty());
     assert!(v["trends_note"].as_str().expect("note").contains("Not enough calls"), "{}", v["trends_note"]);
+    // The same note as data, for the page to say in its language.
+    let note = &v["trends_note_message"];
+    assert_eq!(note["kind"], "trends.too_few_calls", "{note}");
+    assert_eq!(note["values"]["calls_now"], v["summary"]["calls"]);
+    assert_eq!(note["values"]["calls_before"], v["previous"]["calls"]);
+    assert_eq!(note["values"]["min_calls"], 3);
     // Competitors: what customers said, by default; everyone's on request.
     let store_terms = f
         .store

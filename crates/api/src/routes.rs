@@ -37,6 +37,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/", get(index))
         .route("/app.js", get(app_js))
         .route("/app.css", get(app_css))
+        .route("/i18n/{file}", get(catalogue))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))
@@ -104,6 +105,22 @@ async fn app_js() -> Response {
 
 async fn app_css() -> Response {
     static_file(include_str!("../web/app.css"), "text/css; charset=utf-8")
+}
+
+/// `/i18n/languages.json` (code → the language's own name) or
+/// `/i18n/{code}.json` (a translation catalogue).
+async fn catalogue(Path(file): Path<String>) -> Response {
+    if file == "languages.json" {
+        return (
+            [(CONTENT_TYPE, "application/json"), (CACHE_CONTROL, "no-cache")],
+            crate::i18n::languages_json(),
+        )
+            .into_response();
+    }
+    match file.strip_suffix(".json").and_then(crate::i18n::catalogue) {
+        Some(body) => static_file(body, "application/json"),
+        None => (StatusCode::NOT_FOUND, "no such language\n").into_response(),
+    }
 }
 
 async fn openapi() -> Response {

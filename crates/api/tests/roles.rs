@@ -877,6 +877,27 @@ async fn insights_match_the_store() {
     );
 }
 
+/// The page's translation catalogues: listed, served to anyone (the login
+/// page is translated too), unknown languages a 404.
+#[tokio::test]
+async fn translation_catalogues_are_served() {
+    let f = fixture().await;
+    let (status, languages) = send(&f.app, "GET", "/i18n/languages.json", None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(languages, json!({"en": "English", "fi": "suomi"}));
+    for code in ["en", "fi"] {
+        let (status, catalogue) = send(&f.app, "GET", &format!("/i18n/{code}.json"), None, None).await;
+        assert_eq!(status, StatusCode::OK, "{code}");
+        assert_eq!(catalogue["language.name"], languages[code]);
+        assert!(catalogue["trend.rose"].is_string(), "{code}: the API's sentences are keys");
+    }
+    for missing in ["/i18n/sv.json", "/i18n/en", "/i18n/..%2Fapp.js"] {
+        let req = Request::builder().uri(missing).body(Body::empty()).expect("req");
+        let res = f.app.clone().oneshot(req).await.expect("res");
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{missing}");
+    }
+}
+
 #[tokio::test]
 async fn openapi_documents_every_api_route() {
     let f = fixture().await;

@@ -720,7 +720,9 @@ window.addEventListener('hashchange', () => { render(); $main.focus(); });
 // Start: the languages the server has, the user's language, then the page.
 (async () => {
   try { LANGUAGES = await loadJson('/i18n/languages.json'); } catch (_) { LANGUAGES = { en: 'English' }; }
-  await setLanguage(pickLanguage());
+  // A catalogue that does not load leaves the page in English (or, without
+  // English either, showing its keys) rather than blank.
+  try { await setLanguage(pickLanguage()); } catch (_) { await setLanguage('en').catch(() => {}); }
   document.getElementById('lang').addEventListener('change', async (ev) => {
     localStorage.setItem(LANG_KEY, ev.target.value);
     await setLanguage(ev.target.value);

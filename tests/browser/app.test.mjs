@@ -20,8 +20,9 @@ const browser = await chromium.launch({
     '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required', '--mute-audio'],
 });
 let failures = 0;
-async function test(name, fn) {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+// English unless a test asks for another locale (and time zone).
+async function test(name, fn, options = {}) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-US', ...options });
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
@@ -30,6 +31,8 @@ async function test(name, fn) {
   try {
     await fn(page, context);
     assert.deepEqual(errors, [], 'no JavaScript errors or CSP violations on the page');
+    // Every string the page showed was in its language's catalogue.
+    assert.deepEqual(await page.evaluate(() => window.__i18nMissing), [], 'no missing translations');
     console.log(`ok - ${name}`);
   } catch (e) {
     failures += 1;
@@ -58,17 +61,19 @@ function pct(v) { return v == null ? 'n/a' : `${Math.round(v * 100)}%`; }
 await test('manager sees a seller page whose KPIs match the store', async (page) => {
   await login(page, 'Maria Lopez');
   await page.goto(`${BASE}/#/seller/s-daniel?${RANGE}&preset=custom`);
-  await page.waitForSelector('[data-kpi="Talk-to-listen ratio"]');
+  await page.waitForSelector('[data-kpi="avg_talk_ratio"]');
+  assert.equal(await page.locator('html').getAttribute('lang'), 'en', 'the browser is English');
   const { status, body } = await api(page, `/api/sellers/s-daniel/insights?${RANGE}`);
   assert.equal(status, 200);
   const s = body.summary;
   assert.ok(s.calls >= 1, 'the sample call is in the store');
   const card = async (label) => page.locator(`[data-kpi="${label}"] .value`).innerText();
-  assert.equal(await card('Talk-to-listen ratio'), pct(s.avg_talk_ratio));
-  assert.equal(await card('Talking speed'), `${Math.round(s.avg_seller_wpm)} wpm`);
-  assert.equal(await card('Switches per conversation'), s.switches_per_call.toFixed(1));
-  assert.equal(await card('Longest customer monologue'), `${s.avg_longest_customer_monologue_s.toFixed(1)} s`);
-  assert.equal(await card('Average pause'), `${s.avg_pause_s.toFixed(1)} s`);
+  assert.equal(await card('avg_talk_ratio'), pct(s.avg_talk_ratio));
+  assert.equal(await card('avg_seller_wpm'), `${Math.round(s.avg_seller_wpm)} wpm`);
+  assert.equal(await card('switches_per_call'), s.switches_per_call.toFixed(1));
+  assert.equal(await card('avg_longest_customer_monologue_s'), `${s.avg_longest_customer_monologue_s.toFixed(1)} s`);
+  assert.equal(await card('avg_pause_s'), `${s.avg_pause_s.toFixed(1)} s`);
+  assert.match(await page.locator('[data-kpi="avg_talk_ratio"] .label').innerText(), /^Talk-to-listen ratio$/);
   // Competitors customers mention, from the store; a click filters the history
   // to the calls where the customer said it.
   assert.equal(body.competitors_said_by, 'customer');
@@ -79,7 +84,7 @@ await test('manager sees a seller page whose KPIs match the store', async (page)
   await page.locator(`[data-competitor="${first.term}"]`).click();
   await page.waitForSelector('#hist-filter #clear');
   assert.match(await page.locator('#hist-filter').innerText(), /where the customer mentions/);
-  assert.match(await page.locator('#history').innerText(), new RegExp(`\\b${first.customer_calls} call\\(s\\)`));
+  assert.match(await page.locator('#history').innerText(), new RegExp(`\\b${first.customer_calls} calls? · page`));
   // Names, not user ids; contact links for another user's page.
   assert.equal(await page.locator('#style-top').count(), 1);
   assert.doesNotMatch(await page.locator('main').innerText(), /\b[sma]-[a-z]+\b/, 'no user ids on the page');
@@ -105,9 +110,11 @@ await test('trends, coaching flags and the top performers match the store', asyn
   const { body } = await api(page, `/api/sellers/s-daniel/insights?${LONG}`);
   assert.ok(body.summary.calls >= 3 && body.previous.calls >= 3, 'enough calls in both periods');
   assert.ok(body.trends.length >= 1, `trends: ${body.trends_note}`);
-  // Every trend sentence of the API is on the page, with its numbers.
+  // Every trend sentence of the API is on the page, with its numbers: the
+  // English page renders the sentences' data ({kind, values}) as the API's text.
   const trends = await page.locator('.trends li').allInnerTexts();
   assert.deepEqual(trends, body.trends.map((t) => t.text));
+  assert.ok(body.trends.every((t) => t.message && t.message.values.kpi === t.kpi), 'each trend as data');
   const talk = body.trends.find((t) => t.kpi === 'avg_talk_ratio');
   assert.ok(talk, 'the talk ratio changed');
   assert.ok(trends.some((x) => x.startsWith(`Talk ratio rose from ${pct(talk.previous)} to ${pct(talk.current)}`)), trends.join(' | '));
@@ -201,7 +208,7 @@ await test('a comment on a transcript line shows on that line for the seller, an
   await page.waitForSelector('#preset');
   assert.equal(await page.locator('#seller').count(), 0, 'no seller picker for a seller');
   await page.goto(`${BASE}/#/seller/s-daniel?${LONG}&preset=custom`);
-  await page.waitForSelector('[data-kpi="Talk-to-listen ratio"]');
+  await page.waitForSelector('[data-kpi="avg_talk_ratio"]');
   // The manager's comment is on the seller's own page too, under her name.
   await page.waitForSelector(`#seller-comments .comment:has-text("${COMMENT}")`);
   assert.match(await page.locator(`#seller-comments .comment:has-text("${COMMENT}")`).innerText(), /Maria Lopez/);
@@ -302,10 +309,143 @@ await test('the page works at phone width', async (page) => {
   await page.setViewportSize({ width: 390, height: 844 });
   await login(page, 'Maria Lopez');
   await page.goto(`${BASE}/#/seller/s-daniel?${RANGE}&preset=custom`);
-  await page.waitForSelector('[data-kpi="Talk-to-listen ratio"]');
+  await page.waitForSelector('[data-kpi="avg_talk_ratio"]');
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
   assert.ok(overflow <= 1, `no horizontal scrolling at 390 px (overflow ${overflow}px)`);
   await page.screenshot({ path: `${SHOTS}/manager-view-phone.png`, fullPage: true });
+});
+
+// ---------- languages ----------
+// Formats as a Finnish reader expects them (Node's ICU, as the browser's).
+const FI = {
+  pct: (v) => new Intl.NumberFormat('fi', { style: 'percent', maximumFractionDigits: 0 }).format(v),
+  n1: (v) => new Intl.NumberFormat('fi', { minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(v),
+  day: (d) => new Intl.DateTimeFormat('fi', { year: 'numeric', month: 'numeric', day: 'numeric', timeZone: 'UTC' }).format(new Date(`${d}T00:00:00Z`)),
+  time: (ts, tz) => new Intl.DateTimeFormat('fi', { year: 'numeric', month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit', timeZone: tz }).format(new Date(ts)),
+};
+// Words that give away an English string left in the page's own text.
+const ENGLISH = /\b(the|and|with|from|your|calls?|customers?|sellers?|team|none|loading|comments?|share|shared|average|talk|ratio|speed|pause|questions?|history|keywords?|competitors?|insights|statistics|sentiment|coaching|performers?|period|apply|custom|previous|next|date|duration|signals|summary|recording|transcript|reply|edit|delete|post|positive|negative|neutral)\b/i;
+
+// The page's own text and labels: everything but data (names, transcripts,
+// comments, keywords: marked translate="no") and chart tooltips (which quote data).
+async function ownText(page) {
+  return page.evaluate(() => {
+    const out = [];
+    const skip = (el) => !el || el.closest('[translate="no"], script, style, svg');
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      if (!skip(n.parentElement) && n.textContent.trim()) out.push(n.textContent.trim());
+    }
+    document.querySelectorAll('[title], [aria-label], option').forEach((el) => {
+      if (skip(el)) return;
+      for (const a of ['title', 'aria-label']) if (el.getAttribute(a)) out.push(el.getAttribute(a));
+      if (el.tagName === 'OPTION' && !el.closest('#lang')) out.push(el.textContent);
+    });
+    return out;
+  });
+}
+
+// English text of the catalogue (its literal parts), where Finnish differs.
+async function englishOnly(page) {
+  const [en, fi] = [(await api(page, '/i18n/en.json')).body, (await api(page, '/i18n/fi.json')).body];
+  const parts = (v) => (typeof v === 'string' ? [v] : Object.values(v)).flatMap((x) => x.split(/\{\w+\}/)).map((x) => x.trim()).filter((x) => x.length >= 12);
+  return Object.keys(en).filter((k) => JSON.stringify(en[k]) !== JSON.stringify(fi[k])).flatMap((k) => parts(en[k]));
+}
+
+async function assertAllFinnish(page, where) {
+  const texts = await ownText(page);
+  assert.ok(texts.length > 10, `${where}: the page has text`);
+  const english = texts.filter((x) => ENGLISH.test(x));
+  assert.deepEqual(english, [], `${where}: English words outside the data`);
+  const joined = texts.join('\n');
+  const left = (await englishOnly(page)).filter((x) => joined.includes(x));
+  assert.deepEqual(left, [], `${where}: English catalogue text on the Finnish page`);
+  assert.deepEqual(await page.evaluate(() => window.__i18nMissing), [], `${where}: missing Finnish keys`);
+}
+
+await test('the catalogues have the same keys in English and Finnish', async (page) => {
+  await page.goto(`${BASE}/`);
+  const languages = (await api(page, '/i18n/languages.json')).body;
+  assert.deepEqual(Object.keys(languages).sort(), ['en', 'fi']);
+  const [en, fi] = [(await api(page, '/i18n/en.json')).body, (await api(page, '/i18n/fi.json')).body];
+  const onlyEn = Object.keys(en).filter((k) => !(k in fi));
+  const onlyFi = Object.keys(fi).filter((k) => !(k in en));
+  assert.deepEqual([onlyEn, onlyFi], [[], []], 'every key in both');
+  assert.ok(Object.keys(en).length > 150, 'the whole page is in the catalogue');
+});
+
+const TZ = 'Europe/Helsinki';
+await test('a Finnish browser gets the page in Finnish, with Finnish numbers, dates and times', async (page) => {
+  await login(page, 'Maria Lopez');
+  assert.equal(await page.locator('html').getAttribute('lang'), 'fi', 'from navigator.languages');
+  await page.goto(`${BASE}/#/seller/s-daniel?${LONG}&preset=custom`);
+  await page.waitForSelector('#coaching table');
+  await page.waitForSelector('#history table');
+  const { body } = await api(page, `/api/sellers/s-daniel/insights?${LONG}`);
+  const s = body.summary;
+  assert.equal(await page.locator('#style-h').innerText(), 'Keskustelutyyli');
+  assert.match(await page.locator('#hist-h').innerText(), /^Puheluhistoria/);
+  assert.equal(await page.locator('[data-kpi="avg_talk_ratio"] .label').innerText(), 'Puheosuus');
+  assert.equal(await page.locator('[data-kpi="avg_talk_ratio"] .value').innerText(), FI.pct(s.avg_talk_ratio));
+  // Decimal commas: "1,5 s".
+  assert.equal(await page.locator('[data-kpi="avg_pause_s"] .value').innerText(), `${FI.n1(s.avg_pause_s)} s`);
+  assert.match(await page.locator('[data-kpi="avg_pause_s"] .value').innerText(), /^\d+,\d s$/);
+  // Trends: the API's sentences as data, said in Finnish with the API's numbers.
+  const trends = await page.locator('.trends li').allInnerTexts();
+  assert.equal(trends.length, body.trends.length);
+  const talk = body.trends.find((x) => x.kpi === 'avg_talk_ratio');
+  const verb = talk.current > talk.previous ? 'nousi' : 'laski';
+  assert.ok(trends.includes(`Puheosuus ${verb} (aiemmin ${FI.pct(talk.previous)}, nyt ${FI.pct(talk.current)}; tiimi ${FI.pct(talk.team)})`), trends.join(' | '));
+  // The previous period in Finnish date format (d.m.yyyy).
+  const compared = await page.locator('#compared').innerText();
+  assert.ok(compared.includes(FI.day(body.previous_range.from)) && compared.includes(FI.day(body.previous_range.to)), compared);
+  assert.match(compared, /\d{1,2}\.\d{1,2}\.\d{4}/);
+  // Call times in the user's time zone, Finnish style ("12.10.2026 klo 14.05").
+  const calls = (await api(page, `/api/sellers/s-daniel/calls?${LONG}&sort=started_at&desc=true&page=0&page_size=10`)).body;
+  const firstRow = await page.locator('#history tbody tr:first-child td:first-child').innerText();
+  assert.equal(firstRow, FI.time(calls.items[0].started_at, TZ));
+  assert.match(firstRow, /\d{2}\.\d{2}$/);
+  // Coaching: Finnish reasons and the Finnish advice of the shipped rules.
+  const coaching = (await api(page, `/api/teams/crm/coaching?${LONG}`)).body;
+  const daniel = coaching.sellers.find((x) => x.seller_id === 's-daniel');
+  const flags = page.locator('#coaching [data-seller="s-daniel"] .flag');
+  assert.equal(await flags.count(), daniel.flags.length);
+  for (const [i, f] of daniel.flags.entries()) {
+    assert.match(await flags.nth(i).locator('div').first().innerText(), /tiimin tavanomaisen vaihteluvälin (ylä|ala)puolella/);
+    assert.equal(await flags.nth(i).locator('div').nth(1).innerText(), f.advice_by_language.fi);
+  }
+  await assertAllFinnish(page, 'seller page');
+  await page.screenshot({ path: `${SHOTS}/manager-view-fi.png`, fullPage: true });
+  // The call page too.
+  await page.goto(`${BASE}/#/call/dev-01-crm-discovery`);
+  await page.waitForSelector('#transcript .turn');
+  assert.equal(await page.locator('#tr-h').innerText(), 'Litterointi');
+  assert.ok((await page.locator('.turn .role').allInnerTexts()).every((r) => ['myyjä', 'asiakas', 'muu'].includes(r)));
+  await assertAllFinnish(page, 'call page');
+  await page.screenshot({ path: `${SHOTS}/call-page-fi.png`, fullPage: true });
+}, { locale: 'fi-FI', timezoneId: TZ });
+
+await test('the language switch: Finnish on request, remembered, and back to English', async (page) => {
+  await login(page, 'Maria Lopez');
+  await page.goto(`${BASE}/#/seller/s-daniel?${LONG}&preset=custom`);
+  await page.waitForSelector('#compared');
+  assert.equal(await page.locator('#style-h').innerText(), 'Conversation style');
+  const { body } = await api(page, `/api/sellers/s-daniel/insights?${LONG}`);
+  const enDay = new Intl.DateTimeFormat('en-US', { year: 'numeric', month: 'numeric', day: 'numeric', timeZone: 'UTC' }).format(new Date(`${body.previous_range.from}T00:00:00Z`));
+  assert.ok((await page.locator('#compared').innerText()).includes(enDay));
+  await page.locator('#lang').selectOption('fi');
+  await page.waitForSelector('#style-h:has-text("Keskustelutyyli")');
+  assert.equal(await page.locator('html').getAttribute('lang'), 'fi');
+  assert.ok((await page.locator('#compared').innerText()).includes(FI.day(body.previous_range.from)), 'a Finnish date');
+  assert.equal(await page.locator('.who #logout').innerText(), 'Kirjaudu ulos');
+  // The choice outranks the browser's language, after a reload too.
+  await page.reload();
+  await page.waitForSelector('#style-h:has-text("Keskustelutyyli")');
+  assert.equal(await page.evaluate(() => localStorage.getItem('callscope.lang')), 'fi');
+  await page.locator('#lang').selectOption('en');
+  await page.waitForSelector('#style-h:has-text("Conversation style")');
+  assert.equal(await page.locator('html').getAttribute('lang'), 'en');
+  assert.ok((await page.locator('#compared').innerText()).includes(enDay), 'an English date again');
 });
 
 await browser.close();

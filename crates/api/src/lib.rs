@@ -18,7 +18,8 @@
 //!   answers) and `/metrics`, and recordings streamed from disk with HTTP Range
 //!   support.
 //! - [`insights`]: the insight arithmetic; [`insights::coaching`]: who may
-//!   need coaching.
+//!   need coaching; [`insights::message`]: sentences as data.
+//! - [`i18n`]: the page's translation catalogues (English, Finnish).
 //! - [`auth`]: bearer tokens and the dev login; [`jwks`]: the identity
 //!   provider's keys, cached and refreshed.
 //! - [`observe`]: request metrics, request logs, security headers.
@@ -30,6 +31,7 @@ pub mod audit;
 pub mod auth;
 pub mod directory;
 pub mod error;
+pub mod i18n;
 pub mod insights;
 pub mod jwks;
 pub mod observe;

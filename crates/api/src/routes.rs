@@ -37,6 +37,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/", get(index))
         .route("/app.js", get(app_js))
         .route("/app.css", get(app_css))
+        .route("/i18n/{file}", get(catalogue))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))
@@ -104,6 +105,22 @@ async fn app_js() -> Response {
 
 async fn app_css() -> Response {
     static_file(include_str!("../web/app.css"), "text/css; charset=utf-8")
+}
+
+/// `/i18n/languages.json` (code → the language's own name) or
+/// `/i18n/{code}.json` (a translation catalogue).
+async fn catalogue(Path(file): Path<String>) -> Response {
+    if file == "languages.json" {
+        return (
+            [(CONTENT_TYPE, "application/json"), (CACHE_CONTROL, "no-cache")],
+            crate::i18n::languages_json(),
+        )
+            .into_response();
+    }
+    match file.strip_suffix(".json").and_then(crate::i18n::catalogue) {
+        Some(body) => static_file(body, "application/json"),
+        None => (StatusCode::NOT_FOUND, "no such language\n").into_response(),
+    }
 }
 
 async fn openapi() -> Response {
@@ -381,6 +398,8 @@ struct Insights {
     team: Option<TeamView>,
     trends: Vec<insights::Trend>,
     trends_note: Option<String>,
+    /// `trends_note` as data (`trends.too_few_calls`).
+    trends_note_message: Option<insights::Message>,
     sentiment_over_time: Vec<TrendPoint>,
     sentiment_bucket: Bucket,
     customer_keywords: Vec<insights::KeywordRank>,
@@ -465,15 +484,7 @@ async fn seller_insights(
         || insights::trends(&summary, &previous, &SellerSummary::default()),
         |t| insights::trends(&summary, &previous, &t.overall),
     );
-    let trends_note = (summary.calls < insights::MIN_CALLS_FOR_TRENDS || previous.calls < insights::MIN_CALLS_FOR_TRENDS)
-        .then(|| {
-            format!(
-                "Not enough calls to compare with the previous period: {} now and {} before (at least {} each).",
-                summary.calls,
-                previous.calls,
-                insights::MIN_CALLS_FOR_TRENDS
-            )
-        });
+    let (trends_note, trends_note_message) = insights::too_few_calls_for_trends(&summary, &previous).unzip();
     let team_name = team_id
         .as_ref()
         .and_then(|t| state.directory.teams.iter().find(|x| &x.id == t))
@@ -493,6 +504,7 @@ async fn seller_insights(
         team: team_view,
         trends,
         trends_note,
+        trends_note_message,
         sentiment_over_time,
         sentiment_bucket: bucket,
         customer_keywords,

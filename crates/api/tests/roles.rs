@@ -788,6 +788,12 @@ async fn insights_match_the_store() {
     assert_eq!(v["seller"]["chat_url"], "https://chat.example.com/?to=daniel@example.com");
     assert!(v["trends"].as_array().expect("array").is_empty());
     assert!(v["trends_note"].as_str().expect("note").contains("Not enough calls"), "{}", v["trends_note"]);
+    // The same note as data, for the page to say in its language.
+    let note = &v["trends_note_message"];
+    assert_eq!(note["kind"], "trends.too_few_calls", "{note}");
+    assert_eq!(note["values"]["calls_now"], v["summary"]["calls"]);
+    assert_eq!(note["values"]["calls_before"], v["previous"]["calls"]);
+    assert_eq!(note["values"]["min_calls"], 3);
     // Competitors: what customers said, by default; everyone's on request.
     let store_terms = f
         .store
@@ -869,6 +875,27 @@ async fn insights_match_the_store() {
         send(&f.app, "GET", "/api/sellers/s-nobody/insights", Some("a-admin"), None).await.0,
         StatusCode::NOT_FOUND
     );
+}
+
+/// The page's translation catalogues: listed, served to anyone (the login
+/// page is translated too), unknown languages a 404.
+#[tokio::test]
+async fn translation_catalogues_are_served() {
+    let f = fixture().await;
+    let (status, languages) = send(&f.app, "GET", "/i18n/languages.json", None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(languages, json!({"en": "English", "fi": "suomi"}));
+    for code in ["en", "fi"] {
+        let (status, catalogue) = send(&f.app, "GET", &format!("/i18n/{code}.json"), None, None).await;
+        assert_eq!(status, StatusCode::OK, "{code}");
+        assert_eq!(catalogue["language.name"], languages[code]);
+        assert!(catalogue["trend.rose"].is_string(), "{code}: the API's sentences are keys");
+    }
+    for missing in ["/i18n/sv.json", "/i18n/en", "/i18n/..%2Fapp.js"] {
+        let req = Request::builder().uri(missing).body(Body::empty()).expect("req");
+        let res = f.app.clone().oneshot(req).await.expect("res");
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{missing}");
+    }
 }
 
 #[tokio::test]

@@ -1,5 +1,9 @@
 // callscope seller insights: a small single-page app over the JSON API.
 // No framework and no build step: the binary serves this file as is.
+// Every user-visible string goes through t(key, values), from the catalogue of
+// the page's language (/i18n/{code}.json); sentences the API sends as data
+// ({kind, values}) are rendered from it too. Names, transcripts and other data
+// are marked translate="no".
 'use strict';
 
 const $main = document.getElementById('main');
@@ -11,16 +15,124 @@ let ME = null;
 function esc(s) {
   return String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
 }
-function pct(v) { return v == null ? 'n/a' : `${Math.round(v * 100)}%`; }
-function num(v, d = 1) { return v == null ? 'n/a' : Number(v).toFixed(d); }
-function secs(v) {
-  if (v == null) return 'n/a';
-  if (v < 60) return `${v.toFixed(1)} s`;
-  const m = Math.floor(v / 60), s = Math.round(v % 60);
-  return `${m}:${String(s).padStart(2, '0')} min`;
+
+// ---------- language ----------
+const LANG_KEY = 'callscope.lang';
+let LANG = 'en';
+let CAT = {};
+let EN = {};
+let LANGUAGES = { en: 'English' };
+// Keys the current catalogue lacks (the tests fail on any), as "lang:key".
+window.__i18nMissing = [];
+
+// The user's explicit choice, then the browser's languages, then English.
+function pickLanguage() {
+  const saved = localStorage.getItem(LANG_KEY);
+  if (saved && LANGUAGES[saved]) return saved;
+  for (const l of navigator.languages || [navigator.language || 'en']) {
+    const code = String(l).toLowerCase().split('-')[0];
+    if (LANGUAGES[code]) return code;
+  }
+  return 'en';
 }
-function clock(t) { const m = Math.floor(t / 60), s = Math.floor(t % 60); return `${m}:${String(s).padStart(2, '0')}`; }
+
+async function loadJson(path) {
+  const res = await fetch(path, { credentials: 'same-origin' });
+  if (!res.ok) throw new Error(`${path}: ${res.status}`);
+  return res.json();
+}
+
+async function setLanguage(code) {
+  if (!Object.keys(EN).length) EN = await loadJson('/i18n/en.json');
+  CAT = code === 'en' ? EN : await loadJson(`/i18n/${encodeURIComponent(code)}.json`);
+  LANG = code;
+  document.documentElement.lang = code;
+  document.title = t('page.title');
+  document.querySelectorAll('[data-i18n]').forEach((el) => { el.textContent = t(el.dataset.i18n); });
+  const sel = document.getElementById('lang');
+  sel.innerHTML = Object.entries(LANGUAGES).map(([c, name]) => `<option value="${esc(c)}" lang="${esc(c)}" ${c === code ? 'selected' : ''}>${esc(name)}</option>`).join('');
+  sel.setAttribute('aria-label', t('language.label'));
+}
+
+function has(key) { return CAT[key] != null || EN[key] != null; }
+
+// The template of a key in the page's language: a missing key is recorded and
+// falls back to English (then to the key itself).
+function template(key, count) {
+  let entry = CAT[key];
+  if (entry == null) {
+    const m = `${LANG}:${key}`;
+    if (!window.__i18nMissing.includes(m)) window.__i18nMissing.push(m);
+    entry = EN[key] ?? key;
+  }
+  if (typeof entry === 'object') entry = entry[new Intl.PluralRules(LANG).select(Number(count))] ?? entry.other;
+  return entry;
+}
+
+// Plain text: `{name}` replaced by values[name]; numbers are formatted for the
+// language, and `count` picks the plural form.
+function t(key, values = {}) {
+  return template(key, values.count).replace(/\{(\w+)\}/g, (m, name) => (name in values ? show(values[name]) : m));
+}
+// HTML: the template is escaped, the values are HTML (escape data with esc()).
+function th(key, values = {}) {
+  return esc(template(key, values.count)).replace(/\{(\w+)\}/g, (m, name) => (name in values ? String(values[name]) : m));
+}
+function show(v) { return typeof v === 'number' ? fmtInt(v) : String(v ?? ''); }
+
+// ---------- formats: the page's language, the user's time zone ----------
+function nf(d) { return new Intl.NumberFormat(LANG, { minimumFractionDigits: d, maximumFractionDigits: d }); }
+function fmtInt(v) { return Number.isInteger(v) ? nf(0).format(v) : nf(1).format(v); }
+function na() { return t('value.none'); }
+function pct(v) { return v == null ? na() : new Intl.NumberFormat(LANG, { style: 'percent', maximumFractionDigits: 0 }).format(v); }
+function num(v, d = 1) { return v == null ? na() : nf(d).format(v); }
+function secs(v) {
+  if (v == null) return na();
+  if (v < 60) return t('unit.s', { n: nf(1).format(v) });
+  const m = Math.floor(v / 60), s = Math.round(v % 60);
+  return t('unit.min_s', { m, s: String(s).padStart(2, '0') });
+}
+function wpm(v) { return v == null ? na() : t('unit.wpm', { n: nf(0).format(v) }); }
+// A KPI's value as the trend sentences give it: in its unit, whole numbers from 10.
+function trendValue(kpi, v) {
+  if (kpi === 'positive_share') return t('unit.positive', { n: pct(v) });
+  if (kpi === 'avg_talk_ratio') return pct(v);
+  const n = nf(v >= 10 ? 0 : 1).format(v);
+  if (kpi === 'avg_seller_wpm') return t('unit.wpm', { n });
+  if (kpi === 'avg_pause_s' || kpi === 'avg_longest_customer_monologue_s') return t('unit.s', { n });
+  return n;
+}
+// A KPI's value as the coaching sentences and tables give it.
+function coachValue(kpi, v) { return kpi === 'avg_talk_ratio' || kpi === 'positive_share' ? pct(v) : num(v); }
+// Playback positions (m:ss), the same in every language.
+function clock(t0) { const m = Math.floor(t0 / 60), s = Math.floor(t0 % 60); return `${m}:${String(s).padStart(2, '0')}`; }
+// A calendar day of the API (YYYY-MM-DD, UTC), shown as a date.
+function dateOf(d, opts = { year: 'numeric', month: 'numeric', day: 'numeric' }) {
+  return new Intl.DateTimeFormat(LANG, { ...opts, timeZone: 'UTC' }).format(new Date(`${d.slice(0, 10)}T00:00:00Z`));
+}
+// An instant (RFC 3339), in the user's time zone.
+function dateTime(ts) {
+  return new Intl.DateTimeFormat(LANG, { year: 'numeric', month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit' }).format(new Date(ts));
+}
+function dateOnly(ts) { return new Intl.DateTimeFormat(LANG, { year: 'numeric', month: 'numeric', day: 'numeric' }).format(new Date(ts)); }
 function day(d) { return d.toISOString().slice(0, 10); }
+function role(r) { return t(`role.${r}`); }
+function sentimentLabel(l) { return t(`sentiment.${l}`); }
+function kpiName(k) { return t(`kpi.${k}`); }
+// A sentence the API sends as data ({kind, values}), in the page's language:
+// the KPI by its name in `names` (a catalogue prefix), the KPI's numbers by
+// `format`, counts as numbers.
+const KPI_VALUES = ['previous', 'current', 'team', 'value', 'threshold', 'median', 'top'];
+function sentence(m, names, format) {
+  const v = { ...m.values };
+  if (v.kpi) {
+    KPI_VALUES.forEach((k) => { if (typeof v[k] === 'number') v[k] = format(m.values.kpi, v[k]); });
+    v.kpi = t(`${names}.${m.values.kpi}`);
+  }
+  return t(m.kind, v);
+}
+function advice(f) { return (f.advice_by_language && f.advice_by_language[LANG]) || f.advice; }
+function data(s) { return `<span translate="no">${esc(s)}</span>`; }
 function flash(msg) { $status.textContent = msg; $status.classList.add('show'); setTimeout(() => $status.classList.remove('show'), 2500); }
 
 async function api(path, opts = {}) {
@@ -41,9 +153,8 @@ function go(path, params) {
 }
 
 // ---------- date filter ----------
-const PRESETS = [
-  ['7', 'Last 7 days'], ['30', 'Last 30 days'], ['90', 'Last 90 days'], ['quarter', 'This quarter'], ['365', 'Last 12 months'],
-];
+// Ranges are UTC days, as the API counts them.
+const PRESETS = [['7', 'period.last_7_days'], ['30', 'period.last_30_days'], ['90', 'period.last_90_days'], ['quarter', 'period.this_quarter'], ['365', 'period.last_12_months']];
 function presetRange(p) {
   const to = new Date();
   const from = new Date(to);
@@ -62,20 +173,18 @@ async function showLogin() {
   let users = null;
   try { users = await api('/api/auth/dev-users'); } catch (_) { users = null; }
   if (!users) {
-    $main.innerHTML = `<h1>Sign in</h1><div class="card"><p>Sign in through your organisation's identity provider;
-      requests must carry a bearer token. Ask your administrator for access.</p></div>`;
+    $main.innerHTML = `<h1>${esc(t('login.title'))}</h1><div class="card"><p>${esc(t('login.idp'))}</p></div>`;
     return;
   }
   const groups = { manager: [], seller: [], admin: [] };
   users.forEach((u) => groups[u.role].push(u));
-  const list = (us) => us.map((u) => `<button data-user="${esc(u.id)}"><strong>${esc(u.name)}</strong><br>
-      <span class="small muted">${esc(u.role)}${u.team ? ' · ' + esc(u.team) : ''}${u.teams && u.teams.length ? ' · leads ' + esc(u.teams.join(', ')) : ''}</span></button>`).join('');
-  $main.innerHTML = `<h1>Sign in</h1>
-    <div class="banner" role="note"><strong>Demo login.</strong> No passwords: pick any user. This is for local use and demos only;
-    a shared deployment signs users in with bearer tokens from its identity provider.</div>
-    <div class="card"><h2>Managers</h2><div class="users">${list(groups.manager)}</div></div>
-    <div class="card"><h2>Sellers</h2><div class="users">${list(groups.seller)}</div></div>
-    ${groups.admin.length ? `<div class="card"><h2>Admins</h2><div class="users">${list(groups.admin)}</div></div>` : ''}`;
+  const list = (us) => us.map((u) => `<button data-user="${esc(u.id)}"><strong translate="no">${esc(u.name)}</strong><br>
+      <span class="small muted">${esc(role(u.role))}${u.team ? ` · ${data(u.team)}` : ''}${u.teams && u.teams.length ? ` · ${th('login.leads', { teams: data(u.teams.join(', ')) })}` : ''}</span></button>`).join('');
+  $main.innerHTML = `<h1>${esc(t('login.title'))}</h1>
+    <div class="banner" role="note"><strong>${esc(t('login.demo'))}</strong> ${esc(t('login.demo_note'))}</div>
+    <div class="card"><h2>${esc(t('login.managers'))}</h2><div class="users">${list(groups.manager)}</div></div>
+    <div class="card"><h2>${esc(t('login.sellers'))}</h2><div class="users">${list(groups.seller)}</div></div>
+    ${groups.admin.length ? `<div class="card"><h2>${esc(t('login.admins'))}</h2><div class="users">${list(groups.admin)}</div></div>` : ''}`;
   $main.querySelectorAll('[data-user]').forEach((b) => b.addEventListener('click', async () => {
     await api('/api/auth/dev-login', { method: 'POST', body: JSON.stringify({ user_id: b.dataset.user }) });
     ME = null; location.hash = '#/'; render();
@@ -83,121 +192,128 @@ async function showLogin() {
 }
 
 // ---------- seller page ----------
-function kpiCard(label, value, team, top, help) {
-  return `<div class="kpi" data-kpi="${esc(label)}"><div class="label">${esc(label)}</div>
+// `kpi`: a stable key for tests and styles (the KPI's name), whatever the language.
+function kpiCard(kpi, label, value, team, top, help) {
+  return `<div class="kpi" data-kpi="${esc(kpi)}"><div class="label">${esc(label)}</div>
     <div class="value">${value}</div>
-    <div class="cmp">Team ${team} · Top performers ${top}</div>
+    <div class="cmp">${esc(t('kpi_card.compare', { team, top }))}</div>
     ${help ? `<div class="cmp">${esc(help)}</div>` : ''}</div>`;
 }
 
 function sentimentBar(c) {
   const n = c.positive + c.neutral + c.negative;
-  if (!n) return '<p class="empty">No customer sentiment yet: no calls where the customer spoke in this range.</p>';
+  if (!n) return `<p class="empty">${esc(t('sentiment.none'))}</p>`;
   const w = (x) => `${(100 * x / n).toFixed(1)}%`;
-  return `<div class="bar" role="img" aria-label="${c.positive} positive, ${c.neutral} neutral, ${c.negative} negative calls">
+  const share = (x) => new Intl.NumberFormat(LANG, { style: 'percent', minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(x / n);
+  return `<div class="bar" role="img" aria-label="${esc(t('sentiment.bar_label', { positive: c.positive, neutral: c.neutral, negative: c.negative }))}">
       <span style="width:${w(c.positive)};background:var(--pos)"></span><span style="width:${w(c.neutral)};background:var(--neu)"></span><span style="width:${w(c.negative)};background:var(--neg)"></span></div>
-    <div class="legend"><span><i style="background:var(--pos)"></i>Positive ${w(c.positive)} (${c.positive})</span>
-      <span><i style="background:var(--neu)"></i>Neutral ${w(c.neutral)} (${c.neutral})</span>
-      <span><i style="background:var(--neg)"></i>Negative ${w(c.negative)} (${c.negative})</span></div>`;
+    <div class="legend"><span><i style="background:var(--pos)"></i>${esc(t('sentiment.legend_positive', { share: share(c.positive), count: c.positive }))}</span>
+      <span><i style="background:var(--neu)"></i>${esc(t('sentiment.legend_neutral', { share: share(c.neutral), count: c.neutral }))}</span>
+      <span><i style="background:var(--neg)"></i>${esc(t('sentiment.legend_negative', { share: share(c.negative), count: c.negative }))}</span></div>`;
 }
 
 function sentimentOverTime(points, bucket) {
-  if (!points.length) return '<p class="empty">No calls in this range.</p>';
+  if (!points.length) return `<p class="empty">${esc(t('empty.no_calls_in_range'))}</p>`;
   const W = 640, H = 160, pad = 24, bw = Math.min(48, Math.max(6, (W - 2 * pad) / points.length - 6));
   const max = Math.max(...points.map((p) => p.summary.calls));
   const bars = points.map((p, i) => {
     const s = p.summary.sentiment, x = pad + i * ((W - 2 * pad) / points.length);
     let y = H - pad;
-    const seg = (n, color) => { const h = (H - 2 * pad) * n / max; y -= h; return n ? `<rect x="${x}" y="${y}" width="${bw}" height="${h}" fill="${color}"><title>${p.period_start}: ${n}</title></rect>` : ''; };
+    const seg = (n, color) => { const h = (H - 2 * pad) * n / max; y -= h; return n ? `<rect x="${x}" y="${y}" width="${bw}" height="${h}" fill="${color}"><title>${esc(dateOf(p.period_start))}: ${esc(show(n))}</title></rect>` : ''; };
     return seg(s.negative, 'var(--neg)') + seg(s.neutral, 'var(--neu)') + seg(s.positive, 'var(--pos)') +
-      `<text x="${x}" y="${H - 6}" font-size="10" fill="#5b6470">${p.period_start.slice(5)}</text>`;
+      `<text x="${x}" y="${H - 6}" font-size="10" fill="#5b6470">${esc(dateOf(p.period_start, { month: 'numeric', day: 'numeric' }))}</text>`;
   }).join('');
-  return `<div class="timeline"><svg viewBox="0 0 ${W} ${H}" role="img" aria-label="Calls per ${bucket} by customer sentiment">${bars}</svg></div>
-    <div class="legend"><span><i style="background:var(--pos)"></i>Positive</span><span><i style="background:var(--neu)"></i>Neutral</span><span><i style="background:var(--neg)"></i>Negative</span><span>one bar per ${bucket}</span></div>`;
+  return `<div class="timeline"><svg viewBox="0 0 ${W} ${H}" role="img" aria-label="${esc(t(`sot.label_${bucket}`))}">${bars}</svg></div>
+    <div class="legend"><span><i style="background:var(--pos)"></i>${esc(t('sentiment.positive_cap'))}</span><span><i style="background:var(--neu)"></i>${esc(t('sentiment.neutral_cap'))}</span><span><i style="background:var(--neg)"></i>${esc(t('sentiment.negative_cap'))}</span><span>${esc(t(`sot.one_bar_per_${bucket}`))}</span></div>`;
 }
 
 function chips(items, key, filter, count = (k) => k.count ?? k.mentions) {
-  if (!items.length) return '<p class="empty">None in this range.</p>';
-  return `<ul class="chips">${items.map((k) => `<li><button data-${filter}="${esc(k[key])}" title="Show the calls">${esc(k[key])}<span class="count">${count(k)}</span></button></li>`).join('')}</ul>`;
+  if (!items.length) return `<p class="empty">${esc(t('empty.none_in_range'))}</p>`;
+  return `<ul class="chips">${items.map((k) => `<li><button data-${filter}="${esc(k[key])}" title="${esc(t('chips.show_calls'))}"><span translate="no">${esc(k[key])}</span><span class="count">${esc(show(count(k)))}</span></button></li>`).join('')}</ul>`;
+}
+
+// One coaching flag: its reason and advice, in the page's language.
+function flagHtml(f) {
+  return `<div class="flag"><div>${esc(sentence(f.reason_message, 'kpi', coachValue))}</div><div class="small muted">${esc(advice(f))}</div></div>`;
 }
 
 // The seller's own coaching areas: the flags of the team's coaching rules, with advice.
 function ownCoaching(c, isSelf) {
-  if (!c) return '<p class="empty">No team figures to compare with in this range.</p>';
-  if (c.note) return `<p class="empty">${esc(c.note)}</p>`;
-  const top = c.top_performer ? `<p class="small">${isSelf ? 'You are' : 'A'} top performer of the team in this range.</p>` : '';
-  if (!c.flags.length) return `${top}<p class="small muted">Within the team's typical range on every KPI.</p>`;
-  return top + c.flags.map((f) => `<div class="flag"><div>${esc(f.reason)}</div><div class="small muted">${esc(f.advice)}</div></div>`).join('');
+  if (!c) return `<p class="empty">${esc(t('coaching.no_team_figures'))}</p>`;
+  if (c.note_message) return `<p class="empty">${esc(sentence(c.note_message))}</p>`;
+  const top = c.top_performer ? `<p class="small">${esc(t(isSelf ? 'coaching.you_are_top' : 'coaching.is_top'))}</p>` : '';
+  if (!c.flags.length) return `${top}<p class="small muted">${esc(t('coaching.within_range'))}</p>`;
+  return top + c.flags.map(flagHtml).join('');
 }
 
 async function showSeller(sellerId, params) {
   const [from, to] = currentRange(params);
   const q = new URLSearchParams({ from, to });
   if (params.get('said') === 'anyone') q.set('competitors_said_by', 'anyone');
-  let data;
+  let d;
   const view = location.hash;
-  try { data = await api(`/api/sellers/${encodeURIComponent(sellerId)}/insights?${q}`); }
+  try { d = await api(`/api/sellers/${encodeURIComponent(sellerId)}/insights?${q}`); }
   catch (e) { return location.hash === view && showError(e); }
   // The user moved on while this loaded: a newer render owns the page.
   if (location.hash !== view) return;
-  const s = data.summary, t = data.team, isManager = ME.user.role !== 'seller';
+  const s = d.summary, tm = d.team, isManager = ME.user.role !== 'seller';
   const isSelf = sellerId === ME.user.id;
-  const saidBy = data.competitors_said_by;
-  const anyone = saidBy === 'anyone';
-  const top = (k, f) => (t && t.top[k] != null ? f(t.top[k]) : 'n/a');
-  const team = (v, f) => (t ? f(v) : 'n/a');
-  const picker = isManager ? `<label>Seller<select id="seller">${ME.sellers.map((u) => `<option value="${esc(u.id)}" ${u.id === sellerId ? 'selected' : ''}>${esc(u.name)}</option>`).join('')}</select></label>` : '';
-  const tooFew = s.calls === 0
-    ? '<p class="empty">No calls in this range. Pick a longer range, or import calls (see the README).</p>' : '';
+  const anyone = d.competitors_said_by === 'anyone';
+  const top = (k, f) => (tm && tm.top[k] != null ? f(tm.top[k]) : na());
+  const team = (v, f) => (tm ? f(v) : na());
+  const picker = isManager ? `<label>${esc(t('filters.seller'))}<select id="seller" translate="no">${ME.sellers.map((u) => `<option value="${esc(u.id)}" ${u.id === sellerId ? 'selected' : ''}>${esc(u.name)}</option>`).join('')}</select></label>` : '';
+  const tooFew = s.calls === 0 ? `<p class="empty">${esc(t('empty.no_calls_import'))}</p>` : '';
+  const by = (x) => (x === 'win_rate' ? t('top.by_win_rate') : kpiName(x).toLocaleLowerCase(LANG));
+  const leftOut = s.low_confidence_calls ? ` · <span id="left-out" title="${esc(t('summary.left_out_title'))}">${esc(t('summary.left_out', { count: s.low_confidence_calls }))}</span>` : '';
   $main.innerHTML = `
-    <h1>${esc(data.seller.name)} <span class="muted small">${esc(data.seller.team_name || '')}</span></h1>
+    <h1>${data(d.seller.name)} <span class="muted small">${data(d.seller.team_name || '')}</span></h1>
     <div class="card filters" role="search">
-      <label>Period<select id="preset">${PRESETS.map(([v, l]) => `<option value="${v}">${l}</option>`).join('')}<option value="custom">Custom</option></select></label>
-      <label>From<input type="date" id="from" value="${from}"></label>
-      <label>To<input type="date" id="to" value="${to}"></label>
-      <button id="apply">Apply</button>
+      <label>${esc(t('filters.period'))}<select id="preset">${PRESETS.map(([v, k]) => `<option value="${v}">${esc(t(k))}</option>`).join('')}<option value="custom">${esc(t('period.custom'))}</option></select></label>
+      <label>${esc(t('filters.from'))}<input type="date" id="from" value="${from}"></label>
+      <label>${esc(t('filters.to'))}<input type="date" id="to" value="${to}"></label>
+      <button id="apply">${esc(t('filters.apply'))}</button>
       ${picker}
-      <span class="muted small">${s.calls} call(s) · ${secs(s.total_duration_s)} in total${s.low_confidence_calls ? ` · <span id="left-out" title="Mono recordings where who said what is uncertain: counted as calls, left out of the KPIs and sentiment">${s.low_confidence_calls} left out of the KPIs (speakers uncertain)</span>` : ''}</span>
+      <span class="muted small">${esc(t('summary.calls_total', { count: s.calls, duration: secs(s.total_duration_s) }))}${leftOut}</span>
       ${isSelf ? '' : `<span style="margin-left:auto" id="contact">
-        ${data.seller.email ? `<a class="button" href="mailto:${esc(data.seller.email)}">Email</a>` : ''}
-        ${data.seller.chat_url ? ` · <a href="${esc(data.seller.chat_url)}" target="_blank" rel="noopener">Chat</a>` : ''}
+        ${d.seller.email ? `<a class="button" href="mailto:${esc(d.seller.email)}">${esc(t('contact.email'))}</a>` : ''}
+        ${d.seller.chat_url ? ` · <a href="${esc(d.seller.chat_url)}" target="_blank" rel="noopener">${esc(t('contact.chat'))}</a>` : ''}
       </span>`}
     </div>
     ${tooFew}
-    <section class="card" aria-labelledby="style-h"><h2 id="style-h">Conversation style</h2>
+    <section class="card" aria-labelledby="style-h"><h2 id="style-h">${esc(t('style.title'))}</h2>
       <div class="kpis">
-        ${kpiCard('Talking speed', s.avg_seller_wpm == null ? 'n/a' : `${num(s.avg_seller_wpm, 0)} wpm`, team(t && t.overall.avg_seller_wpm, (v) => num(v, 0)), top('avg_seller_wpm', (v) => num(v, 0)), 'words per minute of talk time')}
-        ${kpiCard('Switches per conversation', num(s.switches_per_call), team(t && t.overall.switches_per_call, num), top('switches_per_call', num))}
-        ${kpiCard('Average pause', secs(s.avg_pause_s), team(t && t.overall.avg_pause_s, secs), top('avg_pause_s', secs), 'before responding to the customer')}
-        ${kpiCard('Longest customer monologue', secs(s.avg_longest_customer_monologue_s), team(t && t.overall.avg_longest_customer_monologue_s, secs), top('avg_longest_customer_monologue_s', secs), 'average per call')}
-        ${kpiCard('Talk-to-listen ratio', pct(s.avg_talk_ratio), team(t && t.overall.avg_talk_ratio, pct), top('avg_talk_ratio', pct), 'seller share of talk time')}
-        ${kpiCard('Questions per call', num(s.questions_per_call), team(t && t.overall.questions_per_call, num), top('questions_per_call', num))}
+        ${kpiCard('avg_seller_wpm', t('card.talking_speed'), wpm(s.avg_seller_wpm), team(tm && tm.overall.avg_seller_wpm, (v) => num(v, 0)), top('avg_seller_wpm', (v) => num(v, 0)), t('card.talking_speed_help'))}
+        ${kpiCard('switches_per_call', t('card.switches'), num(s.switches_per_call), team(tm && tm.overall.switches_per_call, num), top('switches_per_call', num))}
+        ${kpiCard('avg_pause_s', t('card.pause'), secs(s.avg_pause_s), team(tm && tm.overall.avg_pause_s, secs), top('avg_pause_s', secs), t('card.pause_help'))}
+        ${kpiCard('avg_longest_customer_monologue_s', t('card.monologue'), secs(s.avg_longest_customer_monologue_s), team(tm && tm.overall.avg_longest_customer_monologue_s, secs), top('avg_longest_customer_monologue_s', secs), t('card.monologue_help'))}
+        ${kpiCard('avg_talk_ratio', t('card.talk_ratio'), pct(s.avg_talk_ratio), team(tm && tm.overall.avg_talk_ratio, pct), top('avg_talk_ratio', pct), t('card.talk_ratio_help'))}
+        ${kpiCard('questions_per_call', t('card.questions'), num(s.questions_per_call), team(tm && tm.overall.questions_per_call, num), top('questions_per_call', num))}
       </div>
-      ${t ? `<p class="small muted" id="style-top">Top performers: ${t.top_performer_names.length ? esc(t.top_performer_names.join(', ')) : 'none yet'} (by ${esc(t.top_performers_by.replace('_', ' '))}).</p>` : ''}
+      ${tm ? `<p class="small muted" id="style-top">${th('style.top_performers', { names: tm.top_performer_names.length ? data(tm.top_performer_names.join(', ')) : esc(t('top.none_yet')), by: esc(by(tm.top_performers_by)) })}</p>` : ''}
     </section>
-    <section class="card" aria-labelledby="own-h"><h2 id="own-h">${isSelf ? 'Your coaching areas' : 'Coaching areas'}</h2><div id="own-coaching">${ownCoaching(data.coaching, isSelf)}</div></section>
+    <section class="card" aria-labelledby="own-h"><h2 id="own-h">${esc(t(isSelf ? 'coaching.own_title_self' : 'coaching.own_title'))}</h2><div id="own-coaching">${ownCoaching(d.coaching, isSelf)}</div></section>
     <div class="grid">
-      <section class="card" aria-labelledby="ins-h"><h2 id="ins-h">Insights</h2>
-        ${data.trends.length ? `<ul class="trends">${data.trends.map((x) => `<li>${esc(x.text)}</li>`).join('')}</ul>` : `<p class="empty">${esc(data.trends_note || 'No notable change against the previous period.')}</p>`}
-        <p class="small muted">Compared with ${data.previous_range.from} – ${data.previous_range.to}.</p>
+      <section class="card" aria-labelledby="ins-h"><h2 id="ins-h">${esc(t('insights.title'))}</h2>
+        ${d.trends.length ? `<ul class="trends">${d.trends.map((x) => `<li data-trend="${esc(x.kpi)}">${esc(sentence(x.message, 'trend.kpi', trendValue))}</li>`).join('')}</ul>` : `<p class="empty">${esc(d.trends_note_message ? sentence(d.trends_note_message) : t('insights.no_change'))}</p>`}
+        <p class="small muted" id="compared">${esc(t('insights.compared_with', { from: dateOf(d.previous_range.from), to: dateOf(d.previous_range.to) }))}</p>
       </section>
-      <section class="card" aria-labelledby="stat-h"><h2 id="stat-h">Statistics</h2>
-        <h3 class="small">Average customer sentiment</h3>${sentimentBar(s.sentiment)}
-        <p>Average talk-to-listen ratio: <strong>${pct(s.avg_talk_ratio)}</strong>${t ? ` <span class="muted">(team ${pct(t.overall.avg_talk_ratio)})</span>` : ''}</p>
+      <section class="card" aria-labelledby="stat-h"><h2 id="stat-h">${esc(t('stats.title'))}</h2>
+        <h3 class="small">${esc(t('stats.avg_sentiment'))}</h3>${sentimentBar(s.sentiment)}
+        <p>${th('stats.avg_talk_ratio', { value: `<strong>${esc(pct(s.avg_talk_ratio))}</strong>` })}${tm ? ` <span class="muted">${esc(t('stats.team_value', { value: pct(tm.overall.avg_talk_ratio) }))}</span>` : ''}</p>
       </section>
     </div>
-    <section class="card" aria-labelledby="sot-h"><h2 id="sot-h">Sentiment over time</h2>${sentimentOverTime(data.sentiment_over_time, data.sentiment_bucket)}</section>
+    <section class="card" aria-labelledby="sot-h"><h2 id="sot-h">${esc(t('sot.title'))}</h2>${sentimentOverTime(d.sentiment_over_time, d.sentiment_bucket)}</section>
     <div class="grid">
-      <section class="card" aria-labelledby="kw-h"><h2 id="kw-h">Keywords customers use</h2>${chips(data.customer_keywords, 'phrase', 'keyword')}</section>
-      <section class="card" aria-labelledby="comp-h"><h2 id="comp-h">Competitors ${anyone ? 'mentioned' : 'customers mention'}</h2>
-        <label class="small muted"><input type="checkbox" id="seller-mentions" ${anyone ? 'checked' : ''}> include the seller's mentions</label>
-        ${chips(data.competitors, 'term', 'competitor', (k) => (anyone ? k.mentions : k.by_customer))}
-        <h2 style="margin-top:12px">Tracked keywords</h2>${chips(data.tracked_keywords, 'term', 'term')}</section>
+      <section class="card" aria-labelledby="kw-h"><h2 id="kw-h">${esc(t('keywords.title'))}</h2>${chips(d.customer_keywords, 'phrase', 'keyword')}</section>
+      <section class="card" aria-labelledby="comp-h"><h2 id="comp-h">${esc(t(anyone ? 'competitors.title_anyone' : 'competitors.title_customer'))}</h2>
+        <label class="small muted"><input type="checkbox" id="seller-mentions" ${anyone ? 'checked' : ''}> ${esc(t('competitors.include_seller'))}</label>
+        ${chips(d.competitors, 'term', 'competitor', (k) => (anyone ? k.mentions : k.by_customer))}
+        <h2 style="margin-top:12px">${esc(t('tracked.title'))}</h2>${chips(d.tracked_keywords, 'term', 'term')}</section>
     </div>
-    <section class="card" aria-labelledby="cm-h"><h2 id="cm-h">${isManager ? 'Latest comments on these calls' : 'Comments from your manager'}</h2><div id="seller-comments"><p class="loading">Loading…</p></div></section>
-    ${isSelf ? '<section class="card" aria-labelledby="sh-h"><h2 id="sh-h">Shared with you</h2><div id="shared"><p class="loading">Loading…</p></div></section>' : ''}
-    <section class="card" aria-labelledby="hist-h"><h2 id="hist-h">Call history <span id="hist-filter" class="small muted"></span></h2><div id="history"></div></section>
-    ${isManager && data.seller.team ? `<section class="card" aria-labelledby="coach-h"><h2 id="coach-h">Coaching — ${esc(data.seller.team_name || data.seller.team)}</h2><div id="coaching"><p class="loading">Loading…</p></div></section>` : ''}`;
+    <section class="card" aria-labelledby="cm-h"><h2 id="cm-h">${esc(t(isManager ? 'comments.latest_title' : 'comments.from_manager_title'))}</h2><div id="seller-comments"><p class="loading">${esc(t('page.loading'))}</p></div></section>
+    ${isSelf ? `<section class="card" aria-labelledby="sh-h"><h2 id="sh-h">${esc(t('shared.title'))}</h2><div id="shared"><p class="loading">${esc(t('page.loading'))}</p></div></section>` : ''}
+    <section class="card" aria-labelledby="hist-h"><h2 id="hist-h">${esc(t('history.title'))} <span id="hist-filter" class="small muted"></span></h2><div id="history"></div></section>
+    ${isManager && d.seller.team ? `<section class="card" aria-labelledby="coach-h"><h2 id="coach-h">${th('coaching.team_title', { team: data(d.seller.team_name || d.seller.team) })}</h2><div id="coaching"><p class="loading">${esc(t('page.loading'))}</p></div></section>` : ''}`;
 
   const preset = $main.querySelector('#preset');
   preset.value = params.get('preset') || (params.get('from') ? 'custom' : '30');
@@ -224,7 +340,7 @@ async function showSeller(sellerId, params) {
   loadHistory(sellerId, from, to, history);
   loadSellerComments(sellerId, from, to);
   if (isSelf) loadShared();
-  if (isManager && data.seller.team) loadCoaching(data.seller.team, from, to);
+  if (isManager && d.seller.team) loadCoaching(d.seller.team, from, to);
 }
 
 async function loadHistory(sellerId, from, to, h) {
@@ -237,19 +353,19 @@ async function loadHistory(sellerId, from, to, h) {
   // The user may have moved on while this loaded: then there is nothing to fill.
   const filter = $main.querySelector('#hist-filter');
   if (!filter || !$main.querySelector('#history')) return;
-  filter.innerHTML = h.term || h.keyword ? `${h.saidBy === 'customer' ? 'where the customer mentions' : 'mentioning'} “${esc(h.term || h.keyword)}” · <button class="link" id="clear">show all</button>` : '';
+  filter.innerHTML = h.term || h.keyword ? `${th(h.saidBy === 'customer' ? 'history.filter_customer' : 'history.filter_any', { term: data(h.term || h.keyword) })} · <button class="link" id="clear">${esc(t('history.show_all'))}</button>` : '';
   if (h.term || h.keyword) filter.querySelector('#clear').addEventListener('click', () => { h.term = h.keyword = ''; loadHistory(sellerId, from, to, h); });
-  if (!page.items.length) { el.innerHTML = '<p class="empty">No calls match.</p>'; return; }
-  const th = (key, label, cls = '') => `<th class="${cls}" aria-sort="${h.sort === key ? (h.desc ? 'descending' : 'ascending') : 'none'}"><button data-sort="${key}">${label}${h.sort === key ? (h.desc ? ' ▼' : ' ▲') : ''}</button></th>`;
+  if (!page.items.length) { el.innerHTML = `<p class="empty">${esc(t('history.no_match'))}</p>`; return; }
+  const col = (key, label, cls = '') => `<th class="${cls}" aria-sort="${h.sort === key ? (h.desc ? 'descending' : 'ascending') : 'none'}"><button data-sort="${key}">${esc(label)}${h.sort === key ? (h.desc ? ' ▼' : ' ▲') : ''}</button></th>`;
   const pages = Math.max(1, Math.ceil(page.total / 10));
-  el.innerHTML = `<div class="table-wrap"><table><thead><tr>${th('started_at', 'Date')}<th>Customer</th>${th('duration', 'Duration')}${th('sentiment', 'Sentiment')}${th('talk_ratio', 'Talk ratio', 'opt')}<th class="opt">Signals</th></tr></thead><tbody>
-    ${page.items.map((c) => `<tr><td><a href="#/call/${encodeURIComponent(c.call_id)}">${esc(c.started_at.slice(0, 16).replace('T', ' '))}</a></td>
-      <td>${esc(c.customer || '—')}</td><td>${secs(c.duration_s)}</td>
-      <td>${c.sentiment ? `<span class="sent ${c.sentiment}">${c.sentiment}</span>` : '—'}</td>
-      <td class="opt">${pct(c.talk_ratio)}${c.low_confidence ? ' <span class="small muted" title="Speakers uncertain: left out of the KPIs">(left out)</span>' : ''}</td><td class="opt small">${c.mentions} mentions · ${c.action_items} action items · ${c.questions} questions</td></tr>`).join('')}
+  el.innerHTML = `<div class="table-wrap"><table><thead><tr>${col('started_at', t('history.date'))}<th>${esc(t('history.customer'))}</th>${col('duration', t('history.duration'))}${col('sentiment', t('history.sentiment'))}${col('talk_ratio', t('history.talk_ratio'), 'opt')}<th class="opt">${esc(t('history.signals'))}</th></tr></thead><tbody>
+    ${page.items.map((c) => `<tr><td><a href="#/call/${encodeURIComponent(c.call_id)}">${esc(dateTime(c.started_at))}</a></td>
+      <td translate="no">${esc(c.customer || '—')}</td><td>${esc(secs(c.duration_s))}</td>
+      <td>${c.sentiment ? `<span class="sent ${esc(c.sentiment)}">${esc(sentimentLabel(c.sentiment))}</span>` : '—'}</td>
+      <td class="opt">${esc(pct(c.talk_ratio))}${c.low_confidence ? ` <span class="small muted" title="${esc(t('history.left_out_title'))}">${esc(t('history.left_out'))}</span>` : ''}</td><td class="opt small">${esc(t('history.signal_counts', { mentions: c.mentions, action_items: c.action_items, questions: c.questions }))}</td></tr>`).join('')}
     </tbody></table></div>
-    <p class="small">${page.total} call(s) · page ${h.page + 1} of ${pages}
-      ${h.page > 0 ? '<button class="ghost" id="prev">Previous</button>' : ''} ${h.page + 1 < pages ? '<button class="ghost" id="next">Next</button>' : ''}</p>`;
+    <p class="small">${esc(t('history.page', { count: page.total, page: h.page + 1, pages }))}
+      ${h.page > 0 ? `<button class="ghost" id="prev">${esc(t('history.previous'))}</button>` : ''} ${h.page + 1 < pages ? `<button class="ghost" id="next">${esc(t('history.next'))}</button>` : ''}</p>`;
   el.querySelectorAll('[data-sort]').forEach((b) => b.addEventListener('click', () => {
     if (h.sort === b.dataset.sort) h.desc = !h.desc; else { h.sort = b.dataset.sort; h.desc = true; }
     h.page = 0; loadHistory(sellerId, from, to, h);
@@ -263,10 +379,13 @@ async function loadSellerComments(sellerId, from, to) {
   const list = await api(`/api/sellers/${encodeURIComponent(sellerId)}/comments?${new URLSearchParams({ from, to })}`);
   const el = $main.querySelector('#seller-comments');
   if (!el) return; // navigated away meanwhile
-  if (!list.length) { el.innerHTML = '<p class="empty">No comments on calls of this range yet.</p>'; return; }
-  el.innerHTML = list.slice(0, 8).map((c) => `<div class="comment"><div class="small muted"><strong>${esc(c.author_name)}</strong> (${esc(c.author_role)}) on
-      <a href="#/call/${encodeURIComponent(c.call_id)}">${esc(c.call_id)}</a>${c.turn != null ? `, line ${c.turn + 1}` : ''}${c.at_s != null ? ` at ${clock(c.at_s)}` : ''} · ${esc(c.created_at.slice(0, 16).replace('T', ' '))}</div>
-      <div>${esc(c.text)}</div></div>`).join('');
+  if (!list.length) { el.innerHTML = `<p class="empty">${esc(t('comments.none_in_range'))}</p>`; return; }
+  el.innerHTML = list.slice(0, 8).map((c) => {
+    const where = c.turn != null && c.at_s != null ? 'comments.on_call_line_at' : c.turn != null ? 'comments.on_call_line' : c.at_s != null ? 'comments.on_call_at' : 'comments.on_call';
+    const on = th(where, { call: `<a href="#/call/${encodeURIComponent(c.call_id)}" translate="no">${esc(c.call_id)}</a>`, line: esc(show((c.turn ?? 0) + 1)), at: esc(clock(c.at_s ?? 0)) });
+    return `<div class="comment"><div class="small muted"><strong translate="no">${esc(c.author_name)}</strong> (${esc(role(c.author_role))}) ${on} · ${esc(dateTime(c.created_at))}</div>
+      <div translate="no">${esc(c.text)}</div></div>`;
+  }).join('');
 }
 
 // Calls and clips managers shared with this seller (from other sellers of the team).
@@ -274,10 +393,10 @@ async function loadShared() {
   const list = await api('/api/shared');
   const el = $main.querySelector('#shared');
   if (!el) return; // navigated away meanwhile
-  if (!list.length) { el.innerHTML = '<p class="empty">Nothing shared with you yet. Your manager can share a call or a moment of one with you.</p>'; return; }
-  el.innerHTML = `<ul class="shared">${list.map((x) => `<li data-share="${esc(x.share_id)}"><a href="#/call/${encodeURIComponent(x.call_id)}?share=${encodeURIComponent(x.share_id)}">${esc(x.call.customer || 'Call')}</a>
-      <span class="small muted">${esc(x.seller_name)}'s call of ${esc(x.call.started_at.slice(0, 10))}${x.start_s != null ? ` · clip ${clock(x.start_s)}–${clock(x.end_s)}` : ''} · shared by ${esc(x.created_by_name)}</span>
-      ${x.note ? `<div>${esc(x.note)}</div>` : ''}</li>`).join('')}</ul>`;
+  if (!list.length) { el.innerHTML = `<p class="empty">${esc(t('shared.none'))}</p>`; return; }
+  el.innerHTML = `<ul class="shared">${list.map((x) => `<li data-share="${esc(x.share_id)}"><a href="#/call/${encodeURIComponent(x.call_id)}?share=${encodeURIComponent(x.share_id)}">${x.call.customer ? data(x.call.customer) : esc(t('call.untitled'))}</a>
+      <span class="small muted">${th(x.start_s != null ? 'shared.item_clip' : 'shared.item', { seller: data(x.seller_name), date: esc(dateOnly(x.call.started_at)), from: esc(clock(x.start_s ?? 0)), to: esc(clock(x.end_s ?? 0)), by: data(x.created_by_name) })}</span>
+      ${x.note ? `<div translate="no">${esc(x.note)}</div>` : ''}</li>`).join('')}</ul>`;
 }
 
 async function loadCoaching(team, from, to) {
@@ -287,14 +406,16 @@ async function loadCoaching(team, from, to) {
   const el = $main.querySelector('#coaching');
   if (!el) return; // navigated away meanwhile
   const name = (id) => (ME.sellers.find((u) => u.id === id) || { name: id }).name;
-  const sellers = r.sellers.map((s) => `<div data-seller="${esc(s.seller_id)}"><strong>${esc(name(s.seller_id))}</strong> <span class="small muted">${s.calls} call(s)${s.top_performer ? ' · top performer' : ''}</span>
-      ${s.note ? `<p class="empty small">${esc(s.note)}</p>` : s.flags.length ? s.flags.map((f) => `<div class="flag"><div>${esc(f.reason)}</div><div class="small muted">${esc(f.advice)}</div></div>`).join('') : '<p class="small muted">Within the team\'s typical range on every KPI.</p>'}</div>`).join('');
-  const diffs = r.differences.length ? `<table><thead><tr><th>KPI</th><th>Top performers</th><th>Others</th></tr></thead><tbody>
-      ${r.differences.map((d) => { const f = d.kpi === 'avg_talk_ratio' || d.kpi === 'positive_share' ? pct : num; return `<tr><td>${esc(d.label)}</td><td>${f(d.top_performers)}</td><td>${f(d.others)}</td></tr>`; }).join('')}</tbody></table>`
-    : '<p class="empty">Not enough sellers with enough calls to compare.</p>';
-  el.innerHTML = `<p class="small muted" id="top-line">Top performers by ${esc(r.top_performers_by.replace('_', ' '))}: ${r.top_performers.map((id) => esc(name(id))).join(', ') || 'none yet'}.</p>
-    <h3 class="small">Who may need coaching</h3>${sellers || '<p class="empty">No calls in this range.</p>'}
-    <h3 class="small">What top performers do differently</h3>${diffs}`;
+  const sellers = r.sellers.map((s) => `<div data-seller="${esc(s.seller_id)}"><strong translate="no">${esc(name(s.seller_id))}</strong> <span class="small muted">${esc(t('coaching.calls', { count: s.calls }))}${s.top_performer ? ` · ${esc(t('coaching.top_performer'))}` : ''}</span>
+      ${s.note_message ? `<p class="empty small">${esc(sentence(s.note_message))}</p>` : s.flags.length ? s.flags.map(flagHtml).join('') : `<p class="small muted">${esc(t('coaching.within_range'))}</p>`}</div>`).join('');
+  const diffs = r.differences.length ? `<table><thead><tr><th>${esc(t('coaching.kpi'))}</th><th>${esc(t('coaching.top_performers'))}</th><th>${esc(t('coaching.others'))}</th></tr></thead><tbody>
+      ${r.differences.map((d) => `<tr><td>${esc(kpiName(d.kpi))}</td><td>${esc(coachValue(d.kpi, d.top_performers))}</td><td>${esc(coachValue(d.kpi, d.others))}</td></tr>`).join('')}</tbody></table>`
+    : `<p class="empty">${esc(t('coaching.not_enough_sellers'))}</p>`;
+  const by = r.top_performers_by === 'win_rate' ? t('top.by_win_rate') : kpiName(r.top_performers_by).toLocaleLowerCase(LANG);
+  const names = r.top_performers.map((id) => name(id)).join(', ');
+  el.innerHTML = `<p class="small muted" id="top-line">${th('coaching.top_line', { by: esc(by), names: names ? data(names) : esc(t('top.none_yet')) })}</p>
+    <h3 class="small">${esc(t('coaching.who_title'))}</h3>${sellers || `<p class="empty">${esc(t('empty.no_calls_in_range'))}</p>`}
+    <h3 class="small">${esc(t('coaching.differences_title'))}</h3>${diffs}`;
 }
 
 // ---------- call page ----------
@@ -308,14 +429,14 @@ async function showCall(callId, params) {
   } catch (e) { return location.hash === view && showError(e); }
   // The user moved on while this loaded: a newer render owns the page.
   if (location.hash !== view) return;
-  const s = c.summary, sig = c.signals, t = c.transcript;
-  const roles = t.speakers || {};
+  const s = c.summary, sig = c.signals, tr = c.transcript;
+  const roles = tr.speakers || {};
   // Turns from the sentiment timeline (the KPI engine's turns); words by time.
-  const words = [...t.words].sort((a, b) => a.start - b.start || a.end - b.end);
+  const words = [...tr.words].sort((a, b) => a.start - b.start || a.end - b.end);
   const turns = sig.sentiment.timeline.map((p) => ({ ...p, words: [] }));
   words.forEach((w) => {
-    const role = roles[w.speaker];
-    const turn = turns.find((x) => x.role === role && w.start >= x.start - 1e-6 && w.end <= x.end + 1e-6);
+    const r = roles[w.speaker];
+    const turn = turns.find((x) => x.role === r && w.start >= x.start - 1e-6 && w.end <= x.end + 1e-6);
     if (turn) turn.words.push(w);
   });
   const duration = c.summary.duration_s || (words.length ? words[words.length - 1].end : 1);
@@ -324,54 +445,55 @@ async function showCall(callId, params) {
   const canShare = !shared && ME.user.role !== 'seller';
   const via = shared ? (c.shared.find((x) => x.share_id === params.get('share')) || c.shared[0]) : null;
   const markers = [
-    ...sig.mentions.map((m) => ({ t: m.start, kind: m.kind, label: `${m.kind}: ${m.term}` })),
-    ...sig.questions.map((q) => ({ t: q.start, kind: 'question', label: `question: ${q.text}` })),
-    ...sig.action_items.map((a) => ({ t: a.start, kind: 'action', label: `action item: ${a.text}` })),
+    ...sig.mentions.map((m) => ({ t: m.start, kind: m.kind, label: t(`marker.${m.kind}`, { text: m.term }) })),
+    ...sig.questions.map((q) => ({ t: q.start, kind: 'question', label: t('marker.question', { text: q.text }) })),
+    ...sig.action_items.map((a) => ({ t: a.start, kind: 'action', label: t('marker.action', { text: a.text }) })),
   ];
   const color = { competitor: '#c0392b', keyword: '#2457c5', question: '#8e44ad', action: '#b45f06' };
   const W = 800, H = 120, mid = 60;
-  const line = sig.sentiment.timeline.map((p) => `<rect x="${(p.start / duration) * W}" y="${p.score >= 0 ? mid - p.score * 45 : mid}" width="${Math.max(2, ((p.end - p.start) / duration) * W)}" height="${Math.abs(p.score) * 45 || 1}" fill="${p.label === 'positive' ? 'var(--pos)' : p.label === 'negative' ? 'var(--neg)' : 'var(--neu)'}" opacity="${p.role === 'customer' ? 1 : 0.45}"><title>${p.role} turn at ${clock(p.start)}: ${p.label} (${p.score.toFixed(2)})</title></rect>`).join('');
+  const line = sig.sentiment.timeline.map((p) => `<rect x="${(p.start / duration) * W}" y="${p.score >= 0 ? mid - p.score * 45 : mid}" width="${Math.max(2, ((p.end - p.start) / duration) * W)}" height="${Math.abs(p.score) * 45 || 1}" fill="${p.label === 'positive' ? 'var(--pos)' : p.label === 'negative' ? 'var(--neg)' : 'var(--neu)'}" opacity="${p.role === 'customer' ? 1 : 0.45}"><title>${esc(t('call.turn_title', { role: role(p.role), at: clock(p.start), label: sentimentLabel(p.label), score: num(p.score, 2) }))}</title></rect>`).join('');
   const marks = markers.map((m) => `<g class="marker" data-seek="${m.t}" style="cursor:pointer"><line x1="${(m.t / duration) * W}" x2="${(m.t / duration) * W}" y1="100" y2="118" stroke="${color[m.kind]}" stroke-width="3"></line><title>${esc(m.label)} (${clock(m.t)})</title></g>`).join('');
+  const outcome = s.outcome ? ` · ${has(`outcome.${s.outcome}`) ? esc(t(`outcome.${s.outcome}`)) : data(s.outcome)}` : '';
+  const viaHtml = via ? `<div class="banner" id="shared-banner" role="note"><strong>${th('call.shared_by', { name: data(via.created_by_name) })}</strong>${via.start_s != null ? ` — ${th('call.shared_clip', { from: esc(clock(via.start_s)), to: esc(clock(via.end_s)) })} <button class="link" data-seek="${via.start_s}">${esc(t('call.play_clip'))}</button>` : ` — ${esc(t('call.shared_whole'))}`}${via.note ? `: <span translate="no">${esc(via.note)}</span>` : ''}</div>` : '';
   $main.innerHTML = `
-    <p><a href="javascript:history.back()">← Back</a></p>
-    <h1>${esc(s.customer || 'Call')} <span class="muted small">${esc(s.started_at.slice(0, 16).replace('T', ' '))} · ${secs(s.duration_s)} · ${esc(c.seller_name)}${s.outcome ? ' · ' + esc(s.outcome) : ''}</span></h1>
-    ${via ? `<div class="banner" id="shared-banner" role="note"><strong>Shared with you by ${esc(via.created_by_name)}</strong>${via.start_s != null ? ` — a clip, ${clock(via.start_s)}–${clock(via.end_s)} <button class="link" data-seek="${via.start_s}">play it</button>` : ' — the whole call'}${via.note ? `: ${esc(via.note)}` : ''}</div>` : ''}
-    ${c.attribution && c.attribution.low_confidence ? `<p class="empty" id="attribution-note">Who said what is uncertain in this recording (speakers found by voice, confidence ${Math.round(c.attribution.confidence * 100)} %): its KPIs and sentiment are left out of the seller's figures.</p>` : ''}
-    <section class="card" aria-labelledby="play-h"><h2 id="play-h">Recording</h2>
-      ${c.audio_uri ? `<audio id="player" controls preload="metadata" src="/api/calls/${encodeURIComponent(callId)}/audio"></audio>` : '<p class="empty">No recording is stored for this call (it was analysed from a transcript).</p>'}
-      <div class="timeline"><svg viewBox="0 0 ${W} ${H}" role="img" aria-label="Sentiment per turn and signal markers over the call">
+    <p><a href="javascript:history.back()">${esc(t('call.back'))}</a></p>
+    <h1>${s.customer ? data(s.customer) : esc(t('call.untitled'))} <span class="muted small">${esc(dateTime(s.started_at))} · ${esc(secs(s.duration_s))} · ${data(c.seller_name)}${outcome}</span></h1>
+    ${viaHtml}
+    ${c.attribution && c.attribution.low_confidence ? `<p class="empty" id="attribution-note">${esc(t('call.attribution_uncertain', { confidence: pct(c.attribution.confidence) }))}</p>` : ''}
+    <section class="card" aria-labelledby="play-h"><h2 id="play-h">${esc(t('call.recording'))}</h2>
+      ${c.audio_uri ? `<audio id="player" controls preload="metadata" src="/api/calls/${encodeURIComponent(callId)}/audio"></audio>` : `<p class="empty">${esc(t('call.no_recording'))}</p>`}
+      <div class="timeline"><svg viewBox="0 0 ${W} ${H}" role="img" aria-label="${esc(t('call.timeline_label'))}">
         <line x1="0" x2="${W}" y1="${mid}" y2="${mid}" stroke="#d9dee5"></line>${line}${marks}<g id="comment-marks"></g></svg></div>
-      <div class="legend"><span><i style="background:var(--pos)"></i>positive</span><span><i style="background:var(--neg)"></i>negative</span><span>faded: seller turns</span>
-        <span><i style="background:#c0392b"></i>competitor</span><span><i style="background:#2457c5"></i>keyword</span><span><i style="background:#8e44ad"></i>question</span><span><i style="background:#b45f06"></i>action item</span><span><i style="background:#e0a800"></i>comment</span></div>
+      <div class="legend"><span><i style="background:var(--pos)"></i>${esc(t('sentiment.positive'))}</span><span><i style="background:var(--neg)"></i>${esc(t('sentiment.negative'))}</span><span>${esc(t('call.legend_faded'))}</span>
+        <span><i style="background:#c0392b"></i>${esc(t('call.legend_competitor'))}</span><span><i style="background:#2457c5"></i>${esc(t('call.legend_keyword'))}</span><span><i style="background:#8e44ad"></i>${esc(t('call.legend_question'))}</span><span><i style="background:#b45f06"></i>${esc(t('call.legend_action'))}</span><span><i style="background:#e0a800"></i>${esc(t('call.legend_comment'))}</span></div>
     </section>
     <div class="grid">
-      <section class="card" aria-labelledby="sum-h"><h2 id="sum-h">Summary</h2>
-        <p>Customer sentiment: ${sig.sentiment.customer ? `<span class="sent ${sig.sentiment.customer.label}">${sig.sentiment.customer.label}</span> (${sig.sentiment.customer.score.toFixed(2)})` : 'n/a'}</p>
-        <p class="small">Talk ratio ${pct(c.kpis.talk_ratio)} · ${num(c.kpis.seller_wpm, 0)} wpm · ${c.kpis.switches} switches · longest customer monologue ${secs(c.kpis.longest_customer_monologue_s)} · ${c.kpis.seller_questions} seller questions</p>
-        <h3 class="small">Action items</h3>${sig.action_items.length ? `<ul>${sig.action_items.map((a) => `<li><button class="link" data-seek="${a.start}">${clock(a.start)}</button> <strong>${esc(a.owner)}</strong>: ${esc(a.text)}</li>`).join('')}</ul>` : '<p class="empty">None.</p>'}
-        <h3 class="small">Signals</h3>${sig.mentions.length ? `<ul>${sig.mentions.map((m) => `<li><button class="link" data-seek="${m.start}">${clock(m.start)}</button> ${esc(m.kind)} <strong>${esc(m.term)}</strong> by ${esc(m.role)}: “${esc(m.context)}”</li>`).join('')}</ul>` : '<p class="empty">No tracked keywords or competitors.</p>'}
+      <section class="card" aria-labelledby="sum-h"><h2 id="sum-h">${esc(t('call.summary'))}</h2>
+        <p>${th('call.customer_sentiment', { value: sig.sentiment.customer ? `<span class="sent ${esc(sig.sentiment.customer.label)}">${esc(sentimentLabel(sig.sentiment.customer.label))}</span> (${esc(num(sig.sentiment.customer.score, 2))})` : esc(na()) })}</p>
+        <p class="small">${esc(t('call.kpis', { talk: pct(c.kpis.talk_ratio), wpm: wpm(c.kpis.seller_wpm), switches: c.kpis.switches, monologue: secs(c.kpis.longest_customer_monologue_s), questions: c.kpis.seller_questions }))}</p>
+        <h3 class="small">${esc(t('call.action_items'))}</h3>${sig.action_items.length ? `<ul>${sig.action_items.map((a) => `<li><button class="link" data-seek="${a.start}">${clock(a.start)}</button> <strong>${esc(role(a.owner))}</strong>: <span translate="no">${esc(a.text)}</span></li>`).join('')}</ul>` : `<p class="empty">${esc(t('call.none'))}</p>`}
+        <h3 class="small">${esc(t('call.signals'))}</h3>${sig.mentions.length ? `<ul>${sig.mentions.map((m) => `<li><button class="link" data-seek="${m.start}">${clock(m.start)}</button> ${th('call.mention', { kind: esc(t(`mention.${m.kind}`)), term: `<strong translate="no">${esc(m.term)}</strong>`, role: esc(role(m.role)), context: data(m.context) })}</li>`).join('')}</ul>` : `<p class="empty">${esc(t('call.no_mentions'))}</p>`}
       </section>
-      ${shared ? '' : `<section class="card" aria-labelledby="com-h"><h2 id="com-h">Comments</h2>
+      ${shared ? '' : `<section class="card" aria-labelledby="com-h"><h2 id="com-h">${esc(t('comments.title'))}</h2>
         <p class="small muted" id="line-count"></p><div id="comments"></div>
-        ${canComment ? `<form id="comment-form"><label for="comment-text" class="small muted">Comment on the whole call${c.audio_uri ? ' (at the current playback time)' : ''}; to comment on a line, use “Comment” beside it in the transcript, or select words there</label>
-          <textarea id="comment-text" rows="3" style="width:100%" required></textarea><button type="submit">Post comment</button></form>` : ''}
+        ${canComment ? `<form id="comment-form"><label for="comment-text" class="small muted">${esc(t(c.audio_uri ? 'comments.form_label_at' : 'comments.form_label'))}</label>
+          <textarea id="comment-text" rows="3" style="width:100%" required></textarea><button type="submit">${esc(t('comments.post'))}</button></form>` : ''}
       </section>`}
     </div>
-    ${canShare ? `<section class="card" aria-labelledby="share-h"><h2 id="share-h">Share with sellers of the team</h2>
-      <form id="share-form"><div class="small muted">A call, or a clip of it, that other sellers should hear. They open it (and its recording) from their page, and nothing else of ${esc(c.seller_name)}'s.</div>
-        <label class="small"><input type="checkbox" id="share-team"> the whole team</label>
-        <span id="share-sellers">${ME.sellers.filter((u) => u.team === (ME.sellers.find((x) => x.id === s.seller_id) || {}).team && u.id !== s.seller_id).map((u) => `<label class="small"><input type="checkbox" value="${esc(u.id)}"> ${esc(u.name)}</label>`).join(' ')}</span>
-        <div class="small">Clip (optional, seconds): from <input id="share-from" type="number" min="0" step="0.1" style="width:6em"> to <input id="share-to" type="number" min="0" step="0.1" style="width:6em"> <button type="button" class="link" id="share-selection">use the selected words</button></div>
-        <label class="small" for="share-note">Note</label><textarea id="share-note" rows="2" style="width:100%" maxlength="1000"></textarea>
-        <button type="submit">Share</button></form>
+    ${canShare ? `<section class="card" aria-labelledby="share-h"><h2 id="share-h">${esc(t('share.title'))}</h2>
+      <form id="share-form"><div class="small muted">${th('share.intro', { seller: data(c.seller_name) })}</div>
+        <label class="small"><input type="checkbox" id="share-team"> ${esc(t('share.whole_team'))}</label>
+        <span id="share-sellers">${ME.sellers.filter((u) => u.team === (ME.sellers.find((x) => x.id === s.seller_id) || {}).team && u.id !== s.seller_id).map((u) => `<label class="small"><input type="checkbox" value="${esc(u.id)}"> <span translate="no">${esc(u.name)}</span></label>`).join(' ')}</span>
+        <div class="small">${th('share.clip', { from: '<input id="share-from" type="number" min="0" step="0.1" style="width:6em">', to: '<input id="share-to" type="number" min="0" step="0.1" style="width:6em">' })} <button type="button" class="link" id="share-selection">${esc(t('share.use_selection'))}</button></div>
+        <label class="small" for="share-note">${esc(t('share.note'))}</label><textarea id="share-note" rows="2" style="width:100%" maxlength="1000"></textarea>
+        <button type="submit">${esc(t('share.submit'))}</button></form>
       <div id="shares"></div></section>` : ''}
-    <section class="card" aria-labelledby="tr-h"><h2 id="tr-h">Transcript</h2><div class="transcript" id="transcript">
-      ${turns.map((p, i) => `<div class="turn ${esc(p.role)}" data-turn="${i}"><div class="meta"><button class="link" data-seek="${p.start}">${clock(p.start)}</button><br><span class="role">${esc(p.role)}</span><br><span class="sent ${p.label}">${p.label}</span></div>
-        <div class="line"><div class="words">${p.words.map((w) => `<span class="w" data-start="${w.start}" data-end="${w.end}">${esc(w.text)}</span>`).join(' ')}</div>
-        ${canComment ? `<div class="line-actions"><button class="link small" data-comment-line="${i}">Comment</button> <button class="link small sel-comment" data-comment-words="${i}" hidden>Comment on the selected words</button></div>` : ''}</div>
-        <div class="line-comments" id="line-${i}" aria-label="Comments on this line"></div></div>`).join('')}
+    <section class="card" aria-labelledby="tr-h"><h2 id="tr-h">${esc(t('call.transcript'))}</h2><div class="transcript" id="transcript">
+      ${turns.map((p, i) => `<div class="turn ${esc(p.role)}" data-turn="${i}"><div class="meta"><button class="link" data-seek="${p.start}">${clock(p.start)}</button><br><span class="role">${esc(role(p.role))}</span><br><span class="sent ${esc(p.label)}">${esc(sentimentLabel(p.label))}</span></div>
+        <div class="line"><div class="words" translate="no">${p.words.map((w) => `<span class="w" data-start="${w.start}" data-end="${w.end}">${esc(w.text)}</span>`).join(' ')}</div>
+        ${canComment ? `<div class="line-actions"><button class="link small" data-comment-line="${i}">${esc(t('comments.comment'))}</button> <button class="link small sel-comment" data-comment-words="${i}" hidden>${esc(t('comments.comment_words'))}</button></div>` : ''}</div>
+        <div class="line-comments" id="line-${i}" aria-label="${esc(t('comments.on_this_line'))}"></div></div>`).join('')}
     </div></section>`;
-
   const player = $main.querySelector('#player');
   const seek = (time) => { if (!player) return; player.currentTime = Number(time); player.play().catch(() => {}); };
   $main.querySelectorAll('[data-seek]').forEach((el) => el.addEventListener('click', () => seek(el.dataset.seek)));
@@ -400,7 +522,7 @@ async function showCall(callId, params) {
     try {
       await postComment(ctx, { text, at_s: player ? player.currentTime : null });
       $main.querySelector('#comment-text').value = '';
-      flash('Comment posted');
+      flash(t('flash.comment_posted'));
     } catch (e) { flash(e.message); }
   });
   // A line: "Comment" beside it. Words: select them in the transcript.
@@ -436,17 +558,17 @@ async function setUpSharing(callId) {
     const shares = await api(url);
     const el = $main.querySelector('#shares');
     if (!el) return;
-    const who = (r) => (r.startsWith('team:') ? 'the whole team' : (ME.sellers.find((u) => u.id === r) || { name: r }).name);
-    el.innerHTML = shares.length ? `<ul>${shares.map((x) => `<li data-share="${esc(x.share_id)}">${x.recipients.map((r) => esc(who(r))).join(', ')}${x.start_s != null ? ` · clip ${clock(x.start_s)}–${clock(x.end_s)}` : ' · whole call'}${x.note ? ` · “${esc(x.note)}”` : ''} <span class="small muted">by ${esc(x.created_by_name)}</span>
-        ${x.created_by === ME.user.id || ME.user.role === 'admin' ? `<button class="link small" data-revoke="${esc(x.share_id)}">Revoke</button>` : ''}</li>`).join('')}</ul>` : '<p class="empty small">Not shared yet.</p>';
+    const who = (r) => (r.startsWith('team:') ? esc(t('share.whole_team')) : data((ME.sellers.find((u) => u.id === r) || { name: r }).name));
+    el.innerHTML = shares.length ? `<ul>${shares.map((x) => `<li data-share="${esc(x.share_id)}">${x.recipients.map(who).join(', ')} · ${x.start_s != null ? esc(t('share.clip_range', { from: clock(x.start_s), to: clock(x.end_s) })) : esc(t('share.whole_call'))}${x.note ? ` · “<span translate="no">${esc(x.note)}</span>”` : ''} <span class="small muted">${th('share.by', { name: data(x.created_by_name) })}</span>
+        ${x.created_by === ME.user.id || ME.user.role === 'admin' ? `<button class="link small" data-revoke="${esc(x.share_id)}">${esc(t('share.revoke'))}</button>` : ''}</li>`).join('')}</ul>` : `<p class="empty small">${esc(t('share.not_yet'))}</p>`;
     el.querySelectorAll('[data-revoke]').forEach((b) => b.addEventListener('click', async () => {
-      try { await api(`${url}/${encodeURIComponent(b.dataset.revoke)}`, { method: 'DELETE' }); await list(); flash('Share revoked'); } catch (e) { flash(e.message); }
+      try { await api(`${url}/${encodeURIComponent(b.dataset.revoke)}`, { method: 'DELETE' }); await list(); flash(t('flash.share_revoked')); } catch (e) { flash(e.message); }
     }));
   };
   $main.querySelector('#share-selection').addEventListener('click', () => {
     const sel = window.getSelection();
     const picked = [...$main.querySelectorAll('#transcript .w')].filter((w) => sel && !sel.isCollapsed && sel.containsNode(w, true));
-    if (!picked.length) { flash('Select words in the transcript first'); return; }
+    if (!picked.length) { flash(t('flash.select_words_first')); return; }
     $main.querySelector('#share-from').value = picked[0].dataset.start;
     $main.querySelector('#share-to').value = picked[picked.length - 1].dataset.end;
   });
@@ -459,7 +581,7 @@ async function setUpSharing(callId) {
       start_s: num('#share-from'), end_s: num('#share-to'),
       note: $main.querySelector('#share-note').value,
     };
-    try { await api(url, { method: 'POST', body: JSON.stringify(body) }); ev.target.reset(); await list(); flash('Shared'); }
+    try { await api(url, { method: 'POST', body: JSON.stringify(body) }); ev.target.reset(); await list(); flash(t('flash.shared')); }
     catch (e) { flash(e.message); }
   });
   await list();
@@ -477,14 +599,14 @@ function openLineForm(ctx, i, anchor, quote) {
   const form = document.createElement('form');
   form.className = 'line-form';
   form.innerHTML = `${quote ? `<q class="quote">${esc(quote)}</q>` : ''}
-    <textarea rows="2" aria-label="Comment on line ${i + 1}${quote ? ': the selected words' : ''}" required></textarea>
-    <button type="submit">Post</button> <button type="button" class="ghost cancel">Cancel</button>`;
+    <textarea rows="2" aria-label="${esc(t(quote ? 'comments.on_line_words_label' : 'comments.on_line_label', { line: i + 1 }))}" required></textarea>
+    <button type="submit">${esc(t('comments.post_short'))}</button> <button type="button" class="ghost cancel">${esc(t('form.cancel'))}</button>`;
   box.prepend(form);
   form.querySelector('textarea').focus();
   form.querySelector('.cancel').addEventListener('click', () => form.remove());
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
-    try { await postComment(ctx, { text: form.querySelector('textarea').value, ...anchor }); form.remove(); flash('Comment posted'); }
+    try { await postComment(ctx, { text: form.querySelector('textarea').value, ...anchor }); form.remove(); flash(t('flash.comment_posted')); }
     catch (e) { flash(e.message); }
   });
 }
@@ -500,12 +622,12 @@ function renderComments(ctx, comments) {
   $main.querySelectorAll('.w.commented').forEach((w) => w.classList.remove('commented'));
   const general = $main.querySelector('#comments');
   const one = (c) => `<div class="comment ${c.parent_id ? 'reply' : ''}" data-comment="${esc(c.comment_id)}">
-      <div class="small muted"><strong>${esc(c.author_name)}</strong> (${esc(c.author_role)}) · ${esc(c.created_at.slice(0, 16).replace('T', ' '))}${c.edited_at ? ' · edited' : ''}${!c.parent_id && c.turn == null && c.at_s != null ? ` · at <button class="link" data-seek="${c.at_s}">${clock(c.at_s)}</button>` : ''}</div>
-      ${!c.parent_id && c.turn != null && c.start_s != null && quoteOf(ctx, c) ? `<q class="quote">${esc(quoteOf(ctx, c))}</q>` : ''}
-      <div class="text">${esc(c.text)}</div>
-      ${c.author === ME.user.id ? `<button class="link small" data-edit="${esc(c.comment_id)}">Edit</button> <button class="link small" data-delete="${esc(c.comment_id)}">Delete</button>` : ''}</div>`;
+      <div class="small muted"><strong translate="no">${esc(c.author_name)}</strong> (${esc(role(c.author_role))}) · ${esc(dateTime(c.created_at))}${c.edited_at ? ` · ${esc(t('comments.edited'))}` : ''}${!c.parent_id && c.turn == null && c.at_s != null ? ` · ${th('comments.at', { at: `<button class="link" data-seek="${c.at_s}">${clock(c.at_s)}</button>` })}` : ''}</div>
+      ${!c.parent_id && c.turn != null && c.start_s != null && quoteOf(ctx, c) ? `<q class="quote" translate="no">${esc(quoteOf(ctx, c))}</q>` : ''}
+      <div class="text" translate="no">${esc(c.text)}</div>
+      ${c.author === ME.user.id ? `<button class="link small" data-edit="${esc(c.comment_id)}">${esc(t('comments.edit'))}</button> <button class="link small" data-delete="${esc(c.comment_id)}">${esc(t('comments.delete'))}</button>` : ''}</div>`;
   const thread = (root) => `<div class="thread" data-thread="${esc(root.comment_id)}">${one(root)}${replies(root).map(one).join('')}
-      ${ctx.canComment ? `<button class="link small" data-reply="${esc(root.comment_id)}">Reply</button>` : ''}</div>`;
+      ${ctx.canComment ? `<button class="link small" data-reply="${esc(root.comment_id)}">${esc(t('comments.reply'))}</button>` : ''}</div>`;
   const onLine = roots.filter((r) => r.turn != null && $main.querySelector(`#line-${r.turn}`));
   const elsewhere = roots.filter((r) => !onLine.includes(r));
   onLine.forEach((r) => {
@@ -516,13 +638,13 @@ function renderComments(ctx, comments) {
     });
   });
   general.innerHTML = elsewhere.length ? elsewhere.map(thread).join('')
-    : '<p class="empty">No comments on the whole call. Managers comment on a line of the transcript (or on words of it); the seller sees it there and can reply.</p>';
-  $main.querySelector('#line-count').textContent = onLine.length ? `${onLine.length} thread(s) on transcript lines (marked on the timeline).` : '';
+    : `<p class="empty">${esc(t('comments.none_on_call'))}</p>`;
+  $main.querySelector('#line-count').textContent = onLine.length ? t('comments.threads_on_lines', { count: onLine.length }) : '';
   // Markers on the timeline: one per thread on a line; a click shows the thread.
   const W = 800;
   $main.querySelector('#comment-marks').innerHTML = onLine.map((r) => {
-    const t = r.start_s ?? ctx.turns[r.turn].start, x = (t / ctx.duration) * W;
-    return `<g class="comment-marker" data-goto="${esc(r.comment_id)}" style="cursor:pointer"><polygon points="${x - 6},0 ${x + 6},0 ${x},12" fill="#e0a800"></polygon><title>${esc(r.author_name)} (${clock(t)}): ${esc(r.text)}</title></g>`;
+    const t0 = r.start_s ?? ctx.turns[r.turn].start, x = (t0 / ctx.duration) * W;
+    return `<g class="comment-marker" data-goto="${esc(r.comment_id)}" style="cursor:pointer"><polygon points="${x - 6},0 ${x + 6},0 ${x},12" fill="#e0a800"></polygon><title>${esc(r.author_name)} (${clock(t0)}): ${esc(r.text)}</title></g>`;
   }).join('');
   $main.querySelectorAll('[data-goto]').forEach((g) => g.addEventListener('click', () => {
     const el = $main.querySelector(`[data-thread="${g.dataset.goto}"]`);
@@ -533,31 +655,31 @@ function renderComments(ctx, comments) {
   const url = (id) => `/api/calls/${encodeURIComponent(ctx.callId)}/comments/${encodeURIComponent(id)}`;
   const reload = async () => renderComments(ctx, await api(`/api/calls/${encodeURIComponent(ctx.callId)}/comments`));
   $main.querySelectorAll('#comments [data-delete], .line-comments [data-delete]').forEach((b) => b.addEventListener('click', async () => {
-    try { await api(url(b.dataset.delete), { method: 'DELETE' }); await reload(); flash('Comment deleted'); } catch (e) { flash(e.message); }
+    try { await api(url(b.dataset.delete), { method: 'DELETE' }); await reload(); flash(t('flash.comment_deleted')); } catch (e) { flash(e.message); }
   }));
   $main.querySelectorAll('#comments [data-edit], .line-comments [data-edit]').forEach((b) => b.addEventListener('click', () => {
     const el = b.closest('.comment'), c = byId.get(b.dataset.edit);
     const form = document.createElement('form');
     form.className = 'edit-form';
-    form.innerHTML = `<textarea rows="2" aria-label="Edit your comment" required>${esc(c.text)}</textarea><button type="submit">Save</button> <button type="button" class="ghost cancel">Cancel</button>`;
+    form.innerHTML = `<textarea rows="2" aria-label="${esc(t('comments.edit_label'))}" required>${esc(c.text)}</textarea><button type="submit">${esc(t('form.save'))}</button> <button type="button" class="ghost cancel">${esc(t('form.cancel'))}</button>`;
     el.querySelector('.text').replaceWith(form);
     form.querySelector('.cancel').addEventListener('click', reload);
     form.addEventListener('submit', async (ev) => {
       ev.preventDefault();
-      try { await api(url(c.comment_id), { method: 'PATCH', body: JSON.stringify({ text: form.querySelector('textarea').value }) }); await reload(); flash('Comment saved'); }
+      try { await api(url(c.comment_id), { method: 'PATCH', body: JSON.stringify({ text: form.querySelector('textarea').value }) }); await reload(); flash(t('flash.comment_saved')); }
       catch (e) { flash(e.message); }
     });
   }));
   $main.querySelectorAll('#comments [data-reply], .line-comments [data-reply]').forEach((b) => b.addEventListener('click', () => {
     const form = document.createElement('form');
     form.className = 'reply-form';
-    form.innerHTML = '<textarea rows="2" aria-label="Your reply" required></textarea><button type="submit">Post reply</button> <button type="button" class="ghost cancel">Cancel</button>';
+    form.innerHTML = `<textarea rows="2" aria-label="${esc(t('comments.reply_label'))}" required></textarea><button type="submit">${esc(t('comments.post_reply'))}</button> <button type="button" class="ghost cancel">${esc(t('form.cancel'))}</button>`;
     b.replaceWith(form);
     form.querySelector('textarea').focus();
     form.querySelector('.cancel').addEventListener('click', reload);
     form.addEventListener('submit', async (ev) => {
       ev.preventDefault();
-      try { await postComment(ctx, { text: form.querySelector('textarea').value, parent_id: b.dataset.reply }); flash('Reply posted'); }
+      try { await postComment(ctx, { text: form.querySelector('textarea').value, parent_id: b.dataset.reply }); flash(t('flash.reply_posted')); }
       catch (e) { flash(e.message); }
     });
   }));
@@ -573,9 +695,9 @@ function quoteOf(ctx, c) {
 
 function showError(e) {
   // A call that is not yours is answered like one that does not exist (404).
-  const msg = e.status === 403 ? 'You do not have access to this page.' : e.status === 404 ? 'There is no such page, or it is not yours to see.' : e.message;
-  const title = e.status === 403 ? 'No access' : e.status === 404 ? 'Not found' : 'Something went wrong';
-  $main.innerHTML = `<h1>${title}</h1><div class="card" role="alert"><p>${esc(msg)}</p><p><a href="#/">Back to your page</a></p></div>`;
+  const msg = e.status === 403 ? t('error.no_access_text') : e.status === 404 ? t('error.not_found_text') : e.message;
+  const title = e.status === 403 ? t('error.no_access') : e.status === 404 ? t('error.not_found') : t('error.other');
+  $main.innerHTML = `<h1>${esc(title)}</h1><div class="card" role="alert"><p>${esc(msg)}</p><p><a href="#/">${esc(t('error.back'))}</a></p></div>`;
 }
 
 // ---------- router ----------
@@ -584,14 +706,27 @@ async function render() {
     try { ME = await api('/api/me'); }
     catch (e) { if (e.status === 401) return showLogin(); return showError(e); }
   }
-  $who.innerHTML = `${esc(ME.user.name)} (${esc(ME.user.role)}) <button class="ghost" id="logout">Sign out</button>`;
+  $who.innerHTML = `<span translate="no">${esc(ME.user.name)}</span> (${esc(role(ME.user.role))}) <button class="ghost" id="logout">${esc(t('login.sign_out'))}</button>`;
   $who.querySelector('#logout').addEventListener('click', async () => { await api('/api/auth/logout', { method: 'POST' }); ME = null; location.hash = '#/'; render(); });
   const { parts, params } = route();
   if (parts[0] === 'call' && parts[1]) return showCall(decodeURIComponent(parts[1]), params);
   if (parts[0] === 'seller' && parts[1]) return showSeller(decodeURIComponent(parts[1]), params);
   const first = ME.user.role === 'seller' ? ME.user.id : (ME.sellers[0] && ME.sellers[0].id);
-  if (!first) { $main.innerHTML = '<h1>No sellers</h1><p class="empty">Your directory entry leads no team with sellers yet.</p>'; return; }
+  if (!first) { $main.innerHTML = `<h1>${esc(t('empty.no_sellers'))}</h1><p class="empty">${esc(t('empty.no_sellers_text'))}</p>`; return; }
   go(`/seller/${first}`, params);
 }
 window.addEventListener('hashchange', () => { render(); $main.focus(); });
-render();
+
+// Start: the languages the server has, the user's language, then the page.
+(async () => {
+  try { LANGUAGES = await loadJson('/i18n/languages.json'); } catch (_) { LANGUAGES = { en: 'English' }; }
+  // A catalogue that does not load leaves the page in English (or, without
+  // English either, showing its keys) rather than blank.
+  try { await setLanguage(pickLanguage()); } catch (_) { await setLanguage('en').catch(() => {}); }
+  document.getElementById('lang').addEventListener('change', async (ev) => {
+    localStorage.setItem(LANG_KEY, ev.target.value);
+    await setLanguage(ev.target.value);
+    render();
+  });
+  render();
+})();

@@ -7,9 +7,11 @@
 //! flag carries the numbers it is based on; sellers with too few calls are
 //! listed as such instead of judged.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
-use super::{Kpi, SellerSummary, TeamSummary, average, bands_of};
+use super::{Kpi, Message, SellerSummary, TeamSummary, average, bands_of};
 
 /// Which side of the team's range is a concern.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -33,8 +35,51 @@ pub struct KpiRule {
     pub label: String,
     /// Which side is a concern.
     pub better: Better,
-    /// What to work on, shown with a flag.
-    pub advice: String,
+    /// What to work on, shown with a flag: one text, or one per language.
+    pub advice: Advice,
+}
+
+/// A rule's advice: `advice = "…"` (one text for every language) or
+/// `advice = { en = "…", fi = "…" }` (by ISO 639-1 code; `en` is required,
+/// it is the API's `advice` and the fallback of languages without their own).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Advice {
+    /// One text for every language.
+    Plain(String),
+    /// A text per language.
+    ByLanguage(BTreeMap<String, String>),
+}
+
+impl Advice {
+    /// The English text (the plain one, or `en`).
+    pub fn english(&self) -> &str {
+        match self {
+            Advice::Plain(text) => text,
+            Advice::ByLanguage(by) => by.get("en").map_or("", String::as_str),
+        }
+    }
+
+    /// The texts by language (empty for a plain text).
+    pub fn by_language(&self) -> BTreeMap<String, String> {
+        match self {
+            Advice::Plain(_) => BTreeMap::new(),
+            Advice::ByLanguage(by) => by.clone(),
+        }
+    }
+
+    fn check(&self, kpi: Kpi) -> Result<(), String> {
+        let Advice::ByLanguage(by) = self else { return Ok(()) };
+        if let Some(code) = by.keys().find(|c| !(c.len() == 2 && c.bytes().all(|b| b.is_ascii_lowercase()))) {
+            return Err(format!(
+                "kpi {kpi}: advice language {code:?} is not an ISO 639-1 code such as \"fi\""
+            ));
+        }
+        if !by.contains_key("en") {
+            return Err(format!("kpi {kpi}: advice by language needs an English text (en = \"…\")"));
+        }
+        Ok(())
+    }
 }
 
 /// How top performers are chosen.
@@ -69,9 +114,14 @@ impl CoachingRules {
             .unwrap_or_else(|e| panic!("shipped coaching rules: {e}"))
     }
 
-    /// Parses a rules file. KPI names must be [`Kpi`] names.
+    /// Parses a rules file. KPI names must be [`Kpi`] names; advice by
+    /// language needs `en`, and its keys must be ISO 639-1 codes.
     pub fn from_toml_str(source: &str) -> Result<Self, String> {
-        toml::from_str(source).map_err(|e| e.to_string())
+        let rules: Self = toml::from_str(source).map_err(|e| e.to_string())?;
+        for rule in &rules.kpis {
+            rule.advice.check(rule.name)?;
+        }
+        Ok(rules)
     }
 }
 
@@ -90,10 +140,16 @@ pub struct Flag {
     pub threshold: f64,
     /// The top performers' average, if known.
     pub top_performers: Option<f64>,
-    /// The sentence shown.
+    /// The sentence, in English.
     pub reason: String,
-    /// What to work on.
+    /// The sentence as data (`coaching.above`, `coaching.below`, and
+    /// `…_vs_top` with the top performers' value), for the page to render in
+    /// its language.
+    pub reason_message: Message,
+    /// What to work on, in English.
     pub advice: String,
+    /// What to work on, by language, when the rules give it so (else empty).
+    pub advice_by_language: BTreeMap<String, String>,
 }
 
 /// One seller's assessment.
@@ -107,8 +163,10 @@ pub struct SellerCoaching {
     pub top_performer: bool,
     /// Reasons to coach; empty when none.
     pub flags: Vec<Flag>,
-    /// Set when the seller was not judged (too few calls).
+    /// Set when the seller was not judged (too few calls), in English.
     pub note: Option<String>,
+    /// The same as data (`coaching.too_few_calls`).
+    pub note_message: Option<Message>,
 }
 
 /// What top performers do differently, per KPI.
@@ -192,19 +250,26 @@ pub fn assess(team: &TeamSummary, rules: &CoachingRules) -> CoachingReport {
                         "{} call(s) in the range; at least {} are needed to judge",
                         s.calls, rules.min_calls
                     )),
+                    note_message: Some(
+                        Message::new("coaching.too_few_calls")
+                            .with("calls", s.calls)
+                            .with("min_calls", rules.min_calls),
+                    ),
                 };
             }
             let mut flags = Vec::new();
             for rule in &rules.kpis {
                 let (Some(value), Some(band)) = (s.kpi(rule.name), bands.get(&rule.name)) else { continue };
+                let above = (band.p75, "above");
+                let below = (band.p25, "below");
                 let crossed = match rule.better {
-                    Better::Lower => (value > band.p75).then_some((band.p75, "above")),
-                    Better::Higher => (value < band.p25).then_some((band.p25, "below")),
+                    Better::Lower => (value > band.p75).then_some(above),
+                    Better::Higher => (value < band.p25).then_some(below),
                     Better::Middle => {
                         if value > band.p75 {
-                            Some((band.p75, "above"))
+                            Some(above)
                         } else if value < band.p25 {
-                            Some((band.p25, "below"))
+                            Some(below)
                         } else {
                             None
                         }
@@ -219,8 +284,20 @@ pub fn assess(team: &TeamSummary, rules: &CoachingRules) -> CoachingReport {
                     fmt(rule.name, threshold),
                     fmt(rule.name, band.median)
                 );
+                let kind = match (side, top_value) {
+                    ("above", None) => "coaching.above",
+                    ("above", Some(_)) => "coaching.above_vs_top",
+                    (_, None) => "coaching.below",
+                    (_, Some(_)) => "coaching.below_vs_top",
+                };
+                let mut reason_message = Message::new(kind)
+                    .with("kpi", rule.name.as_str())
+                    .with("value", value)
+                    .with("threshold", threshold)
+                    .with("median", band.median);
                 if let Some(t) = top_value {
                     reason.push_str(&format!("; top performers {}", fmt(rule.name, t)));
+                    reason_message = reason_message.with("top", t);
                 }
                 flags.push(Flag {
                     kpi: rule.name,
@@ -230,7 +307,9 @@ pub fn assess(team: &TeamSummary, rules: &CoachingRules) -> CoachingReport {
                     threshold,
                     top_performers: top_value,
                     reason,
-                    advice: rule.advice.clone(),
+                    reason_message,
+                    advice: rule.advice.english().to_owned(),
+                    advice_by_language: rule.advice.by_language(),
                 });
             }
             SellerCoaching {
@@ -239,6 +318,7 @@ pub fn assess(team: &TeamSummary, rules: &CoachingRules) -> CoachingReport {
                 top_performer: is_top(s),
                 flags,
                 note: None,
+                note_message: None,
             }
         })
         .collect();
@@ -284,6 +364,37 @@ mod tests {
     }
 
     #[test]
+    fn shipped_advice_is_in_english_and_finnish() {
+        for rule in CoachingRules::defaults().kpis {
+            let by = rule.advice.by_language();
+            assert_eq!(by.keys().map(String::as_str).collect::<Vec<_>>(), ["en", "fi"], "{}", rule.name);
+            assert!(by.values().all(|t| !t.trim().is_empty()), "{}", rule.name);
+            assert_ne!(by["en"], by["fi"], "{}: a translation", rule.name);
+            assert_eq!(rule.advice.english(), by["en"]);
+        }
+    }
+
+    #[test]
+    fn advice_is_one_text_or_one_per_language() {
+        let rules = |advice: &str| {
+            CoachingRules::from_toml_str(&format!(
+                "min_calls = 3\n[top_performers]\nmin_outcomes = 5\nfallback = \"positive_share\"\nshare = 0.25\n\
+                 [[kpi]]\nname = \"avg_pause_s\"\nlabel = \"Pause\"\nbetter = \"middle\"\nadvice = {advice}\n"
+            ))
+        };
+        let plain = rules("\"Breathe.\"").expect("a plain text is valid");
+        assert_eq!(plain.kpis[0].advice.english(), "Breathe.");
+        assert!(plain.kpis[0].advice.by_language().is_empty());
+        let both = rules("{ en = \"Breathe.\", sv = \"Andas.\" }").expect("by language");
+        assert_eq!(both.kpis[0].advice.english(), "Breathe.");
+        assert_eq!(both.kpis[0].advice.by_language()["sv"], "Andas.");
+        let err = rules("{ fi = \"Hengitä.\" }").expect_err("no English");
+        assert!(err.contains("avg_pause_s") && err.contains("English"), "{err}");
+        let err = rules("{ en = \"Breathe.\", finnish = \"Hengitä.\" }").expect_err("not a code");
+        assert!(err.contains("\"finnish\""), "{err}");
+    }
+
+    #[test]
     fn unknown_kpis_are_rejected() {
         let source = include_str!("../../coaching.default.toml");
         let bad = source.replacen("name = \"avg_talk_ratio\"", "name = \"talk_ratio\"", 1);
@@ -317,8 +428,21 @@ mod tests {
             flag.reason
         );
         assert_eq!(flag.top_performers, Some(0.45));
+        // The reason as data: the numbers of the sentence, unrounded.
+        let m = &flag.reason_message;
+        assert_eq!(m.kind, "coaching.above_vs_top");
+        assert_eq!(m.values["kpi"], "avg_talk_ratio");
+        assert_eq!(m.values["value"], flag.value);
+        assert_eq!(m.values["threshold"], flag.threshold);
+        assert_eq!(m.values["median"], flag.team_median);
+        assert_eq!(m.values["top"], 0.45);
+        assert_eq!(flag.advice_by_language["en"], flag.advice);
+        assert!(flag.advice_by_language["fi"].starts_with("Anna asiakkaan"), "{:?}", flag.advice_by_language);
         let e = report.sellers.iter().find(|s| s.seller_id == "s-e").expect("s-e");
         assert!(e.note.is_some() && e.flags.is_empty(), "too few calls: not judged");
+        let note = e.note_message.as_ref().expect("the note as data");
+        assert_eq!(note.kind, "coaching.too_few_calls");
+        assert_eq!((note.values["calls"].as_u64(), note.values["min_calls"].as_u64()), (Some(1), Some(3)));
         let diff = report.differences.iter().find(|d| d.kpi == Kpi::AvgTalkRatio).expect("difference");
         assert!(
             (diff.top_performers - 0.45).abs() < 1e-12 && (diff.others - 0.6066666666666666).abs() < 1e-9

@@ -12,10 +12,13 @@
 //! - [`rank_keywords`]: a seller's customer keywords by TF-IDF against every
 //!   call of the range.
 //! - [`trends`]: "what changed" sentences with their numbers.
+//! - [`message`]: every sentence also as data (a kind and values), which the
+//!   page renders in its language.
 //! - [`coaching`]: which sellers may need coaching, and what top sellers do
 //!   differently.
 
 pub mod coaching;
+pub mod message;
 mod trends;
 
 use std::cmp::Ordering;
@@ -25,7 +28,8 @@ use callscope_store::{DailyAggregate, KeywordFigures};
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
-pub use self::trends::{MIN_CALLS_FOR_TRENDS, Trend, trends};
+pub use self::message::Message;
+pub use self::trends::{MIN_CALLS_FOR_TRENDS, Trend, too_few_calls_for_trends, trends};
 
 /// A KPI compared across sellers: a field of [`SellerSummary`]. Its name (in
 /// JSON, in the coaching rules file) is the field's.

@@ -425,6 +425,27 @@ await test('a Finnish browser gets the page in Finnish, with Finnish numbers, da
   await page.screenshot({ path: `${SHOTS}/call-page-fi.png`, fullPage: true });
 }, { locale: 'fi-FI', timezoneId: TZ });
 
+await test('a Finnish call: its lines, Finnish mentions and questions, and sentiment said unavailable', async (page) => {
+  await login(page, 'Kaisa Korhonen');
+  const { status, body } = await api(page, '/api/calls/fi-01-crm-discovery');
+  assert.equal(status, 200);
+  assert.equal(body.summary.language, 'fi');
+  assert.equal(body.signals.sentiment.customer, null, 'no sentiment model reads Finnish');
+  const terms = body.signals.mentions.map((m) => m.term);
+  assert.ok(terms.includes('Salesforce') && terms.includes('kokeilu'), terms.join(', '));
+  assert.ok(body.signals.mentions.some((m) => m.matched !== m.term), 'an inflected form was matched');
+  await page.goto(`${BASE}/#/call/fi-01-crm-discovery`);
+  await page.waitForSelector('#transcript .turn');
+  // Without a sentiment timeline the lines are still there, one per run of a speaker's words.
+  const lines = await page.locator('#transcript .turn').count();
+  assert.ok(lines >= 10, `${lines} lines`);
+  assert.equal(await page.locator('#transcript .w').count(), body.transcript.words.length, 'every word on a line');
+  assert.equal(await page.locator('#transcript .turn .sent').count(), 0, 'no sentiment badge on a line');
+  assert.match(await page.locator('#call-sentiment').innerText(), /ei saatavilla tämän puhelun kielelle \(suomi\)/);
+  assert.ok((await page.locator('text=Salesforce').count()) >= 1);
+  await assertAllFinnish(page, 'Finnish call page');
+}, { locale: 'fi-FI', timezoneId: TZ });
+
 await test('the language switch: Finnish on request, remembered, and back to English', async (page) => {
   await login(page, 'Maria Lopez');
   await page.goto(`${BASE}/#/seller/s-daniel?${LONG}&preset=custom`);

@@ -21,7 +21,7 @@ directory = "$ROOT/samples/users.toml"
 dev_login = true
 audio_root = "$ROOT/samples/audio"
 CONF
-"$BIN" --config "$TMP/config.toml" import --transcript samples/transcripts samples/team-calls >"$TMP/import.log" 2>&1 \
+"$BIN" --config "$TMP/config.toml" import --transcript samples/transcripts samples/team-calls samples/transcripts-fi >"$TMP/import.log" 2>&1 \
   || { cat "$TMP/import.log"; exit 1; }
 tail -1 "$TMP/import.log"
 "$BIN" --config "$TMP/config.toml" serve >"$TMP/serve.log" 2>&1 &

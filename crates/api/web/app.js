@@ -84,6 +84,10 @@ function show(v) { return typeof v === 'number' ? fmtInt(v) : String(v ?? ''); }
 function nf(d) { return new Intl.NumberFormat(LANG, { minimumFractionDigits: d, maximumFractionDigits: d }); }
 function fmtInt(v) { return Number.isInteger(v) ? nf(0).format(v) : nf(1).format(v); }
 function na() { return t('value.none'); }
+/** A language code's name in the page's language ("fi" → "Finnish" / "suomi"). */
+function languageName(code) {
+  try { return new Intl.DisplayNames([document.documentElement.lang || 'en'], { type: 'language' }).of(code) || code; } catch { return code; }
+}
 function pct(v) { return v == null ? na() : new Intl.NumberFormat(LANG, { style: 'percent', maximumFractionDigits: 0 }).format(v); }
 function num(v, d = 1) { return v == null ? na() : nf(d).format(v); }
 function secs(v) {
@@ -432,11 +436,21 @@ async function showCall(callId, params) {
   const s = c.summary, sig = c.signals, tr = c.transcript;
   const roles = tr.speakers || {};
   // Turns from the sentiment timeline (the KPI engine's turns); words by time.
+  // A call in a language the sentiment model does not read has no timeline:
+  // its lines are the runs of one speaker's words.
   const words = [...tr.words].sort((a, b) => a.start - b.start || a.end - b.end);
-  const turns = sig.sentiment.timeline.map((p) => ({ ...p, words: [] }));
+  const noSentiment = !sig.sentiment.timeline.length && words.length > 0;
+  const turns = noSentiment
+    ? words.reduce((acc, w) => {
+      const last = acc[acc.length - 1];
+      if (last && last.speaker === w.speaker) last.end = Math.max(last.end, w.end);
+      else acc.push({ speaker: w.speaker, role: roles[w.speaker], start: w.start, end: w.end, words: [] });
+      return acc;
+    }, [])
+    : sig.sentiment.timeline.map((p) => ({ ...p, words: [] }));
   words.forEach((w) => {
     const r = roles[w.speaker];
-    const turn = turns.find((x) => x.role === r && w.start >= x.start - 1e-6 && w.end <= x.end + 1e-6);
+    const turn = turns.find((x) => x.role === r && w.start >= x.start - 1e-6 && w.end <= x.end + 1e-6 && (!noSentiment || x.speaker === w.speaker));
     if (turn) turn.words.push(w);
   });
   const duration = c.summary.duration_s || (words.length ? words[words.length - 1].end : 1);
@@ -469,7 +483,7 @@ async function showCall(callId, params) {
     </section>
     <div class="grid">
       <section class="card" aria-labelledby="sum-h"><h2 id="sum-h">${esc(t('call.summary'))}</h2>
-        <p>${th('call.customer_sentiment', { value: sig.sentiment.customer ? `<span class="sent ${esc(sig.sentiment.customer.label)}">${esc(sentimentLabel(sig.sentiment.customer.label))}</span> (${esc(num(sig.sentiment.customer.score, 2))})` : esc(na()) })}</p>
+        <p id="call-sentiment">${th('call.customer_sentiment', { value: sig.sentiment.customer ? `<span class="sent ${esc(sig.sentiment.customer.label)}">${esc(sentimentLabel(sig.sentiment.customer.label))}</span> (${esc(num(sig.sentiment.customer.score, 2))})` : noSentiment && s.language ? esc(t('call.sentiment_unavailable', { language: languageName(s.language) })) : esc(na()) })}</p>
         <p class="small">${esc(t('call.kpis', { talk: pct(c.kpis.talk_ratio), wpm: wpm(c.kpis.seller_wpm), switches: c.kpis.switches, monologue: secs(c.kpis.longest_customer_monologue_s), questions: c.kpis.seller_questions }))}</p>
         <h3 class="small">${esc(t('call.action_items'))}</h3>${sig.action_items.length ? `<ul>${sig.action_items.map((a) => `<li><button class="link" data-seek="${a.start}">${clock(a.start)}</button> <strong>${esc(role(a.owner))}</strong>: <span translate="no">${esc(a.text)}</span></li>`).join('')}</ul>` : `<p class="empty">${esc(t('call.none'))}</p>`}
         <h3 class="small">${esc(t('call.signals'))}</h3>${sig.mentions.length ? `<ul>${sig.mentions.map((m) => `<li><button class="link" data-seek="${m.start}">${clock(m.start)}</button> ${th('call.mention', { kind: esc(t(`mention.${m.kind}`)), term: `<strong translate="no">${esc(m.term)}</strong>`, role: esc(role(m.role)), context: data(m.context) })}</li>`).join('')}</ul>` : `<p class="empty">${esc(t('call.no_mentions'))}</p>`}
@@ -489,7 +503,7 @@ async function showCall(callId, params) {
         <button type="submit">${esc(t('share.submit'))}</button></form>
       <div id="shares"></div></section>` : ''}
     <section class="card" aria-labelledby="tr-h"><h2 id="tr-h">${esc(t('call.transcript'))}</h2><div class="transcript" id="transcript">
-      ${turns.map((p, i) => `<div class="turn ${esc(p.role)}" data-turn="${i}"><div class="meta"><button class="link" data-seek="${p.start}">${clock(p.start)}</button><br><span class="role">${esc(role(p.role))}</span><br><span class="sent ${esc(p.label)}">${esc(sentimentLabel(p.label))}</span></div>
+      ${turns.map((p, i) => `<div class="turn ${esc(p.role)}" data-turn="${i}"><div class="meta"><button class="link" data-seek="${p.start}">${clock(p.start)}</button><br><span class="role">${esc(role(p.role))}</span>${p.label ? `<br><span class="sent ${esc(p.label)}">${esc(sentimentLabel(p.label))}</span>` : ''}</div>
         <div class="line"><div class="words" translate="no">${p.words.map((w) => `<span class="w" data-start="${w.start}" data-end="${w.end}">${esc(w.text)}</span>`).join(' ')}</div>
         ${canComment ? `<div class="line-actions"><button class="link small" data-comment-line="${i}">${esc(t('comments.comment'))}</button> <button class="link small sel-comment" data-comment-words="${i}" hidden>${esc(t('comments.comment_words'))}</button></div>` : ''}</div>
         <div class="line-comments" id="line-${i}" aria-label="${esc(t('comments.on_this_line'))}"></div></div>`).join('')}

@@ -76,3 +76,39 @@ async fn a_folder_is_processed_once_and_bad_files_are_reported() {
         store.daily(&SellerFilter::All, range).await.expect("daily").iter().map(|d| d.calls).sum();
     assert_eq!(again, 3);
 }
+
+/// A Finnish transcript through the worker: the sidecar's language is stored
+/// with the call, its Finnish keywords are found in inflected forms, it has no
+/// sentiment; an unknown language code fails that call alone, with the reason.
+#[tokio::test]
+async fn the_language_of_a_call_is_stored_and_read_with_its_rules() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let calls = tmp.path().join("calls");
+    std::fs::create_dir(&calls).expect("mkdir");
+    let mut transcript: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(root().join("samples/transcripts-fi/fi-01-crm-discovery.json")).expect("sample"),
+    )
+    .expect("json");
+    transcript.as_object_mut().expect("object").remove("language");
+    for (name, language) in [("fi-call", "fi-FI"), ("bad-language", "suomi")] {
+        std::fs::write(calls.join(format!("{name}.json")), transcript.to_string()).expect("transcript");
+        let meta = serde_json::json!({"call_id": name, "seller_id": "s-aino", "team": "fi-crm", "language": language});
+        std::fs::write(calls.join(format!("{name}.meta.json")), meta.to_string()).expect("sidecar");
+    }
+    let db = tmp.path().join("callscope.db");
+    let out = worker(&calls, &db);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("1 stored, 1 failed"), "{stderr}");
+    let report = std::fs::read_to_string(calls.join(".callscope/failed/bad-language.json.error.json"))
+        .expect("report");
+    assert!(report.contains("invalid_event") && report.contains("unknown language code"), "{report}");
+
+    let store = SqliteStore::open(&db).expect("db");
+    let call = store.call("fi-call").await.expect("query").expect("stored");
+    assert_eq!(call.summary.language.as_deref(), Some("fi"));
+    assert_eq!(call.summary.sentiment, None, "no sentiment model reads Finnish");
+    let mentions: Vec<(&str, &str)> =
+        call.signals.mentions.iter().map(|m| (m.term.as_str(), m.matched.as_str())).collect();
+    assert!(mentions.contains(&("kokeilu", "kokeilun")), "{mentions:?}");
+    assert!(call.signals.questions.len() >= 5, "{:?}", call.signals.questions);
+}

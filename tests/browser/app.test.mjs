@@ -212,6 +212,17 @@ await test('a comment on a transcript line shows on that line for the seller, an
   // The manager's comment is on the seller's own page too, under her name.
   await page.waitForSelector(`#seller-comments .comment:has-text("${COMMENT}")`);
   assert.match(await page.locator(`#seller-comments .comment:has-text("${COMMENT}")`).innerText(), /Maria Lopez/);
+  // New comments for the seller: every comment of the list by someone else is
+  // new on this first visit, and none is on the next.
+  const listed = (await api(page, `/api/sellers/s-daniel/comments?${LONG}`)).body;
+  const byOthers = listed.filter((c) => c.author !== 's-daniel').length;
+  assert.ok(byOthers >= 2, `${byOthers} comments by others`);
+  assert.equal(await page.locator('#new-comments').innerText(), `${byOthers} new comments for you since your last visit`);
+  assert.match(await page.locator(`#seller-comments .comment.new:has-text("${COMMENT}")`).innerText(), /^New /);
+  await page.reload();
+  await page.waitForSelector(`#seller-comments .comment:has-text("${COMMENT}")`);
+  assert.equal(await page.locator('#new-comments').count(), 0, 'seen on the first visit');
+  assert.equal(await page.locator('#seller-comments .comment.new').count(), 0);
   // The seller sees their own coaching areas, and no contact links to themselves.
   const own = (await api(page, `/api/sellers/s-daniel/insights?${LONG}`)).body;
   assert.ok(own.coaching && own.coaching.flags.length >= 1, 'Daniel has coaching areas');

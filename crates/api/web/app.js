@@ -384,10 +384,18 @@ async function loadSellerComments(sellerId, from, to) {
   const el = $main.querySelector('#seller-comments');
   if (!el) return; // navigated away meanwhile
   if (!list.length) { el.innerHTML = `<p class="empty">${esc(t('comments.none_in_range'))}</p>`; return; }
-  el.innerHTML = list.slice(0, 8).map((c) => {
+  // On a seller's own page, what others wrote since the seller last looked is
+  // new (remembered in this browser).
+  const mine = ME.user.role === 'seller' && ME.user.id === sellerId;
+  const seenKey = `callscope.comments_seen.${ME.user.id}`;
+  const seen = Date.parse(localStorage.getItem(seenKey) || '') || 0;
+  const isNew = (c) => mine && c.author !== ME.user.id && Date.parse(c.created_at) > seen;
+  const fresh = list.filter(isNew).length;
+  if (mine && list.length) localStorage.setItem(seenKey, list.map((c) => c.created_at).sort().pop());
+  el.innerHTML = (fresh ? `<p class="banner" id="new-comments" role="status">${esc(t('comments.new_for_you', { count: fresh }))}</p>` : '') + list.slice(0, Math.max(8, fresh)).map((c) => {
     const where = c.turn != null && c.at_s != null ? 'comments.on_call_line_at' : c.turn != null ? 'comments.on_call_line' : c.at_s != null ? 'comments.on_call_at' : 'comments.on_call';
     const on = th(where, { call: `<a href="#/call/${encodeURIComponent(c.call_id)}" translate="no">${esc(c.call_id)}</a>`, line: esc(show((c.turn ?? 0) + 1)), at: esc(clock(c.at_s ?? 0)) });
-    return `<div class="comment"><div class="small muted"><strong translate="no">${esc(c.author_name)}</strong> (${esc(role(c.author_role))}) ${on} · ${esc(dateTime(c.created_at))}</div>
+    return `<div class="comment${isNew(c) ? ' new' : ''}"><div class="small muted">${isNew(c) ? `<span class="badge">${esc(t('comments.new_badge'))}</span> ` : ''}<strong translate="no">${esc(c.author_name)}</strong> (${esc(role(c.author_role))}) ${on} · ${esc(dateTime(c.created_at))}</div>
       <div translate="no">${esc(c.text)}</div></div>`;
   }).join('');
 }

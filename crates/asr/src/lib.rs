@@ -297,6 +297,35 @@ pub fn model_name(path: &Path) -> String {
     stem.strip_prefix("ggml-").unwrap_or(stem).to_owned()
 }
 
+/// The DTW alignment heads of a model, from its short name ([`model_name`]):
+/// the names of the whisper.cpp project's files (`tiny.en`, `base`, `small`,
+/// `medium`, `large-v1`, `large-v2`, `large-v3`, `large-v3-turbo`), with or
+/// without a quantization suffix (`tiny.en-q8_0`, `large-v3-turbo-q5_0`: the
+/// same alignment heads). `None` for a name it does not know, and for plain
+/// `large` (v1, v2 or v3 by date) or distilled models (fewer decoder layers).
+fn dtw_preset(name: &str) -> Option<whisper_rs::DtwModelPreset> {
+    use whisper_rs::DtwModelPreset as P;
+    let mut parts = name.split('-');
+    Some(match parts.next().unwrap_or_default() {
+        "tiny.en" => P::TinyEn,
+        "tiny" => P::Tiny,
+        "base.en" => P::BaseEn,
+        "base" => P::Base,
+        "small.en" => P::SmallEn,
+        "small" => P::Small,
+        "medium.en" => P::MediumEn,
+        "medium" => P::Medium,
+        "large" => match (parts.next(), parts.next()) {
+            (Some("v1"), _) => P::LargeV1,
+            (Some("v2"), _) => P::LargeV2,
+            (Some("v3"), Some("turbo")) => P::LargeV3Turbo,
+            (Some("v3"), _) => P::LargeV3,
+            _ => return None,
+        },
+        _ => return None,
+    })
+}
+
 /// Checks and loads one model file.
 fn load_model(path: &Path, settings: &AsrSettings) -> Result<Model, AsrError> {
     check_model(path)?;
@@ -308,24 +337,19 @@ fn load_model(path: &Path, settings: &AsrSettings) -> Result<Model, AsrError> {
     params.use_gpu(settings.gpu);
     let name = model_name(path);
     if settings.dtw {
-        use whisper_rs::{DtwMode, DtwModelPreset, DtwParameters};
-        // `tiny.en-q8_0` is tiny.en with quantized weights: same alignment heads.
-        let preset = match name.split('-').next().unwrap_or_default() {
-            "tiny.en" => Some(DtwModelPreset::TinyEn),
-            "tiny" => Some(DtwModelPreset::Tiny),
-            "base.en" => Some(DtwModelPreset::BaseEn),
-            "base" => Some(DtwModelPreset::Base),
-            "small.en" => Some(DtwModelPreset::SmallEn),
-            "small" => Some(DtwModelPreset::Small),
-            "medium.en" => Some(DtwModelPreset::MediumEn),
-            "medium" => Some(DtwModelPreset::Medium),
-            _ => None,
-        };
-        if let Some(model_preset) = preset {
-            params.dtw_parameters(DtwParameters {
-                mode: DtwMode::ModelPreset { model_preset },
-                ..DtwParameters::default()
-            });
+        use whisper_rs::{DtwMode, DtwParameters};
+        match dtw_preset(&name) {
+            Some(model_preset) => {
+                params.dtw_parameters(DtwParameters {
+                    mode: DtwMode::ModelPreset { model_preset },
+                    ..DtwParameters::default()
+                });
+            }
+            None => tracing::warn!(
+                model = %name,
+                "no DTW alignment heads known for this model name: word times come from whisper's \
+                 token timestamps (name the file as the whisper.cpp project does, e.g. ggml-small.bin)"
+            ),
         }
     }
     let file = path.to_str().ok_or_else(|| AsrError::ModelMissing(path.to_path_buf()))?;
@@ -1032,5 +1056,29 @@ mod tests {
         let err = check_model(&good).expect_err("checksum mismatch");
         assert!(err.to_string().contains("does not match"), "{err}");
         assert_eq!(model_name(Path::new("models/ggml-tiny.en.bin")), "tiny.en");
+    }
+
+    #[test]
+    fn dtw_presets_follow_the_whisper_cpp_file_names() {
+        let preset = |file: &str| format!("{:?}", dtw_preset(&model_name(Path::new(file))));
+        for (file, expected) in [
+            ("ggml-tiny.en-q8_0.bin", "Some(TinyEn)"),
+            ("ggml-base.bin", "Some(Base)"),
+            ("ggml-base-q8_0.bin", "Some(Base)"),
+            ("ggml-small.bin", "Some(Small)"),
+            ("ggml-small-q5_1.bin", "Some(Small)"),
+            ("ggml-medium-q5_0.bin", "Some(Medium)"),
+            ("ggml-large-v1.bin", "Some(LargeV1)"),
+            ("ggml-large-v2-q5_0.bin", "Some(LargeV2)"),
+            ("ggml-large-v3.bin", "Some(LargeV3)"),
+            ("ggml-large-v3-q5_0.bin", "Some(LargeV3)"),
+            ("ggml-large-v3-turbo.bin", "Some(LargeV3Turbo)"),
+            ("ggml-large-v3-turbo-q8_0.bin", "Some(LargeV3Turbo)"),
+            ("ggml-large.bin", "None"),
+            ("ggml-distil-large-v3.bin", "None"),
+            ("my-model.bin", "None"),
+        ] {
+            assert_eq!(preset(file), expected, "{file}");
+        }
     }
 }

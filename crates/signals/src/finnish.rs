@@ -273,7 +273,7 @@ fn has_question_clitic(token: &str) -> bool {
 /// left it out) a question word or a `-ko`/`-kö` verb at its start.
 pub(crate) fn is_question(last_written: Option<&str>, tokens: &[&str]) -> bool {
     let Some(last) = last_written else { return false };
-    if last.trim_end().trim_end_matches(['"', '\'', ')']).ends_with('?') {
+    if crate::text::asks(last) {
         return true;
     }
     let mut i = 0;

@@ -51,8 +51,7 @@ impl Lang {
         match self {
             Lang::English => questions::is_question(last_written, tokens),
             Lang::Finnish => finnish::is_question(last_written, tokens),
-            Lang::Other => last_written
-                .is_some_and(|w| w.trim_end().trim_end_matches(['"', '\'', ')']).ends_with(['?', '？', '¿'])),
+            Lang::Other => last_written.is_some_and(text::asks),
         }
     }
 

@@ -22,7 +22,7 @@ const SUBJECTS: &[&str] = &[
 /// non-empty lowercase tokens ([`crate::text::token`]).
 pub(crate) fn is_question(last_written: Option<&str>, tokens: &[&str]) -> bool {
     let Some(last) = last_written else { return false };
-    if last.trim_end().trim_end_matches(['"', '\'', ')']).ends_with('?') {
+    if crate::text::asks(last) {
         return true;
     }
     // Without a question mark, only an unmistakable form counts (aux +

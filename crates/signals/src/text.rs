@@ -71,6 +71,13 @@ pub(crate) fn sentences(text: &str) -> Vec<&str> {
     out
 }
 
+/// Whether a written word ends with a question mark (`?`, or the full-width
+/// `？` of Chinese and Japanese), possibly followed by closing quotes or a
+/// bracket.
+pub(crate) fn asks(written: &str) -> bool {
+    written.trim_end().trim_end_matches(['"', '\'', ')', '\u{201d}']).ends_with(['?', '\u{ff1f}'])
+}
+
 /// Whether a written word ends a clause: a sentence end, or `,` `;` `:`.
 pub(crate) fn ends_clause(text: &str) -> bool {
     ends_sentence(text) || text.trim_end().ends_with([',', ';', ':'])

@@ -13,7 +13,7 @@ use callscope_signals::{SignalExtractor, SignalSettings, TrackerMatcher, Tracker
 use serde_json::Value;
 
 mod common;
-use common::confusion_table;
+use common::{add, confusion_table, match_count, pr, role};
 
 fn dev_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/dev")
@@ -54,47 +54,12 @@ fn calls() -> Vec<Call> {
         .collect()
 }
 
-fn role(v: &Value) -> Role {
-    match v.as_str() {
-        Some("seller") => Role::Seller,
-        Some("customer") => Role::Customer,
-        _ => Role::Other,
-    }
-}
-
 fn label(v: &Value) -> SentimentLabel {
     match v.as_str() {
         Some("positive") => SentimentLabel::Positive,
         Some("negative") => SentimentLabel::Negative,
         _ => SentimentLabel::Neutral,
     }
-}
-
-/// Greedy one-to-one matching; returns (true positives, predicted, expected).
-fn match_count<P, E>(
-    predicted: &[P],
-    expected: &[E],
-    same: impl Fn(&P, &E) -> bool,
-) -> (usize, usize, usize) {
-    let mut used = vec![false; expected.len()];
-    let mut tp = 0;
-    for p in predicted {
-        if let Some(i) = (0..expected.len()).find(|&i| !used[i] && same(p, &expected[i])) {
-            used[i] = true;
-            tp += 1;
-        }
-    }
-    (tp, predicted.len(), expected.len())
-}
-
-fn pr((tp, p, e): (usize, usize, usize)) -> (f64, f64) {
-    let precision = if p == 0 { 1.0 } else { tp as f64 / p as f64 };
-    let recall = if e == 0 { 1.0 } else { tp as f64 / e as f64 };
-    (precision, recall)
-}
-
-fn add(a: (usize, usize, usize), b: (usize, usize, usize)) -> (usize, usize, usize) {
-    (a.0 + b.0, a.1 + b.1, a.2 + b.2)
 }
 
 #[test]

@@ -1,6 +1,46 @@
-//! What the signal evaluations share.
+//! What the signal evaluations share. Each test binary uses part of it.
+#![allow(dead_code)]
 
-use callscope_model::SentimentLabel;
+use callscope_model::{Role, SentimentLabel};
+use serde_json::Value;
+
+/// A truth file's role.
+pub(crate) fn role(v: &Value) -> Role {
+    match v.as_str() {
+        Some("seller") => Role::Seller,
+        Some("customer") => Role::Customer,
+        _ => Role::Other,
+    }
+}
+
+/// Greedy one-to-one matching; returns (true positives, predicted, expected).
+pub(crate) fn match_count<P, E>(
+    predicted: &[P],
+    expected: &[E],
+    same: impl Fn(&P, &E) -> bool,
+) -> (usize, usize, usize) {
+    let mut used = vec![false; expected.len()];
+    let mut tp = 0;
+    for p in predicted {
+        if let Some(i) = (0..expected.len()).find(|&i| !used[i] && same(p, &expected[i])) {
+            used[i] = true;
+            tp += 1;
+        }
+    }
+    (tp, predicted.len(), expected.len())
+}
+
+/// Precision and recall of (true positives, predicted, expected).
+pub(crate) fn pr((tp, p, e): (usize, usize, usize)) -> (f64, f64) {
+    let precision = if p == 0 { 1.0 } else { tp as f64 / p as f64 };
+    let recall = if e == 0 { 1.0 } else { tp as f64 / e as f64 };
+    (precision, recall)
+}
+
+/// Two counts added.
+pub(crate) fn add(a: (usize, usize, usize), b: (usize, usize, usize)) -> (usize, usize, usize) {
+    (a.0 + b.0, a.1 + b.1, a.2 + b.2)
+}
 
 /// A truth × prediction table of (truth, predicted) pairs, printable, and the accuracy.
 pub(crate) fn confusion_table(rows: &[(SentimentLabel, SentimentLabel)]) -> (String, f64) {

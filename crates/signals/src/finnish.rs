@@ -276,13 +276,10 @@ pub(crate) fn is_question(last_written: Option<&str>, tokens: &[&str]) -> bool {
     if crate::text::asks(last) {
         return true;
     }
-    let mut i = 0;
-    while i < tokens.len() && LEAD_INS.contains(&tokens[i]) {
-        i += 1;
-    }
-    let Some(&first) = tokens.get(i) else { return false };
+    let tokens = crate::text::after_lead_ins(tokens, LEAD_INS);
+    let Some(&first) = tokens.first() else { return false };
     // A lone word ("joo", "selvä") is not asked without a question mark.
-    if tokens.len() - i < 2 {
+    if tokens.len() < 2 {
         return false;
     }
     QUESTION_WORDS.contains(&first) || has_question_clitic(first)

@@ -27,11 +27,8 @@ pub(crate) fn is_question(last_written: Option<&str>, tokens: &[&str]) -> bool {
     }
     // Without a question mark, only an unmistakable form counts (aux +
     // subject, or wh + aux), whatever other punctuation the transcriber used.
-    let mut i = 0;
-    while i < tokens.len() && LEAD_INS.contains(&tokens[i]) {
-        i += 1;
-    }
-    let (Some(&first), Some(&second)) = (tokens.get(i), tokens.get(i + 1)) else { return false };
+    let tokens = crate::text::after_lead_ins(tokens, LEAD_INS);
+    let (Some(&first), Some(&second)) = (tokens.first(), tokens.get(1)) else { return false };
     if AUX.contains(&first) && SUBJECTS.contains(&second) {
         return true;
     }

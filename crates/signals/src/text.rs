@@ -71,6 +71,12 @@ pub(crate) fn sentences(text: &str) -> Vec<&str> {
     out
 }
 
+/// The tokens after any that `lead_ins` lists ("so", "and"; "no", "entä").
+pub(crate) fn after_lead_ins<'a, 'b>(tokens: &'a [&'b str], lead_ins: &[&str]) -> &'a [&'b str] {
+    let skip = tokens.iter().take_while(|t| lead_ins.contains(t)).count();
+    &tokens[skip..]
+}
+
 /// Whether a written word ends with a question mark (`?`, or the full-width
 /// `？` of Chinese and Japanese), possibly followed by closing quotes or a
 /// bracket.

@@ -13,7 +13,7 @@ use callscope_signals::{SignalExtractor, SignalSettings, TrackerMatcher, Tracker
 use serde_json::Value;
 
 mod common;
-use common::{add, confusion_table, match_count, pr, role};
+use common::{action_items_against_truth, add, confusion_table, match_count, pr, role};
 
 fn dev_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/dev")
@@ -96,24 +96,7 @@ fn dev_set_quality() {
             }),
         );
 
-        let turns = t["turns"].as_array().expect("turns");
-        let expected = t["expected_action_items_detail"].as_array().expect("actions");
-        let a = match_count(&s.action_items, expected, |p, e| {
-            // The item's `start` is the start of the scripted line that carries it.
-            let item_start = e["start"].as_f64().unwrap_or(f64::NAN);
-            let Some(line) =
-                turns.iter().find(|l| (l["start"].as_f64().unwrap_or(0.0) - item_start).abs() < 1e-6)
-            else {
-                return false;
-            };
-            let (start, end) = (line["start"].as_f64().unwrap_or(0.0), line["end"].as_f64().unwrap_or(0.0));
-            role(&e["owner_role"]) == p.owner && p.start >= start - 0.5 && p.start <= end + 0.5
-        });
-        if a.0 != a.1 || a.0 != a.2 {
-            let got: Vec<_> = s.action_items.iter().map(|x| (x.owner, x.text.as_str())).collect();
-            eprintln!("{id}: action items tp/pred/exp = {a:?}; predicted {got:?}");
-        }
-        actions = add(actions, a);
+        actions = add(actions, action_items_against_truth(id, &s.action_items, t));
 
         if let Some(c) = s.sentiment.customer {
             call_sentiment.push((label(&t["expected_call_sentiment"]), c.label));
@@ -122,6 +105,7 @@ fn dev_set_quality() {
                 c.score, c.label, t["expected_call_sentiment"]
             );
         }
+        let turns = t["turns"].as_array().expect("turns");
         for turn in turns.iter().filter(|x| x["kind"] == "turn") {
             let predicted = extractor.utterance_sentiment(turn["text"].as_str().unwrap_or_default()).label;
             let row = (label(&turn["expected_sentiment"]), predicted);

@@ -16,7 +16,7 @@ use callscope_signals::{SignalExtractor, SignalSettings, TrackerMatcher, Tracker
 use serde_json::Value;
 
 mod common;
-use common::{add, match_count, pr, role};
+use common::{action_items_against_truth, add, match_count, pr, role};
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -90,24 +90,7 @@ fn finnish_set_quality() {
         }
         questions = add(questions, q);
 
-        let turns = t["turns"].as_array().expect("turns");
-        let expected = t["expected_action_items_detail"].as_array().expect("actions");
-        let a = match_count(&s.action_items, expected, |p, e| {
-            // The item's `start` is the start of the scripted line that carries it.
-            let item_start = e["start"].as_f64().unwrap_or(f64::NAN);
-            let Some(line) =
-                turns.iter().find(|l| (l["start"].as_f64().unwrap_or(0.0) - item_start).abs() < 1e-6)
-            else {
-                return false;
-            };
-            let (start, end) = (line["start"].as_f64().unwrap_or(0.0), line["end"].as_f64().unwrap_or(0.0));
-            role(&e["owner_role"]) == p.owner && p.start >= start - 0.5 && p.start <= end + 0.5
-        });
-        if a.0 != a.1 || a.0 != a.2 {
-            let got: Vec<_> = s.action_items.iter().map(|x| (x.owner, x.text.as_str())).collect();
-            eprintln!("{id}: action items tp/pred/exp = {a:?}; predicted {got:?}");
-        }
-        actions = add(actions, a);
+        actions = add(actions, action_items_against_truth(id, &s.action_items, t));
 
         // The default (English lexicon) model does not read Finnish: no numbers.
         assert!(s.sentiment.customer.is_none(), "{id}: sentiment for a language the model does not read");

@@ -30,6 +30,34 @@ pub(crate) fn match_count<P, E>(
     (tp, predicted.len(), expected.len())
 }
 
+/// A call's action items matched against its truth file's
+/// `expected_action_items_detail` (owner role, and a start within the scripted
+/// line that carries the item, ±0.5 s); prints what differs.
+pub(crate) fn action_items_against_truth(
+    id: &str,
+    items: &[callscope_model::ActionItem],
+    truth: &Value,
+) -> (usize, usize, usize) {
+    let turns = truth["turns"].as_array().expect("turns");
+    let expected = truth["expected_action_items_detail"].as_array().expect("actions");
+    let a = match_count(items, expected, |p, e| {
+        // The item's `start` is the start of the scripted line that carries it.
+        let item_start = e["start"].as_f64().unwrap_or(f64::NAN);
+        let Some(line) =
+            turns.iter().find(|l| (l["start"].as_f64().unwrap_or(0.0) - item_start).abs() < 1e-6)
+        else {
+            return false;
+        };
+        let (start, end) = (line["start"].as_f64().unwrap_or(0.0), line["end"].as_f64().unwrap_or(0.0));
+        role(&e["owner_role"]) == p.owner && p.start >= start - 0.5 && p.start <= end + 0.5
+    });
+    if a.0 != a.1 || a.0 != a.2 {
+        let got: Vec<_> = items.iter().map(|x| (x.owner, x.text.as_str())).collect();
+        eprintln!("{id}: action items tp/pred/exp = {a:?}; predicted {got:?}");
+    }
+    a
+}
+
 /// Precision and recall of (true positives, predicted, expected).
 pub(crate) fn pr((tp, p, e): (usize, usize, usize)) -> (f64, f64) {
     let precision = if p == 0 { 1.0 } else { tp as f64 / p as f64 };

@@ -412,16 +412,6 @@ impl Transcriber {
         Ok(i)
     }
 
-    /// The name of the model that transcribes `language` (`None`: the
-    /// language of calls that do not say), or the error a call in it gets.
-    pub fn model_name_for(&self, language: Option<Language>) -> Result<&str, AsrError> {
-        let i = match language.or(self.default_language) {
-            Some(l) => self.model_for(l)?,
-            None => self.detector.unwrap_or(0),
-        };
-        Ok(&self.models[i].name)
-    }
-
     /// Uses Silero VAD to find speech (instead of the energy detector).
     pub fn with_vad(mut self, vad: Option<Arc<SileroVad>>) -> Self {
         self.vad = vad;

@@ -129,10 +129,29 @@ await test('trends, coaching flags and the top performers match the store', asyn
   assert.ok(coaching.top_performers.length >= 1, 'a top performer');
   const topLine = await page.locator('#coaching #top-line').innerText();
   for (const id of coaching.top_performers) assert.ok(topLine.includes(name(id)), `${name(id)} in "${topLine}"`);
-  const rows = await page.locator('#coaching table tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.cells].map((c) => c.innerText)));
+  const rows = await page.locator('#coaching table tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.cells].slice(0, 3).map((c) => c.innerText)));
   const fmt = (kpi, v) => (kpi === 'avg_talk_ratio' || kpi === 'positive_share' ? pct(v) : v.toFixed(1));
   assert.deepEqual(rows, coaching.differences.map((d) => [d.label, fmt(d.kpi, d.top_performers), fmt(d.kpi, d.others)]));
+  // Example calls per difference: the top performers' calls on their side of
+  // the midpoint, linked from the table, and each opens the call.
+  const evidence = (await api(page, `/api/teams/crm/coaching/evidence?${LONG}`)).body;
+  assert.deepEqual(evidence.map((k) => k.kpi), coaching.differences.map((d) => d.kpi));
+  assert.ok(evidence.some((k) => k.calls.length >= 2), 'a difference with two or more example calls');
+  for (const k of evidence) {
+    for (const c of k.calls) {
+      assert.ok(coaching.top_performers.includes(c.seller_id), `${c.call_id} is a top performer's`);
+      const mid = (k.top_performers + k.others) / 2;
+      if (k.kpi !== 'positive_share') assert.ok(k.top_performers > k.others ? c.value > mid : c.value < mid, `${k.kpi}: ${c.value} on the top side of ${mid}`);
+    }
+    await page.waitForFunction((kpi) => !document.querySelector(`#differences tr[data-kpi="${kpi}"] .examples`).innerText.startsWith('…'), k.kpi);
+    const links = await page.locator(`#differences tr[data-kpi="${k.kpi}"] .examples a`).evaluateAll((as) => as.map((a) => a.dataset.call));
+    assert.deepEqual(links, k.calls.map((c) => c.call_id));
+  }
   await page.screenshot({ path: `${SHOTS}/coaching-view.png`, fullPage: true });
+  const first = evidence.find((k) => k.calls.length).calls[0];
+  await page.locator(`#differences a[data-call="${first.call_id}"]`).first().click();
+  await page.waitForSelector('#transcript');
+  assert.match(await page.locator('h1').innerText(), new RegExp(name(first.seller_id)), 'the example call opens');
 });
 
 await test('call page plays audio and a transcript word seeks', async (page) => {
@@ -153,6 +172,23 @@ await test('call page plays audio and a transcript word seeks', async (page) => 
   await word.click();
   await page.waitForFunction((t) => Math.abs(document.querySelector('#player').currentTime - t) < 1.0, start, { timeout: 15000 });
   assert.ok(start > 10, `the 121st word starts at ${start}s`);
+  // The transcript follows playback: the line being played is marked and in view.
+  await page.waitForFunction(() => {
+    const el = document.querySelector('.turn.playing');
+    const r = el && el.getBoundingClientRect();
+    return r && r.bottom > 0 && r.top < window.innerHeight;
+  }, null, { timeout: 15000 });
+  // Questions listed per side, as the API has them; mentions bold in the transcript.
+  const detail = (await api(page, '/api/calls/dev-01-crm-discovery')).body;
+  for (const side of ['seller', 'customer']) {
+    const listed = await page.locator(`#call-questions [data-side="${side}"] li`).allInnerTexts();
+    const want = detail.signals.questions.filter((q) => q.role === side);
+    assert.equal(listed.length, want.length, `${side} questions`);
+    want.forEach((q, i) => assert.ok(listed[i].includes(q.text), `${listed[i]} ~ ${q.text}`));
+  }
+  const bold = await page.locator('#transcript .w.mention').evaluateAll((ws) => ws.map((w) => Number(w.dataset.start)));
+  assert.ok(detail.signals.mentions.length > 0, 'the call has mentions');
+  for (const m of detail.signals.mentions) assert.ok(bold.some((t) => t >= m.start - 0.06 && t <= m.end + 0.06), `"${m.matched}" at ${m.start}s is bold`);
   // Signals and action items are on the page.
   assert.match(await page.locator('#sum-h + p').innerText(), /Customer sentiment/);
   assert.ok((await page.locator('text=I will send the proposal today').count()) >= 1);

@@ -15,7 +15,8 @@ use axum::routing::{delete, get, post};
 use axum::{Json, Router, middleware};
 use callscope_model::TrackerKind;
 use callscope_store::{
-    AuditAction, AuditEntry, DateRange, EraseScope, HistoryQuery, HistorySort, NewComment, SellerFilter,
+    AuditAction, AuditEntry, CallSummary, DateRange, EraseScope, HistoryQuery, HistorySort, NewComment,
+    SellerFilter,
 };
 use chrono::{Days, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -25,7 +26,7 @@ use crate::audit::{self, AuditParams, ErasureReport};
 use crate::auth::{CurrentUser, SESSION_TTL_S};
 use crate::directory::{AppRole, User};
 use crate::error::ApiError;
-use crate::insights::{self, Bucket, Kpi, SellerSummary, TeamSummary, TrendPoint, coaching};
+use crate::insights::{self, Bucket, Kpi, SellerSummary, TeamSummary, TrendPoint, coaching, evidence};
 use crate::observe;
 
 type AppResult<T> = Result<T, ApiError>;
@@ -51,6 +52,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/api/sellers/{seller_id}/calls", get(seller_calls))
         .route("/api/sellers/{seller_id}/comments", get(seller_comments))
         .route("/api/teams/{team_id}/coaching", get(team_coaching))
+        .route("/api/teams/{team_id}/coaching/evidence", get(team_coaching_evidence))
         .route("/api/calls/{call_id}", get(call))
         .route("/api/calls/{call_id}/audio", get(audio))
         .route("/api/calls/{call_id}/comments", get(comments).post(add_comment))
@@ -590,9 +592,69 @@ async fn team_coaching(
         return Err(ApiError::NotFound(format!("team {team_id}")));
     }
     let range = range(q.from.as_deref(), q.to.as_deref())?;
-    let rows = team_daily(&state, &team_id, range).await?;
-    Ok(Json(coaching::assess(&TeamSummary::from_daily(&team_id, &rows), &state.coaching)))
+    Ok(Json(coaching_report(&state, &team_id, range).await?))
 }
+
+/// The team's coaching report, for a team the user may view.
+async fn coaching_report(
+    state: &AppState,
+    team_id: &str,
+    range: DateRange,
+) -> AppResult<coaching::CoachingReport> {
+    let rows = team_daily(state, team_id, range).await?;
+    Ok(coaching::assess(&TeamSummary::from_daily(team_id, &rows), &state.coaching))
+}
+
+/// Calls of the top performers that show each difference of the coaching
+/// report (see [`evidence`]). A separate request, so the coaching report
+/// itself stays one pass over the daily sums; the page loads it after.
+async fn team_coaching_evidence(
+    State(state): St,
+    CurrentUser(user): CurrentUser,
+    Path(team_id): Path<String>,
+    Query(q): Query<RangeQuery>,
+) -> AppResult<Json<Vec<evidence::KpiEvidence>>> {
+    use futures_util::{StreamExt, TryStreamExt};
+    if !state.directory.can_view_team(&user, &team_id) {
+        return Err(ApiError::Forbidden);
+    }
+    if !state.directory.teams.iter().any(|t| t.id == team_id) {
+        return Err(ApiError::NotFound(format!("team {team_id}")));
+    }
+    let range = range(q.from.as_deref(), q.to.as_deref())?;
+    let report = coaching_report(&state, &team_id, range).await?;
+    let mut out = Vec::with_capacity(report.differences.len());
+    for difference in &report.differences {
+        let (sort, descending) = difference.kpi.history_order(difference.top_performers > difference.others);
+        // Each top performer's calls in the order that shows the KPI most; the
+        // first page is enough to find typical ones on their side.
+        let pages: Vec<Vec<CallSummary>> = futures_util::stream::iter(report.top_performers.clone())
+            .map(|seller_id| {
+                let store = Arc::clone(&state.store);
+                let query = HistoryQuery {
+                    seller_id,
+                    range,
+                    sort,
+                    descending,
+                    page: 0,
+                    page_size: EVIDENCE_CANDIDATES,
+                    term: None,
+                    term_role: None,
+                    keyword: None,
+                };
+                async move { store.call_history(&query).await.map(|p| p.items) }
+            })
+            .buffer_unordered(TEAM_QUERY_CONCURRENCY)
+            .try_collect()
+            .await?;
+        let candidates: Vec<CallSummary> = pages.into_iter().flatten().collect();
+        out.push(evidence::pick(difference, &candidates));
+    }
+    Ok(Json(out))
+}
+
+/// Calls per top performer and KPI from which the examples are picked.
+const EVIDENCE_CANDIDATES: u32 = 50;
 
 // ---------- calls ----------
 

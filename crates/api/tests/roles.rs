@@ -269,6 +269,7 @@ async fn role_matrix() {
         // Editing Maria's comment: only Maria may.
         ("PATCH", format!("/api/calls/c-daniel/comments/{comment_id}"), Some(patch.clone()), [S::FORBIDDEN, S::NOT_FOUND, S::OK, S::NOT_FOUND, S::UNAUTHORIZED]),
         ("GET", format!("/api/teams/crm/coaching?{RANGE}"), None, [S::FORBIDDEN, S::FORBIDDEN, S::OK, S::FORBIDDEN, S::UNAUTHORIZED]),
+        ("GET", format!("/api/teams/crm/coaching/evidence?{RANGE}"), None, [S::FORBIDDEN, S::FORBIDDEN, S::OK, S::FORBIDDEN, S::UNAUTHORIZED]),
         ("GET", "/api/me".into(), None, [S::OK, S::OK, S::OK, S::OK, S::UNAUTHORIZED]),
         ("GET", "/api/sellers".into(), None, [S::OK, S::OK, S::OK, S::OK, S::UNAUTHORIZED]),
         // Another seller's call is answered exactly like a call that does not exist.
@@ -914,6 +915,7 @@ async fn openapi_documents_every_api_route() {
         "/api/sellers/{seller_id}/calls",
         "/api/sellers/{seller_id}/comments",
         "/api/teams/{team_id}/coaching",
+        "/api/teams/{team_id}/coaching/evidence",
         "/api/calls/{call_id}",
         "/api/calls/{call_id}/audio",
         "/api/calls/{call_id}/comments",
@@ -927,7 +929,7 @@ async fn openapi_documents_every_api_route() {
     ] {
         assert!(paths.contains_key(route), "openapi.json lacks {route}");
     }
-    assert_eq!(paths.len(), 19, "a route in openapi.json that the router does not have?");
+    assert_eq!(paths.len(), 20, "a route in openapi.json that the router does not have?");
 }
 
 async fn status_with(app: &axum::Router, uri: &str, auth: Option<String>) -> StatusCode {

@@ -420,14 +420,33 @@ async function loadCoaching(team, from, to) {
   const name = (id) => (ME.sellers.find((u) => u.id === id) || { name: id }).name;
   const sellers = r.sellers.map((s) => `<div data-seller="${esc(s.seller_id)}"><strong translate="no">${esc(name(s.seller_id))}</strong> <span class="small muted">${esc(t('coaching.calls', { count: s.calls }))}${s.top_performer ? ` · ${esc(t('coaching.top_performer'))}` : ''}</span>
       ${s.note_message ? `<p class="empty small">${esc(sentence(s.note_message))}</p>` : s.flags.length ? s.flags.map(flagHtml).join('') : `<p class="small muted">${esc(t('coaching.within_range'))}</p>`}</div>`).join('');
-  const diffs = r.differences.length ? `<table><thead><tr><th>${esc(t('coaching.kpi'))}</th><th>${esc(t('coaching.top_performers'))}</th><th>${esc(t('coaching.others'))}</th></tr></thead><tbody>
-      ${r.differences.map((d) => `<tr><td>${esc(kpiName(d.kpi))}</td><td>${esc(coachValue(d.kpi, d.top_performers))}</td><td>${esc(coachValue(d.kpi, d.others))}</td></tr>`).join('')}</tbody></table>`
+  const diffs = r.differences.length ? `<table id="differences"><thead><tr><th>${esc(t('coaching.kpi'))}</th><th>${esc(t('coaching.top_performers'))}</th><th>${esc(t('coaching.others'))}</th><th>${esc(t('coaching.examples'))}</th></tr></thead><tbody>
+      ${r.differences.map((d) => `<tr data-kpi="${esc(d.kpi)}"><td>${esc(kpiName(d.kpi))}</td><td>${esc(coachValue(d.kpi, d.top_performers))}</td><td>${esc(coachValue(d.kpi, d.others))}</td><td class="examples small muted">…</td></tr>`).join('')}</tbody></table>`
     : `<p class="empty">${esc(t('coaching.not_enough_sellers'))}</p>`;
   const by = r.top_performers_by === 'win_rate' ? t('top.by_win_rate') : kpiName(r.top_performers_by).toLocaleLowerCase(LANG);
   const names = r.top_performers.map((id) => name(id)).join(', ');
   el.innerHTML = `<p class="small muted" id="top-line">${th('coaching.top_line', { by: esc(by), names: names ? data(names) : esc(t('top.none_yet')) })}</p>
     <h3 class="small">${esc(t('coaching.who_title'))}</h3>${sellers || `<p class="empty">${esc(t('empty.no_calls_in_range'))}</p>`}
     <h3 class="small">${esc(t('coaching.differences_title'))}</h3>${diffs}`;
+  if (r.differences.length) loadEvidence(team, from, to, name);
+}
+
+// Example calls where the top performers' differences show: loaded after the
+// coaching report, into its table's last column.
+async function loadEvidence(team, from, to, name) {
+  let ev;
+  try { ev = await api(`/api/teams/${encodeURIComponent(team)}/coaching/evidence?${new URLSearchParams({ from, to })}`); }
+  catch (e) { $main.querySelectorAll('#differences .examples').forEach((el) => { el.textContent = e.message; }); return; }
+  ev.forEach((k) => {
+    const cell = $main.querySelector(`#differences tr[data-kpi="${CSS.escape(k.kpi)}"] .examples`);
+    if (!cell) return; // navigated away meanwhile
+    cell.classList.remove('muted');
+    // A call's own value; for the positive share, the customer's sentiment score.
+    const value = (v) => (k.kpi === 'positive_share' ? t('coaching.example_sentiment', { score: num(v, 2) }) : coachValue(k.kpi, v));
+    cell.innerHTML = k.calls.length
+      ? k.calls.map((c) => `<a href="#/call/${encodeURIComponent(c.call_id)}" data-call="${esc(c.call_id)}"><span translate="no">${esc(name(c.seller_id))}</span>, ${esc(dateOnly(c.started_at))} (${esc(value(c.value))})</a>`).join('<br>')
+      : esc(t('coaching.no_examples'));
+  });
 }
 
 // ---------- call page ----------
@@ -461,6 +480,8 @@ async function showCall(callId, params) {
     const turn = turns.find((x) => x.role === r && w.start >= x.start - 1e-6 && w.end <= x.end + 1e-6 && (!noSentiment || x.speaker === w.speaker));
     if (turn) turn.words.push(w);
   });
+  // A word inside a mention's time span (and said by the mention's speaker) is shown bold.
+  const mentionAt = (w) => sig.mentions.find((m) => m.speaker === w.speaker && w.start >= m.start - 0.05 && w.end <= m.end + 0.05);
   const duration = c.summary.duration_s || (words.length ? words[words.length - 1].end : 1);
   const shared = c.access === 'shared';
   const canComment = !shared && (ME.user.role !== 'seller' || s.seller_id === ME.user.id);
@@ -494,6 +515,10 @@ async function showCall(callId, params) {
         <p id="call-sentiment">${th('call.customer_sentiment', { value: sig.sentiment.customer ? `<span class="sent ${esc(sig.sentiment.customer.label)}">${esc(sentimentLabel(sig.sentiment.customer.label))}</span> (${esc(num(sig.sentiment.customer.score, 2))})` : noSentiment && s.language ? esc(t('call.sentiment_unavailable', { language: languageName(s.language) })) : esc(na()) })}</p>
         <p class="small">${esc(t('call.kpis', { talk: pct(c.kpis.talk_ratio), wpm: wpm(c.kpis.seller_wpm), switches: c.kpis.switches, monologue: secs(c.kpis.longest_customer_monologue_s), questions: c.kpis.seller_questions }))}</p>
         <h3 class="small">${esc(t('call.action_items'))}</h3>${sig.action_items.length ? `<ul>${sig.action_items.map((a) => `<li><button class="link" data-seek="${a.start}">${clock(a.start)}</button> <strong>${esc(role(a.owner))}</strong>: <span translate="no">${esc(a.text)}</span></li>`).join('')}</ul>` : `<p class="empty">${esc(t('call.none'))}</p>`}
+        <h3 class="small">${esc(t('call.questions'))}</h3><div id="call-questions">${['seller', 'customer'].map((side) => {
+          const qs = sig.questions.filter((q) => q.role === side);
+          return `<div data-side="${side}"><strong class="small">${esc(t('call.questions_by', { role: role(side), count: qs.length }))}</strong>${qs.length ? `<ul>${qs.map((q) => `<li><button class="link" data-seek="${q.start}">${clock(q.start)}</button> <span translate="no">${esc(q.text)}</span></li>`).join('')}</ul>` : ` <span class="empty small">${esc(t('call.none'))}</span>`}</div>`;
+        }).join('')}</div>
         <h3 class="small">${esc(t('call.signals'))}</h3>${sig.mentions.length ? `<ul>${sig.mentions.map((m) => `<li><button class="link" data-seek="${m.start}">${clock(m.start)}</button> ${th('call.mention', { kind: esc(t(`mention.${m.kind}`)), term: `<strong translate="no">${esc(m.term)}</strong>`, role: esc(role(m.role)), context: data(m.context) })}</li>`).join('')}</ul>` : `<p class="empty">${esc(t('call.no_mentions'))}</p>`}
       </section>
       ${shared ? '' : `<section class="card" aria-labelledby="com-h"><h2 id="com-h">${esc(t('comments.title'))}</h2>
@@ -510,9 +535,9 @@ async function showCall(callId, params) {
         <label class="small" for="share-note">${esc(t('share.note'))}</label><textarea id="share-note" rows="2" style="width:100%" maxlength="1000"></textarea>
         <button type="submit">${esc(t('share.submit'))}</button></form>
       <div id="shares"></div></section>` : ''}
-    <section class="card" aria-labelledby="tr-h"><h2 id="tr-h">${esc(t('call.transcript'))}</h2><div class="transcript" id="transcript">
+    <section class="card" aria-labelledby="tr-h"><h2 id="tr-h">${esc(t('call.transcript'))}</h2>${c.audio_uri ? `<label class="small muted"><input type="checkbox" id="follow" checked> ${esc(t('call.follow'))}</label>` : ''}<div class="transcript" id="transcript">
       ${turns.map((p, i) => `<div class="turn ${esc(p.role)}" data-turn="${i}"><div class="meta"><button class="link" data-seek="${p.start}">${clock(p.start)}</button><br><span class="role">${esc(role(p.role))}</span>${p.label ? `<br><span class="sent ${esc(p.label)}">${esc(sentimentLabel(p.label))}</span>` : ''}</div>
-        <div class="line"><div class="words" translate="no">${p.words.map((w) => `<span class="w" data-start="${w.start}" data-end="${w.end}">${esc(w.text)}</span>`).join(' ')}</div>
+        <div class="line"><div class="words" translate="no">${p.words.map((w) => { const m = mentionAt(w); return `<span class="w${m ? ` mention ${esc(m.kind)}` : ''}" data-start="${w.start}" data-end="${w.end}"${m ? ` title="${esc(t(`marker.${m.kind}`, { text: m.term }))}"` : ''}>${m ? `<strong>${esc(w.text)}</strong>` : esc(w.text)}</span>`; }).join(' ')}</div>
         ${canComment ? `<div class="line-actions"><button class="link small" data-comment-line="${i}">${esc(t('comments.comment'))}</button> <button class="link small sel-comment" data-comment-words="${i}" hidden>${esc(t('comments.comment_words'))}</button></div>` : ''}</div>
         <div class="line-comments" id="line-${i}" aria-label="${esc(t('comments.on_this_line'))}"></div></div>`).join('')}
     </div></section>`;
@@ -522,9 +547,21 @@ async function showCall(callId, params) {
   $main.querySelectorAll('.w').forEach((el) => el.addEventListener('click', () => seek(el.dataset.start)));
   if (player) {
     const spans = [...$main.querySelectorAll('.w')];
+    // The transcript follows playback: the line being played is kept in view
+    // while the player runs, unless the user turned it off or is selecting words.
+    const follow = $main.querySelector('#follow');
+    let shown = null;
     player.addEventListener('timeupdate', () => {
       const now = player.currentTime;
       spans.forEach((sp) => sp.classList.toggle('now', Number(sp.dataset.start) <= now && now < Number(sp.dataset.start) + 0.6));
+      const current = spans.filter((sp) => Number(sp.dataset.start) <= now).pop();
+      const turn = current && current.closest('.turn');
+      $main.querySelectorAll('.turn.playing').forEach((el) => el !== turn && el.classList.remove('playing'));
+      if (!turn) return;
+      turn.classList.add('playing');
+      const selecting = String(window.getSelection && window.getSelection()).length > 0;
+      if (turn !== shown && follow && follow.checked && !player.paused && !selecting) turn.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
+      shown = turn;
     });
   }
   const ctx = { callId, turns, words, duration, canComment, player };

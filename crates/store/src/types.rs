@@ -126,6 +126,18 @@ pub enum HistorySort {
     TalkRatio,
     /// Customer sentiment score.
     Sentiment,
+    /// Seller talking speed.
+    SellerWpm,
+    /// Speaker switches.
+    Switches,
+    /// Mean pause before the seller responds.
+    AvgPause,
+    /// Longest customer monologue.
+    LongestCustomerMonologue,
+    /// Interruptions.
+    Interruptions,
+    /// Questions the seller asked.
+    SellerQuestions,
 }
 
 impl HistorySort {
@@ -136,6 +148,12 @@ impl HistorySort {
             HistorySort::Duration => "duration_s",
             HistorySort::TalkRatio => "talk_ratio",
             HistorySort::Sentiment => "customer_sentiment_score",
+            HistorySort::SellerWpm => "seller_wpm",
+            HistorySort::Switches => "switches",
+            HistorySort::AvgPause => "avg_pause_s",
+            HistorySort::LongestCustomerMonologue => "longest_customer_monologue_s",
+            HistorySort::Interruptions => "interruptions",
+            HistorySort::SellerQuestions => "seller_questions",
         }
     }
 }
@@ -199,6 +217,24 @@ pub struct CallSummary {
     pub outcome: Option<String>,
     /// Seller talk share.
     pub talk_ratio: Option<f64>,
+    /// Seller talking speed, words per minute.
+    #[serde(default)]
+    pub seller_wpm: Option<f64>,
+    /// Speaker switches.
+    #[serde(default)]
+    pub switches: u32,
+    /// Mean pause before the seller responds, seconds.
+    #[serde(default)]
+    pub avg_pause_s: Option<f64>,
+    /// The customer's longest monologue, seconds.
+    #[serde(default)]
+    pub longest_customer_monologue_s: f64,
+    /// Interruptions.
+    #[serde(default)]
+    pub interruptions: u32,
+    /// Questions the seller asked.
+    #[serde(default)]
+    pub seller_questions: u32,
     /// Customer sentiment label, if the customer spoke.
     pub sentiment: Option<SentimentLabel>,
     /// Customer sentiment score.

@@ -18,6 +18,7 @@
 //!   differently.
 
 pub mod coaching;
+pub mod evidence;
 pub mod message;
 mod trends;
 

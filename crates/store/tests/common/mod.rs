@@ -459,6 +459,42 @@ pub(crate) async fn history_sorts_and_pages(store: &dyn Store) {
     let mut expected: Vec<f64> = calls.iter().map(|c| c.duration_s).collect();
     expected.sort_by(|a, b| b.total_cmp(a));
     assert_eq!(durations, expected);
+
+    // The KPI columns (the coaching examples sort by them): each row carries
+    // its call's KPIs, and each order holds on both backends.
+    for c in &calls {
+        let row = first.items.iter().chain(&second.items).find(|r| r.call_id == c.meta.call_id).expect("row");
+        let k = &c.kpis.kpis;
+        assert_eq!(
+            (row.seller_wpm, row.switches, row.avg_pause_s, row.interruptions, row.seller_questions),
+            (k.seller_wpm, k.switches, k.avg_pause_s, k.interruptions, k.seller_questions),
+            "{}",
+            c.meta.call_id
+        );
+        assert_eq!(row.longest_customer_monologue_s, k.longest_customer_monologue_s);
+    }
+    type Value = fn(&CallSummary) -> f64;
+    let orders: [(HistorySort, Value); 6] = [
+        (HistorySort::SellerWpm, |c| c.seller_wpm.unwrap_or(f64::NAN)),
+        (HistorySort::Switches, |c| f64::from(c.switches)),
+        (HistorySort::AvgPause, |c| c.avg_pause_s.unwrap_or(f64::NAN)),
+        (HistorySort::LongestCustomerMonologue, |c| c.longest_customer_monologue_s),
+        (HistorySort::Interruptions, |c| f64::from(c.interruptions)),
+        (HistorySort::SellerQuestions, |c| f64::from(c.seller_questions)),
+    ];
+    for (sort, value) in orders {
+        for descending in [false, true] {
+            let page = store
+                .call_history(&HistoryQuery { sort, descending, page_size: 10, ..history("s-ana") })
+                .await
+                .expect("history");
+            let got: Vec<f64> = page.items.iter().map(value).filter(|v| !v.is_nan()).collect();
+            let mut want = got.clone();
+            want.sort_by(|a, b| if descending { b.total_cmp(a) } else { a.total_cmp(b) });
+            assert_eq!(got, want, "{sort:?} descending={descending}");
+            assert_eq!(page.items.len(), 6);
+        }
+    }
 }
 
 /// A team's daily rows: every seller of the team, nobody else's, each with

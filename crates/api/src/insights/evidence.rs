@@ -96,10 +96,14 @@ pub fn pick(difference: &Difference, candidates: &[CallSummary]) -> KpiEvidence 
         .iter()
         .filter(|c| !c.low_confidence)
         .filter_map(|c| Some((c, kpi.of_call(c)?)))
-        .filter(|(c, v)| match kpi {
-            Kpi::PositiveShare => c.sentiment == Some(SentimentLabel::Positive),
-            _ if top > others => *v > mid,
-            _ => *v < mid,
+        .filter(|(c, v)| {
+            if kpi == Kpi::PositiveShare {
+                c.sentiment == Some(SentimentLabel::Positive)
+            } else if top > others {
+                *v > mid
+            } else {
+                *v < mid
+            }
         })
         .collect();
     // Nearest the top performers' average first (most positive, for the

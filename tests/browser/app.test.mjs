@@ -301,6 +301,7 @@ await test('a general comment at the playback time on a recorded call', async (p
 });
 
 const NOTE = `Listen to how Daniel opens (${Date.now()})`;
+const COLLECTION = `Great openings ${Date.now()}`;
 await test('a shared clip opens for another seller of the team and not for a seller of another team', async (page) => {
   await login(page, 'Maria Lopez');
   await page.goto(`${BASE}/#/call/${CALL}`);
@@ -309,16 +310,21 @@ await test('a shared clip opens for another seller of the team and not for a sel
   await page.fill('#share-from', '2');
   await page.fill('#share-to', '9.5');
   await page.fill('#share-note', NOTE);
+  await page.fill('#share-collection', COLLECTION);
   await page.getByRole('button', { name: 'Share', exact: true }).click();
   await page.waitForSelector(`#shares li:has-text("the whole team")`);
   const shares = (await api(page, `/api/calls/${CALL}/shares`)).body;
   const share = shares.find((x) => x.note === NOTE);
-  assert.deepEqual([share.recipients, share.start_s, share.end_s], [['team:crm'], 2, 9.5]);
+  assert.deepEqual([share.recipients, share.start_s, share.end_s, share.collection], [['team:crm'], 2, 9.5, COLLECTION]);
+  // Maria's call library: the clip, filed in its collection.
+  await page.locator('#library-link').click();
+  await page.waitForSelector(`#library [data-collection="${COLLECTION}"] li[data-share="${share.share_id}"]`);
+  assert.equal(await page.locator(`#library [data-collection="${COLLECTION}"] h3`).innerText(), COLLECTION);
   await page.locator('#logout').click();
   await page.waitForSelector('text=Demo login');
   // Sofia, of Daniel's team: on her page, and it opens at the clip, without Daniel's comments.
   await login(page, 'Sofia Marin');
-  await page.waitForSelector(`#shared li[data-share="${share.share_id}"]`);
+  await page.waitForSelector(`#shared [data-collection="${COLLECTION}"] li[data-share="${share.share_id}"]`);
   assert.match(await page.locator(`#shared li[data-share="${share.share_id}"]`).innerText(), new RegExp(`clip 0:02–0:09 · shared by Maria Lopez[\\s\\S]*${NOTE.replace(/[()]/g, '\\$&')}`));
   await page.locator(`#shared li[data-share="${share.share_id}"] a`).click();
   await page.waitForSelector('#shared-banner');
@@ -335,6 +341,9 @@ await test('a shared clip opens for another seller of the team and not for a sel
   // Rachel, of another team: nothing shared, and the call does not exist for her.
   await login(page, 'Rachel Stone');
   await page.waitForSelector('#shared .empty');
+  await page.locator('#library-link').click();
+  await page.waitForSelector('#library');
+  assert.equal(await page.locator(`#library [data-collection="${COLLECTION}"]`).count(), 0, "not in another team's library");
   await page.goto(`${BASE}/#/call/${CALL}`);
   await page.waitForSelector('h1:has-text("Not found")');
   assert.equal((await api(page, `/api/calls/${CALL}`)).status, 404);

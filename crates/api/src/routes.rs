@@ -257,6 +257,24 @@ fn share_keys(state: &AppState, user: &User) -> Vec<String> {
     keys
 }
 
+/// The recipient keys of the shares in `user`'s call library: a seller's own
+/// [`share_keys`]; a manager's teams and their sellers; an admin's, every
+/// team and seller.
+fn library_keys(state: &AppState, user: &User) -> Vec<String> {
+    let teams: Vec<&str> = match user.role {
+        AppRole::Seller => return share_keys(state, user),
+        AppRole::Manager => user.teams.iter().map(String::as_str).collect(),
+        AppRole::Admin => state.directory.teams.iter().map(|t| t.id.as_str()).collect(),
+    };
+    teams
+        .into_iter()
+        .flat_map(|team| {
+            std::iter::once(format!("team:{team}"))
+                .chain(state.directory.sellers_of(team).into_iter().map(|u| u.id.clone()))
+        })
+        .collect()
+}
+
 /// The call, if `user` may see it (as [`visible_call`]) or it was shared with
 /// them (a seller of the team it was shared with, or one named). The second
 /// value holds the shares that let them in: empty for their own (or their
@@ -731,6 +749,8 @@ struct ShareBody {
     end_s: Option<f64>,
     #[serde(default)]
     note: String,
+    /// The named collection to file it in ("Great discovery questions").
+    collection: Option<String>,
 }
 
 /// Shares a call or a clip with sellers of its team: managers of the team and
@@ -780,6 +800,15 @@ async fn add_share(
     if note.len() > 1000 {
         return Err(ApiError::BadRequest("note: at most 1000 characters".into()));
     }
+    let collection = body.collection.as_deref().unwrap_or("").trim().to_owned();
+    if collection.chars().count() > callscope_store::MAX_COLLECTION_CHARS
+        || collection.chars().any(char::is_control)
+    {
+        return Err(ApiError::BadRequest(format!(
+            "collection: at most {} characters, on one line",
+            callscope_store::MAX_COLLECTION_CHARS
+        )));
+    }
     let share = state
         .store
         .add_share(callscope_store::NewShare {
@@ -790,6 +819,7 @@ async fn add_share(
             note: note.to_owned(),
             created_by: user.id.clone(),
             recipients,
+            collection,
         })
         .await?;
     Ok((StatusCode::CREATED, Json(share_view(&state, share, None))))
@@ -829,8 +859,12 @@ async fn revoke_share(
 }
 
 /// What is shared with the user (named, or through their team), newest first.
+/// The call library: for a seller, what was shared with them; for a manager,
+/// every share of their teams' calls (shares go to sellers of the call's own
+/// team); for an admin, every share. Newest first; the page groups them by
+/// collection.
 async fn shared_with_me(State(state): St, CurrentUser(user): CurrentUser) -> AppResult<Json<Vec<ShareView>>> {
-    let shares = state.store.shares_for(&share_keys(&state, &user)).await?;
+    let shares = state.store.shares_for(&library_keys(&state, &user)).await?;
     let mut out = Vec::with_capacity(shares.len());
     for s in shares.into_iter().take(100) {
         // A share of a call that is gone (erased) is left out.

@@ -628,6 +628,59 @@ async fn shared_calls_open_for_their_team_only() {
     assert_eq!(status("/api/calls/c-daniel", "s-rachel").await, StatusCode::NOT_FOUND);
 }
 
+/// The call library (`GET /api/shared`): shares filed in named collections;
+/// a seller's library holds what was shared with them, a manager's every
+/// share of their teams' calls, an admin's everything; never another team's.
+#[tokio::test]
+async fn the_call_library_groups_shares_in_collections_for_those_who_may_see_them() {
+    let f = fixture().await;
+    let share = |who: &'static str, call: &'static str, body: Value| {
+        let app = f.app.clone();
+        async move { send(&app, "POST", &format!("/api/calls/{call}/shares"), Some(who), Some(body)).await }
+    };
+    let (code, crm) = share(
+        "m-maria",
+        "c-daniel",
+        json!({"sellers": ["s-sofia"], "start_s": 1.0, "end_s": 4.0, "collection": "  Great discovery questions "}),
+    )
+    .await;
+    assert_eq!(code, StatusCode::CREATED, "{crm}");
+    assert_eq!(crm["collection"], "Great discovery questions", "trimmed");
+    let (code, security) =
+        share("m-kenji", "c-rachel", json!({"team": true, "collection": "Handling objections"})).await;
+    assert_eq!(code, StatusCode::CREATED, "{security}");
+    // Too long, or two lines: refused.
+    let long = json!({"team": true, "collection": "x".repeat(81)});
+    assert_eq!(share("m-maria", "c-daniel", long).await.0, StatusCode::BAD_REQUEST);
+    let lines = json!({"team": true, "collection": "a\nb"});
+    assert_eq!(share("m-maria", "c-daniel", lines).await.0, StatusCode::BAD_REQUEST);
+    let library = |who: &'static str| {
+        let app = f.app.clone();
+        async move {
+            let (code, list) = send(&app, "GET", "/api/shared", Some(who), None).await;
+            assert_eq!(code, StatusCode::OK);
+            list.as_array()
+                .expect("list")
+                .iter()
+                .map(|s| {
+                    (
+                        s["call_id"].as_str().expect("call").to_owned(),
+                        s["collection"].as_str().expect("name").to_owned(),
+                    )
+                })
+                .collect::<Vec<_>>()
+        }
+    };
+    let crm_item = || ("c-daniel".to_owned(), "Great discovery questions".to_owned());
+    let security_item = || ("c-rachel".to_owned(), "Handling objections".to_owned());
+    assert_eq!(library("s-sofia").await, [crm_item()], "shared with her by name");
+    assert_eq!(library("s-daniel").await, [], "not shared with Daniel, though it is his call");
+    assert_eq!(library("m-maria").await, [crm_item()], "her team's shares, not Kenji's");
+    assert_eq!(library("s-rachel").await, [security_item()], "shared with her team");
+    assert_eq!(library("m-kenji").await, [security_item()]);
+    assert_eq!(library("a-admin").await, [security_item(), crm_item()], "every share, newest first");
+}
+
 #[tokio::test]
 async fn picker_lists_only_visible_sellers() {
     let f = fixture().await;

@@ -405,10 +405,27 @@ async function loadShared() {
   const list = await api('/api/shared');
   const el = $main.querySelector('#shared');
   if (!el) return; // navigated away meanwhile
-  if (!list.length) { el.innerHTML = `<p class="empty">${esc(t('shared.none'))}</p>`; return; }
-  el.innerHTML = `<ul class="shared">${list.map((x) => `<li data-share="${esc(x.share_id)}"><a href="#/call/${encodeURIComponent(x.call_id)}?share=${encodeURIComponent(x.share_id)}">${x.call.customer ? data(x.call.customer) : esc(t('call.untitled'))}</a>
+  el.innerHTML = list.length ? libraryHtml(list) : `<p class="empty">${esc(t('shared.none'))}</p>`;
+}
+
+// Shares grouped by named collection (alphabetically), then those in none.
+function libraryHtml(list) {
+  const names = [...new Set(list.map((x) => x.collection || ''))].sort((a, b) => (a === '') - (b === '') || a.localeCompare(b, LANG));
+  const item = (x) => `<li data-share="${esc(x.share_id)}"><a href="#/call/${encodeURIComponent(x.call_id)}?share=${encodeURIComponent(x.share_id)}">${x.call.customer ? data(x.call.customer) : esc(t('call.untitled'))}</a>
       <span class="small muted">${th(x.start_s != null ? 'shared.item_clip' : 'shared.item', { seller: data(x.seller_name), date: esc(dateOnly(x.call.started_at)), from: esc(clock(x.start_s ?? 0)), to: esc(clock(x.end_s ?? 0)), by: data(x.created_by_name) })}</span>
-      ${x.note ? `<div translate="no">${esc(x.note)}</div>` : ''}</li>`).join('')}</ul>`;
+      ${x.note ? `<div translate="no">${esc(x.note)}</div>` : ''}</li>`;
+  return names.map((n) => `<div class="collection" data-collection="${esc(n)}"><h3 class="small">${n ? data(n) : esc(t('library.no_collection'))}</h3>
+    <ul class="shared">${list.filter((x) => (x.collection || '') === n).map(item).join('')}</ul></div>`).join('');
+}
+
+// The call library: what the user may open that was shared, by collection
+// (a seller: shared with them; a manager: their teams' shares).
+async function showLibrary() {
+  const view = location.hash;
+  let list;
+  try { list = await api('/api/shared'); } catch (e) { return location.hash === view && showError(e); }
+  if (location.hash !== view) return;
+  $main.innerHTML = `<h1>${esc(t('library.title'))}</h1><section class="card" id="library">${list.length ? libraryHtml(list) : `<p class="empty">${esc(t(ME.user.role === 'seller' ? 'shared.none' : 'library.none_manager'))}</p>`}</section>`;
 }
 
 async function loadCoaching(team, from, to) {
@@ -533,6 +550,7 @@ async function showCall(callId, params) {
         <span id="share-sellers">${ME.sellers.filter((u) => u.team === (ME.sellers.find((x) => x.id === s.seller_id) || {}).team && u.id !== s.seller_id).map((u) => `<label class="small"><input type="checkbox" value="${esc(u.id)}"> <span translate="no">${esc(u.name)}</span></label>`).join(' ')}</span>
         <div class="small">${th('share.clip', { from: '<input id="share-from" type="number" min="0" step="0.1" style="width:6em">', to: '<input id="share-to" type="number" min="0" step="0.1" style="width:6em">' })} <button type="button" class="link" id="share-selection">${esc(t('share.use_selection'))}</button></div>
         <label class="small" for="share-note">${esc(t('share.note'))}</label><textarea id="share-note" rows="2" style="width:100%" maxlength="1000"></textarea>
+        <label class="small" for="share-collection">${esc(t('share.collection'))}</label> <input id="share-collection" list="share-collections" maxlength="80" placeholder="${esc(t('share.collection_placeholder'))}"><datalist id="share-collections"></datalist>
         <button type="submit">${esc(t('share.submit'))}</button></form>
       <div id="shares"></div></section>` : ''}
     <section class="card" aria-labelledby="tr-h"><h2 id="tr-h">${esc(t('call.transcript'))}</h2>${c.audio_uri ? `<label class="small muted"><input type="checkbox" id="follow" checked> ${esc(t('call.follow'))}</label>` : ''}<div class="transcript" id="transcript">
@@ -618,7 +636,7 @@ async function setUpSharing(callId) {
     const el = $main.querySelector('#shares');
     if (!el) return;
     const who = (r) => (r.startsWith('team:') ? esc(t('share.whole_team')) : data((ME.sellers.find((u) => u.id === r) || { name: r }).name));
-    el.innerHTML = shares.length ? `<ul>${shares.map((x) => `<li data-share="${esc(x.share_id)}">${x.recipients.map(who).join(', ')} · ${x.start_s != null ? esc(t('share.clip_range', { from: clock(x.start_s), to: clock(x.end_s) })) : esc(t('share.whole_call'))}${x.note ? ` · “<span translate="no">${esc(x.note)}</span>”` : ''} <span class="small muted">${th('share.by', { name: data(x.created_by_name) })}</span>
+    el.innerHTML = shares.length ? `<ul>${shares.map((x) => `<li data-share="${esc(x.share_id)}">${x.recipients.map(who).join(', ')} · ${x.start_s != null ? esc(t('share.clip_range', { from: clock(x.start_s), to: clock(x.end_s) })) : esc(t('share.whole_call'))}${x.note ? ` · “<span translate="no">${esc(x.note)}</span>”` : ''}${x.collection ? ` · ${th('share.in_collection', { name: data(x.collection) })}` : ''} <span class="small muted">${th('share.by', { name: data(x.created_by_name) })}</span>
         ${x.created_by === ME.user.id || ME.user.role === 'admin' ? `<button class="link small" data-revoke="${esc(x.share_id)}">${esc(t('share.revoke'))}</button>` : ''}</li>`).join('')}</ul>` : `<p class="empty small">${esc(t('share.not_yet'))}</p>`;
     el.querySelectorAll('[data-revoke]').forEach((b) => b.addEventListener('click', async () => {
       try { await api(`${url}/${encodeURIComponent(b.dataset.revoke)}`, { method: 'DELETE' }); await list(); flash(t('flash.share_revoked')); } catch (e) { flash(e.message); }
@@ -639,10 +657,16 @@ async function setUpSharing(callId) {
       sellers: [...$main.querySelectorAll('#share-sellers input:checked')].map((i) => i.value),
       start_s: num('#share-from'), end_s: num('#share-to'),
       note: $main.querySelector('#share-note').value,
+      collection: $main.querySelector('#share-collection').value,
     };
     try { await api(url, { method: 'POST', body: JSON.stringify(body) }); ev.target.reset(); await list(); flash(t('flash.shared')); }
     catch (e) { flash(e.message); }
   });
+  // The collections already in use, offered as the form's suggestions.
+  api('/api/shared').then((all) => {
+    const dl = $main.querySelector('#share-collections');
+    if (dl) dl.innerHTML = [...new Set(all.map((x) => x.collection).filter(Boolean))].sort().map((n) => `<option value="${esc(n)}">`).join('');
+  }).catch(() => {});
   await list();
 }
 
@@ -765,11 +789,12 @@ async function render() {
     try { ME = await api('/api/me'); }
     catch (e) { if (e.status === 401) return showLogin(); return showError(e); }
   }
-  $who.innerHTML = `<span translate="no">${esc(ME.user.name)}</span> (${esc(role(ME.user.role))}) <button class="ghost" id="logout">${esc(t('login.sign_out'))}</button>`;
+  $who.innerHTML = `<a href="#/library" id="library-link">${esc(t('library.link'))}</a> <span translate="no">${esc(ME.user.name)}</span> (${esc(role(ME.user.role))}) <button class="ghost" id="logout">${esc(t('login.sign_out'))}</button>`;
   $who.querySelector('#logout').addEventListener('click', async () => { await api('/api/auth/logout', { method: 'POST' }); ME = null; location.hash = '#/'; render(); });
   const { parts, params } = route();
   if (parts[0] === 'call' && parts[1]) return showCall(decodeURIComponent(parts[1]), params);
   if (parts[0] === 'seller' && parts[1]) return showSeller(decodeURIComponent(parts[1]), params);
+  if (parts[0] === 'library') return showLibrary();
   const first = ME.user.role === 'seller' ? ME.user.id : (ME.sellers[0] && ME.sellers[0].id);
   if (!first) { $main.innerHTML = `<h1>${esc(t('empty.no_sellers'))}</h1><p class="empty">${esc(t('empty.no_sellers_text'))}</p>`; return; }
   go(`/seller/${first}`, params);

@@ -328,6 +328,9 @@ pub fn validate(call: &CallAnalysis) -> Result<()> {
 
 /// Checks a share before it is stored: a call, a seller, someone who shares,
 /// at least one recipient, and a clip (if any) with both ends in order.
+/// The longest collection name, in characters.
+pub const MAX_COLLECTION_CHARS: usize = 80;
+
 pub(crate) fn validate_share(share: &NewShare) -> Result<()> {
     let invalid = |field: &'static str, reason: &str| StoreError::InvalidInput {
         call_id: share.call_id.clone(),
@@ -342,6 +345,15 @@ pub(crate) fn validate_share(share: &NewShare) -> Result<()> {
     }
     if share.recipients.is_empty() || share.recipients.iter().any(|r| r.trim().is_empty()) {
         return Err(invalid("recipients", "at least one, none empty"));
+    }
+    if share.collection.chars().count() > MAX_COLLECTION_CHARS
+        || share.collection.chars().any(char::is_control)
+        || share.collection.trim() != share.collection
+    {
+        return Err(invalid(
+            "collection",
+            "at most 80 characters, no control characters, no spaces at either end",
+        ));
     }
     match (share.start_s, share.end_s) {
         (None, None) => Ok(()),

@@ -380,6 +380,10 @@ pub struct NewShare {
     /// Who may open it: sellers' user ids, or `team:<team id>` for every
     /// seller of a team. At least one.
     pub recipients: Vec<String>,
+    /// The named collection it belongs to ("Great discovery questions"); ''
+    /// for none.
+    #[serde(default)]
+    pub collection: String,
 }
 
 /// A stored share.

@@ -9,7 +9,15 @@ async fn store() -> (SqliteStore, tempfile::TempDir) {
     let store = SqliteStore::open(dir.path().join("callscope.db")).expect("open");
     assert_eq!(
         store.migrate().await.expect("migrate"),
-        ["001_init", "002_attribution", "003_audit_log", "004_comment_anchors", "005_shares", "006_language"]
+        [
+            "001_init",
+            "002_attribution",
+            "003_audit_log",
+            "004_comment_anchors",
+            "005_shares",
+            "006_language",
+            "008_collections"
+        ]
     );
     (store, dir)
 }

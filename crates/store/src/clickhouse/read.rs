@@ -100,10 +100,11 @@ pub(super) struct ShareRow {
     pub(super) created_at: DateTime<Utc>,
     pub(super) version: u64,
     pub(super) is_deleted: u8,
+    pub(super) collection: String,
 }
 
 /// The columns [`ShareRow`] reads.
-const SHARE_COLUMNS: &str = "share_id, recipient, call_id, seller_id, start_s, end_s, note, created_by, created_at, version, is_deleted";
+const SHARE_COLUMNS: &str = "share_id, recipient, call_id, seller_id, start_s, end_s, note, created_by, created_at, version, is_deleted, collection";
 
 /// Rows (ordered by share) grouped into shares, in first-seen order.
 fn group_shares(rows: Vec<ShareRow>) -> Vec<Share> {
@@ -122,6 +123,7 @@ fn group_shares(rows: Vec<ShareRow>) -> Vec<Share> {
                     note: r.note,
                     created_by: r.created_by,
                     recipients: vec![r.recipient],
+                    collection: r.collection,
                 },
             }),
         }

@@ -270,6 +270,7 @@ pub(super) async fn add_share(store: &ClickHouseStore, share: NewShare) -> Resul
             created_at,
             version,
             is_deleted: 0,
+            collection: share.collection.clone(),
         })
         .collect();
     store.insert_rows("shares", &rows).await?;

@@ -15,6 +15,7 @@ pub const MIGRATIONS: &[(u32, &str, &str)] = &[
     (4, "004_comment_anchors", include_str!("../../../../schemas/sqlite/004_comment_anchors.sql")),
     (5, "005_shares", include_str!("../../../../schemas/sqlite/005_shares.sql")),
     (6, "006_language", include_str!("../../../../schemas/sqlite/006_language.sql")),
+    (8, "008_collections", include_str!("../../../../schemas/sqlite/008_collections.sql")),
 ];
 
 /// Applies the migrations not applied yet; returns their names.
@@ -93,7 +94,7 @@ mod tests {
         .expect("old comment");
         assert_eq!(
             run(&mut conn).expect("upgrade"),
-            ["003_audit_log", "004_comment_anchors", "005_shares", "006_language"]
+            ["003_audit_log", "004_comment_anchors", "005_shares", "006_language", "008_collections"]
         );
         let comments = super::super::read::comments(&conn, "c-1").expect("read");
         assert_eq!(comments.len(), 1);

@@ -282,7 +282,7 @@ pub(super) fn customer_keywords(conn: &Connection, seller: &str, range: DateRang
 
 /// The columns of `shares` that [`shares_from`] reads.
 const SHARE_COLUMNS: &str =
-    "share_id, recipient, call_id, seller_id, start_s, end_s, note, created_by, created_at";
+    "share_id, recipient, call_id, seller_id, start_s, end_s, note, created_by, created_at, collection";
 
 /// Rows of `shares` (ordered by share) grouped into shares, in first-seen order.
 fn shares_from(
@@ -302,6 +302,7 @@ fn shares_from(
                     end_s: r.get(5)?,
                     note: r.get(6)?,
                     created_by: r.get(7)?,
+                    collection: r.get(9)?,
                 },
             })
         })

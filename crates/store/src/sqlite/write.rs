@@ -199,7 +199,7 @@ pub(super) fn add_share(conn: &mut Connection, row: &Share) -> Result<()> {
         let mut stmt = tx
             .prepare_cached(
                 "INSERT INTO shares (share_id, recipient, call_id, seller_id, start_s, end_s, note, created_by, \
-                 created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 created_at, collection) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             )
             .map_err(db_err)?;
         let s = &row.share;
@@ -213,7 +213,8 @@ pub(super) fn add_share(conn: &mut Connection, row: &Share) -> Result<()> {
                 s.end_s,
                 s.note,
                 s.created_by,
-                millis(row.created_at)
+                millis(row.created_at),
+                s.collection
             ])
             .map_err(db_err)?;
         }

@@ -649,6 +649,7 @@ fn share_of(call_id: &str, seller: &str, recipients: &[&str]) -> NewShare {
         note: "worth a listen".into(),
         created_by: "m-maria".into(),
         recipients: recipients.iter().map(|r| (*r).to_owned()).collect(),
+        collection: String::new(),
     }
 }
 
@@ -667,6 +668,7 @@ pub(crate) async fn shares_round_trip(store: &dyn Store) {
         .add_share(NewShare {
             start_s: Some(10.5),
             end_s: Some(20.25),
+            collection: "Great discovery questions".into(),
             ..share_of("c-2", "s-ana", &["s-ben", "s-cid"])
         })
         .await
@@ -689,6 +691,17 @@ pub(crate) async fn shares_round_trip(store: &dyn Store) {
     assert!(store.add_share(share_of("c-1", "s-ana", &[])).await.is_err());
     let reversed = NewShare { start_s: Some(5.0), end_s: Some(1.0), ..share_of("c-1", "s-ana", &["s-ben"]) };
     assert!(store.add_share(reversed).await.is_err());
+    // A collection name: at most 80 characters, trimmed, no control characters.
+    for bad in ["x".repeat(81), " padded".into(), "two\nlines".into()] {
+        let share = NewShare { collection: bad.clone(), ..share_of("c-1", "s-ana", &["s-ben"]) };
+        assert!(store.add_share(share).await.is_err(), "{bad:?}");
+    }
+    let named = NewShare { collection: "Ä".repeat(80), ..share_of("c-1", "s-ana", &["s-ben"]) };
+    let named = store.add_share(named).await.expect("80 characters");
+    assert_eq!(
+        store.share(&named.share_id).await.expect("read").expect("share").share.collection,
+        "Ä".repeat(80)
+    );
 }
 
 fn comment_on(call_id: &str, text: &str) -> NewComment {

@@ -329,7 +329,10 @@ await test('a shared clip opens for another seller of the team and not for a sel
   await page.locator(`#shared li[data-share="${share.share_id}"] a`).click();
   await page.waitForSelector('#shared-banner');
   assert.match(await page.locator('#shared-banner').innerText(), /Shared with you by Maria Lopez — a clip, 0:02–0:09/);
-  assert.ok((await page.locator('#transcript .turn').count()) > 3, 'the transcript is there');
+  // Only the clip: its lines and words (with the server's 0.25 s margin), said so.
+  assert.match(await page.locator('#clip-only').innerText(), /Only the shared clips/);
+  const words = await page.locator('#transcript .w').evaluateAll((ws) => ws.map((w) => [Number(w.dataset.start), Number(w.dataset.end)]));
+  assert.ok(words.length >= 3 && words.every(([s, e]) => s >= 1.75 && e <= 9.75), `only the clip's words: ${JSON.stringify(words)}`);
   const clip = await page.locator('#transcript .w.clip').evaluateAll((ws) => ws.map((w) => [Number(w.dataset.start), Number(w.dataset.end)]));
   assert.ok(clip.length >= 3 && clip.every(([s, e]) => s >= 2 && e <= 9.5), `the clip's words are marked: ${JSON.stringify(clip)}`);
   assert.equal(await page.locator('#comments').count(), 0, "no comments of Daniel's");

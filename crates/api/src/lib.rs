@@ -29,6 +29,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod clip;
 pub mod directory;
 pub mod error;
 pub mod i18n;

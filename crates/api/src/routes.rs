@@ -24,6 +24,7 @@ use serde::{Deserialize, Serialize};
 use crate::AppState;
 use crate::audit::{self, AuditParams, ErasureReport};
 use crate::auth::{CurrentUser, SESSION_TTL_S};
+use crate::clip;
 use crate::directory::{AppRole, User};
 use crate::error::ApiError;
 use crate::insights::{self, Bucket, Kpi, SellerSummary, TeamSummary, TrendPoint, coaching, evidence};
@@ -299,8 +300,12 @@ async fn readable_call(
     if shares.is_empty() {
         return Err(ApiError::NotFound(format!("call {call_id}")));
     }
-    let call =
+    let mut call =
         state.store.call(call_id).await?.ok_or_else(|| ApiError::NotFound(format!("call {call_id}")))?;
+    // Shared only as clips: the clips, not the call (see [`clip`]).
+    if let Some(spans) = clip::spans(&shares) {
+        clip::restrict(&mut call, &spans);
+    }
     Ok((call, shares))
 }
 
@@ -1182,11 +1187,26 @@ async fn audio(
     headers: HeaderMap,
 ) -> AppResult<Response> {
     use tokio::io::{AsyncReadExt, AsyncSeekExt};
-    let (call, _) = readable_call(&state, &user, &call_id).await?;
+    let (call, shares) = readable_call(&state, &user, &call_id).await?;
     let uri = call.audio_uri.ok_or_else(|| ApiError::NotFound("recording of this call".into()))?;
     let path = local_audio(state.audio_root.as_ref(), &uri)?;
+    // Shared only as clips: a recording as long as the call, silent outside them.
+    let masked = match clip::spans(&shares) {
+        Some(spans) => {
+            let (p, duration) = (path.clone(), call.summary.duration_s);
+            let wav = tokio::task::spawn_blocking(move || clip::MaskedWav::from_file(&p, &spans, duration))
+                .await
+                .map_err(|e| ApiError::Internal(e.to_string()))?
+                .map_err(|e| ApiError::Internal(format!("recording: {e}")))?;
+            Some(Arc::new(wav))
+        }
+        None => None,
+    };
     let mut file = tokio::fs::File::open(&path).await.map_err(|_| ApiError::NotFound("recording".into()))?;
-    let len = file.metadata().await.map_err(|e| ApiError::Internal(e.to_string()))?.len();
+    let len = match &masked {
+        Some(wav) => wav.len(),
+        None => file.metadata().await.map_err(|e| ApiError::Internal(e.to_string()))?.len(),
+    };
     let requested = headers.get(RANGE).and_then(|v| v.to_str().ok());
     let (status, start, end) = match requested {
         None => (StatusCode::OK, 0, len.saturating_sub(1)),
@@ -1202,12 +1222,22 @@ async fn audio(
     // a player that seeks asks again, and each answer serves the audio.
     audit::record(&state, &user, AuditAction::PlayAudio, &call_id, &call.summary.seller_id).await;
     let size = if len == 0 { 0 } else { end - start + 1 };
-    file.seek(std::io::SeekFrom::Start(start)).await.map_err(|e| ApiError::Internal(e.to_string()))?;
-    let body =
-        Body::from_stream(tokio_util::io::ReaderStream::with_capacity(file.take(size), AUDIO_CHUNK_BYTES));
+    let (body, kind) = match masked {
+        Some(wav) if size > 0 => {
+            (Body::from_stream(clip::stream(wav, start, end, AUDIO_CHUNK_BYTES as u64)), "audio/wav")
+        }
+        Some(_) => (Body::empty(), "audio/wav"),
+        None => {
+            file.seek(std::io::SeekFrom::Start(start))
+                .await
+                .map_err(|e| ApiError::Internal(e.to_string()))?;
+            let stream = tokio_util::io::ReaderStream::with_capacity(file.take(size), AUDIO_CHUNK_BYTES);
+            (Body::from_stream(stream), content_type(&path))
+        }
+    };
     let mut response = Response::builder()
         .status(status)
-        .header(CONTENT_TYPE, content_type(&path))
+        .header(CONTENT_TYPE, kind)
         .header(ACCEPT_RANGES, "bytes")
         .header(CONTENT_LENGTH, size);
     if status == StatusCode::PARTIAL_CONTENT {

@@ -576,7 +576,46 @@ async fn shared_calls_open_for_their_team_only() {
         (call["shared"][0]["start_s"].as_f64(), call["shared"][0]["end_s"].as_f64()),
         (Some(2.0), Some(9.5))
     );
-    assert_eq!(status("/api/calls/c-daniel/audio", "s-sofia").await, StatusCode::OK);
+    // Only the clip (with its 0.25 s margin): its words, and a recording silent outside it.
+    let words = call["transcript"]["words"].as_array().expect("words");
+    assert!(!words.is_empty(), "the clip's words");
+    for w in words {
+        let (s, e) = (w["start"].as_f64().expect("start"), w["end"].as_f64().expect("end"));
+        assert!(s >= 1.75 && e <= 9.75, "a word at {s}-{e} s, outside the clip");
+    }
+    assert!(
+        call["signals"]["questions"]
+            .as_array()
+            .expect("questions")
+            .iter()
+            .all(|q| q["start"].as_f64() >= Some(1.75))
+    );
+    assert_eq!(call["signals"]["customer_keywords"], json!([]), "the whole call's keywords");
+    let (_, own) = send(&f.app, "GET", "/api/calls/c-daniel", Some("s-daniel"), None).await;
+    assert!(
+        own["transcript"]["words"].as_array().expect("words").len() > words.len() * 3,
+        "Daniel's is whole"
+    );
+    std::fs::write(f._audio.path().join("c-daniel.mp3"), tone_wav(20.0)).expect("a real recording");
+    let req = Request::builder()
+        .uri("/api/calls/c-daniel/audio")
+        .header(header::AUTHORIZATION, format!("Bearer {}", token("s-sofia", "https://idp.test", 600)))
+        .body(Body::empty())
+        .expect("req");
+    let res = f.app.clone().oneshot(req).await.expect("res");
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()[header::CONTENT_TYPE], "audio/wav");
+    let body = res.into_body().collect().await.expect("body").to_bytes();
+    let mut wav = hound::WavReader::new(std::io::Cursor::new(body.to_vec())).expect("a WAV");
+    let samples: Vec<i16> = wav.samples::<i16>().map(|s| s.expect("sample")).collect();
+    let duration = own["summary"]["duration_s"].as_f64().expect("duration");
+    assert_eq!(samples.len(), (duration * 16_000.0).round() as usize, "as long as the call: its times hold");
+    let at = |t: f64| samples[(t * 16_000.0) as usize];
+    assert_eq!((at(1.0), at(12.0), at(19.0)), (0, 0, 0), "silent outside the clip");
+    assert!((i32::from(at(5.0)) - 8000).abs() < 100, "the clip plays: {}", at(5.0));
+    // Daniel's own: the file as stored.
+    let (code, _) = send(&f.app, "GET", "/api/calls/c-daniel/audio", Some("s-daniel"), None).await;
+    assert_eq!(code, StatusCode::OK);
     let (_, list) = send(&f.app, "GET", "/api/shared", Some("s-sofia"), None).await;
     assert_eq!(list[0]["share_id"].as_str(), Some(share_id.as_str()));
     assert_eq!(list[0]["call"]["call_id"], "c-daniel");
@@ -679,6 +718,23 @@ async fn the_call_library_groups_shares_in_collections_for_those_who_may_see_the
     assert_eq!(library("s-rachel").await, [security_item()], "shared with her team");
     assert_eq!(library("m-kenji").await, [security_item()]);
     assert_eq!(library("a-admin").await, [security_item(), crm_item()], "every share, newest first");
+}
+
+/// `seconds` of a steady level of 8000 (16 kHz mono 16-bit WAV).
+fn tone_wav(seconds: f64) -> Vec<u8> {
+    let mut out = std::io::Cursor::new(Vec::new());
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 16_000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::new(&mut out, spec).expect("wav");
+    for _ in 0..(seconds * 16_000.0) as usize {
+        w.write_sample(8000i16).expect("sample");
+    }
+    w.finalize().expect("finalize");
+    out.into_inner()
 }
 
 #[tokio::test]

@@ -499,6 +499,8 @@ async function showCall(callId, params) {
   });
   // A word inside a mention's time span (and said by the mention's speaker) is shown bold.
   const mentionAt = (w) => sig.mentions.find((m) => m.speaker === w.speaker && w.start >= m.start - 0.05 && w.end <= m.end + 0.05);
+  // Shared as clips only: the server sends the clips' words; lines without any go.
+  if (c.access === 'shared') turns.splice(0, turns.length, ...turns.filter((p) => p.words.length));
   const duration = c.summary.duration_s || (words.length ? words[words.length - 1].end : 1);
   const shared = c.access === 'shared';
   const canComment = !shared && (ME.user.role !== 'seller' || s.seller_id === ME.user.id);
@@ -514,7 +516,7 @@ async function showCall(callId, params) {
   const line = sig.sentiment.timeline.map((p) => `<rect x="${(p.start / duration) * W}" y="${p.score >= 0 ? mid - p.score * 45 : mid}" width="${Math.max(2, ((p.end - p.start) / duration) * W)}" height="${Math.abs(p.score) * 45 || 1}" fill="${p.label === 'positive' ? 'var(--pos)' : p.label === 'negative' ? 'var(--neg)' : 'var(--neu)'}" opacity="${p.role === 'customer' ? 1 : 0.45}"><title>${esc(t('call.turn_title', { role: role(p.role), at: clock(p.start), label: sentimentLabel(p.label), score: num(p.score, 2) }))}</title></rect>`).join('');
   const marks = markers.map((m) => `<g class="marker" data-seek="${m.t}" style="cursor:pointer"><line x1="${(m.t / duration) * W}" x2="${(m.t / duration) * W}" y1="100" y2="118" stroke="${color[m.kind]}" stroke-width="3"></line><title>${esc(m.label)} (${clock(m.t)})</title></g>`).join('');
   const outcome = s.outcome ? ` · ${has(`outcome.${s.outcome}`) ? esc(t(`outcome.${s.outcome}`)) : data(s.outcome)}` : '';
-  const viaHtml = via ? `<div class="banner" id="shared-banner" role="note"><strong>${th('call.shared_by', { name: data(via.created_by_name) })}</strong>${via.start_s != null ? ` — ${th('call.shared_clip', { from: esc(clock(via.start_s)), to: esc(clock(via.end_s)) })} <button class="link" data-seek="${via.start_s}">${esc(t('call.play_clip'))}</button>` : ` — ${esc(t('call.shared_whole'))}`}${via.note ? `: <span translate="no">${esc(via.note)}</span>` : ''}</div>` : '';
+  const viaHtml = via ? `<div class="banner" id="shared-banner" role="note"><strong>${th('call.shared_by', { name: data(via.created_by_name) })}</strong>${via.start_s != null ? ` — ${th('call.shared_clip', { from: esc(clock(via.start_s)), to: esc(clock(via.end_s)) })} <button class="link" data-seek="${via.start_s}">${esc(t('call.play_clip'))}</button>` : ` — ${esc(t('call.shared_whole'))}`}${via.note ? `: <span translate="no">${esc(via.note)}</span>` : ''}${c.shared.every((x) => x.start_s != null) ? `<div class="small" id="clip-only">${esc(t('call.clip_only'))}</div>` : ''}</div>` : '';
   $main.innerHTML = `
     <p><a href="javascript:history.back()">${esc(t('call.back'))}</a></p>
     <h1>${s.customer ? data(s.customer) : esc(t('call.untitled'))} <span class="muted small">${esc(dateTime(s.started_at))} · ${esc(secs(s.duration_s))} · ${data(c.seller_name)}${outcome}</span></h1>

@@ -160,6 +160,49 @@ impl MaskedWav {
     }
 }
 
+/// Clip recordings decoded lately: a player asks for a recording in several
+/// ranges, and each would otherwise decode the file again up to the clip's
+/// end. Keyed by the file (path, size, modification time), the spans and the
+/// call's length; at most [`CACHE_ENTRIES`], each kept [`CACHE_TTL`].
+type CacheKey = (std::path::PathBuf, u64, Option<std::time::SystemTime>, Vec<(u64, u64)>, u64);
+
+/// Clip recordings kept.
+pub const CACHE_ENTRIES: usize = 16;
+
+/// How long one is kept.
+pub const CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(600);
+
+#[allow(clippy::type_complexity)]
+static CACHE: std::sync::Mutex<Vec<(CacheKey, Arc<MaskedWav>, std::time::Instant)>> =
+    std::sync::Mutex::new(Vec::new());
+
+/// [`MaskedWav::from_file`], through a small cache of recent ones.
+pub fn masked(path: &Path, spans: &[(f64, f64)], duration_s: f64) -> Result<Arc<MaskedWav>, String> {
+    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
+    let key: CacheKey = (
+        path.to_owned(),
+        meta.len(),
+        meta.modified().ok(),
+        spans.iter().map(|(s, e)| (s.to_bits(), e.to_bits())).collect(),
+        duration_s.to_bits(),
+    );
+    let now = std::time::Instant::now();
+    {
+        let mut cache = CACHE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        cache.retain(|(_, _, at)| now.duration_since(*at) < CACHE_TTL);
+        if let Some((_, wav, _)) = cache.iter().find(|(k, _, _)| *k == key) {
+            return Ok(Arc::clone(wav));
+        }
+    }
+    let wav = Arc::new(MaskedWav::from_file(path, spans, duration_s)?);
+    let mut cache = CACHE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if cache.len() >= CACHE_ENTRIES {
+        cache.remove(0);
+    }
+    cache.push((key, Arc::clone(&wav), now));
+    Ok(wav)
+}
+
 /// Bytes `start..=end` of `wav` as a stream of chunks, computed as they are sent.
 pub fn stream(
     wav: Arc<MaskedWav>,

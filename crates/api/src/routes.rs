@@ -1190,19 +1190,19 @@ async fn audio(
     let (call, shares) = readable_call(&state, &user, &call_id).await?;
     let uri = call.audio_uri.ok_or_else(|| ApiError::NotFound("recording of this call".into()))?;
     let path = local_audio(state.audio_root.as_ref(), &uri)?;
+    let mut file = tokio::fs::File::open(&path).await.map_err(|_| ApiError::NotFound("recording".into()))?;
     // Shared only as clips: a recording as long as the call, silent outside them.
     let masked = match clip::spans(&shares) {
         Some(spans) => {
             let (p, duration) = (path.clone(), call.summary.duration_s);
-            let wav = tokio::task::spawn_blocking(move || clip::MaskedWav::from_file(&p, &spans, duration))
+            let wav = tokio::task::spawn_blocking(move || clip::masked(&p, &spans, duration))
                 .await
                 .map_err(|e| ApiError::Internal(e.to_string()))?
                 .map_err(|e| ApiError::Internal(format!("recording: {e}")))?;
-            Some(Arc::new(wav))
+            Some(wav)
         }
         None => None,
     };
-    let mut file = tokio::fs::File::open(&path).await.map_err(|_| ApiError::NotFound("recording".into()))?;
     let len = match &masked {
         Some(wav) => wav.len(),
         None => file.metadata().await.map_err(|e| ApiError::Internal(e.to_string()))?.len(),

@@ -66,6 +66,9 @@ pub enum AudioError {
     /// The file could not be read.
     #[error("cannot read the recording: {0}")]
     Io(#[from] std::io::Error),
+    /// A copy of the recording could not be written ([`mask`]).
+    #[error("cannot write the audio file: {0}")]
+    Write(std::io::Error),
     /// Zero bytes, or a container with no audio in it.
     #[error("the recording is empty")]
     Empty,

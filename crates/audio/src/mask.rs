@@ -108,7 +108,7 @@ pub fn write_masked_wav(
     let name = path
         .file_name()
         .and_then(|n| n.to_str())
-        .ok_or_else(|| AudioError::Io(std::io::Error::other("the copy's path has no file name")))?;
+        .ok_or_else(|| AudioError::Write(std::io::Error::other("the copy's path has no file name")))?;
     let tmp =
         path.with_file_name(format!(".{name}.{}.{:?}.tmp", std::process::id(), std::thread::current().id()));
     let result = (|| {
@@ -120,7 +120,7 @@ pub fn write_masked_wav(
             bits_per_sample: 16,
             sample_format: hound::SampleFormat::Int,
         };
-        let file = std::fs::File::create(&tmp)?;
+        let file = std::fs::File::create(&tmp).map_err(AudioError::Write)?;
         let mut writer = hound::WavWriter::new(std::io::BufWriter::new(file), spec).map_err(wav_error)?;
         let mut copy = MaskedCopy { channels, samples: 0, masked: 0 };
         while let Some(mut block) = stream.read(TARGET_RATE as usize * 10)? {
@@ -135,8 +135,8 @@ pub fn write_masked_wav(
             copy.samples += len as u64;
         }
         writer.finalize().map_err(wav_error)?;
-        std::fs::File::open(&tmp)?.sync_all()?;
-        std::fs::rename(&tmp, path)?;
+        std::fs::File::open(&tmp).and_then(|f| f.sync_all()).map_err(AudioError::Write)?;
+        std::fs::rename(&tmp, path).map_err(AudioError::Write)?;
         Ok(copy)
     })();
     if result.is_err() {
@@ -148,8 +148,8 @@ pub fn write_masked_wav(
 #[allow(clippy::wildcard_enum_match_arm)] // hound's error enum is foreign
 fn wav_error(e: hound::Error) -> AudioError {
     match e {
-        hound::Error::IoError(io) => AudioError::Io(io),
-        other => AudioError::Io(std::io::Error::other(other.to_string())),
+        hound::Error::IoError(io) => AudioError::Write(io),
+        other => AudioError::Write(std::io::Error::other(other.to_string())),
     }
 }
 

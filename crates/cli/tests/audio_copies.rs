@@ -13,7 +13,7 @@
 //! differs from the decoded original only inside the customer's turn that
 //! holds the placeholder (its times are in `utterances`), over at least three
 //! seconds, and nowhere else, and the turn's first and last words are
-//! unchanged.
+//! unchanged. A copy that cannot be written dead-letters the call.
 //!
 //! Needs the model (`CALLSCOPE_TEST_MODEL`); skipped without it, except under
 //! CI, where that is a failure.
@@ -38,8 +38,24 @@ fn fixture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/card-call.ogg")
 }
 
-/// Runs the worker once over `calls` with copies in `copies`, mode `mode`.
+/// Runs the worker once over `calls` with copies in `copies`, mode `mode`;
+/// the call must be stored.
 fn worker(calls: &Path, db: &Path, root: &Path, copies: &Path, mode: &str, model: &Path) -> String {
+    let (ok, log) = run_worker(calls, db, root, copies, mode, model);
+    assert!(ok, "worker failed: {log}");
+    assert!(log.contains("card-call.ogg stored"), "{log}");
+    log
+}
+
+/// Runs the worker once; whether it succeeded, and its output.
+fn run_worker(
+    calls: &Path,
+    db: &Path,
+    root: &Path,
+    copies: &Path,
+    mode: &str,
+    model: &Path,
+) -> (bool, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_callscope"))
         .args(["worker", "--once", "--source"])
         .arg(format!("dir:{}", calls.display()))
@@ -52,9 +68,7 @@ fn worker(calls: &Path, db: &Path, root: &Path, copies: &Path, mode: &str, model
         .output()
         .expect("run worker");
     let log = format!("{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success(), "worker failed: {log}");
-    assert!(log.contains("card-call.ogg stored"), "{log}");
-    log
+    (out.status.success(), log)
 }
 
 /// The stored call's `audio_uri`, and the (start, end) of its turn that
@@ -175,4 +189,23 @@ fn a_kept_copy_masks_the_card_number_and_nothing_else() {
     assert!(out.status.success(), "{log}");
     assert!(!copy_path.exists(), "the copy is deleted with the call: {log}");
     assert!(calls.join("card-call.ogg").exists(), "the original upload is the source's to delete");
+
+    // A copy that cannot be written (a folder in its place) dead-letters the
+    // call: it is not stored pointing at the unredacted original.
+    std::fs::create_dir(&copy_path).expect("a folder where the copy goes");
+    std::fs::remove_file(calls.join(".callscope/state.json")).expect("forget the folder's progress");
+    let (ok, log) = run_worker(&calls, &db, &root, &copies, "silence", &model);
+    assert!(!ok, "the call failed: {log}");
+    let reports: Vec<PathBuf> = std::fs::read_dir(calls.join(".callscope/failed"))
+        .unwrap_or_else(|e| panic!("the failure reports: {e}\n{log}"))
+        .map(|e| e.expect("entry").path())
+        .collect();
+    assert_eq!(reports.len(), 1, "{reports:?}");
+    let report = std::fs::read_to_string(&reports[0]).expect("the failure report");
+    assert!(report.contains("audio_copy_failed") && report.contains("audio_copy"), "{report}");
+    let conn = rusqlite::Connection::open(&db).expect("open");
+    let n: i64 = conn
+        .query_row("SELECT count(*) FROM calls WHERE call_id = 'card-call'", [], |r| r.get(0))
+        .expect("count");
+    assert_eq!(n, 0, "not stored");
 }

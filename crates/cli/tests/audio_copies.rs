@@ -2,7 +2,8 @@
 //! (folder source, SQLite, whisper) keeps a copy of a call in which the
 //! customer reads out a card number, with the redacted span silenced (then,
 //! processed again, beeped), the rest of the speech intact, and the stored
-//! call's `audio_uri` pointing to the copy; `callscope delete` removes it.
+//! call's `audio_uri` pointing to the copy, which the API serves; `callscope
+//! delete` removes it.
 //!
 //! The call (`tests/data/card-call.ogg`, built by
 //! `tools/redact/make_card_call.sh`): 16 s, stereo, the seller on the left
@@ -13,7 +14,8 @@
 //! differs from the decoded original only inside the customer's turn that
 //! holds the placeholder (its times are in `utterances`), over at least three
 //! seconds, and nowhere else, and the turn's first and last words are
-//! unchanged. A copy that cannot be written dead-letters the call.
+//! unchanged. `callscope serve` serves the copy. A copy that cannot be
+//! written dead-letters the call.
 //!
 //! Needs the model (`CALLSCOPE_TEST_MODEL`); skipped without it, except under
 //! CI, where that is a failure.
@@ -91,6 +93,71 @@ fn stored(db: &Path) -> (String, (f64, f64)) {
     assert_eq!(redacted.len(), 1, "one turn reads out the card: {turns:?}");
     assert!(!turns.iter().any(|(_, _, t)| t.contains("4539") || t.contains("6467")), "{turns:?}");
     (uri, (redacted[0].0, redacted[0].1))
+}
+
+/// `GET /api/calls/{call}/audio` from a real `callscope serve` (dev login as
+/// the sample directory's admin): the body.
+fn serve_audio(db: &Path, root: &Path, call: &str) -> Vec<u8> {
+    use std::io::{Read, Write};
+    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+    let users = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../samples/users.toml");
+    /// Stops the server however the test ends.
+    struct Server(std::process::Child);
+    impl Drop for Server {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let server = Command::new(env!("CARGO_BIN_EXE_callscope"))
+        .arg("serve")
+        .env("CALLSCOPE__STORE__SQLITE_PATH", db)
+        .env("CALLSCOPE__APP__AUDIO_ROOT", root)
+        .env("CALLSCOPE__APP__LISTEN", format!("127.0.0.1:{port}"))
+        .env("CALLSCOPE__APP__DEV_LOGIN", "true")
+        .env("CALLSCOPE__APP__DIRECTORY", users)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start serve");
+    let server = Server(server);
+    let request = |req: String| -> Vec<u8> {
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+        s.write_all(req.as_bytes()).expect("send");
+        let mut answer = Vec::new();
+        s.read_to_end(&mut answer).expect("read");
+        answer
+    };
+    let mut up = false;
+    for _ in 0..300 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            up = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(up, "serve listens");
+    let body = r#"{"user_id":"a-admin"}"#;
+    let login = request(format!(
+        "POST /api/auth/dev-login HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    ));
+    let login = String::from_utf8_lossy(&login).into_owned();
+    let cookie = login
+        .lines()
+        .find_map(|l| l.strip_prefix("set-cookie: ").or_else(|| l.strip_prefix("Set-Cookie: ")))
+        .and_then(|c| c.split(';').next())
+        .unwrap_or_else(|| panic!("a session cookie: {login}"))
+        .to_owned();
+    let answer = request(format!(
+        "GET /api/calls/{call}/audio HTTP/1.0\r\nHost: 127.0.0.1\r\nCookie: {cookie}\r\n\r\n"
+    ));
+    drop(server);
+    let split = answer.windows(4).position(|w| w == b"\r\n\r\n").expect("headers end");
+    let head = String::from_utf8_lossy(&answer[..split]).into_owned();
+    assert!(head.starts_with("HTTP/1.0 200") || head.starts_with("HTTP/1.1 200"), "{head}");
+    assert!(head.to_lowercase().contains("content-type: audio/wav"), "{head}");
+    answer[split + 4..].to_vec()
 }
 
 fn rms(x: &[f32]) -> f32 {
@@ -177,6 +244,10 @@ fn a_kept_copy_masks_the_card_number_and_nothing_else() {
     let level = rms(inner);
     assert!((0.12..0.16).contains(&level), "a moderate beep (rms {level})");
     assert!(tone_share(&beeped[0][first + 160..last - 160]) > 0.99, "on both channels");
+
+    // The API serves the copy, byte for byte.
+    let served = serve_audio(&db, &root, "card-call");
+    assert!(served == std::fs::read(&copy_path).expect("the copy"), "the API serves the redacted copy");
 
     // Erasure deletes the copy (it is under app.audio_root).
     let out = Command::new(env!("CARGO_BIN_EXE_callscope"))

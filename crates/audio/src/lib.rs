@@ -15,6 +15,9 @@
 //!    noise; on a stereo call, less what is only the other party's voice
 //!    leaking into the channel ([`leak`]).
 //!
+//! Out: [`mask`] writes a redacted copy of a recording (16 kHz WAV) with the
+//! spans where personal data was said silenced or beeped.
+//!
 //! Sample rates from 8 kHz to 384 kHz are accepted; anything else is an error.
 //! A truncated file decodes up to the damage and says so ([`Audio::truncated`]);
 //! a file with no decodable audio is an error, never a panic.
@@ -31,6 +34,7 @@
 //! that runs past a maximum duration ([`AudioError::TooLong`]).
 
 pub mod leak;
+pub mod mask;
 pub mod onnx;
 pub mod silero;
 mod vad;
@@ -62,6 +66,9 @@ pub enum AudioError {
     /// The file could not be read.
     #[error("cannot read the recording: {0}")]
     Io(#[from] std::io::Error),
+    /// A copy of the recording could not be written ([`mask`]).
+    #[error("cannot write the audio file: {0}")]
+    Write(std::io::Error),
     /// Zero bytes, or a container with no audio in it.
     #[error("the recording is empty")]
     Empty,

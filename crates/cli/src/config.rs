@@ -128,6 +128,54 @@ pub(crate) struct IngestConfig {
     pub(crate) transcripts_only: bool,
     #[serde(default)]
     pub(crate) kafka_options: KafkaOptions,
+    #[serde(default)]
+    pub(crate) audio_copies: AudioCopiesConfig,
+}
+
+/// `[ingest.audio_copies]`: keep a copy of each recording with the redacted
+/// spans silenced or beeped, and store the call pointing to it. Off (no
+/// `dir`) by default: the stored `audio_uri` is then the event's.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct AudioCopiesConfig {
+    /// The copies' folder; unset or empty: no copies. Put it under
+    /// `app.audio_root` so the API serves the copies and erasure deletes them.
+    pub(crate) dir: Option<PathBuf>,
+    /// `silence` or `beep`.
+    pub(crate) mode: AudioCopyMode,
+    /// Seconds masked before and after each redacted span.
+    pub(crate) margin_s: f64,
+}
+
+impl Default for AudioCopiesConfig {
+    fn default() -> Self {
+        AudioCopiesConfig { dir: None, mode: AudioCopyMode::Silence, margin_s: 0.1 }
+    }
+}
+
+/// What a redacted span of a kept copy becomes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum AudioCopyMode {
+    /// Digital silence.
+    Silence,
+    /// A 1 kHz tone.
+    Beep,
+}
+
+impl AudioCopiesConfig {
+    /// The folder, when copies are on.
+    pub(crate) fn enabled_dir(&self) -> Option<&Path> {
+        self.dir.as_deref().filter(|d| !d.as_os_str().is_empty())
+    }
+
+    /// The mask mode.
+    pub(crate) fn mask_mode(&self) -> callscope_audio::mask::MaskMode {
+        match self.mode {
+            AudioCopyMode::Silence => callscope_audio::mask::MaskMode::Silence,
+            AudioCopyMode::Beep => callscope_audio::mask::MaskMode::Beep,
+        }
+    }
 }
 
 /// `[ingest.kafka_options]`: librdkafka properties (`security.protocol`,
@@ -433,6 +481,24 @@ phones = false
             let config = Config::load(Some(Path::new("c.toml"))).expect("valid");
             assert!(!config.redaction.phones && !config.redaction.digit_runs);
             assert!(config.redaction.cards && config.redaction.id_codes && config.redaction.enabled);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn audio_copies_are_off_by_default_and_set_from_file_and_env() {
+        figment::Jail::expect_with(|jail| {
+            let config = Config::load(None).expect("defaults");
+            assert_eq!(config.ingest.audio_copies.enabled_dir(), None);
+            jail.create_file("c.toml", "[ingest.audio_copies]\ndir = \"/data/recordings/redacted\"\n")?;
+            jail.set_env("CALLSCOPE__INGEST__AUDIO_COPIES__MODE", "beep");
+            let config = Config::load(Some(Path::new("c.toml"))).expect("loads");
+            let copies = &config.ingest.audio_copies;
+            assert_eq!(copies.enabled_dir(), Some(Path::new("/data/recordings/redacted")));
+            assert_eq!(copies.mask_mode(), callscope_audio::mask::MaskMode::Beep);
+            assert!((copies.margin_s - 0.1).abs() < 1e-9);
+            jail.set_env("CALLSCOPE__INGEST__AUDIO_COPIES__MODE", "bleep");
+            assert!(Config::load(Some(Path::new("c.toml"))).is_err());
             Ok(())
         });
     }

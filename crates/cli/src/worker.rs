@@ -109,6 +109,15 @@ pub(crate) fn run(args: &WorkerArgs, config: &Config) -> Result<ExitCode> {
             }
             Source::Dir(path) => {
                 anyhow::ensure!(path.is_dir(), "{}: not a folder", path.display());
+                // Copies written into the watched folder would come back as new calls.
+                if let Some(dir) = ingest.audio_copies.enabled_dir()
+                    && std::fs::canonicalize(dir).ok() == std::fs::canonicalize(&path).ok()
+                {
+                    bail!(
+                        "ingest.audio_copies.dir is the folder the worker reads ({}): use a subfolder",
+                        path.display()
+                    );
+                }
                 let dir = DirConfig {
                     path,
                     poll: Duration::from_millis(ingest.poll_interval_ms.max(100)),

@@ -49,6 +49,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tracing::{Instrument, Span};
 
 use crate::analyzers::Analyzers;
+use crate::copies::AudioCopies;
 use crate::dead_letter::DeadLetter;
 use crate::errors::{Action, Classify, ErrorClass};
 use crate::event::{AudioRef, CallEvent, Content};
@@ -68,6 +69,8 @@ pub enum Stage {
     Transcribe,
     /// KPIs and signals.
     Analyze,
+    /// Writing the redacted audio copy (`[ingest.audio_copies]`).
+    AudioCopy,
     /// Writing to the store.
     Store,
 }
@@ -81,6 +84,7 @@ impl Stage {
             Stage::Decode => "decode",
             Stage::Transcribe => "transcribe",
             Stage::Analyze => "analyze",
+            Stage::AudioCopy => "audio_copy",
             Stage::Store => "store",
         }
     }
@@ -159,6 +163,9 @@ pub struct EngineConfig {
     /// worker` sets it only in debug builds, from `CALLSCOPE_TEST_PANIC_CALL_ID`;
     /// release builds never read that variable.
     pub fault_panic_call_id: Option<String>,
+    /// Redacted audio copies: where, silence or beep; `None`: no copy, the
+    /// stored `audio_uri` is the event's.
+    pub audio_copies: Option<AudioCopies>,
 }
 
 impl Default for EngineConfig {
@@ -177,6 +184,7 @@ impl Default for EngineConfig {
             download_dir: None,
             cpu_stall: Duration::from_secs(3600),
             fault_panic_call_id: None,
+            audio_copies: None,
         }
     }
 }
@@ -212,6 +220,10 @@ enum WorkerError {
     /// thread goes on with the next one.
     #[error("panicked: {0}")]
     Panic(String),
+    /// The redacted audio copy could not be written (a full or unwritable
+    /// folder): the call is not stored pointing at the unredacted original.
+    #[error("cannot write the redacted audio copy: {0}")]
+    AudioCopy(#[source] callscope_audio::AudioError),
 }
 
 impl Classify for WorkerError {
@@ -223,6 +235,7 @@ impl Classify for WorkerError {
             WorkerError::NoModel => "no_model",
             WorkerError::NoSession => "asr_unavailable",
             WorkerError::Panic(_) => "panic",
+            WorkerError::AudioCopy(_) => "audio_copy_failed",
         })
     }
 }
@@ -443,6 +456,7 @@ impl Engine {
                 let meta = event.meta;
                 let seller_channel = event.seller_channel;
                 let limits = callscope_audio::DecodeLimits { max_duration_s: inner.config.max_duration_s };
+                let copies = inner.config.audio_copies.clone();
                 let r = self
                     .cpu(move |session| {
                         enter_stage(Stage::Decode);
@@ -455,6 +469,7 @@ impl Engine {
                             meta,
                             seller_channel,
                             audio_uri,
+                            copies.as_ref(),
                             &metrics,
                         )
                     })
@@ -680,16 +695,21 @@ fn analyze_audio(
     meta: callscope_model::CallMeta,
     seller_channel: Option<callscope_model::SellerChannel>,
     audio_uri: Option<String>,
+    copies: Option<&AudioCopies>,
     metrics: &Metrics,
 ) -> Result<CallAnalysis, Failure> {
     let started = Instant::now();
     // Decoded as it is analysed: a long stereo call is read a window at a
     // time (the temporary file of a download is deleted when `_download`
-    // goes, at the end of this function).
-    let (stream, _download) = match fetched {
-        Fetched::Path(p) => (AudioStream::open_file(&p, limits), None),
-        Fetched::Download(p) => (AudioStream::open_file(&p, limits), Some(p)),
-        Fetched::Bytes(b, ext) => (AudioStream::open_bytes(b, ext.as_deref(), limits), None),
+    // goes, at the end of this function). A redacted copy decodes it again
+    // afterwards, from the same file, or from a copy of in-memory bytes.
+    let (stream, reopen, _download) = match fetched {
+        Fetched::Path(p) => (AudioStream::open_file(&p, limits), Reopen::File(p), None),
+        Fetched::Download(p) => (AudioStream::open_file(&p, limits), Reopen::File(p.to_path_buf()), Some(p)),
+        Fetched::Bytes(b, ext) => {
+            let again = copies.map(|_| (b.clone(), ext.clone()));
+            (AudioStream::open_bytes(b, ext.as_deref(), limits), Reopen::Bytes(again), None)
+        }
     };
     let stream = stream.map_err(|e| Failure::of(Stage::Decode, &e, 1))?;
     let opened_s = secs(started);
@@ -717,7 +737,40 @@ fn analyze_audio(
     if report.realtime_factor.is_finite() {
         metrics.realtime_factor.observe(report.realtime_factor);
     }
+    let mut analysis = analysis;
+    if let Some(copies) = copies {
+        enter_stage(Stage::AudioCopy);
+        let copy_started = Instant::now();
+        let fail = |e| Failure::of(Stage::AudioCopy, &WorkerError::AudioCopy(e), 1);
+        let stream = reopen.open(limits).map_err(fail)?;
+        let (uri, copy) = copies.write(&analysis.meta.call_id, stream, &analysis.transcript).map_err(fail)?;
+        metrics.stage_seconds.with_label_values(&["audio_copy"]).observe(secs(copy_started));
+        tracing::debug!(
+            masked_s = format_args!("{:.2}", copy.masked as f64 / f64::from(callscope_audio::TARGET_RATE)),
+            channels = copy.channels,
+            "redacted audio copy written"
+        );
+        analysis.audio_uri = Some(uri);
+    }
     Ok(analysis)
+}
+
+/// How to decode a recording a second time, for its redacted copy.
+enum Reopen {
+    /// From this file (a local recording, or the download, still on disk).
+    File(PathBuf),
+    /// From these bytes (kept only when a copy is wanted).
+    Bytes(Option<(Vec<u8>, Option<String>)>),
+}
+
+impl Reopen {
+    fn open(self, limits: callscope_audio::DecodeLimits) -> Result<AudioStream, callscope_audio::AudioError> {
+        match self {
+            Reopen::File(p) => AudioStream::open_file(&p, limits),
+            Reopen::Bytes(Some((b, ext))) => AudioStream::open_bytes(b, ext.as_deref(), limits),
+            Reopen::Bytes(None) => Err(callscope_audio::AudioError::Empty),
+        }
+    }
 }
 
 async fn writer(

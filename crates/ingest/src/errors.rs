@@ -88,6 +88,7 @@ impl Classify for AudioError {
     fn class(&self) -> ErrorClass {
         ErrorClass::dead_letter(match self {
             AudioError::Io(_) => "unreadable_audio",
+            AudioError::Write(_) => "audio_write_failed",
             AudioError::Empty => "empty_audio",
             AudioError::Unsupported(_) => "unsupported_audio",
             AudioError::Corrupt(_) => "corrupt_audio",

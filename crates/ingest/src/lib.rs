@@ -34,11 +34,14 @@
 //!   compression pass through) and what the linked librdkafka supports.
 //! - [`dead_letter`]: the redacted copy of a failed event for the dead-letter
 //!   topic.
+//! - [`copies`]: redacted audio copies (spans silenced or beeped) that the
+//!   stored call's `audio_uri` points to, when the operator keeps audio.
 //! - [`dir`]: the folder source.
 //! - [`fetch`]: recordings by URI (`file://`, `s3://`, `http(s)://`).
 //! - [`metrics`]: Prometheus metrics, `/healthz`, `/readyz`.
 
 mod analyzers;
+pub mod copies;
 pub mod dead_letter;
 pub mod dir;
 pub mod engine;
@@ -50,6 +53,7 @@ pub mod kafka_client;
 pub mod metrics;
 pub mod offsets;
 
+pub use copies::AudioCopies;
 pub use engine::{Engine, EngineConfig, Failure, Models, Outcome, Stage, call_span};
 pub use event::CallEvent;
 pub use metrics::{Health, Metrics};

@@ -111,6 +111,7 @@ pub(crate) async fn engine(
         download_dir: ingest.download_dir.clone(),
         cpu_stall: Duration::from_secs(ingest.cpu_stall_s.max(1)),
         fault_panic_call_id: test_panic_call_id(),
+        audio_copies: audio_copies(config)?,
     };
     let diarizer = if ingest.transcripts_only { None } else { diarizer(&config.diarize, None)? };
     let redaction = super::models::redactor(&config.redaction)?;
@@ -118,6 +119,30 @@ pub(crate) async fn engine(
     let models =
         Models { trackers, signals: config.signals.settings(), transcriber, diarizer, redaction, sentiment };
     Ok(Engine::start(models, store, engine_config, metrics, health, stop))
+}
+
+/// `[ingest.audio_copies]` built: the folder created and resolved. A warning
+/// when it is not under `app.audio_root` (the API would not serve the copies,
+/// and erasure would not delete them).
+fn audio_copies(config: &Config) -> Result<Option<callscope_ingest::AudioCopies>> {
+    let c = &config.ingest.audio_copies;
+    let Some(dir) = c.enabled_dir() else { return Ok(None) };
+    let copies = callscope_ingest::AudioCopies::new(dir, c.mask_mode(), c.margin_s)
+        .with_context(|| format!("ingest.audio_copies.dir {}: cannot create or resolve", dir.display()))?;
+    let under_root = config
+        .app
+        .audio_root
+        .as_deref()
+        .and_then(|r| std::fs::canonicalize(r).ok())
+        .is_some_and(|root| copies.dir.starts_with(root));
+    if !under_root {
+        tracing::warn!(
+            dir = %copies.dir.display(),
+            "ingest.audio_copies.dir is not under app.audio_root: the API will not serve the redacted copies and erasure will not delete them"
+        );
+    }
+    tracing::info!(dir = %copies.dir.display(), mode = ?copies.mode, "redacted audio copies");
+    Ok(Some(copies))
 }
 
 /// The panic test hook's call id (`EngineConfig::fault_panic_call_id`), from

@@ -36,7 +36,8 @@ async fn store(url: &str) -> ClickHouseStore {
             "004_audit_log",
             "005_comment_anchors",
             "006_shares",
-            "007_language"
+            "007_language",
+            "008_search"
         ]
     );
     store.check_schema().await.expect("schema complete");
@@ -71,6 +72,7 @@ conformance!(
     team_rows_cover_its_sellers,
     comments_round_trip,
     shares_round_trip,
+    search_finds_phrases,
 );
 
 #[tokio::test]
@@ -168,7 +170,7 @@ async fn comments_from_before_anchors_stay_readable() {
     }
     assert_eq!(
         store.migrate().await.expect("upgrade"),
-        ["005_comment_anchors", "006_shares", "007_language"]
+        ["005_comment_anchors", "006_shares", "007_language", "008_search"]
     );
     store.check_schema().await.expect("schema complete");
     let comments = store.comments("c-1").await.expect("read");

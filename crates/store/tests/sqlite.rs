@@ -9,7 +9,15 @@ async fn store() -> (SqliteStore, tempfile::TempDir) {
     let store = SqliteStore::open(dir.path().join("callscope.db")).expect("open");
     assert_eq!(
         store.migrate().await.expect("migrate"),
-        ["001_init", "002_attribution", "003_audit_log", "004_comment_anchors", "005_shares", "006_language"]
+        [
+            "001_init",
+            "002_attribution",
+            "003_audit_log",
+            "004_comment_anchors",
+            "005_shares",
+            "006_language",
+            "007_search"
+        ]
     );
     (store, dir)
 }
@@ -41,6 +49,7 @@ conformance!(
     team_rows_cover_its_sellers,
     comments_round_trip,
     shares_round_trip,
+    search_finds_phrases,
 );
 
 /// Erasure on SQLite, then a scan of every table of the file for the erased

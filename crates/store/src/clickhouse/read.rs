@@ -439,8 +439,10 @@ pub(super) async fn seller_comments(
     Ok(rows.into_iter().map(CommentRow::into_comment).collect())
 }
 
-/// Rows a search reads at a time: candidates the phrase check drops are
-/// made up for by reading on.
+/// Rows a search reads first; candidates the phrase check drops (a `LIKE`
+/// match inside longer words) are made up for by reading on, twice as many
+/// each time (up to 64 times as many), so a phrase whose words hide in many
+/// others costs a few queries, not one per page.
 const SEARCH_PAGE: u64 = 200;
 
 /// Utterances holding the phrase: `lowerUTF8(text) LIKE '%w1%w2%'` finds the
@@ -504,7 +506,8 @@ pub(super) async fn search(store: &ClickHouseStore, q: &SearchQuery) -> Result<V
     );
     let clip_ids: Vec<&str> = clips.iter().map(|(id, _, _)| id.as_str()).collect();
     let mut hits = Vec::new();
-    for page in 0.. {
+    let (mut offset, mut page) = (0u64, SEARCH_PAGE);
+    loop {
         let mut query =
             store.client.query(&sql).bind(&from).bind(&to).bind(crate::search::like_pattern(&phrase));
         if !sellers.is_empty() {
@@ -535,8 +538,7 @@ pub(super) async fn search(store: &ClickHouseStore, q: &SearchQuery) -> Result<V
         if let Some(s) = &q.seller {
             query = query.bind(s);
         }
-        let rows: Vec<Row> =
-            store.timed(query.bind(SEARCH_PAGE).bind(page * SEARCH_PAGE).fetch_all()).await?;
+        let rows: Vec<Row> = store.timed(query.bind(page).bind(offset).fetch_all()).await?;
         let read = rows.len() as u64;
         hits.extend(rows.into_iter().filter_map(|r| {
             crate::search::Candidate {
@@ -551,9 +553,11 @@ pub(super) async fn search(store: &ClickHouseStore, q: &SearchQuery) -> Result<V
             }
             .hit(&phrase)
         }));
-        if hits.len() as u64 >= limit || read < SEARCH_PAGE {
+        if hits.len() as u64 >= limit || read < page {
             break;
         }
+        offset += page;
+        page = (page * 2).min(64 * SEARCH_PAGE);
     }
     hits.truncate(usize::try_from(limit).unwrap_or(500));
     Ok(hits)

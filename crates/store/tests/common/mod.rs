@@ -932,6 +932,23 @@ pub(crate) async fn search_finds_phrases(store: &dyn Store) {
     store.write(&[analysis("q-1", "s-ana", "emea", at(2, 9), 2)]).await.expect("reprocess, new words");
     assert_eq!(hit_keys(&find(all("free version of hubspot")).await), keys(&["q-2", "q-3"], &turns));
 
+    // A word inside longer words in more lines than one read of candidates:
+    // the whole word is still found.
+    let mut calls = Vec::new();
+    for k in 0..30 {
+        let mut decoy = analysis(&format!("q-decoy-{k}"), "s-dan", "emea", at(20, 9), 3);
+        decoy.turns.iter_mut().for_each(|t| t.text = "Budgetary matters, budgetary limits.".into());
+        calls.push(decoy);
+    }
+    let mut real = analysis("q-real", "s-dan", "emea", at(19, 9), 3);
+    real.turns.iter_mut().for_each(|t| t.text = "Nothing here.".into());
+    real.turns[1].text = "What is the budget?".into();
+    calls.push(real);
+    assert!(calls[0].turns.len() * 30 > 400, "more decoy lines than two reads");
+    store.write(&calls).await.expect("write decoys");
+    let dan = SearchQuery { seller: Some("s-dan".into()), limit: 5, ..all("budget") };
+    assert_eq!(hit_keys(&find(dan).await), [("q-real".to_owned(), 1)]);
+
     // Erasure.
     store.erase(&EraseScope::Calls(vec!["q-3".into()]), false).await.expect("erase");
     assert_eq!(hit_keys(&find(all("free version of hubspot")).await), keys(&["q-2"], &turns));

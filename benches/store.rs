@@ -5,8 +5,10 @@
 //! ```text
 //! cargo bench -p callscope-benches --bench store -- \
 //!     [--clickhouse URL] [--write-calls 10000] [--ch-read-calls 1000000] [--sqlite-read-calls 50000] \
-//!     [--skip-write] [--skip-sqlite]
+//!     [--skip-write] [--skip-sqlite] [--search-only] [--search-loads 20]
 //! ```
+//! `--search-only`: only the search across transcripts (issue 18), on the same
+//! data (the page's read path and the API are skipped).
 //! Without `--clickhouse` only SQLite is measured. Results go to stdout as a
 //! Markdown table, for `benches/README.md`.
 #![allow(missing_docs)]
@@ -18,7 +20,8 @@ use callscope_benches::realistic_call;
 use callscope_model::{CallAnalysis, CallMeta, Provenance, TrackerKind, Transcript};
 use callscope_signals::{SignalExtractor, SignalSettings, TrackerMatcher, Trackers};
 use callscope_store::{
-    ClickHouseConfig, ClickHouseStore, DateRange, HistoryQuery, HistorySort, SellerFilter, SqliteStore, Store,
+    ClickHouseConfig, ClickHouseStore, DateRange, HistoryQuery, HistorySort, SearchQuery, SearchScope,
+    SellerFilter, SqliteStore, Store,
 };
 use chrono::{Duration as ChronoDuration, NaiveDate, TimeZone, Utc};
 
@@ -29,6 +32,8 @@ struct Args {
     sqlite_read_calls: usize,
     skip_write: bool,
     skip_sqlite: bool,
+    search_only: bool,
+    search_loads: usize,
 }
 
 fn args() -> Args {
@@ -39,6 +44,8 @@ fn args() -> Args {
         sqlite_read_calls: 50_000,
         skip_write: false,
         skip_sqlite: false,
+        search_only: false,
+        search_loads: 20,
     };
     let argv: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -59,6 +66,13 @@ fn args() -> Args {
                 i += 1;
                 continue;
             }
+            "--search-only" => {
+                a.search_only = true;
+                a.skip_write = true;
+                i += 1;
+                continue;
+            }
+            "--search-loads" => a.search_loads = value.parse().expect("--search-loads N"),
             _ => {
                 i += 1;
                 continue;
@@ -292,6 +306,119 @@ async fn api_path(store: std::sync::Arc<dyn Store>, label: &str, calls: u64, ran
     }
 }
 
+// ---------- search across transcripts (issue 18) ----------
+
+/// The syllables of the made-up words that vary the generated utterances.
+const SYLLABLES: [&str; 70] = [
+    "ba", "be", "bi", "bo", "bu", "da", "de", "di", "do", "du", "fa", "fe", "fi", "fo", "fu", "ga", "ge",
+    "gi", "go", "gu", "ka", "ke", "ki", "ko", "ku", "la", "le", "li", "lo", "lu", "ma", "me", "mi", "mo",
+    "mu", "na", "ne", "ni", "no", "nu", "pa", "pe", "pi", "po", "pu", "ra", "re", "ri", "ro", "ru", "sa",
+    "se", "si", "so", "su", "ta", "te", "ti", "to", "tu", "va", "ve", "vi", "vo", "vu", "za", "ze", "zi",
+    "zo", "zu",
+];
+
+/// Words drawn per utterance: ranks 0..VOCABULARY, log-uniform (Zipf-like:
+/// rank r about 1 / ((r + 1) ln V) of the draws), so the text has frequent
+/// and rare words for an index to skip on.
+const VOCABULARY: f64 = 100_000.0;
+
+/// The made-up word of rank `r`: distinct per rank, 5 or 7 letters. The SQL
+/// of [`generate_clickhouse`] spells the same words.
+fn pseudo_word(r: u64) -> String {
+    let syl = |k: u64| SYLLABLES[(k % 70) as usize];
+    let third = if r >= 4900 { syl(r / 4900) } else { "" };
+    format!("{}{}{third}n", syl(r), syl(r / 70))
+}
+
+/// A log-uniform rank from a uniform `u` in [0, 1).
+fn zipf_rank(u: f64) -> u64 {
+    ((u * (VOCABULARY + 1.0).ln()).exp() - 1.0).floor() as u64
+}
+
+/// splitmix64: the bench's deterministic randomness.
+fn mix(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
+}
+
+/// Two made-up words appended to each of a call's utterances.
+fn vary_text(call: &mut CallAnalysis, n: usize) {
+    for (i, turn) in call.turns.iter_mut().enumerate() {
+        let u = |k: u64| (mix(((n as u64) << 20) ^ ((i as u64) << 4) ^ k) % 1_000_000) as f64 / 1e6;
+        turn.text =
+            format!("{} {} {}", turn.text, pseudo_word(zipf_rank(u(0))), pseudo_word(zipf_rank(u(1))));
+    }
+}
+
+/// p50 / p95 of searches as a manager (the 10 sellers of a team) and as a
+/// seller, over `ranges`, for phrases from frequent to rare.
+async fn search_path(
+    store: &dyn Store,
+    label: &str,
+    everywhere: &str,
+    ranges: &[(&str, DateRange)],
+    loads: usize,
+) {
+    let phrases = [
+        ("a phrase in every call", everywhere.to_owned()),
+        ("a frequent word (~5% of lines)", pseudo_word(2)),
+        ("two frequent words in a row (~0.2%)", format!("{} {}", pseudo_word(0), pseudo_word(1))),
+        ("a rare word (~0.001%)", pseudo_word(20_000)),
+    ];
+    for (range_name, range) in ranges {
+        for (who, sellers_per_scope) in [("manager (team of 10 sellers)", 10usize), ("seller", 1)] {
+            for (what, phrase) in &phrases {
+                let mut times = Vec::with_capacity(loads);
+                let mut hits = 0usize;
+                for load in 0..loads {
+                    let team = load % 10;
+                    let sellers: Vec<String> = if sellers_per_scope == 10 {
+                        (0..10).map(|k| format!("s-{}", team + 10 * k)).collect()
+                    } else {
+                        vec![format!("s-{}", (load * 37) % 100)]
+                    };
+                    let query = SearchQuery {
+                        phrase: phrase.clone(),
+                        scope: SearchScope::Only { sellers, shared: Vec::new() },
+                        seller: None,
+                        range: *range,
+                        said_by: None,
+                        limit: 51,
+                    };
+                    let t = Instant::now();
+                    hits += store.search(&query).await.expect("search").len();
+                    times.push(t.elapsed());
+                }
+                times.sort();
+                println!(
+                    "| search | {label}, {range_name}, {who} | {what} | p50 {:.2} ms | p95 {:.2} ms | {:.1} hits (≤ 51) |",
+                    percentile(&times, 0.5).as_secs_f64() * 1000.0,
+                    percentile(&times, 0.95).as_secs_f64() * 1000.0,
+                    hits as f64 / loads as f64
+                );
+            }
+        }
+    }
+}
+
+/// How many granules of `utterances` the n-gram index leaves a search of
+/// `word` (EXPLAIN indexes = 1), printed for the record.
+async fn explain_search(url: &str, database: &str, word: &str) {
+    let client = clickhouse::Client::default().with_url(url).with_database(database);
+    let sql =
+        format!("EXPLAIN indexes = 1 SELECT call_id FROM utterances WHERE lowerUTF8(text) LIKE '%{word}%'");
+    match client.query(&sql).fetch_all::<String>().await {
+        Ok(lines) => {
+            let lines: Vec<String> =
+                lines.iter().map(|l| l.trim().to_owned()).filter(|l| !l.is_empty()).collect();
+            eprintln!("  EXPLAIN {word:?}: {}", lines.join(" | "));
+        }
+        Err(e) => eprintln!("  EXPLAIN {word:?} failed: {e}"),
+    }
+}
+
 /// Fills ClickHouse with `calls` generated calls (100 sellers over 2026), with
 /// 5 mentions, 10 customer keywords and 40 utterances per call, then the daily
 /// aggregates, all with SQL on the server.
@@ -311,6 +438,18 @@ async fn generate_clickhouse(url: &str, database: &str, calls: u64) {
     };
     let base =
         "toDateTime64('2026-01-01 00:00:00', 3, 'UTC') + toIntervalSecond(intDiv(number * 31536000, N))";
+    // The made-up words of `pseudo_word`, of log-uniform ranks (`zipf_rank`).
+    let syllables = format!("[{}]", SYLLABLES.map(|s| format!("'{s}'")).join(", "));
+    let word = |k: u32| {
+        let rank = format!(
+            "toUInt64(floor(exp((cityHash64(number, i, {k}) % 1000000) / 1000000 * log({VOCABULARY} + 1)) - 1))"
+        );
+        format!(
+            "concat({syllables}[1 + {rank} % 70], {syllables}[1 + intDiv({rank}, 70) % 70], \
+             if({rank} >= 4900, {syllables}[1 + intDiv({rank}, 4900) % 70], ''), 'n')"
+        )
+    };
+    let (word0, word1) = (word(0), word(1));
     let started = base.replace('N', &calls.to_string());
     let statements = [
         format!(
@@ -340,7 +479,7 @@ async fn generate_clickhouse(url: &str, database: &str, calls: u64) {
         format!(
             "INSERT INTO utterances SELECT concat('gen-', toString(number)), 1, concat('s-', toString(number % 100)), \
              {started}, i, if(i % 2 = 0, 'seller', 'customer'), i * 7.5, i * 7.5 + 6, \
-             'a turn of the call with a dozen words or so in it', 'neutral', 0 \
+             concat('a turn of the call with a dozen words or so in it ', {word0}, ' ', {word1}), 'neutral', 0 \
              FROM numbers({calls}) ARRAY JOIN range(40) AS i"
         ),
         "INSERT INTO seller_daily (seller_id, team, day, calls, duration_s, talk_ratio_sum, talk_ratio_n, \
@@ -409,6 +548,7 @@ async fn main() {
             let chunk: Vec<CallAnalysis> = (chunk_start..(chunk_start + 1000).min(a.sqlite_read_calls))
                 .map(|n| {
                     let mut c = call_from(&short, n, 100);
+                    vary_text(&mut c, n);
                     // spread the calls over the year
                     c.meta.started_at = Some(
                         Utc.with_ymd_and_hms(2026, 1, 1, 8, 0, 0).single().expect("valid")
@@ -424,9 +564,17 @@ async fn main() {
             a.sqlite_read_calls,
             t.elapsed().as_secs_f64()
         );
-        read_path(&store, "SQLite, quarter", a.sqlite_read_calls as u64, 100, quarter, 50).await;
-        api_path(std::sync::Arc::new(store), "SQLite, quarter", a.sqlite_read_calls as u64, quarter, 50)
+        if !a.search_only {
+            read_path(&store, "SQLite, quarter", a.sqlite_read_calls as u64, 100, quarter, 50).await;
+        }
+        let everywhere: String = short.turns[0].text.split_whitespace().take(3).collect::<Vec<_>>().join(" ");
+        let label = format!("SQLite {}k calls", a.sqlite_read_calls / 1000);
+        search_path(&store, &label, &everywhere, &[("quarter", quarter), ("year", year)], a.search_loads)
             .await;
+        if !a.search_only {
+            api_path(std::sync::Arc::new(store), "SQLite, quarter", a.sqlite_read_calls as u64, quarter, 50)
+                .await;
+        }
     }
 
     // ClickHouse.
@@ -458,6 +606,15 @@ async fn main() {
             a.ch_read_calls,
             t.elapsed().as_secs_f64()
         );
+        for word in [pseudo_word(2), pseudo_word(20_000)] {
+            explain_search(url, &database, &word).await;
+        }
+        let label = format!("ClickHouse {}M calls", a.ch_read_calls as f64 / 1e6);
+        let ranges = [("quarter", quarter), ("year", year)];
+        search_path(&store, &label, "a dozen words", &ranges, a.search_loads).await;
+        if a.search_only {
+            return;
+        }
         read_path(&store, "ClickHouse, quarter", a.ch_read_calls, 100, quarter, 30).await;
         read_path(&store, "ClickHouse, year", a.ch_read_calls, 100, year, 30).await;
         let store: std::sync::Arc<dyn Store> = std::sync::Arc::new(store);

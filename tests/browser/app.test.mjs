@@ -374,6 +374,73 @@ await test('the page works at phone width', async (page) => {
   await page.screenshot({ path: `${SHOTS}/manager-view-phone.png`, fullPage: true });
 });
 
+await test('a search finds a phrase, highlights it and opens the call at that line', async (page) => {
+  await login(page, 'Maria Lopez');
+  await page.goto(`${BASE}/#/seller/s-daniel?${RANGE}&preset=custom`);
+  await page.waitForSelector('[data-kpi="avg_talk_ratio"]');
+  // The header's box searches the period on screen.
+  const PHRASE = 'free version of hubspot';
+  await page.locator('#search-q').fill('Free version of "HubSpot"');
+  await page.locator('#search-go').click();
+  await page.waitForSelector('#search-results .hits a, #search-results .empty');
+  assert.match(page.url(), /#\/search\?q=Free/);
+  const { status, body } = await api(page, `/api/search?q=${encodeURIComponent(PHRASE)}&${RANGE}`);
+  assert.equal(status, 200);
+  const hit = body.hits.find((h) => h.call_id === 'dev-01-crm-discovery');
+  assert.ok(hit, `the recorded sample call says it: ${JSON.stringify(body.hits.map((h) => h.call_id))}`);
+  const links = page.locator('#search-results .hits a');
+  assert.equal(await links.count(), body.hits.length, 'one result per hit of the API');
+  const link = page.locator(`#search-results a[data-call="dev-01-crm-discovery"][data-turn="${hit.turn}"]`);
+  assert.deepEqual((await link.locator('mark').allInnerTexts()).map((m) => m.toLowerCase()), [PHRASE], 'the phrase is marked');
+  assert.match(await link.innerText(), /Daniel Price/, 'the seller by name');
+  assert.match(await link.innerText(), /customer at/, 'who said it');
+  await page.screenshot({ path: `${SHOTS}/search.png`, fullPage: true });
+  // Opening it: the call, its line marked and in view, the player at the line.
+  await link.click();
+  await page.waitForSelector('#transcript .turn.found');
+  const found = page.locator('#transcript .turn.found');
+  assert.equal(await found.count(), 1);
+  assert.equal(await found.getAttribute('data-turn'), String(hit.turn));
+  assert.ok((await found.locator('.words').innerText()).toLowerCase().replace(/[^\p{L}\p{N}]+/gu, ' ').includes(PHRASE), 'the line says it');
+  const inView = await found.evaluate((el) => {
+    const r = el.getBoundingClientRect(), box = el.closest('.transcript').getBoundingClientRect();
+    return r.top >= box.top - 1 && r.bottom <= box.bottom + 1 && r.top >= 0 && r.bottom <= window.innerHeight;
+  });
+  assert.ok(inView, 'the line is in view');
+  await page.waitForFunction(() => document.querySelector('#player').readyState >= 1, null, { timeout: 15000 });
+  const at = await page.locator('#player').evaluate((a) => a.currentTime);
+  assert.ok(Math.abs(at - hit.start_s) < 1.0, `player at ${at}s, line at ${hit.start_s}s`);
+  await page.screenshot({ path: `${SHOTS}/search-opened.png`, fullPage: true });
+});
+
+await test('search filters by seller and said-by, and a call without a recording opens at the line', async (page) => {
+  await login(page, 'Maria Lopez');
+  await page.goto(`${BASE}/#/search?q=${encodeURIComponent('lifting a finger')}&${LONG}`);
+  await page.waitForSelector('#search-seller');
+  await page.locator('#search-seller').selectOption('s-daniel');
+  await page.locator('#search-said-by').selectOption('seller');
+  await page.locator('#search-form button[type="submit"]').click();
+  await page.waitForFunction(() => /said_by=seller/.test(location.hash) && document.querySelector('#search-results .hits a, #search-results .empty'));
+  const { body } = await api(page, `/api/search?q=lifting+a+finger&${LONG}&seller=s-daniel&said_by=seller`);
+  assert.ok(body.hits.length >= 1, 'Daniel says it');
+  assert.ok(body.hits.every((h) => h.seller_id === 's-daniel' && h.role === 'seller'));
+  const metas = await page.locator('#search-results .hits .meta').allInnerTexts();
+  assert.equal(metas.length, body.hits.length);
+  assert.ok(metas.every((m) => /Daniel Price/.test(m) && /seller at/.test(m)), metas.join(' | '));
+  const hit = body.hits.find((h) => h.call_id.startsWith('tc-'));
+  assert.ok(hit, 'a transcript-only call');
+  await page.locator(`#search-results a[data-call="${hit.call_id}"][data-turn="${hit.turn}"]`).click();
+  await page.waitForSelector('#transcript .turn.found');
+  assert.equal(await page.locator('#player').count(), 0, 'no recording');
+  assert.match((await page.locator('#transcript .turn.found .words').innerText()).toLowerCase(), /lifting a finger/);
+  // Another team's manager finds none of it.
+  await page.locator('#logout').click();
+  await login(page, 'Kenji');
+  const other = await api(page, `/api/search?q=lifting+a+finger&${LONG}`);
+  assert.equal(other.status, 200);
+  assert.ok(other.body.hits.every((h) => h.seller_id !== 's-daniel'), 'not another team\'s calls');
+});
+
 // ---------- languages ----------
 // Formats as a Finnish reader expects them (Node's ICU, as the browser's).
 const FI = {

@@ -81,6 +81,40 @@ pub(crate) async fn record(
     );
 }
 
+/// Records that `user` did `action` to each of some calls (`(call_id,
+/// seller_id)`), in one write; never fails the request (see the module docs).
+pub(crate) async fn record_calls(
+    state: &AppState,
+    user: &User,
+    action: AuditAction,
+    calls: &[(String, String)],
+) {
+    let at = Utc::now();
+    let entries: Vec<AuditEntry> = calls
+        .iter()
+        .map(|(call_id, seller_id)| AuditEntry {
+            at,
+            user_id: user.id.clone(),
+            user_role: role_name(user.role).to_owned(),
+            action,
+            call_id: call_id.clone(),
+            seller_id: seller_id.clone(),
+        })
+        .collect();
+    let written = tokio::time::timeout(AUDIT_WRITE_TIMEOUT, state.store.record_audit(&entries)).await;
+    let kind = match written {
+        Ok(Ok(())) => return,
+        Ok(Err(e)) => error_kind(&e),
+        Err(_) => "timeout",
+    };
+    state.metrics.audit_write_failures.with_label_values(&[action.as_str(), kind]).inc();
+    tracing::warn!(
+        action = action.as_str(),
+        error = kind,
+        "audit write failed; the request is served anyway (callscope_api_audit_write_failures_total)"
+    );
+}
+
 /// Refuses anyone but an admin (403).
 pub(crate) fn require_admin(user: &User) -> Result<(), ApiError> {
     match user.role {

@@ -15,8 +15,8 @@ use axum::routing::{delete, get, post};
 use axum::{Json, Router, middleware};
 use callscope_model::TrackerKind;
 use callscope_store::{
-    AuditAction, AuditEntry, CallSummary, DateRange, EraseScope, HistoryQuery, HistorySort, NewComment,
-    SellerFilter,
+    AuditAction, AuditEntry, CallSummary, DateRange, EraseScope, HistoryQuery, HistorySort, NewComment, SearchQuery,
+    SearchScope, SellerFilter, SharedSpan,
 };
 use chrono::{Days, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -61,6 +61,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/api/calls/{call_id}/shares", get(call_shares).post(add_share))
         .route("/api/calls/{call_id}/shares/{share_id}", delete(revoke_share))
         .route("/api/shared", get(shared_with_me))
+        .route("/api/search", get(search))
         .route("/api/admin/audit", get(admin_audit))
         .route("/api/admin/calls/{call_id}", delete(admin_erase_call))
         .route("/api/admin/sellers/{seller_id}", delete(admin_erase_seller))
@@ -861,6 +862,127 @@ async fn revoke_share(
         true => Ok(StatusCode::NO_CONTENT),
         false => Err(ApiError::NotFound(format!("share {share_id}"))),
     }
+}
+
+// ---------- search ----------
+
+/// The query of `GET /api/search`.
+#[derive(Debug, Deserialize)]
+struct SearchParams {
+    /// The phrase: words, matched whole, in order, whatever their case.
+    q: Option<String>,
+    /// Only this seller's calls (within what the user may see).
+    seller: Option<String>,
+    /// Calls that started from this day (`YYYY-MM-DD`; default: a year before `to`).
+    from: Option<String>,
+    /// ... to this day, inclusive (default: today).
+    to: Option<String>,
+    /// Only what this side said.
+    said_by: Option<SearchSide>,
+    /// At most this many hits (default 50, at most 200).
+    limit: Option<usize>,
+}
+
+/// Whose words a search looks at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum SearchSide {
+    Seller,
+    Customer,
+}
+
+/// A hit as the API shows it: with its seller's name.
+#[derive(Serialize)]
+struct SearchHitView {
+    #[serde(flatten)]
+    hit: callscope_store::SearchHit,
+    /// The seller's name, from the directory.
+    seller_name: String,
+}
+
+#[derive(Serialize)]
+struct SearchResults {
+    /// The days searched.
+    range: DateRange,
+    /// Newest call first, then in the order said.
+    hits: Vec<SearchHitView>,
+    /// Whether there were more hits than `limit`.
+    more: bool,
+}
+
+/// Default and largest number of hits `GET /api/search` returns.
+const SEARCH_LIMIT: (usize, usize) = (50, 200);
+
+/// Whose calls `user` may find: an admin's, everyone's; a manager's, their
+/// teams' sellers' (per the directory, now); a seller's, their own. Plus, for
+/// anyone, the calls shared with them: whole, or only the clip shared.
+/// Comments are never searched.
+async fn search_scope(state: &AppState, user: &User) -> AppResult<SearchScope> {
+    if user.role == AppRole::Admin {
+        return Ok(SearchScope::All);
+    }
+    let sellers = state.directory.visible_sellers(user).into_iter().map(|u| u.id.clone()).collect();
+    let shared = state
+        .store
+        .shares_for(&share_keys(state, user))
+        .await?
+        .into_iter()
+        .map(|s| SharedSpan { call_id: s.share.call_id, clip: s.share.start_s.zip(s.share.end_s) })
+        .collect();
+    Ok(SearchScope::Only { sellers, shared })
+}
+
+/// Search across the transcripts the user may see. Recorded in the audit
+/// trail (`search`): one entry per call whose text the hits show (the
+/// query itself is not recorded: it can hold personal data).
+async fn search(
+    State(state): St,
+    CurrentUser(user): CurrentUser,
+    Query(p): Query<SearchParams>,
+) -> AppResult<Json<SearchResults>> {
+    let phrase = p.q.unwrap_or_default();
+    if let Err(callscope_store::StoreError::InvalidInput { reason, .. }) =
+        callscope_store::search::phrase_words(&phrase)
+    {
+        return Err(ApiError::BadRequest(format!("q: {reason}")));
+    }
+    let to =
+        p.to.as_deref().map(|t| parse_day(t, "to")).transpose()?.unwrap_or_else(|| Utc::now().date_naive());
+    let default_from = to.checked_sub_days(Days::new(365)).unwrap_or(to).to_string();
+    let range = range(Some(p.from.as_deref().unwrap_or(&default_from)), Some(&to.to_string()))?;
+    let limit = p.limit.unwrap_or(SEARCH_LIMIT.0);
+    if !(1..=SEARCH_LIMIT.1).contains(&limit) {
+        return Err(ApiError::BadRequest(format!("limit: 1 to {}", SEARCH_LIMIT.1)));
+    }
+    let query = SearchQuery {
+        phrase,
+        scope: search_scope(&state, &user).await?,
+        seller: p.seller.filter(|s| !s.is_empty()),
+        range,
+        said_by: p.said_by.map(|s| match s {
+            SearchSide::Seller => callscope_model::Role::Seller,
+            SearchSide::Customer => callscope_model::Role::Customer,
+        }),
+        limit: limit + 1,
+    };
+    let mut hits = state.store.search(&query).await?;
+    let more = hits.len() > limit;
+    hits.truncate(limit);
+    let mut calls: Vec<(String, String)> = Vec::new();
+    for h in &hits {
+        if !calls.iter().any(|(c, _)| *c == h.call_id) {
+            calls.push((h.call_id.clone(), h.seller_id.clone()));
+        }
+    }
+    if calls.is_empty() {
+        calls.push((String::new(), query.seller.clone().unwrap_or_default()));
+    }
+    audit::record_calls(&state, &user, AuditAction::Search, &calls).await;
+    let hits = hits
+        .into_iter()
+        .map(|hit| SearchHitView { seller_name: display_name(&state, &hit.seller_id), hit })
+        .collect();
+    Ok(Json(SearchResults { range, hits, more }))
 }
 
 /// What is shared with the user (named, or through their team), newest first.

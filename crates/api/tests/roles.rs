@@ -266,6 +266,8 @@ async fn role_matrix() {
         ("POST", "/api/calls/c-daniel/shares".into(), Some(share.clone()), [S::FORBIDDEN, S::NOT_FOUND, S::CREATED, S::NOT_FOUND, S::UNAUTHORIZED]),
         ("GET", "/api/calls/c-daniel/shares".into(), None, [S::OK, S::NOT_FOUND, S::OK, S::NOT_FOUND, S::UNAUTHORIZED]),
         ("GET", "/api/shared".into(), None, [S::OK, S::OK, S::OK, S::OK, S::UNAUTHORIZED]),
+        // Search: anyone signed in, over what they may see (see search_finds_only_what_the_user_may_see).
+        ("GET", format!("/api/search?q=free+version&{RANGE}"), None, [S::OK, S::OK, S::OK, S::OK, S::UNAUTHORIZED]),
         // Editing Maria's comment: only Maria may.
         ("PATCH", format!("/api/calls/c-daniel/comments/{comment_id}"), Some(patch.clone()), [S::FORBIDDEN, S::NOT_FOUND, S::OK, S::NOT_FOUND, S::UNAUTHORIZED]),
         ("GET", format!("/api/teams/crm/coaching?{RANGE}"), None, [S::FORBIDDEN, S::FORBIDDEN, S::OK, S::FORBIDDEN, S::UNAUTHORIZED]),
@@ -1035,10 +1037,11 @@ async fn openapi_documents_every_api_route() {
         "/api/calls/{call_id}/shares",
         "/api/calls/{call_id}/shares/{share_id}",
         "/api/shared",
+        "/api/search",
     ] {
         assert!(paths.contains_key(route), "openapi.json lacks {route}");
     }
-    assert_eq!(paths.len(), 20, "a route in openapi.json that the router does not have?");
+    assert_eq!(paths.len(), 21, "a route in openapi.json that the router does not have?");
 }
 
 async fn status_with(app: &axum::Router, uri: &str, auth: Option<String>) -> StatusCode {
@@ -1492,4 +1495,143 @@ async fn a_bad_jwks_source_fails_at_startup() {
         .await
         .expect_err("issuer mismatch");
     assert!(mismatch.to_string().contains("not the configured"), "{mismatch}");
+}
+
+/// `(call_id, turn)` of each hit of a search, after checking that the hit's
+/// highlights mark the phrase (whatever its case) in its snippet.
+async fn search_hits(app: &axum::Router, user: &str, query: &str, phrase: &str) -> Vec<(String, u64)> {
+    let (status, body) = send(app, "GET", &format!("/api/search?{query}&{RANGE}"), Some(user), None).await;
+    assert_eq!(status, StatusCode::OK, "{user} {query}: {body}");
+    body["hits"]
+        .as_array()
+        .expect("hits")
+        .iter()
+        .map(|h| {
+            let chars: Vec<char> = h["snippet"].as_str().expect("snippet").chars().collect();
+            let marks = h["highlights"].as_array().expect("highlights");
+            assert!(!marks.is_empty(), "{h}");
+            for m in marks {
+                let (s, e) = (m[0].as_u64().expect("start") as usize, m[1].as_u64().expect("end") as usize);
+                let marked: String = chars[s..e].iter().collect();
+                assert_eq!(marked.to_lowercase(), phrase, "{h}");
+            }
+            (h["call_id"].as_str().expect("call").to_owned(), h["turn"].as_u64().expect("turn"))
+        })
+        .collect()
+}
+
+fn calls_of(hits: &[(String, u64)]) -> Vec<&str> {
+    let mut calls: Vec<&str> = hits.iter().map(|(c, _)| c.as_str()).collect();
+    calls.dedup();
+    calls
+}
+
+#[tokio::test]
+async fn search_finds_only_what_the_user_may_see() {
+    let f = fixture().await;
+    let hubspot = "q=Free+VERSION+of+%22HubSpot%22";
+    let ransomware = "q=ransomware+alert";
+    let find = |user: &'static str, query: &'static str, phrase: &'static str| {
+        let app = f.app.clone();
+        async move { search_hits(&app, user, query, phrase).await }
+    };
+    // Own calls; never another seller's.
+    assert_eq!(calls_of(&find("s-daniel", hubspot, "free version of hubspot").await), ["c-daniel"]);
+    assert!(find("s-daniel", ransomware, "ransomware alert").await.is_empty());
+    assert!(find("s-rachel", hubspot, "free version of hubspot").await.is_empty());
+    assert!(
+        find("s-sofia", hubspot, "free version of hubspot").await.is_empty(),
+        "a teammate's calls are not hers"
+    );
+    assert_eq!(calls_of(&find("s-rachel", ransomware, "ransomware alert").await), ["c-rachel"]);
+    // Managers: their teams' sellers only; admins: everyone.
+    assert_eq!(calls_of(&find("m-maria", hubspot, "free version of hubspot").await), ["c-daniel"]);
+    assert!(find("m-kenji", hubspot, "free version of hubspot").await.is_empty());
+    assert!(find("m-maria", ransomware, "ransomware alert").await.is_empty());
+    assert_eq!(calls_of(&find("a-admin", hubspot, "free version of hubspot").await), ["c-daniel"]);
+    assert_eq!(calls_of(&find("a-admin", ransomware, "ransomware alert").await), ["c-rachel"]);
+    // The filters: said by (the customer said it), seller, dates.
+    let by_seller = "q=free+version+of+hubspot&said_by=seller";
+    assert!(find("a-admin", by_seller, "free version of hubspot").await.is_empty());
+    let by_customer = "q=free+version+of+hubspot&said_by=customer";
+    assert_eq!(calls_of(&find("a-admin", by_customer, "free version of hubspot").await), ["c-daniel"]);
+    assert!(
+        find("a-admin", "q=free+version+of+hubspot&seller=s-rachel", "free version of hubspot")
+            .await
+            .is_empty()
+    );
+    let (_, late) = send(
+        &f.app,
+        "GET",
+        "/api/search?q=free+version&from=2026-11-03&to=2026-11-30",
+        Some("a-admin"),
+        None,
+    )
+    .await;
+    assert_eq!(late["hits"], json!([]), "c-daniel started on the 2nd");
+    // Comments are never searched.
+    let comment = json!({"text": "zebra unicorn budget", "turn": 1});
+    let (code, _) =
+        send(&f.app, "POST", "/api/calls/c-daniel/comments", Some("m-maria"), Some(comment)).await;
+    assert_eq!(code, StatusCode::CREATED);
+    assert!(find("s-daniel", "q=zebra+unicorn", "zebra unicorn").await.is_empty());
+
+    // A whole call shared with Sofia: she finds its text.
+    let share = |body: Value| {
+        let app = f.app.clone();
+        async move {
+            let (code, share) =
+                send(&app, "POST", "/api/calls/c-daniel/shares", Some("m-maria"), Some(body)).await;
+            assert_eq!(code, StatusCode::CREATED, "{share}");
+            share["share_id"].as_str().expect("id").to_owned()
+        }
+    };
+    let whole = share(json!({"sellers": ["s-sofia"]})).await;
+    assert_eq!(calls_of(&find("s-sofia", hubspot, "free version of hubspot").await), ["c-daniel"]);
+    assert!(find("s-rachel", hubspot, "free version of hubspot").await.is_empty());
+    let uri = format!("/api/calls/c-daniel/shares/{whole}");
+    assert_eq!(send(&f.app, "DELETE", &uri, Some("m-maria"), None).await.0, StatusCode::NO_CONTENT);
+    assert!(find("s-sofia", hubspot, "free version of hubspot").await.is_empty(), "revoked");
+    // A clip: only the lines it overlaps.
+    let (_, all) = send(
+        &f.app,
+        "GET",
+        &format!("/api/search?q=the&seller=s-daniel&{RANGE}&limit=200"),
+        Some("a-admin"),
+        None,
+    )
+    .await;
+    let lines: Vec<(f64, f64, u64)> = all["hits"]
+        .as_array()
+        .expect("hits")
+        .iter()
+        .filter(|h| h["call_id"] == "c-daniel")
+        .map(|h| {
+            (
+                h["start_s"].as_f64().expect("start"),
+                h["end_s"].as_f64().expect("end"),
+                h["turn"].as_u64().expect("turn"),
+            )
+        })
+        .collect();
+    let first = lines[0];
+    let later = *lines.iter().find(|l| l.0 > first.1).expect("a later line with the word");
+    share(json!({"team": true, "start_s": first.0, "end_s": first.1})).await;
+    let in_clip = find("s-sofia", "q=the&limit=200", "the").await;
+    assert!(in_clip.contains(&("c-daniel".to_owned(), first.2)), "{in_clip:?}");
+    assert!(!in_clip.contains(&("c-daniel".to_owned(), later.2)), "{in_clip:?}");
+    assert!(in_clip.iter().all(|(c, _)| c == "c-daniel"), "{in_clip:?}");
+
+    // Bad queries.
+    for bad in ["q=", "q=a", "q=%22*%22", "q=the&said_by=anyone", "q=the&from=yesterday", "q=the&limit=0"] {
+        let (status, body) = send(&f.app, "GET", &format!("/api/search?{bad}"), Some("s-daniel"), None).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {body}");
+    }
+
+    // Audited per call shown, without the query.
+    let (_, trail) = send(&f.app, "GET", "/api/admin/audit?user=s-daniel", Some("a-admin"), None).await;
+    let rows = audit_rows(&trail);
+    assert!(rows.contains(&row("s-daniel", "seller", "search", "c-daniel")), "{rows:?}");
+    assert!(rows.contains(&row("s-daniel", "seller", "search", "")), "a search that found nothing: {rows:?}");
+    assert!(!trail.to_string().to_lowercase().contains("hubspot"), "the query is not recorded: {trail}");
 }

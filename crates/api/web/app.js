@@ -174,6 +174,7 @@ function currentRange(params) {
 // ---------- login ----------
 async function showLogin() {
   $who.innerHTML = '';
+  document.getElementById('search').hidden = true;
   let users = null;
   try { users = await api('/api/auth/dev-users'); } catch (_) { users = null; }
   if (!users) {
@@ -594,6 +595,7 @@ async function showCall(callId, params) {
     if (clipWords.length) clipWords[0].closest('.turn').scrollIntoView({ block: 'nearest' });
     if (player) player.currentTime = via.start_s;
   }
+  if (params.get('turn') != null) jumpToLine(turns, Number(params.get('turn')), Number(params.get('t')), player);
   const form = $main.querySelector('#comment-form');
   if (form) form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
@@ -629,6 +631,22 @@ async function showCall(callId, params) {
   };
   transcript.addEventListener('mouseup', onSelect);
   transcript.addEventListener('keyup', onSelect);
+}
+
+// A search hit opened: its line marked and in view, the player at its start.
+// The line is the utterance's turn where the page's turns are the stored ones
+// (the sentiment timeline); otherwise, the line the time falls in.
+function jumpToLine(turns, turn, at, player) {
+  const fits = (p) => p && Number.isFinite(at) && at >= p.start - 0.05 && at <= p.end + 0.05;
+  let i = fits(turns[turn]) || !Number.isFinite(at) ? turn : turns.findIndex(fits);
+  if (i < 0 && Number.isFinite(at)) i = turns.reduce((best, p, j) => (Math.abs(p.start - at) < Math.abs(turns[best].start - at) ? j : best), 0);
+  const el = $main.querySelector(`#transcript [data-turn="${i}"]`);
+  if (el) {
+    el.classList.add('found');
+    el.setAttribute('aria-current', 'true');
+    el.scrollIntoView({ block: 'center' });
+  }
+  if (player && Number.isFinite(at)) player.currentTime = at;
 }
 
 async function setUpSharing(callId) {
@@ -785,6 +803,91 @@ function showError(e) {
   $main.innerHTML = `<h1>${esc(title)}</h1><div class="card" role="alert"><p>${esc(msg)}</p><p><a href="#/">${esc(t('error.back'))}</a></p></div>`;
 }
 
+// ---------- search ----------
+// The header's box: a phrase, searched over everything the user may see.
+function setUpSearchBox() {
+  const form = document.getElementById('search');
+  const input = document.getElementById('search-q');
+  form.hidden = false;
+  input.setAttribute('aria-label', t('search.label'));
+  input.placeholder = t('search.placeholder');
+  document.getElementById('search-go').textContent = t('search.submit');
+  if (!form.dataset.ready) {
+    form.dataset.ready = '1';
+    form.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      const q = input.value.trim();
+      if (!q) return;
+      // Within the period on screen, if the page has one.
+      const p = new URLSearchParams({ q });
+      const { params } = route();
+      if (params.get('from') && params.get('to')) { p.set('from', params.get('from')); p.set('to', params.get('to')); }
+      go('/search', p);
+    });
+  }
+}
+
+// A snippet as HTML: its text escaped, the matches (character ranges, as
+// Array.from counts them) wrapped in <mark>. Never the server's text as HTML.
+function highlighted(snippet, highlights) {
+  const chars = Array.from(snippet);
+  let out = '', at = 0;
+  for (const [s, e] of highlights) {
+    if (s < at || e > chars.length) continue;
+    out += `${esc(chars.slice(at, s).join(''))}<mark>${esc(chars.slice(s, e).join(''))}</mark>`;
+    at = e;
+  }
+  return out + esc(chars.slice(at).join(''));
+}
+
+async function showSearch(params) {
+  const q = params.get('q') || '';
+  const to = params.get('to') || day(new Date());
+  const from = params.get('from') || presetRange('365')[0];
+  const saidBy = params.get('said_by') || '';
+  const seller = params.get('seller') || '';
+  document.getElementById('search-q').value = q;
+  const sellers = ME.user.role === 'seller' ? [] : ME.sellers;
+  $main.innerHTML = `<h1>${esc(t('search.title'))}</h1>
+    <form class="card filters" id="search-form" role="search">
+      <label>${esc(t('search.phrase'))}<input type="search" id="search-phrase" value="${esc(q)}" maxlength="200" required></label>
+      <label>${esc(t('search.said_by'))}<select id="search-said-by">${['', 'seller', 'customer'].map((v) => `<option value="${v}" ${v === saidBy ? 'selected' : ''}>${esc(t(v ? `role.${v}` : 'search.anyone'))}</option>`).join('')}</select></label>
+      ${sellers.length ? `<label>${esc(t('filters.seller'))}<select id="search-seller"><option value="">${esc(t('search.all_sellers'))}</option>${sellers.map((u) => `<option value="${esc(u.id)}" translate="no" ${u.id === seller ? 'selected' : ''}>${esc(u.name)}</option>`).join('')}</select></label>` : ''}
+      <label>${esc(t('filters.from'))}<input type="date" id="search-from" value="${esc(from)}"></label>
+      <label>${esc(t('filters.to'))}<input type="date" id="search-to" value="${esc(to)}"></label>
+      <button type="submit">${esc(t('search.submit'))}</button>
+    </form>
+    <section class="card" aria-labelledby="hits-h"><h2 id="hits-h">${esc(t('search.results'))}</h2><div id="search-results">${q ? `<p class="loading">${esc(t('page.loading'))}</p>` : `<p class="empty">${esc(t('search.hint'))}</p>`}</div></section>`;
+  $main.querySelector('#search-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const p = new URLSearchParams({ q: $main.querySelector('#search-phrase').value.trim(), from: $main.querySelector('#search-from').value, to: $main.querySelector('#search-to').value });
+    const by = $main.querySelector('#search-said-by').value;
+    if (by) p.set('said_by', by);
+    const who = $main.querySelector('#search-seller');
+    if (who && who.value) p.set('seller', who.value);
+    go('/search', p);
+  });
+  if (!q) return;
+  const apiQuery = new URLSearchParams({ q, from, to });
+  if (saidBy) apiQuery.set('said_by', saidBy);
+  if (seller) apiQuery.set('seller', seller);
+  const view = location.hash;
+  let r;
+  const $results = $main.querySelector('#search-results');
+  try { r = await api(`/api/search?${apiQuery}`); }
+  catch (e) {
+    if (location.hash !== view) return;
+    if (e.status === 400) { $results.innerHTML = `<p class="empty" role="alert">${esc(t('search.too_short'))}</p>`; return; }
+    return showError(e);
+  }
+  if (location.hash !== view) return;
+  if (!r.hits.length) { $results.innerHTML = `<p class="empty">${esc(t('search.none'))}</p>`; return; }
+  $results.innerHTML = `<p class="small muted" id="hit-count">${esc(t(r.more ? 'search.count_more' : 'search.count', { count: r.hits.length }))}</p>
+    <ol class="hits">${r.hits.map((h) => `<li><a class="hit" href="#/call/${encodeURIComponent(h.call_id)}?${new URLSearchParams({ turn: h.turn, t: h.start_s })}" data-call="${esc(h.call_id)}" data-turn="${esc(h.turn)}">
+      <span class="meta">${esc(dateTime(h.started_at))} · ${data(h.seller_name)} · ${esc(t('search.said', { role: role(h.role), at: clock(h.start_s) }))}</span>
+      <span class="snippet" translate="no">${highlighted(h.snippet, h.highlights)}</span></a></li>`).join('')}</ol>`;
+}
+
 // ---------- router ----------
 async function render() {
   if (!ME) {
@@ -793,10 +896,12 @@ async function render() {
   }
   $who.innerHTML = `<a href="#/library" id="library-link">${esc(t('library.link'))}</a> <span translate="no">${esc(ME.user.name)}</span> (${esc(role(ME.user.role))}) <button class="ghost" id="logout">${esc(t('login.sign_out'))}</button>`;
   $who.querySelector('#logout').addEventListener('click', async () => { await api('/api/auth/logout', { method: 'POST' }); ME = null; location.hash = '#/'; render(); });
+  setUpSearchBox();
   const { parts, params } = route();
   if (parts[0] === 'call' && parts[1]) return showCall(decodeURIComponent(parts[1]), params);
   if (parts[0] === 'seller' && parts[1]) return showSeller(decodeURIComponent(parts[1]), params);
   if (parts[0] === 'library') return showLibrary();
+  if (parts[0] === 'search') return showSearch(params);
   const first = ME.user.role === 'seller' ? ME.user.id : (ME.sellers[0] && ME.sellers[0].id);
   if (!first) { $main.innerHTML = `<h1>${esc(t('empty.no_sellers'))}</h1><p class="empty">${esc(t('empty.no_sellers_text'))}</p>`; return; }
   go(`/seller/${first}`, params);

@@ -34,12 +34,15 @@
 //! - `columns`: the one table of the `calls` columns, from which both backends'
 //!   column lists and SQLite's insert are generated (tests pin the migrated
 //!   tables to it).
+//! - [`search`]: what a search query means and where it matched, shared by
+//!   both backends' [`Store::search`].
 //! - `rows`: the flat rows a [`CallAnalysis`] becomes, shared by both backends.
 //! - `types`: query and row types.
 
 pub mod clickhouse;
 mod columns;
 mod rows;
+pub mod search;
 pub mod sqlite;
 mod types;
 
@@ -206,6 +209,16 @@ pub trait Store: Send + Sync {
     async fn revoke_share(&self, share_id: &str) -> Result<bool> {
         let _ = share_id;
         Ok(false)
+    }
+
+    /// Utterances that hold a phrase (see [`search`] for what matches), in
+    /// the calls `query.scope` allows: newest call first, then in the order
+    /// they were said; only each call's current version. An error
+    /// ([`StoreError::InvalidInput`], field `q`) for a phrase too short to
+    /// search for. The default, for test doubles, refuses.
+    async fn search(&self, query: &SearchQuery) -> Result<Vec<SearchHit>> {
+        let _ = query;
+        Err(StoreError::Database(format!("the {} store cannot search", self.backend())))
     }
 
     /// Erases calls and every trace of them: the call row, its utterances,

@@ -412,6 +412,15 @@ pub(crate) fn role_str(role: Role) -> &'static str {
     role.as_str()
 }
 
+/// Parses a stored speaker role (`other` for anything unknown).
+pub(crate) fn parse_role(s: &str) -> Role {
+    match s {
+        "seller" => Role::Seller,
+        "customer" => Role::Customer,
+        _ => Role::Other,
+    }
+}
+
 /// Parses a stored tracker kind (`competitor`, else keyword).
 pub(crate) fn parse_kind(s: &str) -> callscope_model::TrackerKind {
     if s == "competitor" {
@@ -444,6 +453,74 @@ mod tests {
         let r = DateRange::new(day(10), day(16));
         assert_eq!(r.previous(), DateRange::new(day(3), day(9)));
     }
+}
+
+/// Whose calls a search may find ([`crate::Store::search`]): the API works it
+/// out from the user's role; the store only applies it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SearchScope {
+    /// Every call (admins).
+    All,
+    /// The calls of these sellers, and these calls (or parts of them) shared
+    /// with the user.
+    Only {
+        /// Sellers whose every call may be found.
+        sellers: Vec<String>,
+        /// Calls of other sellers that may be found: whole, or only the
+        /// utterances overlapping a clip.
+        shared: Vec<SharedSpan>,
+    },
+}
+
+/// A call, or a clip of it, that a search may find ([`SearchScope::Only`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SharedSpan {
+    /// The call.
+    pub call_id: String,
+    /// Only utterances overlapping `[start_s, end_s]`, seconds; `None`: the
+    /// whole call.
+    pub clip: Option<(f64, f64)>,
+}
+
+/// A search across transcripts ([`crate::Store::search`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchQuery {
+    /// What the user typed: a phrase (see [`crate::search`]), never query syntax.
+    pub phrase: String,
+    /// Whose calls may be found.
+    pub scope: SearchScope,
+    /// Only this seller's calls (within the scope).
+    pub seller: Option<String>,
+    /// Calls that started on these days.
+    pub range: DateRange,
+    /// Only utterances of this side.
+    pub said_by: Option<Role>,
+    /// At most this many hits (clamped to 1..=500).
+    pub limit: usize,
+}
+
+/// One utterance that holds the phrase, with a snippet to show.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SearchHit {
+    /// The call.
+    pub call_id: String,
+    /// Its seller.
+    pub seller_id: String,
+    /// When the call started.
+    pub started_at: DateTime<Utc>,
+    /// The utterance's turn (as `utterances.turn`: its index in the call's turns).
+    pub turn: u32,
+    /// Who said it.
+    pub role: Role,
+    /// Where the utterance starts, seconds from the start of the recording.
+    pub start_s: f64,
+    /// Where it ends.
+    pub end_s: f64,
+    /// Plain text around the first match (`…` where cut); never HTML.
+    pub snippet: String,
+    /// The matches in `snippet`: `[start, end)` in characters (Unicode
+    /// scalar values, as JavaScript's `Array.from(snippet)` counts them).
+    pub highlights: Vec<[usize; 2]>,
 }
 
 /// Which calls an erasure removes ([`crate::Store::erase`]).
@@ -512,12 +589,21 @@ pub enum AuditAction {
     EraseCall,
     /// Erased every call of a seller (`DELETE /api/admin/sellers/{id}`).
     EraseSeller,
+    /// Searched transcripts (`GET /api/search`) and was shown text of a
+    /// call: one entry per call with hits (one with no call when nothing
+    /// was found). The query itself is not recorded: it can hold personal data.
+    Search,
 }
 
 impl AuditAction {
     /// Every action.
-    pub const ALL: [AuditAction; 4] =
-        [AuditAction::OpenCall, AuditAction::PlayAudio, AuditAction::EraseCall, AuditAction::EraseSeller];
+    pub const ALL: [AuditAction; 5] = [
+        AuditAction::OpenCall,
+        AuditAction::PlayAudio,
+        AuditAction::EraseCall,
+        AuditAction::EraseSeller,
+        AuditAction::Search,
+    ];
 
     /// The stored name (`open_call`).
     pub fn as_str(self) -> &'static str {
@@ -526,6 +612,7 @@ impl AuditAction {
             AuditAction::PlayAudio => "play_audio",
             AuditAction::EraseCall => "erase_call",
             AuditAction::EraseSeller => "erase_seller",
+            AuditAction::Search => "search",
         }
     }
 

@@ -37,6 +37,7 @@ async fn store(url: &str) -> ClickHouseStore {
             "005_comment_anchors",
             "006_shares",
             "007_language",
+            "008_search",
             "009_collections"
         ]
     );
@@ -72,6 +73,7 @@ conformance!(
     team_rows_cover_its_sellers,
     comments_round_trip,
     shares_round_trip,
+    search_finds_phrases,
 );
 
 #[tokio::test]
@@ -169,7 +171,7 @@ async fn comments_from_before_anchors_stay_readable() {
     }
     assert_eq!(
         store.migrate().await.expect("upgrade"),
-        ["005_comment_anchors", "006_shares", "007_language", "009_collections"]
+        ["005_comment_anchors", "006_shares", "007_language", "008_search", "009_collections"]
     );
     store.check_schema().await.expect("schema complete");
     let comments = store.comments("c-1").await.expect("read");

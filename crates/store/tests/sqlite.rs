@@ -16,6 +16,7 @@ async fn store() -> (SqliteStore, tempfile::TempDir) {
             "004_comment_anchors",
             "005_shares",
             "006_language",
+            "007_search",
             "008_collections"
         ]
     );
@@ -49,6 +50,7 @@ conformance!(
     team_rows_cover_its_sellers,
     comments_round_trip,
     shares_round_trip,
+    search_finds_phrases,
 );
 
 /// Erasure on SQLite, then a scan of every table of the file for the erased

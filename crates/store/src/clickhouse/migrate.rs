@@ -13,6 +13,7 @@ pub const MIGRATIONS: &[(u32, &str, &str)] = &[
     (5, "005_comment_anchors", include_str!("../../../../schemas/clickhouse/005_comment_anchors.sql")),
     (6, "006_shares", include_str!("../../../../schemas/clickhouse/006_shares.sql")),
     (7, "007_language", include_str!("../../../../schemas/clickhouse/007_language.sql")),
+    (8, "008_search", include_str!("../../../../schemas/clickhouse/008_search.sql")),
     (9, "009_collections", include_str!("../../../../schemas/clickhouse/009_collections.sql")),
 ];
 

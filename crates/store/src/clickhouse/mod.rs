@@ -361,6 +361,10 @@ impl Store for ClickHouseStore {
         write::revoke_share(self, share_id).await
     }
 
+    async fn search(&self, query: &SearchQuery) -> Result<Vec<SearchHit>> {
+        read::search(self, query).await
+    }
+
     async fn erase(&self, scope: &EraseScope, dry_run: bool) -> Result<Erasure> {
         erase::erase(self, scope, dry_run).await
     }

@@ -440,3 +440,127 @@ pub(super) async fn seller_comments(
         .await?;
     Ok(rows.into_iter().map(CommentRow::into_comment).collect())
 }
+
+/// Rows a search reads first; candidates the phrase check drops (a `LIKE`
+/// match inside longer words) are made up for by reading on, twice as many
+/// each time (up to 64 times as many), so a phrase whose words hide in many
+/// others costs a few queries, not one per page.
+const SEARCH_PAGE: u64 = 200;
+
+/// Utterances holding the phrase: `lowerUTF8(text) LIKE '%w1%w2%'` finds the
+/// candidates (the `text_ngram` index skips granules without them), `locate`
+/// checks their words (see [`crate::search`]). Only the rows of each call's
+/// current `(call_id, version)`.
+pub(super) async fn search(store: &ClickHouseStore, q: &SearchQuery) -> Result<Vec<SearchHit>> {
+    #[derive(clickhouse::Row, Deserialize)]
+    struct Row {
+        call_id: String,
+        seller_id: String,
+        #[serde(with = "clickhouse::serde::chrono::datetime64::millis")]
+        started_at: DateTime<Utc>,
+        turn: u32,
+        role: String,
+        start_s: f64,
+        end_s: f64,
+        text: String,
+    }
+    let phrase = crate::search::phrase_words(&q.phrase)?;
+    let limit = u64::try_from(q.limit.clamp(1, 500)).unwrap_or(500);
+    let (from, to) = ClickHouseStore::bounds(q.range);
+    // The scope, on utterances and (without the clips) on the calls whose
+    // versions are read.
+    let (mut scope, mut calls_scope) = (String::new(), String::new());
+    let (mut sellers, mut whole, mut clips) = (Vec::new(), Vec::new(), Vec::new());
+    if let SearchScope::Only { sellers: s, shared } = &q.scope {
+        sellers.clone_from(s);
+        for span in shared {
+            match span.clip {
+                None => whole.push(span.call_id.clone()),
+                Some((start, end)) => clips.push((span.call_id.clone(), start, end)),
+            }
+        }
+        let mut any = Vec::new();
+        if !sellers.is_empty() {
+            any.push("seller_id IN ?".to_owned());
+        }
+        if !whole.is_empty() {
+            any.push("call_id IN ?".to_owned());
+        }
+        let mut calls_any = any.clone();
+        any.extend(clips.iter().map(|_| "(call_id = ? AND end_s > ? AND start_s < ?)".to_owned()));
+        if any.is_empty() {
+            return Ok(Vec::new());
+        }
+        if !clips.is_empty() {
+            calls_any.push("call_id IN ?".to_owned());
+        }
+        scope = format!(" AND ({})", any.join(" OR "));
+        calls_scope = format!(" AND ({})", calls_any.join(" OR "));
+    }
+    let seller = if q.seller.is_some() { " AND seller_id = ?" } else { "" };
+    let role = if q.said_by.is_some() { " AND role = ?" } else { "" };
+    let sql = format!(
+        "SELECT call_id, seller_id, started_at, turn, role, start_s, end_s, text FROM utterances \
+         WHERE started_at >= ? AND started_at < ? AND lowerUTF8(text) LIKE ?{scope}{seller}{role} \
+         AND (call_id, version) IN (SELECT call_id, version FROM calls FINAL \
+              WHERE started_at >= ? AND started_at < ?{calls_scope}{seller}) \
+         ORDER BY started_at DESC, call_id, turn LIMIT ? OFFSET ?"
+    );
+    let clip_ids: Vec<&str> = clips.iter().map(|(id, _, _)| id.as_str()).collect();
+    let mut hits = Vec::new();
+    let (mut offset, mut page) = (0u64, SEARCH_PAGE);
+    loop {
+        let mut query =
+            store.client.query(&sql).bind(&from).bind(&to).bind(crate::search::like_pattern(&phrase));
+        if !sellers.is_empty() {
+            query = query.bind(&sellers);
+        }
+        if !whole.is_empty() {
+            query = query.bind(&whole);
+        }
+        for (id, start, end) in &clips {
+            query = query.bind(id).bind(start).bind(end);
+        }
+        if let Some(s) = &q.seller {
+            query = query.bind(s);
+        }
+        if let Some(r) = q.said_by {
+            query = query.bind(role_str(r));
+        }
+        query = query.bind(&from).bind(&to);
+        if !sellers.is_empty() {
+            query = query.bind(&sellers);
+        }
+        if !whole.is_empty() {
+            query = query.bind(&whole);
+        }
+        if !clip_ids.is_empty() {
+            query = query.bind(&clip_ids);
+        }
+        if let Some(s) = &q.seller {
+            query = query.bind(s);
+        }
+        let rows: Vec<Row> = store.timed(query.bind(page).bind(offset).fetch_all()).await?;
+        let read = rows.len() as u64;
+        hits.extend(rows.into_iter().filter_map(|r| {
+            crate::search::Candidate {
+                call_id: r.call_id,
+                seller_id: r.seller_id,
+                started_at: r.started_at,
+                turn: r.turn,
+                role: r.role,
+                start_s: r.start_s,
+                end_s: r.end_s,
+                text: r.text,
+            }
+            .hit(&phrase)
+        }));
+        if hits.len() as u64 >= limit || read < page {
+            break;
+        }
+        offset += page;
+        page = (page * 2).min(64 * SEARCH_PAGE);
+    }
+    hits.truncate(usize::try_from(limit).unwrap_or(500));
+    Ok(hits)
+}

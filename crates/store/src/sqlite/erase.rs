@@ -111,6 +111,10 @@ pub(super) fn erase(conn: &mut Connection, scope: &EraseScope, dry_run: bool) ->
             delete(table, &cond)?;
         }
         delete("calls", &cond)?;
+        // FTS5 keeps a deleted row's words in its index until the segments
+        // holding them merge: merge them now, so the erased words go too.
+        tx.execute("INSERT INTO utterance_search (utterance_search) VALUES ('optimize')", [])
+            .map_err(db_err)?;
 
         // Document frequencies of the touched days, from what remains.
         let days: Vec<Value> = days.into_iter().map(Value::Text).collect();

@@ -15,6 +15,7 @@ pub const MIGRATIONS: &[(u32, &str, &str)] = &[
     (4, "004_comment_anchors", include_str!("../../../../schemas/sqlite/004_comment_anchors.sql")),
     (5, "005_shares", include_str!("../../../../schemas/sqlite/005_shares.sql")),
     (6, "006_language", include_str!("../../../../schemas/sqlite/006_language.sql")),
+    (7, "007_search", include_str!("../../../../schemas/sqlite/007_search.sql")),
     (8, "008_collections", include_str!("../../../../schemas/sqlite/008_collections.sql")),
 ];
 
@@ -94,7 +95,7 @@ mod tests {
         .expect("old comment");
         assert_eq!(
             run(&mut conn).expect("upgrade"),
-            ["003_audit_log", "004_comment_anchors", "005_shares", "006_language", "008_collections"]
+            ["003_audit_log", "004_comment_anchors", "005_shares", "006_language", "007_search", "008_collections"]
         );
         let comments = super::super::read::comments(&conn, "c-1").expect("read");
         assert_eq!(comments.len(), 1);
@@ -104,5 +105,66 @@ mod tests {
             (c.comment.turn, c.comment.start_s, c.comment.end_s, c.edited_at),
             (None, None, None, None)
         );
+    }
+
+    /// A store migrated before search, with a transcript: the upgrade indexes
+    /// it, and later writes and deletes keep the index in step.
+    #[test]
+    fn search_finds_utterances_stored_before_it() {
+        use crate::types::{DateRange, SearchQuery, SearchScope};
+        let mut conn = Connection::open_in_memory().expect("open");
+        conn.execute_batch(
+            "CREATE TABLE callscope_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, \
+             applied_at INTEGER NOT NULL)",
+        )
+        .expect("migrations table");
+        for (version, name, sql) in &MIGRATIONS[..6] {
+            for statement in split_statements(sql) {
+                conn.execute_batch(&statement).expect("old migration");
+            }
+            conn.execute("INSERT INTO callscope_migrations VALUES (?, ?, 0)", params![version, name])
+                .expect("record");
+        }
+        let utterance = |turn: i64, text: &str| {
+            conn.execute(
+                "INSERT INTO utterances (call_id, version, seller_id, started_at, turn, role, start_s, end_s, \
+                 text, sentiment, sentiment_score) VALUES ('c-old', 1, 's-ana', 1764579600000, ?, 'customer', \
+                 ?, ?, ?, '', 0)",
+                params![turn, turn as f64, turn as f64 + 1.0, text],
+            )
+            .expect("old utterance");
+        };
+        utterance(0, "Our budget is approved for next quarter.");
+        assert_eq!(run(&mut conn).expect("upgrade"), ["007_search", "008_collections"]);
+        let query = SearchQuery {
+            phrase: "Budget is approved".into(),
+            scope: SearchScope::All,
+            seller: None,
+            range: DateRange::new(
+                chrono::NaiveDate::from_ymd_opt(2025, 12, 1).expect("day"),
+                chrono::NaiveDate::from_ymd_opt(2025, 12, 1).expect("day"),
+            ),
+            said_by: None,
+            limit: 10,
+        };
+        let found = |conn: &Connection| -> Vec<u32> {
+            super::super::read::search(conn, &query).expect("search").iter().map(|h| h.turn).collect()
+        };
+        assert_eq!(found(&conn), [0]);
+        let utterance = |turn: i64, text: &str| {
+            conn.execute(
+                "INSERT INTO utterances (call_id, version, seller_id, started_at, turn, role, start_s, end_s, \
+                 text, sentiment, sentiment_score) VALUES ('c-old', 1, 's-ana', 1764579600000, ?, 'seller', \
+                 0, 1, ?, '', 0)",
+                params![turn, text],
+            )
+            .expect("new utterance");
+        };
+        utterance(1, "So the budget is approved?");
+        assert_eq!(found(&conn), [0, 1]);
+        conn.execute("UPDATE utterances SET text = 'No money.' WHERE turn = 0", []).expect("update");
+        assert_eq!(found(&conn), [1]);
+        conn.execute("DELETE FROM utterances", []).expect("delete");
+        assert!(found(&conn).is_empty());
     }
 }

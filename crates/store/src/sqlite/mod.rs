@@ -263,6 +263,11 @@ impl Store for SqliteStore {
         self.with(move |conn| write::revoke_share(conn, &id)).await
     }
 
+    async fn search(&self, query: &SearchQuery) -> Result<Vec<SearchHit>> {
+        let query = query.clone();
+        self.with(move |conn| read::search(conn, &query)).await
+    }
+
     async fn erase(&self, scope: &EraseScope, dry_run: bool) -> Result<Erasure> {
         let scope = scope.clone();
         self.with(move |conn| erase::erase(conn, &scope, dry_run)).await

@@ -396,3 +396,85 @@ pub(super) fn seller_comments(
         .map_err(db_err)?;
     rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db_err)
 }
+
+/// Rows a search reads at a time: candidates the phrase check drops are
+/// made up for by reading on.
+const SEARCH_PAGE: usize = 200;
+
+/// Utterances holding the phrase: FTS5 finds the candidates, `locate` checks
+/// them (see [`crate::search`]). A reprocess replaces a call's utterances, so
+/// every row here is of the current version.
+pub(super) fn search(conn: &Connection, q: &SearchQuery) -> Result<Vec<SearchHit>> {
+    use rusqlite::types::Value;
+    let phrase = crate::search::phrase_words(&q.phrase)?;
+    let limit = q.limit.clamp(1, 500);
+    let mut filter = String::from("utterance_search MATCH ? AND u.started_at >= ? AND u.started_at < ?");
+    let mut args: Vec<Value> = vec![
+        Value::Text(crate::search::fts_phrase(&phrase)),
+        Value::Integer(millis(q.range.start())),
+        Value::Integer(millis(q.range.end())),
+    ];
+    if let SearchScope::Only { sellers, shared } = &q.scope {
+        let mut any = Vec::new();
+        if !sellers.is_empty() {
+            any.push(format!("u.seller_id IN ({})", vec!["?"; sellers.len()].join(", ")));
+            args.extend(sellers.iter().map(|s| Value::Text(s.clone())));
+        }
+        for span in shared {
+            args.push(Value::Text(span.call_id.clone()));
+            match span.clip {
+                None => any.push("u.call_id = ?".to_owned()),
+                Some((start, end)) => {
+                    any.push("(u.call_id = ? AND u.end_s > ? AND u.start_s < ?)".to_owned());
+                    args.extend([Value::Real(start), Value::Real(end)]);
+                }
+            }
+        }
+        if any.is_empty() {
+            return Ok(Vec::new());
+        }
+        filter.push_str(&format!(" AND ({})", any.join(" OR ")));
+    }
+    if let Some(seller) = &q.seller {
+        filter.push_str(" AND u.seller_id = ?");
+        args.push(Value::Text(seller.clone()));
+    }
+    if let Some(role) = q.said_by {
+        filter.push_str(" AND u.role = ?");
+        args.push(Value::Text(role_str(role).to_owned()));
+    }
+    let sql = format!(
+        "SELECT u.call_id, u.seller_id, u.started_at, u.turn, u.role, u.start_s, u.end_s, u.text \
+         FROM utterance_search JOIN utterances u ON u.rowid = utterance_search.rowid WHERE {filter} \
+         ORDER BY u.started_at DESC, u.call_id, u.turn LIMIT {SEARCH_PAGE} OFFSET ?"
+    );
+    let mut stmt = conn.prepare(&sql).map_err(db_err)?;
+    let mut hits = Vec::new();
+    for page in 0.. {
+        args.push(Value::Integer((page * SEARCH_PAGE) as i64));
+        let rows = stmt
+            .query_map(rusqlite::params_from_iter(args.iter()), |r| {
+                Ok(crate::search::Candidate {
+                    call_id: r.get(0)?,
+                    seller_id: r.get(1)?,
+                    started_at: from_millis(r.get(2)?),
+                    turn: u32::try_from(r.get::<_, i64>(3)?).unwrap_or(0),
+                    role: r.get(4)?,
+                    start_s: r.get(5)?,
+                    end_s: r.get(6)?,
+                    text: r.get(7)?,
+                })
+            })
+            .map_err(db_err)?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(db_err)?;
+        args.pop();
+        let read = rows.len();
+        hits.extend(rows.into_iter().filter_map(|c| c.hit(&phrase)));
+        if hits.len() >= limit || read < SEARCH_PAGE {
+            break;
+        }
+    }
+    hits.truncate(limit);
+    Ok(hits)
+}

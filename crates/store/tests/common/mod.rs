@@ -863,3 +863,142 @@ pub(crate) async fn audit_log_round_trip(store: &dyn Store) {
     store.set_audit_ttl(0).await.expect("no ttl again");
     assert_eq!(store.audit_log(&all).await.expect("read").len(), 2, "setting the TTL keeps recent entries");
 }
+
+/// A search of November over `scope`.
+fn search_of(phrase: &str, scope: SearchScope) -> SearchQuery {
+    SearchQuery { phrase: phrase.into(), scope, seller: None, range: november(), said_by: None, limit: 100 }
+}
+
+/// `(call, turn)` of each hit.
+fn hit_keys(hits: &[SearchHit]) -> Vec<(String, u32)> {
+    hits.iter().map(|h| (h.call_id.clone(), h.turn)).collect()
+}
+
+/// The turns of dev transcript `n` whose text holds `needle` (lower case, as
+/// written), said by `role` if given: what a search must find, worked out
+/// from the fixture without the store.
+fn turns_with(n: usize, needle: &str, role: Option<callscope_model::Role>) -> Vec<u32> {
+    fixture(n)
+        .turns
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| t.text.to_lowercase().contains(needle) && role.is_none_or(|r| t.role == r))
+        .map(|(i, _)| u32::try_from(i).expect("turn"))
+        .collect()
+}
+
+/// Expected keys: these calls (newest first, as given), each with `turns`.
+fn keys(calls: &[&str], turns: &[u32]) -> Vec<(String, u32)> {
+    calls.iter().flat_map(|c| turns.iter().map(move |t| ((*c).to_owned(), *t))).collect()
+}
+
+/// Search across transcripts: a phrase found whole and in order, whatever
+/// its case; newest call first; the said-by, seller, date and scope filters
+/// (shared calls and clips included); a reprocessed call found once, in its
+/// current words; an erased call never; query syntax in the input is text.
+pub(crate) async fn search_finds_phrases(store: &dyn Store) {
+    use callscope_model::Role;
+    let calls = vec![
+        analysis("q-1", "s-ana", "emea", at(2, 9), 0),
+        analysis("q-2", "s-ana", "emea", at(5, 9), 0),
+        analysis("q-3", "s-ben", "emea", at(3, 10), 0),
+        analysis("q-4", "s-ana", "emea", at(4, 9), 1),
+    ];
+    store.write(&calls).await.expect("write");
+    let all = |phrase: &str| search_of(phrase, SearchScope::All);
+    let find = |q: SearchQuery| async move { store.search(&q).await.expect("search") };
+
+    // The phrase, in any case, newest call first, each hit pointing at its line.
+    let turns = turns_with(0, "free version of hubspot", None);
+    assert_eq!(turns.len(), 1, "the fixture says it once");
+    let expected = keys(&["q-2", "q-3", "q-1"], &turns);
+    let hits = find(all("free version of HubSpot")).await;
+    assert_eq!(hit_keys(&hits), expected);
+    assert_eq!(hit_keys(&find(all("FREE Version OF hubspot")).await), expected);
+    let turn = &calls[0].turns[turns[0] as usize];
+    let hit = &hits[0];
+    assert_eq!((hit.seller_id.as_str(), hit.started_at, hit.role), ("s-ana", at(5, 9), turn.role));
+    assert_eq!((hit.start_s, hit.end_s), (turn.start, turn.end));
+    let chars: Vec<char> = hit.snippet.chars().collect();
+    let marked: Vec<String> = hit.highlights.iter().map(|[s, e]| chars[*s..*e].iter().collect()).collect();
+    assert_eq!(marked, ["free version of HubSpot"], "{}", hit.snippet);
+    assert!(turn.text.contains(hit.snippet.trim_matches('…')), "{}", hit.snippet);
+
+    // Whole words in order only; query syntax is words.
+    assert!(find(all("version of free")).await.is_empty());
+    assert!(find(all("hubspo")).await.is_empty());
+    assert!(find(all("\"free\" AND version* of HubSpot")).await.is_empty(), "AND is a word");
+    assert_eq!(hit_keys(&find(all("free \"version\" of* (HubSpot)")).await), expected);
+    assert!(find(all("\" OR * NEAR hubspot")).await.is_empty());
+    for short in ["", "ok", "\"*\""] {
+        let err = store.search(&all(short)).await.expect_err(short);
+        assert!(matches!(err, StoreError::InvalidInput { field: "q", .. }), "{short}: {err}");
+    }
+
+    // Said by.
+    let seller_turns = turns_with(0, "deal", Some(Role::Seller));
+    let customer_turns = turns_with(0, "deal", Some(Role::Customer));
+    assert!(!seller_turns.is_empty() && !customer_turns.is_empty(), "both sides say deal");
+    let by = |role| SearchQuery { said_by: Some(role), seller: Some("s-ben".into()), ..all("deal") };
+    assert_eq!(hit_keys(&find(by(Role::Seller)).await), keys(&["q-3"], &seller_turns));
+    assert_eq!(hit_keys(&find(by(Role::Customer)).await), keys(&["q-3"], &customer_turns));
+    assert!(
+        find(SearchQuery { said_by: Some(Role::Seller), ..all("free version of hubspot") }).await.is_empty()
+    );
+
+    // Seller, dates, limit.
+    let ben = SearchQuery { seller: Some("s-ben".into()), ..all("free version of hubspot") };
+    assert_eq!(hit_keys(&find(ben).await), keys(&["q-3"], &turns));
+    let late = SearchQuery { range: DateRange::new(day(4), day(30)), ..all("free version of hubspot") };
+    assert_eq!(hit_keys(&find(late).await), keys(&["q-2"], &turns));
+    let one = SearchQuery { limit: 1, ..all("free version of hubspot") };
+    assert_eq!(hit_keys(&find(one).await), keys(&["q-2"], &turns));
+
+    // Scope: sellers, a shared call, a clip of one.
+    let only = |sellers: &[&str], shared: Vec<SharedSpan>| SearchScope::Only {
+        sellers: sellers.iter().map(|s| (*s).to_owned()).collect(),
+        shared,
+    };
+    let scoped = |scope| search_of("free version of hubspot", scope);
+    assert_eq!(hit_keys(&find(scoped(only(&["s-ana"], vec![]))).await), keys(&["q-2", "q-1"], &turns));
+    assert!(find(scoped(only(&["s-cid"], vec![]))).await.is_empty(), "not another seller's calls");
+    assert!(find(scoped(only(&[], vec![]))).await.is_empty(), "nothing in scope, nothing found");
+    let q3 = |clip| SharedSpan { call_id: "q-3".into(), clip };
+    assert_eq!(hit_keys(&find(scoped(only(&["s-cid"], vec![q3(None)]))).await), keys(&["q-3"], &turns));
+    assert_eq!(
+        hit_keys(&find(scoped(only(&[], vec![q3(Some((turn.start + 1.0, turn.end + 5.0)))]))).await),
+        keys(&["q-3"], &turns),
+        "a clip finds the lines it overlaps"
+    );
+    assert!(
+        find(scoped(only(&[], vec![q3(Some((0.0, turn.start - 0.5)))]))).await.is_empty(),
+        "a clip finds nothing outside it"
+    );
+
+    // Reprocessing: found once, then in its new words only.
+    store.write(&calls[..1]).await.expect("reprocess, same words");
+    assert_eq!(hit_keys(&find(all("free version of hubspot")).await), expected);
+    store.write(&[analysis("q-1", "s-ana", "emea", at(2, 9), 2)]).await.expect("reprocess, new words");
+    assert_eq!(hit_keys(&find(all("free version of hubspot")).await), keys(&["q-2", "q-3"], &turns));
+
+    // A word inside longer words in more lines than one read of candidates:
+    // the whole word is still found.
+    let mut calls = Vec::new();
+    for k in 0..30 {
+        let mut decoy = analysis(&format!("q-decoy-{k}"), "s-dan", "emea", at(20, 9), 3);
+        decoy.turns.iter_mut().for_each(|t| t.text = "Budgetary matters, budgetary limits.".into());
+        calls.push(decoy);
+    }
+    let mut real = analysis("q-real", "s-dan", "emea", at(19, 9), 3);
+    real.turns.iter_mut().for_each(|t| t.text = "Nothing here.".into());
+    real.turns[1].text = "What is the budget?".into();
+    calls.push(real);
+    assert!(calls[0].turns.len() * 30 > 400, "more decoy lines than two reads");
+    store.write(&calls).await.expect("write decoys");
+    let dan = SearchQuery { seller: Some("s-dan".into()), limit: 5, ..all("budget") };
+    assert_eq!(hit_keys(&find(dan).await), [("q-real".to_owned(), 1)]);
+
+    // Erasure.
+    store.erase(&EraseScope::Calls(vec!["q-3".into()]), false).await.expect("erase");
+    assert_eq!(hit_keys(&find(all("free version of hubspot")).await), keys(&["q-2"], &turns));
+}

@@ -1,0 +1,240 @@
+//! Search across transcripts, the part both backends share: what a query
+//! means, and where it matched.
+//!
+//! # What a query matches
+//! A query is a **phrase**: its words, in order, each matched whole and
+//! case-insensitively, anything but letters and digits between them ignored.
+//! `"Budget" next QUARTER?` finds "…the budget next quarter…" and "budget,
+//! next quarter", not "budgets next quarter". A word is a run of letters and
+//! digits ([`char::is_alphanumeric`]), as SQLite's `unicode61` tokenizer splits
+//! text, so quotes, `AND`, `*` or `NEAR` in a query are words or nothing,
+//! never query syntax: each backend gets only the words.
+//!
+//! The backends find candidates with their index (SQLite: an FTS5 phrase
+//! query; ClickHouse: `lowerUTF8(text) LIKE '%w1%w2%'`, which its n-gram
+//! index can skip with) and every candidate is checked here, by [`locate`],
+//! which also says where to highlight. A candidate that does not hold the
+//! phrase (a ClickHouse `LIKE` inside a longer word) is dropped, so both
+//! backends return the same hits.
+
+use crate::types::SearchHit;
+use crate::{Result, StoreError};
+
+/// The fewest characters a phrase's words must have together: shorter
+/// queries match too much to be useful, and ClickHouse's n-gram index needs
+/// at least three characters to skip anything.
+pub const MIN_PHRASE_CHARS: usize = 3;
+
+/// The most words a phrase may have.
+pub const MAX_PHRASE_WORDS: usize = 16;
+
+/// Characters of context a snippet keeps before and after the first match.
+const SNIPPET_CONTEXT: usize = 60;
+
+/// The words of a query, lower-cased, in order; an error (naming `q`) when
+/// it has too few characters or too many words to search for.
+pub fn phrase_words(query: &str) -> Result<Vec<String>> {
+    let words: Vec<String> = words(query).map(|(_, _, w)| w).collect();
+    let chars: usize = words.iter().map(|w| w.chars().count()).sum();
+    let invalid = |reason: String| StoreError::InvalidInput { call_id: String::new(), field: "q", reason };
+    if chars < MIN_PHRASE_CHARS {
+        return Err(invalid(format!(
+            "search for at least {MIN_PHRASE_CHARS} letters or digits (punctuation is ignored)"
+        )));
+    }
+    if words.len() > MAX_PHRASE_WORDS {
+        return Err(invalid(format!("search for at most {MAX_PHRASE_WORDS} words")));
+    }
+    Ok(words)
+}
+
+/// The words of `text` with their byte ranges: runs of letters and digits,
+/// lower-cased.
+fn words(text: &str) -> impl Iterator<Item = (usize, usize, String)> + '_ {
+    let mut chars = text.char_indices().peekable();
+    std::iter::from_fn(move || {
+        let (start, _) = chars.by_ref().find(|(_, c)| c.is_alphanumeric())?;
+        let mut end = text.len();
+        while let Some(&(i, c)) = chars.peek() {
+            if !c.is_alphanumeric() {
+                end = i;
+                break;
+            }
+            chars.next();
+        }
+        Some((start, end, text[start..end].to_lowercase()))
+    })
+}
+
+/// Where `phrase` (from [`phrase_words`]) occurs in `text`: byte ranges, from
+/// the first word's start to the last word's end, in order, not overlapping.
+pub fn locate(text: &str, phrase: &[String]) -> Vec<(usize, usize)> {
+    if phrase.is_empty() {
+        return Vec::new();
+    }
+    let words: Vec<(usize, usize, String)> = words(text).collect();
+    let mut found = Vec::new();
+    let mut i = 0;
+    while i + phrase.len() <= words.len() {
+        if words[i..i + phrase.len()].iter().zip(phrase).all(|(w, p)| w.2 == *p) {
+            found.push((words[i].0, words[i + phrase.len() - 1].1));
+            i += phrase.len();
+        } else {
+            i += 1;
+        }
+    }
+    found
+}
+
+/// The `LIKE` pattern ClickHouse prefilters with: the words in order with
+/// anything between (`%w1%w2%`), `\`, `%` and `_` escaped (words hold none,
+/// but the pattern must never depend on that).
+pub(crate) fn like_pattern(phrase: &[String]) -> String {
+    let mut pattern = String::from("%");
+    for word in phrase {
+        for c in word.chars() {
+            if matches!(c, '\\' | '%' | '_') {
+                pattern.push('\\');
+            }
+            pattern.push(c);
+        }
+        pattern.push('%');
+    }
+    pattern
+}
+
+/// The FTS5 query for a phrase: the words as one quoted phrase. Words hold
+/// only letters and digits, so nothing in them is FTS5 syntax.
+pub(crate) fn fts_phrase(phrase: &[String]) -> String {
+    format!("\"{}\"", phrase.join(" ").replace('"', "\"\""))
+}
+
+/// An utterance a backend found, before it is checked.
+#[derive(Debug)]
+pub(crate) struct Candidate {
+    pub call_id: String,
+    pub seller_id: String,
+    pub started_at: chrono::DateTime<chrono::Utc>,
+    pub turn: u32,
+    pub role: String,
+    pub start_s: f64,
+    pub end_s: f64,
+    pub text: String,
+}
+
+impl Candidate {
+    /// The hit, with a snippet around the first match and every match in
+    /// it highlighted; `None` if the text does not hold the phrase.
+    pub(crate) fn hit(self, phrase: &[String]) -> Option<SearchHit> {
+        let found = locate(&self.text, phrase);
+        let &(first, _) = found.first()?;
+        let (snippet, highlights) = snippet(&self.text, &found, first);
+        Some(SearchHit {
+            call_id: self.call_id,
+            seller_id: self.seller_id,
+            started_at: self.started_at,
+            turn: self.turn,
+            role: crate::types::parse_role(&self.role),
+            start_s: self.start_s,
+            end_s: self.end_s,
+            snippet,
+            highlights,
+        })
+    }
+}
+
+/// A window of `text` around the match starting at byte `first`, with `…`
+/// where it was cut, and the matches inside it as character ranges
+/// `[start, end)` of the snippet (what JavaScript's `Array.from` indexes).
+fn snippet(text: &str, found: &[(usize, usize)], first: usize) -> (String, Vec<[usize; 2]>) {
+    let before = text[..first].char_indices().rev().nth(SNIPPET_CONTEXT - 1).map_or(0, |(i, _)| i);
+    // Start at a word boundary: after the first space of the cut.
+    let start = if before == 0 {
+        0
+    } else {
+        text[before..first].find(char::is_whitespace).map_or(before, |s| before + s + 1)
+    };
+    let first_end = found.first().map_or(first, |f| f.1);
+    let after =
+        text[first_end..].char_indices().nth(SNIPPET_CONTEXT).map_or(text.len(), |(i, _)| first_end + i);
+    let end = if after == text.len() {
+        after
+    } else {
+        text[first_end..after].rfind(char::is_whitespace).map_or(after, |s| first_end + s)
+    };
+    let mut out = String::new();
+    let mut offset = 0usize; // characters before `start` in `out`
+    if start > 0 {
+        out.push('…');
+        offset = 1;
+    }
+    out.push_str(text[start..end].trim_end());
+    let kept = start + text[start..end].trim_end().len();
+    if end < text.len() {
+        out.push('…');
+    }
+    let chars = |from: usize, to: usize| text[from..to].chars().count();
+    let highlights = found
+        .iter()
+        .filter(|&&(s, e)| s >= start && e <= kept)
+        .map(|&(s, e)| [offset + chars(start, s), offset + chars(start, e)])
+        .collect();
+    (out, highlights)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn w(q: &str) -> Vec<String> {
+        phrase_words(q).expect("valid phrase")
+    }
+
+    #[test]
+    fn a_query_is_its_words_never_syntax() {
+        assert_eq!(w("\"Budget\" next QUARTER?"), ["budget", "next", "quarter"]);
+        assert_eq!(w("price AND \"discount*\" OR NEAR(x)"), ["price", "and", "discount", "or", "near", "x"]);
+        assert_eq!(w("Hyvää päivää"), ["hyvää", "päivää"]);
+        for short in ["", "  ", "a", "ok", "***", "\"a\" b"] {
+            let err = phrase_words(short).expect_err(short);
+            assert!(matches!(err, StoreError::InvalidInput { field: "q", .. }), "{short}: {err}");
+        }
+        assert!(phrase_words(&"word ".repeat(MAX_PHRASE_WORDS + 1)).is_err());
+    }
+
+    #[test]
+    fn a_phrase_is_whole_words_in_order() {
+        let text = "The budget, next quarter. Budgets next quarter? THE BUDGET NEXT QUARTER!";
+        let at: Vec<&str> =
+            locate(text, &w("budget next quarter")).iter().map(|&(s, e)| &text[s..e]).collect();
+        assert_eq!(at, ["budget, next quarter", "BUDGET NEXT QUARTER"]);
+        assert!(locate(text, &w("quarter budget next")).is_empty());
+        assert!(locate("budgetary", &w("budget")).is_empty());
+        assert_eq!(locate("Ääni ja ääni", &w("ÄÄNI")), [(0, 6), (10, 16)]);
+    }
+
+    #[test]
+    fn the_backends_get_escaped_words() {
+        assert_eq!(like_pattern(&w("next quarter")), "%next%quarter%");
+        assert_eq!(like_pattern(&["a_b%c\\".to_owned()]), "%a\\_b\\%c\\\\%");
+        assert_eq!(fts_phrase(&w("price AND discount*")), "\"price and discount\"");
+    }
+
+    #[test]
+    fn snippets_cut_around_the_match_and_mark_it_by_character() {
+        let text = format!("{} the ÄÄNI budget here {}", "word ".repeat(40), "tail ".repeat(40));
+        let found = locate(&text, &w("äänI budget"));
+        let (snippet, marks) = snippet(&text, &found, found[0].0);
+        assert!(snippet.starts_with('…') && snippet.ends_with('…'), "{snippet}");
+        let chars: Vec<char> = snippet.chars().collect();
+        let marked: String = chars[marks[0][0]..marks[0][1]].iter().collect();
+        assert_eq!(marked, "ÄÄNI budget");
+        assert!(snippet.chars().count() < 2 * SNIPPET_CONTEXT + 20, "{snippet}");
+
+        let short = "Budget? Yes, the budget.";
+        let found = locate(short, &w("budget"));
+        let (snippet, marks) = super::snippet(short, &found, found[0].0);
+        assert_eq!(snippet, short);
+        assert_eq!(marks, [[0, 6], [17, 23]]);
+    }
+}

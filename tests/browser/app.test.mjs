@@ -236,6 +236,14 @@ await test('a comment on a transcript line shows on that line for the seller, an
   assert.deepEqual([words.turn, words.start_s, words.end_s], [3, picked.start, picked.end]);
   assert.equal(await page.locator('.turn[data-turn="3"] .w.commented').count(), 2, 'the words are marked');
   await page.screenshot({ path: `${SHOTS}/call-comments.png`, fullPage: true });
+  // Maria shares one of Sofia's calls with Daniel alone, in a collection.
+  const sofias = (await api(page, `/api/sellers/s-sofia/calls?${LONG}`)).body.items;
+  const sharedCall = sofias[0].call_id;
+  const made = await page.evaluate(async ([id, collection]) => {
+    const r = await fetch(`/api/calls/${encodeURIComponent(id)}/shares`, { method: 'POST', credentials: 'same-origin', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ sellers: ['s-daniel'], note: 'How Sofia opens', collection }) });
+    return { status: r.status, body: await r.json() };
+  }, [sharedCall, 'Great openings']);
+  assert.equal(made.status, 201, JSON.stringify(made.body));
 
   await page.locator('#logout').click();
   await page.waitForSelector('text=Demo login');
@@ -266,6 +274,9 @@ await test('a comment on a transcript line shows on that line for the seller, an
   assert.deepEqual(await page.locator('#own-coaching .flag > div:first-child').allInnerTexts(), own.coaching.flags.map((f) => f.reason));
   assert.equal(await page.locator('#contact').count(), 0, 'no Email/Chat to oneself');
   assert.doesNotMatch(await page.locator('main').innerText(), /\b[sma]-[a-z]+\b/, 'no user ids on the page');
+  // Shared with him: Sofia's call, under its collection, and nothing else of hers.
+  await page.waitForSelector(`#shared [data-collection="Great openings"] li[data-share="${made.body.share_id}"]`);
+  assert.equal((await api(page, `/api/calls/${sofias[1].call_id}`)).status, 404, "Sofia's other calls stay closed");
   await page.screenshot({ path: `${SHOTS}/seller-view.png`, fullPage: true });
   // On the call, the comment is beside line 2; the seller replies in its thread.
   await page.goto(`${BASE}/#/call/${CALL}`);
@@ -369,6 +380,9 @@ await test('the page works at phone width', async (page) => {
   await login(page, 'Maria Lopez');
   await page.goto(`${BASE}/#/seller/s-daniel?${RANGE}&preset=custom`);
   await page.waitForSelector('[data-kpi="avg_talk_ratio"]');
+  // Everything loaded, the coaching examples (which come last) included.
+  await page.waitForSelector('#coaching table, #coaching .empty');
+  await page.waitForFunction(() => [...document.querySelectorAll('#differences .examples')].every((e) => !e.innerText.startsWith('…')));
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
   assert.ok(overflow <= 1, `no horizontal scrolling at 390 px (overflow ${overflow}px)`);
   await page.screenshot({ path: `${SHOTS}/manager-view-phone.png`, fullPage: true });

@@ -15,8 +15,8 @@ use axum::routing::{delete, get, post};
 use axum::{Json, Router, middleware};
 use callscope_model::TrackerKind;
 use callscope_store::{
-    AuditAction, AuditEntry, CallSummary, DateRange, EraseScope, HistoryQuery, HistorySort, NewComment, SearchQuery,
-    SearchScope, SellerFilter, SharedSpan,
+    AuditAction, AuditEntry, CallSummary, DateRange, EraseScope, HistoryQuery, HistorySort, NewComment,
+    SearchQuery, SearchScope, SellerFilter, SharedSpan,
 };
 use chrono::{Days, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};

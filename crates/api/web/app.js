@@ -438,8 +438,8 @@ async function loadCoaching(team, from, to) {
   const name = (id) => (ME.sellers.find((u) => u.id === id) || { name: id }).name;
   const sellers = r.sellers.map((s) => `<div data-seller="${esc(s.seller_id)}"><strong translate="no">${esc(name(s.seller_id))}</strong> <span class="small muted">${esc(t('coaching.calls', { count: s.calls }))}${s.top_performer ? ` · ${esc(t('coaching.top_performer'))}` : ''}</span>
       ${s.note_message ? `<p class="empty small">${esc(sentence(s.note_message))}</p>` : s.flags.length ? s.flags.map(flagHtml).join('') : `<p class="small muted">${esc(t('coaching.within_range'))}</p>`}</div>`).join('');
-  const diffs = r.differences.length ? `<table id="differences"><thead><tr><th>${esc(t('coaching.kpi'))}</th><th>${esc(t('coaching.top_performers'))}</th><th>${esc(t('coaching.others'))}</th><th>${esc(t('coaching.examples'))}</th></tr></thead><tbody>
-      ${r.differences.map((d) => `<tr data-kpi="${esc(d.kpi)}"><td>${esc(kpiName(d.kpi))}</td><td>${esc(coachValue(d.kpi, d.top_performers))}</td><td>${esc(coachValue(d.kpi, d.others))}</td><td class="examples small muted">…</td></tr>`).join('')}</tbody></table>`
+  const diffs = r.differences.length ? `<div class="scroll-x"><table id="differences"><thead><tr><th>${esc(t('coaching.kpi'))}</th><th>${esc(t('coaching.top_performers'))}</th><th>${esc(t('coaching.others'))}</th><th>${esc(t('coaching.examples'))}</th></tr></thead><tbody>
+      ${r.differences.map((d) => `<tr data-kpi="${esc(d.kpi)}"><td>${esc(kpiName(d.kpi))}</td><td>${esc(coachValue(d.kpi, d.top_performers))}</td><td>${esc(coachValue(d.kpi, d.others))}</td><td class="examples small muted">…</td></tr>`).join('')}</tbody></table></div>`
     : `<p class="empty">${esc(t('coaching.not_enough_sellers'))}</p>`;
   const by = r.top_performers_by === 'win_rate' ? t('top.by_win_rate') : kpiName(r.top_performers_by).toLocaleLowerCase(LANG);
   const names = r.top_performers.map((id) => name(id)).join(', ');

@@ -95,7 +95,14 @@ mod tests {
         .expect("old comment");
         assert_eq!(
             run(&mut conn).expect("upgrade"),
-            ["003_audit_log", "004_comment_anchors", "005_shares", "006_language", "007_search", "008_collections"]
+            [
+                "003_audit_log",
+                "004_comment_anchors",
+                "005_shares",
+                "006_language",
+                "007_search",
+                "008_collections"
+            ]
         );
         let comments = super::super::read::comments(&conn, "c-1").expect("read");
         assert_eq!(comments.len(), 1);

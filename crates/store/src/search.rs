@@ -17,7 +17,9 @@
 //! phrase (a ClickHouse `LIKE` inside a longer word) is dropped, so both
 //! backends return the same hits.
 
-use crate::types::SearchHit;
+use chrono::{Datelike, Days, Months};
+
+use crate::types::{DateRange, SearchHit};
 use crate::{Result, StoreError};
 
 /// The fewest characters a phrase's words must have together: shorter
@@ -109,6 +111,46 @@ pub(crate) fn fts_phrase(phrase: &[String]) -> String {
     format!("\"{}\"", phrase.join(" ").replace('"', "\"\""))
 }
 
+/// Days in the newest window a search reads; each window before it is twice
+/// as long as the one after it.
+const FIRST_WINDOW_DAYS: u64 = 7;
+
+/// `range` cut into windows, newest first: the last 7 days, the 14 before,
+/// then 28, 56, … to the first day. Hits are listed newest first, so a search
+/// reads window by window and stops once it has enough: a frequent phrase
+/// costs about a week's lines, a rare one a few more queries than one.
+pub(crate) fn newest_first(range: &DateRange) -> Vec<DateRange> {
+    let mut windows = Vec::new();
+    let (mut to, mut days) = (range.to, FIRST_WINDOW_DAYS);
+    while to >= range.from {
+        let from = to.checked_sub_days(Days::new(days - 1)).map_or(range.from, |d| d.max(range.from));
+        windows.push(DateRange::new(from, to));
+        match from.checked_sub_days(Days::new(1)) {
+            Some(before) => to = before,
+            None => break,
+        }
+        days = days.saturating_mul(2);
+    }
+    windows
+}
+
+/// The months (`YYYYMM`, UTC) that `range` touches.
+pub(crate) fn months(range: &DateRange) -> Vec<String> {
+    let mut months = Vec::new();
+    let mut month = range.from.with_day(1).filter(|_| range.from <= range.to);
+    while let Some(m) = month.filter(|m| *m <= range.to) {
+        months.push(m.format("%Y%m").to_string());
+        month = m.checked_add_months(Months::new(1));
+    }
+    months
+}
+
+/// A value as the SQLite index's scope tokens spell it: `HEX()` of its UTF-8
+/// bytes (upper case; the tokenizer folds case anyway).
+pub(crate) fn hex(value: &str) -> String {
+    value.bytes().map(|b| format!("{b:02X}")).collect()
+}
+
 /// An utterance a backend found, before it is checked.
 #[derive(Debug)]
 pub(crate) struct Candidate {
@@ -188,6 +230,52 @@ mod tests {
 
     fn w(q: &str) -> Vec<String> {
         phrase_words(q).expect("valid phrase")
+    }
+
+    fn day(s: &str) -> chrono::NaiveDate {
+        s.parse().expect("a date")
+    }
+
+    #[test]
+    fn windows_cover_the_range_newest_first_without_overlap() {
+        let range = DateRange::new(day("2026-01-01"), day("2026-12-31"));
+        let windows = newest_first(&range);
+        let spans: Vec<(String, String)> =
+            windows.iter().map(|w| (w.from.to_string(), w.to.to_string())).collect();
+        assert_eq!(
+            spans,
+            [
+                ("2026-12-25", "2026-12-31"),
+                ("2026-12-11", "2026-12-24"),
+                ("2026-11-13", "2026-12-10"),
+                ("2026-09-18", "2026-11-12"),
+                ("2026-05-29", "2026-09-17"),
+                ("2026-01-01", "2026-05-28"),
+            ]
+            .map(|(a, b)| (a.to_owned(), b.to_owned()))
+        );
+        for pair in windows.windows(2) {
+            assert_eq!(pair[1].to.succ_opt(), Some(pair[0].from), "adjacent, no gap, no overlap");
+        }
+        // A range shorter than the first window is one window; an empty range none.
+        let short = DateRange::new(day("2026-03-01"), day("2026-03-02"));
+        assert_eq!(newest_first(&short), [short]);
+        assert!(newest_first(&DateRange::new(day("2026-03-02"), day("2026-03-01"))).is_empty());
+        // The earliest representable day ends the walk instead of overflowing.
+        let first = DateRange::new(chrono::NaiveDate::MIN, chrono::NaiveDate::MIN);
+        assert_eq!(newest_first(&first), [first]);
+    }
+
+    #[test]
+    fn months_and_hex_spell_the_index_tokens() {
+        assert_eq!(
+            months(&DateRange::new(day("2025-11-30"), day("2026-02-01"))),
+            ["202511", "202512", "202601", "202602"]
+        );
+        assert_eq!(months(&DateRange::new(day("2026-02-10"), day("2026-02-10"))), ["202602"]);
+        assert!(months(&DateRange::new(day("2026-02-10"), day("2026-02-09"))).is_empty());
+        assert_eq!(hex("s-1"), "732D31");
+        assert_eq!(hex("ä"), "C3A4");
     }
 
     #[test]

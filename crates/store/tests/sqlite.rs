@@ -17,7 +17,8 @@ async fn store() -> (SqliteStore, tempfile::TempDir) {
             "005_shares",
             "006_language",
             "007_search",
-            "008_collections"
+            "008_collections",
+            "009_search_scope"
         ]
     );
     (store, dir)

@@ -447,10 +447,12 @@ pub(super) async fn seller_comments(
 /// others costs a few queries, not one per page.
 const SEARCH_PAGE: u64 = 200;
 
-/// Utterances holding the phrase: `lowerUTF8(text) LIKE '%w1%w2%'` finds the
-/// candidates (the `text_ngram` index skips granules without them), `locate`
-/// checks their words (see [`crate::search`]). Only the rows of each call's
-/// current `(call_id, version)`.
+/// Utterances holding the phrase, newest first: `lowerUTF8(text) LIKE
+/// '%w1%w2%'` finds the candidates, `locate` checks their words (see
+/// [`crate::search`]). The range is read window by window, newest first
+/// ([`crate::search::newest_first`]), until `limit` hits are found, so a
+/// frequent phrase reads about a week of the scope's lines. Only the rows of
+/// each call's current `(call_id, version)`.
 pub(super) async fn search(store: &ClickHouseStore, q: &SearchQuery) -> Result<Vec<SearchHit>> {
     #[derive(clickhouse::Row, Deserialize)]
     struct Row {
@@ -466,7 +468,6 @@ pub(super) async fn search(store: &ClickHouseStore, q: &SearchQuery) -> Result<V
     }
     let phrase = crate::search::phrase_words(&q.phrase)?;
     let limit = u64::try_from(q.limit.clamp(1, 500)).unwrap_or(500);
-    let (from, to) = ClickHouseStore::bounds(q.range);
     // The scope, on utterances and (without the clips) on the calls whose
     // versions are read.
     let (mut scope, mut calls_scope) = (String::new(), String::new());
@@ -508,58 +509,64 @@ pub(super) async fn search(store: &ClickHouseStore, q: &SearchQuery) -> Result<V
     );
     let clip_ids: Vec<&str> = clips.iter().map(|(id, _, _)| id.as_str()).collect();
     let mut hits = Vec::new();
-    let (mut offset, mut page) = (0u64, SEARCH_PAGE);
-    loop {
-        let mut query =
-            store.client.query(&sql).bind(&from).bind(&to).bind(crate::search::like_pattern(&phrase));
-        if !sellers.is_empty() {
-            query = query.bind(&sellers);
-        }
-        if !whole.is_empty() {
-            query = query.bind(&whole);
-        }
-        for (id, start, end) in &clips {
-            query = query.bind(id).bind(start).bind(end);
-        }
-        if let Some(s) = &q.seller {
-            query = query.bind(s);
-        }
-        if let Some(r) = q.said_by {
-            query = query.bind(role_str(r));
-        }
-        query = query.bind(&from).bind(&to);
-        if !sellers.is_empty() {
-            query = query.bind(&sellers);
-        }
-        if !whole.is_empty() {
-            query = query.bind(&whole);
-        }
-        if !clip_ids.is_empty() {
-            query = query.bind(&clip_ids);
-        }
-        if let Some(s) = &q.seller {
-            query = query.bind(s);
-        }
-        let rows: Vec<Row> = store.timed(query.bind(page).bind(offset).fetch_all()).await?;
-        let read = rows.len() as u64;
-        hits.extend(rows.into_iter().filter_map(|r| {
-            crate::search::Candidate {
-                call_id: r.call_id,
-                seller_id: r.seller_id,
-                started_at: r.started_at,
-                turn: r.turn,
-                role: r.role,
-                start_s: r.start_s,
-                end_s: r.end_s,
-                text: r.text,
+    for window in crate::search::newest_first(&q.range) {
+        let (from, to) = ClickHouseStore::bounds(window);
+        let (mut offset, mut page) = (0u64, SEARCH_PAGE);
+        loop {
+            let mut query =
+                store.client.query(&sql).bind(&from).bind(&to).bind(crate::search::like_pattern(&phrase));
+            if !sellers.is_empty() {
+                query = query.bind(&sellers);
             }
-            .hit(&phrase)
-        }));
-        if hits.len() as u64 >= limit || read < page {
+            if !whole.is_empty() {
+                query = query.bind(&whole);
+            }
+            for (id, start, end) in &clips {
+                query = query.bind(id).bind(start).bind(end);
+            }
+            if let Some(s) = &q.seller {
+                query = query.bind(s);
+            }
+            if let Some(r) = q.said_by {
+                query = query.bind(role_str(r));
+            }
+            query = query.bind(&from).bind(&to);
+            if !sellers.is_empty() {
+                query = query.bind(&sellers);
+            }
+            if !whole.is_empty() {
+                query = query.bind(&whole);
+            }
+            if !clip_ids.is_empty() {
+                query = query.bind(&clip_ids);
+            }
+            if let Some(s) = &q.seller {
+                query = query.bind(s);
+            }
+            let rows: Vec<Row> = store.timed(query.bind(page).bind(offset).fetch_all()).await?;
+            let read = rows.len() as u64;
+            hits.extend(rows.into_iter().filter_map(|r| {
+                crate::search::Candidate {
+                    call_id: r.call_id,
+                    seller_id: r.seller_id,
+                    started_at: r.started_at,
+                    turn: r.turn,
+                    role: r.role,
+                    start_s: r.start_s,
+                    end_s: r.end_s,
+                    text: r.text,
+                }
+                .hit(&phrase)
+            }));
+            if hits.len() as u64 >= limit || read < page {
+                break;
+            }
+            offset += page;
+            page = (page * 2).min(64 * SEARCH_PAGE);
+        }
+        if hits.len() as u64 >= limit {
             break;
         }
-        offset += page;
-        page = (page * 2).min(64 * SEARCH_PAGE);
     }
     hits.truncate(usize::try_from(limit).unwrap_or(500));
     Ok(hits)

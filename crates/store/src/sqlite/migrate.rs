@@ -17,6 +17,7 @@ pub const MIGRATIONS: &[(u32, &str, &str)] = &[
     (6, "006_language", include_str!("../../../../schemas/sqlite/006_language.sql")),
     (7, "007_search", include_str!("../../../../schemas/sqlite/007_search.sql")),
     (8, "008_collections", include_str!("../../../../schemas/sqlite/008_collections.sql")),
+    (9, "009_search_scope", include_str!("../../../../schemas/sqlite/009_search_scope.sql")),
 ];
 
 /// Applies the migrations not applied yet; returns their names.
@@ -101,7 +102,8 @@ mod tests {
                 "005_shares",
                 "006_language",
                 "007_search",
-                "008_collections"
+                "008_collections",
+                "009_search_scope"
             ]
         );
         let comments = super::super::read::comments(&conn, "c-1").expect("read");
@@ -142,7 +144,7 @@ mod tests {
             .expect("old utterance");
         };
         utterance(0, "Our budget is approved for next quarter.");
-        assert_eq!(run(&mut conn).expect("upgrade"), ["007_search", "008_collections"]);
+        assert_eq!(run(&mut conn).expect("upgrade"), ["007_search", "008_collections", "009_search_scope"]);
         let query = SearchQuery {
             phrase: "Budget is approved".into(),
             scope: SearchScope::All,
@@ -158,6 +160,27 @@ mod tests {
             super::super::read::search(conn, &query).expect("search").iter().map(|h| h.turn).collect()
         };
         assert_eq!(found(&conn), [0]);
+        // The scope's tokens were written for the old rows too.
+        let scoped = |sellers: &[&str], shared: &[&str], seller: Option<&str>| -> usize {
+            let query = SearchQuery {
+                scope: SearchScope::Only {
+                    sellers: sellers.iter().map(|s| s.to_string()).collect(),
+                    shared: shared
+                        .iter()
+                        .map(|c| crate::types::SharedSpan { call_id: c.to_string(), clip: None })
+                        .collect(),
+                },
+                seller: seller.map(str::to_owned),
+                ..query.clone()
+            };
+            super::super::read::search(&conn, &query).expect("search").len()
+        };
+        assert_eq!(scoped(&["s-ana"], &[], None), 1);
+        assert_eq!(scoped(&["s-bob"], &[], None), 0);
+        assert_eq!(scoped(&["s-bob"], &["c-old"], None), 1);
+        assert_eq!(scoped(&["s-bob"], &["c-other"], None), 0);
+        assert_eq!(scoped(&["s-ana", "s-bob"], &[], Some("s-bob")), 0);
+        assert_eq!(scoped(&[], &["c-old"], Some("s-ana")), 1);
         let utterance = |turn: i64, text: &str| {
             conn.execute(
                 "INSERT INTO utterances (call_id, version, seller_id, started_at, turn, role, start_s, end_s, \

@@ -401,24 +401,33 @@ pub(super) fn seller_comments(
 /// made up for by reading on.
 const SEARCH_PAGE: usize = 200;
 
-/// Utterances holding the phrase: FTS5 finds the candidates, `locate` checks
-/// them (see [`crate::search`]). A reprocess replaces a call's utterances, so
-/// every row here is of the current version.
+/// The most scope tokens one search puts in its FTS5 query; a scope with
+/// more (many sellers over many months) asks for the months' tokens instead.
+const MAX_SCOPE_TOKENS: usize = 256;
+
+/// Utterances holding the phrase, newest first. The search reads the range
+/// window by window, newest first ([`crate::search::newest_first`]), and
+/// stops once it has `limit` hits. In each window FTS5 finds the lines that
+/// hold the phrase *and* one of the scope's tokens (migration
+/// `009_search_scope`: seller and month, month, call), so only lines of the
+/// scope and the window are looked up; the columns are then filtered exactly
+/// and every text is checked by `locate` (see [`crate::search`]). A reprocess
+/// replaces a call's utterances, so every row here is of the current version.
 pub(super) fn search(conn: &Connection, q: &SearchQuery) -> Result<Vec<SearchHit>> {
     use rusqlite::types::Value;
     let phrase = crate::search::phrase_words(&q.phrase)?;
     let limit = q.limit.clamp(1, 500);
     let mut filter = String::from("utterance_search MATCH ? AND u.started_at >= ? AND u.started_at < ?");
-    let mut args: Vec<Value> = vec![
-        Value::Text(crate::search::fts_phrase(&phrase)),
-        Value::Integer(millis(q.range.start())),
-        Value::Integer(millis(q.range.end())),
-    ];
-    if let SearchScope::Only { sellers, shared } = &q.scope {
+    // The arguments after the three of the window.
+    let mut args: Vec<Value> = Vec::new();
+    // Sellers whose every line in scope may be found (`None`: everyone's),
+    // and calls found whole or in part however the sellers are scoped.
+    let (mut sellers, mut calls): (Option<Vec<&String>>, Vec<&String>) = (None, Vec::new());
+    if let SearchScope::Only { sellers: only, shared } = &q.scope {
         let mut any = Vec::new();
-        if !sellers.is_empty() {
-            any.push(format!("u.seller_id IN ({})", vec!["?"; sellers.len()].join(", ")));
-            args.extend(sellers.iter().map(|s| Value::Text(s.clone())));
+        if !only.is_empty() {
+            any.push(format!("u.seller_id IN ({})", vec!["?"; only.len()].join(", ")));
+            args.extend(only.iter().map(|s| Value::Text(s.clone())));
         }
         for span in shared {
             args.push(Value::Text(span.call_id.clone()));
@@ -434,10 +443,16 @@ pub(super) fn search(conn: &Connection, q: &SearchQuery) -> Result<Vec<SearchHit
             return Ok(Vec::new());
         }
         filter.push_str(&format!(" AND ({})", any.join(" OR ")));
+        sellers = Some(only.iter().collect());
+        calls = shared.iter().map(|span| &span.call_id).collect();
     }
     if let Some(seller) = &q.seller {
         filter.push_str(" AND u.seller_id = ?");
         args.push(Value::Text(seller.clone()));
+        sellers = Some(match sellers {
+            Some(only) => only.into_iter().filter(|s| *s == seller).collect(),
+            None => vec![seller],
+        });
     }
     if let Some(role) = q.said_by {
         filter.push_str(" AND u.role = ?");
@@ -449,29 +464,56 @@ pub(super) fn search(conn: &Connection, q: &SearchQuery) -> Result<Vec<SearchHit
          ORDER BY u.started_at DESC, u.call_id, u.turn LIMIT {SEARCH_PAGE} OFFSET ?"
     );
     let mut stmt = conn.prepare(&sql).map_err(db_err)?;
+    let text = crate::search::fts_phrase(&phrase);
     let mut hits = Vec::new();
-    for page in 0.. {
-        args.push(Value::Integer((page * SEARCH_PAGE) as i64));
-        let rows = stmt
-            .query_map(rusqlite::params_from_iter(args.iter()), |r| {
-                Ok(crate::search::Candidate {
-                    call_id: r.get(0)?,
-                    seller_id: r.get(1)?,
-                    started_at: from_millis(r.get(2)?),
-                    turn: u32::try_from(r.get::<_, i64>(3)?).unwrap_or(0),
-                    role: r.get(4)?,
-                    start_s: r.get(5)?,
-                    end_s: r.get(6)?,
-                    text: r.get(7)?,
+    for window in crate::search::newest_first(&q.range) {
+        let months = crate::search::months(&window);
+        let mut tokens: Vec<String> = match &sellers {
+            Some(sellers) if sellers.len() * months.len() + calls.len() <= MAX_SCOPE_TOKENS => {
+                let seller_months = sellers.iter().flat_map(|s| {
+                    let hex = crate::search::hex(s);
+                    months.iter().map(move |m| format!("sm{hex}x{m}"))
+                });
+                seller_months.chain(calls.iter().map(|c| format!("c{}", crate::search::hex(c)))).collect()
+            }
+            _ => months.iter().map(|m| format!("m{m}")).collect(),
+        };
+        if tokens.is_empty() {
+            break;
+        }
+        tokens.iter_mut().for_each(|t| *t = format!("\"{t}\""));
+        let mut window_args = vec![
+            Value::Text(format!("text : {text} AND scope : ({})", tokens.join(" OR "))),
+            Value::Integer(millis(window.start())),
+            Value::Integer(millis(window.end())),
+        ];
+        window_args.extend(args.iter().cloned());
+        for page in 0.. {
+            window_args.push(Value::Integer((page * SEARCH_PAGE) as i64));
+            let rows = stmt
+                .query_map(rusqlite::params_from_iter(window_args.iter()), |r| {
+                    Ok(crate::search::Candidate {
+                        call_id: r.get(0)?,
+                        seller_id: r.get(1)?,
+                        started_at: from_millis(r.get(2)?),
+                        turn: u32::try_from(r.get::<_, i64>(3)?).unwrap_or(0),
+                        role: r.get(4)?,
+                        start_s: r.get(5)?,
+                        end_s: r.get(6)?,
+                        text: r.get(7)?,
+                    })
                 })
-            })
-            .map_err(db_err)?
-            .collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(db_err)?;
-        args.pop();
-        let read = rows.len();
-        hits.extend(rows.into_iter().filter_map(|c| c.hit(&phrase)));
-        if hits.len() >= limit || read < SEARCH_PAGE {
+                .map_err(db_err)?
+                .collect::<rusqlite::Result<Vec<_>>>()
+                .map_err(db_err)?;
+            window_args.pop();
+            let read = rows.len();
+            hits.extend(rows.into_iter().filter_map(|c| c.hit(&phrase)));
+            if hits.len() >= limit || read < SEARCH_PAGE {
+                break;
+            }
+        }
+        if hits.len() >= limit {
             break;
         }
     }

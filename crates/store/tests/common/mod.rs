@@ -998,6 +998,38 @@ pub(crate) async fn search_finds_phrases(store: &dyn Store) {
     let dan = SearchQuery { seller: Some("s-dan".into()), limit: 5, ..all("budget") };
     assert_eq!(hit_keys(&find(dan).await), [("q-real".to_owned(), 1)]);
 
+    // Across months (each with its own index tokens) and read windows: the
+    // newest first, and a limit met before the oldest window is read.
+    let mut year = Vec::new();
+    for (id, month, day) in [("q-jan", 1, 15), ("q-jun", 6, 10), ("q-dec", 12, 30)] {
+        let started = Utc.with_ymd_and_hms(2026, month, day, 9, 0, 0).single().expect("time");
+        let mut call = analysis(id, "s-eve", "emea", started, 3);
+        call.turns[2].text = "The zebra contract renews in spring.".into();
+        year.push(call);
+    }
+    store.write(&year).await.expect("write a year");
+    let whole_year = DateRange::new(
+        NaiveDate::from_ymd_opt(2026, 1, 1).expect("day"),
+        NaiveDate::from_ymd_opt(2026, 12, 31).expect("day"),
+    );
+    let zebra = |scope, limit| SearchQuery { range: whole_year, limit, ..search_of("zebra contract", scope) };
+    let found = |hits: Vec<SearchHit>| hits.into_iter().map(|h| h.call_id).collect::<Vec<_>>();
+    assert_eq!(found(find(zebra(SearchScope::All, 10)).await), ["q-dec", "q-jun", "q-jan"]);
+    assert_eq!(found(find(zebra(SearchScope::All, 2)).await), ["q-dec", "q-jun"]);
+    assert_eq!(found(find(zebra(only(&["s-eve"], vec![]), 10)).await), ["q-dec", "q-jun", "q-jan"]);
+    let jun = SharedSpan { call_id: "q-jun".into(), clip: None };
+    assert_eq!(found(find(zebra(only(&["s-ana"], vec![jun.clone()]), 10)).await), ["q-jun"]);
+    let eve = SearchQuery { seller: Some("s-eve".into()), ..zebra(SearchScope::All, 10) };
+    assert_eq!(found(find(eve).await), ["q-dec", "q-jun", "q-jan"]);
+    let spring = SearchQuery {
+        range: DateRange::new(
+            NaiveDate::from_ymd_opt(2026, 2, 1).expect("day"),
+            NaiveDate::from_ymd_opt(2026, 11, 30).expect("day"),
+        ),
+        ..zebra(only(&["s-eve"], vec![]), 10)
+    };
+    assert_eq!(found(find(spring).await), ["q-jun"]);
+
     // Erasure.
     store.erase(&EraseScope::Calls(vec!["q-3".into()]), false).await.expect("erase");
     assert_eq!(hit_keys(&find(all("free version of hubspot")).await), keys(&["q-2"], &turns));

@@ -6,21 +6,13 @@
 //! `CALLSCOPE_TEST_MODEL`. Without it the tests are skipped with a message,
 //! except under CI, where that is a failure.
 
+mod model;
+use model::model;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::Value;
-
-fn model() -> Option<PathBuf> {
-    match std::env::var_os("CALLSCOPE_TEST_MODEL") {
-        Some(p) => Some(PathBuf::from(p)),
-        None if std::env::var_os("CI").is_some() => panic!("CALLSCOPE_TEST_MODEL is not set under CI"),
-        None => {
-            eprintln!("SKIPPED: set CALLSCOPE_TEST_MODEL to a ggml whisper model (tools/models/fetch.sh)");
-            None
-        }
-    }
-}
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")

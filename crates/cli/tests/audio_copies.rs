@@ -20,21 +20,13 @@
 //! Needs the model (`CALLSCOPE_TEST_MODEL`); skipped without it, except under
 //! CI, where that is a failure.
 
+mod model;
+use model::model;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use callscope_audio::TARGET_RATE;
-
-fn model() -> Option<PathBuf> {
-    match std::env::var_os("CALLSCOPE_TEST_MODEL") {
-        Some(p) => Some(PathBuf::from(p)),
-        None if std::env::var_os("CI").is_some() => panic!("CALLSCOPE_TEST_MODEL is not set under CI"),
-        None => {
-            eprintln!("SKIPPED: set CALLSCOPE_TEST_MODEL to a ggml whisper model (tools/models/fetch.sh)");
-            None
-        }
-    }
-}
 
 fn fixture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/card-call.ogg")

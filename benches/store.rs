@@ -352,8 +352,9 @@ fn vary_text(call: &mut CallAnalysis, n: usize) {
     }
 }
 
-/// p50 / p95 of searches as a manager (the 10 sellers of a team) and as a
-/// seller, over `ranges`, for phrases from frequent to rare.
+/// p50 / p95 of searches as a manager (the 10 sellers of a team), as a
+/// seller and as an admin (everyone's calls), over `ranges`, for phrases from
+/// frequent to rare.
 async fn search_path(
     store: &dyn Store,
     label: &str,
@@ -368,7 +369,9 @@ async fn search_path(
         ("a rare word (~0.001%)", pseudo_word(20_000)),
     ];
     for (range_name, range) in ranges {
-        for (who, sellers_per_scope) in [("manager (team of 10 sellers)", 10usize), ("seller", 1)] {
+        for (who, sellers_per_scope) in
+            [("manager (team of 10 sellers)", 10usize), ("seller", 1), ("admin (everyone)", 0)]
+        {
             for (what, phrase) in &phrases {
                 let mut times = Vec::with_capacity(loads);
                 let mut hits = 0usize;
@@ -379,9 +382,14 @@ async fn search_path(
                     } else {
                         vec![format!("s-{}", (load * 37) % 100)]
                     };
+                    let scope = if sellers_per_scope == 0 {
+                        SearchScope::All
+                    } else {
+                        SearchScope::Only { sellers, shared: Vec::new() }
+                    };
                     let query = SearchQuery {
                         phrase: phrase.clone(),
-                        scope: SearchScope::Only { sellers, shared: Vec::new() },
+                        scope,
                         seller: None,
                         range: *range,
                         said_by: None,

@@ -111,27 +111,51 @@ pub(crate) fn fts_phrase(phrase: &[String]) -> String {
     format!("\"{}\"", phrase.join(" ").replace('"', "\"\""))
 }
 
-/// Days in the newest window a search reads; each window before it is twice
-/// as long as the one after it.
+/// Days in the newest window a search reads.
 const FIRST_WINDOW_DAYS: u64 = 7;
 
-/// `range` cut into windows, newest first: the last 7 days, the 14 before,
-/// then 28, 56, … to the first day. Hits are listed newest first, so a search
-/// reads window by window and stops once it has enough: a frequent phrase
-/// costs about a week's lines, a rare one a few more queries than one.
-pub(crate) fn newest_first(range: &DateRange) -> Vec<DateRange> {
-    let mut windows = Vec::new();
-    let (mut to, mut days) = (range.to, FIRST_WINDOW_DAYS);
-    while to >= range.from {
-        let from = to.checked_sub_days(Days::new(days - 1)).map_or(range.from, |d| d.max(range.from));
-        windows.push(DateRange::new(from, to));
-        match from.checked_sub_days(Days::new(1)) {
-            Some(before) => to = before,
-            None => break,
-        }
-        days = days.saturating_mul(2);
+/// A search's range read in windows, newest first. Hits are listed newest
+/// first, so a search reads window by window and stops once it has enough.
+/// The first window is the last 7 days; each next one is sized by what the
+/// windows so far found: twice the last at least, or as many days as the hits
+/// still wanted should take at the rate found so far (with half again to
+/// spare), or, when under a quarter of the hits wanted were found, the rest
+/// of the range. So a phrase said in many calls costs about a week of lines,
+/// and a rare one two or three queries instead of one.
+#[derive(Debug)]
+pub(crate) struct Windows {
+    range: DateRange,
+    /// The last day of the next window; `None` once the range is read.
+    next_to: Option<chrono::NaiveDate>,
+    /// Days of the last window.
+    last_days: u64,
+}
+
+impl Windows {
+    pub(crate) fn new(range: DateRange) -> Windows {
+        Windows { range, next_to: (range.from <= range.to).then_some(range.to), last_days: 0 }
     }
-    windows
+
+    /// The next window, given the hits found so far and the hits wanted.
+    pub(crate) fn next(&mut self, found: usize, wanted: usize) -> Option<DateRange> {
+        let to = self.next_to?;
+        let rest = (to - self.range.from).num_days().max(0) as u64 + 1;
+        let days = if self.last_days == 0 {
+            FIRST_WINDOW_DAYS
+        } else if found.saturating_mul(4) < wanted {
+            rest
+        } else {
+            let covered = (self.range.to - to).num_days().max(0) as u64;
+            let projected = covered.saturating_mul(wanted.saturating_sub(found) as u64).saturating_mul(3)
+                / (2 * found.max(1) as u64);
+            self.last_days.saturating_mul(2).max(projected)
+        }
+        .min(rest);
+        let from = to.checked_sub_days(Days::new(days - 1)).unwrap_or(self.range.from).max(self.range.from);
+        self.next_to = from.checked_sub_days(Days::new(1)).filter(|d| *d >= self.range.from);
+        self.last_days = days;
+        Some(DateRange::new(from, to))
+    }
 }
 
 /// The months (`YYYYMM`, UTC) that `range` touches.
@@ -236,34 +260,74 @@ mod tests {
         s.parse().expect("a date")
     }
 
+    /// The windows `found` says to read, given the hits found after each.
+    fn windows(range: DateRange, found: &[usize], wanted: usize) -> Vec<(String, String)> {
+        let mut windows = Windows::new(range);
+        let mut spans = Vec::new();
+        let mut total = 0;
+        for f in found.iter().copied().chain(std::iter::repeat(0)) {
+            let Some(w) = windows.next(total, wanted) else { break };
+            spans.push((w.from.to_string(), w.to.to_string()));
+            total += f;
+        }
+        spans
+    }
+
+    fn spans(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter().map(|(a, b)| ((*a).to_owned(), (*b).to_owned())).collect()
+    }
+
     #[test]
     fn windows_cover_the_range_newest_first_without_overlap() {
-        let range = DateRange::new(day("2026-01-01"), day("2026-12-31"));
-        let windows = newest_first(&range);
-        let spans: Vec<(String, String)> =
-            windows.iter().map(|w| (w.from.to_string(), w.to.to_string())).collect();
+        let year = DateRange::new(day("2026-01-01"), day("2026-12-31"));
+        // Nothing found in the last week: the rest of the range at once.
         assert_eq!(
-            spans,
-            [
+            windows(year, &[], 51),
+            spans(&[("2026-12-25", "2026-12-31"), ("2026-01-01", "2026-12-24")])
+        );
+        // Some found: at least twice the last window, or what the rate found
+        // says (16 days for the 31 hits still wanted at 20 a week, with half again).
+        assert_eq!(
+            windows(year, &[20, 10, 0], 51),
+            spans(&[
+                ("2026-12-25", "2026-12-31"),
+                ("2026-12-09", "2026-12-24"),
+                ("2026-11-07", "2026-12-08"),
+                ("2026-09-04", "2026-11-06"),
+                ("2026-04-29", "2026-09-03"),
+                ("2026-01-01", "2026-04-28"),
+            ])
+        );
+        // Nearly all found at once, none after: doubling.
+        assert_eq!(
+            windows(year, &[50, 0], 51),
+            spans(&[
                 ("2026-12-25", "2026-12-31"),
                 ("2026-12-11", "2026-12-24"),
                 ("2026-11-13", "2026-12-10"),
                 ("2026-09-18", "2026-11-12"),
                 ("2026-05-29", "2026-09-17"),
                 ("2026-01-01", "2026-05-28"),
-            ]
-            .map(|(a, b)| (a.to_owned(), b.to_owned()))
+            ])
         );
-        for pair in windows.windows(2) {
-            assert_eq!(pair[1].to.succ_opt(), Some(pair[0].from), "adjacent, no gap, no overlap");
+        // Windows are adjacent: no gap, no overlap, and they end at the first day.
+        let mut w = Windows::new(year);
+        let mut last: Option<DateRange> = None;
+        while let Some(next) = w.next(13, 51) {
+            if let Some(last) = last {
+                assert_eq!(next.to.succ_opt(), Some(last.from));
+            }
+            last = Some(next);
         }
+        assert_eq!(last.map(|l| l.from), Some(year.from));
         // A range shorter than the first window is one window; an empty range none.
         let short = DateRange::new(day("2026-03-01"), day("2026-03-02"));
-        assert_eq!(newest_first(&short), [short]);
-        assert!(newest_first(&DateRange::new(day("2026-03-02"), day("2026-03-01"))).is_empty());
+        assert_eq!(Windows::new(short).next(0, 51), Some(short));
+        assert_eq!(Windows::new(DateRange::new(day("2026-03-02"), day("2026-03-01"))).next(0, 51), None);
         // The earliest representable day ends the walk instead of overflowing.
         let first = DateRange::new(chrono::NaiveDate::MIN, chrono::NaiveDate::MIN);
-        assert_eq!(newest_first(&first), [first]);
+        let mut w = Windows::new(first);
+        assert_eq!((w.next(0, 51), w.next(0, 51)), (Some(first), None));
     }
 
     #[test]

@@ -450,7 +450,7 @@ const SEARCH_PAGE: u64 = 200;
 /// Utterances holding the phrase, newest first: `lowerUTF8(text) LIKE
 /// '%w1%w2%'` finds the candidates, `locate` checks their words (see
 /// [`crate::search`]). The range is read window by window, newest first
-/// ([`crate::search::newest_first`]), until `limit` hits are found, so a
+/// ([`crate::search::Windows`]), until `limit` hits are found, so a
 /// frequent phrase reads about a week of the scope's lines. Only the rows of
 /// each call's current `(call_id, version)`.
 pub(super) async fn search(store: &ClickHouseStore, q: &SearchQuery) -> Result<Vec<SearchHit>> {
@@ -509,7 +509,8 @@ pub(super) async fn search(store: &ClickHouseStore, q: &SearchQuery) -> Result<V
     );
     let clip_ids: Vec<&str> = clips.iter().map(|(id, _, _)| id.as_str()).collect();
     let mut hits = Vec::new();
-    for window in crate::search::newest_first(&q.range) {
+    let mut windows = crate::search::Windows::new(q.range);
+    while let Some(window) = windows.next(hits.len(), usize::try_from(limit).unwrap_or(500)) {
         let (from, to) = ClickHouseStore::bounds(window);
         let (mut offset, mut page) = (0u64, SEARCH_PAGE);
         loop {

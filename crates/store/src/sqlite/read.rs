@@ -405,11 +405,15 @@ const SEARCH_PAGE: usize = 200;
 /// more (many sellers over many months) asks for the months' tokens instead.
 const MAX_SCOPE_TOKENS: usize = 256;
 
+/// The longest window (in days) whose lines of everyone's calls are asked
+/// for by day; a longer one asks for its months.
+const MAX_DAY_TOKENS: i64 = 62;
+
 /// Utterances holding the phrase, newest first. The search reads the range
-/// window by window, newest first ([`crate::search::newest_first`]), and
+/// window by window, newest first ([`crate::search::Windows`]), and
 /// stops once it has `limit` hits. In each window FTS5 finds the lines that
 /// hold the phrase *and* one of the scope's tokens (migration
-/// `009_search_scope`: seller and month, month, call), so only lines of the
+/// `009_search_scope`: seller and month, month, day, call), so only lines of the
 /// scope and the window are looked up; the columns are then filtered exactly
 /// and every text is checked by `locate` (see [`crate::search`]). A reprocess
 /// replaces a call's utterances, so every row here is of the current version.
@@ -466,7 +470,8 @@ pub(super) fn search(conn: &Connection, q: &SearchQuery) -> Result<Vec<SearchHit
     let mut stmt = conn.prepare(&sql).map_err(db_err)?;
     let text = crate::search::fts_phrase(&phrase);
     let mut hits = Vec::new();
-    for window in crate::search::newest_first(&q.range) {
+    let mut windows = crate::search::Windows::new(q.range);
+    while let Some(window) = windows.next(hits.len(), limit) {
         let months = crate::search::months(&window);
         let mut tokens: Vec<String> = match &sellers {
             Some(sellers) if sellers.len() * months.len() + calls.len() <= MAX_SCOPE_TOKENS => {
@@ -476,6 +481,13 @@ pub(super) fn search(conn: &Connection, q: &SearchQuery) -> Result<Vec<SearchHit
                 });
                 seller_months.chain(calls.iter().map(|c| format!("c{}", crate::search::hex(c)))).collect()
             }
+            // Everyone's lines: by day in a short window, else by month.
+            _ if window.to - window.from < chrono::TimeDelta::days(MAX_DAY_TOKENS) => window
+                .from
+                .iter_days()
+                .take_while(|d| *d <= window.to)
+                .map(|d| d.format("d%Y%m%d").to_string())
+                .collect(),
             _ => months.iter().map(|m| format!("m{m}")).collect(),
         };
         if tokens.is_empty() {

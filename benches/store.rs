@@ -411,12 +411,13 @@ async fn search_path(
     }
 }
 
-/// How many granules of `utterances` the n-gram index leaves a search of
+/// How many granules of `utterances` the word index leaves a search of
 /// `word` (EXPLAIN indexes = 1), printed for the record.
 async fn explain_search(url: &str, database: &str, word: &str) {
     let client = clickhouse::Client::default().with_url(url).with_database(database);
     let sql =
-        format!("EXPLAIN indexes = 1 SELECT call_id FROM utterances WHERE lowerUTF8(text) LIKE '%{word}%'");
+        format!("EXPLAIN indexes = 1 SELECT call_id FROM utterances WHERE lowerUTF8(text) LIKE '%{word}%' \
+                 AND hasToken(lowerUTF8(replaceRegexpAll(text, '[^\\\\p{{L}}\\\\p{{N}}]+', ' ')), '{word}')");
     match client.query(&sql).fetch_all::<String>().await {
         Ok(lines) => {
             let lines: Vec<String> =

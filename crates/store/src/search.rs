@@ -88,6 +88,17 @@ pub fn locate(text: &str, phrase: &[String]) -> Vec<(usize, usize)> {
     found
 }
 
+/// Whether ClickHouse's word index (`010_search_words`) holds `word` as one
+/// token: every character a Unicode letter or number (`\p{L}`, `\p{N}`, as
+/// the index's `replaceRegexpAll` splits). [`words`] also keeps some marks
+/// inside words (Devanagari vowel signs, for example) that the index splits
+/// at; such a word gets no `hasToken`, and `LIKE` alone finds it.
+pub(crate) fn indexed_word(word: &str) -> bool {
+    static LETTERS_AND_NUMBERS: std::sync::LazyLock<regex::Regex> =
+        std::sync::LazyLock::new(|| regex::Regex::new(r"^[\p{L}\p{N}]+$").expect("a valid pattern"));
+    LETTERS_AND_NUMBERS.is_match(word)
+}
+
 /// The `LIKE` pattern ClickHouse prefilters with: the words in order with
 /// anything between (`%w1%w2%`), `\`, `%` and `_` escaped (words hold none,
 /// but the pattern must never depend on that).
@@ -328,6 +339,16 @@ mod tests {
         let first = DateRange::new(chrono::NaiveDate::MIN, chrono::NaiveDate::MIN);
         let mut w = Windows::new(first);
         assert_eq!((w.next(0, 51), w.next(0, 51)), (Some(first), None));
+    }
+
+    #[test]
+    fn words_the_clickhouse_index_holds() {
+        for word in ["budget", "hyvää", "straße", "km²", "2026", "naïve", "日本語"] {
+            assert!(indexed_word(word), "{word}");
+        }
+        // A Devanagari word with vowel signs (marks, not letters): LIKE only.
+        assert!(!indexed_word("हिन्दी"));
+        assert!(!indexed_word(""));
     }
 
     #[test]

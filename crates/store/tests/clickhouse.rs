@@ -38,7 +38,8 @@ async fn store(url: &str) -> ClickHouseStore {
             "006_shares",
             "007_language",
             "008_search",
-            "009_collections"
+            "009_collections",
+            "010_search_words"
         ]
     );
     store.check_schema().await.expect("schema complete");
@@ -171,7 +172,14 @@ async fn comments_from_before_anchors_stay_readable() {
     }
     assert_eq!(
         store.migrate().await.expect("upgrade"),
-        ["005_comment_anchors", "006_shares", "007_language", "008_search", "009_collections"]
+        [
+            "005_comment_anchors",
+            "006_shares",
+            "007_language",
+            "008_search",
+            "009_collections",
+            "010_search_words"
+        ]
     );
     store.check_schema().await.expect("schema complete");
     let comments = store.comments("c-1").await.expect("read");

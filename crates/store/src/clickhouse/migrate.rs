@@ -15,7 +15,32 @@ pub const MIGRATIONS: &[(u32, &str, &str)] = &[
     (7, "007_language", include_str!("../../../../schemas/clickhouse/007_language.sql")),
     (8, "008_search", include_str!("../../../../schemas/clickhouse/008_search.sql")),
     (9, "009_collections", include_str!("../../../../schemas/clickhouse/009_collections.sql")),
+    (10, "010_search_words", include_str!("../../../../schemas/clickhouse/010_search_words.sql")),
 ];
+
+/// The migration that adds the search's word index: a full-text index on
+/// servers that have one (`TEXT_INDEX_SINCE`), a token bloom filter over the
+/// same expression on older ones (the search's query is the same for both).
+const WORD_INDEX: u32 = 10;
+const TEXT_INDEX_SINCE: (u32, u32) = (26, 2);
+const TEXT_INDEX: &str = "TYPE text(tokenizer = 'splitByNonAlpha')";
+const BLOOM_INDEX: &str = "TYPE tokenbf_v1(16384, 3, 0) GRANULARITY 1";
+
+/// `major.minor` of a `version()` string ("26.9.2.1").
+fn major_minor(version: &str) -> Option<(u32, u32)> {
+    let mut parts = version.trim().split('.').map(str::parse::<u32>);
+    Some((parts.next()?.ok()?, parts.next()?.ok()?))
+}
+
+/// A statement of migration `version` as this server runs it.
+fn for_server(version: u32, statement: String, server: Option<(u32, u32)>) -> String {
+    let has_text_index = server.is_some_and(|s| s >= TEXT_INDEX_SINCE);
+    if version == WORD_INDEX && !has_text_index {
+        statement.replace(TEXT_INDEX, BLOOM_INDEX)
+    } else {
+        statement
+    }
+}
 
 /// The migration after which every `seller_daily` row is recomputed (its sums
 /// changed meaning).
@@ -45,7 +70,14 @@ pub(super) async fn run(store: &ClickHouseStore) -> Result<Vec<String>> {
         if applied.contains(version) {
             continue;
         }
+        let server = if *version == WORD_INDEX {
+            let v = store.timed(store.client.query("SELECT version()").fetch_one::<String>()).await?;
+            major_minor(&v)
+        } else {
+            None
+        };
         for statement in split_statements(sql) {
+            let statement = for_server(*version, statement, server);
             store.timed(store.client.query(&statement).execute()).await?;
         }
         if *version == RECOMPUTE_DAILY_AFTER {
@@ -91,6 +123,27 @@ mod tests {
         assert!(statements.len() >= 14, "{}", statements.len());
         assert!(statements.iter().all(|s| !s.ends_with(';') && !s.starts_with("--")));
         assert!(statements[0].starts_with("CREATE TABLE IF NOT EXISTS calls"));
+    }
+
+    #[test]
+    fn the_word_index_is_a_bloom_filter_on_servers_without_text_indexes() {
+        assert_eq!(major_minor("26.9.2.1"), Some((26, 9)));
+        assert_eq!(major_minor("24.8.14.39"), Some((24, 8)));
+        assert_eq!(major_minor("nonsense"), None);
+        let add = split_statements(MIGRATIONS[WORD_INDEX as usize - 1].2)
+            .into_iter()
+            .find(|s| s.contains("ADD INDEX"))
+            .expect("the index");
+        assert!(add.contains(TEXT_INDEX), "{add}");
+        let on = |server| for_server(WORD_INDEX, add.clone(), server);
+        assert_eq!(on(Some((26, 2))), add);
+        assert_eq!(on(Some((27, 0))), add);
+        for older in [Some((26, 1)), Some((24, 8)), None] {
+            let bloom = on(older);
+            assert!(bloom.contains(BLOOM_INDEX) && !bloom.contains("TYPE text"), "{bloom}");
+        }
+        // Other migrations are never rewritten.
+        assert_eq!(for_server(9, add.clone(), None), add);
     }
 
     /// The migrations are history and the column table is what the code

@@ -447,12 +447,21 @@ pub(super) async fn seller_comments(
 /// others costs a few queries, not one per page.
 const SEARCH_PAGE: u64 = 200;
 
-/// Utterances holding the phrase, newest first: `lowerUTF8(text) LIKE
-/// '%w1%w2%'` finds the candidates, `locate` checks their words (see
-/// [`crate::search`]). The range is read window by window, newest first
-/// ([`crate::search::Windows`]), until `limit` hits are found, so a
-/// frequent phrase reads about a week of the scope's lines. Only the rows of
-/// each call's current `(call_id, version)`.
+/// The words of an utterance as the search splits them, lower-cased: the
+/// expression of the `text_words` index (migration `010_search_words`), which
+/// `hasToken` on this same expression uses.
+const WORDS_EXPR: &str = r"lowerUTF8(replaceRegexpAll(text, '[^\\p{L}\\p{N}]+', ' '))";
+
+/// Utterances holding the phrase, newest first. `lowerUTF8(text) LIKE
+/// '%w1%w2%'` and, for each word the `text_words` index can find,
+/// `hasToken(words, 'w')` select the candidates (the index skips granules
+/// without the words), `locate` checks their words (see [`crate::search`]).
+/// The range is read window by window, newest first
+/// ([`crate::search::Windows`]), until `limit` hits are found, so a frequent
+/// phrase reads about a week of the scope's lines. Each page of candidates is
+/// then kept to the rows of each call's current `(call_id, version)`: one
+/// query on `calls` for the page's calls, cheaper than joining every window's
+/// calls.
 pub(super) async fn search(store: &ClickHouseStore, q: &SearchQuery) -> Result<Vec<SearchHit>> {
     #[derive(clickhouse::Row, Deserialize)]
     struct Row {
@@ -465,12 +474,17 @@ pub(super) async fn search(store: &ClickHouseStore, q: &SearchQuery) -> Result<V
         start_s: f64,
         end_s: f64,
         text: String,
+        version: u64,
+    }
+    #[derive(clickhouse::Row, Deserialize)]
+    struct Version {
+        call_id: String,
+        version: u64,
     }
     let phrase = crate::search::phrase_words(&q.phrase)?;
-    let limit = u64::try_from(q.limit.clamp(1, 500)).unwrap_or(500);
-    // The scope, on utterances and (without the clips) on the calls whose
-    // versions are read.
-    let (mut scope, mut calls_scope) = (String::new(), String::new());
+    let limit = q.limit.clamp(1, 500);
+    // The scope.
+    let mut scope = String::new();
     let (mut sellers, mut whole, mut clips) = (Vec::new(), Vec::new(), Vec::new());
     if let SearchScope::Only { sellers: s, shared } = &q.scope {
         sellers.clone_from(s);
@@ -487,35 +501,39 @@ pub(super) async fn search(store: &ClickHouseStore, q: &SearchQuery) -> Result<V
         if !whole.is_empty() {
             any.push("call_id IN ?".to_owned());
         }
-        let mut calls_any = any.clone();
         any.extend(clips.iter().map(|_| "(call_id = ? AND end_s > ? AND start_s < ?)".to_owned()));
         if any.is_empty() {
             return Ok(Vec::new());
         }
-        if !clips.is_empty() {
-            calls_any.push("call_id IN ?".to_owned());
-        }
         scope = format!(" AND ({})", any.join(" OR "));
-        calls_scope = format!(" AND ({})", calls_any.join(" OR "));
     }
+    let tokens: Vec<&String> = {
+        let mut t: Vec<&String> = phrase.iter().filter(|w| crate::search::indexed_word(w)).collect();
+        t.sort();
+        t.dedup();
+        t
+    };
+    let has_tokens: String = tokens.iter().map(|_| format!(" AND hasToken({WORDS_EXPR}, ?)")).collect();
     let seller = if q.seller.is_some() { " AND seller_id = ?" } else { "" };
     let role = if q.said_by.is_some() { " AND role = ?" } else { "" };
     let sql = format!(
-        "SELECT call_id, seller_id, started_at, turn, role, start_s, end_s, text FROM utterances \
-         WHERE started_at >= ? AND started_at < ? AND lowerUTF8(text) LIKE ?{scope}{seller}{role} \
-         AND (call_id, version) IN (SELECT call_id, version FROM calls FINAL \
-              WHERE started_at >= ? AND started_at < ?{calls_scope}{seller}) \
+        "SELECT call_id, seller_id, started_at, turn, role, start_s, end_s, text, version FROM utterances \
+         WHERE started_at >= ? AND started_at < ? AND lowerUTF8(text) LIKE ?{has_tokens}{scope}{seller}{role} \
          ORDER BY started_at DESC, call_id, turn LIMIT ? OFFSET ?"
     );
-    let clip_ids: Vec<&str> = clips.iter().map(|(id, _, _)| id.as_str()).collect();
+    let versions_sql = "SELECT call_id, version FROM calls FINAL \
+                        WHERE started_at >= ? AND started_at < ? AND call_id IN ?";
     let mut hits = Vec::new();
     let mut windows = crate::search::Windows::new(q.range);
-    while let Some(window) = windows.next(hits.len(), usize::try_from(limit).unwrap_or(500)) {
+    while let Some(window) = windows.next(hits.len(), limit) {
         let (from, to) = ClickHouseStore::bounds(window);
         let (mut offset, mut page) = (0u64, SEARCH_PAGE);
         loop {
             let mut query =
                 store.client.query(&sql).bind(&from).bind(&to).bind(crate::search::like_pattern(&phrase));
+            for token in &tokens {
+                query = query.bind(token.as_str());
+            }
             if !sellers.is_empty() {
                 query = query.bind(&sellers);
             }
@@ -531,44 +549,44 @@ pub(super) async fn search(store: &ClickHouseStore, q: &SearchQuery) -> Result<V
             if let Some(r) = q.said_by {
                 query = query.bind(role_str(r));
             }
-            query = query.bind(&from).bind(&to);
-            if !sellers.is_empty() {
-                query = query.bind(&sellers);
-            }
-            if !whole.is_empty() {
-                query = query.bind(&whole);
-            }
-            if !clip_ids.is_empty() {
-                query = query.bind(&clip_ids);
-            }
-            if let Some(s) = &q.seller {
-                query = query.bind(s);
-            }
             let rows: Vec<Row> = store.timed(query.bind(page).bind(offset).fetch_all()).await?;
             let read = rows.len() as u64;
-            hits.extend(rows.into_iter().filter_map(|r| {
-                crate::search::Candidate {
-                    call_id: r.call_id,
-                    seller_id: r.seller_id,
-                    started_at: r.started_at,
-                    turn: r.turn,
-                    role: r.role,
-                    start_s: r.start_s,
-                    end_s: r.end_s,
-                    text: r.text,
-                }
-                .hit(&phrase)
-            }));
-            if hits.len() as u64 >= limit || read < page {
+            // The page's rows of a call's current version only.
+            let mut ids: Vec<&str> = rows.iter().map(|r| r.call_id.as_str()).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            let current: std::collections::HashMap<String, u64> = if ids.is_empty() {
+                Default::default()
+            } else {
+                let query = store.client.query(versions_sql).bind(&from).bind(&to).bind(&ids);
+                let versions: Vec<Version> = store.timed(query.fetch_all()).await?;
+                versions.into_iter().map(|v| (v.call_id, v.version)).collect()
+            };
+            hits.extend(rows.into_iter().filter(|r| current.get(&r.call_id) == Some(&r.version)).filter_map(
+                |r| {
+                    crate::search::Candidate {
+                        call_id: r.call_id,
+                        seller_id: r.seller_id,
+                        started_at: r.started_at,
+                        turn: r.turn,
+                        role: r.role,
+                        start_s: r.start_s,
+                        end_s: r.end_s,
+                        text: r.text,
+                    }
+                    .hit(&phrase)
+                },
+            ));
+            if hits.len() >= limit || read < page {
                 break;
             }
             offset += page;
             page = (page * 2).min(64 * SEARCH_PAGE);
         }
-        if hits.len() as u64 >= limit {
+        if hits.len() >= limit {
             break;
         }
     }
-    hits.truncate(usize::try_from(limit).unwrap_or(500));
+    hits.truncate(limit);
     Ok(hits)
 }

@@ -415,9 +415,10 @@ async fn search_path(
 /// `word` (EXPLAIN indexes = 1), printed for the record.
 async fn explain_search(url: &str, database: &str, word: &str) {
     let client = clickhouse::Client::default().with_url(url).with_database(database);
-    let sql =
-        format!("EXPLAIN indexes = 1 SELECT call_id FROM utterances WHERE lowerUTF8(text) LIKE '%{word}%' \
-                 AND hasToken(lowerUTF8(replaceRegexpAll(text, '[^\\\\p{{L}}\\\\p{{N}}]+', ' ')), '{word}')");
+    let sql = format!(
+        "EXPLAIN indexes = 1 SELECT call_id FROM utterances WHERE lowerUTF8(text) LIKE '%{word}%' \
+                 AND hasToken(lowerUTF8(replaceRegexpAll(text, '[^\\\\p{{L}}\\\\p{{N}}]+', ' ')), '{word}')"
+    );
     match client.query(&sql).fetch_all::<String>().await {
         Ok(lines) => {
             let lines: Vec<String> =
@@ -430,7 +431,8 @@ async fn explain_search(url: &str, database: &str, word: &str) {
 
 /// Fills ClickHouse with `calls` generated calls (100 sellers over 2026), with
 /// 5 mentions, 10 customer keywords and 40 utterances per call, then the daily
-/// aggregates, all with SQL on the server.
+/// aggregates, all with SQL on the server. The columns are named: later
+/// migrations add columns with defaults.
 async fn generate_clickhouse(url: &str, database: &str, calls: u64) {
     let client = clickhouse::Client::default().with_url(url).with_database(database);
     // A short transcript and the signals of a real call: the page's queries do
@@ -462,7 +464,13 @@ async fn generate_clickhouse(url: &str, database: &str, calls: u64) {
     let started = base.replace('N', &calls.to_string());
     let statements = [
         format!(
-            "INSERT INTO calls SELECT concat('gen-', toString(number)), concat('s-', toString(number % 100)), \
+            "INSERT INTO calls (call_id, seller_id, team, customer, started_at, duration_s, direction, outcome, \
+             audio_uri, pipeline_version, asr_model, sentiment_model, kpi_version, seller_talk_s, customer_talk_s, \
+             talk_ratio, seller_wpm, customer_wpm, switches, switches_per_hour, avg_pause_s, \
+             longest_customer_monologue_s, longest_seller_monologue_s, interruptions, seller_questions, seller_turns, \
+             customer_turns, backchannels, customer_sentiment, customer_sentiment_score, positive_share, \
+             neutral_share, negative_share, mentions, action_items, questions, transcript, signals, version, \
+             is_deleted, processed_at) SELECT concat('gen-', toString(number)), concat('s-', toString(number % 100)), \
              concat('team-', toString(number % 10)), concat('Customer ', toString(number % 5000)), {started}, \
              300 + number % 1500, 'outbound', multiIf(number % 7 = 0, 'won', number % 11 = 0, 'lost', ''), '', 'bench', \
              'tiny.en', 'vader-sales-v1', 1, 100 + number % 200, 80 + number % 150, \

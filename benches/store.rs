@@ -5,10 +5,12 @@
 //! ```text
 //! cargo bench -p callscope-benches --bench store -- \
 //!     [--clickhouse URL] [--write-calls 10000] [--ch-read-calls 1000000] [--sqlite-read-calls 50000] \
-//!     [--skip-write] [--skip-sqlite] [--search-only] [--search-loads 20]
+//!     [--skip-write] [--skip-sqlite] [--search-only] [--search-loads 20] [--ch-merge]
 //! ```
 //! `--search-only`: only the search across transcripts (issue 18), on the same
-//! data (the page's read path and the API are skipped).
+//! data (the page's read path and the API are skipped). `--ch-merge`: the
+//! searches again after `OPTIMIZE TABLE utterances FINAL` (a table whose
+//! parts the server has merged, as it does in the background over time).
 //! Without `--clickhouse` only SQLite is measured. Results go to stdout as a
 //! Markdown table, for `benches/README.md`.
 #![allow(missing_docs)]
@@ -34,6 +36,7 @@ struct Args {
     skip_sqlite: bool,
     search_only: bool,
     search_loads: usize,
+    ch_merge: bool,
 }
 
 fn args() -> Args {
@@ -46,6 +49,7 @@ fn args() -> Args {
         skip_sqlite: false,
         search_only: false,
         search_loads: 20,
+        ch_merge: false,
     };
     let argv: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -65,6 +69,10 @@ fn args() -> Args {
                 a.skip_sqlite = true;
                 i += 1;
                 continue;
+            }
+            "--ch-merge" => {
+                a.ch_merge = true;
+                i += 1;
             }
             "--search-only" => {
                 a.search_only = true;
@@ -629,6 +637,15 @@ async fn main() {
         let label = format!("ClickHouse {}M calls", a.ch_read_calls as f64 / 1e6);
         let ranges = [("quarter", quarter), ("year", year)];
         search_path(&store, &label, "a dozen words", &ranges, a.search_loads).await;
+        if a.ch_merge {
+            let client = clickhouse::Client::default().with_url(url).with_database(&database);
+            let t = Instant::now();
+            client.query("OPTIMIZE TABLE utterances FINAL").execute().await.expect("merge utterances");
+            eprintln!("  utterances merged in {:.1} s", t.elapsed().as_secs_f64());
+            explain_search(url, &database, &pseudo_word(20_000)).await;
+            let label = format!("{label}, merged");
+            search_path(&store, &label, "a dozen words", &ranges, a.search_loads).await;
+        }
         if a.search_only {
             return;
         }

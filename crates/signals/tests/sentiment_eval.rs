@@ -1,6 +1,9 @@
 //! Customer sentiment, neural model and lexicon side by side, on
-//! - the hand-labelled set `tools/eval/sentiment/calls.jsonl` (44 calls; its
-//!   `train` split chose the aggregation rule, its `test` split did not), and
+//! - the hand-labelled sets `tools/eval/sentiment/calls.jsonl` (44 calls) and
+//!   `calls-2.jsonl` (78 calls, written later): their `train` splits trained
+//!   the head and chose the encoder layer and the aggregation rule; the first
+//!   set's `test` split (`test`) and the second's (`test-2`) chose nothing, and
+//!   `test-2` was written after every earlier choice too, and
 //! - the six eval-dev calls (`tests/dev/`).
 //!
 //! Run with `--nocapture` for the confusion tables (`docs/signals.md` records
@@ -55,10 +58,20 @@ fn label(v: &Value) -> SentimentLabel {
     }
 }
 
-/// The labelled set's calls.
+/// The labelled sets' calls; the second set's test split is `test-2`.
 fn labelled_calls() -> Vec<Value> {
-    let text = std::fs::read_to_string(root().join("tools/eval/sentiment/calls.jsonl")).expect("calls.jsonl");
-    text.lines().map(|l| serde_json::from_str(l).expect("json line")).collect()
+    let mut calls = Vec::new();
+    for (file, test) in [("calls.jsonl", "test"), ("calls-2.jsonl", "test-2")] {
+        let text = std::fs::read_to_string(root().join("tools/eval/sentiment").join(file)).expect(file);
+        for line in text.lines() {
+            let mut call: Value = serde_json::from_str(line).expect("json line");
+            if call["split"] == "test" {
+                call["split"] = json!(test);
+            }
+            calls.push(call);
+        }
+    }
+    calls
 }
 
 /// A labelled call as a transcript: words 0.3 s apart, 0.6 s between lines,
@@ -99,8 +112,8 @@ fn dev_calls() -> Vec<(Transcript, Value)> {
 }
 
 struct Report {
-    /// Call-level accuracy: train split, test split, dev set.
-    calls: [f64; 3],
+    /// Call-level accuracy: train splits, test, test-2, dev set.
+    calls: [f64; 4],
 }
 
 fn evaluate(name: &str, model: Arc<dyn SentimentModel>) -> Report {
@@ -109,8 +122,8 @@ fn evaluate(name: &str, model: Arc<dyn SentimentModel>) -> Report {
             .with_sentiment(model.clone());
     let calls = labelled_calls();
     let mut out = format!("\n===== {name} ({}) =====\n", model.name());
-    let mut accuracies = [0.0; 3];
-    for (i, split) in ["train", "test"].iter().enumerate() {
+    let mut accuracies = [0.0; 4];
+    for (i, split) in ["train", "test", "test-2"].iter().enumerate() {
         let mut call_rows = Vec::new();
         let mut line_rows = Vec::new();
         for call in calls.iter().filter(|c| c["split"] == *split) {
@@ -175,7 +188,7 @@ fn evaluate(name: &str, model: Arc<dyn SentimentModel>) -> Report {
         }
     }
     let (table, acc) = confusion_table(&call_rows);
-    accuracies[2] = acc;
+    accuracies[3] = acc;
     out += &format!("eval-dev: calls\n{table}eval-dev: customer lines\n{}", confusion_table(&line_rows).0);
     eprintln!("{out}");
     Report { calls: accuracies }
@@ -207,13 +220,21 @@ fn customer_sentiment_quality() {
     let Some(model) = neural_model() else { return };
     let neural = evaluate("neural", Arc::new(model));
     eprintln!(
-        "call-level accuracy [train, test, dev]: lexicon {:?}, neural {:?}",
+        "call-level accuracy [train, test, test-2, dev]: lexicon {:?}, neural {:?}",
         lexicon.calls, neural.calls
     );
-    // Guards against regressions of the figures in docs/signals.md (test split
-    // 14/18, eval-dev 6/6); the target (85 %) is not met on the test
-    // split, so it is not asserted there.
-    assert!(neural.calls[1] >= 14.0 / 18.0 - 1e-9, "test split: {:?}", neural.calls);
-    assert!(neural.calls[2] >= 5.0 / 6.0 - 1e-9, "eval-dev: {:?}", neural.calls);
-    assert!(neural.calls[1] > lexicon.calls[1], "the neural model must beat the lexicon on the test split");
+    // Guards against regressions of the figures in docs/signals.md (test
+    // 12/18, test-2 18/30, eval-dev 5/6), one call of slack on each test
+    // split for last-bit differences between CPUs' float kernels; the issue's
+    // target (85 %) is not met on either test split, so it is not asserted.
+    assert!(neural.calls[1] >= 11.0 / 18.0 - 1e-9, "test split: {:?}", neural.calls);
+    assert!(neural.calls[2] >= 17.0 / 30.0 - 1e-9, "test-2 split: {:?}", neural.calls);
+    assert!(neural.calls[3] >= 5.0 / 6.0 - 1e-9, "eval-dev: {:?}", neural.calls);
+    let held_out = |r: &Report| r.calls[1] * 18.0 + r.calls[2] * 30.0;
+    assert!(
+        held_out(&neural) > held_out(&lexicon) + 1.5,
+        "the neural model must beat the lexicon on the test splits: {:?} vs {:?}",
+        neural.calls,
+        lexicon.calls
+    );
 }

@@ -77,13 +77,6 @@ fn main() {
         return;
     };
     let threads = std::env::var("SENTIMENT_THREADS").ok().and_then(|t| t.parse().ok()).unwrap_or(2);
-    let t = Instant::now();
-    let model =
-        NeuralSentiment::load(&model, &vocab, &dir.join("libonnxruntime.so.1.32.0"), threads).expect("model");
-    println!(
-        "neural model load (ONNX Runtime, encoder, vocabulary): {:.0} ms",
-        t.elapsed().as_secs_f64() * 1000.0
-    );
     // The turns' texts, as the extractor joins them.
     let mut texts = vec![String::new(); seg.turns.len()];
     for (pos, turn) in seg.turn_of.iter().enumerate() {
@@ -99,24 +92,40 @@ fn main() {
         .filter(|(_, t)| t.role == Role::Customer)
         .map(|(s, _)| s.as_str())
         .collect();
-    let tokens: usize = customer_texts.iter().map(|t| model.vocab().ids(t).len() + 2).sum();
-    let runs: Vec<f64> = (0..5)
-        .map(|_| {
-            let t = Instant::now();
-            std::hint::black_box(model.score_many(&customer_texts));
+    // `SENTIMENT_COMPARE=FILE`: another encoder (say, the whole six-layer
+    // all-MiniLM-L6-v2 of the first model) timed in the same run, after the
+    // shipped one; its labels are meaningless with the shipped head, only its
+    // time counts.
+    let mut encoders = vec![model];
+    encoders.extend(std::env::var_os("SENTIMENT_COMPARE").map(PathBuf::from));
+    for encoder in encoders {
+        let t = Instant::now();
+        let model = NeuralSentiment::load(&encoder, &vocab, &dir.join("libonnxruntime.so.1.32.0"), threads)
+            .expect("model");
+        println!(
+            "{}: load (ONNX Runtime, encoder, vocabulary): {:.0} ms",
+            encoder.display(),
             t.elapsed().as_secs_f64() * 1000.0
-        })
-        .collect();
-    println!(
-        "neural, customer turns only ({} turns, {tokens} tokens): {:.0} ms (median of 5)",
-        customer_texts.len(),
-        median(runs)
-    );
-    let neural = SignalExtractor::with_model(matcher, model, SignalSettings::default());
-    let first = time(&neural, &call, 1);
-    println!(
-        "neural ({}), all signals, {threads} threads: first run {first:.0} ms, then {:.0} ms (median of 5)",
-        neural.sentiment_model(),
-        time(&neural, &call, 5)
-    );
+        );
+        let tokens: usize = customer_texts.iter().map(|t| model.vocab().ids(t).len() + 2).sum();
+        let runs: Vec<f64> = (0..5)
+            .map(|_| {
+                let t = Instant::now();
+                std::hint::black_box(model.score_many(&customer_texts));
+                t.elapsed().as_secs_f64() * 1000.0
+            })
+            .collect();
+        println!(
+            "  customer turns through the encoder ({} turns, {tokens} tokens): {:.0} ms (median of 5)",
+            customer_texts.len(),
+            median(runs)
+        );
+        let neural = SignalExtractor::with_model(matcher.clone(), model, SignalSettings::default());
+        let first = time(&neural, &call, 1);
+        println!(
+            "  ({}) all signals of the call, {threads} threads: first run {first:.0} ms, then {:.0} ms (median of 5)",
+            neural.sentiment_model(),
+            time(&neural, &call, 5)
+        );
+    }
 }

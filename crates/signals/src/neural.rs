@@ -289,7 +289,37 @@ struct Piece {
 impl NeuralSentiment {
     /// Loads ONNX Runtime from `runtime` (once per process), the encoder and
     /// the vocabulary, with `threads` intra-op threads.
+    ///
+    /// The head's check sentences must come out as the training script
+    /// computed them (within [`CHECK_TOLERANCE`]): any other encoder file is
+    /// an error that says to fetch the model again.
     pub fn load(model: &Path, vocab: &Path, runtime: &Path, threads: usize) -> Result<Self, NeuralError> {
+        let loaded = Self::load_unchecked(model, vocab, runtime, threads)?;
+        // The head only makes sense on the encoder it was trained on: an
+        // older file (all six layers) under a configured path would give
+        // confident nonsense.
+        let texts: Vec<&str> = loaded.head.checks.iter().map(|c| c.text.as_str()).collect();
+        let got = loaded.probabilities(&texts).map_err(NeuralError::Model)?;
+        check_head(loaded.head, &got).map_err(|why| {
+            NeuralError::Model(format!(
+                "{}: not the encoder the sentiment head `{}` was trained on ({why}); fetch it again with \
+                 tools/models/fetch_sentiment.sh and point signals.sentiment_model at {MODEL_FILE}",
+                model.display(),
+                loaded.head.name
+            ))
+        })?;
+        Ok(loaded)
+    }
+
+    /// [`NeuralSentiment::load`] without the head check: any encoder with the
+    /// same inputs and width loads. For timing other encoders (benches), never
+    /// for scoring calls.
+    pub fn load_unchecked(
+        model: &Path,
+        vocab: &Path,
+        runtime: &Path,
+        threads: usize,
+    ) -> Result<Self, NeuralError> {
         let vocab = WordPiece::from_file(vocab)?;
         let session = callscope_audio::onnx::session(model, runtime, threads)?;
         let inputs: Vec<&str> = session.inputs().iter().map(|i| i.name()).collect();
@@ -405,6 +435,22 @@ impl NeuralSentiment {
         }
         Ok(sums.into_iter().map(|(acc, total)| acc.map(|v| v / total.max(f32::MIN_POSITIVE))).collect())
     }
+}
+
+/// How far a check sentence's probabilities may be from the training
+/// script's: CPUs' float kernels differ in the last bits; a different encoder
+/// is off by tenths.
+pub const CHECK_TOLERANCE: f32 = 0.02;
+
+/// Whether `got` (one row per check sentence of `head`) matches the
+/// probabilities the training script wrote; else the first mismatch.
+pub fn check_head(head: &Head, got: &[[f32; 3]]) -> Result<(), String> {
+    for (check, p) in head.checks.iter().zip(got) {
+        if (0..3).any(|k| (check.probabilities[k] - p[k]).abs() > CHECK_TOLERANCE) {
+            return Err(format!("{:?} scores {p:?}, the head expects {:?}", check.text, check.probabilities));
+        }
+    }
+    Ok(())
 }
 
 /// The score and label of class probabilities (see the module docs).
@@ -547,6 +593,19 @@ mod tests {
         let asked = call_sentiment(&[turn(0.3, 6, false), turn(-0.3, 6, true)]).map(|s| s.score);
         assert!(asked > said, "{asked:?} {said:?}");
         assert_eq!(call_sentiment(&[]), None);
+    }
+
+    #[test]
+    fn a_head_refuses_an_encoder_it_was_not_trained_on() {
+        let h = head();
+        let expected: Vec<[f32; 3]> = h.checks.iter().map(|c| c.probabilities).collect();
+        assert_eq!(check_head(h, &expected), Ok(()));
+        let close: Vec<[f32; 3]> = expected.iter().map(|p| [p[0] + 0.005, p[1] - 0.005, p[2]]).collect();
+        assert_eq!(check_head(h, &close), Ok(()));
+        let mut other = expected.clone();
+        other[1] = [other[1][2], other[1][1], other[1][0]];
+        assert!(other[1] != expected[1], "the check sentence is not symmetric");
+        assert!(check_head(h, &other).is_err());
     }
 
     #[test]

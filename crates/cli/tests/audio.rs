@@ -221,3 +221,53 @@ fn a_finnish_call_is_detected_and_transcribed_by_its_model() {
     assert!(mentions.contains(&"kokeilu") && mentions.contains(&"tarjous"), "{mentions:?}");
     assert!(v["signals"]["sentiment"]["customer"].is_null());
 }
+
+/// Two calls in one process with the multilingual model (base: some of its
+/// weights run on AMX tiles where the CPU has them) and the sentiment model
+/// (int8: ONNX Runtime may use AMX too, on the same thread): the second call
+/// is transcribed exactly as the first. Before ggml's tile configuration was
+/// checked on every product (vendor/README.md), ONNX Runtime's configuration
+/// stayed in the registers after the first call's sentiment and the second
+/// call came out as noise (100 % WER) on CPUs with AMX. Elsewhere both calls
+/// match trivially.
+#[test]
+fn a_second_call_after_the_sentiment_model_is_transcribed_as_the_first() {
+    let Some(multilingual) = multilingual_model() else { return };
+    let models =
+        std::env::var_os("CALLSCOPE_TEST_SENTIMENT_DIR").map_or_else(|| root().join("models"), PathBuf::from);
+    let sentiment = models.join("sentiment-minilm-l6-3layers.int8.onnx");
+    if !sentiment.is_file() {
+        assert!(std::env::var_os("CI").is_none(), "no sentiment model in {} under CI", models.display());
+        eprintln!("SKIPPED: no sentiment model in {} (tools/models/fetch_sentiment.sh)", models.display());
+        return;
+    }
+    let call = root().join("crates/audio/tests/data/dev-06-stereo16k.flac");
+    let out = Command::new(env!("CARGO_BIN_EXE_callscope"))
+        .args(["analyze", "--format", "json"])
+        .arg(&call)
+        .arg(&call)
+        .env("CALLSCOPE__ASR__MODEL", &multilingual)
+        .env("CALLSCOPE__ASR__LANGUAGE", "en")
+        .env("CALLSCOPE__SIGNALS__SENTIMENT_MODEL", &sentiment)
+        .env("CALLSCOPE__SIGNALS__SENTIMENT_VOCAB", models.join("sentiment-vocab.txt"))
+        .env("CALLSCOPE__DIARIZE__ONNXRUNTIME", models.join("libonnxruntime.so.1.32.0"))
+        .output()
+        .expect("run callscope");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(!stderr.contains("lexicon"), "the sentiment model must be in use: {stderr}");
+    let calls: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object per call"))
+        .collect();
+    assert_eq!(calls.len(), 2);
+    let texts: Vec<Vec<String>> = calls
+        .iter()
+        .map(|c| [words(&c["transcript"], "seller"), words(&c["transcript"], "customer")].concat())
+        .collect();
+    assert!(texts[0].len() > 100, "the first call has words: {:?}", texts[0]);
+    assert_eq!(texts[0], texts[1], "the second call must read as the first");
+    // And the other way round: whisper's tiles do not disturb the sentiment
+    // model's products on the second call.
+    assert_eq!(calls[0]["signals"]["sentiment"], calls[1]["signals"]["sentiment"]);
+}

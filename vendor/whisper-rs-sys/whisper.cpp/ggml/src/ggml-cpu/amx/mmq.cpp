@@ -204,19 +204,16 @@ struct tile_config_t{
 
 #define TC_CONFIG_TILE(i, r, cb) tc.rows[i] = r; tc.colsb[i] = cb
 void ggml_tile_config_init(void) {
-    static thread_local bool is_first_time = true;
-
-    if (!is_first_time) {
-        return;
-    }
-
+    // callscope patch: upstream loaded the tile configuration once per thread
+    // (a thread_local "first time" flag) and assumed nothing else changes it.
+    // In a process where another library also uses AMX on the same thread
+    // (ONNX Runtime's int8 kernels: callscope's sentiment model runs on the
+    // thread that then runs whisper), the registers hold that library's
+    // configuration on the next call, and every AMX product came out wrong
+    // (base.en/base: 100 % WER from the second call on). So the thread's
+    // actual configuration is read every time and loaded when it differs.
     static thread_local tile_config_t tc;
-    tile_config_t current_tc;
-    _tile_storeconfig(&current_tc);
-
-    // load only when config changes
-    if (tc.palette_id == 0 || (memcmp(&current_tc.colsb, &tc.colsb, sizeof(uint16_t) * 8) != 0 &&
-                               memcmp(&current_tc.rows, &tc.rows, sizeof(uint8_t) * 8) != 0)) {
+    if (tc.palette_id == 0) {
         tc.palette_id = 1;
         tc.start_row = 0;
         TC_CONFIG_TILE(TMM0, 8, 64);
@@ -227,10 +224,12 @@ void ggml_tile_config_init(void) {
         TC_CONFIG_TILE(TMM5, 16, 64);
         TC_CONFIG_TILE(TMM6, 16, 64);
         TC_CONFIG_TILE(TMM7, 16, 64);
+    }
+    tile_config_t current_tc;
+    _tile_storeconfig(&current_tc);
+    if (memcmp(&current_tc, &tc, sizeof(tc)) != 0) {
         _tile_loadconfig(&tc);
     }
-
-    is_first_time = false;
 }
 
 // we need an extra 16 * 4B (TILE_N * int32_t) for each NB/KB block for compensation.

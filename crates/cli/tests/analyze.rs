@@ -1,6 +1,8 @@
 //! `callscope analyze --transcript`: output contract, batch mode and error messages,
 //! tested through the real binary.
 
+mod model;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -267,23 +269,15 @@ fn bad_trackers_file_names_line_and_field() {
     assert!(stderr(&out).contains("warning:") && stderr(&out).contains("line 4"), "{}", stderr(&out));
 }
 
-/// Where the sentiment model is: `CALLSCOPE_TEST_SENTIMENT_DIR`, else the
-/// repository's `models/` (tools/models/fetch_sentiment.sh, fetch_diarize.sh).
-fn sentiment_dir() -> PathBuf {
-    std::env::var_os("CALLSCOPE_TEST_SENTIMENT_DIR")
-        .map_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models"), PathBuf::from)
-}
-
 fn analyze_with_sentiment(dir: &Path, transcript: &Path) -> Output {
-    let file = |name: &str| dir.join(name).to_str().expect("utf-8").to_owned();
-    Command::new(env!("CARGO_BIN_EXE_callscope"))
-        .args(["analyze", "--transcript", transcript.to_str().expect("utf-8")])
-        .env("CALLSCOPE__SIGNALS__SENTIMENT_MODEL", file("sentiment-minilm-l6-3layers.int8.onnx"))
-        .env("CALLSCOPE__SIGNALS__SENTIMENT_VOCAB", file("sentiment-vocab.txt"))
-        .env("CALLSCOPE__DIARIZE__ONNXRUNTIME", file("libonnxruntime.so.1.32.0"))
-        .stdin(Stdio::null())
-        .output()
-        .expect("run callscope")
+    model::with_sentiment(
+        Command::new(env!("CARGO_BIN_EXE_callscope"))
+            .args(["analyze", "--transcript", transcript.to_str().expect("utf-8")])
+            .stdin(Stdio::null()),
+        dir,
+    )
+    .output()
+    .expect("run callscope")
 }
 
 /// `analyze` scores sentiment with the neural model when its files are there
@@ -291,12 +285,7 @@ fn analyze_with_sentiment(dir: &Path, transcript: &Path) -> Output {
 /// customer is negative.
 #[test]
 fn analyze_uses_the_sentiment_model_when_present() {
-    let dir = sentiment_dir();
-    if !dir.join("sentiment-minilm-l6-3layers.int8.onnx").is_file() {
-        assert!(std::env::var_os("CI").is_none(), "no sentiment model in {} under CI", dir.display());
-        eprintln!("SKIPPED: no sentiment model in {} (tools/models/fetch_sentiment.sh)", dir.display());
-        return;
-    }
+    let Some(dir) = model::sentiment() else { return };
     let call = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../signals/tests/dev/dev-02-security-renewal-unhappy.transcript.json");
     let out = analyze_with_sentiment(&dir, &call);

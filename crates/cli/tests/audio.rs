@@ -233,26 +233,19 @@ fn a_finnish_call_is_detected_and_transcribed_by_its_model() {
 #[test]
 fn a_second_call_after_the_sentiment_model_is_transcribed_as_the_first() {
     let Some(multilingual) = multilingual_model() else { return };
-    let models =
-        std::env::var_os("CALLSCOPE_TEST_SENTIMENT_DIR").map_or_else(|| root().join("models"), PathBuf::from);
-    let sentiment = models.join("sentiment-minilm-l6-3layers.int8.onnx");
-    if !sentiment.is_file() {
-        assert!(std::env::var_os("CI").is_none(), "no sentiment model in {} under CI", models.display());
-        eprintln!("SKIPPED: no sentiment model in {} (tools/models/fetch_sentiment.sh)", models.display());
-        return;
-    }
+    let Some(models) = model::sentiment() else { return };
     let call = root().join("crates/audio/tests/data/dev-06-stereo16k.flac");
-    let out = Command::new(env!("CARGO_BIN_EXE_callscope"))
-        .args(["analyze", "--format", "json"])
-        .arg(&call)
-        .arg(&call)
-        .env("CALLSCOPE__ASR__MODEL", &multilingual)
-        .env("CALLSCOPE__ASR__LANGUAGE", "en")
-        .env("CALLSCOPE__SIGNALS__SENTIMENT_MODEL", &sentiment)
-        .env("CALLSCOPE__SIGNALS__SENTIMENT_VOCAB", models.join("sentiment-vocab.txt"))
-        .env("CALLSCOPE__DIARIZE__ONNXRUNTIME", models.join("libonnxruntime.so.1.32.0"))
-        .output()
-        .expect("run callscope");
+    let out = model::with_sentiment(
+        Command::new(env!("CARGO_BIN_EXE_callscope"))
+            .args(["analyze", "--format", "json"])
+            .arg(&call)
+            .arg(&call)
+            .env("CALLSCOPE__ASR__MODEL", &multilingual)
+            .env("CALLSCOPE__ASR__LANGUAGE", "en"),
+        &models,
+    )
+    .output()
+    .expect("run callscope");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(!stderr.contains("lexicon"), "the sentiment model must be in use: {stderr}");

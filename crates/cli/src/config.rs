@@ -90,6 +90,9 @@ pub(crate) struct DiarizeConfig {
     /// estimating); none: the embedder's own.
     #[serde(default)]
     pub(crate) merge_threshold: Option<f32>,
+    /// The same for a call's last two speakers; none: the embedder's own.
+    #[serde(default)]
+    pub(crate) one_voice_threshold: Option<f32>,
     /// Sellers' voiceprints (`callscope enroll`).
     pub(crate) voiceprints: Option<PathBuf>,
     /// Overlapped-speech model (ONNX); overlap detection is off without it.

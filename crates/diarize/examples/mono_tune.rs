@@ -13,7 +13,8 @@
 //! Runtime is read from the model's folder. With `MONO_TUNE_WORDS=DIR`, the
 //! words are whisper's instead, from `DIR/<id>.json` (`callscope analyze
 //! --format json`), each scored against the truth turn (`truth.json`) it
-//! overlaps most. With `MONO_TUNE_DUMP=DIR`, every embedded window is written
+//! overlaps most. With `MONO_TUNE_ONE_VOICE` set, the thresholds swept are
+//! the last merge's (`one_voice_threshold`), the others the embedder's. With `MONO_TUNE_DUMP=DIR`, every embedded window is written
 //! to `DIR/<id>.json` (frames, vector, majority speaker) for analysis.
 #![allow(missing_docs)]
 
@@ -211,7 +212,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         embedder.done.lock().expect("lock").clear();
         let mut line = format!("{id:<34}");
         for (i, th) in thresholds.iter().enumerate() {
-            let settings = MonoSettings { merge_threshold: *th, ..Default::default() };
+            // MONO_TUNE_ONE_VOICE: the sweep is of the last merge's threshold
+            // (`one_voice_threshold`); the others stay the embedder's.
+            let settings = if std::env::var_os("MONO_TUNE_ONE_VOICE").is_some() {
+                MonoSettings { one_voice_threshold: *th, ..Default::default() }
+            } else {
+                MonoSettings { merge_threshold: *th, one_voice_threshold: *th, ..Default::default() }
+            };
             let started = Instant::now();
             let r = diarize_words(&samples, &words, &embedder, &settings)?;
             if i == 0 {

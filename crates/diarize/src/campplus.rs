@@ -38,8 +38,15 @@ use crate::onnx::{err, session};
 /// 1.5 s around it; two speakers are one when their voice similarity is 0.6
 /// or more (every dev call and degraded copy had two speakers found from
 /// 0.55 to 0.7).
-pub const PLAN: WindowPlan =
-    WindowPlan { window: 150, stride: 100, dense_stride: 50, min_span: 150, merge_threshold: 0.6 };
+pub const PLAN: WindowPlan = WindowPlan {
+    window: 150,
+    stride: 100,
+    dense_stride: 50,
+    min_span: 150,
+    merge_threshold: 0.6,
+    one_voice_threshold: 0.75,
+    one_voice_threshold_narrowband: 0.85,
+};
 /// The model's shortest input (frames).
 pub const MIN_FRAMES: usize = 3;
 /// Values per embedding.

@@ -29,6 +29,8 @@ pub const PLAN: WindowPlan = WindowPlan {
     dense_stride: 20,
     min_span: WINDOW_FRAMES,
     merge_threshold: 0.7,
+    one_voice_threshold: 0.7,
+    one_voice_threshold_narrowband: 0.7,
 };
 /// Windows per inference call.
 const BATCH: usize = 64;

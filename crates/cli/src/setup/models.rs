@@ -174,7 +174,12 @@ pub(crate) fn diarizer(d: &DiarizeConfig, speakers: Option<usize>) -> Result<Opt
     Ok(Some(Arc::new(Diarizer {
         overlap,
         embedder,
-        settings: MonoSettings { speakers, merge_threshold: d.merge_threshold, ..Default::default() },
+        settings: MonoSettings {
+            speakers,
+            merge_threshold: d.merge_threshold,
+            one_voice_threshold: d.one_voice_threshold,
+            ..Default::default()
+        },
         voiceprints,
     })))
 }

@@ -226,6 +226,38 @@ fn a_noisy_mono_call_is_still_two_speakers() {
     }
 }
 
+/// Two men on a telephone line, mono: dev-06 spoken by flite's `rms` (seller)
+/// and `awb` (customer), made by `tools/eval/make_voice_pairs.py` from
+/// eval-dev (`tests/data/dev-06-two-men-mono16k.flac`), with pink noise 20 dB
+/// under the speech and G.711 μ-law at 8 kHz. Through the telephone band the
+/// two voices are more alike than the merge threshold of wideband audio:
+/// with one threshold for every merge (`diarize.one_voice_threshold = 0.6`)
+/// this call was one speaker.
+#[test]
+fn two_men_on_a_telephone_line_are_two_speakers() {
+    let Some(models) = models() else { return };
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("dev-06-two-men-phone.wav");
+    let mut mix =
+        callscope_audio::decode_file(&root().join("crates/cli/tests/data/dev-06-two-men-mono16k.flac"))
+            .expect("decode")
+            .mono();
+    let noise = pink(0x7e1, mix.len());
+    add_noise(&mut mix, &noise, 20.0);
+    write_wav(&path, &[callscope_audio::resample(&mix, 16_000, 8_000)], 8_000, true);
+    let v = analyze(&models, &path);
+    let speakers = v["transcript"]["speakers"].as_object().expect("speakers");
+    assert_eq!(speakers.len(), 2, "{}", v["transcript"]["speakers"]);
+    let total = v["transcript"]["words"].as_array().expect("words").len();
+    for role in ["seller", "customer"] {
+        let n = words_of(&v, role);
+        assert!(n * 5 >= total, "{role}: {n} of {total} words");
+    }
+    // The truth: talk ratio 0.676.
+    let ratio = kpi(&v, "talk_ratio");
+    assert!((ratio - 0.676).abs() <= 0.05, "talk ratio {ratio}");
+}
+
 #[test]
 fn nobody_to_hear_gives_no_words() {
     let Some(models) = models() else { return };

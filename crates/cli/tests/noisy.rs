@@ -189,6 +189,17 @@ fn words_of(v: &Value, role: &str) -> usize {
     words.iter().filter(|w| speakers[w["speaker"].as_str().expect("speaker")] == role).count()
 }
 
+/// Two speakers found, each with at least a fifth of the words.
+fn assert_two_speakers(v: &Value) {
+    let speakers = v["transcript"]["speakers"].as_object().expect("speakers");
+    assert_eq!(speakers.len(), 2, "{}", v["transcript"]["speakers"]);
+    let total = v["transcript"]["words"].as_array().expect("words").len();
+    for role in ["seller", "customer"] {
+        let n = words_of(v, role);
+        assert!(n * 5 >= total, "{role}: {n} of {total} words");
+    }
+}
+
 #[test]
 fn a_noisy_telephone_stereo_call_stays_within_tolerances() {
     let Some(models) = models() else { return };
@@ -217,13 +228,7 @@ fn a_noisy_mono_call_is_still_two_speakers() {
     add_noise(&mut mix, &pink(0xb0b, clean[0].len()), 15.0);
     write_wav(&path, &[mix], 16_000, false);
     let v = analyze(&models, &path);
-    let speakers = v["transcript"]["speakers"].as_object().expect("speakers");
-    assert_eq!(speakers.len(), 2, "{}", v["transcript"]["speakers"]);
-    let total = v["transcript"]["words"].as_array().expect("words").len();
-    for role in ["seller", "customer"] {
-        let n = words_of(&v, role);
-        assert!(n * 5 >= total, "{role}: {n} of {total} words");
-    }
+    assert_two_speakers(&v);
 }
 
 /// Two men on a telephone line, mono: dev-06 spoken by flite's `rms` (seller)
@@ -246,13 +251,7 @@ fn two_men_on_a_telephone_line_are_two_speakers() {
     add_noise(&mut mix, &noise, 20.0);
     write_wav(&path, &[callscope_audio::resample(&mix, 16_000, 8_000)], 8_000, true);
     let v = analyze(&models, &path);
-    let speakers = v["transcript"]["speakers"].as_object().expect("speakers");
-    assert_eq!(speakers.len(), 2, "{}", v["transcript"]["speakers"]);
-    let total = v["transcript"]["words"].as_array().expect("words").len();
-    for role in ["seller", "customer"] {
-        let n = words_of(&v, role);
-        assert!(n * 5 >= total, "{role}: {n} of {total} words");
-    }
+    assert_two_speakers(&v);
     // The truth: talk ratio 0.676.
     let ratio = kpi(&v, "talk_ratio");
     assert!((ratio - 0.676).abs() <= 0.05, "talk ratio {ratio}");

@@ -303,21 +303,23 @@ pub fn is_narrowband(samples: &[f32]) -> bool {
     const N: usize = 512;
     const MOST_FRAMES: usize = 2000;
     let frames: Vec<&[f32]> = samples.chunks_exact(N).collect();
-    let energy = |f: &[f32]| f.iter().map(|x| x * x).sum::<f32>();
-    let mut sorted: Vec<f32> = frames.iter().map(|f| energy(f)).collect();
+    let energies: Vec<f32> = frames.iter().map(|f| f.iter().map(|x| x * x).sum()).collect();
+    let mut sorted = energies.clone();
     sorted.sort_by(f32::total_cmp);
     let Some(&median) = sorted.get(sorted.len() / 2) else { return false };
-    let loud: Vec<&[f32]> = frames.into_iter().filter(|f| energy(f) > median).collect();
+    let loud: Vec<&[f32]> =
+        frames.iter().zip(&energies).filter(|(_, e)| **e > median).map(|(f, _)| *f).collect();
     let step = loud.len().div_ceil(MOST_FRAMES).max(1);
     let fft = rustfft::FftPlanner::<f32>::new().plan_fft_forward(N);
     let bin = |hz: f32| (hz / 16_000.0 * N as f32) as usize;
     let (high, mid) = (bin(5500.0)..bin(7500.0), bin(2000.0)..bin(3400.0));
+    // Hann window: the band edge is not smeared over the spectrum.
+    let window: Vec<f32> =
+        (0..N).map(|k| 0.5 - 0.5 * (2.0 * std::f32::consts::PI * k as f32 / N as f32).cos()).collect();
     let (mut p_high, mut p_mid) = (0.0f64, 0.0f64);
     let mut buf = vec![rustfft::num_complex::Complex::new(0.0f32, 0.0); N];
     for f in loud.iter().step_by(step) {
-        for (k, (b, &x)) in buf.iter_mut().zip(f.iter()).enumerate() {
-            // Hann window: the band edge is not smeared over the spectrum.
-            let w = 0.5 - 0.5 * (2.0 * std::f32::consts::PI * k as f32 / N as f32).cos();
+        for ((b, &x), &w) in buf.iter_mut().zip(f.iter()).zip(&window) {
             *b = rustfft::num_complex::Complex::new(x * w, 0.0);
         }
         fft.process(&mut buf);
@@ -446,13 +448,15 @@ pub fn diarize_words(
     }
     let mut emb = Embeddings::new(embedder, samples);
     let merge = settings.merge_threshold.unwrap_or(emb.plan.merge_threshold);
-    let plan_one_voice = if is_narrowband(samples) {
-        emb.plan.one_voice_threshold_narrowband
-    } else {
-        emb.plan.one_voice_threshold
-    };
-    let thresholds =
-        Thresholds { merge, one_voice: settings.one_voice_threshold.unwrap_or(plan_one_voice).max(merge) };
+    // The band is looked at only when the plan's last-merge threshold is used.
+    let one_voice = settings.one_voice_threshold.unwrap_or_else(|| {
+        if settings.speakers.is_none() && is_narrowband(samples) {
+            emb.plan.one_voice_threshold_narrowband
+        } else {
+            emb.plan.one_voice_threshold
+        }
+    });
+    let thresholds = Thresholds { merge, one_voice: one_voice.max(merge) };
     // Word runs, split at pauses.
     let mut order: Vec<usize> = (0..words.len()).collect();
     order.sort_by(|&a, &b| words[a].start.total_cmp(&words[b].start));

@@ -362,7 +362,9 @@ impl<S: SentimentModel> SignalExtractor<S> {
                 counts[score.label as usize] += 1;
                 customer_turns.push(CustomerTurn {
                     score,
-                    words: turn.words,
+                    // Counted in the text, not in the transcript's words:
+                    // whisper glues some across punctuation ("Thanks,Sofia.").
+                    words: text::spoken_words(&call.joined(&turn_words[t])),
                     acknowledgement: acknowledgements[t],
                     question: turn_asks[t],
                 });

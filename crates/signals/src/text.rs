@@ -89,6 +89,37 @@ pub(crate) fn ends_clause(text: &str) -> bool {
     ends_sentence(text) || text.trim_end().ends_with([',', ';', ':'])
 }
 
+/// The words a text says, counted as a listener would: runs of letters or
+/// digits, joined across an inner apostrophe or hyphen ("don't",
+/// "follow-up") and across `.` or `,` between digits ("2.5", "1,200").
+/// Whisper sometimes glues words across punctuation ("Thanks,Sofia."), so
+/// counting whitespace-separated pieces would make that one word.
+pub(crate) fn spoken_words(text: &str) -> u32 {
+    let chars: Vec<char> = text.chars().collect();
+    let joins = |i: usize| {
+        let (Some(&before), Some(&after)) = (i.checked_sub(1).and_then(|b| chars.get(b)), chars.get(i + 1))
+        else {
+            return false;
+        };
+        match chars[i] {
+            '\'' | '\u{2019}' | '-' => before.is_alphanumeric() && after.is_alphanumeric(),
+            '.' | ',' => before.is_ascii_digit() && after.is_ascii_digit(),
+            _ => false,
+        }
+    };
+    let mut count = 0;
+    let mut in_word = false;
+    for (i, &c) in chars.iter().enumerate() {
+        if c.is_alphanumeric() {
+            count += u32::from(!in_word);
+            in_word = true;
+        } else if !(in_word && joins(i)) {
+            in_word = false;
+        }
+    }
+    count
+}
+
 /// Lowercase token for rule matching: apostrophes unified, surrounding
 /// punctuation removed, inner apostrophes kept (`"I'll,"` → `"i'll"`).
 pub(crate) fn token(text: &str) -> String {
@@ -455,6 +486,16 @@ pub(crate) fn is_stop_word(token: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn spoken_words_counts_words_glued_by_punctuation() {
+        assert_eq!(spoken_words("Sounds good. Thanks, Sofia."), 4);
+        assert_eq!(spoken_words("Sounds good. Thanks,ophia."), 4);
+        assert_eq!(spoken_words("I don't need a follow-up."), 5);
+        assert_eq!(spoken_words("It's 18% higher, 1,200 or 2.5 times."), 7);
+        assert_eq!(spoken_words("Okay... -- right?"), 2);
+        assert_eq!(spoken_words(""), 0);
+    }
 
     #[test]
     fn stop_words_are_sorted_for_binary_search() {

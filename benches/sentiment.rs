@@ -17,7 +17,7 @@ use callscope_benches::realistic_call;
 use callscope_model::Role;
 use callscope_signals::neural::{self, NeuralSentiment};
 use callscope_signals::{
-    LexiconSentiment, SentimentModel, SignalExtractor, SignalSettings, TrackerMatcher, Trackers,
+    InContext, LexiconSentiment, SentimentModel, SignalExtractor, SignalSettings, TrackerMatcher, Trackers,
 };
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -86,11 +86,14 @@ fn main() {
             text.push(' ');
         }
     }
-    let customer_texts: Vec<&str> = texts
-        .iter()
-        .zip(&seg.turns)
-        .filter(|(_, t)| t.role == Role::Customer)
-        .map(|(s, _)| s.as_str())
+    // The customer's turns with the seller's turns around them, as the
+    // extractor reads them.
+    let seller = |t: Option<usize>| {
+        t.filter(|&t| t < seg.turns.len() && seg.turns[t].role == Role::Seller).map(|t| texts[t].as_str())
+    };
+    let customer_turns: Vec<InContext<'_>> = (0..seg.turns.len())
+        .filter(|&t| seg.turns[t].role == Role::Customer)
+        .map(|t| InContext { text: &texts[t], before: seller(t.checked_sub(1)), after: seller(Some(t + 1)) })
         .collect();
     // `SENTIMENT_COMPARE=FILE`: another encoder (say, the whole six-layer
     // all-MiniLM-L6-v2 of the first model) timed in the same run, after the
@@ -114,17 +117,18 @@ fn main() {
             encoder.display(),
             t.elapsed().as_secs_f64() * 1000.0
         );
-        let tokens: usize = customer_texts.iter().map(|t| model.vocab().ids(t).len() + 2).sum();
+        let tokens: usize = customer_turns.iter().map(|t| model.vocab().ids(t.text).len() + 2).sum();
         let runs: Vec<f64> = (0..5)
             .map(|_| {
                 let t = Instant::now();
-                std::hint::black_box(model.score_many(&customer_texts));
+                std::hint::black_box(model.score_in_context(&customer_turns));
                 t.elapsed().as_secs_f64() * 1000.0
             })
             .collect();
         println!(
-            "  customer turns through the encoder ({} turns, {tokens} tokens): {:.0} ms (median of 5)",
-            customer_texts.len(),
+            "  customer turns through the encoder, with the seller's turns around them as context ({} turns, \
+             {tokens} tokens without the context): {:.0} ms (median of 5)",
+            customer_turns.len(),
             median(runs)
         );
         let neural = SignalExtractor::with_model(matcher.clone(), model, SignalSettings::default());

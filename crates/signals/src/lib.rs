@@ -44,7 +44,7 @@ use lang::Lang;
 
 pub use keywords::{RankedKeyword, rank_distinctive, tf_idf};
 pub use neural::NeuralSentiment;
-pub use sentiment::{CustomerTurn, LexiconSentiment, SentimentModel};
+pub use sentiment::{CustomerTurn, InContext, LexiconSentiment, SentimentModel};
 pub use trackers::{SaidBy, Term, TrackerError, TrackerMatcher, TrackerWarning, Trackers};
 
 /// Settings of signal extraction.
@@ -338,16 +338,28 @@ impl<S: SentimentModel> SignalExtractor<S> {
             Vec::new()
         } else if self.sentiment.whole_turns() {
             // A model that reads whole turns reads the customer's, in one
-            // batch: the call label, the shares and every aggregate use only
-            // those. The seller's turns (faded in the call's timeline) get
-            // the lexicon's score: on a 60-minute call that halves the
-            // model's work (benches/README.md, "Customer sentiment").
+            // batch, each with the seller's turns just before and after it:
+            // the call label, the shares and every aggregate use only those.
+            // The seller's turns (faded in the call's timeline) get the
+            // lexicon's score: the model reads only their edges, as context
+            // (benches/README.md, "Customer sentiment").
             let is_customer = |t: usize| seg.turns[t].role == Role::Customer;
+            let texts: Vec<String> = turn_words.iter().map(|w| call.joined(w)).collect();
+            let seller = |t: Option<usize>| {
+                t.filter(|&t| t < seg.turns.len() && seg.turns[t].role == Role::Seller)
+                    .map(|t| texts[t].as_str())
+            };
             let customer: Vec<usize> = (0..seg.turns.len()).filter(|&t| is_customer(t)).collect();
-            let texts: Vec<String> = customer.iter().map(|&t| call.joined(&turn_words[t])).collect();
-            let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
+            let turns: Vec<InContext<'_>> = customer
+                .iter()
+                .map(|&t| InContext {
+                    text: &texts[t],
+                    before: seller(t.checked_sub(1)),
+                    after: seller(Some(t + 1)),
+                })
+                .collect();
             let mut scores = by_sentences(&LexiconSentiment, &|t| !is_customer(t));
-            for (&t, score) in customer.iter().zip(self.sentiment.score_many(&texts)) {
+            for (&t, score) in customer.iter().zip(self.sentiment.score_in_context(&turns)) {
                 scores[t] = score;
             }
             scores

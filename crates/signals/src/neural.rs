@@ -20,11 +20,19 @@
 //!   punctuation, then greedy longest-match pieces with `##` continuations.
 //!   CJK characters are not split one by one as BERT does (not needed for
 //!   English calls).
+//! - **Context**: a customer's turn is read with the seller's turns around
+//!   it: the last [`Head::context_tokens`] word pieces of the seller's turn
+//!   before and the first of the turn after are embedded too (their own
+//!   short encoder inputs). "Not really." after "Is the new price okay?" and
+//!   a complaint that the seller answers with "I'm sorry to hear that" read
+//!   right only in context; out of fold on the train splits the context took
+//!   customer lines from 75 % to 84 % right (docs/signals.md, "Context").
 //! - **Head**: `data/sentiment_head.json`, trained by
 //!   `tools/models/train_sentiment_head.py` (training data and licences in
-//!   `docs/signals.md`); softmax over positive, neutral, negative. The score
-//!   is `p(positive) − p(negative)` ∈ [−1, 1]; the label is the most probable
-//!   class.
+//!   `docs/signals.md`): logistic regression over the three embeddings
+//!   (zeros for a missing neighbour), softmax over positive, neutral,
+//!   negative. The score is `p(positive) − p(negative)` ∈ [−1, 1]; the label
+//!   is the most probable class.
 //!
 //! The head ships in the binary; a model is "present" when the encoder and
 //! vocabulary files are. The ONNX session is shared by the worker threads and
@@ -40,7 +48,7 @@ use ort::session::Session;
 use ort::value::Tensor;
 use serde::Deserialize;
 
-use crate::sentiment::{CustomerTurn, LexiconSentiment, SentimentModel};
+use crate::sentiment::{CustomerTurn, InContext, LexiconSentiment, SentimentModel};
 
 /// Tokens per encoder input, `[CLS]` and `[SEP]` included (the model's
 /// training length).
@@ -49,6 +57,8 @@ pub const MAX_TOKENS: usize = 128;
 const BATCH: usize = 32;
 /// Embedding width of all-MiniLM-L6-v2.
 const DIM: usize = 384;
+/// The head's features: the turn's embedding and its context's two.
+const FEATURES: usize = 3 * DIM;
 /// File name of the encoder in the models folder.
 pub const MODEL_FILE: &str = "sentiment-minilm-l6-3layers.int8.onnx";
 /// File name of the vocabulary in the models folder.
@@ -75,15 +85,20 @@ pub enum NeuralError {
     Model(String),
 }
 
-/// The classifier head: `weights[i]` is the row of embedding feature `i`,
-/// then one bias row; three columns (positive, neutral, negative).
+/// The classifier head: `weights[i]` is the row of feature `i`, then one
+/// bias row; three columns (positive, neutral, negative). The features are
+/// three embeddings: the customer's turn, the seller's turn before it (its
+/// last [`Head::context_tokens`] pieces) and the seller's turn after it (its
+/// first pieces); zeros where there is none.
 #[derive(Debug, Deserialize)]
 pub struct Head {
     /// Stored with results.
     pub name: String,
     /// Column order.
     pub labels: Vec<String>,
-    /// 385 rows of 3.
+    /// Word pieces of a seller's turn read as context.
+    pub context_tokens: usize,
+    /// 3 × 384 + 1 rows of 3.
     pub weights: Vec<[f32; 3]>,
     /// Sentences with the probabilities the training script computed, to
     /// check that this implementation matches it.
@@ -95,6 +110,12 @@ pub struct Head {
 pub struct HeadCheck {
     /// The sentence.
     pub text: String,
+    /// The seller's turn before it, or empty.
+    #[serde(default)]
+    pub before: String,
+    /// The seller's turn after it, or empty.
+    #[serde(default)]
+    pub after: String,
     /// Positive, neutral, negative.
     pub probabilities: [f32; 3],
 }
@@ -104,19 +125,27 @@ pub fn head() -> &'static Head {
     static HEAD: OnceLock<Head> = OnceLock::new();
     HEAD.get_or_init(|| {
         let head: Head = serde_json::from_str(HEAD_JSON).expect("data/sentiment_head.json is valid");
-        assert_eq!(head.weights.len(), DIM + 1, "sentiment head: one row per feature and a bias row");
+        assert_eq!(head.weights.len(), FEATURES + 1, "sentiment head: one row per feature and a bias row");
+        assert!(
+            head.context_tokens > 0 && head.context_tokens <= MAX_TOKENS - 2,
+            "sentiment head: context length"
+        );
         assert_eq!(head.labels, ["positive", "neutral", "negative"], "sentiment head: label order");
         head
     })
 }
 
 impl Head {
-    /// Class probabilities (positive, neutral, negative) of an embedding.
-    pub fn probabilities(&self, embedding: &[f32]) -> [f32; 3] {
-        let mut z = self.weights[DIM];
-        for (x, row) in embedding.iter().zip(&self.weights) {
-            for k in 0..3 {
-                z[k] += x * row[k];
+    /// Class probabilities (positive, neutral, negative) of a turn's
+    /// embedding and its context's ([`Head`]).
+    pub fn probabilities(&self, turn: &[f32], before: Option<&[f32]>, after: Option<&[f32]>) -> [f32; 3] {
+        let mut z = self.weights[FEATURES];
+        for (part, x) in [Some(turn), before, after].into_iter().enumerate() {
+            let Some(x) = x else { continue };
+            for (x, row) in x.iter().zip(&self.weights[part * DIM..(part + 1) * DIM]) {
+                for k in 0..3 {
+                    z[k] += x * row[k];
+                }
             }
         }
         let max = z.iter().copied().fold(f32::NEG_INFINITY, f32::max);
@@ -280,9 +309,18 @@ pub fn model_files(dir: &Path) -> Option<(PathBuf, PathBuf)> {
     (model.is_file() && vocab.is_file()).then_some((model, vocab))
 }
 
-/// One encoder input: which text it belongs to and its ids.
+/// What an encoder input is: (part of) the `n`-th turn, or the seller's
+/// turn before or after it.
+#[derive(Clone, Copy)]
+enum Slot {
+    Turn(usize),
+    Before(usize),
+    After(usize),
+}
+
+/// One encoder input: what it is and its ids.
 struct Piece {
-    text: usize,
+    slot: Slot,
     ids: Vec<i64>,
 }
 
@@ -298,8 +336,7 @@ impl NeuralSentiment {
         // The head only makes sense on the encoder it was trained on: an
         // older file (all six layers) under a configured path would give
         // confident nonsense.
-        let texts: Vec<&str> = loaded.head.checks.iter().map(|c| c.text.as_str()).collect();
-        let got = loaded.probabilities(&texts).map_err(NeuralError::Model)?;
+        let got = loaded.probabilities(&head_checks(loaded.head)).map_err(NeuralError::Model)?;
         check_head(loaded.head, &got).map_err(|why| {
             NeuralError::Model(format!(
                 "{}: not the encoder the sentiment head `{}` was trained on ({why}); fetch it again with \
@@ -379,27 +416,28 @@ impl NeuralSentiment {
     /// ends (a sentence longer than the limit is cut at the limit).
     fn pieces(&self, index: usize, text: &str, out: &mut Vec<Piece>) {
         let ids = self.vocab.ids(text);
+        let piece = |ids: &[i64]| Piece { slot: Slot::Turn(index), ids: self.wrap(ids) };
         if ids.len() <= MAX_TOKENS - 2 {
-            out.push(Piece { text: index, ids: self.wrap(&ids) });
+            out.push(piece(&ids));
             return;
         }
         let mut current: Vec<i64> = Vec::new();
         for sentence in crate::text::sentences(text) {
             let s = self.vocab.ids(sentence);
             if !current.is_empty() && current.len() + s.len() > MAX_TOKENS - 2 {
-                out.push(Piece { text: index, ids: self.wrap(&current) });
+                out.push(piece(&current));
                 current.clear();
             }
             for chunk in s.chunks(MAX_TOKENS - 2) {
                 if current.len() + chunk.len() > MAX_TOKENS - 2 {
-                    out.push(Piece { text: index, ids: self.wrap(&current) });
+                    out.push(piece(&current));
                     current.clear();
                 }
                 current.extend_from_slice(chunk);
             }
         }
         if !current.is_empty() {
-            out.push(Piece { text: index, ids: self.wrap(&current) });
+            out.push(piece(&current));
         }
     }
 
@@ -411,30 +449,62 @@ impl NeuralSentiment {
         v
     }
 
-    /// Class probabilities (positive, neutral, negative) of each text, or the
-    /// encoder's error.
-    pub fn probabilities(&self, texts: &[&str]) -> Result<Vec<[f32; 3]>, String> {
+    /// Class probabilities (positive, neutral, negative) of each turn in its
+    /// context, or the encoder's error.
+    pub fn probabilities(&self, turns: &[InContext<'_>]) -> Result<Vec<[f32; 3]>, String> {
+        let context = self.head.context_tokens;
         let mut pieces = Vec::new();
-        for (i, t) in texts.iter().enumerate() {
-            self.pieces(i, t, &mut pieces);
+        for (i, turn) in turns.iter().enumerate() {
+            self.pieces(i, turn.text, &mut pieces);
+            if let Some(before) = turn.before {
+                let ids = self.vocab.ids(before);
+                let last = &ids[ids.len().saturating_sub(context)..];
+                pieces.push(Piece { slot: Slot::Before(i), ids: self.wrap(last) });
+            }
+            if let Some(after) = turn.after {
+                let ids = self.vocab.ids(after);
+                pieces.push(Piece { slot: Slot::After(i), ids: self.wrap(&ids[..ids.len().min(context)]) });
+            }
         }
         // Similar lengths together: less padding.
         let mut order: Vec<&Piece> = pieces.iter().collect();
         order.sort_by_key(|p| p.ids.len());
-        let mut sums = vec![([0f32; 3], 0f32); texts.len()];
+        let mut parts: Vec<(usize, f32, Vec<f32>)> = Vec::new();
+        let mut before = vec![None; turns.len()];
+        let mut after = vec![None; turns.len()];
         for batch in order.chunks(BATCH) {
             for (p, e) in batch.iter().zip(self.embed(batch)?) {
-                let probs = self.head.probabilities(&e);
-                let w = p.ids.len() as f32;
-                let (acc, total) = &mut sums[p.text];
-                for k in 0..3 {
-                    acc[k] += probs[k] * w;
+                match p.slot {
+                    Slot::Turn(i) => parts.push((i, p.ids.len() as f32, e)),
+                    Slot::Before(i) => before[i] = Some(e),
+                    Slot::After(i) => after[i] = Some(e),
                 }
-                *total += w;
             }
+        }
+        // A long turn read in pieces: the pieces' probabilities, weighted by
+        // their tokens.
+        let mut sums = vec![([0f32; 3], 0f32); turns.len()];
+        for (i, w, e) in parts {
+            let probs = self.head.probabilities(&e, before[i].as_deref(), after[i].as_deref());
+            let (acc, total) = &mut sums[i];
+            for k in 0..3 {
+                acc[k] += probs[k] * w;
+            }
+            *total += w;
         }
         Ok(sums.into_iter().map(|(acc, total)| acc.map(|v| v / total.max(f32::MIN_POSITIVE))).collect())
     }
+}
+
+/// The head file's check sentences, in their context.
+pub fn head_checks(head: &Head) -> Vec<InContext<'_>> {
+    fn context(s: &str) -> Option<&str> {
+        (!s.is_empty()).then_some(s)
+    }
+    head.checks
+        .iter()
+        .map(|c| InContext { text: &c.text, before: context(&c.before), after: context(&c.after) })
+        .collect()
 }
 
 /// How far a check sentence's probabilities may be from the training
@@ -467,7 +537,7 @@ pub fn score_of(p: [f32; 3]) -> SentimentScore {
 
 impl SentimentModel for NeuralSentiment {
     fn name(&self) -> &'static str {
-        "minilm-l6x3-int8-lr-v2"
+        "minilm-l6x3-int8-lr-ctx-v3"
     }
 
     fn score(&self, text: &str) -> SentimentScore {
@@ -475,9 +545,14 @@ impl SentimentModel for NeuralSentiment {
     }
 
     fn score_many(&self, texts: &[&str]) -> Vec<SentimentScore> {
-        match self.probabilities(texts) {
+        let turns: Vec<InContext<'_>> = texts.iter().map(|t| InContext::alone(t)).collect();
+        self.score_in_context(&turns)
+    }
+
+    fn score_in_context(&self, turns: &[InContext<'_>]) -> Vec<SentimentScore> {
+        match self.probabilities(turns) {
             Ok(p) => p.into_iter().map(score_of).collect(),
-            Err(_) => texts.iter().map(|t| self.fallback.score(t)).collect(),
+            Err(_) => turns.iter().map(|t| self.fallback.score(t.text)).collect(),
         }
     }
 
@@ -498,9 +573,9 @@ pub const QUESTION_WEIGHT: f64 = 0.5;
 /// Turns of at most this many words are left out (unless all are).
 pub const SHORT_TURN_WORDS: u32 = 3;
 /// Call score at or above which the call is positive.
-pub const CALL_POSITIVE: f64 = 0.1;
+pub const CALL_POSITIVE: f64 = 0.15;
 /// Call score at or below which the call is negative.
-pub const CALL_NEGATIVE: f64 = -0.25;
+pub const CALL_NEGATIVE: f64 = -0.2;
 
 /// The conversation-aware call sentiment of the neural model, chosen out of
 /// fold on the train splits of `tools/eval/sentiment` (docs/signals.md,
@@ -611,7 +686,7 @@ mod tests {
     #[test]
     fn head_is_a_distribution() {
         let h = head();
-        let p = h.probabilities(&[0.05; DIM]);
+        let p = h.probabilities(&[0.05; DIM], Some(&[0.05; DIM]), None);
         assert!((p.iter().sum::<f32>() - 1.0).abs() < 1e-5);
         assert_eq!(score_of([0.2, 0.3, 0.5]).label, SentimentLabel::Negative);
         assert_eq!(score_of([0.5, 0.3, 0.2]).label, SentimentLabel::Positive);

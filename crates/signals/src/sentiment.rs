@@ -45,6 +45,13 @@ pub trait SentimentModel: Send + Sync + std::fmt::Debug {
     fn score_many(&self, texts: &[&str]) -> Vec<SentimentScore> {
         texts.iter().map(|t| self.score(t)).collect()
     }
+    /// The sentiments of customer turns read with the seller's turns around
+    /// them ([`InContext`]); a model that reads context overrides it, the
+    /// default scores each turn alone ([`SentimentModel::score_many`]).
+    fn score_in_context(&self, turns: &[InContext<'_>]) -> Vec<SentimentScore> {
+        let texts: Vec<&str> = turns.iter().map(|t| t.text).collect();
+        self.score_many(&texts)
+    }
     /// Whether the model reads `language`. A call in a language the model
     /// does not read gets no sentiment at all (no call label, no timeline),
     /// never a score made from words it does not know. The default: English.
@@ -66,6 +73,26 @@ pub trait SentimentModel: Send + Sync + std::fmt::Debug {
             let score = turns.iter().map(|t| t.score.score * f64::from(t.words)).sum::<f64>() / weight;
             SentimentScore { label: label_for(score), score }
         })
+    }
+}
+
+/// A customer turn with the seller's turns just before and after it: how
+/// the seller asked ("Is the new price okay?") and answered ("I'm sorry to
+/// hear that") is part of what the customer's words mean.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InContext<'a> {
+    /// The customer's turn.
+    pub text: &'a str,
+    /// The seller's turn just before it, if the turn before is the seller's.
+    pub before: Option<&'a str>,
+    /// The seller's turn just after it, if the turn after is the seller's.
+    pub after: Option<&'a str>,
+}
+
+impl<'a> InContext<'a> {
+    /// A turn read alone.
+    pub fn alone(text: &'a str) -> Self {
+        InContext { text, before: None, after: None }
     }
 }
 
@@ -91,6 +118,9 @@ impl<T: SentimentModel + ?Sized> SentimentModel for std::sync::Arc<T> {
     }
     fn score_many(&self, texts: &[&str]) -> Vec<SentimentScore> {
         (**self).score_many(texts)
+    }
+    fn score_in_context(&self, turns: &[InContext<'_>]) -> Vec<SentimentScore> {
+        (**self).score_in_context(turns)
     }
     fn whole_turns(&self) -> bool {
         (**self).whole_turns()

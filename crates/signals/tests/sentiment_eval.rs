@@ -1,9 +1,10 @@
 //! Customer sentiment, neural model and lexicon side by side, on
-//! - the hand-labelled sets `tools/eval/sentiment/calls.jsonl` (44 calls) and
-//!   `calls-2.jsonl` (78 calls, written later): their `train` splits trained
-//!   the head and chose the encoder layer and the aggregation rule; the first
-//!   set's `test` split (`test`) and the second's (`test-2`) chose nothing, and
-//!   `test-2` was written after every earlier choice too, and
+//! - the hand-labelled sets of `tools/eval/sentiment/` (`calls.jsonl`, 44
+//!   calls; `calls-2.jsonl`, 78; `calls-3a/b/c.jsonl`, 117 train calls;
+//!   `calls-4.jsonl`, 30 test calls, written last): their `train` splits
+//!   trained the head and chose the encoder layer, the context and the
+//!   aggregation rule; the test splits (`test`, `test-2`, `test-3`) chose
+//!   nothing, and `test-3` was written after every earlier choice, and
 //! - the six eval-dev calls (`tests/dev/`).
 //!
 //! Run with `--nocapture` for the confusion tables (`docs/signals.md` records
@@ -18,7 +19,7 @@ use std::sync::Arc;
 use callscope_model::{Role, SentimentLabel, Transcript};
 use callscope_signals::neural::{self, NeuralSentiment};
 use callscope_signals::{
-    LexiconSentiment, SentimentModel, SignalExtractor, SignalSettings, TrackerMatcher, Trackers,
+    InContext, LexiconSentiment, SentimentModel, SignalExtractor, SignalSettings, TrackerMatcher, Trackers,
 };
 use serde_json::{Value, json};
 
@@ -63,10 +64,21 @@ fn label(v: &Value) -> SentimentLabel {
     }
 }
 
-/// The labelled sets' calls; the second set's test split is `test-2`.
+/// The test splits, in report order.
+const TEST_SPLITS: [&str; 3] = ["test", "test-2", "test-3"];
+
+/// The labelled sets' calls; the second set's test split is `test-2`, the
+/// fourth's `test-3`.
 fn labelled_calls() -> Vec<Value> {
     let mut calls = Vec::new();
-    for (file, test) in [("calls.jsonl", "test"), ("calls-2.jsonl", "test-2")] {
+    for (file, test) in [
+        ("calls.jsonl", "test"),
+        ("calls-2.jsonl", "test-2"),
+        ("calls-3a.jsonl", "-"),
+        ("calls-3b.jsonl", "-"),
+        ("calls-3c.jsonl", "-"),
+        ("calls-4.jsonl", "test-3"),
+    ] {
         let text = std::fs::read_to_string(root().join("tools/eval/sentiment").join(file)).expect(file);
         for line in text.lines() {
             let mut call: Value = serde_json::from_str(line).expect("json line");
@@ -117,8 +129,40 @@ fn dev_calls() -> Vec<(Transcript, Value)> {
 }
 
 struct Report {
-    /// Call-level accuracy: train splits, test, test-2, dev set.
-    calls: [f64; 4],
+    /// Call-level accuracy: train splits, test, test-2, test-3, dev set.
+    calls: [f64; 5],
+}
+
+/// Each customer line of `lines` (objects with `role` and `text`) with the
+/// seller's lines just before and after it.
+fn customer_lines_in_context<'a>(lines: &[&'a Value]) -> Vec<(&'a Value, InContext<'a>)> {
+    let seller = |i: Option<usize>| {
+        i.and_then(|i| lines.get(i)).filter(|l| l["role"] == "seller").and_then(|l| l["text"].as_str())
+    };
+    lines
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l["role"] == "customer")
+        .map(|(i, l)| {
+            let text = l["text"].as_str().expect("text");
+            (*l, InContext { text, before: seller(i.checked_sub(1)), after: seller(Some(i + 1)) })
+        })
+        .collect()
+}
+
+/// Labels of customer lines: in context for a model that reads whole turns,
+/// else as the extractor scores an utterance (the lexicon, by sentences).
+fn line_labels(
+    model: &dyn SentimentModel,
+    extractor: &SignalExtractor<Arc<dyn SentimentModel>>,
+    lines: &[(&Value, InContext<'_>)],
+) -> Vec<callscope_model::SentimentScore> {
+    if model.whole_turns() {
+        let turns: Vec<InContext<'_>> = lines.iter().map(|(_, c)| *c).collect();
+        model.score_in_context(&turns)
+    } else {
+        lines.iter().map(|(_, c)| extractor.utterance_sentiment(c.text)).collect()
+    }
 }
 
 fn evaluate(name: &str, model: Arc<dyn SentimentModel>) -> Report {
@@ -127,15 +171,14 @@ fn evaluate(name: &str, model: Arc<dyn SentimentModel>) -> Report {
             .with_sentiment(model.clone());
     let calls = labelled_calls();
     let mut out = format!("\n===== {name} ({}) =====\n", model.name());
-    let mut accuracies = [0.0; 4];
-    for (i, split) in ["train", "test", "test-2"].iter().enumerate() {
+    let mut accuracies = [0.0; 5];
+    for (i, split) in ["train"].iter().chain(&TEST_SPLITS).enumerate() {
         let mut call_rows = Vec::new();
         let mut line_rows = Vec::new();
         for call in calls.iter().filter(|c| c["split"] == *split) {
-            let lines: Vec<&Value> =
-                call["lines"].as_array().expect("lines").iter().filter(|l| l["role"] == "customer").collect();
-            for line in &lines {
-                let got = extractor.utterance_sentiment(line["text"].as_str().expect("text"));
+            let all: Vec<&Value> = call["lines"].as_array().expect("lines").iter().collect();
+            let lines = customer_lines_in_context(&all);
+            for ((line, _), got) in lines.iter().zip(line_labels(model.as_ref(), &extractor, &lines)) {
                 line_rows.push((label(&line["label"]), got.label));
                 if std::env::var_os("SHOW_SENTIMENT_ERRORS").is_some()
                     && line_rows.last().is_some_and(|r| r.0 != r.1)
@@ -182,18 +225,15 @@ fn evaluate(name: &str, model: Arc<dyn SentimentModel>) -> Report {
         let s = extractor.extract(&t);
         let got = s.sentiment.customer.expect("the customer speaks").label;
         call_rows.push((label(&truth["expected_call_sentiment"]), got));
-        for turn in truth["turns"]
-            .as_array()
-            .expect("turns")
-            .iter()
-            .filter(|x| x["kind"] == "turn" && x["role"] == "customer")
-        {
-            let got = extractor.utterance_sentiment(turn["text"].as_str().unwrap_or_default()).label;
-            line_rows.push((label(&turn["expected_sentiment"]), got));
+        let turns: Vec<&Value> =
+            truth["turns"].as_array().expect("turns").iter().filter(|x| x["kind"] == "turn").collect();
+        let lines = customer_lines_in_context(&turns);
+        for ((turn, _), got) in lines.iter().zip(line_labels(model.as_ref(), &extractor, &lines)) {
+            line_rows.push((label(&turn["expected_sentiment"]), got.label));
         }
     }
     let (table, acc) = confusion_table(&call_rows);
-    accuracies[3] = acc;
+    accuracies[4] = acc;
     out += &format!("eval-dev: calls\n{table}eval-dev: customer lines\n{}", confusion_table(&line_rows).0);
     eprintln!("{out}");
     Report { calls: accuracies }
@@ -205,8 +245,7 @@ fn evaluate(name: &str, model: Arc<dyn SentimentModel>) -> Report {
 fn neural_model_matches_the_training_script() {
     let Some(model) = neural_model() else { return };
     let head = neural::head();
-    let texts: Vec<&str> = head.checks.iter().map(|c| c.text.as_str()).collect();
-    let got = model.probabilities(&texts).expect("runs");
+    let got = model.probabilities(&neural::head_checks(head)).expect("runs");
     for (check, p) in head.checks.iter().zip(got) {
         for k in 0..3 {
             assert!(
@@ -225,19 +264,21 @@ fn customer_sentiment_quality() {
     let Some(model) = neural_model() else { return };
     let neural = evaluate("neural", Arc::new(model));
     eprintln!(
-        "call-level accuracy [train, test, test-2, dev]: lexicon {:?}, neural {:?}",
+        "call-level accuracy [train, test, test-2, test-3, dev]: lexicon {:?}, neural {:?}",
         lexicon.calls, neural.calls
     );
     // Guards against regressions of the figures in docs/signals.md (test
-    // 12/18, test-2 18/30, eval-dev 5/6), one call of slack on each test
-    // split for last-bit differences between CPUs' float kernels; the issue's
-    // target (85 %) is not met on either test split, so it is not asserted.
-    assert!(neural.calls[1] >= 11.0 / 18.0 - 1e-9, "test split: {:?}", neural.calls);
-    assert!(neural.calls[2] >= 17.0 / 30.0 - 1e-9, "test-2 split: {:?}", neural.calls);
-    assert!(neural.calls[3] >= 5.0 / 6.0 - 1e-9, "eval-dev: {:?}", neural.calls);
-    let held_out = |r: &Report| r.calls[1] * 18.0 + r.calls[2] * 30.0;
+    // 14/18, test-2 24/30, test-3 24/30, eval-dev 5/6), one call of slack on
+    // each test split for last-bit differences between CPUs' float kernels;
+    // the target (85 %) is not met on the test splits, so it is not
+    // asserted.
+    assert!(neural.calls[1] >= 13.0 / 18.0 - 1e-9, "test split: {:?}", neural.calls);
+    assert!(neural.calls[2] >= 23.0 / 30.0 - 1e-9, "test-2 split: {:?}", neural.calls);
+    assert!(neural.calls[3] >= 23.0 / 30.0 - 1e-9, "test-3 split: {:?}", neural.calls);
+    assert!(neural.calls[4] >= 5.0 / 6.0 - 1e-9, "eval-dev: {:?}", neural.calls);
+    let held_out = |r: &Report| r.calls[1] * 18.0 + r.calls[2] * 30.0 + r.calls[3] * 30.0;
     assert!(
-        held_out(&neural) > held_out(&lexicon) + 1.5,
+        held_out(&neural) > held_out(&lexicon) + 10.0,
         "the neural model must beat the lexicon on the test splits: {:?} vs {:?}",
         neural.calls,
         lexicon.calls

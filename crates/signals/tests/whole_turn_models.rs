@@ -1,18 +1,22 @@
 //! A model that reads whole turns (the neural one) is given the customer's
-//! turns only; the seller's turns in the timeline get the lexicon's score.
+//! turns only, each with the seller's turns just before and after it as
+//! context; the seller's turns in the timeline get the lexicon's score.
 //! A stand-in model records what it was asked.
 
 use std::sync::Mutex;
 
 use callscope_model::{Role, SentimentLabel, SentimentScore, Transcript};
 use callscope_signals::{
-    LexiconSentiment, SentimentModel, SignalExtractor, SignalSettings, TrackerMatcher, Trackers,
+    InContext, LexiconSentiment, SentimentModel, SignalExtractor, SignalSettings, TrackerMatcher, Trackers,
 };
 use serde_json::json;
 
+/// (turn, seller's turn before, seller's turn after).
+type Asked = (String, Option<String>, Option<String>);
+
 #[derive(Debug, Default)]
 struct Recorder {
-    asked: Mutex<Vec<String>>,
+    asked: Mutex<Vec<Asked>>,
 }
 
 impl SentimentModel for Recorder {
@@ -20,8 +24,15 @@ impl SentimentModel for Recorder {
         "recorder"
     }
     fn score(&self, text: &str) -> SentimentScore {
-        self.asked.lock().expect("lock").push(text.to_owned());
-        SentimentScore { label: SentimentLabel::Positive, score: 0.9 }
+        self.score_in_context(&[InContext::alone(text)]).remove(0)
+    }
+    fn score_in_context(&self, turns: &[InContext<'_>]) -> Vec<SentimentScore> {
+        let owned = |s: Option<&str>| s.map(str::to_owned);
+        self.asked
+            .lock()
+            .expect("lock")
+            .extend(turns.iter().map(|t| (t.text.to_owned(), owned(t.before), owned(t.after))));
+        vec![SentimentScore { label: SentimentLabel::Positive, score: 0.9 }; turns.len()]
     }
     fn whole_turns(&self) -> bool {
         true
@@ -58,7 +69,15 @@ fn the_model_reads_the_customers_turns_and_the_lexicon_the_sellers() {
     );
     let signals = extractor.extract(&transcript);
     let asked = extractor.model().asked.lock().expect("lock").clone();
-    assert_eq!(asked, ["We noticed. What happens now?", "Fine, send it over and we'll test it."]);
+    let some = |i: usize| Some(lines[i].1.to_owned());
+    assert_eq!(
+        asked,
+        [
+            (lines[1].1.to_owned(), some(0), some(2)),
+            // The call ends with the customer: nothing after.
+            (lines[3].1.to_owned(), some(2), None),
+        ]
+    );
     let timeline = &signals.sentiment.timeline;
     assert_eq!(timeline.len(), 4);
     for point in timeline {

@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """Reproduces how the sentiment model's choices were made (docs/signals.md,
-"Which layer" and "Call-level aggregation"): on the TRAIN splits only, out of
-fold (five folds by call, so no call is scored by a head that saw it).
+"Which layer", "Context" and "Call-level aggregation"): on the TRAIN splits
+only, out of fold (five folds by call, so no call is scored by a head that saw
+it).
 
 For each encoder given, it trains the head as train_sentiment_head.py does
-(the same tweets, tokenizer and regression) and prints
+(the same tweets, tokenizer, features and regression), and once more on the
+customer line alone (no seller context), and prints for each
   - the share of customer lines read right out of fold, and
   - the share of calls the call rule labels right from those out-of-fold
     line scores, for the shipped rule and the best cell of a small grid
@@ -29,9 +31,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "models"))
 import train_sentiment_head as t  # noqa: E402
 
-CALLS = [os.path.join(HERE, "calls.jsonl"), os.path.join(HERE, "calls-2.jsonl")]
+CALLS = [os.path.join(HERE, f) for f in
+         ("calls.jsonl", "calls-2.jsonl", "calls-3a.jsonl", "calls-3b.jsonl", "calls-3c.jsonl")]
 # The shipped rule (crates/signals/src/neural.rs): recency, positive, negative.
-SHIPPED = (6.0, 0.10, -0.25)
+SHIPPED = (6.0, 0.15, -0.20)
 
 
 def call_label(turns, recency, pos, neg):
@@ -51,44 +54,49 @@ def main():
     general = t.general_sample(wheel)
     calls = [json.loads(line) for path in CALLS for line in open(path, encoding="utf-8")]
     train = [c for c in calls if c["split"] == "train"]
-    lines = [(l["text"], t.LABELS.index(l["label"]), c["call_id"]) for c in train
-             for l in c["lines"] if l["role"] == "customer"]
+    lines = [(text, t.LABELS.index(label), c["call_id"], before, after) for c in train
+             for text, label, before, after in t.in_context(c)]
     truth = {c["call_id"]: t.LABELS.index(c["call_label"]) for c in train}
     ids = sorted(truth)
-    fold = np.array([ids.index(c) % 5 for _, _, c in lines])
+    fold = np.array([ids.index(c) % 5 for _, _, c, _, _ in lines])
     yg = np.array([y for _, y in general])
-    y = np.array([label for _, label, _ in lines])
+    y = np.array([label for _, label, _, _, _ in lines])
     for encoder in encoders:
         cache = encoder + ".choose-cache.npz"
-        if os.path.exists(cache):
+        if os.path.exists(cache) and len(np.load(cache)["xl"]) == len(lines):
             d = np.load(cache)
             xg, xl = d["xg"], d["xl"]
         else:
             opts = ort.SessionOptions()
             opts.intra_op_num_threads = 2
             session = ort.InferenceSession(encoder, opts)
-            xg = t.embed(session, vocab, [x for x, _ in general])
-            xl = t.embed(session, vocab, [x for x, _, _ in lines])
+            xg = t.features(session, vocab, [(x, "", "") for x, _ in general])
+            xl = t.features(session, vocab, [(x, b, a) for x, _, _, b, a in lines])
             np.savez(cache, xg=xg, xl=xl)
-        prob = np.zeros((len(lines), 3))
-        for k in range(5):
-            m = fold != k
-            W = t.train(np.vstack([xg, xl[m]]), np.concatenate([yg, y[m]]),
-                        np.array([1.0] * len(xg) + [t.IN_DOMAIN_WEIGHT] * int(m.sum())))
-            prob[~m] = t.predict(W, xl[~m])
-        by = {}
-        for (text, _, c), p in zip(lines, prob):
-            by.setdefault(c, []).append((text, p[0] - p[2]))
+        for name, width in (("with the seller's lines around", xl.shape[1]), ("the line alone", 384)):
+            prob = np.zeros((len(lines), 3))
+            for k in range(5):
+                m = fold != k
+                W = t.train(np.vstack([xg[:, :width], xl[m, :width]]), np.concatenate([yg, y[m]]),
+                            np.array([1.0] * len(xg) + [t.IN_DOMAIN_WEIGHT] * int(m.sum())))
+                prob[~m] = t.predict(W, xl[~m, :width])
+            by = {}
+            for (text, _, c, _, _), p in zip(lines, prob):
+                by.setdefault(c, []).append((text, p[0] - p[2]))
 
-        def accuracy(rule):
-            return np.mean([call_label(v, *rule) == truth[c] for c, v in by.items()])
+            def accuracy(rule):
+                return np.mean([call_label(v, *rule) == truth[c] for c, v in by.items()])
 
-        grid = {r: accuracy(r) for r in itertools.product((0.0, 1.0, 3.0, 6.0), (0.0, 0.05, 0.1, 0.15, 0.2),
-                                                           (-0.05, -0.1, -0.15, -0.2, -0.25, -0.3))}
-        best = max(grid, key=grid.get)
-        print(f"{os.path.basename(encoder)}: lines {np.mean(prob.argmax(1) == y):.3f} ({len(y)}), "
-              f"calls {accuracy(SHIPPED):.3f} with the shipped rule {SHIPPED}, "
-              f"best {grid[best]:.3f} at {best} ({len(truth)} calls)")
+            grid = {r: accuracy(r) for r in itertools.product(
+                (0.0, 1.0, 3.0, 6.0), (0.0, 0.05, 0.1, 0.15, 0.2), (-0.05, -0.1, -0.15, -0.2, -0.25, -0.3))}
+            best = max(grid, key=grid.get)
+            print(f"{os.path.basename(encoder)}, {name}: lines {np.mean(prob.argmax(1) == y):.3f} ({len(y)}), "
+                  f"calls {accuracy(SHIPPED):.3f} with the shipped rule {SHIPPED}, "
+                  f"best {grid[best]:.3f} at {best} ({len(truth)} calls)")
+            if name.startswith("with"):
+                around = [(r, p, n) for r in (3.0, 6.0) for p in (0.1, 0.15, 0.2) for n in (-0.15, -0.2, -0.25)]
+                print("  around the shipped rule: " + ", ".join(f"{r:g}/{p}/{n}: {grid[(r, p, n)]:.3f}"
+                                                             for r, p, n in around))
 
 
 if __name__ == "__main__":

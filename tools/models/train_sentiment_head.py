@@ -42,7 +42,7 @@ MAX_TOKENS = 128
 MIN_CONFIDENCE = 0.6
 PER_CLASS = 3000
 IN_DOMAIN_WEIGHT = 80.0
-CONTEXT_TOKENS = 32
+CONTEXT_TOKENS = 16
 L2 = 1e-4
 LABELS = ["positive", "neutral", "negative"]
 SEED = 19
@@ -123,21 +123,32 @@ def features(session, vocab, items, batch=32):
     dynamic int8 quantization scales by the whole batch, so an embedding
     depends slightly on what it is batched with, and the check sentences must
     come out as Rust computes them."""
-    pieces = []
+    pieces, contexts, uses = [], {}, []
     for i, (line, before, after) in enumerate(items):
-        pieces.append((0, i, encode(line, vocab)))
-        if before:
-            pieces.append((1, i, context_ids(before, vocab, True)))
-        if after:
-            pieces.append((2, i, context_ids(after, vocab, False)))
+        pieces.append(("line", i, encode(line, vocab)))
+        for part, text in ((1, before), (2, after)):
+            if text:
+                ids = tuple(context_ids(text, vocab, part == 1))
+                if ids not in contexts:
+                    # A short seller line is the context after one line and
+                    # before the next: encoded once, as the Rust code does.
+                    contexts[ids] = len(contexts)
+                    pieces.append(("context", contexts[ids], list(ids)))
+                uses.append((i, part, contexts[ids]))
     order = sorted(range(len(pieces)), key=lambda k: len(pieces[k][2]))
     out = np.zeros((len(items), 3 * 384), np.float32)
+    embedded = np.zeros((len(contexts), 384), np.float32)
     for b in range(0, len(order), batch):
         chunk = [pieces[k] for k in order[b : b + batch]]
-        for (part, i, _), e in zip(chunk, embed_ids(session, [ids for _, _, ids in chunk])):
-            out[i, part * 384 : (part + 1) * 384] = e
+        for (kind, i, _), e in zip(chunk, embed_ids(session, [ids for _, _, ids in chunk])):
+            if kind == "line":
+                out[i, :384] = e
+            else:
+                embedded[i] = e
         if b % (batch * 50) == 0:
             print(f"  embedded {b + len(chunk)}/{len(pieces)}", file=sys.stderr)
+    for i, part, c in uses:
+        out[i, part * 384 : (part + 1) * 384] = embedded[c]
     return out
 
 

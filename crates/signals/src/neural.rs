@@ -309,13 +309,12 @@ pub fn model_files(dir: &Path) -> Option<(PathBuf, PathBuf)> {
     (model.is_file() && vocab.is_file()).then_some((model, vocab))
 }
 
-/// What an encoder input is: (part of) the `n`-th turn, or the seller's
-/// turn before or after it.
+/// What an encoder input is: (part of) the `n`-th turn, or the `n`-th
+/// distinct context (a seller's turn's edge).
 #[derive(Clone, Copy)]
 enum Slot {
     Turn(usize),
-    Before(usize),
-    After(usize),
+    Context(usize),
 }
 
 /// One encoder input: what it is and its ids.
@@ -454,38 +453,49 @@ impl NeuralSentiment {
     pub fn probabilities(&self, turns: &[InContext<'_>]) -> Result<Vec<[f32; 3]>, String> {
         let context = self.head.context_tokens;
         let mut pieces = Vec::new();
+        // A seller's turn of at most `context` pieces is the context after
+        // one customer turn and before the next: encoded once.
+        let mut contexts: HashMap<Vec<i64>, usize> = HashMap::new();
+        let mut context_of = |ids: &[i64], pieces: &mut Vec<Piece>| {
+            let ids = self.wrap(ids);
+            let n = contexts.len();
+            *contexts.entry(ids.clone()).or_insert_with(|| {
+                pieces.push(Piece { slot: Slot::Context(n), ids });
+                n
+            })
+        };
+        let mut before = vec![None; turns.len()];
+        let mut after = vec![None; turns.len()];
         for (i, turn) in turns.iter().enumerate() {
             self.pieces(i, turn.text, &mut pieces);
-            if let Some(before) = turn.before {
-                let ids = self.vocab.ids(before);
-                let last = &ids[ids.len().saturating_sub(context)..];
-                pieces.push(Piece { slot: Slot::Before(i), ids: self.wrap(last) });
+            if let Some(text) = turn.before {
+                let ids = self.vocab.ids(text);
+                before[i] = Some(context_of(&ids[ids.len().saturating_sub(context)..], &mut pieces));
             }
-            if let Some(after) = turn.after {
-                let ids = self.vocab.ids(after);
-                pieces.push(Piece { slot: Slot::After(i), ids: self.wrap(&ids[..ids.len().min(context)]) });
+            if let Some(text) = turn.after {
+                let ids = self.vocab.ids(text);
+                after[i] = Some(context_of(&ids[..ids.len().min(context)], &mut pieces));
             }
         }
         // Similar lengths together: less padding.
         let mut order: Vec<&Piece> = pieces.iter().collect();
         order.sort_by_key(|p| p.ids.len());
         let mut parts: Vec<(usize, f32, Vec<f32>)> = Vec::new();
-        let mut before = vec![None; turns.len()];
-        let mut after = vec![None; turns.len()];
+        let mut embedded: Vec<Vec<f32>> = vec![Vec::new(); contexts.len()];
         for batch in order.chunks(BATCH) {
             for (p, e) in batch.iter().zip(self.embed(batch)?) {
                 match p.slot {
                     Slot::Turn(i) => parts.push((i, p.ids.len() as f32, e)),
-                    Slot::Before(i) => before[i] = Some(e),
-                    Slot::After(i) => after[i] = Some(e),
+                    Slot::Context(c) => embedded[c] = e,
                 }
             }
         }
+        let context = |c: Option<usize>| c.map(|c| embedded[c].as_slice());
         // A long turn read in pieces: the pieces' probabilities, weighted by
         // their tokens.
         let mut sums = vec![([0f32; 3], 0f32); turns.len()];
         for (i, w, e) in parts {
-            let probs = self.head.probabilities(&e, before[i].as_deref(), after[i].as_deref());
+            let probs = self.head.probabilities(&e, context(before[i]), context(after[i]));
             let (acc, total) = &mut sums[i];
             for k in 0..3 {
                 acc[k] += probs[k] * w;

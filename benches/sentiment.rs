@@ -88,13 +88,10 @@ fn main() {
     }
     // The customer's turns with the seller's turns around them, as the
     // extractor reads them.
-    let seller = |t: Option<usize>| {
-        t.filter(|&t| t < seg.turns.len() && seg.turns[t].role == Role::Seller).map(|t| texts[t].as_str())
-    };
-    let customer_turns: Vec<InContext<'_>> = (0..seg.turns.len())
-        .filter(|&t| seg.turns[t].role == Role::Customer)
-        .map(|t| InContext { text: &texts[t], before: seller(t.checked_sub(1)), after: seller(Some(t + 1)) })
-        .collect();
+    let roles: Vec<Role> = seg.turns.iter().map(|t| t.role).collect();
+    let turn_texts: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let customer_turns: Vec<InContext<'_>> =
+        InContext::customer_turns(&roles, &turn_texts).into_iter().map(|(_, turn)| turn).collect();
     // `SENTIMENT_COMPARE=FILE`: another encoder (say, the whole six-layer
     // all-MiniLM-L6-v2 of the first model) timed in the same run, after the
     // shipped one; its labels are meaningless with the shipped head, only its

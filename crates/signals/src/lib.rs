@@ -334,6 +334,8 @@ impl<S: SentimentModel> SignalExtractor<S> {
                 })
                 .collect::<Vec<_>>()
         };
+        // Each turn's text, as the model reads it and as its words are counted.
+        let turn_texts: Vec<String> = turn_words.iter().map(|w| call.joined(w)).collect();
         let turn_scores: Vec<SentimentScore> = if !scored {
             Vec::new()
         } else if self.sentiment.whole_turns() {
@@ -343,22 +345,11 @@ impl<S: SentimentModel> SignalExtractor<S> {
             // The seller's turns (faded in the call's timeline) get the
             // lexicon's score: the model reads only their edges, as context
             // (benches/README.md, "Customer sentiment").
-            let is_customer = |t: usize| seg.turns[t].role == Role::Customer;
-            let texts: Vec<String> = turn_words.iter().map(|w| call.joined(w)).collect();
-            let seller = |t: Option<usize>| {
-                t.filter(|&t| t < seg.turns.len() && seg.turns[t].role == Role::Seller)
-                    .map(|t| texts[t].as_str())
-            };
-            let customer: Vec<usize> = (0..seg.turns.len()).filter(|&t| is_customer(t)).collect();
-            let turns: Vec<InContext<'_>> = customer
-                .iter()
-                .map(|&t| InContext {
-                    text: &texts[t],
-                    before: seller(t.checked_sub(1)),
-                    after: seller(Some(t + 1)),
-                })
-                .collect();
-            let mut scores = by_sentences(&LexiconSentiment, &|t| !is_customer(t));
+            let roles: Vec<Role> = seg.turns.iter().map(|t| t.role).collect();
+            let texts: Vec<&str> = turn_texts.iter().map(String::as_str).collect();
+            let (customer, turns): (Vec<usize>, Vec<InContext<'_>>) =
+                InContext::customer_turns(&roles, &texts).into_iter().unzip();
+            let mut scores = by_sentences(&LexiconSentiment, &|t| roles[t] != Role::Customer);
             for (&t, score) in customer.iter().zip(self.sentiment.score_in_context(&turns)) {
                 scores[t] = score;
             }
@@ -376,7 +367,7 @@ impl<S: SentimentModel> SignalExtractor<S> {
                     score,
                     // Counted in the text, not in the transcript's words:
                     // whisper glues some across punctuation ("Thanks,Sofia.").
-                    words: text::spoken_words(&call.joined(&turn_words[t])),
+                    words: text::spoken_words(&turn_texts[t]),
                     acknowledgement: acknowledgements[t],
                     question: turn_asks[t],
                 });

@@ -29,7 +29,7 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use callscope_model::{Language, SentimentLabel, SentimentScore};
+use callscope_model::{Language, Role, SentimentLabel, SentimentScore};
 
 use crate::text::token;
 
@@ -93,6 +93,25 @@ impl<'a> InContext<'a> {
     /// A turn read alone.
     pub fn alone(text: &'a str) -> Self {
         InContext { text, before: None, after: None }
+    }
+
+    /// Each customer turn of a call (`roles[i]` and `texts[i]` are turn
+    /// `i`'s), by index, with the seller's turns just before and after it.
+    pub fn customer_turns(roles: &[Role], texts: &[&'a str]) -> Vec<(usize, InContext<'a>)> {
+        let seller = |t: Option<usize>| t.filter(|&t| roles.get(t) == Some(&Role::Seller)).map(|t| texts[t]);
+        (0..roles.len().min(texts.len()))
+            .filter(|&t| roles[t] == Role::Customer)
+            .map(|t| {
+                (
+                    t,
+                    InContext {
+                        text: texts[t],
+                        before: seller(t.checked_sub(1)),
+                        after: seller(Some(t + 1)),
+                    },
+                )
+            })
+            .collect()
     }
 }
 

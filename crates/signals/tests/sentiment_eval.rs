@@ -136,18 +136,16 @@ struct Report {
 /// Each customer line of `lines` (objects with `role` and `text`) with the
 /// seller's lines just before and after it.
 fn customer_lines_in_context<'a>(lines: &[&'a Value]) -> Vec<(&'a Value, InContext<'a>)> {
-    let seller = |i: Option<usize>| {
-        i.and_then(|i| lines.get(i)).filter(|l| l["role"] == "seller").and_then(|l| l["text"].as_str())
-    };
-    lines
+    let roles: Vec<Role> = lines
         .iter()
-        .enumerate()
-        .filter(|(_, l)| l["role"] == "customer")
-        .map(|(i, l)| {
-            let text = l["text"].as_str().expect("text");
-            (*l, InContext { text, before: seller(i.checked_sub(1)), after: seller(Some(i + 1)) })
+        .map(|l| match l["role"].as_str() {
+            Some("seller") => Role::Seller,
+            Some("customer") => Role::Customer,
+            _ => Role::Other,
         })
-        .collect()
+        .collect();
+    let texts: Vec<&str> = lines.iter().map(|l| l["text"].as_str().unwrap_or_default()).collect();
+    InContext::customer_turns(&roles, &texts).into_iter().map(|(i, turn)| (lines[i], turn)).collect()
 }
 
 /// Labels of customer lines: in context for a model that reads whole turns,

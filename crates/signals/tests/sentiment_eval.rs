@@ -266,11 +266,11 @@ fn customer_sentiment_quality() {
         lexicon.calls, neural.calls
     );
     // Guards against regressions of the figures in docs/signals.md (test
-    // 14/18, test-2 23/30, test-3 25/30, eval-dev 4/6), one call of slack on
+    // 14/18, test-2 24/30, test-3 25/30, eval-dev 4/6), one call of slack on
     // each test split for last-bit differences between CPUs' float kernels;
     // the target (85 %) is not met, so it is not asserted.
     assert!(neural.calls[1] >= 13.0 / 18.0 - 1e-9, "test split: {:?}", neural.calls);
-    assert!(neural.calls[2] >= 22.0 / 30.0 - 1e-9, "test-2 split: {:?}", neural.calls);
+    assert!(neural.calls[2] >= 23.0 / 30.0 - 1e-9, "test-2 split: {:?}", neural.calls);
     assert!(neural.calls[3] >= 24.0 / 30.0 - 1e-9, "test-3 split: {:?}", neural.calls);
     assert!(neural.calls[4] >= 4.0 / 6.0 - 1e-9, "eval-dev: {:?}", neural.calls);
     let held_out = |r: &Report| r.calls[1] * 18.0 + r.calls[2] * 30.0 + r.calls[3] * 30.0;

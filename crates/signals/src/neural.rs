@@ -550,7 +550,7 @@ pub fn score_of(p: [f32; 3]) -> SentimentScore {
 
 impl SentimentModel for NeuralSentiment {
     fn name(&self) -> &'static str {
-        "minilm-l6x3-int8-lr-ctx-v3"
+        "minilm-l6x3-int8-lr-ctx-v4"
     }
 
     fn score(&self, text: &str) -> SentimentScore {

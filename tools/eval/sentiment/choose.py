@@ -68,9 +68,8 @@ def main():
         cache = encoder + ".choose-cache.npz"
         with open(encoder, "rb") as f:
             digest = hashlib.sha256(f.read()).hexdigest()
-        if (os.path.exists(cache) and str(np.load(cache)["encoder"]) == digest
-                and len(np.load(cache)["xl"]) == len(lines)):
-            d = np.load(cache)
+        d = np.load(cache) if os.path.exists(cache) else None
+        if d is not None and "encoder" in d and str(d["encoder"]) == digest and len(d["xl"]) == len(lines):
             xg, xl = d["xg"], d["xl"]
         else:
             opts = ort.SessionOptions()

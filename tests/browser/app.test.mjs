@@ -21,7 +21,9 @@ const browser = await chromium.launch({
 });
 let failures = 0;
 // English unless a test asks for another locale (and time zone).
+// ONLY=<part of a name> runs just the tests whose name has it (for local runs).
 async function test(name, fn, options = {}) {
+  if (process.env.ONLY && !name.includes(process.env.ONLY)) return;
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-US', ...options });
   const page = await context.newPage();
   const errors = [];
@@ -152,6 +154,38 @@ await test('trends, coaching flags and the top performers match the store', asyn
   await page.locator(`#differences a[data-call="${first.call_id}"]`).first().click();
   await page.waitForSelector('#transcript');
   assert.match(await page.locator('h1').innerText(), new RegExp(name(first.seller_id)), 'the example call opens');
+});
+
+await test('a late answer for a range the user left does not fill the page they moved to', async (page) => {
+  await login(page, 'Maria Lopez');
+  // The team report for the first range is held back until the second range's
+  // page is filled; then it arrives, late.
+  const FIRST = 'from=2026-11-16&to=2026-11-30';
+  let release;
+  const held = new Promise((r) => { release = r; });
+  let holding = true; // the page's own request only, not the test's below
+  await page.route('**/api/teams/*/coaching?*', async (route) => {
+    if (holding && route.request().url().includes(FIRST)) { holding = false; await held; }
+    await route.continue();
+  });
+  await page.goto(`${BASE}/#/seller/s-daniel?${FIRST}&preset=custom`);
+  await page.waitForSelector('#history table');
+  await page.goto(`${BASE}/#/seller/s-daniel?${LONG}&preset=custom`);
+  await page.waitForSelector('#coaching #top-line');
+  const coaching = (await api(page, `/api/teams/crm/coaching?${LONG}`)).body;
+  const first = (await api(page, `/api/teams/crm/coaching?${FIRST}`)).body;
+  const rows = () => page.locator('#coaching table tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.cells].slice(0, 3).map((c) => c.innerText)));
+  const fmt = (kpi, v) => (kpi === 'avg_talk_ratio' || kpi === 'positive_share' ? pct(v) : v.toFixed(1));
+  const expected = (r) => r.differences.map((d) => [d.label, fmt(d.kpi, d.top_performers), fmt(d.kpi, d.others)]);
+  // The two ranges' reports differ, so a late one would show.
+  assert.notDeepEqual(expected(first), expected(coaching), 'the ranges differ');
+  assert.deepEqual(await rows(), expected(coaching));
+  const late = page.waitForResponse((r) => r.url().includes(`coaching?${FIRST}`));
+  release();
+  await late;
+  await api(page, '/api/me'); // one more round trip: the late answer has been handled
+  assert.deepEqual(await rows(), expected(coaching), 'the page still shows the range asked for');
+  assert.match(await page.locator('#from').inputValue(), /^2026-10-01$/);
 });
 
 await test('call page plays audio and a transcript word seeks', async (page) => {

@@ -3,6 +3,7 @@
 # and the generated months of samples/team-calls) in a fresh SQLite
 # store, and runs the browser tests against it. Needs /usr/bin/chromium and npm.
 # Usage: tests/browser/run.sh [SCREENSHOT_DIR]   (default target/screenshots)
+# ONLY="part of a test name" runs just the matching tests.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)

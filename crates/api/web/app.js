@@ -147,6 +147,13 @@ async function api(path, opts = {}) {
   return body;
 }
 
+// Each render starts a new view. A part of the page that loads after its own
+// request (history, comments, coaching, example calls) checks on return that
+// its view is still the one shown: a late answer for the range or seller the
+// user just left must not fill the page they moved to.
+let VIEW = 0;
+function viewToken() { const v = VIEW; return () => v === VIEW; }
+
 function route() {
   const [path, query] = (location.hash.slice(1) || '/').split('?');
   return { parts: path.split('/').filter(Boolean), params: new URLSearchParams(query || '') };
@@ -354,10 +361,12 @@ async function loadHistory(sellerId, from, to, h) {
   if (h.term) q.set('term', h.term);
   if (h.term && h.saidBy) q.set('said_by', h.saidBy);
   if (h.keyword) q.set('keyword', h.keyword);
+  // The last request wins: a sort clicked twice, or the user moved on.
+  h.seq = (h.seq || 0) + 1;
+  const mine = h.seq, live = viewToken();
   const page = await api(`/api/sellers/${encodeURIComponent(sellerId)}/calls?${q}`);
-  // The user may have moved on while this loaded: then there is nothing to fill.
   const filter = $main.querySelector('#hist-filter');
-  if (!filter || !$main.querySelector('#history')) return;
+  if (!live() || mine !== h.seq || !filter || !el) return;
   filter.innerHTML = h.term || h.keyword ? `${th(h.saidBy === 'customer' ? 'history.filter_customer' : 'history.filter_any', { term: data(h.term || h.keyword) })} · <button class="link" id="clear">${esc(t('history.show_all'))}</button>` : '';
   if (h.term || h.keyword) filter.querySelector('#clear').addEventListener('click', () => { h.term = h.keyword = ''; loadHistory(sellerId, from, to, h); });
   if (!page.items.length) { el.innerHTML = `<p class="empty">${esc(t('history.no_match'))}</p>`; return; }
@@ -381,9 +390,10 @@ async function loadHistory(sellerId, from, to, h) {
 }
 
 async function loadSellerComments(sellerId, from, to) {
+  const live = viewToken();
   const list = await api(`/api/sellers/${encodeURIComponent(sellerId)}/comments?${new URLSearchParams({ from, to })}`);
   const el = $main.querySelector('#seller-comments');
-  if (!el) return; // navigated away meanwhile
+  if (!live() || !el) return; // navigated away meanwhile
   if (!list.length) { el.innerHTML = `<p class="empty">${esc(t('comments.none_in_range'))}</p>`; return; }
   // On a seller's own page, what others wrote since the seller last looked is
   // new (remembered in this browser).
@@ -403,9 +413,10 @@ async function loadSellerComments(sellerId, from, to) {
 
 // Calls and clips managers shared with this seller (from other sellers of the team).
 async function loadShared() {
+  const live = viewToken();
   const list = await api('/api/shared');
   const el = $main.querySelector('#shared');
-  if (!el) return; // navigated away meanwhile
+  if (!live() || !el) return; // navigated away meanwhile
   el.innerHTML = list.length ? libraryHtml(list) : `<p class="empty">${esc(t('shared.none'))}</p>`;
 }
 
@@ -430,11 +441,12 @@ async function showLibrary() {
 }
 
 async function loadCoaching(team, from, to) {
+  const live = viewToken();
   let r;
   try { r = await api(`/api/teams/${encodeURIComponent(team)}/coaching?${new URLSearchParams({ from, to })}`); }
-  catch (e) { const el = $main.querySelector('#coaching'); if (el) el.innerHTML = `<p class="empty">${esc(e.message)}</p>`; return; }
+  catch (e) { const el = $main.querySelector('#coaching'); if (live() && el) el.innerHTML = `<p class="empty">${esc(e.message)}</p>`; return; }
   const el = $main.querySelector('#coaching');
-  if (!el) return; // navigated away meanwhile
+  if (!live() || !el) return; // navigated away meanwhile
   const name = (id) => (ME.sellers.find((u) => u.id === id) || { name: id }).name;
   const sellers = r.sellers.map((s) => `<div data-seller="${esc(s.seller_id)}"><strong translate="no">${esc(name(s.seller_id))}</strong> <span class="small muted">${esc(t('coaching.calls', { count: s.calls }))}${s.top_performer ? ` · ${esc(t('coaching.top_performer'))}` : ''}</span>
       ${s.note_message ? `<p class="empty small">${esc(sentence(s.note_message))}</p>` : s.flags.length ? s.flags.map(flagHtml).join('') : `<p class="small muted">${esc(t('coaching.within_range'))}</p>`}</div>`).join('');
@@ -452,9 +464,11 @@ async function loadCoaching(team, from, to) {
 // Example calls where the top performers' differences show: loaded after the
 // coaching report, into its table's last column.
 async function loadEvidence(team, from, to, name) {
+  const live = viewToken();
   let ev;
   try { ev = await api(`/api/teams/${encodeURIComponent(team)}/coaching/evidence?${new URLSearchParams({ from, to })}`); }
-  catch (e) { $main.querySelectorAll('#differences .examples').forEach((el) => { el.textContent = e.message; }); return; }
+  catch (e) { if (live()) $main.querySelectorAll('#differences .examples').forEach((el) => { el.textContent = e.message; }); return; }
+  if (!live()) return; // navigated away meanwhile
   ev.forEach((k) => {
     const cell = $main.querySelector(`#differences tr[data-kpi="${CSS.escape(k.kpi)}"] .examples`);
     if (!cell) return; // navigated away meanwhile
@@ -890,6 +904,7 @@ async function showSearch(params) {
 
 // ---------- router ----------
 async function render() {
+  VIEW += 1;
   if (!ME) {
     try { ME = await api('/api/me'); }
     catch (e) { if (e.status === 401) return showLogin(); return showError(e); }

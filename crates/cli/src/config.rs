@@ -273,6 +273,10 @@ pub(crate) struct AsrConfig {
     pub(crate) threads: usize,
     /// Beam size (1 = greedy).
     pub(crate) beam_size: usize,
+    /// Beam size on a line noisier than `noisy_snr_db` (1 = as `beam_size`).
+    pub(crate) noisy_beam_size: usize,
+    /// Line SNR (dB) under which `noisy_beam_size` applies.
+    pub(crate) noisy_snr_db: f64,
     /// DTW token alignment.
     pub(crate) dtw: bool,
     /// Use the GPU when whisper.cpp has one (the `cuda` build).
@@ -294,6 +298,8 @@ impl AsrConfig {
             models: self.models.clone(),
             threads: self.threads,
             beam_size: self.beam_size,
+            noisy_beam_size: self.noisy_beam_size,
+            noisy_snr_db: self.noisy_snr_db,
             dtw: self.dtw,
             gpu: self.gpu,
             fit_word_edges: self.fit_word_edges,

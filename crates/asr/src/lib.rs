@@ -750,7 +750,7 @@ impl Session<'_> {
         }
         let band = voice_band(samples, TARGET_RATE);
         // A noisy line is decoded with a beam: on the degraded dev set it
-        // takes 1.5-3.7 WER points off every noise condition at SNR 30-10 dB
+        // takes 0.9-3.7 WER points off every noise condition at SNR 30-10 dB
         // (docs/asr.md, "Beam search on noisy lines") for ~1.4x the decoding
         // time; a clean line is as fast as ever.
         let snr = line_snr_db(&band);

@@ -168,8 +168,10 @@ await test('a late answer for a range the user left does not fill the page they 
     if (holding && route.request().url().includes(FIRST)) { holding = false; await held; }
     await route.continue();
   });
+  // The first range's page asks for its report (and is held) before the user moves on.
+  const asked = page.waitForRequest((r) => r.url().includes(`coaching?${FIRST}`));
   await page.goto(`${BASE}/#/seller/s-daniel?${FIRST}&preset=custom`);
-  await page.waitForSelector('#history table');
+  await asked;
   await page.goto(`${BASE}/#/seller/s-daniel?${LONG}&preset=custom`);
   await page.waitForSelector('#coaching #top-line');
   const coaching = (await api(page, `/api/teams/crm/coaching?${LONG}`)).body;

@@ -58,6 +58,16 @@ async function api(page, path) {
   }, path);
 }
 
+// The coaching table's rows as shown (KPI, top performers, others), and as the
+// API's report says they should be.
+function differenceRows(page) {
+  return page.locator('#coaching table tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.cells].slice(0, 3).map((c) => c.innerText)));
+}
+function expectedDifferences(report) {
+  const fmt = (kpi, v) => (kpi === 'avg_talk_ratio' || kpi === 'positive_share' ? pct(v) : v.toFixed(1));
+  return report.differences.map((d) => [d.label, fmt(d.kpi, d.top_performers), fmt(d.kpi, d.others)]);
+}
+
 function pct(v) { return v == null ? 'n/a' : `${Math.round(v * 100)}%`; }
 
 await test('manager sees a seller page whose KPIs match the store', async (page) => {
@@ -131,9 +141,7 @@ await test('trends, coaching flags and the top performers match the store', asyn
   assert.ok(coaching.top_performers.length >= 1, 'a top performer');
   const topLine = await page.locator('#coaching #top-line').innerText();
   for (const id of coaching.top_performers) assert.ok(topLine.includes(name(id)), `${name(id)} in "${topLine}"`);
-  const rows = await page.locator('#coaching table tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.cells].slice(0, 3).map((c) => c.innerText)));
-  const fmt = (kpi, v) => (kpi === 'avg_talk_ratio' || kpi === 'positive_share' ? pct(v) : v.toFixed(1));
-  assert.deepEqual(rows, coaching.differences.map((d) => [d.label, fmt(d.kpi, d.top_performers), fmt(d.kpi, d.others)]));
+  assert.deepEqual(await differenceRows(page), expectedDifferences(coaching));
   // Example calls per difference: the top performers' calls on their side of
   // the midpoint, linked from the table, and each opens the call.
   const evidence = (await api(page, `/api/teams/crm/coaching/evidence?${LONG}`)).body;
@@ -176,17 +184,14 @@ await test('a late answer for a range the user left does not fill the page they 
   await page.waitForSelector('#coaching #top-line');
   const coaching = (await api(page, `/api/teams/crm/coaching?${LONG}`)).body;
   const first = (await api(page, `/api/teams/crm/coaching?${FIRST}`)).body;
-  const rows = () => page.locator('#coaching table tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.cells].slice(0, 3).map((c) => c.innerText)));
-  const fmt = (kpi, v) => (kpi === 'avg_talk_ratio' || kpi === 'positive_share' ? pct(v) : v.toFixed(1));
-  const expected = (r) => r.differences.map((d) => [d.label, fmt(d.kpi, d.top_performers), fmt(d.kpi, d.others)]);
   // The two ranges' reports differ, so a late one would show.
-  assert.notDeepEqual(expected(first), expected(coaching), 'the ranges differ');
-  assert.deepEqual(await rows(), expected(coaching));
+  assert.notDeepEqual(expectedDifferences(first), expectedDifferences(coaching), 'the ranges differ');
+  assert.deepEqual(await differenceRows(page), expectedDifferences(coaching));
   const late = page.waitForResponse((r) => r.url().includes(`coaching?${FIRST}`));
   release();
   await late;
   await api(page, '/api/me'); // one more round trip: the late answer has been handled
-  assert.deepEqual(await rows(), expected(coaching), 'the page still shows the range asked for');
+  assert.deepEqual(await differenceRows(page), expectedDifferences(coaching), 'the page still shows the range asked for');
   assert.match(await page.locator('#from').inputValue(), /^2026-10-01$/);
 });
 

@@ -147,10 +147,12 @@ async function api(path, opts = {}) {
   return body;
 }
 
-// Each render starts a new view. A part of the page that loads after its own
-// request (history, comments, coaching, example calls) checks on return that
-// its view is still the one shown: a late answer for the range or seller the
-// user just left must not fill the page they moved to.
+// Each render starts a new view. A page, or a part of one, that loads after
+// its own request (a seller, a call, the library, search results; history,
+// comments, coaching, example calls) checks on return that its view is still
+// the one shown: a late answer for the range, seller or call the user just
+// left must not fill the page they moved to (nor one re-rendered in place,
+// as a language switch does).
 let VIEW = 0;
 function viewToken() { const v = VIEW; return () => v === VIEW; }
 
@@ -263,11 +265,11 @@ async function showSeller(sellerId, params) {
   const q = new URLSearchParams({ from, to });
   if (params.get('said') === 'anyone') q.set('competitors_said_by', 'anyone');
   let d;
-  const view = location.hash;
+  const live = viewToken();
   try { d = await api(`/api/sellers/${encodeURIComponent(sellerId)}/insights?${q}`); }
-  catch (e) { return location.hash === view && showError(e); }
+  catch (e) { return live() && showError(e); }
   // The user moved on while this loaded: a newer render owns the page.
-  if (location.hash !== view) return;
+  if (!live()) return;
   const s = d.summary, tm = d.team, isManager = ME.user.role !== 'seller';
   const isSelf = sellerId === ME.user.id;
   const anyone = d.competitors_said_by === 'anyone';
@@ -433,10 +435,10 @@ function libraryHtml(list) {
 // The call library: what the user may open that was shared, by collection
 // (a seller: shared with them; a manager: their teams' shares).
 async function showLibrary() {
-  const view = location.hash;
+  const live = viewToken();
   let list;
-  try { list = await api('/api/shared'); } catch (e) { return location.hash === view && showError(e); }
-  if (location.hash !== view) return;
+  try { list = await api('/api/shared'); } catch (e) { return live() && showError(e); }
+  if (!live()) return;
   $main.innerHTML = `<h1>${esc(t('library.title'))}</h1><section class="card" id="library">${list.length ? libraryHtml(list) : `<p class="empty">${esc(t(ME.user.role === 'seller' ? 'shared.none' : 'library.none_manager'))}</p>`}</section>`;
 }
 
@@ -484,14 +486,14 @@ async function loadEvidence(team, from, to, name) {
 // ---------- call page ----------
 async function showCall(callId, params) {
   let c, comments = [];
-  const view = location.hash;
+  const live = viewToken();
   try {
     c = await api(`/api/calls/${encodeURIComponent(callId)}`);
     // A call shared with the user opens without its comments (they are the seller's).
     if (c.access !== 'shared') comments = await api(`/api/calls/${encodeURIComponent(callId)}/comments`);
-  } catch (e) { return location.hash === view && showError(e); }
+  } catch (e) { return live() && showError(e); }
   // The user moved on while this loaded: a newer render owns the page.
-  if (location.hash !== view) return;
+  if (!live()) return;
   const s = c.summary, sig = c.signals, tr = c.transcript;
   const roles = tr.speakers || {};
   // Turns from the sentiment timeline (the KPI engine's turns); words by time.
@@ -536,7 +538,7 @@ async function showCall(callId, params) {
     <p><a href="javascript:history.back()">${esc(t('call.back'))}</a></p>
     <h1>${s.customer ? data(s.customer) : esc(t('call.untitled'))} <span class="muted small">${esc(dateTime(s.started_at))} · ${esc(secs(s.duration_s))} · ${data(c.seller_name)}${outcome}</span></h1>
     ${viaHtml}
-    ${c.attribution && c.attribution.low_confidence ? `<p class="empty" id="attribution-note">${esc(t('call.attribution_uncertain', { confidence: pct(c.attribution.confidence) }))}</p>` : ''}
+    ${c.attribution && c.attribution.low_confidence ? `<p class="empty" id="attribution-note">${esc(t(c.attribution.method === 'channel' ? 'call.attribution_uncertain_line' : 'call.attribution_uncertain', { confidence: pct(c.attribution.confidence) }))}</p>` : ''}
     <section class="card" aria-labelledby="play-h"><h2 id="play-h">${esc(t('call.recording'))}</h2>
       ${c.audio_uri ? `<audio id="player" controls preload="metadata" src="/api/calls/${encodeURIComponent(callId)}/audio"></audio>` : `<p class="empty">${esc(t('call.no_recording'))}</p>`}
       <div class="timeline"><svg viewBox="0 0 ${W} ${H}" role="img" aria-label="${esc(t('call.timeline_label'))}">
@@ -885,16 +887,16 @@ async function showSearch(params) {
   const apiQuery = new URLSearchParams({ q, from, to });
   if (saidBy) apiQuery.set('said_by', saidBy);
   if (seller) apiQuery.set('seller', seller);
-  const view = location.hash;
+  const live = viewToken();
   let r;
   const $results = $main.querySelector('#search-results');
   try { r = await api(`/api/search?${apiQuery}`); }
   catch (e) {
-    if (location.hash !== view) return;
+    if (!live()) return;
     if (e.status === 400) { $results.innerHTML = `<p class="empty" role="alert">${esc(t('search.too_short'))}</p>`; return; }
     return showError(e);
   }
-  if (location.hash !== view) return;
+  if (!live()) return;
   if (!r.hits.length) { $results.innerHTML = `<p class="empty">${esc(t('search.none'))}</p>`; return; }
   $results.innerHTML = `<p class="small muted" id="hit-count">${esc(t(r.more ? 'search.count_more' : 'search.count', { count: r.hits.length }))}</p>
     <ol class="hits">${r.hits.map((h) => `<li><a class="hit" href="#/call/${encodeURIComponent(h.call_id)}?${new URLSearchParams({ turn: h.turn, t: h.start_s })}" data-call="${esc(h.call_id)}" data-turn="${esc(h.turn)}">

@@ -216,6 +216,15 @@ fn a_noisy_telephone_stereo_call_stays_within_tolerances() {
     assert!((switches - 11.0).abs() <= 1.0, "switches {switches}");
     let monologue = kpi(&v, "longest_customer_monologue_s");
     assert!((monologue - 5.65).abs() <= 1.0, "longest customer monologue {monologue}");
+    // Within its tolerances, so not flagged; and the call says what its
+    // confidence was judged from: little speech without words, no voices in
+    // the background.
+    let attribution = &v["attribution"];
+    assert_eq!(attribution["low_confidence"], false, "{attribution}");
+    let share =
+        |key: &str| attribution["line"][key].as_f64().unwrap_or_else(|| panic!("{key}: {attribution}"));
+    assert!(share("unworded_share") < 0.05, "{attribution}");
+    assert!(share("background_share") < 0.6, "{attribution}");
 }
 
 #[test]
@@ -296,7 +305,27 @@ fn a_dead_channel_or_one_of_only_leak_gives_that_side_no_words() {
         let v = analyze(&models, &path);
         assert_eq!(words_of(&v, "customer"), 0, "{name}: {}", v["transcript"]);
         assert!(words_of(&v, "seller") > 100, "{name}: the seller's words are kept");
+        // No speech of the customer's own was missed: nothing to doubt.
+        assert_eq!(v["attribution"]["low_confidence"], false, "{name}: {}", v["attribution"]);
     }
+}
+
+/// A line that carries a voice whisper cannot read (here the customer's side
+/// of dev-06 played backwards: speech-like, no words) is flagged: its KPIs
+/// would count the seller's side alone.
+#[test]
+fn a_line_of_speech_without_words_is_flagged() {
+    let Some(models) = models() else { return };
+    let dir = tempfile::tempdir().expect("tmp");
+    let [seller, customer] = dev06();
+    let backwards: Vec<f32> = customer.iter().rev().copied().collect();
+    let path = dir.path().join("backwards.wav");
+    write_wav(&path, &[seller, backwards], 16_000, false);
+    let v = analyze(&models, &path);
+    let attribution = &v["attribution"];
+    assert_eq!(attribution["low_confidence"], true, "{attribution}");
+    let unworded = attribution["line"]["unworded_share"].as_f64().expect("unworded_share");
+    assert!(unworded > 0.5, "{attribution}");
 }
 
 /// A long stereo call is transcribed in windows (`asr.window_s`) that a

@@ -86,6 +86,9 @@ pub struct CallEval {
     pub confidence: Option<f64>,
     /// Mean confidence of the transcript's words (whisper's token probability).
     pub word_confidence: Option<f64>,
+    /// Stereo calls: what the confidence was judged from (the worse line).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<callscope_model::LineEvidence>,
     /// Mono attribution scores (mono runs only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mono: Option<MonoEval>,
@@ -154,6 +157,7 @@ pub fn score_call(
                 analysis.transcript.words.iter().filter_map(|w| w.confidence).map(f64::from).collect();
             (!c.is_empty()).then(|| c.iter().sum::<f64>() / c.len() as f64)
         },
+        line: analysis.attribution.as_ref().and_then(|a| a.line),
         mono: mono.then(|| mono::score_mono(truth, reference, analysis, facts.diarize_s)),
     }
 }
@@ -230,6 +234,7 @@ mod tests {
             flagged: der.is_some_and(|d| d > 0.2),
             confidence: None,
             word_confidence: None,
+            line: None,
             mono: der.map(|der| MonoEval {
                 der,
                 der_parts: (0.0, 0.0, der),

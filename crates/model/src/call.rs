@@ -169,6 +169,27 @@ pub struct Attribution {
     /// the overlap model is installed. Not stored; in the analysis output only.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub overlaps: Vec<TimeSpan>,
+    /// Stereo calls: what the confidence was judged from. Not stored; in the
+    /// analysis output only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<LineEvidence>,
+}
+
+/// What a stereo call's confidence is judged from: each figure is the worse
+/// of the two lines (of those that carry words).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct LineEvidence {
+    /// Voice-band signal-to-noise ratio, dB (60 on digital silence); none
+    /// when no line has words.
+    pub snr_db: Option<f64>,
+    /// Whisper's mean confidence in the call's words (0 to 1).
+    pub word_confidence: f64,
+    /// Share of the pauses (neither party speaking) in which the voice
+    /// detector still hears a voice on the line: voices in the background.
+    pub background_share: f64,
+    /// Share of the line's own speech with no word of it nearby: speech
+    /// whisper left untranscribed (or noise taken for speech).
+    pub unworded_share: f64,
 }
 
 /// A stretch of a call, seconds from its start.
@@ -191,6 +212,7 @@ impl Attribution {
             confidence,
             low_confidence: confidence < Self::THRESHOLD,
             overlaps: Vec::new(),
+            line: None,
         }
     }
 }

@@ -29,7 +29,9 @@ pub mod language;
 pub mod signals;
 pub mod transcript;
 
-pub use call::{Attribution, CallAnalysis, CallMeta, Direction, Provenance, SellerChannel, TimeSpan, Turn};
+pub use call::{
+    Attribution, CallAnalysis, CallMeta, Direction, LineEvidence, Provenance, SellerChannel, TimeSpan, Turn,
+};
 pub use kpi::{CallKpis, KpiReport};
 pub use language::{Language, LanguageError};
 pub use signals::{

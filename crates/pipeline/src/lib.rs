@@ -28,8 +28,8 @@ use callscope_asr::Session;
 use callscope_audio::{Audio, AudioError, AudioStream, TARGET_RATE};
 use std::sync::Arc;
 
-use callscope_diarize::StereoCall;
 use callscope_diarize::mono::Diarizer;
+use callscope_diarize::{LineSpeech, StereoCall};
 use callscope_model::{CallAnalysis, CallMeta, Provenance, SellerChannel, Transcript};
 use callscope_redact::Redactor;
 use callscope_signals::{
@@ -418,7 +418,11 @@ impl Analyzer {
                 progress(&step(&format!("transcribing channel {} of 2", i + 1)));
                 words.push(session.transcribe_speech(channel, own, speech[i].heard.as_ref())?);
             }
-            call.push([&words[0], &words[1]], channels, TARGET_RATE, secs(offset));
+            let line = |i: usize| LineSpeech {
+                own: &own[i],
+                heard: speech[i].heard.as_ref().unwrap_or(&speech[i].speech),
+            };
+            call.push([&words[0], &words[1]], channels, TARGET_RATE, secs(offset), [line(0), line(1)]);
             buffer.iter_mut().for_each(|b| {
                 b.drain(..cut);
             });

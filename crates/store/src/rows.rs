@@ -320,6 +320,7 @@ impl CallRow {
                 confidence: self.attribution_confidence.unwrap_or(0.0),
                 low_confidence: self.attribution_low_confidence != 0,
                 overlaps: Vec::new(),
+                line: None,
             }),
             summary: self.summary(),
             direction: non_empty(&self.direction),

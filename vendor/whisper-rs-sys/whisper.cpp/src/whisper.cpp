@@ -2160,15 +2160,22 @@ static struct ggml_cgraph * whisper_build_graph_encoder(
 
                 cur = ggml_reshape_2d(ctx0, cur, n_state, n_ctx);
             } else {
+                // callscope patch: on the CPU the encoder's attention runs in
+                // F32 (upstream: F16, wctx.itype), with Q made contiguous, so
+                // that both products take llamafile's F32 kernels: no F16
+                // conversion of Q, K, V and the 1500 x 1500 softmax per head.
+                // The KV caches stay F16. See vendor/README.md.
+                const bool on_cpu = ggml_backend_dev_type(ggml_backend_get_device(wstate.backends[0])) == GGML_BACKEND_DEVICE_TYPE_CPU;
+                const ggml_type atype = on_cpu ? GGML_TYPE_F32 : wctx.itype;
                 struct ggml_tensor * K =
                     ggml_permute(ctx0,
                             ggml_cast(ctx0,
                                 ggml_reshape_3d(ctx0, Kcur, n_state_head, n_head, n_ctx),
-                                wctx.itype),
+                                atype),
                             0, 2, 1, 3);
 
                 // K * Q
-                struct ggml_tensor * KQ = ggml_mul_mat(ctx0, K, Q);
+                struct ggml_tensor * KQ = ggml_mul_mat(ctx0, K, ggml_cont(ctx0, Q));
 
                 struct ggml_tensor * KQ_soft_max = ggml_soft_max_ext(ctx0, KQ, nullptr, KQscale, 0.0f);
 
@@ -2179,7 +2186,7 @@ static struct ggml_cgraph * whisper_build_graph_encoder(
                                     Vcur,
                                     n_state_head, n_head, n_ctx),
                                 1, 2, 0, 3),
-                            wctx.itype);
+                            atype);
 
                 struct ggml_tensor * KQV = ggml_mul_mat(ctx0, V, KQ_soft_max);
 
@@ -8925,8 +8932,12 @@ static void whisper_exp_compute_token_level_timestamps_dtw(
     struct ggml_cgraph * gf = ggml_new_graph(gctx);
     ggml_build_forward_expand(gf, w);
 
-    ggml_backend_ptr backend { ggml_backend_init_by_type(GGML_BACKEND_DEVICE_TYPE_CPU, nullptr) };
-    ggml_backend_graph_compute(backend.get(), gf);
+    // callscope patch: upstream computed this small graph (norm, median
+    // filter, mean) on a fresh CPU backend with ggml's default of 4 threads,
+    // whatever n_threads says: on a 2-core machine 4 threads spun at every
+    // node's barrier, once per decode window. One thread does it without a
+    // thread pool. See vendor/README.md.
+    ggml_graph_compute_helper(gf, 1, nullptr, nullptr);
 
     ggml_tensor * alignment = dtw_and_backtrace(gctx, w);
 

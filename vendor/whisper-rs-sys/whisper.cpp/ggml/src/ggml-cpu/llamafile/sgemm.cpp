@@ -484,8 +484,10 @@ class tinyBLAS {
     }
 
     bool matmul(int64_t m, int64_t n) {
-        if (k % KN != 0)
-            return false;
+        // callscope patch: any k (gemm_bloc pads the last k % KN columns);
+        // upstream returned false here, and attention's V * softmax(KQ), whose
+        // k is whisper's 1500 audio positions, fell back to ggml's much slower
+        // row-by-row dot products. See vendor/README.md.
         // compute RM for only need tile with size RM&RM-1
 #if VECTOR_REGISTERS == 32
         if (m % 16 == 0 && (m/16 >= params->nth)) {
@@ -540,7 +542,8 @@ class tinyBLAS {
     template <int RM, int RN>
     inline void gemm_bloc(int64_t ii, int64_t jj) {
         D Cv[RN][RM] = {};
-        for (int64_t l = 0; l < k; l += KN) {
+        const int64_t kk = k - k % KN;  // callscope patch: whole vectors first
+        for (int64_t l = 0; l < kk; l += KN) {
             // help compiler for op order.
             if constexpr (RM <= RN) {
                 V Av[RM];
@@ -563,6 +566,24 @@ class tinyBLAS {
                     for (int64_t j = 0; j < RN; ++j) {
                         Cv[j][i] = madd(Av, Bv[j], Cv[j][i]);
                     }
+                }
+            }
+        }
+        if (kk < k) {
+            // callscope patch: the last k % KN columns, copied into
+            // zero-padded vectors (zeros add nothing to the sums).
+            TA Ap[RM][KN] = {};
+            TB Bp[RN][KN] = {};
+            for (int64_t i = 0; i < RM; ++i) {
+                memcpy(Ap[i], A + lda * (ii + i) + kk, (k - kk) * sizeof(TA));
+            }
+            for (int64_t j = 0; j < RN; ++j) {
+                memcpy(Bp[j], B + ldb * (jj + j) + kk, (k - kk) * sizeof(TB));
+            }
+            for (int64_t j = 0; j < RN; ++j) {
+                V Bv = load<V>(Bp[j]);
+                for (int64_t i = 0; i < RM; ++i) {
+                    Cv[j][i] = madd(load<V>(Ap[i]), Bv, Cv[j][i]);
                 }
             }
         }

@@ -237,6 +237,10 @@ pub struct AsrSettings {
     /// stays bounded whatever the call's length (`callscope-pipeline`); a
     /// last window may run to 1.5 times this.
     pub window_s: f64,
+    /// Transcribe a stereo call's two channels at the same time, each with
+    /// half of `threads` ([`Session::transcribe_channels`]), when `threads`
+    /// is 2 or more. Costs a second decoder state (tens of MB with tiny.en).
+    pub parallel_channels: bool,
 }
 
 impl Default for AsrSettings {
@@ -255,6 +259,7 @@ impl Default for AsrSettings {
             gpu: true,
             fit_word_edges: true,
             window_s: 600.0,
+            parallel_channels: true,
         }
     }
 }
@@ -465,6 +470,8 @@ impl Transcriber {
         states[current] = Some(self.state(current)?);
         Ok(Session {
             states,
+            partner: Vec::new(),
+            threads: self.settings.threads.max(1),
             current,
             language: self.default_language,
             transcriber: self,
@@ -476,6 +483,33 @@ impl Transcriber {
     fn state(&self, model: usize) -> Result<WhisperState, AsrError> {
         self.models[model].ctx.create_state().map_err(|e| AsrError::Whisper(e.to_string()))
     }
+}
+
+/// Runs `first` on this thread and `second` on a scoped one, at the same time.
+fn at_once<A, B: Send>(
+    first: impl FnOnce() -> Result<A, AsrError>,
+    second: impl FnOnce() -> Result<B, AsrError> + Send,
+) -> Result<(A, B), AsrError> {
+    std::thread::scope(|scope| {
+        let other = std::thread::Builder::new()
+            .name("asr-channel-2".into())
+            .spawn_scoped(scope, second)
+            .map_err(|e| AsrError::Whisper(format!("cannot start the second channel's thread: {e}")))?;
+        let mine = first();
+        let theirs = other.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        Ok((mine?, theirs?))
+    })
+}
+
+/// One channel of a stereo call to transcribe ([`Session::transcribe_channels`]).
+#[derive(Debug, Clone, Copy)]
+pub struct ChannelSpeech<'a> {
+    /// The channel, 16 kHz mono.
+    pub samples: &'a [f32],
+    /// Where its own speaker speaks ([`Session::transcribe_speech`]).
+    pub speech: &'a SpeechFrames,
+    /// Silero's own decisions ([`PartySpeech::heard`]).
+    pub heard: Option<&'a SpeechFrames>,
 }
 
 /// Where one channel holds speech.
@@ -493,6 +527,11 @@ pub struct PartySpeech {
 pub struct Session<'a> {
     /// A decoder state per model, made when the model is first used.
     states: Vec<Option<WhisperState>>,
+    /// The states of the second channel's decoder, for
+    /// [`Session::transcribe_channels`] (empty until first needed).
+    partner: Vec<Option<WhisperState>>,
+    /// whisper.cpp threads of this session's decoder.
+    threads: usize,
     /// The model of the call at hand.
     current: usize,
     /// The call's language; `None` until detected (whisper then guesses per window).
@@ -500,6 +539,28 @@ pub struct Session<'a> {
     transcriber: &'a Transcriber,
     settings: &'a AsrSettings,
     vad: Option<&'a SileroVad>,
+}
+
+impl<'a> Session<'a> {
+    /// A session for the second channel of the call at hand: the same model
+    /// and language, its own decoder state (kept for the next window).
+    fn partner(&mut self) -> Result<Session<'a>, AsrError> {
+        let mut states = std::mem::take(&mut self.partner);
+        states.resize_with(self.states.len(), || None);
+        if states[self.current].is_none() {
+            states[self.current] = Some(self.transcriber.state(self.current)?);
+        }
+        Ok(Session {
+            states,
+            partner: Vec::new(),
+            threads: self.threads,
+            current: self.current,
+            language: self.language,
+            transcriber: self.transcriber,
+            settings: self.settings,
+            vad: self.vad,
+        })
+    }
 }
 
 /// Where each joined chunk came from: (offset in the joined buffer, offset in
@@ -603,7 +664,7 @@ impl Session<'_> {
     /// Finnish call analysed after five others). A state costs milliseconds
     /// to make; a call, seconds to minutes.
     pub fn start_call(&mut self, language: Option<Language>) -> Result<(), AsrError> {
-        self.states.iter_mut().for_each(|s| *s = None);
+        self.states.iter_mut().chain(&mut self.partner).for_each(|s| *s = None);
         match language.or(self.transcriber.default_language) {
             Some(l) => self.set_language(l),
             None => {
@@ -668,7 +729,7 @@ impl Session<'_> {
         let (mut joined, _) = join_speech(samples, &segments, gap);
         joined.truncate((DETECT_SPEECH_S * f64::from(TARGET_RATE)) as usize);
         self.select(detector)?;
-        let threads = self.settings.threads.max(1);
+        let threads = self.threads;
         let whisper = |e: whisper_rs::WhisperError| AsrError::Whisper(e.to_string());
         self.state().pcm_to_mel(&joined, threads).map_err(whisper)?;
         let (id, probs) = self.state().lang_detect(0, threads).map_err(whisper)?;
@@ -832,6 +893,49 @@ impl Session<'_> {
         Ok(words)
     }
 
+    /// [`Session::transcribe_speech`] on both channels of a stereo call. With
+    /// two threads or more and [`AsrSettings::parallel_channels`], the two
+    /// run at the same time, each on its own decoder state with half the
+    /// threads: one whisper on two threads waits at a barrier after every
+    /// operation of its graph, two whispers on one thread each never wait
+    /// (benches/README.md, "Where the time goes"). The words are the same
+    /// either way: a decoder's results do not depend on its thread count, and
+    /// each call starts from fresh states ([`Session::start_call`]).
+    pub fn transcribe_channels(&mut self, lines: [ChannelSpeech<'_>; 2]) -> Result<[Vec<Word>; 2], AsrError> {
+        let [first, second] = lines;
+        if !self.channels_at_once() {
+            return Ok([self.transcribe_line(first)?, self.transcribe_line(second)?]);
+        }
+        let mut partner = self.partner()?;
+        let threads = self.threads;
+        (self.threads, partner.threads) = (threads - threads / 2, threads / 2);
+        let words = at_once(|| self.transcribe_line(first), || partner.transcribe_line(second));
+        self.threads = threads;
+        self.partner = std::mem::take(&mut partner.states);
+        let (first, second) = words?;
+        Ok([first, second])
+    }
+
+    /// [`Session::party_speech`] of both channels of a stereo call, at the
+    /// same time when [`Session::transcribe_channels`] transcribes them so
+    /// (Silero has a session for each).
+    pub fn party_speech_both(&self, channels: [&[f32]; 2]) -> Result<[PartySpeech; 2], AsrError> {
+        if !self.channels_at_once() {
+            return Ok([self.party_speech(channels[0])?, self.party_speech(channels[1])?]);
+        }
+        let (first, second) = at_once(|| self.party_speech(channels[0]), || self.party_speech(channels[1]))?;
+        Ok([first, second])
+    }
+
+    /// Whether a stereo call's channels are read at the same time.
+    fn channels_at_once(&self) -> bool {
+        self.threads >= 2 && self.settings.parallel_channels
+    }
+
+    fn transcribe_line(&mut self, line: ChannelSpeech<'_>) -> Result<Vec<Word>, AsrError> {
+        self.transcribe_speech(line.samples, line.speech, line.heard)
+    }
+
     /// Runs whisper on `segments` of `samples` joined together, and maps its
     /// words back onto the channel's timeline; with them, the segments whisper
     /// skipped over (see [`Session::decode`]).
@@ -889,7 +993,7 @@ impl Session<'_> {
             SamplingStrategy::Greedy { best_of: 1 }
         };
         let mut params = FullParams::new(strategy);
-        params.set_n_threads(self.settings.threads.max(1) as i32);
+        params.set_n_threads(self.threads as i32);
         params.set_language(Some(self.language.map_or("auto", Language::code)));
         params.set_token_timestamps(true);
         params.set_print_progress(false);

@@ -45,11 +45,16 @@ pub const ONSET: f32 = 0.5;
 /// ... and where it ends (below this), as the Silero authors recommend.
 pub const OFFSET: f32 = 0.35;
 
-/// A loaded Silero VAD. Share by reference; runs are serialised (one call
-/// takes a few milliseconds per minute of audio).
+/// A loaded Silero VAD. Share by reference: it holds [`SESSIONS`] ONNX
+/// Runtime sessions, so that two channels of a call are read at the same
+/// time; more callers than that wait for a free one.
 pub struct SileroVad {
-    session: Mutex<Session>,
+    sessions: [Mutex<Session>; SESSIONS],
 }
+
+/// Sessions of one [`SileroVad`] (a stereo call's two channels at once; each
+/// holds a copy of the 2 MB model).
+pub const SESSIONS: usize = 2;
 
 impl std::fmt::Debug for SileroVad {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -64,7 +69,9 @@ fn err(what: &str, e: impl std::fmt::Display) -> OnnxError {
 impl SileroVad {
     /// Loads ONNX Runtime from `runtime` (once per process) and the model.
     pub fn load(model: &Path, runtime: &Path) -> Result<Self, OnnxError> {
-        Ok(SileroVad { session: Mutex::new(session(model, runtime, 1)?) })
+        Ok(SileroVad {
+            sessions: [Mutex::new(session(model, runtime, 1)?), Mutex::new(session(model, runtime, 1)?)],
+        })
     }
 
     /// Speech probability of each 32 ms frame of `samples` (16 kHz); a last
@@ -84,7 +91,11 @@ impl SileroVad {
         let mut state = vec![0.0f32; 2 * streams * STATE];
         let mut input = vec![0.0f32; streams * (CONTEXT + FRAME)];
         let sr = Tensor::from_array(((), vec![i64::from(TARGET_RATE)])).map_err(|e| err("input", e))?;
-        let mut session = self.session.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        // A free session, else the first one (whose run takes milliseconds).
+        let mut session =
+            self.sessions.iter().find_map(|m| m.try_lock().ok()).unwrap_or_else(|| {
+                self.sessions[0].lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+            });
         for step in 0..per + warmup {
             for s in 0..streams {
                 let row = &mut input[s * (CONTEXT + FRAME)..(s + 1) * (CONTEXT + FRAME)];

@@ -285,6 +285,8 @@ pub(crate) struct AsrConfig {
     pub(crate) fit_word_edges: bool,
     /// Stereo calls are transcribed in windows of about this many seconds.
     pub(crate) window_s: f64,
+    /// Transcribe a stereo call's two channels at the same time (with `threads` >= 2).
+    pub(crate) parallel_channels: bool,
     /// Silero VAD (ONNX); empty, or a missing file, falls back to the energy detector.
     pub(crate) vad_model: PathBuf,
 }
@@ -304,6 +306,7 @@ impl AsrConfig {
             gpu: self.gpu,
             fit_word_edges: self.fit_word_edges,
             window_s: self.window_s,
+            parallel_channels: self.parallel_channels,
             ..callscope_asr::AsrSettings::default()
         }
     }

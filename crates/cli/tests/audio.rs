@@ -264,3 +264,39 @@ fn a_second_call_after_the_sentiment_model_is_transcribed_as_the_first() {
     // model's products on the second call.
     assert_eq!(calls[0]["signals"]["sentiment"], calls[1]["signals"]["sentiment"]);
 }
+
+#[test]
+fn both_channels_at_once_read_as_one_after_the_other() {
+    let Some(model) = model() else { return };
+    let call = root().join("crates/audio/tests/data/dev-06-stereo16k.flac");
+    // Two calls in one process in parallel (the second channel's decoder
+    // state is kept between windows and calls), one call sequentially.
+    let run = |parallel: &str, calls: usize| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_callscope"));
+        cmd.args(["analyze", "--format", "json", "--model"]).arg(&model);
+        for _ in 0..calls {
+            cmd.arg(&call);
+        }
+        let out = cmd
+            .env("CALLSCOPE__ASR__THREADS", "2")
+            .env("CALLSCOPE__ASR__PARALLEL_CHANNELS", parallel)
+            .output()
+            .expect("run callscope");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).expect("one JSON object per call"))
+            .collect::<Vec<_>>()
+    };
+    let parallel = run("true", 2);
+    let sequential = run("false", 1);
+    assert_eq!(parallel.len(), 2);
+    let seller = words(&sequential[0]["transcript"], "seller");
+    let customer = words(&sequential[0]["transcript"], "customer");
+    assert!(seller.len() > 50 && customer.len() > 50, "both parties have words");
+    for call in &parallel {
+        // The same words at the same times on the same sides, the same KPIs.
+        assert_eq!(call["transcript"]["words"], sequential[0]["transcript"]["words"]);
+        assert_eq!(call["kpis"], sequential[0]["kpis"]);
+    }
+}

@@ -24,7 +24,7 @@
 //! mentions) and the store only ever see placeholders such as `[card]`. The
 //! call's free-text metadata (`customer`, `outcome`) is redacted there too.
 
-use callscope_asr::Session;
+use callscope_asr::{ChannelSpeech, Session};
 use callscope_audio::{Audio, AudioError, AudioStream, TARGET_RATE};
 use std::sync::Arc;
 
@@ -405,7 +405,7 @@ impl Analyzer {
                 detect_language(session, &mix, detected, progress)?;
             }
             progress(&step("finding speech"));
-            let speech = [session.party_speech(channels[0])?, session.party_speech(channels[1])?];
+            let speech = session.party_speech_both(channels)?;
             // Each channel's own speaker only: the other party's leak is not
             // sent to whisper (it would come back as that party's words here).
             let (own, _) = callscope_audio::leak::own_speech(
@@ -413,11 +413,13 @@ impl Analyzer {
                 TARGET_RATE,
                 [&speech[0].speech, &speech[1].speech],
             );
-            let mut words = Vec::with_capacity(2);
-            for (i, (channel, own)) in channels.iter().zip(&own).enumerate() {
-                progress(&step(&format!("transcribing channel {} of 2", i + 1)));
-                words.push(session.transcribe_speech(channel, own, speech[i].heard.as_ref())?);
-            }
+            progress(&step("transcribing both channels"));
+            let line = |i: usize| ChannelSpeech {
+                samples: channels[i],
+                speech: &own[i],
+                heard: speech[i].heard.as_ref(),
+            };
+            let words = session.transcribe_channels([line(0), line(1)])?;
             let line = |i: usize| LineSpeech {
                 own: &own[i],
                 heard: speech[i].heard.as_ref().unwrap_or(&speech[i].speech),

@@ -77,7 +77,45 @@ enum Command {
     Retention(erase::RetentionArgs),
 }
 
+/// glibc's malloc gives buffers of at least this size back to the system
+/// when they are freed (its `MALLOC_MMAP_THRESHOLD_`, bytes).
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+const MMAP_THRESHOLD: &str = "4194304";
+
+/// Large buffers (a window's audio and its copies, whisper's mel) go back to
+/// the system when freed. glibc's malloc otherwise raises its mmap threshold
+/// to as much as 32 MB after the first such buffer is freed, and keeps later
+/// ones in the arena of the thread that freed them, where both channels'
+/// threads ([`callscope_asr::Session::transcribe_channels`]) each held a
+/// window's worth: a 2-hour stereo call peaked at 1.04 GB, and at 0.92 GB
+/// with a fixed 4 MB threshold (benches/README.md, "Memory of long
+/// recordings"). glibc reads the setting only from the environment at start,
+/// and the workspace has no unsafe code (`mallopt`), so the process runs
+/// itself again with it set, once (same PID, arguments and streams). An
+/// operator's own `MALLOC_MMAP_THRESHOLD_` is kept; if the exec fails, the
+/// process runs on as it is.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn give_large_buffers_back() {
+    use std::os::unix::process::CommandExt;
+    const VAR: &str = "MALLOC_MMAP_THRESHOLD_";
+    if std::env::var_os(VAR).is_some() {
+        return;
+    }
+    let Ok(exe) = std::env::current_exe() else { return };
+    let mut args = std::env::args_os();
+    let mut command = std::process::Command::new(exe);
+    if let Some(arg0) = args.next() {
+        command.arg0(arg0);
+    }
+    // `exec` returns only if it failed.
+    let _ = command.args(args).env(VAR, MMAP_THRESHOLD).exec();
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn give_large_buffers_back() {}
+
 fn main() -> ExitCode {
+    give_large_buffers_back();
     let cli = Cli::parse();
     let result = config::Config::load(cli.config.as_deref()).and_then(|config| match cli.command {
         Command::Analyze(args) => analyze::run(&args, &config),

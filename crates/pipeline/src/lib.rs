@@ -431,6 +431,8 @@ impl Analyzer {
             offset += cut;
             windows += 1;
         }
+        // The rest of the call (signals, sentiment) needs no second decoder.
+        session.release_second_channel();
         let (transcript, attribution, dropped) = call.finish();
         Ok((transcript, attribution, dropped, windows, offset))
     }

@@ -14,6 +14,12 @@
 #   THREADS (default 2): whisper's threads on both sides; CALLSCOPE: the binary
 #   (default target/release/callscope); KEEP: a folder that keeps each run's
 #   full output (per-call WER and KPIs) and the peer's transcripts.
+#   PEER_ISA (e.g. AVX2): caps faster-whisper at that instruction set
+#   (CTranslate2's CT2_FORCE_CPU_ISA, and the same cap for the MKL and oneDNN
+#   it ships), to compare the two as on a CPU of that level; pin callscope's
+#   portable build (tools/install.sh) to the same level with GGML_BACKEND_DIR
+#   naming a folder that holds only that ggml CPU module (benches/README.md,
+#   "One build for every x86 CPU").
 #   needs: target/release/callscope (cargo build --release), models/ from
 #   tools/models/fetch.sh tiny.en (and base), and a Python with
 #   faster-whisper==1.2.1 as $PYTHON (default python3).
@@ -26,10 +32,11 @@ THREADS=${THREADS:-2}
 CS=${CALLSCOPE:-target/release/callscope}
 export CALLSCOPE__ASR__THREADS=$THREADS
 OUT=$(mktemp -d)
-trap 'rm -rf "$OUT"' EXIT
+trap '[ ! -s "$OUT/kernels" ] || echo "callscope ran whisper.cpp on $(cat "$OUT/kernels")"; rm -rf "$OUT"' EXIT
 echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "flags: $(grep -m1 -o -w -E 'avx2|fma|f16c|avx512f|avx512vl|avx512_vnni|avx512_bf16|amx_tile' /proc/cpuinfo | sort -u | tr '\n' ' ')"
-echo "callscope: $CS; threads: $THREADS; faster-whisper $("$PY" -c 'import faster_whisper; print(faster_whisper.__version__)')"
+echo "callscope: $CS; threads: $THREADS; faster-whisper $("$PY" -c 'import faster_whisper; print(faster_whisper.__version__)')" \
+    "${PEER_ISA:+(capped at $PEER_ISA)}${GGML_BACKEND_DIR:+; ggml CPU modules from $GGML_BACKEND_DIR: $(cd "$GGML_BACKEND_DIR" && ls libggml-cpu-*.so | tr '\n' ' ')}"
 rtf() { sed -n 's/.*real-time factor \([0-9.]*x\).*/\1/p; s/.* = \([0-9.]*x\) real time (faster.*/\1/p'; }
 wer() { sed -n 's/^overall WER \([0-9.]*%\).*/\1/p'; }
 keep() { if [ -n "${KEEP:-}" ]; then mkdir -p "$KEEP" && tee "$KEEP/$1.txt"; else cat; fi; }
@@ -37,11 +44,20 @@ keep() { if [ -n "${KEEP:-}" ]; then mkdir -p "$KEEP" && tee "$KEEP/$1.txt"; els
 ours() {
     local name=$1 r; shift
     r=$("$CS" eval "$EVAL" "$@" 2>&1 | keep "$name")
+    sed -n 's/.*; whisper\.cpp on \(.*\))$/\1/p' <<<"$r" | tail -1 > "$OUT/kernels"
     echo "WER $(wer <<<"$r"), $(rtf <<<"$r")"
+}
+# Runs a command with faster-whisper's instruction set capped at $PEER_ISA, if set.
+peer_isa() {
+    if [ -n "${PEER_ISA:-}" ]; then
+        CT2_FORCE_CPU_ISA=$PEER_ISA MKL_ENABLE_INSTRUCTIONS=$PEER_ISA ONEDNN_MAX_CPU_ISA=$PEER_ISA "$@"
+    else
+        "$@"
+    fi
 }
 # faster-whisper from CT2 dir $1 into $OUT/$2 (run name $2), scored by callscope: "WER, RTF".
 peer() {
-    local r; r=$("$PY" tools/asr_peer.py "$EVAL" "$1" "$OUT/$2" --compute-type int8 --threads "$THREADS" 2>&1 | keep "$2")
+    local r; r=$(peer_isa "$PY" tools/asr_peer.py "$EVAL" "$1" "$OUT/$2" --compute-type int8 --threads "$THREADS" 2>&1 | keep "$2")
     [ -z "${KEEP:-}" ] || cp -r "$OUT/$2" "$KEEP/$2-transcripts"
     echo "WER $("$CS" eval "$EVAL" --transcripts "$OUT/$2" 2>&1 | keep "$2-scored" | wer), $(rtf <<<"$r")"
 }

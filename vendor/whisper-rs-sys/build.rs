@@ -178,11 +178,23 @@ fn main() {
         return;
     }
 
+    // callscope patch: `GGML_BACKEND_DL=ON` (with `GGML_CPU_ALL_VARIANTS=ON`)
+    // builds whisper.cpp and ggml as shared libraries and ggml's CPU backend
+    // as modules, one per x86 instruction-set level (AVX2, AVX-512, AVX-512
+    // VNNI/BF16, AMX, ...), of which ggml loads the best for the CPU it runs
+    // on: one portable binary with the kernels of a native build. The modules
+    // are installed in `GGML_BACKEND_DIR` (default: this build's `lib`), the
+    // directory ggml searches at run time. See vendor/README.md.
+    let backend_dl = env_flag_on("GGML_BACKEND_DL");
+    for key in ["GGML_BACKEND_DL", "GGML_CPU_ALL_VARIANTS", "GGML_BACKEND_DIR", "GGML_NATIVE"] {
+        println!("cargo:rerun-if-env-changed={}", key);
+    }
+
     let mut config = Config::new(&whisper_root);
 
     config
         .profile("Release")
-        .define("BUILD_SHARED_LIBS", "OFF")
+        .define("BUILD_SHARED_LIBS", if backend_dl { "ON" } else { "OFF" })
         .define("WHISPER_ALL_WARNINGS", "OFF")
         .define("WHISPER_ALL_WARNINGS_3RD_PARTY", "OFF")
         .define("WHISPER_BUILD_TESTS", "OFF")
@@ -298,6 +310,18 @@ fn main() {
         config.define("CMAKE_CXX_COMPILER", "icpx");
     }
 
+    if backend_dl && env::var_os("GGML_BACKEND_DIR").is_none() {
+        config.define("GGML_BACKEND_DIR", out.join("lib"));
+    }
+    if !backend_dl {
+        // A build directory that built modules before keeps their options
+        // in CMake's cache; a static build turns them off (the environment,
+        // forwarded below, still wins).
+        config.define("GGML_BACKEND_DL", "OFF");
+        config.define("GGML_CPU_ALL_VARIANTS", "OFF");
+        config.define("GGML_BACKEND_DIR", "");
+    }
+
     let destination = config.build();
 
     add_link_search_path(&out.join("build")).unwrap();
@@ -308,6 +332,12 @@ fn main() {
         println!("cargo:rustc-link-lib=ggml");
         println!("cargo:rustc-link-lib=ggml-base");
         println!("cargo:rustc-link-lib=ggml-cpu");
+    } else if backend_dl {
+        // The CPU backend is not linked: ggml loads one of its modules.
+        println!("cargo:rustc-link-search=native={}", destination.join("lib").display());
+        println!("cargo:rustc-link-lib=dylib=whisper");
+        println!("cargo:rustc-link-lib=dylib=ggml");
+        println!("cargo:rustc-link-lib=dylib=ggml-base");
     } else {
         println!("cargo:rustc-link-lib=static=whisper");
         println!("cargo:rustc-link-lib=static=ggml");
@@ -354,6 +384,13 @@ fn main() {
 
     // for whatever reason this file is generated during build and triggers cargo complaining
     _ = std::fs::remove_file("bindings/javascript/package.json");
+}
+
+/// Whether a CMake-style switch in the environment is on (`ON`, `1`, `TRUE`, `YES`).
+fn env_flag_on(key: &str) -> bool {
+    env::var(key)
+        .map(|v| matches!(v.to_ascii_uppercase().as_str(), "ON" | "1" | "TRUE" | "YES"))
+        .unwrap_or(false)
 }
 
 // From https://github.com/alexcrichton/cc-rs/blob/fba7feded71ee4f63cfe885673ead6d7b4f2f454/src/lib.rs#L2462

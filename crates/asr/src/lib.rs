@@ -61,6 +61,12 @@ pub enum AsrError {
     /// whisper.cpp failed.
     #[error("whisper failed: {0}")]
     Whisper(String),
+    /// A portable build found no ggml CPU module that runs on this CPU.
+    #[error(
+        "whisper.cpp has no CPU backend for this CPU: no ggml CPU module (libggml-cpu-*.so) was found that \
+         runs here (install the build's lib/callscope folder with the binary, or set GGML_BACKEND_DIR to it)"
+    )]
+    NoCpuBackend,
     /// The neural voice activity detector failed.
     #[error("voice activity: {0}")]
     Vad(#[from] callscope_audio::onnx::OnnxError),
@@ -358,6 +364,46 @@ fn dtw_preset(name: &str) -> Option<whisper_rs::DtwModelPreset> {
     })
 }
 
+/// The backends whisper.cpp runs on and what each uses, as `CPU: AVX2 FMA
+/// AVX512 ...`: in a portable build (ggml's CPU backend as modules, one per
+/// instruction-set level) the level ggml loaded for this CPU. Known once a
+/// model is loaded (a portable build loads its modules with the first).
+pub fn kernels() -> String {
+    describe_backends(whisper_rs::print_system_info())
+}
+
+/// What [`describe_backends`] says when whisper.cpp has no backend at all.
+const NO_BACKENDS: &str = "none registered";
+
+/// whisper.cpp's `WHISPER : COREML = 0 | ... | CPU : SSE3 = 1 | AVX = 1 | ... |`
+/// as `CPU: SSE3 AVX ...`: the backends after whisper's own section, and what
+/// each has on (flags at 1, settings with their value).
+fn describe_backends(info: &str) -> String {
+    let mut backends: Vec<(String, Vec<String>)> = Vec::new();
+    for item in info.split('|').map(str::trim).filter(|i| !i.is_empty()) {
+        let item = match item.split_once(" : ") {
+            Some((backend, rest)) => {
+                backends.push((backend.trim().to_owned(), Vec::new()));
+                rest
+            }
+            None => item,
+        };
+        let Some((_, features)) = backends.last_mut() else { continue };
+        match item.split_once('=').map(|(k, v)| (k.trim(), v.trim())) {
+            Some((_, "0")) => {}
+            Some((name, "1")) => features.push(name.to_owned()),
+            Some((name, value)) => features.push(format!("{name}={value}")),
+            None => features.push(item.to_owned()),
+        }
+    }
+    let described: Vec<String> = backends
+        .into_iter()
+        .filter(|(name, _)| name != "WHISPER")
+        .map(|(name, features)| format!("{name}: {}", features.join(" ")))
+        .collect();
+    if described.is_empty() { NO_BACKENDS.to_owned() } else { described.join("; ") }
+}
+
 /// Checks and loads one model file.
 fn load_model(path: &Path, settings: &AsrSettings) -> Result<Model, AsrError> {
     check_model(path)?;
@@ -385,9 +431,14 @@ fn load_model(path: &Path, settings: &AsrSettings) -> Result<Model, AsrError> {
         }
     }
     let file = path.to_str().ok_or_else(|| AsrError::ModelMissing(path.to_path_buf()))?;
-    let ctx = WhisperContext::new_with_params(file, params).map_err(|e| AsrError::ModelCorrupt {
-        path: path.to_path_buf(),
-        reason: format!("whisper.cpp could not load it: {e}"),
+    let ctx = WhisperContext::new_with_params(file, params).map_err(|e| {
+        if describe_backends(whisper_rs::print_system_info()) == NO_BACKENDS {
+            return AsrError::NoCpuBackend;
+        }
+        AsrError::ModelCorrupt {
+            path: path.to_path_buf(),
+            reason: format!("whisper.cpp could not load it: {e}"),
+        }
     })?;
     let multilingual = ctx.is_multilingual();
     Ok(Model { name, ctx, multilingual })
@@ -423,6 +474,8 @@ impl Transcriber {
             .flatten()
             .chain(0..models.len())
             .find(|&i| models[i].multilingual);
+        static KERNELS: std::sync::Once = std::sync::Once::new();
+        KERNELS.call_once(|| tracing::info!(kernels = %kernels(), "whisper.cpp backends"));
         let t = Transcriber { models, by_language, default_language, detector, settings, vad: None };
         match t.default_language {
             Some(language) => {
@@ -1132,6 +1185,14 @@ impl Session<'_> {
 mod tests {
     use super::*;
     use std::f32::consts::PI;
+
+    #[test]
+    fn the_backends_are_described_by_what_they_have_on() {
+        let info = "WHISPER : COREML = 0 | OPENVINO = 0 | CPU : SSE3 = 1 | AVX = 1 | AVX512_BF16 = 0 | \
+                    AMX_INT8 = 1 | REPACK = 1 | CUDA : ARCHS = 890 | USE_GRAPHS = 1 | ";
+        assert_eq!(describe_backends(info), "CPU: SSE3 AVX AMX_INT8 REPACK; CUDA: ARCHS=890 USE_GRAPHS");
+        assert_eq!(describe_backends("WHISPER : COREML = 0 | OPENVINO = 0 | "), "none registered");
+    }
 
     #[test]
     fn a_noisy_line_gets_a_beam_and_a_clean_or_humming_one_does_not() {

@@ -385,7 +385,11 @@ fn print_tables(condition: Option<&str>, results: &[CallEval], model: &str, mono
     let audio: f64 = results.iter().map(|r| r.duration_s).sum();
     let wall: f64 = results.iter().map(|r| r.duration_s / r.realtime_factor).sum();
     if wall.is_finite() && wall > 0.0 {
-        println!("overall real-time factor {:.1}x ({audio:.0} s of audio in {wall:.1} s)", audio / wall);
+        println!(
+            "overall real-time factor {:.1}x ({audio:.0} s of audio in {wall:.1} s; whisper.cpp on {})",
+            audio / wall,
+            callscope_asr::kernels()
+        );
     }
 }
 

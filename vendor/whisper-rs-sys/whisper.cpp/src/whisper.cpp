@@ -23,10 +23,12 @@
 #include <climits>
 #include <cstdarg>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <random>
 #include <regex>
 #include <set>
@@ -3711,6 +3713,33 @@ struct whisper_context * whisper_init_from_buffer_with_params_no_state(void * bu
 
 struct whisper_context * whisper_init_with_params_no_state(struct whisper_model_loader * loader, struct whisper_context_params params) {
     ggml_time_init();
+
+#ifdef GGML_BACKEND_DL
+    // callscope patch: in a build whose backends are loadable modules
+    // (GGML_BACKEND_DL, with GGML_CPU_ALL_VARIANTS one CPU backend per x86
+    // instruction-set level) nothing is registered until someone loads them.
+    // Load them once, here, before the first model: ggml scores each CPU
+    // variant against this CPU and keeps the best. GGML_BACKEND_DIR in the
+    // environment names another directory to load them from (only that one),
+    // e.g. to pin a lower level. See vendor/README.md.
+    static std::once_flag backends_loaded;
+    std::call_once(backends_loaded, [] {
+        const char * dir = std::getenv("GGML_BACKEND_DIR");
+        ggml_backend_load_all_from_path(dir && *dir ? dir : nullptr);
+    });
+    if (ggml_backend_dev_by_type(GGML_BACKEND_DEVICE_TYPE_CPU) == nullptr) {
+        // Upstream would abort on GGML_ASSERT(device) below.
+        const char * dir = std::getenv("GGML_BACKEND_DIR");
+#ifdef GGML_BACKEND_DIR
+        const char * built = GGML_BACKEND_DIR;
+#else
+        const char * built = "the executable's directory or the current one";
+#endif
+        WHISPER_LOG_ERROR("%s: no CPU backend: found no ggml CPU module (libggml-cpu*.so) that runs on this CPU in %s\n",
+                __func__, dir && *dir ? dir : built);
+        return nullptr;
+    }
+#endif
 
     if (params.flash_attn && params.dtw_token_timestamps) {
         WHISPER_LOG_WARN("%s: dtw_token_timestamps is not supported with flash_attn - disabling\n", __func__);

@@ -314,12 +314,13 @@ fn main() {
         config.define("GGML_BACKEND_DIR", out.join("lib"));
     }
     if !backend_dl {
-        // A build directory that built modules before keeps their options
-        // in CMake's cache; a static build turns them off (the environment,
-        // forwarded below, still wins).
-        config.define("GGML_BACKEND_DL", "OFF");
-        config.define("GGML_CPU_ALL_VARIANTS", "OFF");
-        config.define("GGML_BACKEND_DIR", "");
+        // A build directory that built modules keeps their options in
+        // CMake's cache, GGML_NATIVE=OFF among them: a static build there
+        // would quietly lose this machine's instruction set. Start it afresh.
+        let cache = out.join("build").join("CMakeCache.txt");
+        if std::fs::read_to_string(&cache).is_ok_and(|c| c.contains("GGML_BACKEND_DL:BOOL=ON")) {
+            std::fs::remove_file(&cache).expect("remove the modules' CMake cache");
+        }
     }
 
     let destination = config.build();

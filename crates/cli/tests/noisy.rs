@@ -324,8 +324,14 @@ fn a_line_of_speech_without_words_is_flagged() {
     let v = analyze(&models, &path);
     let attribution = &v["attribution"];
     assert_eq!(attribution["low_confidence"], true, "{attribution}");
+    // The flag comes from the speech left without words: over
+    // `callscope_diarize::UNWORDED_HIGH` (0.15), where that evidence alone
+    // takes the confidence to 0. How much of the backwards voice whisper
+    // leaves unwritten depends on the CPU's kernels: 0.30 on an AVX-512
+    // Xeon without AMX, over 0.5 with AMX.
     let unworded = attribution["line"]["unworded_share"].as_f64().expect("unworded_share");
-    assert!(unworded > 0.5, "{attribution}");
+    assert!(unworded > 0.15, "{attribution}");
+    assert_eq!(attribution["confidence"], 0.0, "{attribution}");
 }
 
 /// A long stereo call is transcribed in windows (`asr.window_s`) that a

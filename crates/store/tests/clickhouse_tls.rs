@@ -111,8 +111,22 @@ async fn a_certificate_for_another_name_is_refused() {
 async fn mutual_tls_needs_the_client_certificate() {
     let Some(env) = env() else { return };
     let without = ClickHouseStore::new(&config(&env.mtls_url, Some(tls(&env, false))));
-    let message = handshake_error(&without).await;
-    assert!(message.to_lowercase().contains("certificate"), "{message}");
+    // With TLS 1.3 the server refuses a client without a certificate after
+    // the client has finished its side of the handshake: the client reads
+    // the server's alert ("certificate required") or, when its request won
+    // the race, a closed connection ("connection was not ready"; seen once in
+    // CI). Every attempt is refused (`handshake_error` asserts it); one of a
+    // few must name the certificate.
+    let mut messages = Vec::new();
+    for _ in 0..5 {
+        let message = handshake_error(&without).await;
+        let named = message.to_lowercase().contains("certificate");
+        messages.push(message);
+        if named {
+            break;
+        }
+    }
+    assert!(messages.last().is_some_and(|m| m.to_lowercase().contains("certificate")), "{messages:?}");
 
     let with = ClickHouseStore::new(&config(&env.mtls_url, Some(tls(&env, true))));
     let applied = with.migrate().await.expect("migrate with a client certificate");

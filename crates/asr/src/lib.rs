@@ -432,7 +432,7 @@ fn load_model(path: &Path, settings: &AsrSettings) -> Result<Model, AsrError> {
     }
     let file = path.to_str().ok_or_else(|| AsrError::ModelMissing(path.to_path_buf()))?;
     let ctx = WhisperContext::new_with_params(file, params).map_err(|e| {
-        if describe_backends(whisper_rs::print_system_info()) == NO_BACKENDS {
+        if kernels() == NO_BACKENDS {
             return AsrError::NoCpuBackend;
         }
         AsrError::ModelCorrupt {

@@ -2825,6 +2825,22 @@ static struct ggml_cgraph * whisper_build_graph_decoder(
     // might be useful in the future
     //cur = ggml_view_2d(ctx0, cur, cur->ne[0], 1, cur->nb[1], (cur->ne[1] - 1)*cur->nb[1]);
 
+    // callscope: logits only for the tokens whose logits are read (batch.logits). A prompt, or the DTW
+    // pass over a whole segment's tokens, reads one row of n_tokens, and the vocabulary projection is
+    // the decoder's largest product. The reserved (worst-case) graph keeps every row.
+    if (!worst_case) {
+        int n_outputs = 0;
+        for (int i = 0; i < n_tokens; ++i) {
+            n_outputs += batch.logits[i] != 0;
+        }
+        if (n_outputs > 0 && n_outputs < n_tokens) {
+            struct ggml_tensor * out_ids = ggml_new_tensor_1d(ctx0, GGML_TYPE_I32, n_outputs);
+            ggml_set_name(out_ids, "out_ids");
+            ggml_set_input(out_ids);
+            cur = ggml_get_rows(ctx0, cur, out_ids);
+        }
+    }
+
     struct ggml_tensor * logits = ggml_mul_mat(ctx0, model.d_te, cur);
 
     // [EXPERIMENTAL] Token-level timestamps with DTW
@@ -2948,6 +2964,17 @@ static bool whisper_decode_internal(
             ggml_backend_tensor_set(KQ_mask, wstate.inp_mask.data(), 0, ggml_nelements(KQ_mask)*sizeof(float));
         }
 
+        // callscope: the rows whose logits are read, when the graph computes only those
+        if (struct ggml_tensor * out_ids = ggml_graph_get_tensor(gf, "out_ids")) {
+            std::vector<int32_t> ids;
+            for (int i = 0; i < n_tokens; ++i) {
+                if (batch.logits[i] != 0) {
+                    ids.push_back(i);
+                }
+            }
+            ggml_backend_tensor_set(out_ids, ids.data(), 0, ids.size()*sizeof(int32_t));
+        }
+
         logits = ggml_graph_node(gf, -1);
 
         if (!ggml_graph_compute_helper(sched, gf, n_threads)) {
@@ -2956,11 +2983,14 @@ static bool whisper_decode_internal(
     }
 
     logits_out.resize(n_tokens*n_vocab);
-    for (int i = 0; i < n_tokens; i++) {
+    // logits holds a row per token, or (out_ids) a row per token whose logits are read, in order
+    const bool compact = logits->ne[1] < n_tokens;
+    for (int i = 0, row = 0; i < n_tokens; i++) {
         if (batch.logits[i] == 0) {
             continue;
         }
-        ggml_backend_tensor_get(logits, logits_out.data() + (n_vocab*i), sizeof(float)*(n_vocab*i), sizeof(float)*n_vocab);
+        const int src = compact ? row++ : i;
+        ggml_backend_tensor_get(logits, logits_out.data() + (n_vocab*i), sizeof(float)*(n_vocab*src), sizeof(float)*n_vocab);
     }
 
     if (batch.n_tokens > 1) {

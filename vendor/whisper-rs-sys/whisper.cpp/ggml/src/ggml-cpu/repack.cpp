@@ -15,6 +15,7 @@
 #include <cstring>
 #include <cassert>
 #include <cstdio>  // for GGML_ASSERT
+#include <cstdlib> // getenv
 
 #include "repack.h"
 
@@ -1781,6 +1782,41 @@ static int repack_q8_0_to_q8_0_4_bl(struct ggml_tensor *       t,
     return 0;
 }
 
+#if defined(GGML_REPACK_Q8_0_8X8_AVX2)
+// callscope: eight Q8_0 rows in one block_q8_0x8, 8 bytes of each row in turn (ggml_gemm_q8_0_8x8_q8_0).
+static int repack_q8_0_to_q8_0_8_bl(struct ggml_tensor * t, const void * GGML_RESTRICT data, size_t data_size) {
+    GGML_ASSERT(t->type == GGML_TYPE_Q8_0);
+    constexpr int nrows_interleaved = 8;
+    constexpr int interleave        = 8;
+
+    block_q8_0x8 *     dst     = (block_q8_0x8 *) t->data;
+    const block_q8_0 * src     = (const block_q8_0 *) data;
+    const int          nrow    = ggml_nrows(t);
+    const int          nblocks = t->ne[0] / QK8_0;
+
+    GGML_ASSERT(data_size == nrow * nblocks * sizeof(block_q8_0));
+
+    if (t->ne[1] % nrows_interleaved != 0 || t->ne[0] % QK8_0 != 0) {
+        return -1;
+    }
+
+    for (int b = 0; b < nrow; b += nrows_interleaved) {
+        for (int64_t x = 0; x < nblocks; x++) {
+            for (int i = 0; i < nrows_interleaved; i++) {
+                const block_q8_0 & in = src[x + i * nblocks];
+                dst->d[i] = in.d;
+                for (int c = 0; c < QK8_0 / interleave; c++) {
+                    memcpy(&dst->qs[(c * nrows_interleaved + i) * interleave], &in.qs[c * interleave], interleave);
+                }
+            }
+            dst++;
+        }
+        src += nrows_interleaved * nblocks;
+    }
+    return 0;
+}
+#endif
+
 static block_iq4_nlx4 make_block_iq4_nlx4(block_iq4_nl * in, unsigned int blck_size_interleave) {
     block_iq4_nlx4 out;
 
@@ -1957,6 +1993,12 @@ template <> int repack<block_q8_0, 8, 4>(struct ggml_tensor * t, const void * da
     return repack_q8_0_to_q8_0_4_bl(t, 8, data, data_size);
 }
 
+#if defined(GGML_REPACK_Q8_0_8X8_AVX2)
+template <> int repack<block_q8_0, 8, 8>(struct ggml_tensor * t, const void * data, size_t data_size) {
+    return repack_q8_0_to_q8_0_8_bl(t, data, data_size);
+}
+#endif
+
 // gemv
 template <typename BLOC_TYPE, int64_t INTER_SIZE, int64_t NB_COLS, ggml_type PARAM_TYPE>
 void gemv(int, float *, size_t, const void *, const void *, int, int);
@@ -2001,6 +2043,12 @@ template <> void gemv<block_q8_0, 8, 4, GGML_TYPE_Q8_0>(int n, float * s, size_t
     ggml_gemv_q8_0_4x8_q8_0(n, s, bs, vx, vy, nr, nc);
 }
 
+#if defined(GGML_REPACK_Q8_0_8X8_AVX2)
+template <> void gemv<block_q8_0, 8, 8, GGML_TYPE_Q8_0>(int n, float * s, size_t bs, const void * vx, const void * vy, int nr, int nc) {
+    ggml_gemv_q8_0_8x8_q8_0(n, s, bs, vx, vy, nr, nc);
+}
+#endif
+
 // gemm
 template <typename BLOC_TYPE, int64_t INTER_SIZE, int64_t NB_COLS, ggml_type PARAM_TYPE>
 void gemm(int, float *, size_t, const void *, const void *, int, int);
@@ -2044,6 +2092,12 @@ template <> void gemm<block_q8_0, 4, 4, GGML_TYPE_Q8_0>(int n, float * s, size_t
 template <> void gemm<block_q8_0, 8, 4, GGML_TYPE_Q8_0>(int n, float * s, size_t bs, const void * vx, const void * vy, int nr, int nc) {
     ggml_gemm_q8_0_4x8_q8_0(n, s, bs, vx, vy, nr, nc);
 }
+
+#if defined(GGML_REPACK_Q8_0_8X8_AVX2)
+template <> void gemm<block_q8_0, 8, 8, GGML_TYPE_Q8_0>(int n, float * s, size_t bs, const void * vx, const void * vy, int nr, int nc) {
+    ggml_gemm_q8_0_8x8_q8_0(n, s, bs, vx, vy, nr, nc);
+}
+#endif
 
 class tensor_traits_base : public ggml::cpu::tensor_traits {
   public:
@@ -2421,6 +2475,17 @@ template <typename BLOC_TYPE, int64_t INTER_SIZE, int64_t NB_COLS, ggml_type PAR
 
 }  // namespace ggml::cpu::repack
 
+#if defined(GGML_REPACK_Q8_0_8X8_AVX2)
+// callscope: GGML_Q8_0_REPACK=0 keeps Q8_0 weights on llamafile's kernels (to compare the two).
+static bool ggml_repack_q8_0_8x8_enabled() {
+    static const bool enabled = [] {
+        const char * v = getenv("GGML_Q8_0_REPACK");
+        return v == nullptr || strcmp(v, "0") != 0;
+    }();
+    return enabled;
+}
+#endif
+
 static const ggml::cpu::tensor_traits * ggml_repack_get_optimal_repack_type(const struct ggml_tensor * cur) {
 
     // instance for Q4
@@ -2442,6 +2507,9 @@ static const ggml::cpu::tensor_traits * ggml_repack_get_optimal_repack_type(cons
     // instance for Q8_0
     static const ggml::cpu::repack::tensor_traits<block_q8_0, 4, 4, GGML_TYPE_Q8_0> q8_0_4x4_q8_0;
     static const ggml::cpu::repack::tensor_traits<block_q8_0, 8, 4, GGML_TYPE_Q8_0> q8_0_4x8_q8_0;
+#if defined(GGML_REPACK_Q8_0_8X8_AVX2)
+    static const ggml::cpu::repack::tensor_traits<block_q8_0, 8, 8, GGML_TYPE_Q8_0> q8_0_8x8_q8_0;
+#endif
 
     if (cur->type == GGML_TYPE_Q4_0) {
         if (ggml_cpu_has_avx2() || (ggml_cpu_has_sve() && ggml_cpu_has_matmul_int8() && ggml_cpu_get_sve_cnt() == QK8_0)
@@ -2494,6 +2562,11 @@ static const ggml::cpu::tensor_traits * ggml_repack_get_optimal_repack_type(cons
             }
         }
     } else if (cur->type == GGML_TYPE_Q8_0) {
+#if defined(GGML_REPACK_Q8_0_8X8_AVX2)
+        if (cur->ne[1] % 8 == 0 && cur->ne[0] % QK8_0 == 0 && ggml_repack_q8_0_8x8_enabled()) {
+            return &q8_0_8x8_q8_0;
+        }
+#endif
         if (ggml_cpu_has_neon() && ggml_cpu_has_matmul_int8()) {
             if (cur->ne[1] % 4 == 0) {
                 return &q8_0_4x8_q8_0;

@@ -6305,3 +6305,75 @@ void ggml_gemm_q2_K_8x8_q8_K(int n, float * GGML_RESTRICT s, size_t bs, const vo
 
 #endif
 }
+
+#if defined(GGML_REPACK_Q8_0_8X8_AVX2)
+// callscope: Q8_0 weights against Q8_0 activations on AVX2 CPUs without AVX-512 (AMD Zen 1-3, Intel
+// Haswell to Alder Lake): llamafile's 4x2 tiles spill registers there and pay a conversion and a scale
+// per 32-value block and output. Here the weights are repacked eight rows at a time (block_q8_0x8:
+// each 64-byte chunk holds 8 bytes of each of the eight rows), so one pass over a block gives eight
+// outputs at once in one vector: a 32-value block costs one conversion and one multiply-add per eight
+// outputs. Products use the sign trick (|x| times w with x's sign), exact in int16: |x|, |w| <= 127.
+
+// The eight rows' dot products over one 32-value block with activation bytes `xq` (32 bytes, the
+// block's four 8-byte chunks at `stride` apart), as int32 lanes in the order 0 1 4 5 2 3 6 7.
+static inline __m256i q8_0_8x8_block_dot(const int8_t * GGML_RESTRICT wq, const int8_t * GGML_RESTRICT xq, int stride) {
+    const __m256i ones = _mm256_set1_epi16(1);
+    __m256i lo = _mm256_setzero_si256();
+    __m256i hi = _mm256_setzero_si256();
+    for (int c = 0; c < 4; c++) {
+        int64_t chunk;
+        memcpy(&chunk, xq + c * stride, sizeof(chunk));
+        const __m256i x  = _mm256_set1_epi64x(chunk);
+        const __m256i ax = _mm256_sign_epi8(x, x);
+        const __m256i w0 = _mm256_loadu_si256((const __m256i *) (wq + c * 64));
+        const __m256i w1 = _mm256_loadu_si256((const __m256i *) (wq + c * 64 + 32));
+        lo = _mm256_add_epi32(lo, _mm256_madd_epi16(_mm256_maddubs_epi16(ax, _mm256_sign_epi8(w0, x)), ones));
+        hi = _mm256_add_epi32(hi, _mm256_madd_epi16(_mm256_maddubs_epi16(ax, _mm256_sign_epi8(w1, x)), ones));
+    }
+    // lo holds rows 0-3, hi rows 4-7, two partial sums per row: [0 1 4 5 | 2 3 6 7] after the add.
+    return _mm256_hadd_epi32(lo, hi);
+}
+
+void ggml_gemv_q8_0_8x8_q8_0(int n, float * GGML_RESTRICT s, size_t bs, const void * GGML_RESTRICT vx, const void * GGML_RESTRICT vy, int nr, int nc) {
+    const int nb = n / QK8_0;
+    const __m256i order = _mm256_setr_epi32(0, 1, 4, 5, 2, 3, 6, 7);
+    const block_q8_0 * a = (const block_q8_0 *) vy;
+    assert(n % QK8_0 == 0 && nc % 8 == 0);
+    for (int x = 0; x < nc / 8; x++) {
+        const block_q8_0x8 * w = (const block_q8_0x8 *) vx + (size_t) x * nb;
+        __m256 acc = _mm256_setzero_ps();
+        for (int b = 0; b < nb; b++) {
+            const __m256 dw = _mm256_permutevar8x32_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *) w[b].d)), order);
+            const __m256 d  = _mm256_mul_ps(dw, _mm256_set1_ps(GGML_CPU_FP16_TO_FP32(a[b].d)));
+            acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(q8_0_8x8_block_dot(w[b].qs, a[b].qs, 8)), d, acc);
+        }
+        _mm256_storeu_ps(s + x * 8, _mm256_permutevar8x32_ps(acc, order));
+    }
+    UNUSED(bs);
+    UNUSED(nr);
+}
+
+void ggml_gemm_q8_0_8x8_q8_0(int n, float * GGML_RESTRICT s, size_t bs, const void * GGML_RESTRICT vx, const void * GGML_RESTRICT vy, int nr, int nc) {
+    const int nb = n / QK8_0;
+    const __m256i order = _mm256_setr_epi32(0, 1, 4, 5, 2, 3, 6, 7);
+    assert(n % QK8_0 == 0 && nr % 4 == 0 && nc % 8 == 0);
+    for (int y = 0; y < nr / 4; y++) {
+        const block_q8_0x4 * a = (const block_q8_0x4 *) vy + (size_t) y * nb;
+        for (int x = 0; x < nc / 8; x++) {
+            const block_q8_0x8 * w = (const block_q8_0x8 *) vx + (size_t) x * nb;
+            __m256 acc[4] = { _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps() };
+            for (int b = 0; b < nb; b++) {
+                const __m256 dw = _mm256_permutevar8x32_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *) w[b].d)), order);
+                // block_q8_0x4 (8-byte interleave): row m's chunk c is at qs[(4 c + m) 8].
+                for (int m = 0; m < 4; m++) {
+                    const __m256 d = _mm256_mul_ps(dw, _mm256_set1_ps(GGML_CPU_FP16_TO_FP32(a[b].d[m])));
+                    acc[m] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(q8_0_8x8_block_dot(w[b].qs, a[b].qs + m * 8, 32)), d, acc[m]);
+                }
+            }
+            for (int m = 0; m < 4; m++) {
+                _mm256_storeu_ps(s + (y * 4 + m) * bs + x * 8, _mm256_permutevar8x32_ps(acc[m], order));
+            }
+        }
+    }
+}
+#endif // GGML_REPACK_Q8_0_8X8_AVX2

@@ -16,6 +16,7 @@
 #include <cassert>
 #include <cstdio>  // for GGML_ASSERT
 #include <cstdlib> // getenv
+#include <type_traits>
 
 #include "repack.h"
 
@@ -2143,12 +2144,55 @@ template <typename BLOC_TYPE, int64_t INTER_SIZE, int64_t NB_COLS, ggml_type PAR
             case GGML_OP_MUL_MAT_ID:
                 forward_mul_mat_id(params, op);
                 return true;
+#if defined(GGML_REPACK_Q8_0_8X8_AVX2)
+            case GGML_OP_GET_ROWS:
+                if constexpr (std::is_same_v<BLOC_TYPE, block_q8_0> && NB_COLS == 8) {
+                    forward_get_rows_q8_0_8x8(params, op);
+                    return true;
+                }
+                break;
+#endif
             default:
                 // GGML_ABORT("fatal error");
                 break;
         }
         return false;
     }
+
+#if defined(GGML_REPACK_Q8_0_8X8_AVX2)
+    // callscope: rows of a repacked Q8_0 tensor (whisper's token embedding is both looked up and
+    // multiplied), dequantized as ggml's dequantize_row_q8_0 does.
+    void forward_get_rows_q8_0_8x8(ggml_compute_params * params, ggml_tensor * op) {
+        const ggml_tensor * src0 = op->src[0];
+        const ggml_tensor * src1 = op->src[1];
+        GGML_ASSERT(src0->type == GGML_TYPE_Q8_0 && ggml_n_dims(src0) == 2);
+        GGML_ASSERT(src1->type == GGML_TYPE_I32 && op->type == GGML_TYPE_F32);
+
+        const int64_t nb   = src0->ne[0] / QK8_0;
+        const int64_t nrow = src0->ne[1];
+        const int64_t nids = ggml_nelements(src1);
+        const block_q8_0x8 * tiles = (const block_q8_0x8 *) src0->data;
+
+        for (int64_t i = params->ith; i < nids; i += params->nth) {
+            const int64_t i10 = i % src1->ne[0];
+            const int64_t i11 = (i / src1->ne[0]) % src1->ne[1];
+            const int64_t i12 = i / (src1->ne[0] * src1->ne[1]);
+            const int64_t r   = *(const int32_t *) ((const char *) src1->data + i10 * src1->nb[0] + i11 * src1->nb[1] + i12 * src1->nb[2]);
+            GGML_ASSERT(r >= 0 && r < nrow);
+            const block_q8_0x8 * tile = tiles + (r / 8) * nb;
+            const int j = (int) (r % 8);
+            float * out = (float *) ((char *) op->data + i10 * op->nb[1] + i11 * op->nb[2] + i12 * op->nb[3]);
+            for (int64_t b = 0; b < nb; b++) {
+                const float d = GGML_CPU_FP16_TO_FP32(tile[b].d[j]);
+                for (int c = 0; c < QK8_0 / 8; c++) {
+                    for (int k = 0; k < 8; k++) {
+                        out[b * QK8_0 + c * 8 + k] = tile[b].qs[(c * 8 + j) * 8 + k] * d;
+                    }
+                }
+            }
+        }
+    }
+#endif
 
     void forward_mul_mat_one_chunk(ggml_compute_params * params,
                                    ggml_tensor *         op,
@@ -2663,11 +2707,24 @@ class extra_buffer_type : ggml::cpu::extra_buffer_type {
             //    return true;
             //}
         }
+#if defined(GGML_REPACK_Q8_0_8X8_AVX2)
+        // callscope: lookups in repacked Q8_0 (block_q8_0x8) tensors
+        else if (op->op == GGML_OP_GET_ROWS && op->src[0]->type == GGML_TYPE_Q8_0 && op->src[0]->buffer &&
+                 ggml_n_dims(op->src[0]) == 2 && op->src[0]->buffer->buft == ggml_backend_cpu_repack_buffer_type() &&
+                 ggml_repack_get_optimal_repack_type(op->src[0]) && op->src[1]->type == GGML_TYPE_I32 &&
+                 op->type == GGML_TYPE_F32) {
+            return true;
+        }
+#endif
         return false;
     }
 
     ggml::cpu::tensor_traits * get_tensor_traits(const struct ggml_tensor * op) override {
-        if (op->op == GGML_OP_MUL_MAT || op->op == GGML_OP_MUL_MAT_ID) {
+        if (op->op == GGML_OP_MUL_MAT || op->op == GGML_OP_MUL_MAT_ID
+#if defined(GGML_REPACK_Q8_0_8X8_AVX2)
+            || (op->op == GGML_OP_GET_ROWS && op->src[0]->type == GGML_TYPE_Q8_0)
+#endif
+        ) {
             if (op->src[0]->buffer && op->src[0]->buffer->buft == ggml_backend_cpu_repack_buffer_type()) {
                 return (ggml::cpu::tensor_traits *) op->src[0]->extra;
             }

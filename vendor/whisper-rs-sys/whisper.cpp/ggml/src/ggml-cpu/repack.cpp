@@ -17,6 +17,7 @@
 #include <cstdio>  // for GGML_ASSERT
 #include <cstdlib> // getenv
 #include <type_traits>
+#include "ggml-quants.h" // dequantize_row_q8_0
 
 #include "repack.h"
 
@@ -1797,11 +1798,12 @@ static int repack_q8_0_to_q8_0_8_bl(struct ggml_tensor * t, const void * GGML_RE
 
     GGML_ASSERT(data_size == nrow * nblocks * sizeof(block_q8_0));
 
-    if (t->ne[1] % nrows_interleaved != 0 || t->ne[0] % QK8_0 != 0) {
+    if (t->ne[0] % QK8_0 != 0 || ggml_n_dims(t) != 2) {
         return -1;
     }
 
-    for (int b = 0; b < nrow; b += nrows_interleaved) {
+    const int ngroups = nrow / nrows_interleaved;
+    for (int b = 0; b < ngroups; b++) {
         for (int64_t x = 0; x < nblocks; x++) {
             for (int i = 0; i < nrows_interleaved; i++) {
                 const block_q8_0 & in = src[x + i * nblocks];
@@ -1814,6 +1816,9 @@ static int repack_q8_0_to_q8_0_8_bl(struct ggml_tensor * t, const void * GGML_RE
         }
         src += nrows_interleaved * nblocks;
     }
+    // rows after the last whole group of eight stay as they are, where a plain tensor has them
+    // (a group of eight rows takes the room of eight rows)
+    memcpy((void *) dst, src, (size_t) (nrow % nrows_interleaved) * nblocks * sizeof(block_q8_0));
     return 0;
 }
 #endif
@@ -2179,9 +2184,14 @@ template <typename BLOC_TYPE, int64_t INTER_SIZE, int64_t NB_COLS, ggml_type PAR
             const int64_t i12 = i / (src1->ne[0] * src1->ne[1]);
             const int64_t r   = *(const int32_t *) ((const char *) src1->data + i10 * src1->nb[0] + i11 * src1->nb[1] + i12 * src1->nb[2]);
             GGML_ASSERT(r >= 0 && r < nrow);
+            float * out = (float *) ((char *) op->data + i10 * op->nb[1] + i11 * op->nb[2] + i12 * op->nb[3]);
+            if (r >= nrow - nrow % 8) {
+                // a row after the last whole group of eight: plain Q8_0
+                dequantize_row_q8_0((const block_q8_0 *) src0->data + r * nb, out, src0->ne[0]);
+                continue;
+            }
             const block_q8_0x8 * tile = tiles + (r / 8) * nb;
             const int j = (int) (r % 8);
-            float * out = (float *) ((char *) op->data + i10 * op->nb[1] + i11 * op->nb[2] + i12 * op->nb[3]);
             for (int64_t b = 0; b < nb; b++) {
                 const float d = GGML_CPU_FP16_TO_FP32(tile[b].d[j]);
                 for (int c = 0; c < QK8_0 / 8; c++) {
@@ -2607,7 +2617,7 @@ static const ggml::cpu::tensor_traits * ggml_repack_get_optimal_repack_type(cons
         }
     } else if (cur->type == GGML_TYPE_Q8_0) {
 #if defined(GGML_REPACK_Q8_0_8X8_AVX2)
-        if (cur->ne[1] % 8 == 0 && cur->ne[0] % QK8_0 == 0 && ggml_repack_q8_0_8x8_enabled()) {
+        if (cur->ne[1] >= 8 && cur->ne[0] % QK8_0 == 0 && ggml_n_dims(cur) == 2 && ggml_repack_q8_0_8x8_enabled()) {
             return &q8_0_8x8_q8_0;
         }
 #endif

@@ -6334,11 +6334,31 @@ static inline __m256i q8_0_8x8_block_dot(const int8_t * GGML_RESTRICT wq, const 
     return _mm256_hadd_epi32(lo, hi);
 }
 
+// Rows after the last whole group of eight stay plain Q8_0 rows after the groups (a 51,865-word
+// vocabulary): a scalar dot product with activation row m of `a`, whose 8-byte chunk c is at
+// qs[c * stride + m * 8] (stride 8: a plain row, m = 0; 32: block_q8_0x4).
+static float q8_0_tail_dot(const block_q8_0 * GGML_RESTRICT w, const int8_t * GGML_RESTRICT aqs, const ggml_half * ad,
+                           size_t ablock, int m, int stride, int nb) {
+    float sum = 0.0f;
+    for (int b = 0; b < nb; b++) {
+        const int8_t * x = aqs + (size_t) b * ablock;
+        int isum = 0;
+        for (int c = 0; c < QK8_0 / 8; c++) {
+            for (int k = 0; k < 8; k++) {
+                isum += w[b].qs[c * 8 + k] * x[c * stride + m * 8 + k];
+            }
+        }
+        const ggml_half d = *(const ggml_half *) ((const char *) ad + (size_t) b * ablock);
+        sum += isum * GGML_CPU_FP16_TO_FP32(w[b].d) * GGML_CPU_FP16_TO_FP32(d);
+    }
+    return sum;
+}
+
 void ggml_gemv_q8_0_8x8_q8_0(int n, float * GGML_RESTRICT s, size_t bs, const void * GGML_RESTRICT vx, const void * GGML_RESTRICT vy, int nr, int nc) {
     const int nb = n / QK8_0;
     const __m256i order = _mm256_setr_epi32(0, 1, 4, 5, 2, 3, 6, 7);
     const block_q8_0 * a = (const block_q8_0 *) vy;
-    assert(n % QK8_0 == 0 && nc % 8 == 0);
+    assert(n % QK8_0 == 0);
     for (int x = 0; x < nc / 8; x++) {
         const block_q8_0x8 * w = (const block_q8_0x8 *) vx + (size_t) x * nb;
         __m256 acc = _mm256_setzero_ps();
@@ -6349,6 +6369,9 @@ void ggml_gemv_q8_0_8x8_q8_0(int n, float * GGML_RESTRICT s, size_t bs, const vo
         }
         _mm256_storeu_ps(s + x * 8, _mm256_permutevar8x32_ps(acc, order));
     }
+    for (int r = nc - nc % 8; r < nc; r++) {
+        s[r] = q8_0_tail_dot((const block_q8_0 *) vx + (size_t) r * nb, a[0].qs, &a[0].d, sizeof(block_q8_0), 0, 8, nb);
+    }
     UNUSED(bs);
     UNUSED(nr);
 }
@@ -6356,7 +6379,7 @@ void ggml_gemv_q8_0_8x8_q8_0(int n, float * GGML_RESTRICT s, size_t bs, const vo
 void ggml_gemm_q8_0_8x8_q8_0(int n, float * GGML_RESTRICT s, size_t bs, const void * GGML_RESTRICT vx, const void * GGML_RESTRICT vy, int nr, int nc) {
     const int nb = n / QK8_0;
     const __m256i order = _mm256_setr_epi32(0, 1, 4, 5, 2, 3, 6, 7);
-    assert(n % QK8_0 == 0 && nr % 4 == 0 && nc % 8 == 0);
+    assert(n % QK8_0 == 0 && nr % 4 == 0);
     for (int y = 0; y < nr / 4; y++) {
         const block_q8_0x4 * a = (const block_q8_0x4 *) vy + (size_t) y * nb;
         for (int x = 0; x < nc / 8; x++) {
@@ -6372,6 +6395,13 @@ void ggml_gemm_q8_0_8x8_q8_0(int n, float * GGML_RESTRICT s, size_t bs, const vo
             }
             for (int m = 0; m < 4; m++) {
                 _mm256_storeu_ps(s + (y * 4 + m) * bs + x * 8, _mm256_permutevar8x32_ps(acc[m], order));
+            }
+        }
+        for (int r = nc - nc % 8; r < nc; r++) {
+            for (int m = 0; m < 4; m++) {
+                // a[b].d[m] sits at the same place in every block_q8_0x4
+                s[(y * 4 + m) * bs + r] = q8_0_tail_dot((const block_q8_0 *) vx + (size_t) r * nb, a[0].qs, &a[0].d[m],
+                                                        sizeof(block_q8_0x4), m, 32, nb);
             }
         }
     }

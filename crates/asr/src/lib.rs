@@ -248,6 +248,12 @@ pub struct AsrSettings {
     /// is 2 or more. Costs a second decoder state and a second channel's
     /// buffers at once (a 2-hour call with tiny.en: 0.92 GB peak, not 0.74).
     pub parallel_channels: bool,
+    /// Whisper's threads are shared by the decodes in progress in this
+    /// process ([`SharedThreads`]): when one channel of a call read at once is
+    /// done, the other takes its thread, and a call waiting on the other
+    /// stages lends its threads to one that is transcribing. The words are the
+    /// same either way. false: each decode keeps the threads it started with.
+    pub share_threads: bool,
 }
 
 impl Default for AsrSettings {
@@ -267,6 +273,7 @@ impl Default for AsrSettings {
             fit_word_edges: true,
             window_s: 600.0,
             parallel_channels: true,
+            share_threads: true,
         }
     }
 }
@@ -522,10 +529,12 @@ impl Transcriber {
             None => self.detector.unwrap_or(0),
         };
         states[current] = Some(self.state(current)?);
+        let threads = self.settings.threads.max(1);
         Ok(Session {
             states,
             partner: Vec::new(),
-            threads: self.settings.threads.max(1),
+            threads,
+            _shared: self.settings.share_threads.then(|| SharedThreads::lend(threads)),
             current,
             language: self.default_language,
             transcriber: self,
@@ -536,6 +545,35 @@ impl Transcriber {
 
     fn state(&self, model: usize) -> Result<WhisperState, AsrError> {
         self.models[model].ctx.create_state().map_err(|e| AsrError::Whisper(e.to_string()))
+    }
+}
+
+/// Threads lent to every whisper decode in progress in this process, for as
+/// long as this value lives.
+///
+/// whisper.cpp (patched, `whisper_share_threads`; vendor/README.md) runs each
+/// graph of each decode in progress on `max(1, lent / decodes in progress)`
+/// threads, counted again before every graph. A session lends its `threads`:
+/// with one call's two channels read at once, each channel runs on half of
+/// them until one is done, and then the other runs on all of them (on 2 cores
+/// the busier channel used to finish alone on one thread); a worker's calls
+/// share their sessions' threads the same way. The words do not depend on the
+/// thread count (every product is split by output rows), only the time.
+#[derive(Debug)]
+pub struct SharedThreads(i32);
+
+impl SharedThreads {
+    /// Lends `threads` until the value is dropped.
+    pub fn lend(threads: usize) -> SharedThreads {
+        let threads = i32::try_from(threads).unwrap_or(i32::MAX);
+        whisper_rs_sys::share_threads(threads);
+        SharedThreads(threads)
+    }
+}
+
+impl Drop for SharedThreads {
+    fn drop(&mut self) {
+        whisper_rs_sys::share_threads(-self.0);
     }
 }
 
@@ -586,6 +624,9 @@ pub struct Session<'a> {
     partner: Vec<Option<WhisperState>>,
     /// whisper.cpp threads of this session's decoder.
     threads: usize,
+    /// This session's threads, lent to the decodes in progress (none for the
+    /// second channel's session: its threads are the first one's).
+    _shared: Option<SharedThreads>,
     /// The model of the call at hand.
     current: usize,
     /// The call's language; `None` until detected (whisper then guesses per window).
@@ -608,6 +649,7 @@ impl<'a> Session<'a> {
             states,
             partner: Vec::new(),
             threads: self.threads,
+            _shared: None,
             current: self.current,
             language: self.language,
             transcriber: self.transcriber,

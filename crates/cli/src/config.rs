@@ -287,6 +287,8 @@ pub(crate) struct AsrConfig {
     pub(crate) window_s: f64,
     /// Transcribe a stereo call's two channels at the same time (with `threads` >= 2).
     pub(crate) parallel_channels: bool,
+    /// Share whisper's threads among the decodes in progress.
+    pub(crate) share_threads: bool,
     /// Silero VAD (ONNX); empty, or a missing file, falls back to the energy detector.
     pub(crate) vad_model: PathBuf,
 }
@@ -307,6 +309,7 @@ impl AsrConfig {
             fit_word_edges: self.fit_word_edges,
             window_s: self.window_s,
             parallel_channels: self.parallel_channels,
+            share_threads: self.share_threads,
             ..callscope_asr::AsrSettings::default()
         }
     }

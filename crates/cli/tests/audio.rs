@@ -270,8 +270,11 @@ fn both_channels_at_once_read_as_one_after_the_other() {
     let Some(model) = model() else { return };
     let call = root().join("crates/audio/tests/data/dev-06-stereo16k.flac");
     // Two calls in one process in parallel (the second channel's decoder
-    // state is kept between windows and calls), one call sequentially.
-    let run = |parallel: &str, calls: usize| {
+    // state is kept between windows and calls), their decodes sharing the
+    // threads (the channel still running takes the other's thread, so its
+    // thread count changes mid-decode); one call sequentially, each decode on
+    // a fixed two threads.
+    let run = |parallel: &str, shared: &str, calls: usize| {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_callscope"));
         cmd.args(["analyze", "--format", "json", "--model"]).arg(&model);
         for _ in 0..calls {
@@ -280,6 +283,7 @@ fn both_channels_at_once_read_as_one_after_the_other() {
         let out = cmd
             .env("CALLSCOPE__ASR__THREADS", "2")
             .env("CALLSCOPE__ASR__PARALLEL_CHANNELS", parallel)
+            .env("CALLSCOPE__ASR__SHARE_THREADS", shared)
             .output()
             .expect("run callscope");
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -288,8 +292,8 @@ fn both_channels_at_once_read_as_one_after_the_other() {
             .map(|l| serde_json::from_str::<Value>(l).expect("one JSON object per call"))
             .collect::<Vec<_>>()
     };
-    let parallel = run("true", 2);
-    let sequential = run("false", 1);
+    let parallel = run("true", "true", 2);
+    let sequential = run("false", "false", 1);
     assert_eq!(parallel.len(), 2);
     let seller = words(&sequential[0]["transcript"], "seller");
     let customer = words(&sequential[0]["transcript"], "customer");

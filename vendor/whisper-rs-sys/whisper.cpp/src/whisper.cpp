@@ -6855,12 +6855,43 @@ static bool whisper_vad(
     return true;
 }
 
+// callscope patch: the threads shared by concurrent whisper_full calls
+// (whisper_share_threads in whisper.h; vendor/README.md, "Threads shared by
+// the calls in progress").
+static std::atomic<int> g_shared_threads{0};
+static std::atomic<int> g_calls_in_progress{0};
+
+int whisper_share_threads(int n) {
+    return g_shared_threads.fetch_add(n) + n;
+}
+
+// The threads for the next graph of a call that asked for `requested`.
+static int whisper_threads_now(int requested) {
+    const int total = g_shared_threads.load(std::memory_order_relaxed);
+    if (total <= 0) {
+        return requested;
+    }
+    const int calls = std::max(1, g_calls_in_progress.load(std::memory_order_relaxed));
+    return std::max(1, total / calls);
+}
+
+// Counts one whisper_full call in progress for as long as it lives.
+struct whisper_call_in_progress {
+    whisper_call_in_progress()  { g_calls_in_progress.fetch_add(1); }
+    ~whisper_call_in_progress() { g_calls_in_progress.fetch_sub(1); }
+    whisper_call_in_progress(const whisper_call_in_progress &) = delete;
+    whisper_call_in_progress & operator=(const whisper_call_in_progress &) = delete;
+};
+
 int whisper_full_with_state(
         struct whisper_context * ctx,
           struct whisper_state * state,
     struct whisper_full_params   params,
                    const float * samples,
                            int   n_samples) {
+    const whisper_call_in_progress in_progress;
+    const auto n_threads_now = [&params]() { return whisper_threads_now(params.n_threads); };
+
     // clear old results
     auto & result_all = state->result_all;
 
@@ -6868,7 +6899,7 @@ int whisper_full_with_state(
 
     if (n_samples > 0) {
         // compute log mel spectrogram
-        if (whisper_pcm_to_mel_with_state(ctx, state, samples, n_samples, params.n_threads) != 0) {
+        if (whisper_pcm_to_mel_with_state(ctx, state, samples, n_samples, n_threads_now()) != 0) {
             WHISPER_LOG_ERROR("%s: failed to compute log mel spectrogram\n", __func__);
             return -2;
         }
@@ -6878,7 +6909,7 @@ int whisper_full_with_state(
     if (params.language == nullptr || strlen(params.language) == 0 || strcmp(params.language, "auto") == 0 || params.detect_language) {
         std::vector<float> probs(whisper_lang_max_id() + 1, 0.0f);
 
-        const auto lang_id = whisper_lang_auto_detect_with_state(ctx, state, 0, params.n_threads, probs.data());
+        const auto lang_id = whisper_lang_auto_detect_with_state(ctx, state, 0, n_threads_now(), probs.data());
         if (lang_id < 0) {
             WHISPER_LOG_ERROR("%s: failed to auto-detect language\n", __func__);
             return -3;
@@ -7083,7 +7114,7 @@ int whisper_full_with_state(
         }
 
         // encode audio features starting at offset seek
-        if (!whisper_encode_internal(*ctx, *state, seek, params.n_threads, params.abort_callback, params.abort_callback_user_data)) {
+        if (!whisper_encode_internal(*ctx, *state, seek, n_threads_now(), params.abort_callback, params.abort_callback_user_data)) {
             WHISPER_LOG_ERROR("%s: failed to encode\n", __func__);
             return -6;
         }
@@ -7209,7 +7240,7 @@ int whisper_full_with_state(
 
                 whisper_batch_prep_legacy(state->batch, prompt.data(), prompt.size(), 0, 0);
 
-                if (!whisper_decode_internal(*ctx, *state, state->batch, params.n_threads, false, params.abort_callback, params.abort_callback_user_data)) {
+                if (!whisper_decode_internal(*ctx, *state, state->batch, n_threads_now(), false, params.abort_callback, params.abort_callback_user_data)) {
                     WHISPER_LOG_ERROR("%s: failed to decode\n", __func__);
                     return -8;
                 }
@@ -7300,7 +7331,7 @@ int whisper_full_with_state(
                         }
                     };
 
-                    const int n_threads = std::min(params.n_threads, n_decoders_cur);
+                    const int n_threads = std::min(n_threads_now(), n_decoders_cur);
 
                     if (n_threads == 1) {
                         process();
@@ -7521,7 +7552,7 @@ int whisper_full_with_state(
 
                     assert(batch.n_tokens > 0);
 
-                    if (!whisper_decode_internal(*ctx, *state, state->batch, params.n_threads, false, params.abort_callback, params.abort_callback_user_data)) {
+                    if (!whisper_decode_internal(*ctx, *state, state->batch, n_threads_now(), false, params.abort_callback, params.abort_callback_user_data)) {
                         WHISPER_LOG_ERROR("%s: failed to decode\n", __func__);
                         return -9;
                     }
@@ -7550,7 +7581,7 @@ int whisper_full_with_state(
                             }
                         };
 
-                        const int n_threads = std::min(params.n_threads, n_decoders_cur);
+                        const int n_threads = std::min(n_threads_now(), n_decoders_cur);
 
                         if (n_threads == 1) {
                             process();
@@ -7778,7 +7809,7 @@ int whisper_full_with_state(
                 if (ctx->params.dtw_token_timestamps && n_segments) {
                     const int n_frames = std::min(std::min(WHISPER_CHUNK_SIZE * 100, seek_delta), seek_end - seek);
                     whisper_exp_compute_token_level_timestamps_dtw(
-                            ctx, state, params, result_all.size() - n_segments, n_segments, seek, n_frames, 7, params.n_threads);
+                            ctx, state, params, result_all.size() - n_segments, n_segments, seek, n_frames, 7, n_threads_now());
                     if (params.new_segment_callback) {
                         for (int seg = (int) result_all.size() - n_segments; seg < n_segments; seg++) {
                             params.new_segment_callback(ctx, state, seg, params.new_segment_callback_user_data);

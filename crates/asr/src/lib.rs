@@ -552,12 +552,13 @@ impl Transcriber {
 /// long as this value lives.
 ///
 /// whisper.cpp (patched, `whisper_share_threads`; vendor/README.md) runs each
-/// graph of each decode in progress on `max(1, lent / decodes in progress)`
-/// threads, counted again before every graph. A session lends its `threads`:
-/// with one call's two channels read at once, each channel runs on half of
-/// them until one is done, and then the other runs on all of them (on 2 cores
-/// the busier channel used to finish alone on one thread); a worker's calls
-/// share their sessions' threads the same way. The words do not depend on the
+/// graph of each decode in progress on its part of the threads lent, in
+/// proportion to the threads it asked for among the decodes in progress,
+/// counted again before every graph. A session lends its `threads`: with one
+/// call's two channels read at once, each channel runs on its half of them
+/// until one is done, and then the other runs on all of them (on 2 cores the
+/// busier channel used to finish alone on one thread); a worker's calls share
+/// their sessions' threads the same way. The words do not depend on the
 /// thread count (every product is split by output rows), only the time.
 #[derive(Debug)]
 pub struct SharedThreads(i32);

@@ -617,12 +617,13 @@ extern "C" {
     // The threads a program means to give whisper, all of its concurrent calls
     // together, are added here (a negative n takes them back); the new total is
     // returned. While the total is above 0, every graph of a whisper_full call
-    // runs on max(1, total / calls in progress) threads, counted again before
-    // each graph, and params.n_threads is not used: when one of two calls at
-    // once finishes, the other takes its threads for the rest of its audio.
-    // The words do not change (each graph gives the same results on any
-    // number of threads); only the time does. A total of 0, the default,
-    // leaves params.n_threads in charge.
+    // runs on its part of the total, in proportion to its params.n_threads
+    // among the calls in progress: max(1, total * n_threads / their sum),
+    // counted again before each graph. Two calls at once that asked for one
+    // thread each of a total of two get one each; when one finishes, the other
+    // takes both for the rest of its audio. The words do not change (each
+    // graph gives the same results on any number of threads); only the time
+    // does. A total of 0, the default, leaves params.n_threads in charge.
     WHISPER_API int whisper_share_threads(int n);
 
     // Split the input audio in chunks and process each chunk separately using whisper_full_with_state()

@@ -6859,28 +6859,33 @@ static bool whisper_vad(
 // (whisper_share_threads in whisper.h; vendor/README.md, "Threads shared by
 // the calls in progress").
 static std::atomic<int> g_shared_threads{0};
-static std::atomic<int> g_calls_in_progress{0};
+// The params.n_threads of the whisper_full calls in progress, summed.
+static std::atomic<int> g_requested_in_progress{0};
 
 int whisper_share_threads(int n) {
     return g_shared_threads.fetch_add(n) + n;
 }
 
-// The threads for the next graph of a call that asked for `requested`.
+// The threads for the next graph of a call that asked for `requested`: its
+// part of the shared threads, in proportion to what it asked for.
 static int whisper_threads_now(int requested) {
     const int total = g_shared_threads.load(std::memory_order_relaxed);
-    if (total <= 0) {
+    const int asked = g_requested_in_progress.load(std::memory_order_relaxed);
+    if (total <= 0 || asked <= 0) {
         return requested;
     }
-    const int calls = std::max(1, g_calls_in_progress.load(std::memory_order_relaxed));
-    return std::max(1, total / calls);
+    return std::max(1, (int) ((int64_t) total * requested / asked));
 }
 
-// Counts one whisper_full call in progress for as long as it lives.
+// Counts a whisper_full call's threads as asked for while it runs.
 struct whisper_call_in_progress {
-    whisper_call_in_progress()  { g_calls_in_progress.fetch_add(1); }
-    ~whisper_call_in_progress() { g_calls_in_progress.fetch_sub(1); }
+    explicit whisper_call_in_progress(int requested) : requested(std::max(1, requested)) {
+        g_requested_in_progress.fetch_add(this->requested);
+    }
+    ~whisper_call_in_progress() { g_requested_in_progress.fetch_sub(requested); }
     whisper_call_in_progress(const whisper_call_in_progress &) = delete;
     whisper_call_in_progress & operator=(const whisper_call_in_progress &) = delete;
+    const int requested;
 };
 
 int whisper_full_with_state(
@@ -6889,8 +6894,8 @@ int whisper_full_with_state(
     struct whisper_full_params   params,
                    const float * samples,
                            int   n_samples) {
-    const whisper_call_in_progress in_progress;
-    const auto n_threads_now = [&params]() { return whisper_threads_now(params.n_threads); };
+    const whisper_call_in_progress in_progress(params.n_threads);
+    const auto n_threads_now = [&params]() { return whisper_threads_now(std::max(1, params.n_threads)); };
 
     // clear old results
     auto & result_all = state->result_all;

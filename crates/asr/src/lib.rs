@@ -248,11 +248,10 @@ pub struct AsrSettings {
     /// is 2 or more. Costs a second decoder state and a second channel's
     /// buffers at once (a 2-hour call with tiny.en: 0.92 GB peak, not 0.74).
     pub parallel_channels: bool,
-    /// Whisper's threads are shared by the decodes in progress in this
-    /// process ([`SharedThreads`]): when one channel of a call read at once is
-    /// done, the other takes its thread, and a call waiting on the other
-    /// stages lends its threads to one that is transcribing. The words are the
-    /// same either way. false: each decode keeps the threads it started with.
+    /// A session's threads are shared by its decodes in progress
+    /// ([`SharedThreads`]): when one channel of a call read at once is done,
+    /// the other takes its thread. The words are the same either way. false:
+    /// each decode keeps the threads it started with.
     pub share_threads: bool,
 }
 
@@ -534,7 +533,7 @@ impl Transcriber {
             states,
             partner: Vec::new(),
             threads,
-            _shared: self.settings.share_threads.then(|| SharedThreads::lend(threads)),
+            shared: self.settings.share_threads.then(|| Arc::new(SharedThreads::lend(threads))),
             current,
             language: self.default_language,
             transcriber: self,
@@ -548,33 +547,44 @@ impl Transcriber {
     }
 }
 
-/// Threads lent to every whisper decode in progress in this process, for as
-/// long as this value lives.
+/// A session's whisper threads, shared by its decodes in progress (the two
+/// channels of a call read at once), for as long as this value lives.
 ///
 /// whisper.cpp (patched, `whisper_share_threads`; vendor/README.md) runs each
-/// graph of each decode in progress on its part of the threads lent, in
-/// proportion to the threads it asked for among the decodes in progress,
-/// counted again before every graph. A session lends its `threads`: with one
-/// call's two channels read at once, each channel runs on its half of them
-/// until one is done, and then the other runs on all of them (on 2 cores the
-/// busier channel used to finish alone on one thread); a worker's calls share
-/// their sessions' threads the same way. The words do not depend on the
-/// thread count (every product is split by output rows), only the time.
+/// graph of a decode in the group on its part of the group's threads, in
+/// proportion to the threads it asked for among the group's decodes in
+/// progress, counted again before every graph. Each channel runs on its half
+/// of the session's threads until one is done, and then the other runs on all
+/// of them (on 2 cores the busier channel used to finish alone on one thread).
+/// Sessions do not lend to each other: a worker's other calls keep their own
+/// threads, so whisper never runs on more threads than `asr.threads` per call.
+/// The words do not depend on the thread count (every product is split by
+/// output rows), only the time.
 #[derive(Debug)]
-pub struct SharedThreads(i32);
+pub struct SharedThreads {
+    group: i32,
+    threads: i32,
+}
 
 impl SharedThreads {
-    /// Lends `threads` until the value is dropped.
+    /// Lends `threads` to a new group until the value is dropped.
     pub fn lend(threads: usize) -> SharedThreads {
+        static NEXT: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(1);
+        let group = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed).rem_euclid(i32::MAX - 1) + 1;
         let threads = i32::try_from(threads).unwrap_or(i32::MAX);
-        whisper_rs_sys::share_threads(threads);
-        SharedThreads(threads)
+        whisper_rs_sys::share_threads(group, threads);
+        SharedThreads { group, threads }
+    }
+
+    /// The group's id, for `whisper_rs_sys::share_group`.
+    pub fn group(&self) -> i32 {
+        self.group
     }
 }
 
 impl Drop for SharedThreads {
     fn drop(&mut self) {
-        whisper_rs_sys::share_threads(-self.0);
+        whisper_rs_sys::share_threads(self.group, -self.threads);
     }
 }
 
@@ -625,9 +635,9 @@ pub struct Session<'a> {
     partner: Vec<Option<WhisperState>>,
     /// whisper.cpp threads of this session's decoder.
     threads: usize,
-    /// This session's threads, lent to the decodes in progress (none for the
-    /// second channel's session: its threads are the first one's).
-    _shared: Option<SharedThreads>,
+    /// This session's threads, shared by its decodes in progress (the second
+    /// channel's session holds the first one's).
+    shared: Option<Arc<SharedThreads>>,
     /// The model of the call at hand.
     current: usize,
     /// The call's language; `None` until detected (whisper then guesses per window).
@@ -650,7 +660,7 @@ impl<'a> Session<'a> {
             states,
             partner: Vec::new(),
             threads: self.threads,
-            _shared: None,
+            shared: self.shared.clone(),
             current: self.current,
             language: self.language,
             transcriber: self.transcriber,
@@ -1103,6 +1113,8 @@ impl Session<'_> {
         };
         let mut params = FullParams::new(strategy);
         params.set_n_threads(self.threads as i32);
+        // This thread's decodes share the session's threads (0: in no group).
+        whisper_rs_sys::share_group(self.shared.as_ref().map_or(0, |s| s.group()));
         params.set_language(Some(self.language.map_or("auto", Language::code)));
         params.set_token_timestamps(true);
         params.set_print_progress(false);

@@ -5660,7 +5660,13 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
-    pub fn whisper_share_threads(n: ::std::os::raw::c_int) -> ::std::os::raw::c_int;
+    pub fn whisper_share_threads(
+        group: ::std::os::raw::c_int,
+        n: ::std::os::raw::c_int,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn whisper_share_group(group: ::std::os::raw::c_int);
 }
 unsafe extern "C" {
     pub fn whisper_full_with_state(

@@ -613,18 +613,22 @@ extern "C" {
                            const float * samples,
                                    int   n_samples);
 
-    // callscope patch: threads shared by the whisper_full calls of this process.
-    // The threads a program means to give whisper, all of its concurrent calls
-    // together, are added here (a negative n takes them back); the new total is
-    // returned. While the total is above 0, every graph of a whisper_full call
-    // runs on its part of the total, in proportion to its params.n_threads
-    // among the calls in progress: max(1, total * n_threads / their sum),
-    // counted again before each graph. Two calls at once that asked for one
-    // thread each of a total of two get one each; when one finishes, the other
-    // takes both for the rest of its audio. The words do not change (each
-    // graph gives the same results on any number of threads); only the time
-    // does. A total of 0, the default, leaves params.n_threads in charge.
-    WHISPER_API int whisper_share_threads(int n);
+    // callscope patch: threads shared by the whisper_full calls of a group
+    // (for example the two channels of one call, read at the same time).
+    // whisper_share_threads adds n threads to group (a non-zero id the caller
+    // chooses; a negative n takes threads back, and a group whose total falls
+    // to 0 is gone) and returns the new total. whisper_share_group puts the
+    // calling thread's next whisper_full calls in group (0: in none). While a
+    // call's group has threads, every graph of the call runs on its part of
+    // them, in proportion to its params.n_threads among the group's calls in
+    // progress: max(1, total * n_threads / their sum), counted again before
+    // each graph. Two calls at once that asked for one thread each of a group
+    // of two get one each; when one finishes, the other takes both for the
+    // rest of its audio. The words do not change (each graph gives the same
+    // results on any number of threads); only the time does. A call in no
+    // group runs on params.n_threads.
+    WHISPER_API int whisper_share_threads(int group, int n);
+    WHISPER_API void whisper_share_group(int group);
 
     // Split the input audio in chunks and process each chunk separately using whisper_full_with_state()
     // Result is stored in the default state of the context

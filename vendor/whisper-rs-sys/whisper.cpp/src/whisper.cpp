@@ -28,6 +28,7 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <random>
 #include <regex>
@@ -6855,36 +6856,80 @@ static bool whisper_vad(
     return true;
 }
 
-// callscope patch: the threads shared by concurrent whisper_full calls
+// callscope patch: threads shared by the whisper_full calls of a group
 // (whisper_share_threads in whisper.h; vendor/README.md, "Threads shared by
-// the calls in progress").
-static std::atomic<int> g_shared_threads{0};
-// The params.n_threads of the whisper_full calls in progress, summed.
-static std::atomic<int> g_requested_in_progress{0};
+// the two channels of a call").
+struct whisper_thread_group {
+    std::atomic<int> total{0};
+    // The params.n_threads of the group's calls in progress, summed.
+    std::atomic<int> asked{0};
+};
 
-int whisper_share_threads(int n) {
-    return g_shared_threads.fetch_add(n) + n;
+static std::mutex g_share_mutex;
+static std::map<int, std::shared_ptr<whisper_thread_group>> g_share_groups;
+// The group of this thread's next whisper_full calls (0: none).
+static thread_local int t_share_group = 0;
+
+int whisper_share_threads(int group, int n) {
+    if (group == 0) {
+        return 0;
+    }
+    std::lock_guard<std::mutex> lock(g_share_mutex);
+    auto & g = g_share_groups[group];
+    if (!g) {
+        g = std::make_shared<whisper_thread_group>();
+    }
+    const int total = g->total.fetch_add(n) + n;
+    if (total <= 0) {
+        g_share_groups.erase(group);
+    }
+    return std::max(0, total);
 }
 
-// The threads for the next graph of a call that asked for `requested`: its
-// part of the shared threads, in proportion to what it asked for.
-static int whisper_threads_now(int requested) {
-    const int total = g_shared_threads.load(std::memory_order_relaxed);
-    const int asked = g_requested_in_progress.load(std::memory_order_relaxed);
-    if (total <= 0 || asked <= 0) {
-        return requested;
-    }
-    return std::max(1, (int) ((int64_t) total * requested / asked));
+void whisper_share_group(int group) {
+    t_share_group = group;
 }
 
-// Counts a whisper_full call's threads as asked for while it runs.
-struct whisper_call_in_progress {
-    explicit whisper_call_in_progress(int requested) : requested(std::max(1, requested)) {
-        g_requested_in_progress.fetch_add(this->requested);
+static std::shared_ptr<whisper_thread_group> whisper_share_group_of_thread() {
+    if (t_share_group == 0) {
+        return nullptr;
     }
-    ~whisper_call_in_progress() { g_requested_in_progress.fetch_sub(requested); }
-    whisper_call_in_progress(const whisper_call_in_progress &) = delete;
-    whisper_call_in_progress & operator=(const whisper_call_in_progress &) = delete;
+    std::lock_guard<std::mutex> lock(g_share_mutex);
+    const auto it = g_share_groups.find(t_share_group);
+    return it == g_share_groups.end() ? nullptr : it->second;
+}
+
+// A whisper_full call's part of its group's threads, for as long as it runs.
+struct whisper_shared_threads {
+    whisper_shared_threads(std::shared_ptr<whisper_thread_group> group, int requested)
+        : group(std::move(group)), requested(std::max(1, requested)) {
+        if (this->group) {
+            this->group->asked.fetch_add(this->requested);
+        }
+    }
+    ~whisper_shared_threads() {
+        if (group) {
+            group->asked.fetch_sub(requested);
+        }
+    }
+    whisper_shared_threads(const whisper_shared_threads &) = delete;
+    whisper_shared_threads & operator=(const whisper_shared_threads &) = delete;
+
+    // The threads for the next graph: the call's part of the group's
+    // threads, in proportion to what it asked for.
+    int now() const {
+        if (!group) {
+            return requested;
+        }
+        const int total = group->total.load(std::memory_order_relaxed);
+        const int asked = group->asked.load(std::memory_order_relaxed);
+        if (total <= 0 || asked <= 0) {
+            return requested;
+        }
+        return std::max(1, (int) ((int64_t) total * requested / asked));
+    }
+
+    const std::shared_ptr<whisper_thread_group> group;
     const int requested;
 };
 
@@ -6894,8 +6939,8 @@ int whisper_full_with_state(
     struct whisper_full_params   params,
                    const float * samples,
                            int   n_samples) {
-    const whisper_call_in_progress in_progress(params.n_threads);
-    const auto n_threads_now = [&params]() { return whisper_threads_now(std::max(1, params.n_threads)); };
+    const whisper_shared_threads shared(whisper_share_group_of_thread(), params.n_threads);
+    const auto n_threads_now = [&shared]() { return shared.now(); };
 
     // clear old results
     auto & result_all = state->result_all;

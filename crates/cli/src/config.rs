@@ -287,7 +287,7 @@ pub(crate) struct AsrConfig {
     pub(crate) window_s: f64,
     /// Transcribe a stereo call's two channels at the same time (with `threads` >= 2).
     pub(crate) parallel_channels: bool,
-    /// Share whisper's threads among the decodes in progress.
+    /// Share a call's whisper threads between its two channels read at once.
     pub(crate) share_threads: bool,
     /// Silero VAD (ONNX); empty, or a missing file, falls back to the energy detector.
     pub(crate) vad_model: PathBuf,

@@ -6940,7 +6940,6 @@ int whisper_full_with_state(
                    const float * samples,
                            int   n_samples) {
     const whisper_shared_threads shared(whisper_share_group_of_thread(), params.n_threads);
-    const auto n_threads_now = [&shared]() { return shared.now(); };
 
     // clear old results
     auto & result_all = state->result_all;
@@ -6949,7 +6948,7 @@ int whisper_full_with_state(
 
     if (n_samples > 0) {
         // compute log mel spectrogram
-        if (whisper_pcm_to_mel_with_state(ctx, state, samples, n_samples, n_threads_now()) != 0) {
+        if (whisper_pcm_to_mel_with_state(ctx, state, samples, n_samples, shared.now()) != 0) {
             WHISPER_LOG_ERROR("%s: failed to compute log mel spectrogram\n", __func__);
             return -2;
         }
@@ -6959,7 +6958,7 @@ int whisper_full_with_state(
     if (params.language == nullptr || strlen(params.language) == 0 || strcmp(params.language, "auto") == 0 || params.detect_language) {
         std::vector<float> probs(whisper_lang_max_id() + 1, 0.0f);
 
-        const auto lang_id = whisper_lang_auto_detect_with_state(ctx, state, 0, n_threads_now(), probs.data());
+        const auto lang_id = whisper_lang_auto_detect_with_state(ctx, state, 0, shared.now(), probs.data());
         if (lang_id < 0) {
             WHISPER_LOG_ERROR("%s: failed to auto-detect language\n", __func__);
             return -3;
@@ -7164,7 +7163,7 @@ int whisper_full_with_state(
         }
 
         // encode audio features starting at offset seek
-        if (!whisper_encode_internal(*ctx, *state, seek, n_threads_now(), params.abort_callback, params.abort_callback_user_data)) {
+        if (!whisper_encode_internal(*ctx, *state, seek, shared.now(), params.abort_callback, params.abort_callback_user_data)) {
             WHISPER_LOG_ERROR("%s: failed to encode\n", __func__);
             return -6;
         }
@@ -7290,7 +7289,7 @@ int whisper_full_with_state(
 
                 whisper_batch_prep_legacy(state->batch, prompt.data(), prompt.size(), 0, 0);
 
-                if (!whisper_decode_internal(*ctx, *state, state->batch, n_threads_now(), false, params.abort_callback, params.abort_callback_user_data)) {
+                if (!whisper_decode_internal(*ctx, *state, state->batch, shared.now(), false, params.abort_callback, params.abort_callback_user_data)) {
                     WHISPER_LOG_ERROR("%s: failed to decode\n", __func__);
                     return -8;
                 }
@@ -7381,7 +7380,7 @@ int whisper_full_with_state(
                         }
                     };
 
-                    const int n_threads = std::min(n_threads_now(), n_decoders_cur);
+                    const int n_threads = std::min(shared.now(), n_decoders_cur);
 
                     if (n_threads == 1) {
                         process();
@@ -7602,7 +7601,7 @@ int whisper_full_with_state(
 
                     assert(batch.n_tokens > 0);
 
-                    if (!whisper_decode_internal(*ctx, *state, state->batch, n_threads_now(), false, params.abort_callback, params.abort_callback_user_data)) {
+                    if (!whisper_decode_internal(*ctx, *state, state->batch, shared.now(), false, params.abort_callback, params.abort_callback_user_data)) {
                         WHISPER_LOG_ERROR("%s: failed to decode\n", __func__);
                         return -9;
                     }
@@ -7631,7 +7630,7 @@ int whisper_full_with_state(
                             }
                         };
 
-                        const int n_threads = std::min(n_threads_now(), n_decoders_cur);
+                        const int n_threads = std::min(shared.now(), n_decoders_cur);
 
                         if (n_threads == 1) {
                             process();
@@ -7859,7 +7858,7 @@ int whisper_full_with_state(
                 if (ctx->params.dtw_token_timestamps && n_segments) {
                     const int n_frames = std::min(std::min(WHISPER_CHUNK_SIZE * 100, seek_delta), seek_end - seek);
                     whisper_exp_compute_token_level_timestamps_dtw(
-                            ctx, state, params, result_all.size() - n_segments, n_segments, seek, n_frames, 7, n_threads_now());
+                            ctx, state, params, result_all.size() - n_segments, n_segments, seek, n_frames, 7, shared.now());
                     if (params.new_segment_callback) {
                         for (int seg = (int) result_all.size() - n_segments; seg < n_segments; seg++) {
                             params.new_segment_callback(ctx, state, seg, params.new_segment_callback_user_data);

@@ -1976,6 +1976,19 @@ static bool whisper_encode_external(const whisper_state & wstate) {
     return use_coreml || use_openvino;
 }
 
+// callscope: ggml_conv_1d_ph with its product in F32. The columns are the same F16 values
+// (im2col rounds the input to F16, as ggml_conv_1d does) and the weights the same F16 values, both
+// widened to F32, which is exact; llamafile's F32 kernel then computes the same products in the
+// same order as its F16 kernel did (same vector width, same tiles), without converting every
+// value it loads: the same output, bit for bit, in less time (vendor/README.md).
+static struct ggml_tensor * whisper_conv_1d_f32(struct ggml_context * ctx, struct ggml_tensor * a, struct ggml_tensor * b, int s0) {
+    struct ggml_tensor * im2col = ggml_im2col(ctx, a, b, s0, 0, a->ne[0]/2, 0, 1, 0, false, GGML_TYPE_F16); // [N, OL, IC * K]
+    struct ggml_tensor * cols   = ggml_cast(ctx, ggml_reshape_2d(ctx, im2col, im2col->ne[0], im2col->ne[2] * im2col->ne[1]), GGML_TYPE_F32);
+    struct ggml_tensor * w      = ggml_cast(ctx, ggml_reshape_2d(ctx, a, a->ne[0] * a->ne[1], a->ne[2]), GGML_TYPE_F32);
+    struct ggml_tensor * result = ggml_mul_mat(ctx, cols, w);
+    return ggml_reshape_3d(ctx, result, im2col->ne[1], a->ne[2], im2col->ne[2]); // [N, OC, OL]
+}
+
 static struct ggml_cgraph * whisper_build_graph_conv(
         whisper_context & wctx,
           whisper_state & wstate) {
@@ -2006,12 +2019,15 @@ static struct ggml_cgraph * whisper_build_graph_conv(
     if (!whisper_encode_external(wstate)) {
         // convolution + gelu
         {
-            cur = ggml_conv_1d_ph(ctx0, model.e_conv_1_w, mel, 1, 1);
+            // callscope: on the CPU the two convolutions multiply in F32 (whisper_conv_1d_f32)
+            const bool on_cpu = ggml_backend_dev_type(ggml_backend_get_device(wstate.backends[0])) == GGML_BACKEND_DEVICE_TYPE_CPU;
+
+            cur = on_cpu ? whisper_conv_1d_f32(ctx0, model.e_conv_1_w, mel, 1) : ggml_conv_1d_ph(ctx0, model.e_conv_1_w, mel, 1, 1);
             cur = ggml_add(ctx0, cur, model.e_conv_1_b);
 
             cur = ggml_gelu(ctx0, cur);
 
-            cur = ggml_conv_1d_ph(ctx0, model.e_conv_2_w, cur, 2, 1);
+            cur = on_cpu ? whisper_conv_1d_f32(ctx0, model.e_conv_2_w, cur, 2) : ggml_conv_1d_ph(ctx0, model.e_conv_2_w, cur, 2, 1);
             cur = ggml_add(ctx0, cur, model.e_conv_2_b);
 
             cur = ggml_gelu(ctx0, cur);
@@ -2335,6 +2351,12 @@ static struct ggml_cgraph * whisper_build_graph_cross(
                     (ggml_element_size(wstate.kv_cross.v)*n_state)*(il*n_ctx_pad));
         } else {
             Vcross = ggml_transpose(ctx0, ggml_reshape_2d(ctx0, Vcross, n_state, n_ctx));
+
+            // callscope: each head's keys stored together ([n_state_head, n_ctx, n_head]), so that
+            // the decoder reads one head's 1,500 keys as one run of memory instead of 128 bytes
+            // out of every n_state (whisper_build_graph_decoder reads them this way)
+            const int n_text_head = hparams.n_text_head;
+            Kcross = ggml_permute(ctx0, ggml_reshape_3d(ctx0, Kcross, n_state/n_text_head, n_text_head, n_ctx), 0, 2, 1, 3);
 
             k = ggml_view_1d(ctx0, wstate.kv_cross.k, n_state*n_ctx,
                     (ggml_element_size(wstate.kv_cross.k)*n_state)*(il*n_ctx));
@@ -2706,11 +2728,12 @@ static struct ggml_cgraph * whisper_build_graph_decoder(
 
                 cur = ggml_reshape_2d(ctx0, cur, n_state, n_tokens);
             } else {
+                // callscope: head-major keys (whisper_build_graph_cross)
                 struct ggml_tensor * Kcross =
                     ggml_view_3d(ctx0, wstate.kv_cross.k,
                             n_state_head, n_audio_ctx, n_head,
-                            ggml_element_size(wstate.kv_cross.k)*n_state,
                             ggml_element_size(wstate.kv_cross.k)*n_state_head,
+                            ggml_element_size(wstate.kv_cross.k)*n_state_head*n_audio_ctx,
                             ggml_element_size(wstate.kv_cross.k)*n_state*n_audio_ctx*il);
 
                 struct ggml_tensor * Vcross =

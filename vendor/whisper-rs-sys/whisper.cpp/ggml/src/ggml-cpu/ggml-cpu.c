@@ -1211,7 +1211,16 @@ static void ggml_compute_forward_mul_mat_one_chunk(
                 //    vec_dot(ne00, &dst_col[ir0], src0_row + ir0*nb01, src1_col);
                 //}
 
-                for (int64_t ir0 = iir0; ir0 < iir0 + blck_0 && ir0 < ir0_end; ir0 += num_rows_per_vec_dot) {
+                int64_t ir0 = iir0;
+#if defined(GGML_VEC_DOT_F16_X2)
+                // callscope: F16 rows two at a time (bit-identical to vec_dot row by row)
+                if (type == GGML_TYPE_F16 && num_rows_per_vec_dot == 1) {
+                    for (; ir0 + 1 < iir0 + blck_0 && ir0 + 1 < ir0_end; ir0 += 2) {
+                        ggml_vec_dot_f16_x2(ne00, &tmp[ir0 - iir0], (const ggml_fp16_t *) (src0_row + ir0 * nb01), nb01, (const ggml_fp16_t *) src1_col);
+                    }
+                }
+#endif
+                for (; ir0 < iir0 + blck_0 && ir0 < ir0_end; ir0 += num_rows_per_vec_dot) {
                     vec_dot(ne00, &tmp[ir0 - iir0], (num_rows_per_vec_dot > 1 ? 16 : 0), src0_row + ir0 * nb01, (num_rows_per_vec_dot > 1 ? nb01 : 0), src1_col, (num_rows_per_vec_dot > 1 ? src1_col_stride : 0), num_rows_per_vec_dot);
                 }
 

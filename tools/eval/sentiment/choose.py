@@ -30,6 +30,7 @@ lines is embedded again).
 import hashlib
 import itertools
 import os
+import re
 import sys
 
 import numpy as np
@@ -46,12 +47,45 @@ CALLS = [os.path.join(HERE, f) for f in
 SHIPPED = (6.0, 0.15, -0.20)
 
 
-def call_label(turns, recency, pos, neg):
+def ends_in_question(text):
+    """The shipped question rule: the turn's last sentence is a question."""
+    return text.rstrip().endswith("?")
+
+
+def only_questions(text):
+    """The alternative: every sentence of the turn is a question, so that
+    "That makes sense. What does pricing look like?" keeps its full weight."""
+    sentences = [x for x in re.split(r"(?<=[.!?])\s+", text.strip()) if x]
+    return bool(sentences) and all(x.endswith("?") for x in sentences)
+
+
+# crates/signals/src/sentiment.rs, ACKNOWLEDGEMENTS and is_acknowledgement.
+ACKNOWLEDGEMENTS = set("great perfect good nice thanks thank you okay ok sure fine right cool excellent wonderful "
+                       "awesome fair enough understood absolutely yes yeah alright lovely got it of course sounds".split())
+
+
+def is_acknowledgement(sentence):
+    tokens = [x for x in (re.sub(r"^[^\w']+|[^\w']+$", "", w).strip("'").lower() for w in sentence.split()) if x]
+    return 0 < len(tokens) <= 3 and all(x in ACKNOWLEDGEMENTS for x in tokens)
+
+
+def questions_but_acknowledgements(text):
+    """The alternative with bare acknowledgements aside: "Okay. What's the
+    price?" is still a question, "That makes sense. What's the price?" is not."""
+    sentences = [x for x in re.split(r"(?<=[.!?])\s+", text.strip()) if x and not is_acknowledgement(x)]
+    return bool(sentences) and all(x.endswith("?") for x in sentences)
+
+
+QUESTION_RULES = {"last sentence": ends_in_question, "every sentence": only_questions,
+                  "every sentence but acknowledgements": questions_but_acknowledgements}
+
+
+def call_label(turns, recency, pos, neg, question=ends_in_question):
     """The call rule of neural::call_sentiment, each customer line a turn."""
     used = [x for x in turns if len(x[0].split()) > 3] or turns
     n, s, w = len(used), 0.0, 0.0
     for i, (text, score) in enumerate(used):
-        weight = (1 + recency * (i / (n - 1) if n > 1 else 1.0)) * (0.5 if text.rstrip().endswith("?") else 1.0)
+        weight = (1 + recency * (i / (n - 1) if n > 1 else 1.0)) * (0.5 if question(text) else 1.0)
         s, w = s + weight * score, w + weight
     v = s / w
     return 0 if v >= pos else 2 if v <= neg else 1
@@ -106,8 +140,8 @@ def main():
             for (text, _, c, _, _), p in zip(lines, prob):
                 by.setdefault(c, []).append((text, p[0] - p[2]))
 
-            def accuracy(rule):
-                return np.mean([call_label(v, *rule) == truth[c] for c, v in by.items()])
+            def accuracy(rule, question=ends_in_question):
+                return np.mean([call_label(v, *rule, question) == truth[c] for c, v in by.items()])
 
             grid = {r: accuracy(r) for r in itertools.product(
                 (0.0, 1.0, 3.0, 6.0), (0.0, 0.05, 0.1, 0.15, 0.2), (-0.05, -0.1, -0.15, -0.2, -0.25, -0.3))}
@@ -119,6 +153,11 @@ def main():
                 around = [(r, p, n) for r in (3.0, 6.0) for p in (0.1, 0.15, 0.2) for n in (-0.15, -0.2, -0.25)]
                 print("  around the shipped rule: " + ", ".join(f"{r:g}/{p}/{n}: {grid[(r, p, n)]:.3f}"
                                                              for r, p, n in around))
+                for qname, question in QUESTION_RULES.items():
+                    cells = {r: accuracy(r, question) for r in grid}
+                    top = max(cells, key=cells.get)
+                    print(f"  questions by {qname}: shipped cell {cells[SHIPPED]:.3f}, best {cells[top]:.3f} at {top}; "
+                          "around: " + ", ".join(f"{r:g}/{p}/{n}: {cells[(r, p, n)]:.3f}" for r, p, n in around))
 
 
 if __name__ == "__main__":

@@ -869,6 +869,14 @@ impl Session<'_> {
         self.speech_of(samples, true)
     }
 
+    /// [`Session::speech`] with Silero's own decision beside it
+    /// ([`PartySpeech::heard`]), for a mono mix of both parties: what
+    /// [`Session::transcribe`] transcribes, and what the call's line
+    /// evidence is judged from.
+    pub fn mix_speech(&self, samples: &[f32]) -> Result<PartySpeech, AsrError> {
+        self.speech_of(samples, false)
+    }
+
     fn speech_of(&self, samples: &[f32], one_party: bool) -> Result<PartySpeech, AsrError> {
         let vad = &self.settings.vad;
         let Some(silero) = self.vad else {

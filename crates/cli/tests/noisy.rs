@@ -238,6 +238,10 @@ fn a_noisy_mono_call_is_still_two_speakers() {
     write_wav(&path, &[mix], 16_000, false);
     let v = analyze(&models, &path);
     assert_two_speakers(&v);
+    // The mix is judged as one line, as a stereo line is: all of its speech
+    // got words.
+    let unworded = v["attribution"]["line"]["unworded_share"].as_f64();
+    assert!(unworded.is_some_and(|u| u < 0.05), "{}", v["attribution"]);
 }
 
 /// Two men on a telephone line, mono: dev-06 spoken by flite's `rms` (seller)

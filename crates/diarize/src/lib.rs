@@ -102,7 +102,7 @@ pub fn attribute_by_channel(a: Channel<'_>, b: Channel<'_>) -> (Transcript, usiz
 
 /// A stereo call: each channel is one party, the seller's channel is
 /// `seller`. Returns the transcript (speakers `seller` and `customer`), its
-/// attribution (`channel`, with the [`stereo_confidence`] of the line) and
+/// attribution (`channel`, with the [`line_confidence`] of the line) and
 /// the words dropped as bleed. [`StereoCall`] does the same a window at a
 /// time.
 pub fn attribute_stereo(
@@ -247,46 +247,105 @@ impl StereoCall {
         }));
         let (pause_s, background_s) = pauses(speech);
         for (i, line) in self.lines.iter_mut().enumerate() {
-            let secs = samples[i].len() as f64 / f64::from(rate.max(1));
-            line.snr_s += callscope_audio::snr_db(samples[i], rate) * secs;
-            line.secs += secs;
-            line.pause_s += pause_s;
-            line.background_s += background_s[i];
-            line.own_s += voiced_s(speech[i].own);
-            line.unworded_s += unworded_s(speech[i].own, words[i]);
-            line.has_words |= !words[i].is_empty();
+            line.add(samples[i], rate, words[i], speech[i].own, pause_s, background_s[i]);
         }
     }
 
     /// The transcript, its attribution and the words dropped as bleed.
     pub fn finish(mut self) -> (Transcript, Attribution, usize) {
-        // The SNR of lines that carry words (a dead channel's is no news);
-        // speech without words on any line with speech of its own, words
-        // or not (a line whisper could not read at all is the worst case).
-        let worst = |keep: &dyn Fn(&LineTally) -> bool, f: &dyn Fn(&LineTally) -> f64| {
-            self.lines.iter().filter(|l| keep(l)).map(f).fold(f64::NEG_INFINITY, f64::max)
-        };
-        let spoken = |l: &LineTally| l.has_words && l.secs > 0.0;
-        let speaking = |l: &LineTally| spoken(l) || l.own_s >= MIN_OWN_SPEECH_S;
-        let judged = self.lines.iter().any(speaking);
-        let line = LineEvidence {
-            snr_db: self.lines.iter().any(spoken).then(|| -worst(&spoken, &|l| -l.snr_s / l.secs)),
-            word_confidence: mean_word_confidence(&self.transcript.words),
-            background_share: worst(&speaking, &|l| {
-                if l.pause_s > 0.0 { l.background_s / l.pause_s } else { 0.0 }
-            })
-            .max(0.0),
-            unworded_share: worst(&speaking, &|l| if l.own_s > 0.0 { l.unworded_s / l.own_s } else { 0.0 })
-                .max(0.0),
-        };
-        let confidence = if judged { stereo_confidence(&line) } else { 1.0 };
+        let line = evidence(&self.lines, &self.transcript.words);
+        let confidence = line.as_ref().map_or(1.0, line_confidence);
         // Windows arrive in order and each is sorted; a stable sort keeps
         // equal times in the order the channels gave them.
         self.transcript.words.sort_by(|x, y| x.start.total_cmp(&y.start).then(x.end.total_cmp(&y.end)));
         let mut attribution = Attribution::new("channel", confidence);
-        attribution.line = judged.then_some(line);
+        attribution.line = line;
         (self.transcript, attribution, self.dropped)
     }
+}
+
+impl LineTally {
+    /// Adds one window of a line: its samples, words and own speech, the
+    /// call's pauses in the window and the part of them in which this line
+    /// heard a voice (seconds).
+    fn add(
+        &mut self,
+        samples: &[f32],
+        rate: u32,
+        words: &[Word],
+        own: &SpeechFrames,
+        pause_s: f64,
+        background_s: f64,
+    ) {
+        let secs = samples.len() as f64 / f64::from(rate.max(1));
+        self.snr_s += callscope_audio::snr_db(samples, rate) * secs;
+        self.secs += secs;
+        self.pause_s += pause_s;
+        self.background_s += background_s;
+        self.own_s += voiced_s(own);
+        self.unworded_s += unworded_s(own, words);
+        self.has_words |= !words.is_empty();
+    }
+}
+
+/// The evidence of a call's lines (each figure the worse line's), or none
+/// when no line is judged: the SNR of lines that carry words (a dead
+/// channel's is no news); speech without words on any line with speech of
+/// its own, words or not (a line whisper could not read at all is the worst
+/// case).
+fn evidence(lines: &[LineTally], words: &[Word]) -> Option<LineEvidence> {
+    let worst = |keep: &dyn Fn(&LineTally) -> bool, f: &dyn Fn(&LineTally) -> f64| {
+        lines.iter().filter(|l| keep(l)).map(f).fold(f64::NEG_INFINITY, f64::max)
+    };
+    let spoken = |l: &LineTally| l.has_words && l.secs > 0.0;
+    let speaking = |l: &LineTally| spoken(l) || l.own_s >= MIN_OWN_SPEECH_S;
+    lines.iter().any(speaking).then(|| LineEvidence {
+        snr_db: lines.iter().any(spoken).then(|| -worst(&spoken, &|l| -l.snr_s / l.secs)),
+        word_confidence: mean_word_confidence(words),
+        background_share: worst(&speaking, &|l| {
+            if l.pause_s > 0.0 { l.background_s / l.pause_s } else { 0.0 }
+        })
+        .max(0.0),
+        unworded_share: worst(&speaking, &|l| if l.own_s > 0.0 { l.unworded_s / l.own_s } else { 0.0 })
+            .max(0.0),
+    })
+}
+
+/// A mono call's attribution with its line's evidence ([`mono_line`]) and
+/// the confidence lowered to the line's ([`line_confidence`]) when that is
+/// lower: voices told apart well on a line whose words whisper missed still
+/// give talk times and turns that cannot be trusted.
+pub fn with_mono_line(mut attribution: Attribution, line: Option<LineEvidence>) -> Attribution {
+    if let Some(l) = &line {
+        let confidence = attribution.confidence.min(line_confidence(l));
+        attribution.confidence = confidence;
+        attribution.low_confidence = confidence < Attribution::THRESHOLD;
+    }
+    attribution.line = line;
+    attribution
+}
+
+/// The evidence of a mono call's one line, judged as a stereo line is
+/// ([`StereoCall`]): `speech.own` is what was transcribed (both parties),
+/// `speech.heard` every frame the voice detector heard a voice in. The
+/// pauses are where neither party speaks, so a voice heard there is one in
+/// the background, as on a stereo line. None for a call with no speech and
+/// no words.
+pub fn mono_line(samples: &[f32], rate: u32, words: &[Word], speech: LineSpeech<'_>) -> Option<LineEvidence> {
+    let own = speech.own;
+    let heard = speech.heard.resampled(own.frame_s, own.speech.len());
+    let (mut pause_s, mut background_s) = (0.0, 0.0);
+    for (o, h) in own.speech.iter().zip(&heard.speech) {
+        if !o {
+            pause_s += own.frame_s;
+            if *h {
+                background_s += own.frame_s;
+            }
+        }
+    }
+    let mut line = LineTally::default();
+    line.add(samples, rate, words, own, pause_s, background_s);
+    evidence(&[line], words)
 }
 
 /// Speech without words ([`LineEvidence::unworded_share`]) from which trust
@@ -322,15 +381,18 @@ pub fn mean_word_confidence(words: &[Word]) -> f64 {
     if c.is_empty() { 1.0 } else { c.iter().sum::<f64>() / c.len() as f64 }
 }
 
-/// How far a stereo call's KPIs can be trusted: the channel split itself is
-/// certain, but on a bad line whisper misses and invents words and the word
-/// edges drift, so the talk times and switches do too. The least of four
+/// How far a call's KPIs can be trusted for what its line did to the words:
+/// a stereo call's channel split itself is certain (a mono call's voices
+/// are judged by the diarizer besides), but on a bad line whisper misses
+/// and invents words and the word edges drift, so the talk times and
+/// switches do too. The least of four
 /// ramps, each 0.5 where the call is flagged ([`Attribution::THRESHOLD`]):
 /// speech left without words (0.10 of the line's speech), whisper's own
 /// confidence in the words (0.60), the line's SNR (5 dB), and voices in the
 /// background, which lower the confidence to [`BACKGROUND_CAP`] at most.
-/// Calibrated on the degraded dev set (docs/asr.md).
-pub fn stereo_confidence(line: &LineEvidence) -> f64 {
+/// Calibrated on the degraded dev set's stereo calls (docs/asr.md) and
+/// applied unchanged to mono mixes (docs/diarization.md).
+pub fn line_confidence(line: &LineEvidence) -> f64 {
     let ramp = |x: f64, lo: f64, hi: f64| ((x - lo) / (hi - lo)).clamp(0.0, 1.0);
     let background =
         1.0 - (1.0 - BACKGROUND_CAP) * ramp(line.background_share, BACKGROUND_LOW, BACKGROUND_HIGH);
@@ -445,6 +507,43 @@ mod tests {
     }
 
     #[test]
+    fn a_mono_mix_is_judged_as_one_line() {
+        let quiet = vec![0.0f32; 700];
+        let frames =
+            |on: &dyn Fn(usize) -> bool| SpeechFrames { frame_s: 0.01, speech: (0..700).map(on).collect() };
+        // 7 s: both parties speak 0-3 s and 4-5 s; words cover 0-3 s and
+        // the start of 4-5 s. The detector hears a voice in the pause 5-6 s.
+        let speech = frames(&|i| i < 300 || (400..500).contains(&i));
+        let heard = frames(&|i| i < 300 || (400..600).contains(&i));
+        let words = [w("hello", 0.0, 1.0), w("there", 1.2, 2.8), w("hi", 4.0, 4.2)];
+        let line =
+            mono_line(&quiet, 100, &words, LineSpeech { own: &speech, heard: &heard }).expect("speech");
+        // 0.3 s of the 4 s of speech is out of reach of a word.
+        assert!((line.unworded_share - 0.3 / 4.0).abs() < 0.003, "{line:?}");
+        // 1 s of the 3 s of pauses holds a voice.
+        assert!((line.background_share - 1.0 / 3.0).abs() < 0.003, "{line:?}");
+        // Silence: nothing to judge. Speech and no word: the worst.
+        let silent = frames(&|_| false);
+        assert_eq!(mono_line(&quiet, 100, &[], LineSpeech { own: &silent, heard: &silent }), None);
+        let line = mono_line(&quiet, 100, &[], LineSpeech { own: &speech, heard: &speech });
+        assert_eq!(line.map(|l| (l.unworded_share, l.snr_db)), Some((1.0, None)));
+        // Voices told apart (0.9), but speech without words: flagged, and
+        // the evidence goes with it. A clean line leaves the voices' figure.
+        let a = with_mono_line(Attribution::new("mono-heuristics", 0.9), line);
+        assert_eq!((a.confidence, a.low_confidence, a.line), (0.0, true, line));
+        let clean = LineEvidence {
+            snr_db: Some(40.0),
+            word_confidence: 0.9,
+            background_share: 0.1,
+            unworded_share: 0.0,
+        };
+        let a = with_mono_line(Attribution::new("mono-heuristics", 0.9), Some(clean));
+        assert_eq!((a.confidence, a.low_confidence), (0.9, false));
+        let a = with_mono_line(Attribution::new("mono-heuristics", 0.3), Some(clean));
+        assert_eq!((a.confidence, a.low_confidence), (0.3, true));
+    }
+
+    #[test]
     fn a_line_is_doubted_for_speech_without_words_not_for_background_voices_alone() {
         let clean = LineEvidence {
             snr_db: Some(60.0),
@@ -452,8 +551,8 @@ mod tests {
             background_share: 0.2,
             unworded_share: 0.0,
         };
-        let flagged = |l: LineEvidence| stereo_confidence(&l) < Attribution::THRESHOLD;
-        assert_eq!(stereo_confidence(&clean), 1.0);
+        let flagged = |l: LineEvidence| line_confidence(&l) < Attribution::THRESHOLD;
+        assert_eq!(line_confidence(&clean), 1.0);
         // Whisper left an eighth of a line's speech without words.
         assert!(flagged(LineEvidence { unworded_share: 0.12, ..clean }));
         assert!(!flagged(LineEvidence { unworded_share: 0.08, ..clean }));
@@ -463,7 +562,7 @@ mod tests {
         assert!(!flagged(LineEvidence { snr_db: Some(12.0), word_confidence: 0.77, ..clean }));
         // Voices in the background lower the confidence, never under the cap.
         let babble = LineEvidence { background_share: 1.0, ..clean };
-        assert_eq!(stereo_confidence(&babble), BACKGROUND_CAP);
+        assert_eq!(line_confidence(&babble), BACKGROUND_CAP);
         assert!(!flagged(babble));
         assert!(flagged(LineEvidence { unworded_share: 0.11, ..babble }));
     }

@@ -169,14 +169,15 @@ pub struct Attribution {
     /// the overlap model is installed. Not stored; in the analysis output only.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub overlaps: Vec<TimeSpan>,
-    /// Stereo calls: what the confidence was judged from. Not stored; in the
-    /// analysis output only.
+    /// What the line did to the words (stereo: the worse of the two lines;
+    /// mono: the mix as one line). Not stored; in the analysis output only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub line: Option<LineEvidence>,
 }
 
-/// What a stereo call's confidence is judged from: each figure is the worse
-/// of the two lines (of those that carry words).
+/// What a call's confidence is judged from, besides (mono) how well the
+/// voices were told apart: for a stereo call each figure is the worse of the
+/// two lines (of those that carry words); a mono call's mix is one line.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct LineEvidence {
     /// Voice-band signal-to-noise ratio, dB (60 on digital silence); none

@@ -317,7 +317,8 @@ impl Analyzer {
             let duration_s = mono.len() as f64 / f64::from(TARGET_RATE);
             detect_language(session, &mono, &mut detected, progress)?;
             progress(&format!("transcribing ({duration_s:.0} s, mono)"));
-            let words = session.transcribe(&mono)?;
+            let speech = session.mix_speech(&mono)?;
+            let words = session.transcribe_speech(&mono, &speech.speech, speech.heard.as_ref())?;
             let (t, a) = match &self.diarizer {
                 Some(d) => {
                     progress("diarizing (who said each word)");
@@ -328,7 +329,15 @@ impl Analyzer {
                 }
                 None => callscope_diarize::single_speaker(&words),
             };
-            (t, a, 0, duration_s)
+            // What a noisy line does to the words: the same evidence as a
+            // stereo line's, the mix judged as one line.
+            let line = callscope_diarize::mono_line(
+                &mono,
+                TARGET_RATE,
+                &words,
+                LineSpeech { own: &speech.speech, heard: speech.heard.as_ref().unwrap_or(&speech.speech) },
+            );
+            (t, callscope_diarize::with_mono_line(a, line), 0, duration_s)
         };
         let elapsed = started.elapsed().as_secs_f64();
         transcript.call_id = Some(meta.call_id.clone()).filter(|id| !id.is_empty());

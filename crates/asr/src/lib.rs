@@ -856,7 +856,7 @@ impl Session<'_> {
     /// voice is louder. And never below the energy detector's absolute floor,
     /// so faint crosstalk on an idle channel stays silence.
     pub fn speech(&self, samples: &[f32]) -> Result<SpeechFrames, AsrError> {
-        Ok(self.speech_of(samples, false)?.speech)
+        Ok(self.mix_speech(samples)?.speech)
     }
 
     /// [`Session::speech`] for one party's channel of a stereo call. One
@@ -905,7 +905,7 @@ impl Session<'_> {
     /// Transcribes one channel (16 kHz mono) into words on its own timeline,
     /// where [`Session::speech`] finds speech.
     pub fn transcribe(&mut self, samples: &[f32]) -> Result<Vec<Word>, AsrError> {
-        let PartySpeech { speech, heard } = self.speech_of(samples, false)?;
+        let PartySpeech { speech, heard } = self.mix_speech(samples)?;
         self.transcribe_speech(samples, &speech, heard.as_ref())
     }
 

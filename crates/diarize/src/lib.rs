@@ -172,16 +172,18 @@ fn unworded_s(speech: &SpeechFrames, words: &[Word]) -> f64 {
     speech.speech.iter().zip(&near).filter(|(s, n)| **s && !**n).count() as f64 * frame_s
 }
 
-/// The window's pauses, where neither party's own speech is (seconds), and
-/// per channel the part of them in which its voice detector heard a voice.
-/// The other party's leak is heard only while that party speaks, so it does
-/// not count; voices in the background fill the pauses.
-fn pauses(speech: [LineSpeech<'_>; 2]) -> (f64, [f64; 2]) {
-    let own = [speech[0].own, speech[1].own];
-    let (frame_s, n) = (own[0].frame_s, own[0].speech.len().min(own[1].speech.len()));
+/// The window's pauses, where no line's own speech is (seconds), and per
+/// line the part of them in which its voice detector heard a voice. (Two
+/// lines: a stereo call's channels; one: a mono call's mix.) The other
+/// party's leak is heard only while that party speaks, so it does not count;
+/// voices in the background fill the pauses.
+fn pauses<const N: usize>(speech: [LineSpeech<'_>; N]) -> (f64, [f64; N]) {
+    let own = speech.map(|s| s.own);
+    let frame_s = own.first().map_or(0.0, |o| o.frame_s);
+    let n = own.iter().map(|o| o.speech.len()).min().unwrap_or(0);
     let heard = speech.map(|s| s.heard.resampled(frame_s, n));
-    let (mut pause_s, mut background_s) = (0.0, [0.0; 2]);
-    for k in (0..n).filter(|&k| !own[0].speech[k] && !own[1].speech[k]) {
+    let (mut pause_s, mut background_s) = (0.0, [0.0; N]);
+    for k in (0..n).filter(|&k| own.iter().all(|o| !o.speech[k])) {
         pause_s += frame_s;
         for (b, h) in background_s.iter_mut().zip(&heard) {
             if h.speech.get(k).copied().unwrap_or(false) {
@@ -332,19 +334,9 @@ pub fn with_mono_line(mut attribution: Attribution, line: Option<LineEvidence>) 
 /// the background, as on a stereo line. None for a call with no speech and
 /// no words.
 pub fn mono_line(samples: &[f32], rate: u32, words: &[Word], speech: LineSpeech<'_>) -> Option<LineEvidence> {
-    let own = speech.own;
-    let heard = speech.heard.resampled(own.frame_s, own.speech.len());
-    let (mut pause_s, mut background_s) = (0.0, 0.0);
-    for (o, h) in own.speech.iter().zip(&heard.speech) {
-        if !o {
-            pause_s += own.frame_s;
-            if *h {
-                background_s += own.frame_s;
-            }
-        }
-    }
+    let (pause_s, [background_s]) = pauses([speech]);
     let mut line = LineTally::default();
-    line.add(samples, rate, words, own, pause_s, background_s);
+    line.add(samples, rate, words, speech.own, pause_s, background_s);
     evidence(&[line], words)
 }
 

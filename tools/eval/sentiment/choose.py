@@ -52,11 +52,18 @@ def ends_in_question(text):
     return text.rstrip().endswith("?")
 
 
+def all_questions(sentences):
+    return bool(sentences) and all(x.endswith("?") for x in sentences)
+
+
+def sentences_of(text):
+    return [x for x in re.split(r"(?<=[.!?])\s+", text.strip()) if x]
+
+
 def only_questions(text):
     """The alternative: every sentence of the turn is a question, so that
     "That makes sense. What does pricing look like?" keeps its full weight."""
-    sentences = [x for x in re.split(r"(?<=[.!?])\s+", text.strip()) if x]
-    return bool(sentences) and all(x.endswith("?") for x in sentences)
+    return all_questions(sentences_of(text))
 
 
 # crates/signals/src/sentiment.rs, ACKNOWLEDGEMENTS and is_acknowledgement.
@@ -72,8 +79,7 @@ def is_acknowledgement(sentence):
 def questions_but_acknowledgements(text):
     """The alternative with bare acknowledgements aside: "Okay. What's the
     price?" is still a question, "That makes sense. What's the price?" is not."""
-    sentences = [x for x in re.split(r"(?<=[.!?])\s+", text.strip()) if x and not is_acknowledgement(x)]
-    return bool(sentences) and all(x.endswith("?") for x in sentences)
+    return all_questions([x for x in sentences_of(text) if not is_acknowledgement(x)])
 
 
 QUESTION_RULES = {"last sentence": ends_in_question, "every sentence": only_questions,

@@ -39,7 +39,8 @@ CS=${CALLSCOPE:-target/release/callscope}
 export CALLSCOPE__ASR__THREADS=$THREADS
 OUT=$(mktemp -d)
 trap '[ ! -s "$OUT/kernels" ] || echo "callscope ran whisper.cpp on $(cat "$OUT/kernels")"; rm -rf "$OUT"' EXIT
-echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
+# "AMD EPYC" alone names no generation (Zen 1 and Zen 3 VMs both say so): the family and model do.
+echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), family $(lscpu | sed -n 's/^CPU family: *//p') model $(lscpu | sed -n 's/^Model: *//p'), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "flags: $(grep -m1 -o -w -E 'avx2|fma|f16c|avx512f|avx512vl|avx512_vnni|avx512_bf16|amx_tile' /proc/cpuinfo | sort -u | tr '\n' ' ')"
 echo "callscope: $CS; threads: $THREADS; faster-whisper $("$PY" -c 'import faster_whisper; print(faster_whisper.__version__)')" \
     "${PEER_ISA:+(capped at $PEER_ISA)}${GGML_BACKEND_DIR:+; ggml CPU modules from $GGML_BACKEND_DIR: $(cd "$GGML_BACKEND_DIR" && ls libggml-cpu-*.so | tr '\n' ' ')}"

@@ -204,6 +204,12 @@ fn share(frames: &SpeechFrames) -> f64 {
     frames.speech.iter().filter(|v| **v).count() as f64 / frames.speech.len().max(1) as f64
 }
 
+/// Whether Silero heard speech in more than [`BABBLE_SHARE`] of a party's
+/// channel: voices in the background.
+fn background_voices(heard: &SpeechFrames) -> bool {
+    share(heard) > BABBLE_SHARE
+}
+
 /// How to transcribe.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AsrSettings {
@@ -700,11 +706,7 @@ pub const SPARSE_WORDS_PER_S_BABBLE: f64 = 0.5;
 /// by itself; a party's line heard as speech most of the time has voices in
 /// the background ([`SPARSE_WORDS_PER_S_BABBLE`]).
 fn sparse_words_per_s(party: bool, heard: Option<&SpeechFrames>) -> f64 {
-    if party && heard.is_some_and(|f| share(f) > BABBLE_SHARE) {
-        SPARSE_WORDS_PER_S_BABBLE
-    } else {
-        SPARSE_WORDS_PER_S
-    }
+    if party && heard.is_some_and(background_voices) { SPARSE_WORDS_PER_S_BABBLE } else { SPARSE_WORDS_PER_S }
 }
 
 /// How one whisper pass reads.
@@ -919,7 +921,7 @@ impl Session<'_> {
         let mut frames = silero.frames(samples)?;
         let heard = frames.clone();
         let margin =
-            if one_party && share(&frames) > BABBLE_SHARE { BABBLE_MARGIN_DB } else { NEURAL_MARGIN_DB };
+            if one_party && background_voices(&frames) { BABBLE_MARGIN_DB } else { NEURAL_MARGIN_DB };
         let (_, levels) = levels_db(&voice_band(samples, TARGET_RATE), TARGET_RATE, frames.frame_s);
         let mut sorted = levels.clone();
         sorted.sort_by(f64::total_cmp);
@@ -984,7 +986,7 @@ impl Session<'_> {
         // The levels for the word-edge fit below, taken now: the band copy
         // (as long as the window) is gone before whisper runs, which matters
         // when both channels are transcribed at once.
-        let heard = heard.filter(|f| share(f) <= BABBLE_SHARE);
+        let heard = heard.filter(|f| !background_voices(f));
         let level = self.settings.fit_word_edges.then(|| {
             // One party's channel with Silero: Silero decides, the level only
             // keeps digital silence out (see `edges`).

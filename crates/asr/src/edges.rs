@@ -33,6 +33,10 @@
 //! digital silence still splits words. A channel where Silero hears speech
 //! more of the time (voices in the background, or a mono mix of two parties)
 //! keeps the level rule: there Silero hears the background voices too.
+//!
+//! **A mono mix** holds both parties in one level measurement, so a party
+//! recorded much quieter than the other is measured against its own nearby
+//! speech, not the loud party's ([`levels_in_a_mix`]).
 
 use callscope_audio::{SpeechFrames, VadSettings};
 
@@ -81,6 +85,24 @@ pub fn levels(vad: &VadSettings) -> VadSettings {
         headroom_floor_margin_db: FLOOR_MARGIN_DB,
         ..*vad
     }
+}
+
+/// How far around a frame of a mono mix its loud speech is looked for,
+/// seconds ([`levels_in_a_mix`]).
+pub const MIX_LOCAL_LOUD_S: f64 = 0.25;
+
+/// [`levels`] for a mono mix of the call: a frame's [`DYNAMIC_RANGE_DB`] is
+/// counted from the loudest frame within [`MIX_LOCAL_LOUD_S`] of it (about
+/// its word's own peak; never louder than the mix's loud speech). Both
+/// parties share one level measurement there, and a party recorded 15 dB
+/// under the other lost its soft syllables against the loud party's speech:
+/// on eval-dev's `level-*-15db` copies the quiet party's talk time came out
+/// 10-12 % shorter than when it was the loud one, enough to move the talk
+/// ratio out of tolerance (docs/asr.md, "A quiet party in a mono mix"). Only a
+/// recording whose floor is more than about 50 dB under its speech changes:
+/// above that, the noise-floor rule of [`levels`] is the stricter one.
+pub fn levels_in_a_mix(vad: &VadSettings) -> VadSettings {
+    VadSettings { local_loud_s: MIX_LOCAL_LOUD_S, ..levels(vad) }
 }
 
 /// With Silero deciding speech, the level threshold of [`levels`] is lowered

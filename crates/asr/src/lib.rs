@@ -990,9 +990,10 @@ impl Session<'_> {
         let level = self.settings.fit_word_edges.then(|| {
             // One party's channel with Silero: Silero decides, the level only
             // keeps digital silence out (see `edges`).
-            let levels = match heard {
-                Some(_) => edges::levels_on_a_noisy_line(&self.settings.vad),
-                None => edges::levels(&self.settings.vad),
+            let levels = match (heard, party) {
+                (Some(_), _) => edges::levels_on_a_noisy_line(&self.settings.vad),
+                (None, true) => edges::levels(&self.settings.vad),
+                (None, false) => edges::levels_in_a_mix(&self.settings.vad),
             };
             SpeechFrames::measure(&band, TARGET_RATE, &levels)
         });

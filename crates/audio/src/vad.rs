@@ -30,6 +30,13 @@ pub struct VadSettings {
     /// Frames more than this many dB below the channel's loud speech (its
     /// 95th-percentile frame level) are not speech; infinite turns it off.
     pub dynamic_range_db: f64,
+    /// The loud speech of [`VadSettings::dynamic_range_db`] is the loudest
+    /// frame within this many seconds of each frame, where that is quieter
+    /// than the channel's loud speech (infinite: the channel's alone). In a
+    /// mono mix of two parties recorded at different levels, the quiet one's
+    /// soft syllables are then measured against their own voice, not the
+    /// loud party's.
+    pub local_loud_s: f64,
     /// The noise-floor rule never asks for more than the loud speech minus this
     /// many dB: in a recording with few pauses the 10th-percentile frame is
     /// quiet speech, not noise. Infinite turns the cap off.
@@ -54,6 +61,7 @@ impl Default for VadSettings {
             margin_db: 12.0,
             absolute_floor_dbfs: -50.0,
             dynamic_range_db: f64::INFINITY,
+            local_loud_s: f64::INFINITY,
             headroom_db: f64::INFINITY,
             headroom_floor_margin_db: f64::NEG_INFINITY,
             min_speech_s: 0.15,
@@ -147,8 +155,19 @@ impl SpeechFrames {
         } else {
             floor_rule
         };
-        let threshold = floor_rule.max(settings.absolute_floor_dbfs).max(loud - settings.dynamic_range_db);
-        SpeechFrames { frame_s, speech: levels.iter().map(|l| *l >= threshold).collect() }
+        let threshold = floor_rule.max(settings.absolute_floor_dbfs);
+        let speech = if settings.local_loud_s.is_finite() && settings.dynamic_range_db.is_finite() {
+            let reach = (settings.local_loud_s / frame_s).round() as usize;
+            sliding_max(&levels, reach)
+                .iter()
+                .zip(&levels)
+                .map(|(near, l)| *l >= threshold.max(near.min(loud) - settings.dynamic_range_db))
+                .collect()
+        } else {
+            let threshold = threshold.max(loud - settings.dynamic_range_db);
+            levels.iter().map(|l| *l >= threshold).collect()
+        };
+        SpeechFrames { frame_s, speech }
     }
 
     fn is_speech(&self, frame: usize) -> bool {
@@ -168,6 +187,28 @@ impl SpeechFrames {
         let (first, last) = ((start / f).floor().max(0.0) as usize, (end / f).ceil() as usize);
         (first..last).rev().find(|&i| self.is_speech(i)).map(|i| ((i + 1) as f64 * f).min(end))
     }
+}
+
+/// The largest of `values[i - reach..=i + reach]` for every `i` (within the
+/// slice), in one pass: a queue of candidates, largest first.
+fn sliding_max(values: &[f64], reach: usize) -> Vec<f64> {
+    let mut queue = std::collections::VecDeque::<usize>::new();
+    let mut out = Vec::with_capacity(values.len());
+    let mut next = 0;
+    for i in 0..values.len() {
+        while next < values.len() && next <= i + reach {
+            while queue.back().is_some_and(|&j| values[j] <= values[next]) {
+                queue.pop_back();
+            }
+            queue.push_back(next);
+            next += 1;
+        }
+        while queue.front().is_some_and(|&j| j + reach < i) {
+            queue.pop_front();
+        }
+        out.push(values[queue[0]]);
+    }
+    out
 }
 
 /// Finds the speech in one channel sampled at `rate` Hz.
@@ -264,6 +305,33 @@ mod tests {
         assert!(power(&voice_band(&hum, 16_000)) < power(&hum) / 500.0, "50 Hz is 27 dB down or more");
         let kept = power(&voice_band(&voice, 16_000)) / power(&voice);
         assert!((kept - 1.0).abs() < 0.05, "1 kHz passes: {kept}");
+    }
+
+    #[test]
+    fn sliding_max_takes_the_largest_within_reach() {
+        let v = [1.0, 5.0, 2.0, 0.0, 0.0, 3.0, 0.0];
+        assert_eq!(sliding_max(&v, 1), vec![5.0, 5.0, 5.0, 2.0, 3.0, 3.0, 3.0]);
+        assert_eq!(sliding_max(&v, 0), v.to_vec());
+        assert_eq!(sliding_max(&v, 10), vec![5.0; 7]);
+        assert!(sliding_max(&[], 3).is_empty());
+    }
+
+    #[test]
+    fn a_quiet_voice_is_measured_against_itself_with_a_local_reference() {
+        // A loud voice, a long pause, then a voice 30 dB quieter whose soft
+        // part is 20 dB under it: 50 dB under the loud voice.
+        let mut s = tone(2.0, 0.5);
+        s.extend(vec![0.0; 48_000]);
+        s.extend(tone(1.0, 0.016));
+        s.extend(tone(0.3, 0.0016));
+        s.extend(vec![0.0; 16_000]);
+        let global = VadSettings { dynamic_range_db: 40.0, absolute_floor_dbfs: -90.0, ..Default::default() };
+        let soft = |frames: &SpeechFrames| frames.at(6.1);
+        assert!(!soft(&SpeechFrames::measure(&s, 16_000, &global)), "50 dB under the loud voice: cut");
+        let local = VadSettings { local_loud_s: 1.0, ..global };
+        let frames = SpeechFrames::measure(&s, 16_000, &local);
+        assert!(soft(&frames), "20 dB under its own voice: kept");
+        assert!(frames.at(1.0) && frames.at(5.5) && !frames.at(3.5) && !frames.at(6.8));
     }
 
     #[test]

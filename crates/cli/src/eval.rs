@@ -62,6 +62,11 @@ pub(crate) struct EvalArgs {
     /// seller with one call, of this call's stereo recording).
     #[arg(long)]
     enroll: bool,
+    /// Also write each call's analysis (the attributed words, turns, KPIs,
+    /// signals, attribution) to `DIR[/<condition>]/<call_id>.json`, to look
+    /// into what was scored. The words are unredacted: keep DIR private.
+    #[arg(long, value_name = "DIR")]
+    save_analyses: Option<PathBuf>,
 }
 
 fn eval_call(
@@ -69,6 +74,7 @@ fn eval_call(
     args: &EvalArgs,
     analyzer: &Analyzer,
     session: Option<&mut callscope_asr::Session<'_>>,
+    save: Option<&Path>,
 ) -> Result<CallEval> {
     let id = dir.file_name().and_then(|n| n.to_str()).unwrap_or("?").to_owned();
     let truth: serde_json::Value =
@@ -110,6 +116,11 @@ fn eval_call(
         (None, None) => anyhow::bail!("no transcriber and no --transcripts"),
     };
 
+    if let Some(save) = save {
+        let path = save.join(format!("{id}.json"));
+        std::fs::write(&path, serde_json::to_vec(&analysis)?)
+            .with_context(|| format!("{}", path.display()))?;
+    }
     let facts = RunFacts {
         duration_s: audio.duration_s(),
         realtime_factor: report.realtime_factor,
@@ -257,6 +268,14 @@ pub(crate) fn run(args: &EvalArgs, config: &Config) -> Result<ExitCode> {
         } else {
             Vec::new()
         };
+        let save = match (&args.save_analyses, condition) {
+            (Some(d), Some(c)) => Some(d.join(c)),
+            (Some(d), None) => Some(d.clone()),
+            (None, _) => None,
+        };
+        if let Some(save) = &save {
+            std::fs::create_dir_all(save).with_context(|| format!("{}", save.display()))?;
+        }
         let mut results = Vec::new();
         for (i, dir) in dirs.iter().enumerate() {
             if let (Some(d), false) = (diarizer.as_mut(), sellers.is_empty()) {
@@ -273,7 +292,7 @@ pub(crate) fn run(args: &EvalArgs, config: &Config) -> Result<ExitCode> {
                 .with_diarizer(diarizer.clone())
                 .with_redaction(None)
                 .with_sentiment(sentiment.clone());
-            let r = eval_call(dir, args, &analyzer, session.as_mut())?;
+            let r = eval_call(dir, args, &analyzer, session.as_mut(), save.as_deref())?;
             if args.json {
                 println!(
                     "{}",

@@ -1,5 +1,5 @@
 //! `callscope analyze --transcript`: output contract, batch mode and error messages,
-//! tested through the real binary.
+//! tested through the real binary; and `callscope eval` on given transcripts.
 
 mod model;
 
@@ -303,4 +303,41 @@ fn analyze_falls_back_to_the_lexicon_without_the_model() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stderr(&out).contains("warning: sentiment is scored by the lexicon"), "{}", stderr(&out));
     assert!(stdout_lines(&out)[0]["signals"]["sentiment"]["customer"]["label"].is_string());
+}
+
+/// `callscope eval --mono --transcripts DIR --save-analyses OUT` scores given
+/// transcripts (here the reference itself) and keeps each call's analysis,
+/// words and speakers included, for looking into what was scored.
+#[test]
+fn eval_keeps_each_calls_analysis_when_asked() {
+    let set = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/eval");
+    let call = "dev-06-freight-cold-call";
+    let reference = set.join("calls").join(call).join("transcript.json");
+    let given = tempfile::tempdir().expect("tempdir");
+    std::fs::copy(&reference, given.path().join(format!("{call}.json"))).expect("copy the reference");
+    let out_dir = tempfile::tempdir().expect("tempdir");
+    let saved = out_dir.path().join("analyses");
+    let path = |p: &Path| p.to_str().expect("utf-8 path").to_owned();
+    let out = callscope(&[
+        "eval",
+        &path(&set),
+        "--mono",
+        "--transcripts",
+        &path(given.path()),
+        "--json",
+        "--save-analyses",
+        &path(&saved),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let row = &stdout_lines(&out)[0];
+    assert_eq!(row["wer"].as_f64(), Some(0.0), "the reference scored against itself: {row}");
+    let analysis: Value = serde_json::from_slice(
+        &std::fs::read(saved.join(format!("{call}.json"))).expect("the saved analysis"),
+    )
+    .expect("JSON");
+    let words = analysis["transcript"]["words"].as_array().expect("words");
+    let reference: Value = serde_json::from_slice(&std::fs::read(&reference).expect("read")).expect("JSON");
+    assert_eq!(words.len(), reference["words"].as_array().expect("reference words").len());
+    assert!(words.iter().all(|w| w["speaker"].is_string()), "{analysis}");
+    assert!(analysis["kpis"].is_object(), "{analysis}");
 }

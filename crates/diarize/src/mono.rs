@@ -761,6 +761,14 @@ pub fn match_voiceprint(centroids: &[Vec<f32>], voiceprint: &[f32]) -> Option<(u
 /// inbound call and places an outbound one); introducing themselves and
 /// their company early ("this is …", "… from Harbourline", "… speaking");
 /// asking questions (sellers ask most of them: discovery); talking more.
+///
+/// The share of questions is Laplace-smoothed (one more question for every
+/// speaker), so that it counts in proportion to how many questions whisper
+/// punctuated: in noise it drops most question marks (a seller's "How many
+/// endpoints are you looking to cover now?" read as "… looking to cover
+/// now."), and the two left on a customer's side used to outweigh who opened
+/// the call and who talked more (docs/diarization.md, "Roles from few
+/// questions").
 pub fn assign_roles(words: &[Word], labels: &[usize], speakers: usize) -> (usize, f32) {
     if speakers < 2 {
         return (0, 0.0);
@@ -801,8 +809,9 @@ pub fn assign_roles(words: &[Word], labels: &[usize], speakers: usize) -> (usize
         let t: f32 = v.iter().sum();
         if t > 0.0 { v[l] / t } else { 0.0 }
     };
+    let smoothed: Vec<f32> = questions.iter().map(|q| q + 1.0).collect();
     for (l, sc) in score.iter_mut().enumerate() {
-        *sc += 2.0 * share(&questions, l) + 0.5 * share(&talk, l);
+        *sc += 2.0 * share(&smoothed, l) + 0.5 * share(&talk, l);
     }
     let mut ranked: Vec<usize> = (0..speakers).collect();
     ranked.sort_by(|&a, &b| score[b].total_cmp(&score[a]));
@@ -893,6 +902,41 @@ mod tests {
         let (seller, confidence) = assign_roles(&words, &r.labels, r.speakers);
         assert_eq!(seller, 0, "opens the call, introduces themselves, asks the question");
         assert!(confidence > 0.3);
+    }
+
+    #[test]
+    fn two_question_marks_do_not_outweigh_who_opened_and_talked_more() {
+        // Seller: opens the call and talks more, but whisper punctuated none
+        // of their questions; customer: two questions kept their marks.
+        let w = |t: &str, s: f64, e: f64| Word::unattributed(t, s, e, None);
+        let words = vec![
+            w("Thanks", 0.0, 1.0),
+            w("for", 1.0, 2.0),
+            w("joining", 2.0, 3.0),
+            w("so", 3.0, 4.0),
+            w("it", 4.2, 5.0),
+            w("went", 5.0, 6.0),
+            w("well", 6.0, 7.0),
+            w("how", 7.2, 8.0),
+            w("many", 8.0, 9.0),
+            w("endpoints", 9.0, 10.0),
+            w("now", 10.0, 11.0),
+            w("when?", 11.2, 12.0),
+            w("soon", 12.2, 13.0),
+            w("why?", 13.2, 14.0),
+        ];
+        let labels = [0, 0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 1, 0, 1];
+        let (seller, confidence) = assign_roles(&words, &labels, 2);
+        assert_eq!(seller, 0);
+        assert!(confidence < 0.2, "a close call: {confidence}");
+        // With the seller's questions punctuated, the choice is clear.
+        let mut asked = words.clone();
+        asked[10].text = "now?".into();
+        asked[3].text = "so?".into();
+        asked[12].text = "soon?".into();
+        let (seller, confidence) = assign_roles(&asked, &labels, 2);
+        assert_eq!(seller, 0);
+        assert!(confidence > 0.3, "{confidence}");
     }
 
     #[test]

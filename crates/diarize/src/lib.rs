@@ -317,11 +317,22 @@ fn evidence(lines: &[LineTally], words: &[Word]) -> Option<LineEvidence> {
 /// the confidence lowered to the line's ([`line_confidence`]) when that is
 /// lower: voices told apart well on a line whose words whisper missed still
 /// give talk times and turns that cannot be trusted.
+///
+/// On a mix with voices in nearly all of its pauses (a share of at least
+/// [`BACKGROUND_HIGH`]) the overlapped speech found is dropped: the overlap
+/// model hears a background voice under a speaker as two speakers at once.
+/// On the degraded dev set's babble at SNR 10 dB that was 78 overlaps where
+/// there were none against 14 real ones over two draws (12 calls), a
+/// false alarm of 5.5-6.2 % of the speech time; under every other condition
+/// the share of pauses with a voice stayed under 0.83.
 pub fn with_mono_line(mut attribution: Attribution, line: Option<LineEvidence>) -> Attribution {
     if let Some(l) = &line {
         let confidence = attribution.confidence.min(line_confidence(l));
         attribution.confidence = confidence;
         attribution.low_confidence = confidence < Attribution::THRESHOLD;
+        if l.background_share >= BACKGROUND_HIGH {
+            attribution.overlaps.clear();
+        }
     }
     attribution.line = line;
     attribution
@@ -533,6 +544,23 @@ mod tests {
         assert_eq!((a.confidence, a.low_confidence), (0.9, false));
         let a = with_mono_line(Attribution::new("mono-heuristics", 0.3), Some(clean));
         assert_eq!((a.confidence, a.low_confidence), (0.3, true));
+    }
+
+    #[test]
+    fn overlaps_are_not_believed_on_a_mix_with_voices_in_every_pause() {
+        let found = Attribution {
+            overlaps: vec![callscope_model::TimeSpan { start: 1.0, end: 1.5 }],
+            ..Attribution::new("mono-heuristics", 0.9)
+        };
+        let line = |background_share| LineEvidence {
+            snr_db: Some(15.0),
+            word_confidence: 0.8,
+            background_share,
+            unworded_share: 0.0,
+        };
+        assert_eq!(with_mono_line(found.clone(), Some(line(0.8))).overlaps, found.overlaps);
+        assert!(with_mono_line(found.clone(), Some(line(0.95))).overlaps.is_empty());
+        assert_eq!(with_mono_line(found.clone(), None).overlaps, found.overlaps);
     }
 
     #[test]

@@ -908,23 +908,11 @@ mod tests {
     fn two_question_marks_do_not_outweigh_who_opened_and_talked_more() {
         // Seller: opens the call and talks more, but whisper punctuated none
         // of their questions; customer: two questions kept their marks.
-        let w = |t: &str, s: f64, e: f64| Word::unattributed(t, s, e, None);
-        let words = vec![
-            w("Thanks", 0.0, 1.0),
-            w("for", 1.0, 2.0),
-            w("joining", 2.0, 3.0),
-            w("so", 3.0, 4.0),
-            w("it", 4.2, 5.0),
-            w("went", 5.0, 6.0),
-            w("well", 6.0, 7.0),
-            w("how", 7.2, 8.0),
-            w("many", 8.0, 9.0),
-            w("endpoints", 9.0, 10.0),
-            w("now", 10.0, 11.0),
-            w("when?", 11.2, 12.0),
-            w("soon", 12.2, 13.0),
-            w("why?", 13.2, 14.0),
-        ];
+        let words: Vec<Word> = "Thanks for joining so it went well how many endpoints now when? soon why?"
+            .split(' ')
+            .enumerate()
+            .map(|(i, t)| Word::unattributed(t, i as f64, i as f64 + 0.9, None))
+            .collect();
         let labels = [0, 0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 1, 0, 1];
         let (seller, confidence) = assign_roles(&words, &labels, 2);
         assert_eq!(seller, 0);

@@ -370,7 +370,8 @@ pub const STEREO_SNR_HIGH_DB: f64 = 10.0;
 /// Voices in the background ([`LineEvidence::background_share`]) from which
 /// confidence falls ...
 pub const BACKGROUND_LOW: f64 = 0.6;
-/// ... to [`BACKGROUND_CAP`] here.
+/// ... to [`BACKGROUND_CAP`] here; from here, too, a mono mix's overlapped
+/// speech is not believed ([`with_mono_line`]).
 pub const BACKGROUND_HIGH: f64 = 0.9;
 /// The most that voices in the background alone take away: the call stays
 /// over the flag's threshold. A third of such calls were out of tolerance

@@ -32,7 +32,11 @@
 //! the noise floor itself, so Silero decides; on a clean one the pauses'
 //! digital silence still splits words. A channel where Silero hears speech
 //! more of the time (voices in the background, or a mono mix of two parties)
-//! keeps the level rule: there Silero hears the background voices too.
+//! keeps the level rule: there Silero hears the background voices too. But a
+//! noisy mono mix whose pauses Silero mostly hears as pauses (under
+//! [`crate::MIX_PAUSE_VOICES`] of them with a voice) is Silero's too: under
+//! white noise 10 dB under the speech the level rule kept only 45-74 % of each
+//! party's talk time.
 //!
 //! **A mono mix** holds both parties in one level measurement, so a party
 //! recorded much quieter than the other is measured against its own nearby

@@ -221,12 +221,12 @@ pub const MIX_PAUSE_VOICES: f64 = 0.9;
 /// The share of the pauses of `speech` (frames it does not call speech) in
 /// which Silero (`heard`) hears a voice.
 fn voices_in_pauses(heard: &SpeechFrames, speech: &SpeechFrames) -> f64 {
-    let pauses: Vec<usize> = (0..speech.speech.len()).filter(|&k| !speech.speech[k]).collect();
-    if pauses.is_empty() {
-        return 1.0;
+    let (mut pauses, mut voiced) = (0usize, 0usize);
+    for (k, _) in speech.speech.iter().enumerate().filter(|(_, s)| !**s) {
+        pauses += 1;
+        voiced += usize::from(heard.at((k as f64 + 0.5) * speech.frame_s));
     }
-    let voiced = pauses.iter().filter(|&&k| heard.at((k as f64 + 0.5) * speech.frame_s)).count();
-    voiced as f64 / pauses.len() as f64
+    if pauses == 0 { 1.0 } else { voiced as f64 / pauses as f64 }
 }
 
 /// How to transcribe.

@@ -34,7 +34,7 @@
 //! more of the time (voices in the background, or a mono mix of two parties)
 //! keeps the level rule: there Silero hears the background voices too. But a
 //! noisy mono mix whose pauses Silero mostly hears as pauses (under
-//! [`crate::MIX_PAUSE_VOICES`] of them with a voice) is Silero's too: under
+//! [`callscope_audio::VOICES_IN_EVERY_PAUSE`] of them with a voice) is Silero's too: under
 //! white noise 10 dB under the speech the level rule kept only 45-74 % of each
 //! party's talk time.
 //!

@@ -39,7 +39,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use callscope_audio::silero::SileroVad;
-use callscope_audio::{Segment, SpeechFrames, TARGET_RATE, VadSettings, levels_db, voice_band};
+use callscope_audio::{
+    Segment, SpeechFrames, TARGET_RATE, VOICES_IN_EVERY_PAUSE, VadSettings, levels_db, voice_band,
+};
 use callscope_model::Language;
 use sha2::{Digest, Sha256};
 use whisper_rs::{FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters, WhisperState};
@@ -208,25 +210,6 @@ fn share(frames: &SpeechFrames) -> f64 {
 /// channel: voices in the background.
 fn background_voices(heard: &SpeechFrames) -> bool {
     share(heard) > BABBLE_SHARE
-}
-
-/// On a noisy mono mix (line SNR under [`AsrSettings::noisy_snr_db`]) whose
-/// pauses Silero hears a voice in less than this share of, Silero decides the
-/// word edges as on a party's line ([`edges`]). Measured on the degraded dev
-/// set's mono mixes: 0.97-1.00 under babble at SNR 10 dB (voices in the
-/// background, where the level rule stays), at most 0.82 under every other
-/// condition (docs/asr.md, "Word edges in a noisy mono mix").
-pub const MIX_PAUSE_VOICES: f64 = 0.9;
-
-/// The share of the pauses of `speech` (frames it does not call speech) in
-/// which Silero (`heard`) hears a voice.
-fn voices_in_pauses(heard: &SpeechFrames, speech: &SpeechFrames) -> f64 {
-    let (mut pauses, mut voiced) = (0usize, 0usize);
-    for (k, _) in speech.speech.iter().enumerate().filter(|(_, s)| !**s) {
-        pauses += 1;
-        voiced += usize::from(heard.at((k as f64 + 0.5) * speech.frame_s));
-    }
-    if pauses == 0 { 1.0 } else { voiced as f64 / pauses as f64 }
 }
 
 /// How to transcribe.
@@ -1009,7 +992,7 @@ impl Session<'_> {
             heard.filter(|f| !background_voices(f))
         } else {
             heard.filter(|f| {
-                snr < self.settings.noisy_snr_db && voices_in_pauses(f, speech) < MIX_PAUSE_VOICES
+                snr < self.settings.noisy_snr_db && f.heard_in_pauses_of(speech) < VOICES_IN_EVERY_PAUSE
             })
         };
         let level = self.settings.fit_word_edges.then(|| {
@@ -1437,22 +1420,6 @@ mod tests {
             sparse_words_per_s(false, Some(&babble)),
             SPARSE_WORDS_PER_S,
             "a mix is speech most of the time"
-        );
-    }
-
-    #[test]
-    fn voices_in_pauses_counts_what_silero_hears_where_the_speech_is_not() {
-        let frames =
-            |f: &dyn Fn(usize) -> bool| SpeechFrames { frame_s: 0.03, speech: (0..100).map(f).collect() };
-        let speech = frames(&|i| i < 50);
-        // A voice in a fifth of the pauses (noise: the soft ends of words)...
-        assert!((voices_in_pauses(&frames(&|i| i < 60), &speech) - 0.2).abs() < 1e-9);
-        // ... or in all of them (voices in the background).
-        assert_eq!(voices_in_pauses(&frames(&|_| true), &speech), 1.0);
-        assert_eq!(
-            voices_in_pauses(&frames(&|_| false), &frames(&|_| true)),
-            1.0,
-            "no pause: nothing to tell"
         );
     }
 

@@ -50,7 +50,8 @@ use symphonia::core::meta::MetadataOptions;
 use symphonia::core::probe::Hint;
 
 pub use vad::{
-    Segment, SpeechFrames, VOICE_BAND_LOW_HZ, VadSettings, levels_db, snr_db, speech_segments, voice_band,
+    Segment, SpeechFrames, VOICE_BAND_LOW_HZ, VOICES_IN_EVERY_PAUSE, VadSettings, levels_db, snr_db,
+    speech_segments, voice_band,
 };
 
 /// The sample rate whisper (and everything after decoding) works at.

@@ -370,9 +370,10 @@ pub const STEREO_SNR_HIGH_DB: f64 = 10.0;
 /// Voices in the background ([`LineEvidence::background_share`]) from which
 /// confidence falls ...
 pub const BACKGROUND_LOW: f64 = 0.6;
-/// ... to [`BACKGROUND_CAP`] here; from here, too, a mono mix's overlapped
-/// speech is not believed ([`with_mono_line`]).
-pub const BACKGROUND_HIGH: f64 = 0.9;
+/// ... to [`BACKGROUND_CAP`] here: voices in nearly every pause
+/// ([`callscope_audio::VOICES_IN_EVERY_PAUSE`]); from here, too, a mono mix's
+/// overlapped speech is not believed ([`with_mono_line`]).
+pub const BACKGROUND_HIGH: f64 = callscope_audio::VOICES_IN_EVERY_PAUSE;
 /// The most that voices in the background alone take away: the call stays
 /// over the flag's threshold. A third of such calls were out of tolerance
 /// on the degraded dev set (babble at SNR 10-20 dB); flagging them all would

@@ -82,18 +82,35 @@ def questions_but_acknowledgements(text):
     return all_questions([x for x in sentences_of(text) if not is_acknowledgement(x)])
 
 
+# A customer who commits to a next step late in the call ("Send the contract
+# over", "Tuesday at ten works", "Let's do it"): docs/signals.md, "Call-level
+# aggregation", the check of 2026-12-06.
+COMMITMENT = re.compile(
+    r"\b(let'?s (do|go|book|set|get|lock|start|put|move)|go ahead|send (me|us|it|over|that|the)\b.*\b(proposal|"
+    r"contract|quote|agreement|paperwork|order|invoice|details)|book (it|us|me|that|a|the)|sign (it|off|up|the)|"
+    r"we'?ll (take|go with|sign|book|start|bring|do it)|i'?ll (bring|sign|book|loop|get .* to sign)|count (us|me) in|"
+    r"put (us|me) down|works for (me|us)|(\w+day|tomorrow|morning|afternoon) (at \w+ )?works|deal\b|"
+    r"sounds like a plan|start the (trial|pilot)|set (it|that) up|schedule)", re.I)
+
+
+def committed(turns):
+    """Whether a customer line of the call's second half commits to a next step."""
+    return any(COMMITMENT.search(text) for text, _ in turns[len(turns) // 2:])
+
+
 QUESTION_RULES = {"last sentence": ends_in_question, "every sentence": only_questions,
                   "every sentence but acknowledgements": questions_but_acknowledgements}
 
 
-def call_label(turns, recency, pos, neg, question=ends_in_question):
-    """The call rule of neural::call_sentiment, each customer line a turn."""
+def call_label(turns, recency, pos, neg, question=ends_in_question, commitment=0.0):
+    """The call rule of neural::call_sentiment, each customer line a turn;
+    `commitment` is added to the score of a call with a late commitment."""
     used = [x for x in turns if len(x[0].split()) > 3] or turns
     n, s, w = len(used), 0.0, 0.0
     for i, (text, score) in enumerate(used):
         weight = (1 + recency * (i / (n - 1) if n > 1 else 1.0)) * (0.5 if question(text) else 1.0)
         s, w = s + weight * score, w + weight
-    v = s / w
+    v = s / w + (commitment if commitment and committed(turns) else 0.0)
     return 0 if v >= pos else 2 if v <= neg else 1
 
 
@@ -159,6 +176,15 @@ def main():
                 around = [(r, p, n) for r in (3.0, 6.0) for p in (0.1, 0.15, 0.2) for n in (-0.15, -0.2, -0.25)]
                 print("  around the shipped rule: " + ", ".join(f"{r:g}/{p}/{n}: {grid[(r, p, n)]:.3f}"
                                                              for r, p, n in around))
+                late = [c for c, v in by.items() if committed(v)]
+                print(f"  a late commitment in {len(late)} calls: " + ", ".join(
+                    f"{sum(truth[c] == k for c in late)} {t.LABELS[k]}" for k in range(3)))
+                for bonus in (0.05, 0.1, 0.15, 0.2):
+                    cells = {r: np.mean([call_label(v, *r, ends_in_question, bonus) == truth[c]
+                                         for c, v in by.items()]) for r in grid}
+                    top = max(cells, key=cells.get)
+                    print(f"  a late commitment adds {bonus}: shipped cell {cells[SHIPPED]:.3f}, "
+                          f"best {cells[top]:.3f} at {top}")
                 for qname, question in QUESTION_RULES.items():
                     cells = {r: accuracy(r, question) for r in grid}
                     top = max(cells, key=cells.get)

@@ -33,7 +33,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             for call in calls {
                 let audio = callscope_audio::decode_file(&call.join("stereo16k.flac"))?;
                 let [a, b] = [0, 1].map(|i| {
-                    callscope_audio::levels_db(&audio.channels[i], callscope_audio::TARGET_RATE, 0.01).1
+                    callscope_audio::levels_db(
+                        &audio.channels[i],
+                        callscope_audio::TARGET_RATE,
+                        callscope_audio::leak::FRAME_S,
+                    )
+                    .1
                 });
                 for (name, from, into) in [("0<-1", &b, &a), ("1<-0", &a, &b)] {
                     let path = callscope_audio::leak::estimate(from, into);

@@ -93,14 +93,6 @@ fn pearson(pairs: &[(f64, f64)]) -> f64 {
 /// The leak path from a channel with levels `from` into one with levels
 /// `into` (dB per [`FRAME_S`] frame), when there is one.
 pub fn estimate(from: &[f64], into: &[f64]) -> Option<LeakPath> {
-    // A strong leak (above STRONG_LEAK_DB) is looked for over every frame where
-    // `from` is the louder: it is never DOMINANT_DB under its source.
-    search(from, into, 0.0).filter(|p| p.gain_db > STRONG_LEAK_DB).or_else(|| search(from, into, DOMINANT_DB))
-}
-
-/// The best-correlated lag and its gain over the frames where `from` is
-/// active and `dominant_db` louder than `into` at that lag.
-fn search(from: &[f64], into: &[f64], dominant_db: f64) -> Option<LeakPath> {
     let n = from.len().min(into.len());
     if n < MIN_FRAMES {
         return None;
@@ -110,6 +102,17 @@ fn search(from: &[f64], into: &[f64], dominant_db: f64) -> Option<LeakPath> {
     if active.len() < MIN_FRAMES {
         return None;
     }
+    // A strong leak (above STRONG_LEAK_DB) is looked for over every frame where
+    // `from` is the louder: it is never DOMINANT_DB under its source.
+    search(from, into, &active, 0.0)
+        .filter(|p| p.gain_db > STRONG_LEAK_DB)
+        .or_else(|| search(from, into, &active, DOMINANT_DB))
+}
+
+/// The best-correlated lag and its gain over the `active` frames of `from`
+/// where it is `dominant_db` louder than `into` at that lag.
+fn search(from: &[f64], into: &[f64], active: &[usize], dominant_db: f64) -> Option<LeakPath> {
+    let n = from.len().min(into.len());
     let max_lag = (MAX_DELAY_S / FRAME_S).round() as usize;
     // Only frames where `from` dominates: where `into` is the louder, its own
     // speaker talks (and `from` may carry *its* leak, which runs the other way).

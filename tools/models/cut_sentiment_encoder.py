@@ -34,8 +34,12 @@ The output is named `last_hidden_state`, as the whole model's is. The result
 is the same bytes on every machine for the same onnx, onnxruntime and numpy
 (fetch_sentiment.sh pins its sha256).
 
-Usage: cut_sentiment_encoder.py SOURCE.onnx LAYERS OUT.onnx
-(needs numpy, onnx and onnxruntime: the converter venv of fetch_diarize.sh)
+Usage: cut_sentiment_encoder.py SOURCE.onnx LAYERS OUT.onnx [LAST.npz]
+(needs numpy, onnx and onnxruntime: the converter venv of fetch_diarize.sh).
+LAST.npz, when given, replaces the last layer's weights (a fine-tuned layer,
+tools/eval/sentiment/finetune_layer3.py --export; its keys are
+layer_weights' roles); the int8 graph is then checked against the float32
+graph of the same weights instead of the source's.
 """
 
 import logging
@@ -201,6 +205,7 @@ def pooled(path, ids, mask):
 def main():
     logging.getLogger().setLevel(logging.ERROR)  # quantize_dynamic's advice on pre-processing
     source, layers, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+    last = sys.argv[4] if len(sys.argv) > 4 else None
     model = onnx.load(source)
     norms = [n for n in model.graph.node if n.op_type == "LayerNormalization"]
     # One LayerNorm after the embeddings, then two per layer (attention, output).
@@ -223,6 +228,14 @@ def main():
         n = fold_dequantization(part)
         onnx.save(part, float_path)
         weights = layer_weights(part, layers)
+        if last:
+            with np.load(last) as tuned:
+                if set(tuned.files) != set(weights[-1]):
+                    sys.exit(f"{last}: expected the keys {sorted(weights[-1])}, found {sorted(tuned.files)}")
+                for k in tuned.files:
+                    if tuned[k].shape != weights[-1][k].shape:
+                        sys.exit(f"{last}: {k} is {tuned[k].shape}, not {weights[-1][k].shape}")
+                    weights[-1][k] = tuned[k].astype(np.float32)
         # The embeddings as they are, then the layers rebuilt.
         utils.extract_model(float_path, emb_path, inputs, ["layer_norm"])
         embeddings = onnx.load(emb_path)
@@ -245,7 +258,8 @@ def main():
         rng = np.random.default_rng(0)
         ids = rng.integers(1000, 30000, (8, 24))
         mask = (np.arange(24)[None, :] < rng.integers(4, 25, (8, 1))).astype(np.int64)
-        cos = (pooled(out, ids, mask) * pooled(float_path, ids, mask)).sum(1)
+        reference = fused_path if last else float_path
+        cos = (pooled(out, ids, mask) * pooled(reference, ids, mask)).sum(1)
         if cos.min() < 0.98:
             sys.exit(f"the fused int8 encoder drifted from the source's layers (cosine {cos.min():.4f})")
     print(f"{out}: {layers} layers, {n} weights dequantized, {products} int8 products and {layers} int8 "

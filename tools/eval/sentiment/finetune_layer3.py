@@ -89,10 +89,7 @@ def main():
     vocab = t.load_vocab(vocab_path)
     general = t.general_sample(wheel)
     train = t.training_calls(ch.CALLS, False)
-    lines = [(text, t.LABELS.index(label), c["call_id"], b, a) for c in train for text, label, b, a in t.in_context(c)]
-    truth = {c["call_id"]: t.LABELS.index(c["call_label"]) for c in train}
-    ids = sorted(truth)
-    fold = np.array([ids.index(c) % 5 for _, _, c, _, _ in lines])
+    lines, truth, fold = ch.folds(train)
     yg = np.array([y for _, y in general])
     y = np.array([label for _, label, _, _, _ in lines])
 
@@ -227,10 +224,7 @@ def main():
     print(f"steps {steps}, learning rate {lr}; out of fold on {len(truth)} train calls, {len(lines)} customer lines:")
     for name, prob in (("frozen layer 3, usual head", frozen), ("fine-tuned layer 3, usual head", tuned),
                        ("fine-tuned layer 3, joint head", joint)):
-        by = {}
-        for (text, _, c, _, _), p in zip(lines, prob):
-            by.setdefault(c, []).append((text, float(p[0] - p[2])))
-        calls = np.mean([ch.call_label(v, *ch.SHIPPED) == truth[c] for c, v in by.items()])
+        calls = np.mean([ch.call_label(v, *ch.SHIPPED) == truth[c] for c, v in ch.by_call(lines, prob).items()])
         print(f"  {name:32s} lines {np.mean(prob.argmax(1) == y):.3f}, calls {calls:.3f}")
 
 

@@ -36,10 +36,11 @@ is the same bytes on every machine for the same onnx, onnxruntime and numpy
 
 Usage: cut_sentiment_encoder.py SOURCE.onnx LAYERS OUT.onnx [LAST.npz]
 (needs numpy, onnx and onnxruntime: the converter venv of fetch_diarize.sh).
-LAST.npz, when given, replaces the last layer's weights (a fine-tuned layer,
-tools/eval/sentiment/finetune_layer3.py --export; its keys are
-layer_weights' roles); the int8 graph is then checked against the float32
-graph of the same weights instead of the source's.
+LAST.npz, when given, replaces layers' weights with fine-tuned ones
+(tools/eval/sentiment/finetune_layer3.py --export; its keys are
+`layerN.ROLE`, ROLE one of layer_weights' roles, or bare roles for the last
+layer); the int8 graph is then checked against the float32 graph of the
+same weights instead of the source's.
 """
 
 import logging
@@ -192,6 +193,30 @@ def fuse_dynamic_products(model):
     return len(fused)
 
 
+def replace_layers(weights, path):
+    """Puts fine-tuned weights in place of the source's: keys `layerN.ROLE`
+    (N from 1) replace layer N's, unprefixed keys (`ROLE`, an older export
+    of the last layer alone) the last layer's. Every tuned layer must come
+    whole."""
+    tuned = {}
+    with np.load(path) as f:
+        for key in f.files:
+            head, _, role = key.partition(".")
+            if head.startswith("layer") and head[5:].isdigit():
+                tuned.setdefault(int(head[5:]), {})[role] = f[key]
+            else:
+                tuned.setdefault(len(weights), {})[key] = f[key]
+    for n, w in sorted(tuned.items()):
+        if not 1 <= n <= len(weights):
+            sys.exit(f"{path}: has layer {n}, the cut has layers 1..{len(weights)}")
+        if set(w) != set(weights[n - 1]):
+            sys.exit(f"{path}: layer {n}: expected the keys {sorted(weights[n - 1])}, found {sorted(w)}")
+        for k, a in w.items():
+            if a.shape != weights[n - 1][k].shape:
+                sys.exit(f"{path}: layer {n}: {k} is {a.shape}, not {weights[n - 1][k].shape}")
+            weights[n - 1][k] = a.astype(np.float32)
+
+
 def pooled(path, ids, mask):
     import onnxruntime as ort
 
@@ -229,13 +254,7 @@ def main():
         onnx.save(part, float_path)
         weights = layer_weights(part, layers)
         if last:
-            with np.load(last) as tuned:
-                if set(tuned.files) != set(weights[-1]):
-                    sys.exit(f"{last}: expected the keys {sorted(weights[-1])}, found {sorted(tuned.files)}")
-                for k in tuned.files:
-                    if tuned[k].shape != weights[-1][k].shape:
-                        sys.exit(f"{last}: {k} is {tuned[k].shape}, not {weights[-1][k].shape}")
-                    weights[-1][k] = tuned[k].astype(np.float32)
+            replace_layers(weights, last)
         # The embeddings as they are, then the layers rebuilt.
         utils.extract_model(float_path, emb_path, inputs, ["layer_norm"])
         embeddings = onnx.load(emb_path)

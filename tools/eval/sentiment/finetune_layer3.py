@@ -8,9 +8,9 @@ other L2 or longer training, a one-hidden-layer MLP) reads 83-84 % of customer
 lines out of fold, so what is left to gain is in the features. Here, per fold:
 
 - the layers below the tuned ones are the shipped int8 ones
-  (cut_sentiment_encoder.py SOURCE 3-TUNE; with TUNE=3 the source's
-  embeddings), their token states computed once; the tuned layers (TUNE=1:
-  layer 3, the default; 2: layers 2-3; 3: all three) are the source's weights
+  (cut_sentiment_encoder.py SOURCE 3-TUNE), their token states computed
+  once; the tuned layers (TUNE=1: layer 3, the default; 2: layers 2-3) are
+  the source's weights
   in float32, in jax, and are trained together with a head over the three
   embeddings (the line, the seller before, the seller after), initialised from
   the frozen encoder's logistic-regression head. Adam, STEPS steps of 24 train
@@ -100,8 +100,8 @@ def main():
     vocab_path, wheel, source = args[:3]
     steps, lr = int(os.environ.get("STEPS", "300")), float(os.environ.get("LR", "3e-5"))
     tune = int(os.environ.get("TUNE", "1"))
-    if not 1 <= tune <= 3:
-        sys.exit(f"TUNE must be 1, 2 or 3 (the last layers tuned), not {tune}")
+    if tune not in (1, 2):
+        sys.exit(f"TUNE must be 1 or 2 (the last layers tuned), not {tune}")
     base = 3 - tune  # the layers below the tuned ones: their token states are computed once
     tuned_name = "layer 3" if tune == 1 else f"layers {base + 1}-3"
     vocab = t.load_vocab(vocab_path)
@@ -137,17 +137,10 @@ def main():
     (eps,) = [a.f for a in norms[0].attribute if a.name == "epsilon"]
     with tempfile.TemporaryDirectory() as tmp:
         below, part = os.path.join(tmp, "below.onnx"), os.path.join(tmp, "part3.onnx")
-        inputs_ = [i.name for i in model.graph.input]
-        if base:  # the shipped int8 layers 1..base
-            if os.system(f"{sys.executable} {os.path.join(HERE, '..', '..', 'models', 'cut_sentiment_encoder.py')} "
-                         f"{source} {base} {below}"):
-                sys.exit("cut_sentiment_encoder.py failed")
-        else:  # the source's embeddings, as the shipped encoder has them
-            utils.extract_model(source, below, inputs_, [norms[0].output[0]])
-            emb = onnx.load(below)
-            emb.graph.node.append(onnx.helper.make_node("Identity", [norms[0].output[0]], ["last_hidden_state"]))
-            emb.graph.output[0].name = "last_hidden_state"
-            onnx.save(emb, below)
+        # The shipped int8 layers 1..base.
+        if os.system(f"{sys.executable} {os.path.join(HERE, '..', '..', 'models', 'cut_sentiment_encoder.py')} "
+                     f"{source} {base} {below}"):
+            sys.exit("cut_sentiment_encoder.py failed")
         session = ort.InferenceSession(below, providers=["CPUExecutionProvider"])
         states = [None] * len(keys)
         for b in range(0, len(order), 32):
@@ -161,7 +154,7 @@ def main():
                                                      "token_type_ids": np.zeros_like(I)})[0]
             for r, i in enumerate(chunk):
                 states[i] = h[r, :len(keys[i])].astype(np.float32)
-        utils.extract_model(source, part, inputs_, [norms[6].output[0]])
+        utils.extract_model(source, part, [i.name for i in model.graph.input], [norms[6].output[0]])
         part_model = onnx.load(part)
         cut.fold_dequantization(part_model)
         P0 = [{k: jnp.asarray(v, jnp.float32) for k, v in w.items()} for w in cut.layer_weights(part_model, 3)[base:]]
@@ -243,6 +236,8 @@ def main():
         print(f"{export}: {tuned_name} after {steps} steps at {lr} on {len(lines)} train lines", file=sys.stderr)
         return
     frozen, tuned, joint = (np.zeros((len(lines), 3)) for _ in range(3))
+    first = np.zeros(len(lines), bool)  # the fixed train calls' lines (not EXTRA's)
+    first[parts[0][1]] = True
     for k in range(5):
         held, m = fold == k, fold != k
         wts = np.array([1.0] * len(XG0) + [t.IN_DOMAIN_WEIGHT] * int(m.sum()))
@@ -256,11 +251,10 @@ def main():
         z = XL[held] @ np.asarray(Wj[:-1]) + np.asarray(Wj[-1])
         e = np.exp(z - z.max(1, keepdims=True))
         joint[held] = e / e.sum(1, keepdims=True)
-        h0 = held[parts[0][1]]  # the fixed train calls' lines of this fold
-        print(f"fold {k} ({time.time() - start:.0f} s): lines frozen "
-              f"{np.mean(frozen[:len(h0)][h0].argmax(1) == y[:len(h0)][h0]):.3f}, "
-              f"fine-tuned {np.mean(tuned[:len(h0)][h0].argmax(1) == y[:len(h0)][h0]):.3f}, "
-              f"joint head {np.mean(joint[:len(h0)][h0].argmax(1) == y[:len(h0)][h0]):.3f}", file=sys.stderr)
+        scored = held & first
+        print(f"fold {k} ({time.time() - start:.0f} s): lines frozen {np.mean(frozen[scored].argmax(1) == y[scored]):.3f}, "
+              f"fine-tuned {np.mean(tuned[scored].argmax(1) == y[scored]):.3f}, "
+              f"joint head {np.mean(joint[scored].argmax(1) == y[scored]):.3f}", file=sys.stderr)
     for what, part, calls_truth in parts:
         print(f"{tuned_name} tuned, steps {steps}, learning rate {lr}; out of fold on {len(calls_truth)} "
               f"{what}, {part.stop - part.start} customer lines:")

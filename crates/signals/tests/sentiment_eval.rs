@@ -19,7 +19,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use callscope_model::{Role, SentimentLabel, Transcript};
+use callscope_model::{CallSignals, Role, SentimentLabel, SentimentScore, Transcript};
 use callscope_signals::neural::{self, NeuralSentiment};
 use callscope_signals::{
     InContext, LexiconSentiment, SentimentModel, SignalExtractor, SignalSettings, TrackerMatcher, Trackers,
@@ -193,6 +193,33 @@ fn line_labels(
     }
 }
 
+/// With `SENTIMENT_DUMP=FILE`, appends one call's result to FILE as a JSON
+/// line: the customer turns as the aggregation sees them (for choosing the
+/// rule), the call's label and score, and each labelled customer line's label
+/// (for tools/eval/sentiment/agreement.py).
+fn dump(
+    model: &dyn SentimentModel,
+    signals: &CallSignals,
+    call_id: Value,
+    split: &str,
+    customer: &SentimentScore,
+    lines: &[&str],
+) {
+    let Ok(path) = std::env::var("SENTIMENT_DUMP") else { return };
+    use std::io::Write;
+    let turns: Vec<Value> = signals
+        .sentiment
+        .timeline
+        .iter()
+        .filter(|p| p.role == Role::Customer)
+        .map(|p| json!({"label": p.label.as_str(), "score": p.score, "start": p.start, "end": p.end}))
+        .collect();
+    let row = json!({"model": model.name(), "call_id": call_id, "split": split, "got": customer.label.as_str(),
+                     "score": customer.score, "lines": lines, "turns": turns});
+    let mut f = std::fs::OpenOptions::new().create(true).append(true).open(path).expect("dump");
+    writeln!(f, "{row}").expect("dump");
+}
+
 fn evaluate(name: &str, model: Arc<dyn SentimentModel>) -> Report {
     let extractor =
         SignalExtractor::new(TrackerMatcher::new(&Trackers::default()).0, SignalSettings::default())
@@ -206,8 +233,10 @@ fn evaluate(name: &str, model: Arc<dyn SentimentModel>) -> Report {
         for call in calls.iter().filter(|c| c["split"] == *split) {
             let all: Vec<&Value> = call["lines"].as_array().expect("lines").iter().collect();
             let lines = customer_lines_in_context(&all);
+            let mut lines_got = Vec::new();
             for ((line, _), got) in lines.iter().zip(line_labels(model.as_ref(), &extractor, &lines)) {
                 line_rows.push((label(&line["label"]), got.label));
+                lines_got.push(got.label.as_str());
                 if std::env::var_os("SHOW_SENTIMENT_ERRORS").is_some()
                     && line_rows.last().is_some_and(|r| r.0 != r.1)
                 {
@@ -221,22 +250,9 @@ fn evaluate(name: &str, model: Arc<dyn SentimentModel>) -> Report {
                 }
             }
             let signals = extractor.extract(&transcript(call));
-            if let Ok(path) = std::env::var("SENTIMENT_DUMP") {
-                // The customer turns as the aggregation sees them, for choosing the rule.
-                use std::io::Write;
-                let turns: Vec<Value> = signals
-                    .sentiment
-                    .timeline
-                    .iter()
-                    .filter(|p| p.role == Role::Customer)
-                    .map(|p| json!({"label": p.label.as_str(), "score": p.score, "start": p.start, "end": p.end}))
-                    .collect();
-                let row = json!({"model": model.name(), "call_id": call["call_id"], "split": split,
-                                 "call_label": call["call_label"], "turns": turns});
-                let mut f = std::fs::OpenOptions::new().create(true).append(true).open(path).expect("dump");
-                writeln!(f, "{row}").expect("dump");
-            }
-            let got = signals.sentiment.customer.expect("the customer speaks").label;
+            let customer = signals.sentiment.customer.expect("the customer speaks");
+            dump(model.as_ref(), &signals, call["call_id"].clone(), split, &customer, &lines_got);
+            let got = customer.label;
             if std::env::var_os("SHOW_SENTIMENT_ERRORS").is_some() && got != label(&call["call_label"]) {
                 eprintln!("  call {} {} -> {got:?}", call["call_id"], call["call_label"]);
             }
@@ -251,14 +267,17 @@ fn evaluate(name: &str, model: Arc<dyn SentimentModel>) -> Report {
     let mut line_rows = Vec::new();
     for (t, truth) in dev_calls() {
         let s = extractor.extract(&t);
-        let got = s.sentiment.customer.expect("the customer speaks").label;
-        call_rows.push((label(&truth["expected_call_sentiment"]), got));
+        let customer = s.sentiment.customer.expect("the customer speaks");
+        call_rows.push((label(&truth["expected_call_sentiment"]), customer.label));
         let turns: Vec<&Value> =
             truth["turns"].as_array().expect("turns").iter().filter(|x| x["kind"] == "turn").collect();
         let lines = customer_lines_in_context(&turns);
+        let mut lines_got = Vec::new();
         for ((turn, _), got) in lines.iter().zip(line_labels(model.as_ref(), &extractor, &lines)) {
             line_rows.push((label(&turn["expected_sentiment"]), got.label));
+            lines_got.push(got.label.as_str());
         }
+        dump(model.as_ref(), &s, truth["call_id"].clone(), "eval-dev", &customer, &lines_got);
     }
     let (table, acc) = confusion_table(&call_rows);
     accuracies[DEV] = acc;

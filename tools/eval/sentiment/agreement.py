@@ -57,16 +57,22 @@ def read_jsonl(path):
         return [json.loads(line) for line in f if line.strip()]
 
 
+def sentiment_set(name, paths, split):
+    """The calls of `split` in our sentiment set's files, as {set: name,
+    call_id, call_label, lines: [{role, text, label}]} (seller lines' label None)."""
+    return [{"set": name, "call_id": c["call_id"], "call_label": c["call_label"],
+             "lines": [{"role": x["role"], "text": x["text"], "label": x.get("label")} for x in c["lines"]]}
+            for p in paths for c in read_jsonl(p) if c["split"] == split]
+
+
+def test_calls():
+    """The test splits' calls, as sentiment_set gives them: (split name, calls) each."""
+    return [(name, sentiment_set(name, [os.path.join(HERE, f) for f in files], "test")) for name, files in SPLITS]
+
+
 def source_calls(dialogues):
-    """Every call to label: {set, call_id, call_label, lines: [{role, text, label}]}."""
-    calls = []
-    for name, files in SPLITS:
-        for file in files:
-            for c in read_jsonl(os.path.join(HERE, file)):
-                if c["split"] == "test":
-                    calls.append({"set": name, "call_id": c["call_id"], "call_label": c["call_label"],
-                                  "lines": [{"role": x["role"], "text": x["text"], "label": x.get("label")}
-                                            for x in c["lines"]]})
+    """Every call to label: the test splits' and eval-dev's, in sentiment_set's form."""
+    calls = [c for _, cs in test_calls() for c in cs]
     with open(dialogues, encoding="utf-8") as f:
         dev = json.load(f)
     for c in dev["calls"]:
@@ -79,13 +85,11 @@ def source_calls(dialogues):
 
 
 def train_calls():
-    """The train splits' calls (choose.CALLS), in the same form as source_calls."""
+    """The train splits' calls (choose.CALLS), in sentiment_set's form."""
     sys.path.insert(0, HERE)
     import choose  # noqa: E402 (numpy, onnxruntime)
 
-    return [{"set": "train", "call_id": c["call_id"], "call_label": c["call_label"],
-             "lines": [{"role": x["role"], "text": x["text"], "label": x.get("label")} for x in c["lines"]]}
-            for p in choose.CALLS for c in read_jsonl(p) if c["split"] == "train"]
+    return sentiment_set("train", choose.CALLS, "train")
 
 
 def blind(out_dir, key_path, train=False, dialogues=DIALOGUES):
@@ -214,10 +218,7 @@ def gold():
     import choose  # noqa: E402 (numpy, onnxruntime)
 
     value = {"positive": 1.0, "neutral": 0.0, "negative": -1.0}
-    files = {"train": choose.CALLS}
-    files.update({name: [os.path.join(HERE, f) for f in fs] for name, fs in SPLITS})
-    for name, paths in files.items():
-        calls = [c for p in paths for c in read_jsonl(p) if c["split"] == ("train" if name == "train" else "test")]
+    for name, calls in [("train", train_calls())] + test_calls():
         right = sum(LABELS[choose.call_label([(x["text"], value[x["label"]]) for x in c["lines"]
                                               if x["role"] == "customer"], *choose.SHIPPED)] == c["call_label"]
                     for c in calls)

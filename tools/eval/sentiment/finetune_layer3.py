@@ -112,8 +112,8 @@ def pair_ids(line, before, after, vocab):
     and the token positions of the line, the before and the after."""
     b = t.context_ids(before, vocab, True)[1:-1] if before else []
     a = t.context_ids(after, vocab, False)[1:-1] if after else []
-    pieces = [i for w in t.basic_tokens(line) for i in t.wordpiece(w, vocab)]
-    pieces = pieces[:t.MAX_TOKENS - 3 - len(b) - len(a)]
+    # At most MAX_TOKENS + 1 tokens in all (four specials), as measured.
+    pieces = t.encode(line, vocab)[1:-1][:t.MAX_TOKENS - 3 - len(b) - len(a)]
     cls, sep = vocab["[CLS]"], vocab["[SEP]"]
     ids = [cls] + b + [sep] + pieces + [sep] + a + [sep]
     start = 2 + len(b)
@@ -161,19 +161,20 @@ def main():
     # it: all of them (the shipped encoder: the line and each context are
     # inputs of their own) or, with PAIR=1, one part of a joint input.
     pair = os.environ.get("PAIR", "0") == "1"
-    inputs, slots, slot_keys, slot_masks = {}, {}, [], []
+    inputs, slot_index, slot_keys, slot_masks = {}, {}, [], []
 
     def add(encoded, segment=None):
         k = inputs.setdefault(tuple(encoded), len(inputs))
-        name = (k, None if segment is None else (segment.start, segment.stop))
-        if name not in slots:
-            slots[name] = len(slots)
+        if segment is None:
+            segment = range(len(encoded))
+        name = (k, segment.start, segment.stop)
+        if name not in slot_index:
+            slot_index[name] = len(slot_index)
             slot_keys.append(k)
-            mask = np.ones(len(encoded), np.float32) if segment is None else np.zeros(len(encoded), np.float32)
-            if segment is not None:
-                mask[segment.start:segment.stop] = 1
+            mask = np.zeros(len(encoded), np.float32)
+            mask[segment.start:segment.stop] = 1
             slot_masks.append(mask)
-        return slots[name]
+        return slot_index[name]
 
     def example(line, before, after):
         if pair:

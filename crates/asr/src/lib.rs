@@ -92,6 +92,9 @@ pub enum AsrError {
          ({0} is English-only): set asr.models.\"*\" to one, such as base (tools/models/fetch.sh base)"
     )]
     NoDetector(String),
+    /// The session's [`Cancel`] was cancelled while it was decoding.
+    #[error("transcription cancelled")]
+    Cancelled,
 }
 
 /// A segment whisper itself thinks is probably not speech ...
@@ -542,6 +545,7 @@ impl Transcriber {
             partner: Vec::new(),
             threads,
             shared: self.settings.share_threads.then(|| Arc::new(SharedThreads::lend(threads))),
+            cancel: None,
             current,
             language: self.default_language,
             transcriber: self,
@@ -596,6 +600,51 @@ impl Drop for SharedThreads {
     }
 }
 
+/// A way to stop a session's decodes from another thread ([`Session::watch`]):
+/// once [`Cancel::cancel`] is called, the decode in progress stops at its
+/// next graph (whisper's encoder, or one step of its decoder) and every later
+/// one at its first, with [`AsrError::Cancelled`]. The worker cancels the
+/// analysis of a call it has abandoned (shutdown), so that its CPU threads are
+/// free, and can be joined, within a second rather than a call's length.
+///
+/// whisper.cpp (patched, `whisper_cancel_*`; vendor/README.md) keeps the
+/// flag, under an id this value owns and forgets when dropped.
+#[derive(Debug)]
+pub struct Cancel {
+    token: i32,
+    cancelled: std::sync::atomic::AtomicBool,
+}
+
+impl Cancel {
+    /// A new, not cancelled, token.
+    pub fn new() -> Cancel {
+        Cancel { token: whisper_rs_sys::cancel_new(), cancelled: std::sync::atomic::AtomicBool::new(false) }
+    }
+
+    /// Cancels the decodes that watch this token, now and later.
+    pub fn cancel(&self) {
+        self.cancelled.store(true, std::sync::atomic::Ordering::Relaxed);
+        whisper_rs_sys::cancel_set(self.token);
+    }
+
+    /// Whether [`Cancel::cancel`] was called.
+    pub fn is_cancelled(&self) -> bool {
+        self.cancelled.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+impl Default for Cancel {
+    fn default() -> Self {
+        Cancel::new()
+    }
+}
+
+impl Drop for Cancel {
+    fn drop(&mut self) {
+        whisper_rs_sys::cancel_free(self.token);
+    }
+}
+
 /// Runs `first` on this thread and `second` on a scoped one, at the same time.
 fn at_once<A, B: Send>(
     first: impl FnOnce() -> Result<A, AsrError>,
@@ -646,6 +695,8 @@ pub struct Session<'a> {
     /// This session's threads, shared by its decodes in progress (the second
     /// channel's session holds the first one's).
     shared: Option<Arc<SharedThreads>>,
+    /// What stops this session's decodes ([`Session::watch`]).
+    cancel: Option<Arc<Cancel>>,
     /// The model of the call at hand.
     current: usize,
     /// The call's language; `None` until detected (whisper then guesses per window).
@@ -656,6 +707,12 @@ pub struct Session<'a> {
 }
 
 impl<'a> Session<'a> {
+    /// Makes this session's decodes stop once `cancel` is cancelled, with
+    /// [`AsrError::Cancelled`] (`None`: never), until watched again.
+    pub fn watch(&mut self, cancel: Option<Arc<Cancel>>) {
+        self.cancel = cancel;
+    }
+
     /// A session for the second channel of the call at hand: the same model
     /// and language, its own decoder state (kept for the next window).
     fn partner(&mut self) -> Result<Session<'a>, AsrError> {
@@ -669,6 +726,7 @@ impl<'a> Session<'a> {
             partner: Vec::new(),
             threads: self.threads,
             shared: self.shared.clone(),
+            cancel: self.cancel.clone(),
             current: self.current,
             language: self.language,
             transcriber: self.transcriber,
@@ -1192,7 +1250,14 @@ impl Session<'_> {
         params.set_print_special(false);
         params.set_suppress_blank(true);
         params.set_no_context(true);
-        self.state().full(params, samples).map_err(|e| AsrError::Whisper(e.to_string()))?;
+        // ... and stop when the session's token is cancelled (0: never).
+        let cancel = self.cancel.clone();
+        whisper_rs_sys::cancel_watch(cancel.as_ref().map_or(0, |c| c.token));
+        match self.state().full(params, samples) {
+            Ok(_) => {}
+            Err(_) if cancel.as_ref().is_some_and(|c| c.is_cancelled()) => return Err(AsrError::Cancelled),
+            Err(e) => return Err(AsrError::Whisper(e.to_string())),
+        }
 
         let mut words: Vec<Word> = Vec::new();
         let mut probs: Vec<f32> = Vec::new();

@@ -5669,6 +5669,18 @@ unsafe extern "C" {
     pub fn whisper_share_group(group: ::std::os::raw::c_int);
 }
 unsafe extern "C" {
+    pub fn whisper_cancel_new() -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn whisper_cancel_set(token: ::std::os::raw::c_int);
+}
+unsafe extern "C" {
+    pub fn whisper_cancel_free(token: ::std::os::raw::c_int);
+}
+unsafe extern "C" {
+    pub fn whisper_cancel_watch(token: ::std::os::raw::c_int);
+}
+unsafe extern "C" {
     pub fn whisper_full_with_state(
         ctx: *mut whisper_context,
         state: *mut whisper_state,

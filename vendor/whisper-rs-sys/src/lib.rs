@@ -20,3 +20,31 @@ pub fn share_group(group: i32) {
     // SAFETY: no pointers; the C function writes a thread-local int.
     unsafe { whisper_share_group(group) }
 }
+
+/// callscope addition: a new cancellation token ([`whisper_cancel_new`]), a
+/// positive id, not cancelled.
+pub fn cancel_new() -> i32 {
+    // SAFETY: no pointers; the C function adds to a map under a mutex.
+    unsafe { whisper_cancel_new() }
+}
+
+/// callscope addition: cancels `token` ([`whisper_cancel_set`]): the
+/// `whisper_full` calls watching it stop at their next graph. An unknown
+/// token is ignored.
+pub fn cancel_set(token: i32) {
+    // SAFETY: no pointers; the C function sets a flag under a mutex.
+    unsafe { whisper_cancel_set(token) }
+}
+
+/// callscope addition: forgets `token` ([`whisper_cancel_free`]).
+pub fn cancel_free(token: i32) {
+    // SAFETY: no pointers; the C function removes from a map under a mutex.
+    unsafe { whisper_cancel_free(token) }
+}
+
+/// callscope addition: the calling thread's next `whisper_full` calls watch
+/// `token` (0: none; [`whisper_cancel_watch`]).
+pub fn cancel_watch(token: i32) {
+    // SAFETY: no pointers; the C function writes a thread-local int.
+    unsafe { whisper_cancel_watch(token) }
+}

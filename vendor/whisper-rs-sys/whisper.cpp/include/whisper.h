@@ -630,6 +630,19 @@ extern "C" {
     WHISPER_API int whisper_share_threads(int group, int n);
     WHISPER_API void whisper_share_group(int group);
 
+    // callscope patch: cancelling whisper_full calls from another thread.
+    // whisper_cancel_new returns a new token (a positive id), not cancelled;
+    // whisper_cancel_set cancels it; whisper_cancel_free forgets it (a freed
+    // or unknown token is never cancelled). whisper_cancel_watch makes the
+    // calling thread's next whisper_full calls watch token (0: none): a call
+    // whose token is cancelled stops at its next graph (the encoder's or a
+    // decoder step's) and returns an error, as if its abort_callback had
+    // returned true; its own abort_callback is still asked.
+    WHISPER_API int whisper_cancel_new(void);
+    WHISPER_API void whisper_cancel_set(int token);
+    WHISPER_API void whisper_cancel_free(int token);
+    WHISPER_API void whisper_cancel_watch(int token);
+
     // Split the input audio in chunks and process each chunk separately using whisper_full_with_state()
     // Result is stored in the default state of the context
     // Not thread safe if executed in parallel on the same context.

@@ -6907,8 +6907,13 @@ struct whisper_thread_group {
     std::atomic<int> asked{0};
 };
 
-static std::mutex g_share_mutex;
-static std::map<int, std::shared_ptr<whisper_thread_group>> g_share_groups;
+// Both are never destroyed: a thread may still take its threads back
+// (callscope's SharedThreads, dropped with its session) while the process
+// exits, and a map destroyed under it freed its nodes twice ("double free or
+// corruption" after `callscope worker --once` had stored its call).
+static std::mutex & g_share_mutex = *new std::mutex;
+static std::map<int, std::shared_ptr<whisper_thread_group>> & g_share_groups =
+    *new std::map<int, std::shared_ptr<whisper_thread_group>>;
 // The group of this thread's next whisper_full calls (0: none).
 static thread_local int t_share_group = 0;
 
@@ -6939,6 +6944,64 @@ static std::shared_ptr<whisper_thread_group> whisper_share_group_of_thread() {
     std::lock_guard<std::mutex> lock(g_share_mutex);
     const auto it = g_share_groups.find(t_share_group);
     return it == g_share_groups.end() ? nullptr : it->second;
+}
+
+// callscope patch: whisper_full calls cancelled from another thread
+// (whisper_cancel_* in whisper.h; vendor/README.md, "Cancelling a decode").
+// Never destroyed, like the groups above.
+static std::mutex & g_cancel_mutex = *new std::mutex;
+static std::map<int, std::shared_ptr<std::atomic<bool>>> & g_cancel_tokens =
+    *new std::map<int, std::shared_ptr<std::atomic<bool>>>;
+static int g_cancel_next = 0;
+// The token this thread's next whisper_full calls watch (0: none).
+static thread_local int t_cancel_token = 0;
+
+int whisper_cancel_new(void) {
+    std::lock_guard<std::mutex> lock(g_cancel_mutex);
+    do {
+        g_cancel_next = g_cancel_next == INT_MAX ? 1 : g_cancel_next + 1;
+    } while (g_cancel_tokens.count(g_cancel_next) != 0);
+    g_cancel_tokens[g_cancel_next] = std::make_shared<std::atomic<bool>>(false);
+    return g_cancel_next;
+}
+
+void whisper_cancel_set(int token) {
+    std::lock_guard<std::mutex> lock(g_cancel_mutex);
+    const auto it = g_cancel_tokens.find(token);
+    if (it != g_cancel_tokens.end()) {
+        it->second->store(true);
+    }
+}
+
+void whisper_cancel_free(int token) {
+    std::lock_guard<std::mutex> lock(g_cancel_mutex);
+    g_cancel_tokens.erase(token);
+}
+
+void whisper_cancel_watch(int token) {
+    t_cancel_token = token;
+}
+
+static std::shared_ptr<std::atomic<bool>> whisper_cancel_of_thread() {
+    if (t_cancel_token == 0) {
+        return nullptr;
+    }
+    std::lock_guard<std::mutex> lock(g_cancel_mutex);
+    const auto it = g_cancel_tokens.find(t_cancel_token);
+    return it == g_cancel_tokens.end() ? nullptr : it->second;
+}
+
+// The abort callback of a whisper_full call that watches a token: the
+// token's flag, then the caller's own callback.
+struct whisper_cancel_watch_data {
+    std::shared_ptr<std::atomic<bool>> cancelled;
+    ggml_abort_callback callback;
+    void * callback_data;
+};
+
+static bool whisper_cancel_abort(void * data) {
+    const auto * w = (const whisper_cancel_watch_data *) data;
+    return w->cancelled->load(std::memory_order_relaxed) || (w->callback && w->callback(w->callback_data));
 }
 
 // A whisper_full call's part of its group's threads, for as long as it runs.
@@ -6982,6 +7045,15 @@ int whisper_full_with_state(
                    const float * samples,
                            int   n_samples) {
     const whisper_shared_threads shared(whisper_share_group_of_thread(), params.n_threads);
+
+    // callscope patch: a call watching a cancelled token stops at its next
+    // graph (the encoder's or a decoder step's), as if its abort callback
+    // had said so.
+    whisper_cancel_watch_data cancel_watch { whisper_cancel_of_thread(), params.abort_callback, params.abort_callback_user_data };
+    if (cancel_watch.cancelled) {
+        params.abort_callback = whisper_cancel_abort;
+        params.abort_callback_user_data = &cancel_watch;
+    }
 
     // clear old results
     auto & result_all = state->result_all;

@@ -14,11 +14,13 @@
 //! CI (`CI` set), where that is a failure.
 
 mod common;
+mod model;
 
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use common::*;
+use model::model;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn happy_path_stores_every_call_and_commits_every_offset() {
@@ -226,11 +228,7 @@ async fn a_second_worker_takes_partitions_without_duplicates() {
 /// except under CI).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_audio_calls_are_analysed_at_once() {
-    let Some(model) = std::env::var_os("CALLSCOPE_TEST_MODEL") else {
-        assert!(std::env::var_os("CI").is_none(), "under CI the whisper model must be present");
-        eprintln!("SKIPPED: set CALLSCOPE_TEST_MODEL");
-        return;
-    };
+    let Some(model) = model() else { return };
     let Some(world) = World::new("twocalls", 1).await else { return };
     // By reference: the recording is larger than a Kafka message may be.
     let dev06 = root().join("crates/audio/tests/data/dev-06-stereo16k.flac").canonicalize().expect("dev-06");
@@ -256,7 +254,7 @@ async fn two_audio_calls_are_analysed_at_once() {
             ("CALLSCOPE__INGEST__TRANSCRIPTS_ONLY", "false".into()),
             ("CALLSCOPE__INGEST__CPU_THREADS", "2".into()),
             ("CALLSCOPE__ASR__THREADS", "1".into()),
-            ("CALLSCOPE__ASR__MODEL", model.to_string_lossy().into_owned()),
+            ("CALLSCOPE__ASR__MODEL", model.display().to_string()),
             ("CALLSCOPE__ASR__VAD_MODEL", file("silero-vad-16k.onnx")),
             ("CALLSCOPE__DIARIZE__ONNXRUNTIME", file("libonnxruntime.so.1.32.0")),
             ("CALLSCOPE__SIGNALS__SENTIMENT_MODEL", file("sentiment-minilm-l6-3layers.int8.onnx")),
@@ -279,4 +277,67 @@ async fn two_audio_calls_are_analysed_at_once() {
     for thread in ["callscope-cpu-0", "callscope-cpu-1"] {
         assert!(done.iter().any(|&i| lines[i].contains(thread)), "{thread} analysed a call:\n{log}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_stopped_mid_call_stops_the_analysis_and_exits_cleanly() {
+    let Some(model) = model() else { return };
+    let Some(world) = World::new("stopmid", 1).await else { return };
+    // A call that takes far longer to analyse than the grace: dev-06 six
+    // times over (about 6 min of audio).
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let long = tmp.path().join("long-call.wav");
+    let dev06 = callscope_audio::decode_file(&root().join("crates/audio/tests/data/dev-06-stereo16k.flac"))
+        .expect("dev-06");
+    let spec = hound::WavSpec {
+        channels: 2,
+        sample_rate: callscope_audio::TARGET_RATE,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut wav = hound::WavWriter::create(&long, spec).expect("create the long call");
+    for _ in 0..6 {
+        for i in 0..dev06.channels[0].len() {
+            for channel in &dev06.channels {
+                wav.write_sample((channel[i].clamp(-1.0, 1.0) * 32767.0) as i16).expect("write");
+            }
+        }
+    }
+    wav.finalize().expect("finish the long call");
+    let event = serde_json::json!({
+        "schema_version": 1, "call_id": "stopmid-a", "seller_id": "s-0",
+        "started_at": "2026-11-02T10:00:00Z",
+        "audio": {"uri": format!("file://{}", long.display())}
+    });
+    world.produce(&[("stopmid-a".to_owned(), serde_json::to_vec(&event).expect("json"))]).await;
+    let mut worker = world.spawn_worker(
+        "w",
+        &[
+            ("CALLSCOPE__INGEST__TRANSCRIPTS_ONLY", "false".into()),
+            ("CALLSCOPE__INGEST__CPU_THREADS", "1".into()),
+            ("CALLSCOPE__INGEST__SHUTDOWN_GRACE_S", "1".into()),
+            ("CALLSCOPE__ASR__MODEL", model.display().to_string()),
+        ],
+    );
+    wait_until("the call's analysis started", Duration::from_secs(60), || async {
+        worker.log().contains("analysis started")
+    })
+    .await;
+    // The call is abandoned after the grace (1 s), its whisper decode
+    // cancelled, the CPU thread joined, and the worker exits 0 (`terminate`
+    // checks the exit status).
+    let log = worker.terminate();
+    assert!(log.contains("grace period over"), "{log}");
+    assert!(log.contains("abandoned: analysis stopped"), "the analysis was stopped:\n{log}");
+    // By whisper itself, at its next graph (the cancelled token's abort).
+    assert!(
+        log.contains("whisper_full_with_state: failed to encode")
+            || log.contains("whisper_full_with_state: failed to decode"),
+        "whisper's decode was cancelled:\n{log}"
+    );
+    assert!(!log.contains("engine: analysed"), "never finished:\n{log}");
+    assert!(log.contains("left the group"), "{log}");
+    // Nothing stored and nothing committed: the next owner redoes the call.
+    assert_eq!(world.aggregated_calls().await, 0);
+    assert!(world.committed(1)[0] <= 0, "offset not committed: {:?}", world.committed(1));
 }

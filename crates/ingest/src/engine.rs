@@ -24,6 +24,12 @@
 //!   `catch_unwind`: a panic dead-letters that call (kind `panic`), and the
 //!   thread, with a fresh whisper session, takes the next one. `/readyz`
 //!   reports a CPU stage that has held one call past `cpu_stall`.
+//! - **Nothing outlives the engine.** A call abandoned at shutdown cancels its
+//!   CPU job: a job not yet started is skipped, and whisper stops a running
+//!   one at its next graph ([`callscope_asr::Cancel`]). Dropping the engine's
+//!   last handle closes the pool's queue and joins its threads, so the
+//!   process never exits while a thread is still freeing whisper's state (a
+//!   worker once aborted at exit with "double free or corruption").
 //! - **One span per call.** [`Engine::process`] runs in a `call` span
 //!   ([`call_span`]: `call_id`, `seller_id`), entered on the CPU threads too, so
 //!   every log line about a call carries its id. A store write of several calls
@@ -39,7 +45,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use callscope_asr::{Session, Transcriber};
+use callscope_asr::{Cancel, Session, Transcriber};
 use callscope_audio::AudioStream;
 use callscope_model::CallAnalysis;
 use callscope_pipeline::{Analyzer, PipelineError, Recording};
@@ -246,8 +252,9 @@ pub fn call_span(event: &CallEvent) -> Span {
     tracing::info_span!("call", call_id = %event.meta.call_id, seller_id = %event.meta.seller_id)
 }
 
-/// A CPU job; returns false if it panicked (the thread then drops its whisper
-/// session, which may be in any state, and makes a new one for the next job).
+/// A CPU job; returns false if it panicked or was cancelled (the thread then
+/// drops its whisper session, which may be in any state, and makes a new one
+/// for the next job).
 type CpuJob = Box<dyn for<'a> FnOnce(Option<&mut Session<'a>>) -> bool + Send>;
 
 thread_local! {
@@ -294,6 +301,29 @@ struct Inner {
     /// The analyzers' redactor, also applied to what leaves the worker as a
     /// failure (the reason, the dead-letter payload).
     redaction: Option<callscope_redact::Redactor>,
+    /// The CPU threads, joined when this is dropped: last, after `cpu` (fields
+    /// drop in order), whose closing ends them.
+    _threads: CpuThreads,
+}
+
+/// The CPU pool's threads; dropping this waits for them to end (they end
+/// when the pool's queue is closed, after their job in progress).
+struct CpuThreads(Vec<std::thread::JoinHandle<()>>);
+
+impl Drop for CpuThreads {
+    fn drop(&mut self) {
+        for handle in self.0.drain(..) {
+            // A job holding the engine would make its own thread the last
+            // handle's owner: it cannot wait for itself.
+            if handle.thread().id() == std::thread::current().id() {
+                continue;
+            }
+            let name = handle.thread().name().unwrap_or_default().to_owned();
+            if handle.join().is_err() {
+                tracing::error!(thread = name, "a CPU thread panicked outside a job");
+            }
+        }
+    }
 }
 
 impl std::fmt::Debug for Engine {
@@ -317,15 +347,17 @@ impl Engine {
         let (cpu_tx, cpu_rx) = mpsc::channel::<CpuJob>(threads * 2);
         let cpu_rx = Arc::new(Mutex::new(cpu_rx));
         health.set_cpu_stall(config.cpu_stall);
-        for i in 0..threads {
-            let rx = cpu_rx.clone();
-            let transcriber = models.transcriber.clone();
-            let health = health.clone();
-            std::thread::Builder::new()
-                .name(format!("callscope-cpu-{i}"))
-                .spawn(move || cpu_thread(i, &rx, transcriber.as_deref(), &health))
-                .expect("spawning a CPU thread");
-        }
+        let cpu_threads = (0..threads)
+            .map(|i| {
+                let rx = cpu_rx.clone();
+                let transcriber = models.transcriber.clone();
+                let health = health.clone();
+                std::thread::Builder::new()
+                    .name(format!("callscope-cpu-{i}"))
+                    .spawn(move || cpu_thread(i, &rx, transcriber.as_deref(), &health))
+                    .expect("spawning a CPU thread")
+            })
+            .collect();
         let retrier = Retrier { config: config.clone(), metrics: metrics.clone(), stop };
         let (write_tx, write_rx) = mpsc::channel(config.batch_max_calls.max(1) * 2);
         tokio::spawn(writer(store, write_rx, config.clone(), retrier.clone(), health));
@@ -352,6 +384,7 @@ impl Engine {
                 config,
                 metrics,
                 redaction: models.redaction,
+                _threads: CpuThreads(cpu_threads),
             }),
         }
     }
@@ -502,20 +535,39 @@ impl Engine {
         let (tx, rx) = oneshot::channel();
         let span = Span::current();
         let redactor = self.inner.redaction.clone();
-        let job: CpuJob = Box::new(move |s| {
-            let redactor = redactor.as_ref();
+        let cancel = Arc::new(Cancel::new());
+        let abandon = CancelOnDrop(Some(cancel.clone()));
+        let job: CpuJob = Box::new(move |mut s| {
             let _entered = span.enter();
+            let thread = std::thread::current();
+            let thread = thread.name().unwrap_or_default();
+            if cancel.is_cancelled() {
+                tracing::info!(thread, "abandoned before its analysis started: skipped");
+                return true;
+            }
+            let redactor = redactor.as_ref();
             enter_stage(Stage::Analyze);
             let started = Instant::now();
-            let thread = std::thread::current();
-            tracing::debug!(thread = thread.name().unwrap_or_default(), "analysis started");
-            match std::panic::catch_unwind(AssertUnwindSafe(|| f(s))) {
-                Ok(v) => {
+            tracing::debug!(thread, "analysis started");
+            if let Some(s) = s.as_deref_mut() {
+                s.watch(Some(cancel.clone()));
+            }
+            let result = std::panic::catch_unwind(AssertUnwindSafe(|| f(s.as_deref_mut())));
+            if let Some(s) = s {
+                s.watch(None);
+            }
+            match result {
+                // Its whisper state stopped half-way: the thread makes a new one.
+                Ok(_) if cancel.is_cancelled() => {
                     tracing::info!(
-                        thread = thread.name().unwrap_or_default(),
+                        thread,
                         secs = format_args!("{:.2}", secs(started)),
-                        "analysed"
+                        "abandoned: analysis stopped"
                     );
+                    false
+                }
+                Ok(v) => {
+                    tracing::info!(thread, secs = format_args!("{:.2}", secs(started)), "analysed");
                     let _ = tx.send(Ok(v));
                     true
                 }
@@ -532,7 +584,28 @@ impl Engine {
             }
         });
         self.inner.cpu.send(job).await.map_err(|_| CpuEnd::Gone)?;
-        rx.await.unwrap_or(Err(CpuEnd::Gone))
+        let result = rx.await.unwrap_or(Err(CpuEnd::Gone));
+        abandon.disarm();
+        result
+    }
+}
+
+/// Cancels a CPU job when the future waiting for it is dropped first: the
+/// call was abandoned (shutdown), so its analysis stops or never starts.
+struct CancelOnDrop(Option<Arc<Cancel>>);
+
+impl CancelOnDrop {
+    /// The result came: nothing to cancel.
+    fn disarm(mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        if let Some(cancel) = self.0.take() {
+            cancel.cancel();
+        }
     }
 }
 

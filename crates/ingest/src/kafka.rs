@@ -331,8 +331,17 @@ pub async fn run(
             }
         })
         .await;
-        summary.abandoned += tasks.len() as u64;
+        // Dropping an aborted call cancels its CPU job (whisper stops at its
+        // next graph), so wait for them to be dropped: the engine's threads are
+        // then free to be joined when it is dropped, within a second. A call
+        // that ended meanwhile is finished as usual.
         tasks.abort_all();
+        while let Some(joined) = tasks.join_next().await {
+            match joined {
+                Err(e) if e.is_cancelled() => summary.abandoned += 1,
+                joined => finish(joined, &consumer, &tracker, &config.topic, &mut summary),
+            }
+        }
     }
     commit_stored(&consumer, "shutdown");
     consumer.unsubscribe();

@@ -594,3 +594,49 @@ async fn the_folder_source_never_marks_a_file_done_while_the_store_fails() {
     assert_eq!(store.stored(), ["c-dir"]);
     assert!(std::fs::read_to_string(&state).expect("state").contains("c-dir.json"));
 }
+
+/// Polls `future` once (a CPU job's future: its first poll queues the job).
+fn poll_once<F: Future>(future: std::pin::Pin<&mut F>) -> std::task::Poll<F::Output> {
+    future.poll(&mut std::task::Context::from_waker(std::task::Waker::noop()))
+}
+
+#[tokio::test]
+async fn an_abandoned_job_is_skipped_and_the_engine_waits_for_the_one_running() {
+    let h = Harness::with(Faults::default(), |c| c.cpu_threads = 1);
+    let (started_tx, started_rx) = std::sync::mpsc::channel();
+    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+    let finished = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let ran = Arc::new(std::sync::atomic::AtomicBool::new(false));
+
+    // The one thread takes a job that runs until released.
+    let running = {
+        let finished = finished.clone();
+        h.engine.cpu(move |_| {
+            started_tx.send(()).expect("the test waits");
+            release_rx.recv().expect("released");
+            std::thread::sleep(Duration::from_millis(50));
+            finished.store(true, std::sync::atomic::Ordering::SeqCst);
+        })
+    };
+    let mut running = Box::pin(running);
+    assert!(poll_once(running.as_mut()).is_pending());
+    started_rx.recv().expect("the job started");
+
+    // A second job queues behind it, and its call is abandoned.
+    let queued = {
+        let ran = ran.clone();
+        h.engine.cpu(move |_| ran.store(true, std::sync::atomic::Ordering::SeqCst))
+    };
+    let mut queued = Box::pin(queued);
+    assert!(poll_once(queued.as_mut()).is_pending(), "queued behind the running job");
+    drop(queued);
+
+    // The running one's call is abandoned too, and the engine dropped: that
+    // waits for the job in progress to end and never runs the queued one.
+    drop(running);
+    release_tx.send(()).expect("the job waits");
+    let Harness { engine, .. } = h;
+    drop(engine);
+    assert!(finished.load(std::sync::atomic::Ordering::SeqCst), "the engine's drop waited for the job");
+    assert!(!ran.load(std::sync::atomic::Ordering::SeqCst), "the abandoned job never ran");
+}

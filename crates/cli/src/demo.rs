@@ -17,8 +17,8 @@ use callscope_ingest::{Health, Metrics};
 use clap::Args;
 
 use crate::config::{Config, LogFormat};
-use crate::output::{EXIT_BAD_INPUT, print_progress};
-use crate::setup::{engine, init_logging, serve_app, shutdown_signal};
+use crate::output::{EXIT_BAD_INPUT, dir_summary};
+use crate::setup::{engine, init_logging, run_folder, serve_app};
 
 /// Arguments of `callscope demo`.
 #[derive(Debug, Args)]
@@ -175,21 +175,18 @@ pub(crate) fn run(args: &DemoArgs, config: &Config) -> Result<ExitCode> {
             max_in_flight: 1,
             settle: Duration::ZERO,
         };
-        let summary =
-            callscope_ingest::dir::run(dir, engine, health, stop_tx, shutdown_signal(), print_progress)
-                .await?;
+        let summary = run_folder(dir, engine, health, stop_tx).await?;
         anyhow::Ok(summary)
     })?;
     drop(runtime);
-    eprintln!(
-        "==> {} calls stored, {} failed, {} already done (store: {})",
-        summary.stored,
-        summary.failed,
-        summary.skipped,
-        config.store.sqlite_path.display()
-    );
+    eprintln!("==> calls: {} (store: {})", dir_summary(&summary), config.store.sqlite_path.display());
     if summary.failed > 0 {
         eprintln!("    see {}/.callscope/failed/ for the reasons", inbox.display());
+    }
+    if summary.interrupted {
+        // The user stopped the demo: no page to serve (a run again goes on).
+        eprintln!("==> interrupted: run it again to go on where it stopped");
+        return Ok(ExitCode::SUCCESS);
     }
     if args.no_serve {
         return Ok(if summary.failed > 0 { ExitCode::from(EXIT_BAD_INPUT) } else { ExitCode::SUCCESS });

@@ -3,7 +3,7 @@
 use std::io::IsTerminal;
 
 use callscope_ingest::Outcome;
-use callscope_ingest::dir::CallDone;
+use callscope_ingest::dir::{CallDone, DirSummary};
 use clap::ValueEnum;
 
 /// Exit code for bad input (a malformed transcript, a missing file).
@@ -33,6 +33,16 @@ pub(crate) fn seconds(s: f64) -> String {
         let total = s.round() as u64;
         format!("{} min {:02} s", total / 60, total % 60)
     }
+}
+
+/// A folder run's totals, one line: "2 stored, 0 failed, 1 already done",
+/// and the calls a second interrupt stopped, if any.
+pub(crate) fn dir_summary(s: &DirSummary) -> String {
+    let mut line = format!("{} stored, {} failed, {} already done", s.stored, s.failed, s.skipped);
+    if s.stopped > 0 {
+        line.push_str(&format!(", {} stopped (redone on the next run)", s.stopped));
+    }
+    line
 }
 
 /// Formats an optional value with a unit, or `n/a` for null.

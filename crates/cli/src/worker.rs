@@ -12,8 +12,7 @@ use callscope_ingest::{Health, Metrics};
 use clap::Args;
 
 use crate::config::{Config, IngestConfig};
-use crate::output::print_progress;
-use crate::setup::{engine, init_logging, shutdown_signal};
+use crate::setup::{engine, init_logging, run_folder, shutdown_signal};
 
 /// Arguments of `callscope worker`.
 #[derive(Debug, Args)]
@@ -125,19 +124,8 @@ pub(crate) fn run(args: &WorkerArgs, config: &Config) -> Result<ExitCode> {
                     max_in_flight: ingest.max_in_flight.max(1),
                     settle: Duration::from_secs(2),
                 };
-                let summary = callscope_ingest::dir::run(
-                    dir,
-                    engine,
-                    health,
-                    stop_tx,
-                    shutdown_signal(),
-                    print_progress,
-                )
-                .await?;
-                eprintln!(
-                    "{} stored, {} failed, {} already done",
-                    summary.stored, summary.failed, summary.skipped
-                );
+                let summary = run_folder(dir, engine, health, stop_tx).await?;
+                eprintln!("{}", crate::output::dir_summary(&summary));
                 Ok(if summary.failed > 0 {
                     ExitCode::from(crate::output::EXIT_BAD_INPUT)
                 } else {

@@ -1,8 +1,12 @@
 //! `callscope worker --source dir:PATH --once`: the folder source, on the
 //! embedded SQLite store (no services needed).
 
+mod long_call;
+mod model;
+
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use callscope_store::{DateRange, SellerFilter, SqliteStore, Store};
 
@@ -111,4 +115,64 @@ async fn the_language_of_a_call_is_stored_and_read_with_its_rules() {
         call.signals.mentions.iter().map(|m| (m.term.as_str(), m.matched.as_str())).collect();
     assert!(mentions.contains(&("kokeilu", "kokeilun")), "{mentions:?}");
     assert!(call.signals.questions.len() >= 5, "{:?}", call.signals.questions);
+}
+
+/// Ctrl-C lets the call in progress finish; a second one stops it: whisper's
+/// decode is cancelled, the worker exits 0 and says so, and the call is not
+/// marked done, so the next run redoes it. Needs the whisper model
+/// (`CALLSCOPE_TEST_MODEL`).
+#[test]
+fn a_second_interrupt_stops_the_call_in_progress_and_leaves_it_undone() {
+    let Some(model) = model::model() else { return };
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let calls = tmp.path().join("calls");
+    std::fs::create_dir(&calls).expect("mkdir");
+    long_call::write_long_call(&calls.join("long-call.wav"));
+    let meta = serde_json::json!({"seller_id": "s-0", "started_at": "2026-11-02T10:00:00Z"});
+    std::fs::write(calls.join("long-call.meta.json"), meta.to_string()).expect("sidecar");
+    let log_path = tmp.path().join("worker.log");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_callscope"))
+        .args(["worker", "--once", "--source"])
+        .arg(format!("dir:{}", calls.display()))
+        .env("CALLSCOPE__STORE__SQLITE_PATH", tmp.path().join("c.db"))
+        .env("CALLSCOPE__ASR__MODEL", &model)
+        .env("CALLSCOPE__INGEST__METRICS_LISTEN", "")
+        .env("RUST_LOG", "info,callscope_ingest=debug")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log_path).expect("log file"))
+        .spawn()
+        .expect("spawn the worker");
+    let log = || std::fs::read_to_string(&log_path).unwrap_or_default();
+    let interrupt = || {
+        let status = Command::new("kill").args(["-INT", &child.id().to_string()]).status().expect("kill");
+        assert!(status.success());
+    };
+    // A deadline only to fail instead of hanging; nothing here is timed.
+    let wait_for = |what: &str| {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while !log().contains(what) {
+            assert!(Instant::now() < deadline, "no {what:?} in the log:\n{}", log());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    wait_for("analysis started");
+    interrupt();
+    wait_for("interrupt again to stop them now");
+    interrupt();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "the worker did not stop:\n{}", log());
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let log = log();
+    assert!(status.success(), "exit {status}:\n{log}");
+    assert!(log.contains("abandoned: analysis stopped"), "{log}");
+    assert!(long_call::whisper_stopped(&log), "whisper's decode was cancelled:\n{log}");
+    assert!(log.contains("0 stored, 0 failed, 0 already done, 1 stopped (redone on the next run)"), "{log}");
+    let state = std::fs::read_to_string(calls.join(".callscope/state.json")).unwrap_or_default();
+    assert!(!state.contains("long-call"), "not marked done: {state}");
 }

@@ -13,6 +13,10 @@
 //! changed file is processed again (the store replaces it). A call that cannot
 //! be processed gets `PATH/.callscope/failed/NAME.error.json` with the reason:
 //! the folder's dead-letter destination.
+//!
+//! Stopping (SIGTERM, Ctrl-C) lets the calls in progress finish; a second
+//! interrupt stops them at once (their analysis is cancelled, whisper at its
+//! next graph) and they stay undone, for the next run.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -80,6 +84,10 @@ pub struct DirSummary {
     pub failed: usize,
     /// Files skipped as already done.
     pub skipped: usize,
+    /// Calls stopped half-way by a second interrupt (redone on the next run).
+    pub stopped: usize,
+    /// The run was interrupted (`shutdown`) before the folder was done.
+    pub interrupted: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -101,13 +109,17 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> DirError + '_ {
 }
 
 /// Runs the folder source until `shutdown` resolves (or, with `once`, until
-/// the folder is done).
+/// the folder is done). After `shutdown`, the calls in progress finish,
+/// unless `stop_now` resolves too: then they are stopped and left undone.
+/// `stop_now` is first polled after `shutdown` resolved (a signal future
+/// made then waits for the next interrupt).
 pub async fn run(
     config: DirConfig,
     engine: Engine,
     health: Arc<Health>,
     stop: watch::Sender<bool>,
     shutdown: impl std::future::Future<Output = ()>,
+    stop_now: impl std::future::Future<Output = ()>,
     mut on_done: impl FnMut(&CallDone),
 ) -> Result<DirSummary, DirError> {
     let state_dir = config.path.join(".callscope");
@@ -120,6 +132,7 @@ pub async fn run(
     health.set_started();
     let mut summary = DirSummary::default();
     tokio::pin!(shutdown);
+    tokio::pin!(stop_now);
     loop {
         let (candidates, skipped) = scan(&config, &state)?;
         summary.skipped += skipped;
@@ -132,6 +145,7 @@ pub async fn run(
         let mut pending = candidates.into_iter();
         let mut done = 0;
         let mut stopping = false;
+        let mut stopping_now = false;
         loop {
             #[allow(clippy::while_immutable_condition)] // `break`s end it; `stopping` gates refills
             while !stopping {
@@ -160,11 +174,33 @@ pub async fn run(
             tokio::select! {
                 () = &mut shutdown, if !stopping => {
                     stopping = true;
+                    summary.interrupted = true;
                     health.set_stopping();
                     let _ = stop.send(true);
+                    tracing::warn!(
+                        in_progress = tasks.len(),
+                        "stopping: the calls in progress finish first; interrupt again to stop them now \
+                         (they are redone on the next run)"
+                    );
+                }
+                () = &mut stop_now, if stopping && !stopping_now => {
+                    stopping_now = true;
+                    tracing::warn!(in_progress = tasks.len(), "stopping the calls in progress now");
+                    tasks.abort_all();
                 }
                 Some(joined) = tasks.join_next() => {
-                    let Ok((c, outcome, elapsed)) = joined else { continue };
+                    let (c, outcome, elapsed) = match joined {
+                        Ok(done) => done,
+                        Err(e) => {
+                            // Dropped by `abort_all`: its CPU job is cancelled.
+                            if e.is_cancelled() {
+                                summary.stopped += 1;
+                            } else {
+                                tracing::error!(error = %e, "a call's task failed; it is redone on the next run");
+                            }
+                            continue;
+                        }
+                    };
                     done += 1;
                     match &outcome {
                         Outcome::Stored => {
@@ -198,6 +234,7 @@ pub async fn run(
         tokio::select! {
             () = &mut shutdown => {
                 health.set_stopping();
+                summary.interrupted = true;
                 return Ok(summary);
             }
             () = tokio::time::sleep(config.poll) => {}

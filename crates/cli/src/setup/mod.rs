@@ -27,5 +27,5 @@ pub(crate) use models::{
     Voiceprints, analyzer, diarizer, read_trackers, seller_speech, sentiment, transcriber,
     voiceprint_embedder,
 };
-pub(crate) use runtime::{engine, init_cli_logging, init_logging, shutdown_signal};
+pub(crate) use runtime::{engine, init_cli_logging, init_logging, run_folder, shutdown_signal};
 pub(crate) use store::{describe, load_directory, open_store};

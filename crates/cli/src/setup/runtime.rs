@@ -36,6 +36,39 @@ fn init_logging_at(format: LogFormat, default_filter: &str) {
 
 /// Resolves on SIGTERM or Ctrl-C.
 pub(crate) async fn shutdown_signal() {
+    interrupt().await;
+    tracing::info!("shutdown requested");
+}
+
+/// Resolves on the next SIGTERM or Ctrl-C after its first poll: the second
+/// interrupt, for a source that polls it once [`shutdown_signal`] resolved.
+async fn stop_now() {
+    interrupt().await;
+    tracing::info!("stop now requested");
+}
+
+/// Runs the folder source with the command line's interrupts (the first lets
+/// the calls in progress finish, a second stops them) and progress lines.
+pub(crate) async fn run_folder(
+    dir: callscope_ingest::dir::DirConfig,
+    engine: Engine,
+    health: Arc<Health>,
+    stop: tokio::sync::watch::Sender<bool>,
+) -> Result<callscope_ingest::dir::DirSummary, callscope_ingest::dir::DirError> {
+    callscope_ingest::dir::run(
+        dir,
+        engine,
+        health,
+        stop,
+        shutdown_signal(),
+        stop_now(),
+        crate::output::print_progress,
+    )
+    .await
+}
+
+/// The next SIGTERM or Ctrl-C.
+async fn interrupt() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
@@ -55,7 +88,6 @@ pub(crate) async fn shutdown_signal() {
     {
         let _ = tokio::signal::ctrl_c().await;
     }
-    tracing::info!("shutdown requested");
 }
 
 /// Builds the ingest engine from configuration (inside a runtime). The

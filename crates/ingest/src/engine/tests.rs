@@ -565,7 +565,9 @@ async fn run_folder(
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
     };
-    let summary = crate::dir::run(config, engine, health, stop, shutdown, |_| {}).await.expect("runs");
+    let summary = crate::dir::run(config, engine, health, stop, shutdown, std::future::pending(), |_| {})
+        .await
+        .expect("runs");
     (summary, store)
 }
 

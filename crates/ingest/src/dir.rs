@@ -191,13 +191,13 @@ pub async fn run(
                 Some(joined) = tasks.join_next() => {
                     let (c, outcome, elapsed) = match joined {
                         Ok(done) => done,
+                        // Dropped by `abort_all`: its CPU job is cancelled.
+                        Err(e) if e.is_cancelled() => {
+                            summary.stopped += 1;
+                            continue;
+                        }
                         Err(e) => {
-                            // Dropped by `abort_all`: its CPU job is cancelled.
-                            if e.is_cancelled() {
-                                summary.stopped += 1;
-                            } else {
-                                tracing::error!(error = %e, "a call's task failed; it is redone on the next run");
-                            }
+                            tracing::error!(error = %e, "a call's task failed; it is redone on the next run");
                             continue;
                         }
                     };

@@ -313,11 +313,6 @@ struct CpuThreads(Vec<std::thread::JoinHandle<()>>);
 impl Drop for CpuThreads {
     fn drop(&mut self) {
         for handle in self.0.drain(..) {
-            // A job holding the engine would make its own thread the last
-            // handle's owner: it cannot wait for itself.
-            if handle.thread().id() == std::thread::current().id() {
-                continue;
-            }
             let name = handle.thread().name().unwrap_or_default().to_owned();
             if handle.join().is_err() {
                 tracing::error!(thread = name, "a CPU thread panicked outside a job");
@@ -536,7 +531,7 @@ impl Engine {
         let span = Span::current();
         let redactor = self.inner.redaction.clone();
         let cancel = Arc::new(Cancel::new());
-        let abandon = CancelOnDrop(Some(cancel.clone()));
+        let _abandon = CancelOnDrop(cancel.clone());
         let job: CpuJob = Box::new(move |mut s| {
             let _entered = span.enter();
             let thread = std::thread::current();
@@ -584,28 +579,18 @@ impl Engine {
             }
         });
         self.inner.cpu.send(job).await.map_err(|_| CpuEnd::Gone)?;
-        let result = rx.await.unwrap_or(Err(CpuEnd::Gone));
-        abandon.disarm();
-        result
+        rx.await.unwrap_or(Err(CpuEnd::Gone))
     }
 }
 
-/// Cancels a CPU job when the future waiting for it is dropped first: the
-/// call was abandoned (shutdown), so its analysis stops or never starts.
-struct CancelOnDrop(Option<Arc<Cancel>>);
-
-impl CancelOnDrop {
-    /// The result came: nothing to cancel.
-    fn disarm(mut self) {
-        self.0 = None;
-    }
-}
+/// Cancels a CPU job when the future waiting for it is dropped. Before its
+/// result came, the call was abandoned (shutdown): its analysis stops or never
+/// starts. After, the job has ended and nothing reads the flag any more.
+struct CancelOnDrop(Arc<Cancel>);
 
 impl Drop for CancelOnDrop {
     fn drop(&mut self) {
-        if let Some(cancel) = self.0.take() {
-            cancel.cancel();
-        }
+        self.0.cancel();
     }
 }
 

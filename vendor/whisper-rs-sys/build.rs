@@ -105,16 +105,19 @@ fn main() {
     let out = PathBuf::from(env::var("OUT_DIR").unwrap());
     let whisper_root = out.join("whisper.cpp");
 
-    if !whisper_root.exists() {
-        std::fs::create_dir_all(&whisper_root).unwrap();
-        fs_extra::dir::copy("./whisper.cpp", &out, &Default::default()).unwrap_or_else(|e| {
-            panic!(
-                "Failed to copy whisper sources into {}: {}",
-                whisper_root.display(),
-                e
-            )
-        });
-    }
+    // callscope: the vendored sources are patched here, so a change to any of them must reach the
+    // build. Upstream copied them into OUT_DIR once and reran only when wrapper.h changed: an edited
+    // whisper.cpp file was silently left out of every later build of that profile. Now the tree is
+    // watched and synced file by file (only files whose bytes differ are written, so CMake recompiles
+    // just those).
+    println!("cargo:rerun-if-changed=whisper.cpp");
+    sync_tree(std::path::Path::new("./whisper.cpp"), &whisper_root).unwrap_or_else(|e| {
+        panic!(
+            "Failed to copy whisper sources into {}: {}",
+            whisper_root.display(),
+            e
+        )
+    });
 
     if env::var("WHISPER_DONT_GENERATE_BINDINGS").is_ok() {
         let _: u64 = std::fs::copy("src/bindings.rs", out.join("bindings.rs"))
@@ -430,4 +433,23 @@ fn get_whisper_cpp_version(whisper_root: &std::path::Path) -> std::io::Result<Op
     }
 
     Ok(None)
+}
+
+/// Copies the files of `src` into `dst`, recursively, writing only those that are missing or whose
+/// bytes differ (their modification times then tell CMake what to recompile).
+fn sync_tree(src: &std::path::Path, dst: &std::path::Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dst)?;
+    for entry in std::fs::read_dir(src)? {
+        let entry = entry?;
+        let (from, to) = (entry.path(), dst.join(entry.file_name()));
+        if entry.file_type()?.is_dir() {
+            sync_tree(&from, &to)?;
+        } else {
+            let bytes = std::fs::read(&from)?;
+            if std::fs::read(&to).ok().as_deref() != Some(bytes.as_slice()) {
+                std::fs::write(&to, bytes)?;
+            }
+        }
+    }
+    Ok(())
 }

@@ -1784,7 +1784,7 @@ static int repack_q8_0_to_q8_0_4_bl(struct ggml_tensor *       t,
     return 0;
 }
 
-#if defined(GGML_REPACK_Q8_0_8X8_AVX2)
+#if defined(GGML_REPACK_Q8_0_8X8)
 // callscope: eight Q8_0 rows in one block_q8_0x8, 8 bytes of each row in turn (ggml_gemm_q8_0_8x8_q8_0).
 static int repack_q8_0_to_q8_0_8_bl(struct ggml_tensor * t, const void * GGML_RESTRICT data, size_t data_size) {
     GGML_ASSERT(t->type == GGML_TYPE_Q8_0);
@@ -1999,7 +1999,7 @@ template <> int repack<block_q8_0, 8, 4>(struct ggml_tensor * t, const void * da
     return repack_q8_0_to_q8_0_4_bl(t, 8, data, data_size);
 }
 
-#if defined(GGML_REPACK_Q8_0_8X8_AVX2)
+#if defined(GGML_REPACK_Q8_0_8X8)
 template <> int repack<block_q8_0, 8, 8>(struct ggml_tensor * t, const void * data, size_t data_size) {
     return repack_q8_0_to_q8_0_8_bl(t, data, data_size);
 }
@@ -2049,7 +2049,7 @@ template <> void gemv<block_q8_0, 8, 4, GGML_TYPE_Q8_0>(int n, float * s, size_t
     ggml_gemv_q8_0_4x8_q8_0(n, s, bs, vx, vy, nr, nc);
 }
 
-#if defined(GGML_REPACK_Q8_0_8X8_AVX2)
+#if defined(GGML_REPACK_Q8_0_8X8)
 template <> void gemv<block_q8_0, 8, 8, GGML_TYPE_Q8_0>(int n, float * s, size_t bs, const void * vx, const void * vy, int nr, int nc) {
     ggml_gemv_q8_0_8x8_q8_0(n, s, bs, vx, vy, nr, nc);
 }
@@ -2099,7 +2099,7 @@ template <> void gemm<block_q8_0, 8, 4, GGML_TYPE_Q8_0>(int n, float * s, size_t
     ggml_gemm_q8_0_4x8_q8_0(n, s, bs, vx, vy, nr, nc);
 }
 
-#if defined(GGML_REPACK_Q8_0_8X8_AVX2)
+#if defined(GGML_REPACK_Q8_0_8X8)
 template <> void gemm<block_q8_0, 8, 8, GGML_TYPE_Q8_0>(int n, float * s, size_t bs, const void * vx, const void * vy, int nr, int nc) {
     ggml_gemm_q8_0_8x8_q8_0(n, s, bs, vx, vy, nr, nc);
 }
@@ -2149,7 +2149,7 @@ template <typename BLOC_TYPE, int64_t INTER_SIZE, int64_t NB_COLS, ggml_type PAR
             case GGML_OP_MUL_MAT_ID:
                 forward_mul_mat_id(params, op);
                 return true;
-#if defined(GGML_REPACK_Q8_0_8X8_AVX2)
+#if defined(GGML_REPACK_Q8_0_8X8)
             case GGML_OP_GET_ROWS:
                 if constexpr (std::is_same_v<BLOC_TYPE, block_q8_0> && NB_COLS == 8) {
                     forward_get_rows_q8_0_8x8(params, op);
@@ -2164,7 +2164,7 @@ template <typename BLOC_TYPE, int64_t INTER_SIZE, int64_t NB_COLS, ggml_type PAR
         return false;
     }
 
-#if defined(GGML_REPACK_Q8_0_8X8_AVX2)
+#if defined(GGML_REPACK_Q8_0_8X8)
     // callscope: rows of a repacked Q8_0 tensor (whisper's token embedding is both looked up and
     // multiplied), dequantized as ggml's dequantize_row_q8_0 does.
     void forward_get_rows_q8_0_8x8(ggml_compute_params * params, ggml_tensor * op) {
@@ -2529,7 +2529,7 @@ template <typename BLOC_TYPE, int64_t INTER_SIZE, int64_t NB_COLS, ggml_type PAR
 
 }  // namespace ggml::cpu::repack
 
-#if defined(GGML_REPACK_Q8_0_8X8_AVX2)
+#if defined(GGML_REPACK_Q8_0_8X8)
 // callscope: GGML_Q8_0_REPACK=0 keeps Q8_0 weights on llamafile's kernels (to compare the two).
 static bool ggml_repack_q8_0_8x8_enabled() {
     static const bool enabled = [] {
@@ -2561,7 +2561,7 @@ static const ggml::cpu::tensor_traits * ggml_repack_get_optimal_repack_type(cons
     // instance for Q8_0
     static const ggml::cpu::repack::tensor_traits<block_q8_0, 4, 4, GGML_TYPE_Q8_0> q8_0_4x4_q8_0;
     static const ggml::cpu::repack::tensor_traits<block_q8_0, 8, 4, GGML_TYPE_Q8_0> q8_0_4x8_q8_0;
-#if defined(GGML_REPACK_Q8_0_8X8_AVX2)
+#if defined(GGML_REPACK_Q8_0_8X8)
     static const ggml::cpu::repack::tensor_traits<block_q8_0, 8, 8, GGML_TYPE_Q8_0> q8_0_8x8_q8_0;
 #endif
 
@@ -2616,7 +2616,7 @@ static const ggml::cpu::tensor_traits * ggml_repack_get_optimal_repack_type(cons
             }
         }
     } else if (cur->type == GGML_TYPE_Q8_0) {
-#if defined(GGML_REPACK_Q8_0_8X8_AVX2)
+#if defined(GGML_REPACK_Q8_0_8X8)
         if (cur->ne[1] >= 8 && cur->ne[0] % QK8_0 == 0 && ggml_n_dims(cur) == 2 && ggml_repack_q8_0_8x8_enabled()) {
             return &q8_0_8x8_q8_0;
         }
@@ -2717,7 +2717,7 @@ class extra_buffer_type : ggml::cpu::extra_buffer_type {
             //    return true;
             //}
         }
-#if defined(GGML_REPACK_Q8_0_8X8_AVX2)
+#if defined(GGML_REPACK_Q8_0_8X8)
         // callscope: lookups in repacked Q8_0 (block_q8_0x8) tensors
         else if (op->op == GGML_OP_GET_ROWS && op->src[0]->type == GGML_TYPE_Q8_0 && op->src[0]->buffer &&
                  ggml_n_dims(op->src[0]) == 2 && op->src[0]->buffer->buft == ggml_backend_cpu_repack_buffer_type() &&
@@ -2731,7 +2731,7 @@ class extra_buffer_type : ggml::cpu::extra_buffer_type {
 
     ggml::cpu::tensor_traits * get_tensor_traits(const struct ggml_tensor * op) override {
         if (op->op == GGML_OP_MUL_MAT || op->op == GGML_OP_MUL_MAT_ID
-#if defined(GGML_REPACK_Q8_0_8X8_AVX2)
+#if defined(GGML_REPACK_Q8_0_8X8)
             || (op->op == GGML_OP_GET_ROWS && op->src[0]->type == GGML_TYPE_Q8_0)
 #endif
         ) {

@@ -103,9 +103,16 @@ void ggml_gemv_q8_0_4x8_q8_0(int n, float * GGML_RESTRICT s, size_t bs, const vo
 void ggml_gemm_q8_0_4x4_q8_0(int n, float * GGML_RESTRICT s, size_t bs, const void * GGML_RESTRICT vx, const void * GGML_RESTRICT vy, int nr, int nc);
 void ggml_gemm_q8_0_4x8_q8_0(int n, float * GGML_RESTRICT s, size_t bs, const void * GGML_RESTRICT vx, const void * GGML_RESTRICT vy, int nr, int nc);
 
-// callscope: Q8_0 weights repacked eight rows at a time for AVX2 CPUs without AVX-512 (arch/x86/repack.cpp).
+// callscope: Q8_0 weights repacked eight rows at a time (arch/x86/repack.cpp): on AVX2 CPUs without
+// AVX-512, and on AVX-512 CPUs with VNNI but without AMX (AMX CPUs keep their tile kernels; AVX-512
+// CPUs without VNNI keep llamafile's).
 #if defined(__AVX2__) && defined(__F16C__) && !defined(__AVX512F__)
-#define GGML_REPACK_Q8_0_8X8_AVX2 1
+#define GGML_REPACK_Q8_0_8X8 1
+#elif defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VNNI__) && defined(__F16C__) && !defined(__AMX_INT8__)
+#define GGML_REPACK_Q8_0_8X8 1
+#define GGML_REPACK_Q8_0_8X8_AVX512_VNNI 1
+#endif
+#if defined(GGML_REPACK_Q8_0_8X8)
 void ggml_gemv_q8_0_8x8_q8_0(int n, float * GGML_RESTRICT s, size_t bs, const void * GGML_RESTRICT vx, const void * GGML_RESTRICT vy, int nr, int nc);
 void ggml_gemm_q8_0_8x8_q8_0(int n, float * GGML_RESTRICT s, size_t bs, const void * GGML_RESTRICT vx, const void * GGML_RESTRICT vy, int nr, int nc);
 #endif

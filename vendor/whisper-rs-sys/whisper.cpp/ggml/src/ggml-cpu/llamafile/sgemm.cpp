@@ -54,6 +54,7 @@
 #include "ggml-quants.h"
 #include "simd-mappings.h"
 
+#include <algorithm>
 #include <array>
 #include <type_traits>
 
@@ -3351,6 +3352,85 @@ class tinyBLAS_PPC {
  * @param Ctype is GGML data type of `C`
  * @return true if this function was able to service the matmul request
  */
+#if defined(__AVX512F__)
+// callscope patch: C = A·Bᵀ in F32 with a short inner dimension, as the encoder's attention scores
+// K·Qᵀ (k = 64: one head's width; m = n = 1,500 audio positions). tinyBLAS keeps one accumulator
+// vector per output, running along k, and sums its 16 lanes at the end: with k = 64 that is four
+// multiply-adds per output against a 16-lane sum, and the sums took more time than the products.
+// Here 64 rows of A are packed transposed (for each l, the 64 rows' values side by side), so each
+// accumulator holds 16 outputs of one column of B: per l, four loads of the pack, six broadcasts
+// from B and 24 multiply-adds, and no lane sums. Each output adds its k products in order l = 0, 1,
+// ...; only the rounding of the sum differs from tinyBLAS's. Row blocks are split between the
+// threads statically (every thread gets the same shapes, and no state is shared).
+namespace {
+constexpr int64_t SHORT_K_MAX = 128;
+constexpr int SHORT_K_ROWS = 64;  // four vectors of 16
+
+template <int RN>
+inline void sgemm_short_k_tile(const float * pack, int64_t k, const float * B, int64_t ldb, float * C, int64_t ldc,
+                               int64_t j, int64_t rows) {
+    __m512 acc[RN][4];
+    for (int jj = 0; jj < RN; ++jj) {
+        for (int v = 0; v < 4; ++v) {
+            acc[jj][v] = _mm512_setzero_ps();
+        }
+    }
+    for (int64_t l = 0; l < k; ++l) {
+        const __m512 a0 = _mm512_load_ps(pack + l * SHORT_K_ROWS);
+        const __m512 a1 = _mm512_load_ps(pack + l * SHORT_K_ROWS + 16);
+        const __m512 a2 = _mm512_load_ps(pack + l * SHORT_K_ROWS + 32);
+        const __m512 a3 = _mm512_load_ps(pack + l * SHORT_K_ROWS + 48);
+        for (int jj = 0; jj < RN; ++jj) {
+            const __m512 b = _mm512_set1_ps(B[(j + jj) * ldb + l]);
+            acc[jj][0] = _mm512_fmadd_ps(a0, b, acc[jj][0]);
+            acc[jj][1] = _mm512_fmadd_ps(a1, b, acc[jj][1]);
+            acc[jj][2] = _mm512_fmadd_ps(a2, b, acc[jj][2]);
+            acc[jj][3] = _mm512_fmadd_ps(a3, b, acc[jj][3]);
+        }
+    }
+    for (int jj = 0; jj < RN; ++jj) {
+        float * c = C + (j + jj) * ldc;
+        for (int v = 0; v < 4; ++v) {
+            const int64_t left = rows - 16 * v;
+            if (left >= 16) {
+                _mm512_storeu_ps(c + 16 * v, acc[jj][v]);
+            } else if (left > 0) {
+                _mm512_mask_storeu_ps(c + 16 * v, (__mmask16) ((1u << left) - 1), acc[jj][v]);
+            }
+        }
+    }
+}
+
+bool sgemm_short_k(const ggml_compute_params * params, int64_t m, int64_t n, int64_t k, const float * A, int64_t lda,
+                   const float * B, int64_t ldb, float * C, int64_t ldc) {
+    if (k > SHORT_K_MAX || m < SHORT_K_ROWS || n < 6) {
+        return false;
+    }
+    alignas(64) float pack[SHORT_K_MAX * SHORT_K_ROWS];
+    const int64_t blocks = (m + SHORT_K_ROWS - 1) / SHORT_K_ROWS;
+    for (int64_t blk = params->ith; blk < blocks; blk += params->nth) {
+        const int64_t i0 = blk * SHORT_K_ROWS;
+        const int64_t rows = std::min<int64_t>(SHORT_K_ROWS, m - i0);
+        for (int64_t r = 0; r < SHORT_K_ROWS; ++r) {
+            const float * a = A + (i0 + r) * lda;
+            for (int64_t l = 0; l < k; ++l) {
+                pack[l * SHORT_K_ROWS + r] = r < rows ? a[l] : 0.0f;
+            }
+        }
+        float * c = C + i0;
+        int64_t j = 0;
+        for (; j + 6 <= n; j += 6) {
+            sgemm_short_k_tile<6>(pack, k, B, ldb, c, ldc, j, rows);
+        }
+        for (; j < n; ++j) {
+            sgemm_short_k_tile<1>(pack, k, B, ldb, c, ldc, j, rows);
+        }
+    }
+    return true;
+}
+}  // namespace
+#endif
+
 bool llamafile_sgemm(const struct ggml_compute_params * params, int64_t m, int64_t n, int64_t k,
                      const void *A, int64_t lda, const void *B, int64_t ldb, void *C,
                      int64_t ldc, int Atype, int Btype, int Ctype) {
@@ -3379,6 +3459,8 @@ bool llamafile_sgemm(const struct ggml_compute_params * params, int64_t m, int64
         if (Btype != GGML_TYPE_F32)
             return false;
 #if defined(__AVX512F__)
+        if (sgemm_short_k(params, m, n, k, (const float *)A, lda, (const float *)B, ldb, (float *)C, ldc))
+            return true;
         tinyBLAS<16, __m512, __m512, float, float, float> tb{ params,
             k, (const float *)A, lda,
             (const float *)B, ldb,

@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstring>
 #include <cassert>
+#include <vector>
 #include <cstdlib> // for qsort
 #include <cstdio>  // for GGML_ASSERT
 
@@ -6306,7 +6307,151 @@ void ggml_gemm_q2_K_8x8_q8_K(int n, float * GGML_RESTRICT s, size_t bs, const vo
 #endif
 }
 
-#if defined(GGML_REPACK_Q8_0_8X8_AVX2)
+#if defined(GGML_REPACK_Q8_0_8X8)
+// Rows after the last whole group of eight stay plain Q8_0 rows after the groups (a 51,865-word
+// vocabulary): a scalar dot product with activation row m of `a`, whose 8-byte chunk c is at
+// qs[c * stride + m * 8] (stride 8: a plain row, m = 0; 32: block_q8_0x4).
+static float q8_0_tail_dot(const block_q8_0 * GGML_RESTRICT w, const int8_t * GGML_RESTRICT aqs, const ggml_half * ad,
+                           size_t ablock, int m, int stride, int nb) {
+    float sum = 0.0f;
+    for (int b = 0; b < nb; b++) {
+        const int8_t * x = aqs + (size_t) b * ablock;
+        int isum = 0;
+        for (int c = 0; c < QK8_0 / 8; c++) {
+            for (int k = 0; k < 8; k++) {
+                isum += w[b].qs[c * 8 + k] * x[c * stride + m * 8 + k];
+            }
+        }
+        const ggml_half d = *(const ggml_half *) ((const char *) ad + (size_t) b * ablock);
+        sum += isum * GGML_CPU_FP16_TO_FP32(w[b].d) * GGML_CPU_FP16_TO_FP32(d);
+    }
+    return sum;
+}
+
+#if defined(GGML_REPACK_Q8_0_8X8_AVX512_VNNI)
+// callscope: the same repacked weights on AVX-512 CPUs with VNNI and without AMX, where llamafile's
+// Q8_0 kernel pays a dot product, a conversion and a scaled multiply-add per 32-value block and output.
+// One 512-bit load holds an 8-byte chunk of each of the eight rows; the activations' matching chunk is
+// broadcast to every 64-bit lane, and VPDPBUSD sums four byte products per 32-bit lane, so lanes 2r
+// and 2r+1 hold row r's two halves. VPDPBUSD multiplies unsigned by signed bytes: the weights are
+// read as w + 128 (their top bit flipped, 1..255), which adds 128 times the activation block's sum to
+// each row; that sum is subtracted from the even lane. Every product and sum is exact in int32; per
+// block the lanes are converted once and scaled, and each row's two lanes are added at the end.
+
+// Each activation row's 8-byte chunk c of block b at xq + b * ablock + c * stride; returns 128 times
+// the sum of its 32 values, per block.
+static inline void q8_0_block_sums128(const int8_t * GGML_RESTRICT xq, size_t ablock, int stride, int nb, int32_t * out) {
+    for (int b = 0; b < nb; b++) {
+        int32_t sum = 0;
+        for (int c = 0; c < QK8_0 / 8; c++) {
+            for (int k = 0; k < 8; k++) {
+                sum += xq[(size_t) b * ablock + c * stride + k];
+            }
+        }
+        out[b] = 128 * sum;
+    }
+}
+
+// The eight rows' scales, each in two lanes (2r, 2r+1).
+static inline __m512 q8_0_8x8_scales16(const ggml_half * d) {
+    const __m512i dup = _mm512_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7);
+    return _mm512_permutexvar_ps(dup, _mm512_castps256_ps512(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *) d))));
+}
+
+// Lanes 2r and 2r+1 added, rows 0-7 stored to s.
+static inline void q8_0_8x8_store(float * GGML_RESTRICT s, __m512 acc) {
+    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 0, 2, 4, 6, 8, 10, 12, 14);
+    const __m512 pairs = _mm512_add_ps(acc, _mm512_castsi512_ps(_mm512_srli_epi64(_mm512_castps_si512(acc), 32)));
+    _mm256_storeu_ps(s, _mm512_castps512_ps256(_mm512_permutexvar_ps(even, pairs)));
+}
+
+// Row r's integer dot product over one block, split over lanes 2r and 2r+1, with the activation
+// chunks at xq + c * stride and the weights' four chunks `wu` (top bits flipped); `sum128` as above.
+static inline __m512i q8_0_8x8_block_dot_vnni(const __m512i wu[4], const int8_t * GGML_RESTRICT xq, int stride, int32_t sum128) {
+    __m512i acc = _mm512_maskz_set1_epi32(0x5555, -sum128);
+    for (int c = 0; c < 4; c++) {
+        int64_t chunk;
+        memcpy(&chunk, xq + c * stride, sizeof(chunk));
+        acc = _mm512_dpbusd_epi32(acc, wu[c], _mm512_set1_epi64(chunk));
+    }
+    return acc;
+}
+
+static inline void q8_0_8x8_load_flipped(const int8_t * GGML_RESTRICT wq, __m512i wu[4]) {
+    const __m512i top = _mm512_set1_epi8((char) 0x80);
+    for (int c = 0; c < 4; c++) {
+        wu[c] = _mm512_xor_si512(_mm512_loadu_si512((const void *) (wq + c * 64)), top);
+    }
+}
+
+void ggml_gemv_q8_0_8x8_q8_0(int n, float * GGML_RESTRICT s, size_t bs, const void * GGML_RESTRICT vx, const void * GGML_RESTRICT vy, int nr, int nc) {
+    const int nb = n / QK8_0;
+    const block_q8_0 * a = (const block_q8_0 *) vy;
+    assert(n % QK8_0 == 0);
+    std::vector<int32_t> sums(nb);
+    std::vector<float> da(nb);
+    q8_0_block_sums128(a[0].qs, sizeof(block_q8_0), 8, nb, sums.data());
+    for (int b = 0; b < nb; b++) {
+        da[b] = GGML_CPU_FP16_TO_FP32(a[b].d);
+    }
+    for (int x = 0; x < nc / 8; x++) {
+        const block_q8_0x8 * w = (const block_q8_0x8 *) vx + (size_t) x * nb;
+        __m512 acc = _mm512_setzero_ps();
+        for (int b = 0; b < nb; b++) {
+            __m512i wu[4];
+            q8_0_8x8_load_flipped(w[b].qs, wu);
+            const __m512 d = _mm512_mul_ps(q8_0_8x8_scales16(w[b].d), _mm512_set1_ps(da[b]));
+            acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(q8_0_8x8_block_dot_vnni(wu, a[b].qs, 8, sums[b])), d, acc);
+        }
+        q8_0_8x8_store(s + x * 8, acc);
+    }
+    for (int r = nc - nc % 8; r < nc; r++) {
+        s[r] = q8_0_tail_dot((const block_q8_0 *) vx + (size_t) r * nb, a[0].qs, &a[0].d, sizeof(block_q8_0), 0, 8, nb);
+    }
+    UNUSED(bs);
+    UNUSED(nr);
+}
+
+void ggml_gemm_q8_0_8x8_q8_0(int n, float * GGML_RESTRICT s, size_t bs, const void * GGML_RESTRICT vx, const void * GGML_RESTRICT vy, int nr, int nc) {
+    const int nb = n / QK8_0;
+    assert(n % QK8_0 == 0 && nr % 4 == 0);
+    std::vector<int32_t> sums((size_t) nb * 4);
+    std::vector<float> da((size_t) nb * 4);
+    for (int y = 0; y < nr / 4; y++) {
+        const block_q8_0x4 * a = (const block_q8_0x4 *) vy + (size_t) y * nb;
+        // block_q8_0x4 (8-byte interleave): row m's chunk c is at qs[(4 c + m) 8].
+        for (int m = 0; m < 4; m++) {
+            q8_0_block_sums128(a[0].qs + m * 8, sizeof(block_q8_0x4), 32, nb, sums.data() + (size_t) m * nb);
+            for (int b = 0; b < nb; b++) {
+                da[(size_t) m * nb + b] = GGML_CPU_FP16_TO_FP32(a[b].d[m]);
+            }
+        }
+        for (int x = 0; x < nc / 8; x++) {
+            const block_q8_0x8 * w = (const block_q8_0x8 *) vx + (size_t) x * nb;
+            __m512 acc[4] = { _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps() };
+            for (int b = 0; b < nb; b++) {
+                __m512i wu[4];
+                q8_0_8x8_load_flipped(w[b].qs, wu);
+                const __m512 dw = q8_0_8x8_scales16(w[b].d);
+                for (int m = 0; m < 4; m++) {
+                    const __m512i dot = q8_0_8x8_block_dot_vnni(wu, a[b].qs + m * 8, 32, sums[(size_t) m * nb + b]);
+                    acc[m] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_mul_ps(dw, _mm512_set1_ps(da[(size_t) m * nb + b])), acc[m]);
+                }
+            }
+            for (int m = 0; m < 4; m++) {
+                q8_0_8x8_store(s + (y * 4 + m) * bs + x * 8, acc[m]);
+            }
+        }
+        for (int r = nc - nc % 8; r < nc; r++) {
+            for (int m = 0; m < 4; m++) {
+                // a[b].d[m] sits at the same place in every block_q8_0x4
+                s[(y * 4 + m) * bs + r] = q8_0_tail_dot((const block_q8_0 *) vx + (size_t) r * nb, a[0].qs, &a[0].d[m],
+                                                        sizeof(block_q8_0x4), m, 32, nb);
+            }
+        }
+    }
+}
+#else
 // callscope: Q8_0 weights against Q8_0 activations on AVX2 CPUs without AVX-512 (AMD Zen 1-3, Intel
 // Haswell to Alder Lake): llamafile's 4x2 tiles spill registers there and pay a conversion and a scale
 // per 32-value block and output. Here the weights are repacked eight rows at a time (block_q8_0x8:
@@ -6332,26 +6477,6 @@ static inline __m256i q8_0_8x8_block_dot(const int8_t * GGML_RESTRICT wq, const 
     }
     // lo holds rows 0-3, hi rows 4-7, two partial sums per row: [0 1 4 5 | 2 3 6 7] after the add.
     return _mm256_hadd_epi32(lo, hi);
-}
-
-// Rows after the last whole group of eight stay plain Q8_0 rows after the groups (a 51,865-word
-// vocabulary): a scalar dot product with activation row m of `a`, whose 8-byte chunk c is at
-// qs[c * stride + m * 8] (stride 8: a plain row, m = 0; 32: block_q8_0x4).
-static float q8_0_tail_dot(const block_q8_0 * GGML_RESTRICT w, const int8_t * GGML_RESTRICT aqs, const ggml_half * ad,
-                           size_t ablock, int m, int stride, int nb) {
-    float sum = 0.0f;
-    for (int b = 0; b < nb; b++) {
-        const int8_t * x = aqs + (size_t) b * ablock;
-        int isum = 0;
-        for (int c = 0; c < QK8_0 / 8; c++) {
-            for (int k = 0; k < 8; k++) {
-                isum += w[b].qs[c * 8 + k] * x[c * stride + m * 8 + k];
-            }
-        }
-        const ggml_half d = *(const ggml_half *) ((const char *) ad + (size_t) b * ablock);
-        sum += isum * GGML_CPU_FP16_TO_FP32(w[b].d) * GGML_CPU_FP16_TO_FP32(d);
-    }
-    return sum;
 }
 
 void ggml_gemv_q8_0_8x8_q8_0(int n, float * GGML_RESTRICT s, size_t bs, const void * GGML_RESTRICT vx, const void * GGML_RESTRICT vy, int nr, int nc) {
@@ -6406,4 +6531,5 @@ void ggml_gemm_q8_0_8x8_q8_0(int n, float * GGML_RESTRICT s, size_t bs, const vo
         }
     }
 }
-#endif // GGML_REPACK_Q8_0_8X8_AVX2
+#endif // GGML_REPACK_Q8_0_8X8_AVX512_VNNI
+#endif // GGML_REPACK_Q8_0_8X8

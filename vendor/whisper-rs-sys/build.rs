@@ -111,6 +111,7 @@ fn main() {
     // watched and synced file by file (only files whose bytes differ are written, so CMake recompiles
     // just those).
     println!("cargo:rerun-if-changed=whisper.cpp");
+    println!("cargo:rerun-if-changed=src/bindings.rs"); // copied below when bindgen does not run
     sync_tree(std::path::Path::new("./whisper.cpp"), &whisper_root).unwrap_or_else(|e| {
         panic!(
             "Failed to copy whisper sources into {}: {}",

@@ -6377,6 +6377,22 @@ static inline __m512i q8_0_8x8_block_dot_vnni(const __m512i wu[4], const int8_t 
     return acc;
 }
 
+// The activation blocks' sums (as above) and scales, per thread: the kernels run for every product of
+// every decoder step, so the buffers are kept and grown, not allocated on each call.
+struct q8_0_act_blocks {
+    std::vector<int32_t> sums;
+    std::vector<float>   da;
+};
+
+static q8_0_act_blocks & q8_0_act_scratch(size_t n) {
+    static thread_local q8_0_act_blocks s;
+    if (s.sums.size() < n) {
+        s.sums.resize(n);
+        s.da.resize(n);
+    }
+    return s;
+}
+
 static inline void q8_0_8x8_load_flipped(const int8_t * GGML_RESTRICT wq, __m512i wu[4]) {
     const __m512i top = _mm512_set1_epi8((char) 0x80);
     for (int c = 0; c < 4; c++) {
@@ -6388,9 +6404,10 @@ void ggml_gemv_q8_0_8x8_q8_0(int n, float * GGML_RESTRICT s, size_t bs, const vo
     const int nb = n / QK8_0;
     const block_q8_0 * a = (const block_q8_0 *) vy;
     assert(n % QK8_0 == 0);
-    std::vector<int32_t> sums(nb);
-    std::vector<float> da(nb);
-    q8_0_block_sums128(a[0].qs, sizeof(block_q8_0), 8, nb, sums.data());
+    q8_0_act_blocks & scratch = q8_0_act_scratch(nb);
+    int32_t * sums = scratch.sums.data();
+    float * da = scratch.da.data();
+    q8_0_block_sums128(a[0].qs, sizeof(block_q8_0), 8, nb, sums);
     for (int b = 0; b < nb; b++) {
         da[b] = GGML_CPU_FP16_TO_FP32(a[b].d);
     }
@@ -6415,13 +6432,14 @@ void ggml_gemv_q8_0_8x8_q8_0(int n, float * GGML_RESTRICT s, size_t bs, const vo
 void ggml_gemm_q8_0_8x8_q8_0(int n, float * GGML_RESTRICT s, size_t bs, const void * GGML_RESTRICT vx, const void * GGML_RESTRICT vy, int nr, int nc) {
     const int nb = n / QK8_0;
     assert(n % QK8_0 == 0 && nr % 4 == 0);
-    std::vector<int32_t> sums((size_t) nb * 4);
-    std::vector<float> da((size_t) nb * 4);
+    q8_0_act_blocks & scratch = q8_0_act_scratch((size_t) nb * 4);
+    int32_t * sums = scratch.sums.data();
+    float * da = scratch.da.data();
     for (int y = 0; y < nr / 4; y++) {
         const block_q8_0x4 * a = (const block_q8_0x4 *) vy + (size_t) y * nb;
         // block_q8_0x4 (8-byte interleave): row m's chunk c is at qs[(4 c + m) 8].
         for (int m = 0; m < 4; m++) {
-            q8_0_block_sums128(a[0].qs + m * 8, sizeof(block_q8_0x4), 32, nb, sums.data() + (size_t) m * nb);
+            q8_0_block_sums128(a[0].qs + m * 8, sizeof(block_q8_0x4), 32, nb, sums + (size_t) m * nb);
             for (int b = 0; b < nb; b++) {
                 da[(size_t) m * nb + b] = GGML_CPU_FP16_TO_FP32(a[b].d[m]);
             }

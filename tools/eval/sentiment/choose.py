@@ -42,7 +42,9 @@ import train_sentiment_head as t  # noqa: E402
 
 CALLS = [os.path.join(HERE, f) for f in
          ("calls.jsonl", "calls-2.jsonl", "calls-3a.jsonl", "calls-3b.jsonl", "calls-3c.jsonl",
-          "calls-4.jsonl", "calls-5a.jsonl", "calls-5b.jsonl", "calls-5c.jsonl")]
+          "calls-4.jsonl", "calls-5a.jsonl", "calls-5b.jsonl", "calls-5c.jsonl",
+          "calls-14a.jsonl", "calls-14b.jsonl", "calls-14c.jsonl", "calls-14d.jsonl", "calls-14e.jsonl",
+          "calls-14f.jsonl")]
 # The shipped rule (crates/signals/src/neural.rs): recency, positive, negative.
 SHIPPED = (6.0, 0.15, -0.20)
 

@@ -138,6 +138,8 @@ def main():
         sys.exit(f"TUNE must be 1 to DEPTH - 1 = {depth - 1} (the last layers tuned; the first stays int8), not {tune}")
     # FOLDS: which of the five folds to run (all by default), for a first look at a slow setting.
     run_folds = [int(k) for k in os.environ.get("FOLDS", "0,1,2,3,4").split(",")]
+    if not run_folds or any(not 0 <= k < 5 for k in run_folds) or len(set(run_folds)) != len(run_folds):
+        sys.exit(f"FOLDS must be distinct folds 0 to 4, comma-separated, not {os.environ.get('FOLDS')!r}")
     base = depth - tune  # the layers below the tuned ones: their token states are computed once
     tuned_name = f"layer {depth}" if tune == 1 else f"layers {base + 1}-{depth}"
     if depth != 3:

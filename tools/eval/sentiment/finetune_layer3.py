@@ -34,9 +34,10 @@ OOF writes the out-of-fold probabilities (frozen, tuned, joint head) to OUT.npz.
 PAIR=1 reads each customer line in one input with the seller's lines around
 it ("[CLS] before [SEP] line [SEP] after [SEP]"), the three parts pooled
 apart for the same head (the shipped encoder: three inputs).
-DEPTH keeps more of the source's six layers (4 to 6; the shipped encoder: 3)
-and tunes the last TUNE of them: for measuring whether a deeper encoder reads
-lines better (it costs DEPTH/3 times the encoder's time per token).
+DEPTH keeps more or fewer of the source's six layers (2 to 6; the shipped
+encoder: 3) and tunes the last TUNE of them: for measuring whether a deeper
+encoder reads lines better, or a shallower one nearly as well (it costs
+DEPTH/3 times the encoder's time per token).
 EXTRA adds the train calls of more files (in this folder) to choose.py's: in
 five folds of their own, so the earlier calls' folds do not move, and scored
 apart.
@@ -132,8 +133,8 @@ def main():
     tune = int(os.environ.get("TUNE", "1"))
     # DEPTH: how many of the source's six layers the encoder keeps (the shipped one: 3).
     depth = int(os.environ.get("DEPTH", "3"))
-    if not 3 <= depth <= 6:
-        sys.exit(f"DEPTH must be 3 to 6 (the encoder's layers), not {depth}")
+    if not 2 <= depth <= 6:
+        sys.exit(f"DEPTH must be 2 to 6 (the encoder's layers), not {depth}")
     if not 1 <= tune < depth:
         sys.exit(f"TUNE must be 1 to DEPTH - 1 = {depth - 1} (the last layers tuned; the first stays int8), not {tune}")
     # FOLDS: which of the five folds to run (all by default), for a first look at a slow setting.

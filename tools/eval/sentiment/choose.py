@@ -47,6 +47,9 @@ CALLS = [os.path.join(HERE, f) for f in
           "calls-14f.jsonl")]
 # The shipped rule (crates/signals/src/neural.rs): recency, positive, negative.
 SHIPPED = (6.0, 0.15, -0.20)
+# The cells the rule is chosen among: recency x positive x negative threshold.
+GRID = list(itertools.product((0.0, 1.0, 3.0, 6.0), (0.0, 0.05, 0.1, 0.15, 0.2),
+                              (-0.05, -0.1, -0.15, -0.2, -0.25, -0.3)))
 
 
 def ends_in_question(text):
@@ -180,8 +183,7 @@ def main():
             def accuracy(rule, question=ends_in_question):
                 return np.mean([call_label(v, *rule, question) == truth[c] for c, v in by.items()])
 
-            grid = {r: accuracy(r) for r in itertools.product(
-                (0.0, 1.0, 3.0, 6.0), (0.0, 0.05, 0.1, 0.15, 0.2), (-0.05, -0.1, -0.15, -0.2, -0.25, -0.3))}
+            grid = {r: accuracy(r) for r in GRID}
             best = max(grid, key=grid.get)
             print(f"{os.path.basename(encoder)}, {name}: lines {np.mean(prob.argmax(1) == y):.3f} ({len(y)}), "
                   f"calls {accuracy(SHIPPED):.3f} with the shipped rule {SHIPPED}, "

@@ -13,7 +13,6 @@ Usage (numpy, e.g. the venv of finetune_layer3.py):
 OOF.npz: written by finetune_layer3.py (OOF=...) over choose.CALLS (no EXTRA).
 """
 
-import itertools
 import os
 import sys
 
@@ -24,10 +23,6 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "..", "models"))
 import choose as ch  # noqa: E402
 import train_sentiment_head as t  # noqa: E402
-
-CELLS = list(itertools.product((0.0, 1.0, 3.0, 6.0), (0.0, 0.05, 0.1, 0.15, 0.2),
-                               (-0.05, -0.1, -0.15, -0.2, -0.25, -0.3)))
-
 
 def distance(rule):
     """How far a cell is from the shipped rule, each axis scaled to its range."""
@@ -46,16 +41,16 @@ def main():
     prob = d[which]
     by = ch.by_call(lines, prob)
     fold_of = {x[2]: k for x, k in zip(lines, fold)}
-    right = {r: {c: ch.call_label(v, *r) == truth[c] for c, v in by.items()} for r in CELLS}
+    right = {r: {c: ch.call_label(v, *r) == truth[c] for c, v in by.items()} for r in ch.GRID}
     nested, picks = 0, []
     for k in range(5):
-        inner = {r: sum(ok for c, ok in right[r].items() if fold_of[c] != k) for r in CELLS}
+        inner = {r: sum(ok for c, ok in right[r].items() if fold_of[c] != k) for r in ch.GRID}
         top = max(inner.values())
-        pick = min((r for r in CELLS if inner[r] == top), key=distance)
+        pick = min((r for r in ch.GRID if inner[r] == top), key=distance)
         picks.append(pick)
         nested += sum(ok for c, ok in right[pick].items() if fold_of[c] == k)
     n, shipped = len(by), sum(right[ch.SHIPPED].values())
-    best = max(CELLS, key=lambda r: (sum(right[r].values()), -distance(r)))
+    best = max(ch.GRID, key=lambda r: (sum(right[r].values()), -distance(r)))
     print(f"{which}: lines {np.mean(prob.argmax(1) == d['y']):.3f}; {n} calls: the shipped rule {ch.SHIPPED} "
           f"{shipped} = {shipped / n:.3f}; nested {nested} = {nested / n:.3f}, the folds' picks {picks}; "
           f"the best cell on all {best}: {sum(right[best].values())}")

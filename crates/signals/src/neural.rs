@@ -690,9 +690,9 @@ mod tests {
         let sorted: Vec<&Piece> = pieces.iter().collect();
         let runs = batches(&sorted);
         // Every piece once, in order.
-        let flat: Vec<*const Piece> =
-            runs.iter().flat_map(|r| r.iter().map(|p| *p as *const Piece)).collect();
-        assert_eq!(flat, sorted.iter().map(|p| *p as *const Piece).collect::<Vec<_>>());
+        let flat = runs.concat();
+        assert_eq!(flat.len(), sorted.len());
+        assert!(flat.iter().zip(&sorted).all(|(a, b)| std::ptr::eq(*a, *b)));
         for run in &runs {
             let longest = run.iter().map(|p| p.ids.len()).max().unwrap();
             assert!(run.len() <= BATCH_TEXTS, "{} texts", run.len());

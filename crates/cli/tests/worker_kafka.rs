@@ -259,7 +259,7 @@ async fn two_audio_calls_are_analysed_at_once() {
             ("CALLSCOPE__ASR__MODEL", model.display().to_string()),
             ("CALLSCOPE__ASR__VAD_MODEL", file("silero-vad-16k.onnx")),
             ("CALLSCOPE__DIARIZE__ONNXRUNTIME", file("libonnxruntime.so.1.32.0")),
-            ("CALLSCOPE__SIGNALS__SENTIMENT_MODEL", file("sentiment-minilm-l6-3layers.int8.onnx")),
+            ("CALLSCOPE__SIGNALS__SENTIMENT_MODEL", file("sentiment-minilm-l6-2layers.int8.onnx")),
             ("CALLSCOPE__SIGNALS__SENTIMENT_VOCAB", file("sentiment-vocab.txt")),
         ],
     );

@@ -3,11 +3,11 @@
 //!   calls; `calls-2.jsonl`, 78; `calls-3a/b/c.jsonl` and `calls-5a/b/c.jsonl`,
 //!   234 train calls; `calls-4.jsonl`,
 //!   `calls-6.jsonl` and `calls-7a/b/c.jsonl` to `calls-10a/b/c.jsonl` and
-//!   `calls-12a/b/c.jsonl`, `calls-13a/b/c.jsonl` and `calls-16a/b/c.jsonl`,
-//!   30 test calls each):
+//!   `calls-12a/b/c.jsonl`, `calls-13a/b/c.jsonl`, `calls-16a/b/c.jsonl` and
+//!   `calls-17a/b/c.jsonl`, 30 test calls each):
 //!   their `train` splits trained the head and chose the encoder layer, the
-//!   context and the aggregation rule; the test splits (`test` to `test-11`)
-//!   chose nothing, and `test-3` to `test-11` were each written
+//!   context and the aggregation rule; the test splits (`test` to `test-12`)
+//!   chose nothing, and `test-3` to `test-12` were each written
 //!   after every choice of the model they first measured, and
 //! - the six eval-dev calls (`tests/dev/`).
 //!
@@ -69,16 +69,16 @@ fn label(v: &Value) -> SentimentLabel {
 }
 
 /// The test splits, in report order.
-const TEST_SPLITS: [&str; 11] = [
+const TEST_SPLITS: [&str; 12] = [
     "test", "test-2", "test-3", "test-4", "test-5", "test-6", "test-7", "test-8", "test-9", "test-10",
-    "test-11",
+    "test-11", "test-12",
 ];
 
 /// The labelled sets' calls; the second set's test split is `test-2`,
 /// `calls-4`'s `test-3`, `calls-6`'s `test-4`, `calls-7a/b/c`'s `test-5`,
 /// `calls-8a/b/c`'s `test-6`, `calls-9a/b/c`'s `test-7`, `calls-10a/b/c`'s
 /// `test-8`, `calls-12a/b/c`'s `test-9`, `calls-13a/b/c`'s `test-10`,
-/// `calls-16a/b/c`'s `test-11`. The train batches `calls-11a/b/c` and
+/// `calls-16a/b/c`'s `test-11`, `calls-17a/b/c`'s `test-12`. The train batches `calls-11a/b/c` and
 /// `calls-15a..e` (not trained on) and `calls-14a..f` (trained on) are not
 /// read here.
 fn labelled_calls() -> Vec<Value> {
@@ -115,6 +115,9 @@ fn labelled_calls() -> Vec<Value> {
         ("calls-16a.jsonl", "test-11"),
         ("calls-16b.jsonl", "test-11"),
         ("calls-16c.jsonl", "test-11"),
+        ("calls-17a.jsonl", "test-12"),
+        ("calls-17b.jsonl", "test-12"),
+        ("calls-17c.jsonl", "test-12"),
     ] {
         let text = std::fs::read_to_string(root().join("tools/eval/sentiment").join(file)).expect(file);
         for line in text.lines() {
@@ -328,25 +331,26 @@ fn customer_sentiment_quality() {
         neural.calls
     );
     // Guards against regressions of the figures in docs/signals.md (test
-    // 15/18, test-2 28/30, test-3 29/30, test-4 29/30, test-5 28/30, test-6
-    // 26/30, test-7 28/30, test-8 25/30, test-9 29/30, test-10 30/30,
-    // test-11 29/30, eval-dev 6/6), one call of slack on each for last-bit
-    // differences between CPUs' float kernels. None chose anything for the
-    // shipped model (`-ctx-v6`); test-11 was written after every choice of
-    // it. `test` and test-8 are below the 85 % (docs/signals.md).
+    // 14/18, test-2 27/30, test-3 27/30, test-4 29/30, test-5 28/30, test-6
+    // 28/30, test-7 29/30, test-8 26/30, test-9 27/30, test-10 30/30,
+    // test-11 30/30, test-12 27/30, eval-dev 6/6), one call of slack on each
+    // for last-bit differences between CPUs' float kernels. None chose
+    // anything for the shipped model (`-ctx-v7`); test-12 was written after
+    // its recipe was fixed. `test` is below the 85 % (docs/signals.md).
     // (right, of) for each of `TEST_SPLITS`, in order.
     const AT_LEAST: [(u32, u32); TEST_SPLITS.len()] = [
-        (14, 18),
+        (13, 18),
+        (26, 30),
+        (26, 30),
+        (28, 30),
+        (27, 30),
         (27, 30),
         (28, 30),
-        (28, 30),
-        (27, 30),
         (25, 30),
-        (27, 30),
-        (24, 30),
-        (28, 30),
+        (26, 30),
         (29, 30),
-        (28, 30),
+        (29, 30),
+        (26, 30),
     ];
     for ((split, (right, of)), got) in TEST_SPLITS.iter().zip(AT_LEAST).zip(&neural.calls[1..DEV]) {
         assert!(*got >= f64::from(right) / f64::from(of) - 1e-9, "{split} split: {:?}", neural.calls);

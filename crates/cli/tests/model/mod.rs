@@ -19,7 +19,7 @@ pub(crate) fn model() -> Option<PathBuf> {
 }
 
 /// The sentiment model's encoder file name (tools/models/fetch_sentiment.sh).
-pub(crate) const SENTIMENT_MODEL: &str = "sentiment-minilm-l6-3layers.int8.onnx";
+pub(crate) const SENTIMENT_MODEL: &str = "sentiment-minilm-l6-2layers.int8.onnx";
 
 /// Where the sentiment model is: `CALLSCOPE_TEST_SENTIMENT_DIR`, else the
 /// repository's `models/` (tools/models/fetch_sentiment.sh, fetch_diarize.sh).

@@ -27,7 +27,8 @@ tried and not used (tools/eval/sentiment/README.md), is not among them.
 
 The tokenizer here (BERT uncased WordPiece) is the same algorithm as
 crates/signals/src/neural.rs; OUT.json carries check sentences with their
-expected probabilities so the Rust test catches any drift between the two.
+expected probabilities so the Rust test catches any drift between the two,
+and the first one's embedding, which loading compares with the encoder's.
 """
 
 import csv
@@ -275,6 +276,11 @@ def main():
                "I'm really sorry to hear that. Let me look into it right away."),
               ("Fine.", "Is the new price okay for you?", "")]
     check_p = predict(W, features(session, vocab, checks))
+    # The encoder's own fingerprint: the first check sentence's embedding, alone
+    # in its run. Heads of different encoders can agree on the check sentences'
+    # classes (the sixth model's three-layer file under the seventh's head
+    # did), the embeddings do not (cosine 0.65-0.73 between the two).
+    fingerprint = embed_ids(session, [encode(checks[0][0], vocab)])[0]
     head = {
         "name": "minilm-l6x2ft-int8-lr-ctx-v7",
         "labels": LABELS,
@@ -290,6 +296,7 @@ def main():
         "weights": [[round(float(v), 6) for v in row] for row in W],
         "checks": [{"text": t, "before": b, "after": a, "probabilities": [round(float(v), 5) for v in pr]}
                    for (t, b, a), pr in zip(checks, check_p)],
+        "encoder_check": {"text": checks[0][0], "embedding": [round(float(v), 5) for v in fingerprint]},
     }
     with open(out, "w", encoding="utf-8") as f:
         json.dump(head, f, ensure_ascii=False, separators=(",", ":"))

@@ -118,6 +118,21 @@ pub struct Head {
     /// Sentences with the probabilities the training script computed, to
     /// check that this implementation matches it.
     pub checks: Vec<HeadCheck>,
+    /// The encoder's fingerprint: one sentence's embedding as the training
+    /// script's encoder computed it.
+    pub encoder_check: EncoderCheck,
+}
+
+/// A sentence and its embedding (alone in its run) by the encoder the head
+/// was trained on. Heads of two encoders can agree on the check sentences'
+/// classes (the seventh model's head on the sixth's three-layer file does),
+/// their embeddings do not (cosine 0.65–0.73 between those two).
+#[derive(Debug, Deserialize)]
+pub struct EncoderCheck {
+    /// The sentence.
+    pub text: String,
+    /// Its mean-pooled, L2-normalised embedding.
+    pub embedding: Vec<f32>,
 }
 
 /// One check sentence of the head file.
@@ -351,14 +366,17 @@ impl NeuralSentiment {
         // older file (all six layers) under a configured path would give
         // confident nonsense.
         let got = loaded.probabilities(&head_checks(loaded.head)).map_err(NeuralError::Model)?;
-        check_head(loaded.head, &got).map_err(|why| {
-            NeuralError::Model(format!(
-                "{}: not the encoder the sentiment head `{}` was trained on ({why}); fetch it again with \
+        let fingerprint = loaded.embedding(&loaded.head.encoder_check.text).map_err(NeuralError::Model)?;
+        check_head(loaded.head, &got).and_then(|()| check_encoder(loaded.head, &fingerprint)).map_err(
+            |why| {
+                NeuralError::Model(format!(
+                    "{}: not the encoder the sentiment head `{}` was trained on ({why}); fetch it again with \
                  tools/models/fetch_sentiment.sh and point signals.sentiment_model at {MODEL_FILE}",
-                model.display(),
-                loaded.head.name
-            ))
-        })?;
+                    model.display(),
+                    loaded.head.name
+                ))
+            },
+        )?;
         Ok(loaded)
     }
 
@@ -424,6 +442,14 @@ impl NeuralSentiment {
             out.push(v);
         }
         Ok(out)
+    }
+
+    /// The embedding of one text alone in its run (at most [`MAX_TOKENS`]
+    /// tokens: the rest is cut off).
+    fn embedding(&self, text: &str) -> Result<Vec<f32>, String> {
+        let ids = self.vocab.ids(text);
+        let piece = Piece { slot: Slot::Turn(0), ids: self.wrap(&ids[..ids.len().min(MAX_TOKENS - 2)]) };
+        Ok(self.embed(&[&piece])?.remove(0))
     }
 
     /// Cuts a text into encoder inputs: whole if it fits, else at sentence
@@ -565,6 +591,25 @@ pub fn check_head(head: &Head, got: &[[f32; 3]]) -> Result<(), String> {
         if (0..3).any(|k| (check.probabilities[k] - p[k]).abs() > CHECK_TOLERANCE) {
             return Err(format!("{:?} scores {p:?}, the head expects {:?}", check.text, check.probabilities));
         }
+    }
+    Ok(())
+}
+
+/// How close (cosine) the encoder's embedding of the head's
+/// [`EncoderCheck`] sentence must be to the training script's: int8 kernels
+/// of different CPUs stay above 0.999, another encoder falls far below.
+pub const ENCODER_CHECK_COSINE: f32 = 0.99;
+
+/// Whether `got`, the encoder's embedding of the head's encoder-check
+/// sentence, is the one the training script's encoder gave.
+pub fn check_encoder(head: &Head, got: &[f32]) -> Result<(), String> {
+    let want = &head.encoder_check.embedding;
+    let cosine: f32 = want.iter().zip(got).map(|(a, b)| a * b).sum();
+    if want.len() != got.len() || cosine < ENCODER_CHECK_COSINE {
+        return Err(format!(
+            "{:?} embeds at cosine {cosine:.3} to the head's encoder (at least {ENCODER_CHECK_COSINE})",
+            head.encoder_check.text
+        ));
     }
     Ok(())
 }
@@ -754,6 +799,20 @@ mod tests {
         other[1] = [other[1][2], other[1][1], other[1][0]];
         assert!(other[1] != expected[1], "the check sentence is not symmetric");
         assert!(check_head(h, &other).is_err());
+    }
+
+    #[test]
+    fn another_encoders_fingerprint_is_refused() {
+        let head = head();
+        let own = &head.encoder_check.embedding;
+        assert_eq!(own.len(), DIM);
+        assert!(check_encoder(head, own).is_ok());
+        // The same numbers in another order: as long, as normalised, another direction.
+        let mut other = own.clone();
+        other.rotate_left(1);
+        let why = check_encoder(head, &other).expect_err("another embedding must be refused");
+        assert!(why.contains("cosine"), "{why}");
+        assert!(check_encoder(head, &own[..DIM - 1]).is_err(), "a narrower encoder must be refused");
     }
 
     #[test]

@@ -34,8 +34,8 @@ OOF writes the out-of-fold probabilities (frozen, tuned, joint head) to OUT.npz.
 PAIR=1 reads each customer line in one input with the seller's lines around
 it ("[CLS] before [SEP] line [SEP] after [SEP]"), the three parts pooled
 apart for the same head (the shipped encoder: three inputs).
-DEPTH keeps more or fewer of the source's six layers (2 to 6; the shipped
-encoder: 3) and tunes the last TUNE of them: for measuring whether a deeper
+DEPTH keeps more or fewer of the source's six layers (2 to 6; the sixth
+model: 3, the seventh, shipped: 2) and tunes the last TUNE of them: for measuring whether a deeper
 encoder reads lines better, or a shallower one nearly as well (it costs
 DEPTH/3 times the encoder's time per token).
 SEED draws the training batches from another seed (per fold; 0, the default,
@@ -134,7 +134,7 @@ def main():
     vocab_path, wheel, source = args[:3]
     steps, lr = int(os.environ.get("STEPS", "300")), float(os.environ.get("LR", "3e-5"))
     tune = int(os.environ.get("TUNE", "1"))
-    # DEPTH: how many of the source's six layers the encoder keeps (the shipped one: 3).
+    # DEPTH: how many of the source's six layers the encoder keeps (the sixth model: 3; the seventh, shipped: 2).
     depth = int(os.environ.get("DEPTH", "3"))
     # SEED: another draw of the training batches (the only random draw), for the spread between runs.
     draw = int(os.environ.get("SEED", "0"))

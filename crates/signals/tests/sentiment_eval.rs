@@ -4,10 +4,11 @@
 //!   234 train calls; `calls-4.jsonl`,
 //!   `calls-6.jsonl` and `calls-7a/b/c.jsonl` to `calls-10a/b/c.jsonl` and
 //!   `calls-12a/b/c.jsonl`, `calls-13a/b/c.jsonl`, `calls-16a/b/c.jsonl` and
-//!   `calls-17a/b/c.jsonl`, 30 test calls each):
+//!   `calls-17a/b/c.jsonl`, 30 test calls each; `calls-18a/b/c.jsonl`, 36
+//!   test calls in the first test split's form):
 //!   their `train` splits trained the head and chose the encoder layer, the
-//!   context and the aggregation rule; the test splits (`test` to `test-12`)
-//!   chose nothing, and `test-3` to `test-12` were each written
+//!   context and the aggregation rule; the test splits (`test` to `test-13`)
+//!   chose nothing, and `test-3` to `test-13` were each written
 //!   after every choice of the model they first measured, and
 //! - the six eval-dev calls (`tests/dev/`).
 //!
@@ -69,16 +70,17 @@ fn label(v: &Value) -> SentimentLabel {
 }
 
 /// The test splits, in report order.
-const TEST_SPLITS: [&str; 12] = [
+const TEST_SPLITS: [&str; 13] = [
     "test", "test-2", "test-3", "test-4", "test-5", "test-6", "test-7", "test-8", "test-9", "test-10",
-    "test-11", "test-12",
+    "test-11", "test-12", "test-13",
 ];
 
 /// The labelled sets' calls; the second set's test split is `test-2`,
 /// `calls-4`'s `test-3`, `calls-6`'s `test-4`, `calls-7a/b/c`'s `test-5`,
 /// `calls-8a/b/c`'s `test-6`, `calls-9a/b/c`'s `test-7`, `calls-10a/b/c`'s
 /// `test-8`, `calls-12a/b/c`'s `test-9`, `calls-13a/b/c`'s `test-10`,
-/// `calls-16a/b/c`'s `test-11`, `calls-17a/b/c`'s `test-12`. The train batches `calls-11a/b/c` and
+/// `calls-16a/b/c`'s `test-11`, `calls-17a/b/c`'s `test-12`, `calls-18a/b/c`'s
+/// `test-13` (36 calls in `test`'s form). The train batches `calls-11a/b/c` and
 /// `calls-15a..e` (not trained on) and `calls-14a..f` (trained on) are not
 /// read here.
 fn labelled_calls() -> Vec<Value> {
@@ -118,6 +120,9 @@ fn labelled_calls() -> Vec<Value> {
         ("calls-17a.jsonl", "test-12"),
         ("calls-17b.jsonl", "test-12"),
         ("calls-17c.jsonl", "test-12"),
+        ("calls-18a.jsonl", "test-13"),
+        ("calls-18b.jsonl", "test-13"),
+        ("calls-18c.jsonl", "test-13"),
     ] {
         let text = std::fs::read_to_string(root().join("tools/eval/sentiment").join(file)).expect(file);
         for line in text.lines() {
@@ -333,10 +338,12 @@ fn customer_sentiment_quality() {
     // Guards against regressions of the figures in docs/signals.md (test
     // 14/18, test-2 27/30, test-3 27/30, test-4 29/30, test-5 28/30, test-6
     // 28/30, test-7 29/30, test-8 26/30, test-9 27/30, test-10 30/30,
-    // test-11 30/30, test-12 27/30, eval-dev 6/6), one call of slack on each
-    // for last-bit differences between CPUs' float kernels. None chose
-    // anything for the shipped model (`-ctx-v7`); test-12 was written after
-    // its recipe was fixed. `test` is below the 85 % (docs/signals.md).
+    // test-11 30/30, test-12 27/30, test-13 33/36, eval-dev 6/6), one call of
+    // slack on each for last-bit differences between CPUs' float kernels.
+    // None chose anything for the shipped model (`-ctx-v7`); test-12 and
+    // test-13 were written after it was fixed. `test` alone is below the
+    // issue's 85 %; test-13, 36 calls in its form, reads 91.7 %
+    // (docs/signals.md, "A replication of the first test split").
     // (right, of) for each of `TEST_SPLITS`, in order.
     const AT_LEAST: [(u32, u32); TEST_SPLITS.len()] = [
         (13, 18),
@@ -351,12 +358,13 @@ fn customer_sentiment_quality() {
         (29, 30),
         (29, 30),
         (26, 30),
+        (32, 36),
     ];
     for ((split, (right, of)), got) in TEST_SPLITS.iter().zip(AT_LEAST).zip(&neural.calls[1..DEV]) {
         assert!(*got >= f64::from(right) / f64::from(of) - 1e-9, "{split} split: {:?}", neural.calls);
     }
     assert!(neural.calls[DEV] >= 5.0 / 6.0 - 1e-9, "eval-dev: {:?}", neural.calls);
-    let held_out = |r: &Report| r.calls[1] * 18.0 + r.calls[2..DEV].iter().sum::<f64>() * 30.0;
+    let held_out = |r: &Report| r.calls[1..DEV].iter().zip(AT_LEAST).map(|(a, (_, of))| a * f64::from(of)).sum::<f64>();
     assert!(
         held_out(&neural) > held_out(&lexicon) + 10.0,
         "the neural model must beat the lexicon on the test splits: {:?} vs {:?}",

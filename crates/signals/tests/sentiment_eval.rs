@@ -4,11 +4,11 @@
 //!   234 train calls; `calls-4.jsonl`,
 //!   `calls-6.jsonl` and `calls-7a/b/c.jsonl` to `calls-10a/b/c.jsonl` and
 //!   `calls-12a/b/c.jsonl`, `calls-13a/b/c.jsonl`, `calls-16a/b/c.jsonl` and
-//!   `calls-17a/b/c.jsonl`, 30 test calls each; `calls-18a/b/c.jsonl`, 36
-//!   test calls in the first test split's form):
+//!   `calls-17a/b/c.jsonl` and `calls-19a/b/c.jsonl`, 30 test calls each;
+//!   `calls-18a/b/c.jsonl`, 36 test calls in the first test split's form):
 //!   their `train` splits trained the head and chose the encoder layer, the
-//!   context and the aggregation rule; the test splits (`test` to `test-13`)
-//!   chose nothing, and `test-3` to `test-13` were each written
+//!   context and the aggregation rule; the test splits (`test` to `test-14`)
+//!   chose nothing, and `test-3` to `test-14` were each written
 //!   after every choice of the model they first measured, and
 //! - the six eval-dev calls (`tests/dev/`).
 //!
@@ -70,9 +70,9 @@ fn label(v: &Value) -> SentimentLabel {
 }
 
 /// The test splits, in report order.
-const TEST_SPLITS: [&str; 13] = [
+const TEST_SPLITS: [&str; 14] = [
     "test", "test-2", "test-3", "test-4", "test-5", "test-6", "test-7", "test-8", "test-9", "test-10",
-    "test-11", "test-12", "test-13",
+    "test-11", "test-12", "test-13", "test-14",
 ];
 
 /// The labelled sets' calls; the second set's test split is `test-2`,
@@ -80,7 +80,7 @@ const TEST_SPLITS: [&str; 13] = [
 /// `calls-8a/b/c`'s `test-6`, `calls-9a/b/c`'s `test-7`, `calls-10a/b/c`'s
 /// `test-8`, `calls-12a/b/c`'s `test-9`, `calls-13a/b/c`'s `test-10`,
 /// `calls-16a/b/c`'s `test-11`, `calls-17a/b/c`'s `test-12`, `calls-18a/b/c`'s
-/// `test-13` (36 calls in `test`'s form). The train batches `calls-11a/b/c` and
+/// `test-13` (36 calls in `test`'s form), `calls-19a/b/c`'s `test-14`. The train batches `calls-11a/b/c` and
 /// `calls-15a..e` (not trained on) and `calls-14a..f` (trained on) are not
 /// read here.
 fn labelled_calls() -> Vec<Value> {
@@ -123,6 +123,9 @@ fn labelled_calls() -> Vec<Value> {
         ("calls-18a.jsonl", "test-13"),
         ("calls-18b.jsonl", "test-13"),
         ("calls-18c.jsonl", "test-13"),
+        ("calls-19a.jsonl", "test-14"),
+        ("calls-19b.jsonl", "test-14"),
+        ("calls-19c.jsonl", "test-14"),
     ] {
         let text = std::fs::read_to_string(root().join("tools/eval/sentiment").join(file)).expect(file);
         for line in text.lines() {
@@ -338,11 +341,11 @@ fn customer_sentiment_quality() {
     // Guards against regressions of the figures in docs/signals.md (test
     // 14/18, test-2 27/30, test-3 27/30, test-4 29/30, test-5 28/30, test-6
     // 28/30, test-7 29/30, test-8 26/30, test-9 27/30, test-10 30/30,
-    // test-11 30/30, test-12 27/30, test-13 33/36, eval-dev 6/6), one call of
-    // slack on each for last-bit differences between CPUs' float kernels.
-    // None chose anything for the shipped model (`-ctx-v7`); test-12 and
-    // test-13 were written after it was fixed. `test` alone is below the
-    // issue's 85 %; test-13, 36 calls in its form, reads 91.7 %
+    // test-11 30/30, test-12 27/30, test-13 33/36, test-14 25/30, eval-dev
+    // 6/6), one call of slack on each for last-bit differences between CPUs'
+    // float kernels. None chose anything for the shipped model (`-ctx-v7`);
+    // test-12 to test-14 were written after it was fixed. `test` and test-14
+    // are below the 85 %, the fourteen together at 91.8 %
     // (docs/signals.md, "A replication of the first test split").
     // (right, of) for each of `TEST_SPLITS`, in order.
     const AT_LEAST: [(u32, u32); TEST_SPLITS.len()] = [
@@ -359,6 +362,7 @@ fn customer_sentiment_quality() {
         (29, 30),
         (26, 30),
         (32, 36),
+        (24, 30),
     ];
     for ((split, (right, of)), got) in TEST_SPLITS.iter().zip(AT_LEAST).zip(&neural.calls[1..DEV]) {
         assert!(*got >= f64::from(right) / f64::from(of) - 1e-9, "{split} split: {:?}", neural.calls);

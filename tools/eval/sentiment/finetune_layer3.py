@@ -145,7 +145,7 @@ def main():
     # SOUP: how many draws are fine-tuned and averaged (1: one draw, as before).
     soup = int(os.environ.get("SOUP", "1"))
     if soup < 1 or (soup > 1 and draw != 0):
-        sys.exit(f"SOUP must be 1 or more, and with SOUP > 1 SEED must be 0 (the soup takes draws 0 to SOUP-1)")
+        sys.exit("SOUP must be 1 or more, and with SOUP > 1 SEED must be 0 (the soup takes draws 0 to SOUP-1)")
     if not 2 <= depth <= 6:
         sys.exit(f"DEPTH must be 2 to 6 (the encoder's layers), not {depth}")
     if not 1 <= tune < depth:

@@ -80,9 +80,9 @@ const TEST_SPLITS: [&str; 14] = [
 /// `calls-8a/b/c`'s `test-6`, `calls-9a/b/c`'s `test-7`, `calls-10a/b/c`'s
 /// `test-8`, `calls-12a/b/c`'s `test-9`, `calls-13a/b/c`'s `test-10`,
 /// `calls-16a/b/c`'s `test-11`, `calls-17a/b/c`'s `test-12`, `calls-18a/b/c`'s
-/// `test-13` (36 calls in `test`'s form), `calls-19a/b/c`'s `test-14`. The train batches `calls-11a/b/c` and
-/// `calls-15a..e` (not trained on) and `calls-14a..f` (trained on) are not
-/// read here.
+/// `test-13` (36 calls in `test`'s form), `calls-19a/b/c`'s `test-14`. The
+/// train batches `calls-11a/b/c` and `calls-15a..e` (not trained on) and
+/// `calls-14a..f` (trained on) are not read here.
 fn labelled_calls() -> Vec<Value> {
     let mut calls = Vec::new();
     for (file, test) in [

@@ -27,32 +27,28 @@ sys.path.insert(0, os.path.join(HERE, "..", "..", "models"))
 import choose as ch  # noqa: E402
 import train_sentiment_head as t  # noqa: E402
 
-FEATURES = ("rule score (recency 6)", "mean score (recency 0)", "last turn's score", "highest turn score",
-            "lowest turn score", "share of turns read positive", "share of turns read negative",
-            "strong positive and strong negative both", "turns (log)")
 L2 = 1.0  # fixed before the run; not tuned
 
 
 def aggregator_features(turns):
-    """The call's features from its customer turns [(text, p_pos, p_neu, p_neg)],
-    with the shipped rule's turn selection (turns of over three words, else
-    all) and question weight."""
-    used = [x for x in turns if len(x[0].split()) > 3] or turns
-    n = len(used)
+    """The call's nine features from its customer turns [(text, p_pos, p_neu,
+    p_neg)], over the turns the shipped rule reads, with its weights
+    (choose.used_turns, choose.turn_weights)."""
+    used = ch.used_turns(turns)
     score = np.array([p - q for _, p, _, q in used])
     label = np.array([int(np.argmax((p, u, q))) for _, p, u, q in used])
-    question = np.array([0.5 if ch.ends_in_question(x) else 1.0 for x, *_ in used])
-    recency = 1 + 6 * (np.arange(n) / (n - 1) if n > 1 else np.ones(n))
+    weighted = np.array(ch.turn_weights(used, ch.SHIPPED[0]))
+    plain = np.array(ch.turn_weights(used, 0.0))
     return np.array([
-        np.sum(recency * question * score) / np.sum(recency * question),
-        np.sum(question * score) / np.sum(question),
-        score[-1],
+        np.sum(weighted * score) / np.sum(weighted),  # the rule's score
+        np.sum(plain * score) / np.sum(plain),  # the mean, no recency
+        score[-1],  # the last turn's
         score.max(),
         score.min(),
-        np.mean(label == 0),
-        np.mean(label == 2),
-        float(score.max() > 0.5 and score.min() < -0.5),
-        np.log(n),
+        np.mean(label == 0),  # the share of turns read positive
+        np.mean(label == 2),  # the share read negative
+        float(score.max() > 0.5 and score.min() < -0.5),  # a strong positive and a strong negative both
+        np.log(len(used)),
     ])
 
 

@@ -107,13 +107,25 @@ QUESTION_RULES = {"last sentence": ends_in_question, "every sentence": only_ques
                   "every sentence but acknowledgements": questions_but_acknowledgements}
 
 
+def used_turns(turns):
+    """The turns the call rule reads: those of over three words, else all."""
+    return [x for x in turns if len(x[0].split()) > 3] or turns
+
+
+def turn_weights(used, recency, question=ends_in_question):
+    """The call rule's weight of each used turn (text first): 1 + recency x
+    its place in the call, halved for a question."""
+    n = len(used)
+    return [(1 + recency * (i / (n - 1) if n > 1 else 1.0)) * (0.5 if question(x[0]) else 1.0)
+            for i, x in enumerate(used)]
+
+
 def call_label(turns, recency, pos, neg, question=ends_in_question, commitment=0.0):
     """The call rule of neural::call_sentiment, each customer line a turn;
     `commitment` is added to the score of a call with a late commitment."""
-    used = [x for x in turns if len(x[0].split()) > 3] or turns
-    n, s, w = len(used), 0.0, 0.0
-    for i, (text, score) in enumerate(used):
-        weight = (1 + recency * (i / (n - 1) if n > 1 else 1.0)) * (0.5 if question(text) else 1.0)
+    used = used_turns(turns)
+    s, w = 0.0, 0.0
+    for (_, score), weight in zip(used, turn_weights(used, recency, question)):
         s, w = s + weight * score, w + weight
     v = s / w + (commitment if commitment and committed(turns) else 0.0)
     return 0 if v >= pos else 2 if v <= neg else 1

@@ -354,7 +354,7 @@ def main():
         frozen[held] = t.predict(W0, XL0[held])
         start = time.time()
         # SEED=0 (the default) draws each fold's batches as every run before it did.
-        seeds = [k if draw == 0 else [draw, k]] if soup == 1 else [k] + [[d, k] for d in range(1, soup)]
+        seeds = [k if draw == 0 else [draw, k]] + [[d, k] for d in range(1, soup)]  # SOUP > 1 needs SEED=0
         P, Wj = souped(W0, np.where(m)[0], seeds)
         E = embed_all(P)
         XG, XL = feats(E, ex_g), feats(E, ex_l)
